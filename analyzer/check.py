@@ -1,0 +1,228 @@
+"""Classify every occurrence: token facts joined with the request, checks as column operations.
+
+Request-independent failures come from the token table (computed once per unique token).
+What depends on the request (time window, the API called, how the token was presented) is
+computed here over whole columns; audience and issuer are judged once per (API, token) pair.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from analyzer import schema as S
+from analyzer.config import ApiExpectation, Settings
+from analyzer.decode import TokenFacts
+from analyzer.extract import BEARER_PARAMS, SIGNIN_PARAMS
+
+BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_V1 = re.compile(r"^https://sts\.windows\.net/([^/]+)/?$")
+_V2 = re.compile(r"^https://login\.microsoftonline\.com/([^/]+)/v2\.0/?$")
+
+
+def humanize(seconds: float) -> str:
+    """A duration for people: `42 s`, `7 min`, `3 h 12 min`, `4 days 2 h`."""
+    s = abs(int(seconds))
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min"
+    if s < 172800:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} days {s % 86400 // 3600} h"
+
+
+@lru_cache(maxsize=64)
+def mask_causes(mask: int) -> tuple[str, list[str]]:
+    """(primary cause, all causes) for a bit mask of failed checks."""
+    causes = [c for c in S.FAILURE_CAUSES if mask & BIT[c]]
+    return (causes[0] if causes else S.OK), causes
+
+
+def _issuer_shape(iss: str) -> tuple[str, str | None]:
+    m = _V1.match(iss)
+    if m:
+        return "v1", m.group(1)
+    m = _V2.match(iss)
+    if m:
+        return "v2", m.group(1)
+    return "other", None
+
+
+def issuer_detail(iss: str | None, accepted: tuple[str, ...], inferred: bool = False) -> str:
+    """Why `iss` is not accepted: v1 vs v2 endpoint, another tenant, or an unknown issuer."""
+    source = "inferred from accepted tokens" if inferred else "configured"
+    shown = ", ".join(accepted)
+    if not iss:
+        return f"the token has no issuer; accepted ({source}): {shown}"
+    kind, tenant = _issuer_shape(iss)
+    shapes = [_issuer_shape(a) for a in accepted]
+    if kind in ("v1", "v2") and any(t == tenant and k != kind for k, t in shapes):
+        want = "v2" if kind == "v1" else "v1"
+        return (f"issuer {iss} is the {kind} endpoint of the right tenant, but the API expects the {want} issuer "
+                f"({shown}): set accessTokenAcceptedVersion on the API's app registration, or accept both")
+    if kind in ("v1", "v2") and any(t and t != tenant for _, t in shapes):
+        return f"issuer {iss} belongs to tenant {tenant}, another tenant than the API accepts ({shown})"
+    return f"issuer {iss} is unknown to this API; accepted ({source}): {shown}"
+
+
+def audience_detail(auds: tuple[str, ...], accepted: tuple[str, ...], inferred: bool = False) -> str:
+    """Why `aud` is not accepted, naming Graph tokens and GUID vs App ID URI forms."""
+    source = "inferred from accepted tokens" if inferred else "configured"
+    shown = ", ".join(accepted)
+    got = ", ".join(auds) or "(none)"
+    if any(a in S.GRAPH_AUDIENCES for a in auds):
+        return (f"a Microsoft Graph token (aud {got}) was sent to this API, which accepts {shown}: "
+                "the client asked for the Graph scope instead of this API's scope")
+    for a in auds:
+        if _GUID.match(a) and any(x.lower().endswith(a.lower()) for x in accepted):
+            return (f"aud {a} is the API's client-id GUID, but only the App ID URI form is accepted ({shown}): "
+                    "accept both forms of the same app")
+        if a.lower().startswith("api://") and any(_GUID.match(x) and a.lower().endswith(x.lower())
+                                                  for x in accepted):
+            return (f"aud {a} is the API's App ID URI, but only the client-id GUID form is accepted ({shown}): "
+                    "accept both forms of the same app")
+    if any(_GUID.match(a) for a in auds) and not any(_GUID.match(x) for x in accepted):
+        return (f"aud {got} is a client-id GUID and the API accepts only App ID URIs ({shown}): if the GUID is "
+                "this API's own app, accept both forms; otherwise the token is for another app")
+    return f"aud {got} is not accepted by this API ({source}: {shown}): the token was requested for another resource"
+
+
+def match_apis(occ: pd.DataFrame, apis: tuple[ApiExpectation, ...]) -> np.ndarray:
+    """Index of the configured API each occurrence was sent to, or -1."""
+    idx = np.full(len(occ), -1, dtype=np.int32)
+    if not apis or occ.empty:
+        return idx
+    host = occ["host"].astype("string").str.lower()
+    path = occ["path"].astype("string").fillna("/")
+    sources = occ["source"].astype("string")
+    for i, api in enumerate(apis):
+        free = idx == -1
+        m = np.zeros(len(occ), dtype=bool)
+        if api.hosts:
+            m |= host.isin(api.hosts).fillna(False).to_numpy(dtype=bool)
+        if api.sources:
+            uniq = sources.dropna().unique()
+            hits = {s for s in uniq if any(fnmatch.fnmatch(s, g) or fnmatch.fnmatch(s, "*/" + g.lstrip("/"))
+                                           for g in api.sources)}
+            m |= sources.isin(hits).fillna(False).to_numpy(dtype=bool) & host.isna().to_numpy(dtype=bool)
+        if api.path_prefix != "/":
+            m &= path.str.startswith(api.path_prefix).fillna(False).to_numpy(dtype=bool)
+        idx[free & m] = i
+    return idx
+
+
+def _accepts(accepted: tuple[str, ...], values: tuple[str, ...]) -> bool:
+    norm = {a.rstrip("/").lower() for a in accepted}
+    return any(v.rstrip("/").lower() in norm for v in values)
+
+
+def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Settings) -> pd.DataFrame:
+    """Add cause, causes, detail and the token's columns to a batch of occurrences."""
+    n = len(occ)
+    facts = [tokens[fp] for fp in occ["token_fp"]]
+    uniq = {f.fp: f for f in facts}
+    mask = np.zeros(n, dtype=np.int64)
+    details = np.full(n, "", dtype=object)
+
+    # Request-independent failures, once per token.
+    token_mask = {fp: sum(BIT[c] for c, _ in f.failures) for fp, f in uniq.items()}
+    mask |= np.fromiter((token_mask[f.fp] for f in facts), dtype=np.int64, count=n)
+
+    kind = np.array([f.kind for f in facts], dtype=object)
+    param = occ["param"].to_numpy(dtype=object)
+    is_id = kind == S.KIND_ID
+    as_bearer = np.isin(param, list(BEARER_PARAMS))
+    mask[is_id & as_bearer] |= BIT[S.WRONG_TOKEN_TYPE]
+    has_nonce = np.fromiter((f.has_nonce for f in facts), dtype=bool, count=n)
+    mask[is_id & np.isin(param, list(SIGNIN_PARAMS)) & ~has_nonce] |= BIT[S.MISSING_NONCE]
+
+    # Time window, judged at the request time (or the file's mtime when the line has none).
+    ts = occ["ts"].to_numpy(dtype="float64", na_value=np.nan)
+    no_ts = np.isnan(ts)
+    when = np.where(no_ts, occ["mtime_us"].to_numpy(dtype="float64"), ts)
+    leeway = settings.leeway_seconds * 1e6
+    exp = np.array([np.nan if f.exp is None else f.exp for f in facts], dtype="float64")
+    start = np.array([np.nan if (f.nbf if f.nbf is not None else f.iat) is None
+                      else (f.nbf if f.nbf is not None else f.iat) for f in facts], dtype="float64")
+    past = (when - exp) / 1e6
+    with np.errstate(invalid="ignore"):
+        expired = (when - exp) > leeway
+        early = (start - when) > leeway
+    mask[expired] |= BIT[S.EXPIRED]
+    mask[early] |= BIT[S.NOT_YET_VALID]
+
+    # Audience and issuer: once per (API, token).
+    api_idx = match_apis(occ, settings.apis)
+    pair_result: dict[tuple[int, str], tuple[int, str, str]] = {}
+    for i, fp in set(zip(api_idx.tolist(), occ["token_fp"].tolist(), strict=True)):
+        if i < 0:
+            continue
+        api, f = settings.apis[i], uniq[fp]
+        bits, ad, idt = 0, "", ""
+        if f.kind in (S.KIND_ACCESS, S.KIND_UNKNOWN) and not token_mask[fp] & BIT[S.MALFORMED]:
+            if api.audiences and not _accepts(api.audiences, f.audiences):
+                bits |= BIT[S.AUDIENCE_MISMATCH]
+                ad = audience_detail(f.audiences, api.audiences)
+            if api.issuers and not _accepts(api.issuers, (f.issuer or "",)):
+                bits |= BIT[S.ISSUER_MISMATCH]
+                idt = issuer_detail(f.issuer, api.issuers)
+        pair_result[(i, fp)] = (bits, ad, idt)
+    if pair_result:
+        pair_bits = np.fromiter((pair_result.get((i, fp), (0, "", ""))[0] for i, fp in
+                                 zip(api_idx.tolist(), occ["token_fp"].tolist(), strict=True)), dtype=np.int64, count=n)
+        mask |= pair_bits
+
+    # Primary cause and its detail.
+    primary = np.empty(n, dtype=object)
+    causes_col = np.empty(n, dtype=object)
+    for m in np.unique(mask):
+        sel = mask == m
+        p, cs = mask_causes(int(m))
+        primary[sel] = p
+        causes_col[np.flatnonzero(sel)] = [cs] * int(sel.sum())
+    fps = occ["token_fp"].tolist()
+    for row in np.flatnonzero(primary != S.OK):
+        p = primary[row]
+        f = uniq[fps[row]]
+        if p == S.EXPIRED:
+            details[row] = (f"expired {humanize(past[row])} before the request "
+                            f"(leeway {settings.leeway_seconds} s)")
+        elif p == S.NOT_YET_VALID:
+            details[row] = (f"not valid until {humanize((start[row] - when[row]) / 1e6)} after the request "
+                            f"(leeway {settings.leeway_seconds} s): a clock is off")
+        elif p == S.WRONG_TOKEN_TYPE:
+            details[row] = ("an ID token was sent as a bearer access token: ID tokens prove a sign-in to the "
+                            "client and are not meant for APIs")
+        elif p == S.MISSING_NONCE:
+            details[row] = "an ID token in a sign-in response carries no nonce claim: replay protection is off"
+        elif p in (S.AUDIENCE_MISMATCH, S.ISSUER_MISMATCH):
+            _, ad, idt = pair_result[(int(api_idx[row]), f.fp)]
+            details[row] = ad if p == S.AUDIENCE_MISMATCH else idt
+        else:
+            details[row] = next((d for c, d in f.failures if c == p), "")
+    if no_ts.any():
+        note = "no time on the line: judged at the file's modification time"
+        details[no_ts] = [f"{d}; {note}" if d else note for d in details[no_ts]]
+
+    out = occ.drop(columns=["mtime_us"])
+    out["ts"] = pd.to_datetime(occ["ts"], unit="us", utc=True)
+    out["date"] = pd.to_datetime(when, unit="us", utc=True).date
+    out["token_kind"] = kind
+    for col in ("alg", "kid", "typ", "issuer", "audience", "client_id", "tenant_id", "version", "scopes", "roles"):
+        out[col] = [getattr(f, col) for f in facts]
+    for col in ("exp", "nbf", "iat"):
+        out[col] = pd.to_datetime(pd.array([getattr(f, col) for f in facts], dtype="Int64"), unit="us", utc=True)
+    out["cause"] = primary
+    out["causes"] = causes_col
+    out["detail"] = details
+    out["signature_checked"] = np.fromiter((f.signature_checked for f in facts), dtype=bool, count=n)
+    out["seconds_past_exp"] = past
+    out["api"] = [settings.apis[i].name if i >= 0 else None for i in api_idx.tolist()]
+    return out

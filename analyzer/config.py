@@ -1,0 +1,243 @@
+"""Settings: code defaults, then the TOML config file, then CLI flags (which win), frozen once."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import ConfigError
+
+DEFAULT_LEEWAY = 300
+CONFIG_NAME = "analyzer.toml"
+
+
+@dataclass(frozen=True)
+class IssuerSource:
+    """An identity provider whose keys verify signatures."""
+
+    metadata_url: str | None = None
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    issuer: str | None = None
+    algorithms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApiExpectation:
+    """What one protected API accepts."""
+
+    name: str
+    hosts: tuple[str, ...] = ()
+    path_prefix: str = "/"
+    sources: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClientApp:
+    """A confidential client whose client assertions are signed with registered certificates."""
+
+    client_id: str
+    name: str = ""
+    thumbprints: frozenset[str] = frozenset()  # lowercase hex digests (SHA-1 or SHA-256)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs, frozen: the pipeline reads nothing else."""
+
+    leeway_seconds: int = DEFAULT_LEEWAY
+    offline: bool = False
+    issuers: tuple[IssuerSource, ...] = ()
+    apis: tuple[ApiExpectation, ...] = ()
+    clients: tuple[ClientApp, ...] = ()
+    config_path: Path | None = None
+    out_dir: Path = Path("reports")
+    workers: int = 1
+    quiet: bool = False
+    include_pii: bool = False
+    format: str | None = None
+    max_line_bytes: int = 1 << 20
+    skip_paths: frozenset[Path] = field(default_factory=frozenset)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def client_name(self, client_id: str) -> str:
+        """The configured name of a client, or ''."""
+        for c in self.clients:
+            if c.client_id == client_id:
+                return c.name
+        return ""
+
+
+_TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii"}
+_HEX = re.compile(r"^[0-9A-Fa-f:\s]+$")
+
+
+def normalize_thumbprint(value: str) -> str:
+    """A certificate thumbprint as lowercase hex: accepts hex (with colons) or base64url `x5t`."""
+    v = value.strip()
+    if _HEX.match(v):
+        digits = re.sub(r"[:\s]", "", v).lower()
+        if len(digits) in (40, 64):
+            return digits
+    try:
+        raw = base64.urlsafe_b64decode(v + "=" * (-len(v) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) in (20, 32):
+        return raw.hex()
+    raise ConfigError(f"certificate thumbprint {value[:60]!r} is neither hex SHA-1/SHA-256 nor base64url x5t")
+
+
+def _str_list(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}.{key} must be a list of strings")
+    return tuple(value)
+
+
+def _table_list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"[[{key}]] must be a table array")
+    return value
+
+
+def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Turn a parsed TOML document into Settings fields; raises ConfigError on anything unusable."""
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(_TOP_KEYS))})")
+    out: dict[str, Any] = {}
+    if "leeway_seconds" in data:
+        leeway = data["leeway_seconds"]
+        if isinstance(leeway, bool) or not isinstance(leeway, int) or leeway < 0:
+            raise ConfigError("leeway_seconds must be a whole number of seconds, 0 or more")
+        out["leeway_seconds"] = leeway
+    for flag in ("offline", "include_pii"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise ConfigError(f"{flag} must be true or false")
+            out[flag] = data[flag]
+
+    issuers = []
+    for i, entry in enumerate(_table_list(data, "issuer")):
+        where = f"issuer[{i}]"
+        sources = [k for k in ("metadata_url", "jwks_url", "jwks_file") if entry.get(k)]
+        if len(sources) != 1:
+            raise ConfigError(f"{where} needs exactly one of metadata_url, jwks_url, jwks_file")
+        jwks_file = entry.get("jwks_file")
+        issuers.append(
+            IssuerSource(
+                metadata_url=entry.get("metadata_url"),
+                jwks_url=entry.get("jwks_url"),
+                jwks_file=(base_dir / jwks_file).resolve() if isinstance(jwks_file, str) else None,
+                issuer=entry.get("issuer"),
+                algorithms=_str_list(entry, "algorithms", where),
+            )
+        )
+    if isinstance(data.get("jwks_file"), str):
+        issuers.append(IssuerSource(jwks_file=(base_dir / data["jwks_file"]).resolve()))
+    out["issuers"] = tuple(issuers)
+
+    apis = []
+    for i, entry in enumerate(_table_list(data, "api")):
+        where = f"api[{i}]"
+        prefix = entry.get("path_prefix", "/")
+        if not isinstance(prefix, str) or not prefix.startswith("/"):
+            raise ConfigError(f"{where}.path_prefix must start with '/'")
+        api = ApiExpectation(
+            name=str(entry.get("name") or f"api-{i + 1}"),
+            hosts=tuple(h.lower() for h in _str_list(entry, "hosts", where)),
+            path_prefix=prefix,
+            sources=_str_list(entry, "sources", where),
+            audiences=_str_list(entry, "audiences", where),
+            issuers=_str_list(entry, "issuers", where),
+        )
+        if not api.hosts and not api.sources:
+            raise ConfigError(f"{where} ({api.name}) needs hosts or sources to know which requests it gets")
+        apis.append(api)
+    out["apis"] = tuple(apis)
+
+    clients = []
+    for i, entry in enumerate(_table_list(data, "client")):
+        where = f"client[{i}]"
+        cid = entry.get("client_id")
+        if not isinstance(cid, str) or not cid:
+            raise ConfigError(f"{where}.client_id is required")
+        prints = frozenset(
+            normalize_thumbprint(t) for t in _str_list(entry, "certificate_thumbprints", where)
+        )
+        clients.append(ClientApp(client_id=cid, name=str(entry.get("name", "")), thumbprints=prints))
+    out["clients"] = tuple(clients)
+    return out
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """Read and validate one TOML config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read config: {e.strerror or e}", str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("config is not UTF-8 text", str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"invalid TOML: {e}", str(path)) from None
+    try:
+        fields = parse_config(data, path.parent)
+    except ConfigError as e:
+        raise ConfigError(e.message, str(path)) from None
+    fields["config_path"] = path.resolve()
+    return fields
+
+
+def find_config(explicit: Path | None, inputs: list[str]) -> Path | None:
+    """The config to use: the one given, else ./analyzer.toml, else one inside a scanned directory."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError("config file not found", str(explicit))
+        return explicit
+    candidates = [Path.cwd() / CONFIG_NAME] + [Path(p) / CONFIG_NAME for p in inputs]
+    for c in candidates:
+        if c.is_file():
+            return c
+    return None
+
+
+def build_settings(config: Path | None, inputs: list[str], **flags: Any) -> Settings:
+    """Defaults, then the config file, then flags that were given (None means 'not given')."""
+    fields: dict[str, Any] = {}
+    path = find_config(config, inputs)
+    if path is not None:
+        fields.update(load_config(path))
+    jwks = flags.pop("jwks", None) or []
+    extra_issuers = []
+    for j in jwks:
+        p = Path(j)
+        if not p.is_file():
+            raise ConfigError("key set file not found", str(p))
+        extra_issuers.append(IssuerSource(jwks_file=p.resolve()))
+    fields["issuers"] = tuple(fields.get("issuers", ())) + tuple(extra_issuers)
+    for key, value in flags.items():
+        if value is not None:
+            fields[key] = value
+    skip = {p for p in (fields.get("config_path"),) if p}
+    skip |= {s.jwks_file for s in fields["issuers"] if s.jwks_file}
+    fields["skip_paths"] = frozenset(skip)
+    return Settings(**fields)

@@ -1,0 +1,38 @@
+"""The project's one error base, and the exit codes the CLI maps errors to."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, as the contract lists them."""
+
+    OK = 0
+    FAIL_ABOVE = 1
+    USAGE = 2
+    NOTHING_READ = 3
+
+
+class AnalyzerError(Exception):
+    """Base of every error that is the user's to fix (bad option, bad config)."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class ConfigError(AnalyzerError):
+    """The config file or an option cannot be used."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class NothingReadError(AnalyzerError):
+    """No input could be read at all."""
+
+    exit_code = ExitCode.NOTHING_READ

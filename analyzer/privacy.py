@@ -1,0 +1,61 @@
+"""Personal claims: kept out of outputs, or replaced by a keyed hash that joins across runs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from analyzer import schema as S
+
+KEY_ENV = "ANALYZER_PII_KEY_FILE"
+
+
+def key_path() -> Path:
+    """Where the hashing secret lives: the user's config directory, or $ANALYZER_PII_KEY_FILE."""
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("analyzer")) / "pii-hash.key"
+
+
+def load_key() -> bytes:
+    """The secret for keyed hashes, created (readable by the owner only) on first use."""
+    path = key_path()
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError):
+        pass
+    key = secrets.token_bytes(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key.hex())
+    except OSError:
+        pass  # an unwritable config dir: hashes still work, they just do not join across runs
+    return key
+
+
+def keyed_hash(key: bytes, value: Any) -> str:
+    """`h:` and 16 hex digits of HMAC-SHA256: stable per user, meaningless without the key."""
+    return "h:" + hmac.new(key, str(value).encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:16]
+
+
+def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) -> dict[str, Any]:
+    """Claims safe to show: personal ones hashed, long or odd values bounded."""
+    out: dict[str, Any] = {}
+    for k, v in list(claims.items())[:60]:
+        name = str(k)[:64]
+        if name in S.PERSONAL_CLAIMS and not include_pii:
+            out[name] = keyed_hash(key, v)
+        elif isinstance(v, (str, int, float, bool)) or v is None:
+            out[name] = v[:200] if isinstance(v, str) else v
+        else:
+            out[name] = str(v)[:200]
+    return out
