@@ -177,23 +177,29 @@ def inspect(
                    + (f": {c['detail']}" if c.get("detail") else ""))
 
 
+def _usage_message(e: Exception) -> str | None:
+    """The one-line message of a Typer/Click usage error (duck-typed: Typer vendors Click since 0.22)."""
+    fmt = getattr(e, "format_message", None)
+    if fmt is None or not hasattr(e, "exit_code"):
+        return None
+    return " ".join(str(fmt()).split())
+
+
 def main() -> None:
     """Entry point: the one place where errors become exit codes."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except AnalyzerError as e:
         typer.echo(f"analyzer: {e}", err=True)
         sys.exit(int(e.exit_code))
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("analyzer: interrupted", err=True)
         sys.exit(130)
-    except Exception as e:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
+    except Exception as e:
+        message = _usage_message(e)
+        if message is not None:
+            typer.echo(f"analyzer: {message} (see --help)", err=True)
             sys.exit(int(ExitCode.USAGE))
         if os.environ.get("ANALYZER_DEBUG"):
             raise

@@ -1,0 +1,36 @@
+"""Shared fixtures: isolated config and cache dirs, and a helper to run a scan in-process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the real user's config or cache directory."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("ANALYZER_PII_KEY_FILE", str(home / "pii-hash.key"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+@pytest.fixture
+def scan_dir(tmp_path: Path):
+    """Run `analyzer scan` in-process (Typer's CliRunner) and return (exit code, output dir, result)."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    def _scan(*args: str, out: Path | None = None):
+        target = out or tmp_path / "out"
+        result = CliRunner().invoke(app, ["scan", *args, "--out", str(target), "--quiet"])
+        return result.exit_code, target, result
+
+    return _scan
