@@ -1,0 +1,129 @@
+"""Run the per-file work on every core: split the inputs into units, scan each in a worker process.
+
+A unit is a whole file, or a byte range of a large plain file (split at line boundaries). A worker
+scans, decodes and classifies its unit and returns compact classified batches; the parent adds
+line-number offsets for ranges, in unit order, so the output is the same for any worker count.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from analyzer.config import Settings
+from analyzer.decode import TokenFacts
+from analyzer.keys import KeyRing
+from analyzer.readers import InputFile
+
+RANGE_BYTES = 64 << 20
+CACHE_LIMIT = 500_000
+EXAMPLES_PER_CAUSE = 3
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """A whole file, or the lines of a plain file that start in [start, end)."""
+
+    file: InputFile
+    index: int
+    file_no: int = 0
+    part: int = 0
+    start: int = 0
+    end: int | None = None
+
+
+@dataclass
+class UnitOutput:
+    """What a worker sends back: classified batches, per-file counters, and example token facts."""
+
+    unit: WorkUnit
+    events: list[pd.DataFrame]
+    result: object  # pipeline.FileResult (kept untyped here to avoid an import cycle)
+    examples: dict[str, TokenFacts] = field(default_factory=dict)
+
+
+def _is_plain(path: str) -> bool:
+    from analyzer.readers import MAGIC
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return not any(head.startswith(m) for m, _ in MAGIC)
+
+
+def plan(files: list[InputFile], range_bytes: int | None = None) -> list[WorkUnit]:
+    """Units in input order; plain files above `range_bytes` are split into byte ranges.
+
+    The split does not depend on the number of workers, so neither does the output.
+    """
+    range_bytes = range_bytes or RANGE_BYTES
+    units: list[WorkUnit] = []
+    for file_no, f in enumerate(files):
+        if f.path != "-" and f.size > range_bytes and _is_plain(f.path):
+            bounds = list(range(0, f.size, range_bytes))
+            for part, start in enumerate(bounds):
+                end = bounds[part + 1] if part + 1 < len(bounds) else None
+                units.append(WorkUnit(f, len(units), file_no, part, start, end))
+        else:
+            units.append(WorkUnit(f, len(units), file_no))
+    return units
+
+
+class _Worker:
+    """Per-process state: the run's settings and keys, and the facts of tokens decoded so far."""
+
+    settings: Settings
+    ring: KeyRing
+    facts: dict[str, TokenFacts] = {}
+
+
+def _init(settings: Settings, ring: KeyRing) -> None:
+    _Worker.settings = settings
+    _Worker.ring = ring
+    _Worker.facts = {}
+
+
+def _lean(f: TokenFacts) -> TokenFacts:
+    """The facts classification needs, without the (possibly large) header and claims."""
+    return replace(f, header={}, claims={}) if (f.header or f.claims) else f
+
+
+def scan_unit(unit: WorkUnit) -> UnitOutput:
+    """Scan, decode and classify one unit in this process."""
+    from analyzer.check import classify
+    from analyzer.pipeline import FileResult, batch_frame, scan_file
+
+    settings, ring, cache = _Worker.settings, _Worker.ring, _Worker.facts
+    if len(cache) > CACHE_LIMIT:  # bound memory: tokens seen again are simply decoded again
+        cache.clear()
+    result = FileResult(path=unit.file.path)
+    events: list[pd.DataFrame] = []
+    examples: dict[str, TokenFacts] = {}
+    for batch in scan_file(unit.file, settings, ring, result, cache, start=unit.start, end=unit.end):
+        ev = classify(batch_frame(batch), cache, settings)
+        events.append(ev)
+        for cause, group in ev.groupby("cause", observed=True, sort=False):
+            for fp in group["token_fp"].drop_duplicates().head(EXAMPLES_PER_CAUSE):
+                if fp in batch.tokens and (cause != "ok" or len(examples) < 8):
+                    examples[fp] = batch.tokens[fp]
+        for fp, f in batch.tokens.items():
+            cache[fp] = _lean(f)
+    return UnitOutput(unit, events, result, examples)
+
+
+def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int) -> Iterator[UnitOutput]:
+    """Outputs of all units, in unit order; in this process when one worker (or one unit) suffices."""
+    if workers <= 1 or len(units) <= 1:
+        _init(settings, ring)
+        for u in units:
+            yield scan_unit(u)
+        return
+    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ctx.Pool(processes=workers, initializer=_init, initargs=(settings, ring)) as pool:
+        yield from pool.imap(scan_unit, units, chunksize=1)
