@@ -112,3 +112,49 @@ ADVICE: dict[str, Advice] = {
     ),
     S.OK: Advice("Valid", "No check failed.", ()),
 }
+
+
+class Facts(NamedTuple):
+    """Real values that fill in a cause's next steps: the client, API and claims most affected."""
+
+    client: str
+    host: str
+    audience: str
+    issuer: str
+    tenant: str
+    detail: str
+    occurrences: int
+    expected_audiences: tuple[str, ...] = ()
+    expected_issuers: tuple[str, ...] = ()
+
+
+def _scope_of(audiences: tuple[str, ...]) -> str:
+    uri = next((a for a in audiences if "://" in a), audiences[0] if audiences else "api://<your-api>")
+    return uri.rstrip("/") + "/.default"
+
+
+def next_steps(cause: str, f: Facts) -> list[str]:
+    """Steps written for the data at hand: who to contact and which values to compare (plain text)."""
+    who = f"Client {f.client} sent {f.occurrences:,} of these to {f.host}"
+    steps = [f"{who}. Example: {f.detail}" if f.detail else f"{who}."]
+    expected_aud = ", ".join(f.expected_audiences) or "(not configured: inferred from accepted tokens)"
+    if cause == S.AUDIENCE_MISMATCH:
+        steps.append(f"Audience sent: {f.audience}. Audiences the API accepts: {expected_aud}. "
+                     f"Have the client request its token with scope {_scope_of(f.expected_audiences)}.")
+    elif cause == S.WRONG_TOKEN_TYPE:
+        steps.append(f"The token's aud is {f.audience} (the client itself). "
+                     f"Request an access token with scope {_scope_of(f.expected_audiences)} "
+                     "and send that instead.")
+    elif cause == S.ISSUER_MISMATCH:
+        expected = ", ".join(f.expected_issuers) or "(not configured: inferred from accepted tokens)"
+        tenant = f.tenant or "<tenant>"
+        steps.append(f"Issuer sent: {f.issuer}. Issuers accepted: {expected}. Compare with the issuer in "
+                     f"login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration.")
+    elif cause in (S.UNKNOWN_KID, S.BAD_SIGNATURE):
+        tenant = f.tenant or "<tenant>"
+        steps.append(f"Compare the token's kid with the keys at login.microsoftonline.com/{tenant}/discovery/"
+                     f"v2.0/keys (issuer {f.issuer}).")
+    elif cause == S.EXPIRED:
+        steps.append(f"Ask the owner of client {f.client} whether it caches tokens past exp; "
+                     "it should acquire them silently before each call.")
+    return steps

@@ -1,0 +1,348 @@
+"""What a report shows, read back from an output directory and reduced to a small cube.
+
+The events dataset is read with only the columns a report needs and at once folded into one row
+per (hour, client, audience, host, API, issuer, tenant, cause), so a report over a million
+occurrences holds thousands of rows, not millions. A report for one owner is the same data
+filtered to that owner's rows (`ReportData.only`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analyzer import schema as S
+
+DIMENSIONS: tuple[str, ...] = ("client_id", "audience", "host", "api", "issuer", "tenant_id")
+SPLIT_DIMENSIONS = {"client": "client_id", "audience": "audience"}
+EXAMPLES_PER_CAUSE = 3
+_SAMPLE_COLUMNS = (
+    "ts",
+    "source",
+    "line",
+    "format",
+    "location",
+    "host",
+    "method",
+    "path",
+    "status",
+    "client_id",
+    "audience",
+    "issuer",
+    "tenant_id",
+    "version",
+    "scopes",
+    "roles",
+    "token_fp",
+    "token_kind",
+    "alg",
+    "kid",
+    "typ",
+    "exp",
+    "nbf",
+    "iat",
+    "detail",
+    "cause",
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The one owner a report is limited to: a dimension and its value (None: tokens without one)."""
+
+    dimension: str
+    value: str | None
+
+    def label(self) -> str:
+        """How the scope reads in a heading."""
+        what = "client" if self.dimension == "client_id" else "audience"
+        return f"{what} {self.value if self.value is not None else '(none)'}"
+
+
+@dataclass
+class ReportData:
+    """Everything `report.render` needs; nothing more."""
+
+    run: dict[str, Any]
+    cube: pd.DataFrame
+    unique_tokens: int
+    examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    client_names: dict[str, str] = field(default_factory=dict)
+    scope: Scope | None = None
+    unique_by: dict[str, pd.Series] = field(default_factory=dict)
+    samples: pd.DataFrame | None = None
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path,
+        run: dict[str, Any] | None = None,
+        *,
+        samples: bool = True,
+        since_us: int | None = None,
+        until_us: int | None = None,
+    ) -> ReportData:
+        """Read an output directory (run.json unless given, events/, examples.json)."""
+        if run is None:
+            run = json.loads((directory / "run.json").read_text(encoding="utf-8"))
+        ex_path = directory / "examples.json"
+        examples = json.loads(ex_path.read_text(encoding="utf-8")) if ex_path.exists() else {}
+        events = _read_events(directory, ["ts", "token_fp", "cause", *DIMENSIONS], since_us, until_us)
+        unique_by = {
+            d: events.groupby(d, observed=True, dropna=False)["token_fp"].nunique()
+            for d in SPLIT_DIMENSIONS.values()
+        }
+        data = cls(
+            run=run,
+            cube=build_cube(events),
+            unique_tokens=int(events["token_fp"].nunique()),
+            examples=examples,
+            client_names=dict(run.get("expectations", {}).get("clients", {})),
+            unique_by=unique_by,
+        )
+        if samples:
+            data.samples = _sample_events(directory, events)
+        return data
+
+    def only(self, dimension: str, value: str | None) -> ReportData:
+        """The same data limited to one client (or audience): nothing of the others is kept."""
+        mask = self.cube[dimension].isna() if value is None else self.cube[dimension] == value
+        cube = self.cube[mask.fillna(False).to_numpy()].reset_index(drop=True)
+        for col in DIMENSIONS:
+            cube[col] = cube[col].cat.remove_unused_categories()
+        uniq = self.unique_by.get(dimension)
+        n_unique = 0
+        if uniq is not None:
+            hit = uniq[uniq.index.isna()] if value is None else uniq[uniq.index == value]
+            n_unique = int(hit.sum())
+        examples = {c: [e for e in exs if e.get(dimension) == value] for c, exs in self.examples.items()}
+        samples = None
+        if self.samples is not None:
+            s = self.samples
+            samples = s[(s[dimension].isna() if value is None else s[dimension] == value).to_numpy()]
+        names = {
+            k: v for k, v in self.client_names.items() if k in set(cube["client_id"].dropna().astype(str))
+        }
+        return replace(
+            self,
+            cube=cube,
+            unique_tokens=n_unique,
+            examples=examples,
+            client_names=names,
+            scope=Scope(dimension, value),
+            unique_by={},
+            samples=samples,
+        )
+
+    def owners(self, dimension: str) -> list[tuple[str | None, int, int]]:
+        """Every value of a dimension with its occurrences and failing occurrences, most failing first."""
+        c = self.cube.assign(failing=self.cube["occurrences"].where(self.cube["cause"] != S.OK, 0))
+        g = c.groupby(dimension, observed=True, dropna=False)[["occurrences", "failing"]].sum()
+        g = g.sort_values(["failing", "occurrences"], ascending=False)
+        return [(None if pd.isna(k) else str(k), int(r.occurrences), int(r.failing)) for k, r in g.iterrows()]
+
+    @property
+    def occurrences(self) -> int:
+        """Token occurrences in scope."""
+        return int(self.cube["occurrences"].sum())
+
+    @property
+    def failing(self) -> int:
+        """Occurrences whose cause is not ok."""
+        return int(self.cube.loc[self.cube["cause"] != S.OK, "occurrences"].sum())
+
+    def by_cause(self) -> pd.Series:
+        """Occurrences per cause: failures most first, then ok."""
+        s = self.cube.groupby("cause", observed=True)["occurrences"].sum()
+        s = s[s > 0].sort_values(ascending=False, kind="stable")
+        return pd.concat([s[s.index != S.OK], s[s.index == S.OK]])
+
+    def period(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """First and last request time in scope."""
+        if self.cube.empty:
+            return None, None
+        first, last = self.cube["first_seen"].min(), self.cube["last_seen"].max()
+        return (None if pd.isna(first) else first), (None if pd.isna(last) else last)
+
+
+def history(out_dir: Path, keep: int = 20) -> list[dict[str, Any]]:
+    """Headline numbers of the previous runs into this directory, oldest first (for the trend)."""
+    try:
+        prev = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+        tok = prev["tokens"]
+        entry = {
+            "started_at": prev.get("started_at"),
+            "occurrences": int(tok["occurrences"]),
+            "failing": int(tok.get("failing", 0)),
+            "failure_rate": float(tok["failure_rate"]),
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    past = prev.get("history") if isinstance(prev.get("history"), list) else []
+    return [*past, entry][-keep:]
+
+
+def expectations(settings: Any) -> dict[str, Any]:
+    """What the config says (client names, what each API accepts), kept in run.json for the report."""
+    return {
+        "clients": {c.client_id: c.name for c in settings.clients if c.name},
+        "apis": [
+            {
+                "name": a.name,
+                "hosts": list(a.hosts),
+                "audiences": list(a.audiences),
+                "issuers": list(a.issuers),
+            }
+            for a in settings.apis
+        ],
+    }
+
+
+def report_file_name(dimension: str, value: str | None) -> str:
+    """A safe file name for one owner's report: no separators, no dot files, unique per value."""
+    import hashlib
+    import re
+
+    raw = "" if value is None else value
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", raw).strip("_")[:48] or "none"
+    digest = hashlib.sha256(f"{dimension}\0{raw}\0{value is None}".encode()).hexdigest()[:8]
+    prefix = "client" if dimension == "client_id" else "audience"
+    return f"{prefix}-{slug}-{digest}.html"
+
+
+def build_cube(events: pd.DataFrame) -> pd.DataFrame:
+    """Occurrences, first and last seen per (hour, dimensions, cause)."""
+    keys = ["hour", *DIMENSIONS, "cause"]
+    ev = events.assign(hour=events["ts"].dt.floor("h"))
+    for col in (*DIMENSIONS, "cause"):
+        if not isinstance(ev[col].dtype, pd.CategoricalDtype):
+            ev[col] = ev[col].astype("category")
+    cube = (
+        ev.groupby(keys, observed=True, dropna=False, sort=False)["ts"]
+        .agg(occurrences="size", first_seen="min", last_seen="max")
+        .reset_index()
+    )
+    cube["occurrences"] = cube["occurrences"].astype("int64")
+    return cube
+
+
+def _read_events(
+    directory: Path, columns: list[str], since_us: int | None, until_us: int | None
+) -> pd.DataFrame:
+    """Some columns of the events dataset, strings as categoricals, optionally limited in time."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    if not (directory / "events").is_dir():
+        return pd.DataFrame(
+            {c: pd.Series([], dtype="datetime64[us, UTC]" if c == "ts" else "category") for c in columns}
+        )
+    dataset = ds.dataset(
+        directory / "events",
+        format="parquet",
+        partitioning=ds.partitioning(S.PARTITION_SCHEMA, flavor="hive"),
+    )
+    have = set(dataset.schema.names)
+    cols = [c for c in columns if c in have]
+    flt = None
+    ts_type = pa.timestamp("us", tz="UTC")
+    if since_us is not None:
+        flt = ds.field("ts") >= pa.scalar(since_us, ts_type)
+    if until_us is not None:
+        upper = ds.field("ts") < pa.scalar(until_us, ts_type)
+        flt = upper if flt is None else flt & upper
+    table = dataset.to_table(columns=cols, filter=flt)
+    df = table.to_pandas()
+    for c in columns:
+        if c not in df.columns:
+            df[c] = pd.Series([None] * len(df), dtype="category")
+    if "ts" in df.columns and not isinstance(df["ts"].dtype, pd.DatetimeTZDtype):
+        df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    return df
+
+
+def _sample_events(directory: Path, events: pd.DataFrame) -> pd.DataFrame:
+    """A few whole rows per (client, cause) and (audience, cause): examples for per-owner reports."""
+    import pyarrow.dataset as ds
+
+    fps: set[str] = set()
+    for dim in SPLIT_DIMENSIONS.values():
+        firsts = (
+            events[[dim, "cause", "token_fp"]]
+            .drop_duplicates()
+            .groupby([dim, "cause"], observed=True, dropna=False, sort=False)
+            .head(EXAMPLES_PER_CAUSE)
+        )
+        fps.update(str(f) for f in firsts["token_fp"].dropna())
+    if not fps:
+        return pd.DataFrame(columns=list(_SAMPLE_COLUMNS))
+    dataset = ds.dataset(
+        directory / "events",
+        format="parquet",
+        partitioning=ds.partitioning(S.PARTITION_SCHEMA, flavor="hive"),
+    )
+    cols = [c for c in _SAMPLE_COLUMNS if c in dataset.schema.names]
+    import pyarrow as pa
+
+    table = dataset.to_table(columns=cols, filter=ds.field("token_fp").isin(pa.array(sorted(fps))))
+    df = table.to_pandas()
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.CategoricalDtype):
+            df[c] = df[c].astype("object")
+    return df.drop_duplicates(["token_fp", "cause"]).reset_index(drop=True)
+
+
+def sample_examples(
+    samples: pd.DataFrame, cause: str, limit: int = EXAMPLES_PER_CAUSE
+) -> list[dict[str, Any]]:
+    """Examples of one cause built from event rows: the decoded header and claims the events keep."""
+    rows = samples[samples["cause"] == cause].head(limit)
+    out = []
+    for rec in rows.to_dict("records"):
+        header = {k: rec.get(k) for k in ("alg", "kid", "typ") if _present(rec.get(k))}
+        claims: dict[str, Any] = {}
+        for name, col in (
+            ("iss", "issuer"),
+            ("aud", "audience"),
+            ("client_id (appid/azp)", "client_id"),
+            ("tid", "tenant_id"),
+            ("ver", "version"),
+            ("scp", "scopes"),
+            ("roles", "roles"),
+            ("iat", "iat"),
+            ("nbf", "nbf"),
+            ("exp", "exp"),
+        ):
+            if _present(rec.get(col)):
+                claims[name] = str(rec[col])
+        ex = {
+            k: rec.get(k)
+            for k in (
+                "ts",
+                "source",
+                "line",
+                "format",
+                "location",
+                "host",
+                "method",
+                "path",
+                "status",
+                "client_id",
+                "audience",
+                "issuer",
+                "token_fp",
+                "token_kind",
+                "detail",
+            )
+        }
+        ex.update(header=header, claims=claims, from_events=True)
+        out.append(ex)
+    return out
+
+
+def _present(v: Any) -> bool:
+    return v is not None and not (isinstance(v, float) and v != v) and v is not pd.NaT and str(v) != ""

@@ -1,0 +1,197 @@
+"""The HTML report: self-contained, escaped, true to the Parquet, split per owner without leaks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import report_corpus as C
+from typer.testing import CliRunner
+
+from analyzer import charts, report
+from analyzer import schema as S
+from analyzer.cli import app
+from analyzer.report_data import ReportData, build_cube, report_file_name
+
+CHECKER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "check_outputs.py"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An output directory scanned twice from the report corpus."""
+    return C.scan(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def html(out: Path) -> str:
+    """The report written by the scan."""
+    return (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_policy_forbids_fetches_and_allows_only_our_script(html: str) -> None:
+    """The CSP has default-src 'none' and the hash of the one inline script."""
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert csp is not None
+    assert "default-src 'none'" in csp.group(1)
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp.group(1)
+    assert not re.search(
+        r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//|url\((?!#)|@import""", html, re.I
+    )
+
+
+@pytest.mark.skipif(not CHECKER.exists(), reason="shared checker not present")
+def test_shared_checker_passes(out: Path) -> None:
+    """The shared contract checker accepts the output directory."""
+    res = subprocess.run(
+        [sys.executable, str(CHECKER), str(out), str(out.parent / "logs")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout
+
+
+def test_hostile_values_are_text(html: str) -> None:
+    """Markup, javascript: URLs and bidi overrides from tokens never become live markup."""
+    assert "<img" not in html
+    assert "<script>alert" not in html
+    assert "&lt;img src&#61;x onerror&#61;alert&#40;1)&gt;" in html
+    assert "\u202e" not in html and "\x07" not in html
+    assert "\\u202e" in html
+    assert 'href="javascript' not in html.lower()
+
+
+def test_chart_labels_are_escaped() -> None:
+    """A label like <script> is XML text inside the SVG."""
+    svg = charts.hbar([("<script>alert(1)</script>", 3), ("a\u202eb", 2)], "t")
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+    assert "\u202e" not in svg and "\\u202e" in svg
+    assert svg.startswith("<svg") and "<?xml" not in svg and "DOCTYPE" not in svg
+    assert svg == charts.hbar([("<script>alert(1)</script>", 3), ("a\u202eb", 2)], "t")  # deterministic
+
+
+def test_counts_match_the_parquet(out: Path, html: str) -> None:
+    """Every cause count in the report is what summary.parquet says."""
+    summary = pd.read_parquet(out / "summary.parquet")
+    data = ReportData.load(out)
+    by_cause = summary.groupby("cause", observed=True)["occurrences"].sum()
+    assert data.by_cause().to_dict() == {k: v for k, v in by_cause.items() if v}
+    for cause, n in by_cause.items():
+        assert re.search(rf'id="cause-{cause}"[^>]*><h3>.*?{n:,} ·', html) or cause == S.OK
+    per_client = summary.groupby("client_id", observed=True)["occurrences"].sum().to_dict()
+    assert {k: v for k, v, _ in data.owners("client_id")} == per_client
+
+
+def test_headline_and_trend(out: Path, html: str) -> None:
+    """The period, the failure rate and the trend against the previous scan are at the top."""
+    run = json.loads((out / "run.json").read_text())
+    assert len(run["history"]) == 1
+    assert f"{run['tokens']['failure_rate']:.1%}" in html
+    assert "since the previous run" in html
+    assert "2024-05-01 08:00" in html
+    assert "billing-job" in html  # client names from the config
+
+
+def test_examples_show_claims_not_signatures_nor_people(html: str) -> None:
+    """Examples hold the decoded header and claims; personal claims never appear in clear."""
+    assert "&quot;alg&quot;: &quot;RS256&quot;" in html
+    assert "contoso.com&quot;" not in html and "&#64;contoso.com" not in html  # upn / preferred_username
+    assert not any(f"{g} " in html for g in ("Ada", "Grace", "Alan", "Edsger", "Barbara"))
+
+
+def _split(out: Path, by: str, target: Path) -> Path:
+    res = CliRunner().invoke(app, ["report", str(out), "--split-by", by, "--out", str(target)])
+    assert res.exit_code == 0, res.output
+    return target
+
+
+def test_split_by_client_holds_only_its_own_data(out: Path, tmp_path: Path) -> None:
+    """Each client's report names no other client, no other client's host, and its own counts only."""
+    folder = _split(out, "client", tmp_path / "by-client")
+    index = (folder / "index.html").read_text()
+    files = sorted(p for p in folder.iterdir() if p.name != "index.html")
+    assert len(files) == 4
+    assert all(f'href="{p.name}"' in index for p in files)
+    own = {C.GOOD: C.SECRET_HOST, C.EXPIRING: C.EXPIRING_HOST}
+    summary = pd.read_parquet(out / "summary.parquet")
+    for cid, host in own.items():
+        page = (folder / report_file_name("client_id", cid)).read_text()
+        others = [c for c in (C.GOOD, C.EXPIRING) if c != cid]
+        assert cid in page
+        assert not any(o in page for o in others)
+        assert host in page and not any(h in page for h in own.values() if h != host)
+        assert "onerror" not in page and "\\u202e" not in page
+        n = int(summary.loc[summary["client_id"] == cid, "occurrences"].sum())
+        assert f"Token occurrences<b>{n:,}</b>" in page
+        assert "Log lines scanned" not in page and "Inputs:" not in page
+
+
+def test_split_by_audience(out: Path, tmp_path: Path) -> None:
+    """The api://orders report does not show the hostile audience, and the reverse."""
+    folder = _split(out, "audience", tmp_path / "by-aud")
+    orders = (folder / report_file_name("audience", "api://orders")).read_text()
+    assert "onerror" not in orders and "alert" not in orders
+    hostile = (folder / report_file_name("audience", C.HOSTILE_AUD)).read_text()
+    assert not any(v in hostile for v in (C.GOOD, C.EXPIRING, C.SECRET_HOST, "billing-job"))
+
+
+def test_split_file_names_cannot_escape() -> None:
+    """Owner values become plain, distinct file names inside the target folder."""
+    names = {report_file_name("client_id", v) for v in ("../../etc/x", "..", "/abs", "a/b", "a_b", "", None)}
+    assert len(names) == 7
+    for name in names:
+        assert "/" not in name and "\\" not in name and not name.startswith(".") and name.endswith(".html")
+        assert Path(name).name == name
+
+
+def test_unknown_split_is_a_usage_error(out: Path) -> None:
+    """--split-by takes client or audience only."""
+    res = CliRunner().invoke(app, ["report", str(out), "--split-by", "host"])
+    assert res.exit_code == 2
+
+
+def test_rebuild_with_since(out: Path, tmp_path: Path) -> None:
+    """--since limits the report to later requests."""
+    target = tmp_path / "late.html"
+    res = CliRunner().invoke(
+        app, ["report", str(out), "--out", str(target), "--since", "2024-05-01T15:00:00Z"]
+    )
+    assert res.exit_code == 0, res.output
+    page = target.read_text()
+    assert "Requests from 2024-05-01 15:" in page
+
+
+def test_million_occurrences_stay_under_two_megabytes() -> None:
+    """A million occurrences over many owners render to a report well under 2 MB."""
+    rng = np.random.default_rng(7)
+    n = 1_000_000
+    causes = np.array([c for c in S.CAUSES])
+    ev = pd.DataFrame(
+        {
+            "ts": pd.Timestamp("2024-05-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), "s"),
+            "token_fp": pd.Categorical(rng.integers(0, 200_000, n).astype(str)),
+            "cause": pd.Categorical(causes[rng.integers(0, len(causes), n)]),
+            "client_id": pd.Categorical(np.char.add("client-", rng.integers(0, 3000, n).astype(str))),
+            "audience": pd.Categorical(np.char.add("api://app-", rng.integers(0, 400, n).astype(str))),
+            "host": pd.Categorical(np.char.add("h", rng.integers(0, 600, n).astype(str))),
+            "api": pd.Categorical(np.char.add("api", rng.integers(0, 40, n).astype(str))),
+            "issuer": pd.Categorical(np.char.add("https://sts/", rng.integers(0, 30, n).astype(str))),
+            "tenant_id": pd.Categorical(np.char.add("t", rng.integers(0, 30, n).astype(str))),
+        }
+    )
+    run = {"version": "x", "files": {"lines": n, "count": 1}, "tokens": {}, "keys": []}
+    data = ReportData(run=run, cube=build_cube(ev), unique_tokens=int(ev["token_fp"].nunique()))
+    page = report.render(data)
+    assert len(page.encode()) < 2_000_000
+    assert "Showing the 300 of 3,000 rows" in page
