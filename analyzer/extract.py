@@ -18,22 +18,33 @@ import orjson
 from analyzer import schema as S
 
 _B64 = rb"A-Za-z0-9_\-"
+_PAD = rb"(?:=|%3[Dd]){0,2}"  # `=` padding, also URL-encoded
+# A token starts where a base64url run starts, or right after a percent escape (`Bearer%20eyJ`,
+# `access_token%3DeyJ` in an encoded redirect URL). Either way each run is tried once: linear.
 TOKEN_RE = re.compile(
-    rb"(?<![" + _B64 + rb"])eyJ[" + _B64 + rb"]{2,}={0,2}\.[" + _B64 + rb"]*={0,2}"
-    rb"(?:\.[" + _B64 + rb"]*={0,2}(?:\.[" + _B64 + rb"]*\.[" + _B64 + rb"]*)?)?"
+    rb"(?:(?<![" + _B64 + rb"])|(?<=%[0-9A-Fa-f]{2}))eyJ[" + _B64 + rb"]{2,}" + _PAD
+    + rb"\.[" + _B64 + rb"]*" + _PAD
+    + rb"(?:\.[" + _B64 + rb"]*" + _PAD + rb"(?:\.[" + _B64 + rb"]*\.[" + _B64 + rb"]*)?)?"
 )
 
 # What stands right before a token tells how it was presented. Matched on the reversed
 # preceding bytes would be faster; these run only for lines that hold a token.
 _BEARER = re.compile(rb"(?i:bearer)(?:\s|\+|%20|\\t)+$")
-_PARAM = re.compile(rb"([?&;\s\"',{]|^)([A-Za-z_][A-Za-z0-9_.\-]{0,40})(?:=|%3D)$")
+_PARAM = re.compile(rb"([?&;\s\"',{|]|^|%26|%3[Ff])([A-Za-z_][A-Za-z0-9_.\-]{0,40})(?:=|%3[Dd])$")
+# The JSON key whose string value holds `name=...`: a query field (`"requestQuery":"access_token=..."`).
+_KEY_BEFORE = re.compile(rb"[\"']([A-Za-z_@][A-Za-z0-9_.\-@]{0,60})[\"']\s*:\s*$")
+_QUERY_KEYS = (b"query", b"uri", b"url", b"path", b"target", b"referer", b"referrer", b"location")
 _JSON_KEY = re.compile(rb"[\"']([A-Za-z_@:][A-Za-z0-9_.\-@:]{0,60})\\?[\"']\s*[:=]\s*\\?[\"']$")
 _COOKIE = re.compile(rb"(?i:cookie)")
+_MASK_VALUE = (rb"(?:\*{3,}|\[?(?i:redacted|filtered|masked|hidden|removed|pii is hidden)\]?|"
+               rb"<(?i:redacted|token|hidden)>|x{3,}|X{3,})(?![A-Za-z0-9_.\-])")
+# `Bearer ***`, and an Authorization value masked whole (Traefik's and Caddy's `REDACTED`).
 _MASKED = re.compile(
-    rb"(?i:bearer)(?:\s|\+|%20)+(?:\*{3,}|\[?(?i:redacted|filtered|masked|hidden|removed|pii is hidden)\]?|"
-    rb"<(?i:redacted|token)>|x{3,}|X{3,})(?![A-Za-z0-9_.\-])"
+    rb"(?i:bearer)(?:\s|\+|%20)+" + _MASK_VALUE
+    + rb"|(?i:authorization)[\"']?\s*[:=]\s*\[?\s*[\"']?" + _MASK_VALUE
 )
-_MASK_HINTS = (b"REDACTED", b"***", b"edacted", b"FILTERED", b"MASKED", b"xxx", b"XXX", b"idden")
+_MASK_HINTS = (b"REDACTED", b"***", b"edacted", b"FILTERED", b"MASKED", b"xxx", b"XXX", b"idden", b"iltered",
+               b"asked", b"emoved")
 
 BEARER_PARAMS = frozenset({"authorization", "access_token", "token", "bearer"})
 SIGNIN_PARAMS = frozenset({"id_token"})
@@ -48,6 +59,11 @@ class Hit(NamedTuple):
     line_end: int
     start: int
     end: int
+
+
+def canonical(token: bytes) -> bytes:
+    """The token as issued: URL-encoded padding (`%3D`) turned back into `=`."""
+    return token.replace(b"%3D", b"=").replace(b"%3d", b"=") if b"%" in token else token
 
 
 def find_tokens(chunk: bytes, first_line: int) -> Iterator[Hit]:
@@ -89,10 +105,15 @@ def locate(before: bytes) -> tuple[str, str]:
     if m:
         sep, name = m.group(1), m.group(2).decode("ascii", "replace")
         lname = name.lower()
-        if sep == b";" or _is_cookie(tail[: m.start(2)]):
+        before = tail[: m.start(1)]
+        if sep == b";" or before.endswith(b";") or _is_cookie(tail[: m.start(2)]):
             return S.LOC_COOKIE, lname
-        if sep == b"?" or (sep == b"&" and _in_url(tail[: m.start(1)])):
+        if sep in (b"?", b"%3F", b"%3f") or (sep in (b"&", b"%26") and _in_url(before)):
             return S.LOC_QUERY, lname
+        if sep in (b'"', b"'"):
+            k = _KEY_BEFORE.search(before)
+            if k and any(q in k.group(1).lower() for q in _QUERY_KEYS):
+                return S.LOC_QUERY, lname
         return S.LOC_FORM, lname
     return S.LOC_TEXT, ""
 
@@ -100,7 +121,7 @@ def locate(before: bytes) -> tuple[str, str]:
 def _is_cookie(before: bytes) -> bool:
     """A `Cookie:` header or cookie field shortly before, with no quote in between."""
     m = None
-    for m in _COOKIE.finditer(before):
+    for m in _COOKIE.finditer(before):  # noqa: B007 - the last match is the one wanted
         pass
     return m is not None and b'"' not in before[m.end():].lstrip(b'":= ')
 
@@ -108,7 +129,8 @@ def _is_cookie(before: bytes) -> bool:
 def _in_url(before: bytes) -> bool:
     """Whether the `&` that precedes a parameter belongs to a URL (a `?` in the same word)."""
     word_start = max(before.rfind(b" "), before.rfind(b'"'), before.rfind(b"'"))
-    return b"?" in before[word_start + 1 :]
+    word = before[word_start + 1 :]
+    return b"?" in word or b"%3F" in word or b"%3f" in word
 
 
 _header_ok: dict[bytes, bool] = {}

@@ -1,30 +1,55 @@
 """Timestamps found in log lines, normalized to UTC epoch microseconds.
 
-Parsers are small and cached by their input text: lines of one second share one parse.
+Parsers are small and cached by their input text: lines of one second share one parse. A time
+without a zone is read in the zone the caller passes (the config's `timezone`, UTC by default).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_US = -62135596800 * 1_000_000
 _MAX_US = 253402300799 * 1_000_000
+UTC: tzinfo = UTC
 
 ISO_RE = re.compile(
-    rb"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s?(Z|z|[+-]\d{2}:?\d{2}|UTC)?"
+    rb"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
+    rb"\s?(Z|z|[+-]\d{2}:?\d{2}(?!\d)|UTC|GMT)?"
 )
-CLF_RE = re.compile(rb"(\d{1,2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?: ([+-]\d{4}))?")
-SYSLOG_RE = re.compile(rb"\b([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})\b")
-EPOCH_RE = re.compile(rb"(?<![\d.])(1[5-9]\d{8}|2[0-9]\d{8})(?:(\d{3})|\.(\d{1,6}))?(?![\d])")
+CLF_RE = re.compile(
+    rb"(\d{1,2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
+    rb"(?: ?([+-]\d{4}|[+-]\d{2}:\d{2}|Z))?"
+)
+SYSLOG_RE = re.compile(rb"\b([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\b")
+EPOCH_RE = re.compile(rb"(?<![\w.])(1[5-9]\d{8}|2[0-9]\d{8})(?:(\d{3})|\.(\d{1,9}))?(?![\w])")
 
 
-def _offset_seconds(zone: bytes | None) -> int | None:
-    if not zone or zone in (b"Z", b"z", b"UTC"):
+def zone_from_text(text: str) -> tzinfo:
+    """A zone from `UTC`, `+01:00` / `-0800`, or an IANA name; ValueError when it is none of them."""
+    t = text.strip()
+    if t.upper() in ("UTC", "Z", "GMT"):
+        return UTC
+    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", t)
+    if m:
+        minutes = int(m[2]) * 60 + int(m[3])
+        if minutes >= 24 * 60:
+            raise ValueError(f"offset {t!r} is out of range")
+        return timezone((-1 if m[1] == "-" else 1) * timedelta(minutes=minutes))
+    try:
+        return ZoneInfo(t)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {t!r} (use UTC, an offset like +01:00, or a name like "
+                         "Europe/Berlin)") from None
+
+
+def _offset_seconds(zone: bytes) -> int:
+    if zone in (b"Z", b"z", b"UTC", b"GMT"):
         return 0
     sign = -1 if zone[:1] == b"-" else 1
     digits = zone[1:].replace(b":", b"")
@@ -32,32 +57,34 @@ def _offset_seconds(zone: bytes | None) -> int | None:
 
 
 def to_us(year: int, month: int, day: int, hh: int, mm: int, ss: int, frac: bytes | None,
-          offset: int) -> int | None:
-    """Epoch microseconds of a wall-clock time at a UTC offset (seconds), or None if impossible."""
+          zone: bytes | None, tz: tzinfo = UTC) -> int | None:
+    """Epoch microseconds of a wall-clock time with an explicit zone, else in `tz`; None if impossible."""
     try:
-        dt = datetime(year, month, day, hh, mm, min(ss, 59), tzinfo=timezone.utc)
+        # A leap second (:60) is read as :59 rather than dropped.
+        dt = datetime(year, month, day, hh, mm, min(ss, 59), tzinfo=UTC if zone else tz)
     except ValueError:
         return None
-    us = int((dt - _EPOCH) // timedelta(microseconds=1)) - offset * 1_000_000
+    us = int((dt - _EPOCH) // timedelta(microseconds=1))
+    if zone:
+        us -= _offset_seconds(zone) * 1_000_000
     if frac:
         us += int(frac[:6].ljust(6, b"0"))
     return us
 
 
 @lru_cache(maxsize=4096)
-def parse_iso(text: bytes, default_offset: int = 0) -> int | None:
-    """ISO 8601 (`2026-11-26T03:14:15.123Z`, `2026-11-26 03:14:15+01:00`); no zone means the default."""
+def parse_iso(text: bytes, tz: tzinfo = UTC) -> int | None:
+    """ISO 8601 (`2026-11-26T03:14:15.123Z`, `2026-11-26 03:14:15+01:00`); no zone means `tz`."""
     m = ISO_RE.match(text)
     if not m:
         return None
     y, mo, d, hh, mi, ss, frac, zone = m.groups()
-    off = _offset_seconds(zone) if zone else default_offset
-    return to_us(int(y), int(mo), int(d), int(hh), int(mi), int(ss), frac, off or 0)
+    return to_us(int(y), int(mo), int(d), int(hh), int(mi), int(ss), frac, zone, tz)
 
 
 @lru_cache(maxsize=4096)
-def parse_clf(text: bytes, default_offset: int = 0) -> int | None:
-    """Common log format time: `26/Nov/2026:03:14:15 +0000`."""
+def parse_clf(text: bytes, tz: tzinfo = UTC) -> int | None:
+    """Common log format time: `26/Nov/2026:03:14:15 +0000` (HAProxy's has milliseconds, no zone)."""
     m = CLF_RE.match(text)
     if not m:
         return None
@@ -65,20 +92,26 @@ def parse_clf(text: bytes, default_offset: int = 0) -> int | None:
     month = _MONTHS.get(mon.lower().decode())
     if month is None:
         return None
-    off = _offset_seconds(zone) if zone else default_offset
-    return to_us(int(y), month, int(d), int(hh), int(mi), int(ss), frac, off or 0)
+    return to_us(int(y), month, int(d), int(hh), int(mi), int(ss), frac, zone, tz)
 
 
-def parse_syslog(text: bytes, year: int, default_offset: int = 0) -> int | None:
-    """RFC 3164 time (`Nov 26 03:14:15`), which has no year: the caller supplies one."""
+def parse_syslog(text: bytes, year: int, tz: tzinfo = UTC, before_us: int | None = None) -> int | None:
+    """RFC 3164 time (`Nov 26 03:14:15`), which has no year: the caller supplies one.
+
+    With `before_us` (the file's mtime), a time more than a day after it is taken from the
+    year before: a file written in January holds December's lines.
+    """
     m = SYSLOG_RE.match(text)
     if not m:
         return None
-    mon, d, hh, mi, ss = m.groups()
+    mon, d, hh, mi, ss, frac = m.groups()
     month = _MONTHS.get(mon.lower().decode())
     if month is None:
         return None
-    return to_us(year, month, int(d), int(hh), int(mi), int(ss), None, default_offset)
+    us = to_us(year, month, int(d), int(hh), int(mi), int(ss), frac, None, tz)
+    if us is not None and before_us and us > before_us + 86_400_000_000:
+        us = to_us(year - 1, month, int(d), int(hh), int(mi), int(ss), frac, None, tz)
+    return us
 
 
 def parse_epoch(text: bytes) -> int | None:
@@ -95,22 +128,50 @@ def parse_epoch(text: bytes) -> int | None:
     return us
 
 
-def parse_any(text: bytes, default_offset: int = 0) -> int | None:
-    """Best effort for a value of unknown shape: ISO, CLF, then epoch."""
-    return parse_iso(text, default_offset) or parse_clf(text, default_offset) or parse_epoch(text)
+def from_number(value: float) -> int | None:
+    """A JSON number as a time: epoch seconds, milliseconds, microseconds or nanoseconds."""
+    v = float(value)
+    for scale in (1, 1e3, 1e6, 1e9):
+        if 1e9 <= v / scale < 1e10:  # 2001..2286 in seconds
+            return round(v / scale * 1_000_000)
+    return None
 
 
-def search_any(line: bytes, year: int, default_offset: int = 0) -> int | None:
+def parse_any(text: bytes, tz: tzinfo = UTC) -> int | None:
+    """Best effort for a value of unknown shape: ISO, CLF, RFC 1123, then epoch."""
+    text = text.strip()
+    return (parse_iso(text, tz) or parse_clf(text, tz) or parse_rfc1123(text, tz)
+            or (parse_epoch(text) if EPOCH_RE.fullmatch(text) else None))
+
+
+_RFC1123_RE = re.compile(rb"(?:[A-Za-z]{3},? )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2})"
+                         rb"(?:\.(\d{1,6}))? ?(GMT|UTC|Z|[+-]\d{4})?")
+
+
+@lru_cache(maxsize=1024)
+def parse_rfc1123(text: bytes, tz: tzinfo = UTC) -> int | None:
+    """HTTP-date style: `Wed, 26 Nov 2026 03:14:15 GMT`."""
+    m = _RFC1123_RE.match(text)
+    if not m:
+        return None
+    d, mon, y, hh, mi, ss, frac, zone = m.groups()
+    month = _MONTHS.get(mon.lower().decode())
+    if month is None:
+        return None
+    return to_us(int(y), month, int(d), int(hh), int(mi), int(ss), frac, zone, tz)
+
+
+def search_any(line: bytes, year: int, tz: tzinfo = UTC, before_us: int | None = None) -> int | None:
     """The first recognisable timestamp anywhere in a line (the generic format's best effort)."""
     for rx, parse in ((ISO_RE, parse_iso), (CLF_RE, parse_clf)):
         m = rx.search(line)
         if m:
-            v = parse(m.group(0), default_offset)
+            v = parse(m.group(0), tz)
             if v is not None:
                 return v
     m = SYSLOG_RE.search(line)
     if m:
-        v = parse_syslog(m.group(0), year, default_offset)
+        v = parse_syslog(m.group(0), year, tz, before_us)
         if v is not None:
             return v
     m = EPOCH_RE.search(line)

@@ -1,0 +1,197 @@
+"""Log formats: detect a file's format from its first lines and parse the request fields of a line.
+
+Only lines that hold a token are parsed, so parsers may be thorough rather than fast. A parser
+returns None when the line is not of its format; `parse_line` then unwraps syslog/CRI prefixes,
+tries the other formats, and ends with the generic best effort.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from analyzer import schema as S
+from analyzer import timeparse as T
+from analyzer.formats import jsonlog, text, w3c, wrappers
+from analyzer.formats.common import (
+    EMPTY,
+    IIS_DEFAULT_FIELDS,
+    FileContext,
+    LineFields,
+    split_target,
+    status,
+    strip_port,
+)
+from analyzer.formats.w3c import field_directives
+
+__all__ = ["EMPTY", "FORMATS", "IIS_DEFAULT_FIELDS", "FileContext", "Format", "LineFields", "detect",
+           "field_directives", "parse_line", "unquote"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A log format: a name, a quick test for detection, and a parser."""
+
+    name: str
+    looks_like: Callable[[bytes], bool]
+    parse: Callable[[bytes, FileContext], LineFields | None]
+
+
+def _is_apache_vhost(line: bytes) -> bool:
+    m = text.CLF.match(line)
+    return m is not None and m["vhost"] is not None
+
+
+def _parse_plain(line: bytes, ctx: FileContext, skip: Format | None = None) -> tuple[str, LineFields] | None:
+    """The first format (other than `skip`) that recognises and parses an unwrapped line."""
+    for f in PLAIN:
+        if f is not skip and f.looks_like(line):
+            got = f.parse(line, ctx)
+            if got is not None:
+                return f.name, got
+    return None
+
+
+def _parse_inner(line: bytes, ctx: FileContext) -> LineFields | None:
+    got = _parse_plain(line, ctx)
+    return got[1] if got else None
+
+
+def _parse_wrapped(line: bytes, ctx: FileContext) -> tuple[str, LineFields] | None:
+    """A syslog- or CRI-wrapped line: the message's own fields, the wrapper's time as a fallback."""
+    w = wrappers.unwrap(line, ctx)
+    if w is None:
+        return None
+    kind, wts, offset = w
+    inner = line[offset:]
+    got = _parse_plain(inner, ctx)
+    if got is None:
+        fields = parse_generic(inner, ctx)
+        name = S.FMT_SYSLOG if kind == "syslog" else S.FMT_GENERIC
+    else:
+        name, fields = got
+    span = fields.query_span
+    return name, fields._replace(
+        ts=fields.ts if fields.ts is not None else wts,
+        query_span=(span[0] + offset, span[1] + offset) if span else None,
+    )
+
+
+def _parse_syslog(line: bytes, ctx: FileContext) -> LineFields | None:
+    got = _parse_wrapped(line, ctx)
+    return got[1] if got else None
+
+
+# --- anything else --------------------------------------------------------------------------------
+_REQUEST_ANY = re.compile(
+    rb'"?\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) HTTP/[\d.]+"?(?:\s+(\d{3})\b)?')
+_KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("(?:[^"\\]|\\.)*"|[^\s,;"]*)')
+
+
+def parse_generic(line: bytes, ctx: FileContext) -> LineFields:
+    """Best effort: the first timestamp anywhere, a request line if there is one, and key=value pairs."""
+    ts = T.search_any(line, ctx.year, ctx.tz, ctx.mtime_us)
+    if b'{"' in line:
+        got = jsonlog.parse_json_line(line, ctx)
+        if got is not None:
+            return got if got.ts is not None or ts is None else got._replace(ts=ts)
+    method = target = code = None
+    m = _REQUEST_ANY.search(line)
+    if m:
+        method, target, code = m[1].decode(), m[2].decode("utf-8", "replace"), m[3]
+    flat: dict[str, Any] = {}
+    if b"=" in line:
+        for k in _KV.finditer(line):
+            v = k[2][1:-1] if k[2][:1] == b'"' else k[2]
+            if v and v != b"-":
+                flat.setdefault(k[1].decode("ascii", "replace").lower(), v.decode("utf-8", "replace"))
+    if target is None:
+        path_value = jsonlog.first(flat, jsonlog.PATH_KEYS)
+        target = str(path_value) if path_value else None
+    thost, path = split_target(target)
+    host = jsonlog.first(flat, jsonlog.HOST_KEYS)
+    if method is None:
+        method = jsonlog.first(flat, jsonlog.METHOD_KEYS)
+    return LineFields(
+        ts=ts,
+        host=strip_port(thost or (str(host) if host else None)),
+        method=str(method).upper() if method else None,
+        path=path,
+        status=status(code) or status(jsonlog.first(flat, jsonlog.STATUS_KEYS)),
+        client_ip=jsonlog.first(flat, jsonlog.IP_KEYS),
+        user_agent=jsonlog.first(flat, jsonlog.UA_KEYS),
+    )
+
+
+_json = partial(jsonlog.parse_json_line, inner=_parse_inner)
+
+# Detection order: the most specific test first.
+PLAIN: tuple[Format, ...] = (
+    Format(S.FMT_IIS, w3c.looks_like_w3c, w3c.parse_w3c),
+    Format(S.FMT_ENVOY, lambda b: b[:1] == b"[" and text.ENVOY.match(b) is not None, text.parse_envoy),
+    Format(S.FMT_INGRESS_NGINX, text.looks_like_ingress, text.parse_clf),
+    Format(S.FMT_APACHE, _is_apache_vhost, text.parse_clf),
+    Format(S.FMT_NGINX, lambda b: text.CLF.match(b) is not None, text.parse_clf),
+    Format(S.FMT_ALB, lambda b: text.ALB.match(b) is not None, text.parse_alb),
+    Format(S.FMT_HAPROXY, lambda b: text.HAPROXY.search(b) is not None, text.parse_haproxy),
+    Format(S.FMT_TRAEFIK, jsonlog.looks_like_traefik, _json),
+    Format(S.FMT_CADDY, jsonlog.looks_like_caddy, _json),
+    Format(S.FMT_APPGW, jsonlog.looks_like_appgw, _json),
+    Format(S.FMT_FRONTDOOR, jsonlog.looks_like_frontdoor, _json),
+    Format(S.FMT_JSON, jsonlog.looks_like_json, _json),
+)
+SYSLOG = Format(S.FMT_SYSLOG, wrappers.looks_like_syslog, _parse_syslog)
+GENERIC = Format(S.FMT_GENERIC, lambda b: True, parse_generic)
+FORMATS: tuple[Format, ...] = (*PLAIN, SYSLOG)
+BY_NAME: dict[str, Format] = {f.name: f for f in (*FORMATS, GENERIC)}
+
+
+def _classify(line: bytes) -> str | None:
+    for f in PLAIN:
+        if f.looks_like(line):
+            return f.name
+    return None
+
+
+def detect(lines: Iterable[bytes]) -> str:
+    """The format most of these lines are in (generic if none fits); a wrapped line counts as its message."""
+    votes: dict[str, int] = {}
+    ctx = FileContext()
+    for line in lines:
+        if line.startswith((b"#Fields:", b"#Software: Microsoft Internet Information")):
+            return S.FMT_IIS
+        if not line.strip() or line.startswith(b"#"):
+            continue
+        name = _classify(line)
+        if name is None:
+            w = wrappers.unwrap(line, ctx)
+            if w is not None:
+                name = _classify(line[w[2]:]) or (S.FMT_SYSLOG if w[0] == "syslog" else None)
+        if name is not None:
+            votes[name] = votes.get(name, 0) + 1
+    return max(votes, key=lambda k: votes[k]) if votes else S.FMT_GENERIC
+
+
+def parse_line(line: bytes, fmt: str, ctx: FileContext) -> tuple[str, LineFields]:
+    """Parse with the file's format; if the line is not of it, unwrap, try the others, then generic."""
+    primary = BY_NAME.get(fmt)
+    if primary is not None and primary is not GENERIC:
+        got = primary.parse(line, ctx)
+        if got is not None:
+            return fmt, got
+    wrapped = _parse_wrapped(line, ctx)
+    if wrapped is not None:
+        return wrapped
+    plain = _parse_plain(line, ctx, primary)
+    if plain is not None:
+        return plain
+    return S.FMT_GENERIC, parse_generic(line, ctx)
+
+
+def unquote(value: bytes) -> bytes:
+    """Percent-decoding for tokens written URL-encoded."""
+    return unquote_to_bytes(value)

@@ -1,0 +1,152 @@
+"""JSON lines: app logs (Serilog, ASP.NET Core, ECS), Traefik, Caddy, Azure App Gateway and Front Door.
+
+One parser for all of them: values are looked up by the names these formats use, on the object
+flattened to leaf names and dotted paths (lowercased). Fields a format has earlier win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from analyzer import timeparse as T
+from analyzer.formats.common import (
+    FileContext,
+    LineFields,
+    split_target,
+    status,
+    strip_client_port,
+    strip_port,
+)
+
+TS_KEYS = ("startutc", "@t", "@timestamp", "timestamp", "time", "timegenerated", "ts", "datetime",
+           "start_time", "starttime", "eventtime", "logged_at", "startlocal", "requesttime", "date")
+HOST_KEYS = ("requesthost", "request.host", "request_host", "host", "hostname", "originalhost", "url.domain",
+             ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname", "domain")
+METHOD_KEYS = ("requestmethod", "request.method", "request_method", "http.request.method", "method",
+               "httpmethod", "http_method", "verb")
+PATH_KEYS = ("requestpath", "request.uri", "request_path", "url.path", "path", "uri", "requesturi",
+             "request_uri", "originalrequesturiwithargs", "url.original", "url.full", "requesturl",
+             "request_url", "url", "originalurl", "target")
+STATUS_KEYS = ("downstreamstatus", "http.response.status_code", "status", "statuscode", "status_code",
+               "httpstatus", "httpstatuscode", "http_status", "response_status", "responsestatus",
+               "originstatus")
+IP_KEYS = ("clienthost", "request.client_ip", "client_ip", "clientip", "request.remote_ip", "remote_ip",
+           "remoteip", "remote_addr", "remoteaddr", "client.ip", "source.ip", "clientaddr", "c-ip",
+           "clientaddress", "client_address", "sourceip", "ip")
+UA_KEYS = ("request_user-agent", "user_agent.original", "useragent", "user_agent", "user-agent",
+           "http_user_agent", "useragent_s")
+_MAX_DEPTH = 8
+
+
+def flatten(obj: Any, out: dict[str, Any], prefix: str = "", depth: int = 0) -> None:
+    """Leaf values by lowercased leaf name and dotted path; a list of strings counts as its first one."""
+    if depth > _MAX_DEPTH or not isinstance(obj, dict):
+        return
+    nested = []
+    for k, v in obj.items():
+        key = str(k).lower()
+        if isinstance(v, dict):
+            nested.append((key, v))
+            continue
+        if isinstance(v, list):
+            if not v or not isinstance(v[0], (str, int, float)):
+                continue
+            v = v[0]
+        out.setdefault(prefix + key, v)
+        if prefix:
+            out.setdefault(key, v)
+    # Top-level names first: a nested `date` response header must not beat a top-level `time`.
+    for key, v in nested:
+        flatten(v, out, f"{prefix}{key}.", depth + 1)
+
+
+def first(flat: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """The first of these keys with a real value."""
+    for k in keys:
+        v = flat.get(k)
+        if v not in (None, "", "-") and not isinstance(v, bool):
+            return v
+    return None
+
+
+def _str(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def json_object(line: bytes) -> dict[str, Any] | None:
+    """The JSON object a line holds (after any prefix), or None."""
+    start = line.find(b"{")
+    if start < 0:
+        return None
+    try:
+        obj = orjson.loads(line[start:].rstrip(b"\r\n "))
+    except orjson.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _time(v: Any, ctx: FileContext) -> int | None:
+    if isinstance(v, str):
+        return T.parse_any(v.encode(), ctx.tz)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return T.from_number(v)
+    return None
+
+
+InnerParser = Callable[[bytes, FileContext], LineFields | None]
+
+
+def parse_json_line(line: bytes, ctx: FileContext, inner: InnerParser | None = None) -> LineFields | None:
+    """A JSON object per line; `inner` parses a wrapped text line (Docker's `{"log": ...}`)."""
+    obj = json_object(line)
+    if obj is None:
+        return None
+    flat: dict[str, Any] = {}
+    flatten(obj, flat)
+    ts = _time(first(flat, TS_KEYS), ctx)
+    wrapped = obj.get("log")
+    if inner is not None and isinstance(wrapped, str) and not wrapped.lstrip().startswith("{"):
+        got = inner(wrapped.rstrip("\n").encode(), ctx)
+        if got is not None:
+            return got if got.ts is not None else got._replace(ts=ts)
+    target = _str(first(flat, PATH_KEYS))
+    thost, path = split_target(target)
+    ip = _str(first(flat, IP_KEYS))
+    return LineFields(
+        ts=ts,
+        host=strip_port(_str(first(flat, HOST_KEYS)) or thost),
+        method=_str(first(flat, METHOD_KEYS)),
+        path=path,
+        status=status(first(flat, STATUS_KEYS)),
+        client_ip=strip_client_port(ip) if ip and "." in ip else ip,
+        user_agent=_str(first(flat, UA_KEYS)),
+    )
+
+
+def looks_like_json(line: bytes) -> bool:
+    """Any JSON object line."""
+    return line.lstrip()[:1] == b"{"
+
+
+def looks_like_traefik(line: bytes) -> bool:
+    """Traefik's JSON access log (`RequestHost`, `DownstreamStatus`, `RouterName`)."""
+    return looks_like_json(line) and (b'"RequestHost"' in line or b'"DownstreamStatus"' in line)
+
+
+def looks_like_caddy(line: bytes) -> bool:
+    """Caddy's access logger."""
+    return looks_like_json(line) and (b'"http.log.access' in line or b'"resp_headers"' in line)
+
+
+def looks_like_appgw(line: bytes) -> bool:
+    """Azure Application Gateway access log records."""
+    return looks_like_json(line) and b"ApplicationGatewayAccess" in line
+
+
+def looks_like_frontdoor(line: bytes) -> bool:
+    """Azure Front Door access log records (classic and Standard/Premium)."""
+    return looks_like_json(line) and (b"FrontDoorAccessLog" in line or b"FrontdoorAccessLog" in line
+                                      or b'"trackingReference"' in line)
