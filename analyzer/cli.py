@@ -63,6 +63,9 @@ def scan(
     jwks: Annotated[list[Path] | None, typer.Option("--jwks", help="A JSON Web Key Set file to verify signatures "
                                                     "with; may be repeated.")] = None,
     offline: Annotated[bool | None, typer.Option("--offline/--online", help="Never open a network connection.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Where fetched signing keys and "
+                                                   "their history are kept (default: the user cache "
+                                                   "directory).")] = None,
     leeway: Annotated[int | None, typer.Option("--leeway", min=0, help="Clock-skew tolerance in seconds "
                                                "(default 300).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Worker processes "
@@ -98,7 +101,8 @@ def scan(
         raise _fail("--since, --until and --scheduler are not available in this version")
     settings = build_settings(
         config, paths, jwks=[str(j) for j in jwks or []], offline=offline, leeway_seconds=leeway,
-        workers=workers or os.cpu_count() or 1, out_dir=out, format=log_format, quiet=quiet,
+        cache_dir=cache_dir, workers=workers or os.cpu_count() or 1, out_dir=out, format=log_format,
+        quiet=quiet,
         include_pii=include_pii or None,
     )
     show = not quiet and sys.stderr.isatty()
@@ -122,29 +126,16 @@ def scan(
 @app.command()
 def report(
     directory: Annotated[Path, typer.Argument(help="An output directory written by `analyzer scan`.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Report file (default: DIR/report.html); with "
-                                             "--split-by, a directory (default: DIR/reports-by-client).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Report file (default: DIR/report.html).")] = None,
     split_by: Annotated[str | None, typer.Option("--split-by", help="client or audience: one report each, "
                                                  "plus index.html.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only requests at or after this time "
-                                              "(ISO 8601).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Only requests before this time (ISO 8601).")] = None,
 ) -> None:
-    """Rebuild report.html from an existing output directory, or one report per client or audience."""
+    """Rebuild report.html from an existing output directory."""
     from analyzer.pipeline import rebuild_report
-    from analyzer.timeparse import parse_any
 
-    if split_by is not None and split_by not in ("client", "audience"):
-        raise _fail(f"unknown --split-by {split_by!r}; choose client or audience")
-    bounds: list[int | None] = []
-    for name, value in (("--since", since), ("--until", until)):
-        us = parse_any(value.encode()) if value else None
-        if value and us is None:
-            raise _fail(f"{name} {value!r} is not an ISO 8601 time")
-        bounds.append(us)
-    if not (directory / "run.json").is_file():
-        raise _fail(f"{directory} is not an analyzer output directory (no run.json)")
-    path = rebuild_report(directory, out, split_by, bounds[0], bounds[1])
+    if split_by is not None:
+        raise _fail("--split-by is not available in this version")
+    path = rebuild_report(directory, out)
     typer.echo(f"wrote {path}", err=True)
 
 
@@ -153,6 +144,9 @@ def inspect(
     token: Annotated[str, typer.Argument(help="The token (with or without 'Bearer '), or - to read it from stdin.")],
     config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")] = None,
     jwks: Annotated[list[Path] | None, typer.Option("--jwks", help="A JSON Web Key Set file; may be repeated.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Where fetched signing keys and "
+                                                   "their history are kept (default: the user cache "
+                                                   "directory).")] = None,
     at: Annotated[str | None, typer.Option("--at", help="Judge times at this moment (ISO 8601) instead of "
                                            "now.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -170,7 +164,7 @@ def inspect(
         at_us = parse_any(at.encode())
         if at_us is None:
             raise _fail(f"--at {at!r} is not an ISO 8601 time")
-    settings = build_settings(config, [], jwks=[str(j) for j in jwks or []])
+    settings = build_settings(config, [], jwks=[str(j) for j in jwks or []], cache_dir=cache_dir)
     result = inspect_one(raw, settings, at_us)
     if as_json:
         typer.echo(json.dumps(result, default=str, indent=2, ensure_ascii=False))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from analyzer.errors import ConfigError
 
@@ -25,6 +27,12 @@ class IssuerSource:
     jwks_file: Path | None = None
     issuer: str | None = None
     algorithms: tuple[str, ...] = ()
+    allow_http: bool = False  # the user opted in to plain http for a non-loopback provider
+
+    @property
+    def location(self) -> str:
+        """The URL or file this issuer's keys come from (its identity in caches and run.json)."""
+        return self.metadata_url or self.jwks_url or str(self.jwks_file)
 
 
 @dataclass(frozen=True)
@@ -58,12 +66,12 @@ class Settings:
     apis: tuple[ApiExpectation, ...] = ()
     clients: tuple[ClientApp, ...] = ()
     config_path: Path | None = None
+    cache_dir: Path | None = None  # None: the platform's user cache directory
     out_dir: Path = Path("reports")
     workers: int = 1
     quiet: bool = False
     include_pii: bool = False
     format: str | None = None
-    timezone: str = "UTC"  # the zone of log times that carry none: UTC, an offset (+01:00), or an IANA name
     max_line_bytes: int = 1 << 20
     skip_paths: frozenset[Path] = field(default_factory=frozenset)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -80,7 +88,12 @@ class Settings:
         return ""
 
 
-_TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii", "timezone"}
+_TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii", "cache_dir"}
+_ISSUER_KEYS = {"metadata_url", "jwks_url", "jwks_file", "issuer", "algorithms", "allow_http"}
+# Algorithms an issuer entry may pin. HMAC is absent on purpose: identity providers sign with key pairs,
+# and accepting a shared-secret alg for them is the classic algorithm-confusion hole.
+SIGNING_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES256K", "ES384", "ES512",
+                "EdDSA", "Ed25519")
 _HEX = re.compile(r"^[0-9A-Fa-f:\s]+$")
 
 
@@ -98,6 +111,33 @@ def normalize_thumbprint(value: str) -> str:
     if len(raw) in (20, 32):
         return raw.hex()
     raise ConfigError(f"certificate thumbprint {value[:60]!r} is neither hex SHA-1/SHA-256 nor base64url x5t")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a URL host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    h = host.strip("[]").lower()
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, allow_http: bool = False) -> str | None:
+    """Why a provider URL may not be fetched, or None: https only, plain http for loopback or on opt-in."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return f"{url!r} is not a valid URL"
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host:
+        if allow_http or is_loopback(host):
+            return None
+        return f"{url} uses plain http; use https, or set allow_http = true on this issuer"
+    return f"{url!r} is not an https URL"
 
 
 def _str_list(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -129,39 +169,17 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         if isinstance(leeway, bool) or not isinstance(leeway, int) or leeway < 0:
             raise ConfigError("leeway_seconds must be a whole number of seconds, 0 or more")
         out["leeway_seconds"] = leeway
-    if "timezone" in data:
-        from analyzer.timeparse import zone_from_text
-
-        tz = data["timezone"]
-        if not isinstance(tz, str):
-            raise ConfigError("timezone must be a string such as \"UTC\", \"+01:00\" or \"Europe/Berlin\"")
-        try:
-            zone_from_text(tz)
-        except ValueError as e:
-            raise ConfigError(f"timezone: {e}") from None
-        out["timezone"] = tz.strip()
     for flag in ("offline", "include_pii"):
         if flag in data:
             if not isinstance(data[flag], bool):
                 raise ConfigError(f"{flag} must be true or false")
             out[flag] = data[flag]
+    if "cache_dir" in data:
+        if not isinstance(data["cache_dir"], str) or not data["cache_dir"]:
+            raise ConfigError("cache_dir must be a directory path")
+        out["cache_dir"] = (base_dir / Path(data["cache_dir"]).expanduser()).resolve()
 
-    issuers = []
-    for i, entry in enumerate(_table_list(data, "issuer")):
-        where = f"issuer[{i}]"
-        sources = [k for k in ("metadata_url", "jwks_url", "jwks_file") if entry.get(k)]
-        if len(sources) != 1:
-            raise ConfigError(f"{where} needs exactly one of metadata_url, jwks_url, jwks_file")
-        jwks_file = entry.get("jwks_file")
-        issuers.append(
-            IssuerSource(
-                metadata_url=entry.get("metadata_url"),
-                jwks_url=entry.get("jwks_url"),
-                jwks_file=(base_dir / jwks_file).resolve() if isinstance(jwks_file, str) else None,
-                issuer=entry.get("issuer"),
-                algorithms=_str_list(entry, "algorithms", where),
-            )
-        )
+    issuers = [_issuer_entry(e, f"issuer[{i}]", base_dir) for i, e in enumerate(_table_list(data, "issuer"))]
     if isinstance(data.get("jwks_file"), str):
         issuers.append(IssuerSource(jwks_file=(base_dir / data["jwks_file"]).resolve()))
     out["issuers"] = tuple(issuers)
@@ -197,6 +215,41 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         clients.append(ClientApp(client_id=cid, name=str(entry.get("name", "")), thumbprints=prints))
     out["clients"] = tuple(clients)
     return out
+
+
+def _issuer_entry(entry: dict[str, Any], where: str, base_dir: Path) -> IssuerSource:
+    """One [[issuer]] table, checked: one key source, known keys, https (or loopback) URLs, key-pair algs."""
+    unknown = sorted(set(entry) - _ISSUER_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_ISSUER_KEYS))})")
+    sources = [k for k in ("metadata_url", "jwks_url", "jwks_file") if entry.get(k)]
+    if len(sources) != 1:
+        raise ConfigError(f"{where} needs exactly one of metadata_url, jwks_url, jwks_file")
+    for key in ("metadata_url", "jwks_url", "jwks_file", "issuer"):
+        if key in entry and not isinstance(entry[key], str):
+            raise ConfigError(f"{where}.{key} must be a string")
+    allow_http = entry.get("allow_http", False)
+    if not isinstance(allow_http, bool):
+        raise ConfigError(f"{where}.allow_http must be true or false")
+    for key in ("metadata_url", "jwks_url"):
+        if entry.get(key):
+            problem = check_url(entry[key], allow_http)
+            if problem:
+                raise ConfigError(f"{where}.{key}: {problem}")
+    algorithms = _str_list(entry, "algorithms", where)
+    bad = [a for a in algorithms if a not in SIGNING_ALGS]
+    if bad:
+        raise ConfigError(f"{where}.algorithms: {bad[0]!r} is not an asymmetric signing algorithm "
+                          f"(allowed: {', '.join(SIGNING_ALGS)})")
+    jwks_file = entry.get("jwks_file")
+    return IssuerSource(
+        metadata_url=entry.get("metadata_url"),
+        jwks_url=entry.get("jwks_url"),
+        jwks_file=(base_dir / jwks_file).resolve() if isinstance(jwks_file, str) else None,
+        issuer=entry.get("issuer"),
+        algorithms=algorithms,
+        allow_http=allow_http,
+    )
 
 
 def load_config(path: Path) -> dict[str, Any]:

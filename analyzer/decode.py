@@ -18,7 +18,7 @@ import orjson
 
 from analyzer import schema as S
 from analyzer.config import ClientApp
-from analyzer.keys import ASYMMETRIC_ALGS, HMAC_ALGS, KeyRing, verify
+from analyzer.keys import ASYMMETRIC_ALGS, HMAC_ALGS, KeyRing, check_issuer, verify
 from analyzer.timeparse import clamp_us
 
 MAX_TOKEN_BYTES = 64 * 1024
@@ -223,9 +223,19 @@ def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = 
     if missing:
         failures.append((S.MISSING_CLAIMS, f"the token has no {', '.join(missing)} claim"))
 
+    tid = _text(claims.get("tid"), 64)
+    if kind != S.KIND_ASSERTION:
+        # The issuer must be one of the configured providers' (metadata issuer, tenant filled in). An
+        # `iss` is only compared here: it is never used to find keys to fetch.
+        problem = check_issuer(ring, iss, tid)
+        if problem:
+            failures.append((S.ISSUER_MISMATCH, problem))
+
     checked = False
     if kind != S.KIND_ASSERTION and not any(f[0] in (S.UNSUPPORTED_ALG, S.MALFORMED) for f in failures):
-        verdict = verify(ring, token.rsplit(b".", 1)[0], signature, alg or "", kid, iss, header_nonce)
+        x5t = header.get("x5t")
+        verdict = verify(ring, token.rsplit(b".", 1)[0], signature, alg or "", kid, iss, header_nonce, tid,
+                         x5t if isinstance(x5t, str) else None)
         checked = verdict.checked and verdict.cause is None
         if verdict.cause:
             failures.append((verdict.cause, verdict.detail))
@@ -244,7 +254,7 @@ def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = 
     ver = _text(claims.get("ver"), 10)
     return TokenFacts(
         fp=fp, kind=kind, header=header, claims=claims, alg=alg, kid=kid, typ=_text(header.get("typ"), 40),
-        issuer=iss, audiences=auds, client_id=client_id, tenant_id=_text(claims.get("tid"), 64), version=ver,
+        issuer=iss, audiences=auds, client_id=client_id, tenant_id=tid, version=ver,
         scopes=_text(claims.get("scp")), roles=_text(claims.get("roles")),
         exp=dates["exp"], nbf=dates["nbf"], iat=dates["iat"], has_nonce="nonce" in claims,
         signature_checked=checked, failures=tuple(failures),

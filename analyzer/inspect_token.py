@@ -12,7 +12,7 @@ from analyzer.check import classify
 from analyzer.config import Settings
 from analyzer.decode import analyze_token
 from analyzer.extract import TOKEN_RE
-from analyzer.keys import build_keyring
+from analyzer.keystore import load_keyring
 
 TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time", "xms_tcdt", "pwd_exp")
 
@@ -33,7 +33,7 @@ def inspect(raw: str, settings: Settings, at_us: int | None = None) -> dict[str,
         text = text[7:].strip()
     m = TOKEN_RE.search(text.encode("utf-8", "replace"))
     token = m.group(0) if m else text.encode("utf-8", "replace")
-    facts = analyze_token(token, build_keyring(settings.issuers), settings.clients)
+    facts = analyze_token(token, load_keyring(settings), settings.clients)
     now_us = at_us if at_us is not None else int(datetime.now(tz=timezone.utc).timestamp() * 1_000_000)
     occ = pd.DataFrame({
         "ts": pd.array([now_us], dtype="Int64"), "source": ["<inspect>"], "line": [1], "format": [S.FMT_GENERIC],

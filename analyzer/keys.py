@@ -1,48 +1,66 @@
-"""Signing keys: key sets from files (and, later, from identity providers), and signature checks.
+"""Signing keys: key sets (from files, or fetched by the key store), issuer matching and signature checks.
 
 A KeyRing holds plain JWK dicts so that it can be sent to worker processes; each process builds
-the key objects it needs once per kid.
+the key objects it needs once per kid. Nothing here opens a connection: a ring may carry a
+`refresher` hook (set by analyzer.keystore in the parent process) that is asked to re-fetch an
+issuer's keys when a kid is missing.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
-from analyzer.config import IssuerSource
+from analyzer.config import SIGNING_ALGS, IssuerSource
 from analyzer.errors import ConfigError
 
-ASYMMETRIC_ALGS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES256K", "ES384",
-                             "ES512", "EdDSA", "Ed25519"})
+ASYMMETRIC_ALGS = frozenset(SIGNING_ALGS)
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
+TENANT_TEMPLATE = "{tenantid}"
+
+# Which JWK a JWS alg can be verified with: key type, and the curve where the alg fixes one.
+_ALG_KTY = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
+_ALG_CRV = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521", "ES256K": "secp256k1", "Ed25519": "Ed25519"}
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass
 class KeySet:
     """One issuer's published keys, and where they came from."""
 
-    source: str
-    origin: str  # "file", "network" or "cache"
+    source: str  # the configured metadata URL, JWKS URL or file: the set's identity
+    origin: str  # "file", "network", "cache", or "none" when no key could be had
     jwks: list[dict[str, Any]]
-    issuer: str | None = None
+    issuer: str | None = None  # may hold the {tenantid} template of multi-tenant metadata
     algorithms: tuple[str, ...] = ()
-    fetched_at: str | None = None
+    fetched_at: str | None = None  # ISO 8601 UTC: when the provider last served (or confirmed) these keys
     error: str | None = None
+    stale: bool = False  # served from the cache because a fetch failed
+    jwks_uri: str | None = None  # where the keys were read, when discovered through metadata
 
     @property
     def kids(self) -> list[str]:
         """The kids of this set, in order."""
         return [str(k["kid"]) for k in self.jwks if "kid" in k]
 
+    @property
+    def refreshable(self) -> bool:
+        """Whether the key store can fetch this set again (it came from a URL, not a file)."""
+        return self.origin != "file"
+
     def describe(self) -> dict[str, Any]:
         """What run.json and the report say about this key set."""
         return {"source": self.source, "origin": self.origin, "issuer": self.issuer, "kids": self.kids,
-                "fetched_at": self.fetched_at, "error": self.error}
+                "fetched_at": self.fetched_at, "stale": self.stale, "error": self.error,
+                "jwks_uri": self.jwks_uri, "algorithms": list(self.algorithms)}
 
 
 def parse_jwks(data: Any, where: str) -> list[dict[str, Any]]:
@@ -67,25 +85,53 @@ def load_jwks_file(path: Path) -> list[dict[str, Any]]:
     return parse_jwks(data, str(path))
 
 
+Refresher = Callable[["KeyRing", int], bool]
+
+
 @dataclass
 class KeyRing:
-    """All key sets known to a run."""
+    """All key sets known to a run, what was seen in earlier sets, and the issuers accepted."""
 
     sets: list[KeySet] = field(default_factory=list)
+    # source -> kid -> ISO time the kid was last seen in a set fetched for that source.
+    history: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Issuers accepted besides those of the key sets (the [[api]] issuers lists).
+    accepted_issuers: tuple[str, ...] = ()
+    # Asked to re-fetch set i on a kid miss; returns whether the set changed. Parent process only.
+    refresher: Refresher | None = field(default=None, repr=False, compare=False)
     _cache: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"sets": self.sets, "_cache": {}}
+        # Key objects and the network hook stay in the process that made them.
+        return {"sets": self.sets, "history": self.history, "accepted_issuers": self.accepted_issuers}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.sets = state["sets"]
+        self.history = state.get("history", {})
+        self.accepted_issuers = state.get("accepted_issuers", ())
+        self.refresher = None
+        self._cache = {}
 
     @property
     def has_keys(self) -> bool:
         """Whether any key is known at all (else signatures cannot be checked)."""
         return any(s.jwks for s in self.sets)
 
-    def candidates(self, iss: str | None) -> list[KeySet]:
+    @property
+    def issuers(self) -> list[str]:
+        """Issuers named by key sets (from metadata or config), templates included."""
+        return [s.issuer for s in self.sets if s.issuer]
+
+    def candidates(self, iss: str | None, tid: str | None = None) -> list[KeySet]:
         """Key sets that may sign tokens of this issuer: those bound to it, else the unbound ones."""
-        bound = [s for s in self.sets if s.issuer and iss and issuer_matches(s.issuer, iss)]
+        bound = [s for s in self.sets if s.issuer and iss and issuer_matches(s.issuer, iss, tid)]
         return bound or [s for s in self.sets if not s.issuer]
+
+    def replace(self, index: int, new: KeySet) -> None:
+        """Put a re-fetched set in place of set `index`, dropping key objects built from the old one."""
+        self.sets[index] = new
+        for k in [k for k in self._cache if k[0] == index]:
+            del self._cache[k]
 
     def key_for(self, set_index: int, jwk: dict[str, Any]) -> Any:
         """A PyJWK for a JWK dict, built once per process."""
@@ -97,27 +143,99 @@ class KeyRing:
                 self._cache[cache_key] = None
         return self._cache[cache_key]
 
+    def last_seen(self, sources: Iterable[str], kid: str) -> str | None:
+        """When `kid` was last seen in a key set fetched for one of these sources (ISO), or None."""
+        seen = [self.history.get(src, {}).get(kid) for src in sources]
+        return max((s for s in seen if s), default=None)
+
     def describe(self) -> list[dict[str, Any]]:
-        """Per key set: source, origin, issuer, kids."""
+        """Per key set: source, origin, issuer, kids, fetched_at, stale, error."""
         return [s.describe() for s in self.sets]
 
 
-def issuer_matches(pattern: str, iss: str) -> bool:
-    """Whether `iss` is the issuer `pattern`, where `{tenantid}` in the pattern matches any tenant."""
-    if "{tenantid}" not in pattern:
+# --------------------------------------------------------------------------- issuers
+
+
+def issuer_matches(pattern: str, iss: str, tid: str | None = None) -> bool:
+    """Whether `iss` is the issuer `pattern`; `{tenantid}` is filled with `tid` (any tenant when None)."""
+    if TENANT_TEMPLATE not in pattern:
         return pattern.rstrip("/") == iss.rstrip("/")
-    head, _, tail = pattern.partition("{tenantid}")
-    return iss.startswith(head) and iss.endswith(tail) and len(iss) > len(head) + len(tail)
+    if tid:
+        return pattern.replace(TENANT_TEMPLATE, tid).rstrip("/") == iss.rstrip("/")
+    head, _, tail = pattern.partition(TENANT_TEMPLATE)
+    iss_, tail_ = iss.rstrip("/"), tail.rstrip("/")
+    return iss_.startswith(head) and iss_.endswith(tail_) and len(iss_) > len(head) + len(tail_)
+
+
+def issuer_shape(iss: str) -> tuple[str, str | None]:
+    """("v1" | "v2" | "other", tenant) of an issuer, Entra-style: `…/{tid}/v2.0` is v2, `…/{tid}/` v1."""
+    try:
+        parts = urlsplit(iss)
+    except ValueError:
+        return "other", None
+    segments = [p for p in parts.path.split("/") if p]
+    if len(segments) >= 2 and segments[-1] == "v2.0":
+        return "v2", segments[-2]
+    if parts.hostname == "sts.windows.net" and len(segments) == 1:
+        return "v1", segments[0]
+    if len(segments) == 1 and (_GUID.match(segments[0]) or segments[0] == TENANT_TEMPLATE):
+        return "v1", segments[0]
+    return "other", None
+
+
+def issuer_mismatch_detail(iss: str | None, accepted: Iterable[str], source: str = "configured",
+                           tid: str | None = None) -> str:
+    """Why `iss` is not accepted: v1 vs v2 endpoint, another tenant, or an unknown issuer."""
+    accepted = tuple(accepted)
+    shown = ", ".join(accepted)
+    if not iss:
+        return f"the token has no issuer; accepted ({source}): {shown}"
+    kind, tenant = issuer_shape(iss)
+    shapes = [issuer_shape(a) for a in accepted]
+
+    def same_tenant(t: str | None) -> bool:
+        return t == tenant or (t == TENANT_TEMPLATE and (tid is None or tid == tenant))
+
+    if kind in ("v1", "v2") and any(same_tenant(t) and k != kind for k, t in shapes if k in ("v1", "v2")):
+        want = "v2" if kind == "v1" else "v1"
+        return (f"issuer {iss} is the {kind} endpoint of the right tenant, but the API expects the {want} "
+                f"issuer ({shown}): set accessTokenAcceptedVersion on the API's app registration, "
+                "or accept both")
+    if kind in ("v1", "v2") and tid and tenant != tid and any(t == TENANT_TEMPLATE for _, t in shapes):
+        return (f"issuer {iss} names tenant {tenant}, but the token's tid is {tid}: the multi-tenant issuer "
+                f"template ({shown}) filled with the token's tenant does not give its iss")
+    if kind in ("v1", "v2") and any(t and t != tenant and t != TENANT_TEMPLATE for _, t in shapes):
+        return f"issuer {iss} belongs to tenant {tenant}, another tenant than the API accepts ({shown})"
+    return f"issuer {iss} is unknown to this API; accepted ({source}): {shown}"
+
+
+def check_issuer(ring: KeyRing, iss: str | None, tid: str | None) -> str | None:
+    """Why `iss` is not an issuer of any configured provider (tenant filled in), or None if it is.
+
+    Only judged when some provider's issuer is known (from its metadata or the config); bare key
+    files say nothing about issuers.
+    """
+    own = ring.issuers
+    if not own or not iss:
+        return None
+    accepted = [*dict.fromkeys([*own, *ring.accepted_issuers])]
+    if any(issuer_matches(a, iss, tid) for a in accepted):
+        return None
+    return issuer_mismatch_detail(iss, accepted, "from the identity providers' metadata and config", tid)
 
 
 def build_keyring(sources: tuple[IssuerSource, ...]) -> KeyRing:
-    """Key sets from files. Network sources are left for the key store that fetches them."""
+    """Key sets from files only. analyzer.keystore.load_keyring also fetches from identity providers."""
     ring = KeyRing()
     for src in sources:
         if src.jwks_file is not None:
-            ring.sets.append(KeySet(source=str(src.jwks_file), origin="file", jwks=load_jwks_file(src.jwks_file),
-                                    issuer=src.issuer, algorithms=src.algorithms))
+            ring.sets.append(KeySet(source=str(src.jwks_file), origin="file",
+                                    jwks=load_jwks_file(src.jwks_file), issuer=src.issuer,
+                                    algorithms=src.algorithms))
     return ring
+
+
+# --------------------------------------------------------------------------- signatures
 
 
 @dataclass(frozen=True)
@@ -129,46 +247,113 @@ class SignatureVerdict:
     detail: str = ""
 
 
-def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid: str | None,
-           iss: str | None, header_nonce: bool) -> SignatureVerdict:
-    """Check a signature with the keys for its issuer; each key object is built once per kid."""
-    cands = ring.candidates(iss)
-    if not any(s.jwks for s in cands):
-        return SignatureVerdict(False)
-    allowed = {a for s in cands for a in s.algorithms}
-    if allowed and alg not in allowed:
-        return SignatureVerdict(False, "unsupported_alg",
-                                f"alg {alg} is not among the algorithms allowed for this issuer ({', '.join(sorted(allowed))})")
-    try:
-        algorithm = jwt.get_algorithm_by_name(alg)
-    except NotImplementedError:
-        return SignatureVerdict(False, "unsupported_alg", f"alg {alg!r} is not a known signing algorithm")
-    tried = []
+def _fits(jwk: dict[str, Any], alg: str) -> bool:
+    """Whether a JWK is of the type (and curve) that `alg` verifies with."""
+    kty = _ALG_KTY.get(alg[:2])
+    crv = _ALG_CRV.get(alg)
+    return jwk.get("kty") == kty and (crv is None or jwk.get("crv") == crv)
+
+
+def _matching(ring: KeyRing, cands: list[KeySet], kid: str | None,
+              x5t: str | None) -> list[tuple[int, dict[str, Any]]]:
+    """(set index, JWK) of signing keys named by the token's kid (or x5t when it has no kid)."""
+    out = []
     for i, s in enumerate(ring.sets):
-        if s not in cands:
+        if not any(s is c for c in cands):
             continue
         for jwk in s.jwks:
-            if kid is not None and str(jwk.get("kid")) != kid:
+            if jwk.get("use", "sig") != "sig":
                 continue
-            key = ring.key_for(i, jwk)
-            if key is None:
-                continue
-            tried.append(s)
-            try:
-                if algorithm.verify(signing_input, key.key, signature):
-                    return SignatureVerdict(True)
-            except (ValueError, TypeError, InvalidKeyError):
-                pass
-    if not tried:
+            if kid is not None:
+                if str(jwk.get("kid")) == kid:
+                    out.append((i, jwk))
+            elif x5t is None or jwk.get("x5t") == x5t:
+                out.append((i, jwk))  # no kid: the x5t names the key, or else every key is tried
+    return out
+
+
+def _unknown_kid(ring: KeyRing, cands: list[KeySet], kid: str) -> SignatureVerdict:
+    sources = [s.source for s in cands]
+    shown = ", ".join(sorted(set(sources)))
+    current = max((s.fetched_at for s in cands if s.fetched_at), default=None)
+    seen = ring.last_seen(sources, kid)
+    if seen:
+        detail = (f"kid {kid} was in the key set fetched on {seen[:10]} but is not in the current one "
+                  f"({shown}{', fetched ' + current[:10] if current else ''}): the key rotated and the API's "
+                  "cache is stale")
+    elif all(s.origin == "file" for s in cands):
+        detail = f"kid {kid} is not in the key set file ({shown}); it was never seen in a fetched key set"
+    else:
+        detail = (f"kid {kid} is not in the issuer's current key set ({shown}) and was never seen in any "
+                  "key set fetched for this issuer")
+    if any(s.stale for s in cands):
+        detail += ("; note: these keys were served from the cache because the provider could not be reached, "
+                   "so the kid may be newer than the cached set")
+    return SignatureVerdict(True, "unknown_kid", detail)
+
+
+def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid: str | None,
+           iss: str | None, header_nonce: bool, tid: str | None = None,
+           x5t: str | None = None) -> SignatureVerdict:
+    """Check a signature with the keys for its issuer; each key object is built once per kid."""
+    cands = ring.candidates(iss, tid)
+    if not any(s.jwks for s in cands) and not any(s.refreshable for s in cands):
+        return SignatureVerdict(False)
+    if alg in HMAC_ALGS:
+        return SignatureVerdict(False, "unsupported_alg", f"alg {alg} is a shared-secret algorithm, but the "
+                                "issuer signs with public keys: possible algorithm-confusion attempt")
+    allowed = {a for s in cands for a in s.algorithms}
+    if allowed and alg not in allowed:
+        return SignatureVerdict(False, "unsupported_alg", f"alg {alg} is not among the algorithms allowed "
+                                f"for this issuer ({', '.join(sorted(allowed))})")
+    try:
+        # "Ed25519" is the fully-specified name (RFC 9864) of what PyJWT calls EdDSA.
+        algorithm = jwt.get_algorithm_by_name("EdDSA" if alg == "Ed25519" else alg)
+    except NotImplementedError:
+        return SignatureVerdict(False, "unsupported_alg", f"alg {alg!r} is not a known signing algorithm")
+
+    found = _matching(ring, cands, kid, x5t)
+    if not found and kid is not None and ring.refresher is not None:
+        # A kid miss: the provider may have rotated since we fetched. The key store decides whether a
+        # fetch is allowed now (at most once per issuer per cooldown).
+        changed = False
+        for i, s in enumerate(ring.sets):
+            if s.refreshable and any(s is c for c in cands):
+                changed = ring.refresher(ring, i) or changed
+        if changed:
+            cands = ring.candidates(iss, tid)
+            found = _matching(ring, cands, kid, x5t)
+    if not any(s.jwks for s in cands):
+        return SignatureVerdict(False)
+    if not found:
         if kid is None:
-            return SignatureVerdict(False, "unknown_kid", "the token has no kid and no key of the issuer fits it")
-        sources = ", ".join(sorted({s.source for s in cands}))
-        return SignatureVerdict(True, "unknown_kid",
-                                f"kid {kid} is not in the issuer's current key set ({sources}); "
-                                "it was never seen in a fetched key set")
+            return SignatureVerdict(True, "unknown_kid", "the token has no kid (nor an x5t) naming one of "
+                                    "the issuer's keys")
+        return _unknown_kid(ring, cands, kid)
+
+    name = kid or (f"x5t {x5t}" if x5t else "(no kid)")
+    usable = [(i, jwk) for i, jwk in found if _fits(jwk, alg)]
+    if not usable:
+        kinds = ", ".join(sorted({" ".join(str(j[k]) for k in ("kty", "crv") if k in j) for _, j in found}))
+        return SignatureVerdict(True, "bad_signature", f"key {name} is a {kinds} key, which cannot "
+                                f"verify alg {alg}: the token was not signed with this issuer's key")
+    loaded = False
+    for i, jwk in usable:
+        key = ring.key_for(i, jwk)
+        if key is None:
+            continue
+        loaded = True
+        try:
+            if algorithm.verify(signing_input, key.key, signature):
+                return SignatureVerdict(True)
+        except (ValueError, TypeError, AttributeError, InvalidKeyError):
+            pass  # a signature of the wrong length or shape simply does not verify
+    if not loaded:
+        return SignatureVerdict(False, "bad_signature", f"key {name} is in the key set but cannot be loaded "
+                                "(invalid JWK): the signature could not be checked")
     if header_nonce:
         return SignatureVerdict(True, "bad_signature",
-                                "the header carries a nonce: this is a Microsoft Graph token, which only Graph can "
-                                "verify; it was never meant for this API")
-    return SignatureVerdict(True, "bad_signature", f"key {kid or '(no kid)'} was found but the signature does not verify "
-                            "(altered token, or signed by another key with the same kid)")
+                                "the header carries a nonce: this is a Microsoft Graph token, which only "
+                                "Graph can verify; it was never meant for this API")
+    return SignatureVerdict(True, "bad_signature", f"key {name} was found but the signature does not "
+                            "verify (altered token, or signed by another key with the same kid)")

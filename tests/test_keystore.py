@@ -1,0 +1,518 @@
+"""The key store against a real identity provider on 127.0.0.1 (pytest-httpserver): discovery, HTTP
+caching, history, kid-miss refresh, failures, offline mode, and never fetching URLs from tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import tokens as T
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from analyzer import schema as S
+from analyzer.config import IssuerSource, build_settings
+from analyzer.decode import analyze_token
+from analyzer.errors import ConfigError
+from analyzer.keys import KeyRing
+from analyzer.keystore import HISTORY_NAME, KeyStore, default_cache_dir, load_keyring
+from analyzer.pipeline import run
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+OTHER_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+API = "6e7c1b0a-0000-0000-0000-000000000001"
+TS = int(time.time())
+
+
+class FakeIdP:
+    """An Entra-like provider: v1/v2/common metadata and a JWKS with ETag and Cache-Control."""
+
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.keys: list[T.KeyPair] = []
+        self.cache_control = "max-age=0, must-revalidate"
+        self.status = 200
+        self.garbage = False
+        self.delay = 0.0
+        self.jwks_uri_override: str | None = None
+        server.expect_request(re.compile(r".*")).respond_with_handler(self.handle)
+
+    def url(self, path: str) -> str:
+        """A URL on this provider."""
+        return self.server.url_for(path)
+
+    def metadata_url(self, tenant: str = TENANT, version: str = "v2") -> str:
+        """The discovery URL of a tenant (or `common`)."""
+        return self.url(f"/{tenant}{'/v2.0' if version == 'v2' else ''}/.well-known/openid-configuration")
+
+    @property
+    def requests(self) -> list[Request]:
+        """Every request the provider received."""
+        return [r for r, _ in self.server.log]
+
+    def paths(self) -> list[str]:
+        """The paths requested, in order."""
+        return [r.path for r in self.requests]
+
+    def handle(self, request: Request) -> Response:
+        if self.delay:
+            time.sleep(self.delay)
+        if self.status != 200:
+            return Response("provider failure", status=self.status)
+        if self.garbage:
+            return Response("<html>not json", status=200, content_type="application/json")
+        m = re.match(r"^/([^/]+)(/v2\.0)?/\.well-known/openid-configuration$", request.path)
+        if m:
+            tenant, v2 = m.group(1), m.group(2)
+            tid = "{tenantid}" if tenant in ("common", "organizations") else tenant
+            issuer = T.issuer_v2(tid) if v2 else T.issuer_v1(tid)
+            keys = self.jwks_uri_override or self.url(f"/{tenant}/discovery{'/v2.0' if v2 else ''}/keys")
+            return Response(json.dumps({"issuer": issuer, "jwks_uri": keys,
+                                        "id_token_signing_alg_values_supported": ["RS256"]}),
+                            content_type="application/json")
+        if request.path.endswith("/keys"):
+            keys = [k.public_jwk() for k in self.keys]
+            if request.args.get("appid"):
+                keys = [{**k, "kid": f"app-{k['kid']}"} for k in keys]
+            body = json.dumps({"keys": keys})
+            etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:16] + '"'
+            headers = {"ETag": etag, "Cache-Control": self.cache_control}
+            if request.headers.get("If-None-Match") == etag:
+                return Response(status=304, headers=headers)
+            return Response(body, headers=headers, content_type="application/json")
+        return Response("not found", status=404)
+
+
+@pytest.fixture
+def idp() -> Iterator[FakeIdP]:
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+        yield FakeIdP(server)
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[HTTPServer]:
+    """A second server whose URLs only ever appear inside tokens."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.expect_request(re.compile(r".*")).respond_with_json({"keys": []})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
+
+
+@pytest.fixture
+def k1() -> T.KeyPair:
+    return T.make_rsa_key("k1")
+
+
+@pytest.fixture
+def k2() -> T.KeyPair:
+    return T.make_rsa_key("k2")
+
+
+def store(cache: Path, **kw: Any) -> KeyStore:
+    """A key store with quick timeouts and no backoff, as tests want."""
+    kw.setdefault("timeout", 2.0)
+    kw.setdefault("retries", 1)
+    kw.setdefault("backoff", 0)
+    return KeyStore(cache, **kw)
+
+
+def token(key: T.KeyPair, tenant: str = TENANT, **kw: Any) -> bytes:
+    """A v2 access token for the API, signed with `key`."""
+    claims = T.access_token_claims(tenant, API, "c-1", iat=TS - 60, exp=TS + 3600, roles=["read"])
+    claims.update(kw.pop("claims", {}))
+    return T.sign(claims, key, **kw).encode()
+
+
+def verdict(ring: KeyRing, tok: bytes) -> tuple[str, str]:
+    """(primary request-independent cause or ok, its detail)."""
+    facts = analyze_token(tok, ring)
+    return facts.failures[0] if facts.failures else (S.OK, "")
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def test_v2_discovery_fetches_metadata_then_keys(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    ring = store(tmp_path).load([IssuerSource(metadata_url=idp.metadata_url())])
+    (ks,) = ring.sets
+    assert (ks.origin, ks.issuer, ks.kids) == ("network", T.issuer_v2(TENANT), ["k1"])
+    assert (ks.stale, ks.error) == (False, None)
+    assert ks.jwks_uri == idp.url(f"/{TENANT}/discovery/v2.0/keys")
+    assert ks.fetched_at and ks.fetched_at.startswith(time.strftime("%Y-%m-%d", time.gmtime()))
+    assert idp.paths() == [f"/{TENANT}/v2.0/.well-known/openid-configuration",
+                           f"/{TENANT}/discovery/v2.0/keys"]
+    assert verdict(ring, token(k1)) == (S.OK, "")
+    assert analyze_token(token(k1), ring).signature_checked
+
+
+def test_v1_metadata_gives_the_v1_issuer(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    ring = store(tmp_path).load([IssuerSource(metadata_url=idp.metadata_url(version="v1"))])
+    assert ring.sets[0].issuer == T.issuer_v1(TENANT)
+    v2_token = token(k1)
+    cause, detail = verdict(ring, v2_token)
+    assert cause == S.ISSUER_MISMATCH
+    assert "v2 endpoint of the right tenant" in detail and "expects the v1 issuer" in detail
+    v1 = T.sign(T.access_token_claims(TENANT, API, "c-1", version="1.0", iat=TS - 60, exp=TS + 3600), k1)
+    assert verdict(ring, v1.encode()) == (S.OK, "")
+
+
+def test_appid_metadata_asks_for_app_specific_keys(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    ring = store(tmp_path).load([IssuerSource(metadata_url=idp.metadata_url() + "?appid=" + API)])
+    assert ring.sets[0].kids == ["app-k1"]
+    keys_request = idp.requests[-1]
+    assert keys_request.path.endswith("/keys") and keys_request.args["appid"] == API
+
+
+def test_multi_tenant_template_issuer_fills_in_the_tenant(idp: FakeIdP, k1: T.KeyPair,
+                                                          tmp_path: Path) -> None:
+    idp.keys = [k1]
+    ring = store(tmp_path).load([IssuerSource(metadata_url=idp.metadata_url("common"))])
+    assert ring.sets[0].issuer == "https://login.microsoftonline.com/{tenantid}/v2.0"
+    assert verdict(ring, token(k1, TENANT)) == (S.OK, "")
+    assert verdict(ring, token(k1, OTHER_TENANT)) == (S.OK, "")
+    # iss of one tenant, tid of another: the template filled with tid is not the iss.
+    forged = token(k1, TENANT, claims={"tid": OTHER_TENANT})
+    cause, detail = verdict(ring, forged)
+    assert cause == S.ISSUER_MISMATCH and f"tid is {OTHER_TENANT}" in detail
+    assert verdict(ring, token(k1, claims={"iss": "https://idp.example.org/"}))[0] == S.ISSUER_MISMATCH
+
+
+def test_issuer_of_another_tenant_is_named(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    ring = store(tmp_path).load([IssuerSource(metadata_url=idp.metadata_url())])
+    cause, detail = verdict(ring, token(k1, OTHER_TENANT))
+    assert cause == S.ISSUER_MISMATCH and f"belongs to tenant {OTHER_TENANT}, another tenant" in detail
+    cause, detail = verdict(ring, token(k1, claims={"iss": "https://sts.example.org/x"}))
+    assert cause == S.ISSUER_MISMATCH and "is unknown" in detail
+
+
+def test_jwks_url_directly(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    ring = store(tmp_path).load([IssuerSource(jwks_url=idp.url("/t/keys"))])
+    assert ring.sets[0].kids == ["k1"] and ring.sets[0].issuer is None
+    assert verdict(ring, token(k1)) == (S.OK, "")
+
+
+# --------------------------------------------------------------------------- HTTP cache and history
+
+
+def test_304_revalidation_keeps_the_set_and_counts_as_network(idp: FakeIdP, k1: T.KeyPair,
+                                                              tmp_path: Path) -> None:
+    idp.keys = [k1]
+    src = IssuerSource(jwks_url=idp.url("/t/keys"))
+    first = store(tmp_path).load([src]).sets[0]
+    second = store(tmp_path).load([src]).sets[0]
+    statuses = [resp.status_code for _, resp in idp.server.log]
+    assert statuses == [200, 304]
+    assert idp.requests[1].headers.get("If-None-Match")
+    assert (second.origin, second.kids, second.stale) == ("network", first.kids, False)
+
+
+def test_fresh_cache_is_served_without_asking(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    idp.cache_control = "max-age=3600"
+    src = IssuerSource(jwks_url=idp.url("/t/keys"))
+    first = store(tmp_path).load([src]).sets[0]
+    second = store(tmp_path).load([src]).sets[0]
+    assert len(idp.requests) == 1
+    assert (second.origin, second.kids, second.fetched_at) == ("cache", ["k1"], first.fetched_at)
+
+
+def test_rotation_between_runs_is_told_apart_from_never_seen(idp: FakeIdP, k1: T.KeyPair, k2: T.KeyPair,
+                                                             tmp_path: Path) -> None:
+    src = IssuerSource(metadata_url=idp.metadata_url())
+    idp.keys = [k1]
+    store(tmp_path).load([src])
+    idp.keys = [k2]  # the provider rotates between runs
+    ring = store(tmp_path).load([src])
+    assert ring.sets[0].kids == ["k2"] and ring.sets[0].origin == "network"
+    assert verdict(ring, token(k2)) == (S.OK, "")
+    cause, detail = verdict(ring, token(k1))
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert cause == S.UNKNOWN_KID
+    assert f"kid k1 was in the key set fetched on {today} but is not in the current one" in detail
+    assert "rotated" in detail and "stale" in detail
+    cause, detail = verdict(ring, token(T.make_rsa_key("k9")))
+    assert cause == S.UNKNOWN_KID and "never seen in any key set fetched for this issuer" in detail
+
+    history = json.loads((tmp_path / HISTORY_NAME).read_text())
+    entry = history["sources"][src.metadata_url]
+    assert set(entry["kids"]) == {"k1", "k2"}
+    assert [s["kids"] for s in entry["sets"]] == [["k1"], ["k2"]]
+    assert entry["last_good"]["keys"][0]["kid"] == "k2" and "d" not in entry["last_good"]["keys"][0]
+
+
+def test_kid_miss_refreshes_once_per_cooldown(idp: FakeIdP, k1: T.KeyPair, k2: T.KeyPair,
+                                              tmp_path: Path) -> None:
+    idp.keys = [k1]
+    idp.cache_control = "max-age=3600"
+    src = IssuerSource(jwks_url=idp.url("/t/keys"))
+    store(tmp_path).load([src])
+    now = [1000.0]
+    ks = store(tmp_path, clock=lambda: now[0], cooldown=300)
+    ring = ks.load([src])  # from the fresh HTTP cache: nobody was asked
+    assert ring.sets[0].origin == "cache" and len(idp.requests) == 1
+    idp.keys = [k1, k2]  # a new key appears before our cache expires
+    assert verdict(ring, token(k2)) == (S.OK, "")
+    assert len(idp.requests) == 2 and ring.sets[0].kids == ["k1", "k2"]
+    # Another miss within the cooldown: no request.
+    assert verdict(ring, token(T.make_rsa_key("k8")))[0] == S.UNKNOWN_KID
+    assert len(idp.requests) == 2
+    now[0] += 301
+    assert verdict(ring, token(T.make_rsa_key("k9")))[0] == S.UNKNOWN_KID
+    assert len(idp.requests) == 3
+
+
+def test_a_fresh_network_fetch_starts_the_cooldown(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    ring = store(tmp_path).load([IssuerSource(jwks_url=idp.url("/t/keys"))])
+    assert verdict(ring, token(T.make_rsa_key("k7")))[0] == S.UNKNOWN_KID
+    assert len(idp.requests) == 1
+
+
+# --------------------------------------------------------------------------- failures
+
+
+@pytest.mark.parametrize("failure", ["status_500", "timeout", "garbage", "down"])
+def test_failing_provider_serves_the_last_good_set_and_says_so(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path,
+                                                               failure: str) -> None:
+    idp.keys = [k1]
+    src = IssuerSource(metadata_url=idp.metadata_url())
+    first = store(tmp_path).load([src]).sets[0]
+    kw: dict[str, Any] = {}
+    if failure == "status_500":
+        idp.status = 500
+    elif failure == "timeout":
+        idp.delay = 1.0
+        kw = {"timeout": 0.2, "retries": 0}
+    elif failure == "garbage":
+        idp.garbage = True
+    else:
+        idp.server.stop()
+    before = len(idp.requests)
+    ring = store(tmp_path, **kw).load([src])
+    (ks,) = ring.sets
+    assert (ks.origin, ks.stale, ks.kids, ks.fetched_at) == ("cache", True, ["k1"], first.fetched_at)
+    assert ks.error and ks.error.startswith("served from cache: ") and src.metadata_url in ks.error
+    expected = {"status_500": "HTTP 500", "timeout": "no answer within 0.2 s", "garbage": "not a JSON object",
+                "down": "provider unreachable"}[failure]
+    assert expected in ks.error
+    assert ring.describe()[0]["stale"] is True
+    assert verdict(ring, token(k1)) == (S.OK, "")
+    if failure == "status_500":
+        assert len(idp.requests) - before == 2  # one try plus one bounded retry
+    if failure == "timeout":
+        idp.delay = 0  # let the server finish its sleeping handler before teardown
+        time.sleep(1.0)
+
+
+def test_garbage_is_not_cached(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    idp.cache_control = "max-age=3600"
+    idp.garbage = True
+    src = IssuerSource(jwks_url=idp.url("/t/keys"))
+    ks = store(tmp_path).load([src]).sets[0]
+    assert (ks.origin, ks.jwks) == ("none", [])
+    assert ks.error and "not a JSON object" in ks.error and src.jwks_url in ks.error
+    idp.garbage = False
+    ks = store(tmp_path).load([src]).sets[0]
+    assert (ks.origin, ks.kids) == ("network", ["k1"])
+
+
+def test_unreachable_without_cache_names_the_url(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/t/v2.0/.well-known/openid-configuration"
+    ring = store(tmp_path, retries=0).load([IssuerSource(metadata_url=url)])
+    ks = ring.sets[0]
+    assert (ks.origin, ks.jwks) == ("none", [])
+    assert ks.error == f"no keys: provider unreachable: ConnectionError (GET {url})"
+    # No keys at all: signatures are not checked, and nothing is blamed on the token.
+    facts = analyze_token(token(T.make_rsa_key("k1")), ring)
+    assert not facts.signature_checked and not facts.failures
+
+
+def test_redirects_are_not_followed(idp: FakeIdP, elsewhere: HTTPServer, tmp_path: Path) -> None:
+    idp.server.clear_all_handlers()
+    idp.server.expect_request("/keys").respond_with_response(
+        Response(status=302, headers={"Location": elsewhere.url_for("/keys")}))
+    ks = store(tmp_path).load([IssuerSource(jwks_url=idp.url("/keys"))]).sets[0]
+    assert ks.error and "redirected" in ks.error
+    assert elsewhere.log == []
+
+
+def test_jwks_uri_must_be_https_unless_loopback(idp: FakeIdP, elsewhere: HTTPServer, tmp_path: Path) -> None:
+    idp.jwks_uri_override = "http://keys.example.org/keys"
+    ks = store(tmp_path).load([IssuerSource(metadata_url=idp.metadata_url())]).sets[0]
+    assert ks.error and "plain http" in ks.error and ks.jwks == []
+
+
+# --------------------------------------------------------------------------- offline
+
+
+def _no_connect(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    attempts: list[Any] = []
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        attempts.append(address)
+        raise OSError("offline test: connect() called")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return attempts
+
+
+def test_offline_uses_the_cache_and_opens_no_socket(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    idp.keys = [k1]
+    src = IssuerSource(metadata_url=idp.metadata_url())
+    first = store(tmp_path).load([src]).sets[0]
+    attempts = _no_connect(monkeypatch)
+    ring = store(tmp_path, offline=True).load([src, IssuerSource(jwks_url="https://never.example.org/keys")])
+    cached, never = ring.sets
+    assert (cached.origin, cached.kids, cached.issuer, cached.stale) == ("cache", ["k1"], first.issuer, False)
+    assert never.origin == "none" and never.error and "offline" in never.error
+    assert ring.refresher is None
+    assert verdict(ring, token(T.make_rsa_key("k5")))[0] == S.UNKNOWN_KID
+    assert attempts == []
+
+
+# --------------------------------------------------------------------------- config and defaults
+
+
+def test_default_cache_dir_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "analyzer"
+
+
+def test_config_refuses_plain_http_providers(tmp_path: Path) -> None:
+    cfg = tmp_path / "analyzer.toml"
+    cfg.write_text('[[issuer]]\nmetadata_url = "http://idp.example.org/.well-known/openid-configuration"\n')
+    with pytest.raises(ConfigError, match="plain http"):
+        build_settings(cfg, [])
+    cfg.write_text('[[issuer]]\nmetadata_url = "http://idp.example.org/m"\nallow_http = true\n'
+                   'algorithms = ["RS256"]\ncache_dir = "c"\n')
+    with pytest.raises(ConfigError, match="unknown key 'cache_dir'"):
+        build_settings(cfg, [])
+    cfg.write_text('cache_dir = "c"\n[[issuer]]\nmetadata_url = "http://idp.example.org/m"\n'
+                   'allow_http = true\n')
+    s = build_settings(cfg, [])
+    assert s.issuers[0].allow_http and s.cache_dir == (tmp_path / "c").resolve()
+    cfg.write_text('[[issuer]]\njwks_url = "https://idp.example.org/k"\nalgorithms = ["HS256"]\n')
+    with pytest.raises(ConfigError, match="not an asymmetric"):
+        build_settings(cfg, [])
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _write_case(d: Path, idp: FakeIdP, elsewhere: HTTPServer, k1: T.KeyPair) -> tuple[Path, Path]:
+    rogue = T.make_rsa_key("rogue")
+    cfg = d / "analyzer.toml"
+    cfg.write_text(f'[[issuer]]\nmetadata_url = "{idp.metadata_url()}"\n\n[[api]]\nname = "orders"\n'
+                   f'hosts = ["orders.contoso.com"]\naudiences = ["{API}"]\n')
+    evil = elsewhere.url_for("/")
+    lines = {
+        "ok": token(k1),
+        "bad_signature": T.tamper_signature(token(k1).decode()).encode(),
+        "graph": T.sign_with_header_nonce(
+            T.access_token_claims(TENANT, API, "c-1", iat=TS - 60, exp=TS + 3600, roles=["r"]), k1, "n0nce"
+        ).encode(),
+        "unknown_kid": token(rogue, headers={"jku": evil + "jwks", "x5u": evil + "cert"}),
+        "issuer_mismatch": token(rogue, claims={"iss": evil}, headers={"jku": evil + "keys"}),
+    }
+    log = d / "access.log"
+    with log.open("w") as f:
+        for name, tok in lines.items():
+            t = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(TS))
+            f.write(f'10.0.0.1 - - [{t}] "GET /v1/{name} HTTP/1.1" 401 12 "-" "cli/1" '
+                    f'"Bearer {tok.decode()}" "orders.contoso.com"\n')
+    return cfg, log
+
+
+def _causes(out: Path) -> dict[str, str]:
+    ev = pd.read_parquet(out / "events")
+    return {str(p).rsplit("/", 1)[-1]: str(c) for p, c in zip(ev["path"], ev["cause"], strict=True)}
+
+
+def test_scan_twice_second_time_with_the_provider_down(idp: FakeIdP, elsewhere: HTTPServer, k1: T.KeyPair,
+                                                       tmp_path: Path) -> None:
+    idp.keys = [k1]
+    cfg, log = _write_case(tmp_path, idp, elsewhere, k1)
+    cache = tmp_path / "cache"
+    s1 = build_settings(cfg, [str(log)], out_dir=tmp_path / "out1", cache_dir=cache)
+    run1 = run(s1, [str(log)]).summary
+    expected = {"ok": S.OK, "bad_signature": S.BAD_SIGNATURE, "graph": S.BAD_SIGNATURE,
+                "unknown_kid": S.UNKNOWN_KID, "issuer_mismatch": S.ISSUER_MISMATCH}
+    assert _causes(tmp_path / "out1") == expected
+    (k,) = run1["keys"]
+    assert (k["origin"], k["kids"], k["issuer"], k["stale"], k["error"]) == (
+        "network", ["k1"], T.issuer_v2(TENANT), False, None)
+    saved = json.loads((tmp_path / "out1" / "run.json").read_text())
+    assert saved["keys"] == run1["keys"] and saved["options"]["cache_dir"] == str(cache)
+    ev = pd.read_parquet(tmp_path / "out1" / "events")
+    details = dict(zip(ev["path"].astype(str), ev["detail"].astype(str), strict=True))
+    assert "Microsoft Graph" in details["/v1/graph"]
+    assert "never seen" in details["/v1/unknown_kid"]
+
+    idp.server.stop()
+    s2 = build_settings(cfg, [str(log)], out_dir=tmp_path / "out2", cache_dir=cache)
+    run2 = run(s2, [str(log)]).summary
+    assert _causes(tmp_path / "out2") == expected
+    (k,) = run2["keys"]
+    assert (k["origin"], k["kids"], k["stale"]) == ("cache", ["k1"], True)
+    assert k["error"].startswith("served from cache: provider unreachable")
+    assert idp.metadata_url() in k["error"]
+    assert elsewhere.log == []  # URLs from tokens (iss, jku, x5u) were never requested
+
+
+def test_scan_offline_cli_opens_no_socket(idp: FakeIdP, elsewhere: HTTPServer, k1: T.KeyPair, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch, scan_dir: Any) -> None:
+    idp.keys = [k1]
+    cfg, log = _write_case(tmp_path, idp, elsewhere, k1)
+    cache = tmp_path / "cache"
+    code, out, result = scan_dir(str(log), "--config", str(cfg), "--cache-dir", str(cache),
+                                 out=tmp_path / "o1")
+    assert code == 0, result.output
+    attempts = _no_connect(monkeypatch)
+    code, out, result = scan_dir(str(log), "--config", str(cfg), "--cache-dir", str(cache), "--offline",
+                                 out=tmp_path / "o2")
+    assert code == 0, result.output
+    assert attempts == []
+    assert _causes(tmp_path / "o1") == _causes(tmp_path / "o2")
+    keys = json.loads((out / "run.json").read_text())["keys"]
+    assert keys[0]["origin"] == "cache" and keys[0]["kids"] == ["k1"]
+    assert elsewhere.log == []
+
+
+def test_load_keyring_reads_settings(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path) -> None:
+    idp.keys = [k1]
+    cfg = tmp_path / "analyzer.toml"
+    cfg.write_text(f'[[issuer]]\njwks_url = "{idp.url("/t/keys")}"\nissuer = "{T.issuer_v2(TENANT)}"\n'
+                   f'[[api]]\nname = "a"\nhosts = ["h"]\nissuers = ["{T.issuer_v1(TENANT)}"]\n')
+    ring = load_keyring(build_settings(cfg, [], cache_dir=tmp_path / "c"))
+    assert ring.sets[0].issuer == T.issuer_v2(TENANT)
+    assert ring.accepted_issuers == (T.issuer_v1(TENANT),)
+    assert (tmp_path / "c" / HISTORY_NAME).is_file()
