@@ -126,16 +126,29 @@ def scan(
 @app.command()
 def report(
     directory: Annotated[Path, typer.Argument(help="An output directory written by `analyzer scan`.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Report file (default: DIR/report.html).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Report file (default: DIR/report.html); with "
+                                             "--split-by, a directory (default: DIR/reports-by-client).")] = None,
     split_by: Annotated[str | None, typer.Option("--split-by", help="client or audience: one report each, "
                                                  "plus index.html.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only requests at or after this time "
+                                              "(ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only requests before this time (ISO 8601).")] = None,
 ) -> None:
-    """Rebuild report.html from an existing output directory."""
+    """Rebuild report.html from an existing output directory, or one report per client or audience."""
     from analyzer.pipeline import rebuild_report
+    from analyzer.timeparse import parse_any
 
-    if split_by is not None:
-        raise _fail("--split-by is not available in this version")
-    path = rebuild_report(directory, out)
+    if split_by is not None and split_by not in ("client", "audience"):
+        raise _fail(f"unknown --split-by {split_by!r}; choose client or audience")
+    bounds: list[int | None] = []
+    for name, value in (("--since", since), ("--until", until)):
+        us = parse_any(value.encode()) if value else None
+        if value and us is None:
+            raise _fail(f"{name} {value!r} is not an ISO 8601 time")
+        bounds.append(us)
+    if not (directory / "run.json").is_file():
+        raise _fail(f"{directory} is not an analyzer output directory (no run.json)")
+    path = rebuild_report(directory, out, split_by, bounds[0], bounds[1])
     typer.echo(f"wrote {path}", err=True)
 
 

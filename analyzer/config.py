@@ -72,6 +72,7 @@ class Settings:
     quiet: bool = False
     include_pii: bool = False
     format: str | None = None
+    timezone: str = "UTC"  # the zone of log times that carry none: UTC, an offset (+01:00), or an IANA name
     max_line_bytes: int = 1 << 20
     skip_paths: frozenset[Path] = field(default_factory=frozenset)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -88,7 +89,8 @@ class Settings:
         return ""
 
 
-_TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii", "cache_dir"}
+_TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii", "timezone",
+             "cache_dir"}
 _ISSUER_KEYS = {"metadata_url", "jwks_url", "jwks_file", "issuer", "algorithms", "allow_http"}
 # Algorithms an issuer entry may pin. HMAC is absent on purpose: identity providers sign with key pairs,
 # and accepting a shared-secret alg for them is the classic algorithm-confusion hole.
@@ -169,6 +171,17 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         if isinstance(leeway, bool) or not isinstance(leeway, int) or leeway < 0:
             raise ConfigError("leeway_seconds must be a whole number of seconds, 0 or more")
         out["leeway_seconds"] = leeway
+    if "timezone" in data:
+        from analyzer.timeparse import zone_from_text
+
+        tz = data["timezone"]
+        if not isinstance(tz, str):
+            raise ConfigError("timezone must be a string such as \"UTC\", \"+01:00\" or \"Europe/Berlin\"")
+        try:
+            zone_from_text(tz)
+        except ValueError as e:
+            raise ConfigError(f"timezone: {e}") from None
+        out["timezone"] = tz.strip()
     for flag in ("offline", "include_pii"):
         if flag in data:
             if not isinstance(data[flag], bool):

@@ -181,7 +181,7 @@ class Progress:
 def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], None] | None = None,
         fail_above: float | None = None) -> RunOutcome:
     """Scan the inputs and write every output; the one place that connects all stages."""
-    from analyzer import __version__, privacy, report
+    from analyzer import __version__, privacy, report, report_data
     from analyzer.aggregate import Aggregator
     from analyzer.check import classify
     from analyzer.errors import ExitCode
@@ -282,9 +282,10 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
             "timings": timings,
             "exit_code": int(exit_code),
         }
-        report_html = report.render(run_summary, summary_df, agg.hourly(), agg.examples, settings)
-        out.write_text("report.html", report_html)
+        run_summary["history"] = report_data.history(settings.out_dir)
+        run_summary["expectations"] = report_data.expectations(settings)
         out.write_json("examples.json", agg.examples)
+        out.write_text("report.html", report.render(report_data.ReportData.load(out.stage, run_summary)))
         timings["write_seconds"] = round(time.time() - t0, 3)
         run_summary["finished_at"] = datetime.now(tz=timezone.utc).isoformat()
         timings["total_seconds"] = round(time.time() - started, 3)
@@ -312,28 +313,38 @@ def read_events(directory: Path, columns: list[str] | None = None) -> pd.DataFra
     return dataset.to_table(columns=columns).to_pandas()
 
 
-def rebuild_report(directory: Path, out_file: Path | None = None) -> Path:
-    """Write report.html again from an output directory's run.json, summary and events."""
-    import json
-
+def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str | None = None,
+                   since_us: int | None = None, until_us: int | None = None) -> Path:
+    """Write report.html again from an output directory; with `split_by`, one report per owner and an index."""
     from analyzer import report
-    from analyzer.config import Settings
     from analyzer.errors import ConfigError
+    from analyzer.report_data import SPLIT_DIMENSIONS, ReportData, report_file_name
 
+    if split_by is not None and split_by not in SPLIT_DIMENSIONS:
+        raise ConfigError(f"--split-by must be one of: {', '.join(SPLIT_DIMENSIONS)}")
     try:
-        run_summary = json.loads((directory / "run.json").read_text(encoding="utf-8"))
-        summary_df = pd.read_parquet(directory / "summary.parquet")
-        examples_path = directory / "examples.json"
-        examples = json.loads(examples_path.read_text(encoding="utf-8")) if examples_path.exists() else {}
-        ev = read_events(directory, ["ts", "cause"])
-    except (OSError, ValueError) as e:
+        data = ReportData.load(directory, since_us=since_us, until_us=until_us)
+    except (OSError, ValueError, KeyError) as e:
         raise ConfigError(f"not a readable analyzer output directory ({type(e).__name__}: {e})",
                           str(directory)) from None
-    hourly = (ev.assign(hour=ev["ts"].dt.floor("h")).groupby(["hour", "cause"], observed=True).size()
-              .rename("occurrences").reset_index())
-    html = report.render(run_summary, summary_df, hourly, examples, Settings())
-    target = out_file or directory / "report.html"
+    if split_by is None:
+        target = out_file or directory / "report.html"
+        _write_html(target, report.render(data))
+        return target
+    dim = SPLIT_DIMENSIONS[split_by]
+    folder = out_file or directory / f"reports-by-{split_by}"
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for value, occ, fail in data.owners(dim):
+        name = report_file_name(dim, value)
+        _write_html(folder / name, report.render(data.only(dim, value)))
+        entries.append((name, value, occ, fail))
+    _write_html(folder / "index.html", report.render_index(entries, dim, data))
+    return folder / "index.html"
+
+
+def _write_html(target: Path, text: str) -> None:
+    """Write one report file under a temporary name, then rename it into place."""
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)
-    return target
