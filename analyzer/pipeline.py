@@ -57,41 +57,79 @@ def _new_columns() -> dict[str, list[Any]]:
     return {c: [] for c in _OCC_COLUMNS}
 
 
-def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResult,
-              seen: set[str] | None = None) -> Iterator[Batch]:
-    """Find, decode and check every token in one file; yield occurrence batches."""
-    seen = set() if seen is None else seen
-    mtime_us = int(f.mtime * 1_000_000)
-    ctx = formats.FileContext(year=datetime.fromtimestamp(f.mtime or time.time(), tz=timezone.utc).year)
+def _file_context(f: InputFile, settings: Settings, start: int) -> tuple[formats.FileContext, str | None]:
+    """Per-file parsing state, and the format when it must come from the file's head (a byte range)."""
+    from analyzer import readers
+    from analyzer.timeparse import zone_from_text
+
+    mtime = f.mtime or time.time()
+    ctx = formats.FileContext(year=datetime.fromtimestamp(mtime, tz=timezone.utc).year,
+                              tz=zone_from_text(settings.timezone), mtime_us=int(mtime * 1_000_000))
     fmt = settings.format
+    if start > 0:
+        # A range in the middle of a file: detect from the file's first lines, and pick up the W3C
+        # field list in force where the range starts.
+        if fmt is None:
+            fmt = formats.detect(readers.read_head(f).split(b"\n")[:50])
+        if fmt == S.FMT_IIS:
+            directive = readers.last_line_starting(f, b"#Fields:", start)
+            if directive:
+                ctx.iis_fields = [d.lower() for d in directive[8:].decode("latin-1").split()]
+    return ctx, fmt
+
+
+def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResult,
+              known: dict[str, TokenFacts] | None = None, start: int = 0, end: int | None = None
+              ) -> Iterator[Batch]:
+    """Find and decode every token in one file (or byte range); yield occurrence batches.
+
+    `known` holds the facts of tokens decoded before (it gains the new ones): each unique token
+    is decoded once per process. A batch's `tokens` are the ones first decoded in it.
+    """
+    known = {} if known is None else known
+    ctx, fmt = _file_context(f, settings, start)
+    mtime_us = ctx.mtime_us or 0
+    if fmt is not None:
+        result.format = fmt
     cols = _new_columns()
     new_tokens: dict[str, TokenFacts] = {}
-    for chunk, first_line in iter_chunks(f, result.stats, settings.extra.get("max_decompressed", 1 << 40)):
+    for chunk, first_line in iter_chunks(f, result.stats, settings.extra.get("max_decompressed", 1 << 40),
+                                         start=start, end=end):
         if fmt is None:
             fmt = formats.detect(chunk[:65536].split(b"\n")[:50])
             result.format = fmt
         result.masked += extract.count_masked(chunk)
         if not chunk.isascii():
             result.invalid_utf8_lines += _invalid_utf8_lines(chunk)
+        # W3C `#Fields:` directives may change the columns mid-file: apply each before the lines after it.
+        directives = formats.field_directives(chunk)
+        next_directive = 0
         last_line = -1
         line_fmt, fields = S.FMT_GENERIC, formats.EMPTY
         for hit in extract.find_tokens(chunk, first_line):
-            token = chunk[hit.start:hit.end]
-            line = chunk[hit.line_start:hit.line_end]
+            while next_directive < len(directives) and directives[next_directive][0] < hit.line_start:
+                ctx.iis_fields = directives[next_directive][1]
+                next_directive += 1
+            token = extract.canonical(chunk[hit.start:hit.end])
             location, param = extract.locate(chunk[max(hit.line_start, hit.start - 160):hit.start])
-            if location == S.LOC_TEXT and not extract.plausible_header(token):
+            # Inside an Authorization header anything `eyJ...` is a token (maybe a malformed one);
+            # elsewhere a JWT-shaped string must at least have a JOSE header to count.
+            if location != S.LOC_AUTHORIZATION and not extract.plausible_header(token):
                 result.rejected += 1
                 continue
             fp = fingerprint(token)
-            if fp not in seen:
-                seen.add(fp)
+            if fp not in known:
                 # A token that runs to the end of its line was probably cut by a line-length limit.
                 cut = chunk[hit.end:hit.end + 1] in (b"", b"\n", b"\r")
-                new_tokens[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
+                known[fp] = new_tokens[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
             del token
             if hit.line_start != last_line:
                 last_line = hit.line_start
-                line_fmt, fields = formats.parse_line(line, fmt, ctx)
+                line_fmt, fields = formats.parse_line(chunk[hit.line_start:hit.line_end], fmt, ctx)
+            span = fields.query_span
+            if span is not None and location in (S.LOC_FORM, S.LOC_TEXT) and \
+                    span[0] <= hit.start - hit.line_start < span[1]:
+                location = S.LOC_QUERY
             cols["ts"].append(fields.ts)
             cols["source"].append(f.path)
             cols["line"].append(hit.line_no)
@@ -106,6 +144,8 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
             cols["user_agent"].append(fields.user_agent)
             cols["token_fp"].append(fp)
             result.tokens += 1
+        if directives:
+            ctx.iis_fields = directives[-1][1]
         if len(cols["token_fp"]) >= BATCH_ROWS:
             yield Batch(cols, new_tokens, mtime_us)
             cols, new_tokens = _new_columns(), {}
@@ -198,7 +238,7 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
     agg = Aggregator()
     tokens: dict[str, TokenFacts] = {}
     results: list[FileResult] = []
-    seen: set[str] = set()
+    seen: dict[str, TokenFacts] = {}  # decoded tokens, shared across files
     t_classify = 0.0
     try:
         for f in expansion.files:
