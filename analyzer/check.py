@@ -24,6 +24,7 @@ BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _V1 = re.compile(r"^https://sts\.windows\.net/([^/]+)/?$")
 _V2 = re.compile(r"^https://login\.microsoftonline\.com/([^/]+)/v2\.0/?$")
+NO_TS_NOTE = "no time on the line: judged at the file's modification time"
 
 
 def humanize(seconds: float) -> str:
@@ -123,6 +124,20 @@ def _accepts(accepted: tuple[str, ...], values: tuple[str, ...]) -> bool:
     return any(v.rstrip("/").lower() in norm for v in values)
 
 
+def pair_verdict(api: ApiExpectation, kind: str, audiences: tuple[str, ...], issuer: str | None,
+                 malformed: bool, inferred: bool = False) -> tuple[int, str, str]:
+    """(cause bits, audience detail, issuer detail) of one token sent to one API."""
+    bits, ad, idt = 0, "", ""
+    if kind in (S.KIND_ACCESS, S.KIND_UNKNOWN) and not malformed:
+        if api.audiences and not _accepts(api.audiences, audiences):
+            bits |= BIT[S.AUDIENCE_MISMATCH]
+            ad = audience_detail(audiences, api.audiences, inferred)
+        if api.issuers and not _accepts(api.issuers, (issuer or "",)):
+            bits |= BIT[S.ISSUER_MISMATCH]
+            idt = issuer_detail(issuer, api.issuers, inferred)
+    return bits, ad, idt
+
+
 def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Settings) -> pd.DataFrame:
     """Add cause, causes, detail and the token's columns to a batch of occurrences."""
     n = len(occ)
@@ -164,16 +179,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     for i, fp in set(zip(api_idx.tolist(), occ["token_fp"].tolist(), strict=True)):
         if i < 0:
             continue
-        api, f = settings.apis[i], uniq[fp]
-        bits, ad, idt = 0, "", ""
-        if f.kind in (S.KIND_ACCESS, S.KIND_UNKNOWN) and not token_mask[fp] & BIT[S.MALFORMED]:
-            if api.audiences and not _accepts(api.audiences, f.audiences):
-                bits |= BIT[S.AUDIENCE_MISMATCH]
-                ad = audience_detail(f.audiences, api.audiences)
-            if api.issuers and not _accepts(api.issuers, (f.issuer or "",)):
-                bits |= BIT[S.ISSUER_MISMATCH]
-                idt = issuer_detail(f.issuer, api.issuers)
-        pair_result[(i, fp)] = (bits, ad, idt)
+        f = uniq[fp]
+        pair_result[(i, fp)] = pair_verdict(settings.apis[i], f.kind, f.audiences, f.issuer,
+                                            bool(token_mask[fp] & BIT[S.MALFORMED]))
     if pair_result:
         pair_bits = np.fromiter((pair_result.get((i, fp), (0, "", ""))[0] for i, fp in
                                  zip(api_idx.tolist(), occ["token_fp"].tolist(), strict=True)), dtype=np.int64, count=n)
@@ -208,8 +216,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         else:
             details[row] = next((d for c, d in f.failures if c == p), "")
     if no_ts.any():
-        note = "no time on the line: judged at the file's modification time"
-        details[no_ts] = [f"{d}; {note}" if d else note for d in details[no_ts]]
+        details[no_ts] = [f"{d}; {NO_TS_NOTE}" if d else NO_TS_NOTE for d in details[no_ts]]
 
     out = occ.drop(columns=["mtime_us"])
     out["ts"] = pd.to_datetime(occ["ts"], unit="us", utc=True)
@@ -225,4 +232,52 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     out["signature_checked"] = np.fromiter((f.signature_checked for f in facts), dtype=bool, count=n)
     out["seconds_past_exp"] = past
     out["api"] = [settings.apis[i].name if i >= 0 else None for i in api_idx.tolist()]
+    return out
+
+
+
+def recheck(ev: pd.DataFrame, expectations: list[ApiExpectation | None], notes: list[str]) -> pd.DataFrame:
+    """Judge classified rows again, adding audience and issuer checks against per-row (inferred) expectations.
+
+    `expectations[i]` is what row i's host is inferred to accept (None: nothing was learned, so the
+    checks stay skipped) and `notes[i]` says so in `detail` when the primary cause does not change.
+    Works on event columns alone, so it needs no token facts.
+    """
+    out = ev.copy()
+    n = len(out)
+    old = [list(c) if c is not None else [] for c in out["causes"].tolist()]
+    mask = np.fromiter((sum(BIT[c] for c in cs if c in BIT) for cs in old), dtype=np.int64, count=n)
+    auds = [tuple(a.split(",")) if isinstance(a, str) and a else () for a in out["audience"].astype("object")]
+    iss = [i if isinstance(i, str) else None for i in out["issuer"].astype("object")]
+    kinds = [str(k) for k in out["token_kind"].astype("object")]
+    cache: dict[tuple[int, str, tuple[str, ...], str | None, bool], tuple[int, str, str]] = {}
+    verdicts: list[tuple[int, str, str]] = []
+    for row in range(n):
+        api = expectations[row]
+        if api is None:
+            verdicts.append((0, "", ""))
+            continue
+        key = (id(api), kinds[row], auds[row], iss[row], bool(mask[row] & BIT[S.MALFORMED]))
+        if key not in cache:
+            cache[key] = pair_verdict(api, key[1], key[2], key[3], key[4], inferred=True)
+        verdicts.append(cache[key])
+    mask |= np.fromiter((v[0] for v in verdicts), dtype=np.int64, count=n)
+    details = out["detail"].astype("object").where(out["detail"].notna(), "").tolist()
+    no_ts = out["ts"].isna().tolist()
+    primary, causes = [], []
+    for row in range(n):
+        p, cs = mask_causes(int(mask[row]))
+        primary.append(p)
+        causes.append(cs)
+        before = old[row][0] if old[row] else S.OK
+        if p != before and p in (S.AUDIENCE_MISMATCH, S.ISSUER_MISMATCH):
+            d = verdicts[row][1] if p == S.AUDIENCE_MISMATCH else verdicts[row][2]
+            if "inferred" not in d and notes[row]:
+                d = f"{d} ({notes[row]})"
+            details[row] = f"{d}; {NO_TS_NOTE}" if no_ts[row] else d
+        elif notes[row]:
+            details[row] = f"{details[row]}; {notes[row]}" if details[row] else notes[row]
+    out["cause"] = primary
+    out["causes"] = causes
+    out["detail"] = details
     return out

@@ -1,0 +1,969 @@
+"""Diagnosis across the whole population: inferred expectations, the server's own errors, clocks, clients.
+
+A validator sees one token at a time. This module sees every occurrence of a run (batch by batch,
+with state bounded by distinct hosts, clients and tokens, never by occurrences) and answers why,
+where and whose fault:
+
+- what a host without an `[[api]]` entry accepts, learned from the tokens it answered with 2xx;
+- which IDX/AADSTS error the server logged next to a token, and whether it agrees with our cause;
+- which machine's clock is off (from `ts - iat` of fresh tokens), and which clients never refresh;
+- per client: failure rate, causes, audiences asked for against the ones accepted, version mismatch.
+
+The pipeline calls it at three points: `Diagnoser.take` on each classified batch (rows it cannot
+judge yet are held back in a spill file), `Diagnoser.finish` after the last batch (re-judges the
+held-back rows against the inferred expectations and yields them), and `Diagnoser.report`.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analyzer import schema as S
+from analyzer.config import ApiExpectation, Settings
+
+# ----------------------------------------------------------------------------- the server's own errors
+
+CODE_RE = re.compile(rb"IDX\d{5}|AADSTS\d{5,6}")
+_NO_KEYS_RE = re.compile(rb"Number of keys in Configuration: '0'")
+_REQUEST_ID_RE = re.compile(
+    rb'(?i)"?\b(?:request_?id|x-request-id|trace_?id|correlation_?id|requestid)"?\s*[:=]\s*"?([A-Za-z0-9:._\-]{1,128})'
+)
+NO_KEYS = " keys=0"  # qualifier added in the scan, removed by `Diagnoser.take` once counted
+LOOK_AROUND = 5  # lines searched before (and, with a matching request id, after) a token's line
+
+# Pseudo-causes for what the server logged that is about the server, not the token.
+SERVER_CONFIG = "server_config"
+SERVER_METADATA = "server_metadata"
+_INVALID_JWT = (
+    S.MALFORMED,
+    S.AUDIENCE_MISMATCH,
+    S.ISSUER_MISMATCH,
+    S.EXPIRED,
+    S.NOT_YET_VALID,
+    S.MISSING_NONCE,
+    S.MISSING_CLAIMS,
+    S.BAD_SIGNATURE,
+    S.UNKNOWN_KID,
+    S.UNSUPPORTED_ALG,
+)
+
+
+def _codes(causes: tuple[str, ...], meaning: str, *codes: str) -> dict[str, tuple[tuple[str, ...], str]]:
+    return {c: (causes, meaning) for c in codes}
+
+
+# Each logged code -> (the causes it agrees with, the first being what it means; what it says).
+# From shared/domain.md (Microsoft.IdentityModel and Entra token-endpoint errors).
+LOGGED_CODES: dict[str, tuple[tuple[str, ...], str]] = {
+    **_codes((S.AUDIENCE_MISMATCH,), "audience validation failed", "IDX10214", "IDX10215"),
+    **_codes(
+        (SERVER_CONFIG,),
+        "the API has no valid audiences configured",
+        "IDX10206",
+        "IDX10207",
+        "IDX10208",
+        "IDX10268",
+    ),
+    **_codes(
+        (S.ISSUER_MISMATCH,),
+        "issuer validation failed",
+        "IDX10205",
+        "IDX10212",
+        "IDX40001",
+        "IDX40002",
+        "IDX40003",
+        "IDX40004",
+        "IDX40005",
+        "IDX40012",
+    ),
+    **_codes((SERVER_CONFIG,), "the API has no valid issuers configured", "IDX10204", "IDX10211"),
+    **_codes((S.NOT_YET_VALID,), "token not yet valid", "IDX10222"),
+    **_codes((S.EXPIRED,), "token expired", "IDX10223"),
+    **_codes((S.MALFORMED, S.EXPIRED, S.NOT_YET_VALID), "nbf is after exp", "IDX10224"),
+    **_codes((S.MISSING_CLAIMS,), "token has no exp", "IDX10225"),
+    **_codes((S.UNKNOWN_KID,), "signing key (kid) not found", "IDX10503", "IDX10501", "IDX10516", "IDX10517"),
+    **_codes((SERVER_METADATA, S.UNKNOWN_KID), "the server has no signing keys at all", "IDX10500"),
+    **_codes((S.BAD_SIGNATURE,), "key found but the signature is invalid", "IDX10511"),
+    **_codes((S.UNSUPPORTED_ALG,), "the token is unsigned", "IDX10504"),
+    **_codes((S.MALFORMED, S.BAD_SIGNATURE), "the signature is improperly formatted", "IDX10508"),
+    **_codes(
+        (S.MALFORMED, S.ENCRYPTED),
+        "the token is not a well-formed JWT",
+        "IDX14100",
+        "IDX14120",
+        "IDX14107",
+        "IDX14101",
+        "IDX14102",
+        "IDX12741",
+        "IDX12709",
+    ),
+    **_codes(_INVALID_JWT, "invalid JWT (format, nonce, issuer, audience or time window)", "AADSTS50027"),
+    **_codes(
+        (S.CLIENT_ASSERTION_KEY_MISMATCH,),
+        "client assertion signature failed: certificate not uploaded",
+        "AADSTS700027",
+    ),
+    **_codes((S.EXPIRED, S.NOT_YET_VALID), "client assertion outside its valid time", "AADSTS700024"),
+    **_codes(_INVALID_JWT, "invalid on-behalf-of assertion", "AADSTS50013"),
+    **_codes((S.AUDIENCE_MISMATCH,), "on-behalf-of assertion audience mismatch", "AADSTS500131"),
+    **_codes(
+        (S.AUDIENCE_MISMATCH,), "resource principal not found (wrong resource or App ID URI)", "AADSTS500011"
+    ),
+    **_codes((S.MALFORMED,), "subject does not match issuer in a client assertion", "AADSTS50048"),
+    **_codes((S.MISSING_CLAIMS,), "a required claim is missing", "AADSTS90016"),
+    **_codes((S.UNKNOWN_KID,), "the app-specific signing key is missing", "AADSTS50146"),
+}
+
+
+def _first_code(line: bytes) -> bytes | None:
+    """The first known code in a line (else its first code at all)."""
+    if b"IDX" not in line and b"AADSTS" not in line:  # cheap: most lines carry no error
+        return None
+    found = CODE_RE.findall(line)
+    if not found:
+        return None
+    return next((c for c in found if c.decode() in LOGGED_CODES), found[0])
+
+
+def _request_id(line: bytes) -> bytes | None:
+    m = _REQUEST_ID_RE.search(line)
+    return m.group(1) if m else None
+
+
+def logged_error(chunk: bytes, line_start: int, line_end: int, status: int | None = None) -> str | None:
+    """The IDX/AADSTS code the server logged for the token on this line, or None.
+
+    The code is taken from the line itself, else from a nearby line of the same request that carries
+    no token: one with the same request id within a few lines, or, when the lines carry no request
+    id, the line right before (ASP.NET logs "Failed to validate the token" just before the request).
+    `IDX10503 keys=0` marks a kid miss by a server that had no keys at all.
+    """
+    line = chunk[line_start:line_end]
+    code = _first_code(line)
+    source = line
+    # A request the server answered 2xx or 3xx passed validation: a nearby error belongs to another one.
+    if code is None and not (status is not None and 200 <= status < 400):
+        rid = _request_id(line)
+        for other in _nearby(chunk, line_start, line_end, LOOK_AROUND if rid else 1, both=rid is not None):
+            if b"eyJ" in other:  # another token's line: its error is its own
+                continue
+            c = _first_code(other)
+            if c is None:
+                continue
+            orid = _request_id(other)
+            if rid is not None and orid is not None and orid != rid:
+                continue
+            code, source = c, other
+            break
+    if code is None:
+        return None
+    text = code.decode()
+    if text in ("IDX10503", "IDX10501", "IDX10516") and _NO_KEYS_RE.search(source):
+        text += NO_KEYS
+    return text
+
+
+def _nearby(chunk: bytes, start: int, end: int, n: int, both: bool) -> Iterator[bytes]:
+    """Up to n lines before the line [start, end) (closest first), then, if `both`, up to n after."""
+    pos = start
+    for _ in range(n):
+        if pos <= 0:
+            break
+        prev = chunk.rfind(b"\n", 0, pos - 1) + 1
+        yield chunk[prev : pos - 1]
+        pos = prev
+    if both:
+        pos = end
+        for _ in range(n):
+            if pos >= len(chunk):
+                break
+            nxt = chunk.find(b"\n", pos + 1)
+            nxt = len(chunk) if nxt < 0 else nxt
+            yield chunk[pos + 1 : nxt]
+            pos = nxt
+
+
+def code_of(logged: str) -> str:
+    """The bare code of a `logged_error` value."""
+    return logged.split(" ", 1)[0]
+
+
+# ----------------------------------------------------------------------------- inferred expectations
+
+
+def path_key(path: str | None) -> str:
+    """The path prefix expectations are learned per: the first segment (`/v1/orders/42` -> `/v1`).
+
+    One host often serves an API and a web app (or two API versions) under different first segments;
+    deeper segments are usually ids. A prefix without accepted tokens falls back to the whole host.
+    """
+    if not path or path == "/":
+        return "/"
+    seg = path.split("?", 1)[0].lstrip("/").split("/", 1)[0]
+    return "/" + seg if seg else "/"
+
+
+HOST_WIDE = "*"  # the path key of a host's union over all its prefixes
+
+
+@dataclass
+class Inferred:
+    """What one host (and path prefix) accepts, learned from its 2xx answers."""
+
+    host: str
+    prefix: str
+    support: int = 0  # unique accepted tokens
+    audiences: Counter[str] = field(default_factory=Counter)
+    issuers: Counter[str] = field(default_factory=Counter)
+    versions: Counter[str] = field(default_factory=Counter)
+    tenants: Counter[str] = field(default_factory=Counter)
+
+    def api(self) -> ApiExpectation:
+        """As an expectation the checks can use."""
+        return ApiExpectation(
+            f"inferred:{self.host}{'' if self.prefix == HOST_WIDE else self.prefix}",
+            hosts=(self.host,),
+            audiences=tuple(sorted(self.audiences)),
+            issuers=tuple(sorted(self.issuers)),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """For run.json: every value with its support."""
+
+        def values(c: Counter[str]) -> list[dict[str, Any]]:
+            return [{"value": v, "support": n} for v, n in c.most_common()]
+
+        return {
+            "host": self.host,
+            "path_prefix": "/" if self.prefix == HOST_WIDE else self.prefix,
+            "support": self.support,
+            "audiences": values(self.audiences),
+            "issuers": values(self.issuers),
+            "versions": values(self.versions),
+            "tenants": values(self.tenants),
+            "checks": "inferred" if self.support else "skipped",
+        }
+
+
+class ExpectationLearner:
+    """Counts, per (host, path prefix) without config, the claims of the unique tokens it accepted."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[str, str, str]] = set()
+        self.learned: dict[tuple[str, str], Inferred] = {}
+
+    def feed(self, ev: pd.DataFrame) -> None:
+        """Fold in one classified batch: its accepted tokens at hosts without an [[api]] entry."""
+        status = pd.to_numeric(ev["status"], errors="coerce")
+        # Only tokens that pass every other check count: an endpoint that answers 2xx to an expired or
+        # forged token does not check tokens at all (a health probe), and must not teach us anything.
+        sel = (
+            ev["api"].isna()
+            & ev["host"].notna()
+            & status.between(200, 299).fillna(False)
+            & (ev["cause"].astype("string") == S.OK)
+            & ev["token_kind"].astype("string").isin([S.KIND_ACCESS, S.KIND_UNKNOWN]).fillna(False)
+        )
+        if not sel.any():
+            return
+        acc = ev.loc[sel, ["host", "path", "token_fp", "audience", "issuer", "version", "tenant_id"]]
+        acc = acc.assign(
+            host=acc["host"].astype("string").str.lower(),
+            prefix=[path_key(p) for p in acc["path"].astype("object").where(acc["path"].notna(), None)],
+        )
+        acc = acc.drop_duplicates(["host", "prefix", "token_fp"])
+        for host, prefix, fp, aud, iss, ver, tid in acc[
+            ["host", "prefix", "token_fp", "audience", "issuer", "version", "tenant_id"]
+        ].itertuples(index=False):
+            if (host, prefix, fp) in self._seen:
+                continue
+            self._seen.add((host, prefix, fp))
+            for key in ((host, prefix), (host, HOST_WIDE)):
+                inf = self.learned.setdefault(key, Inferred(host, key[1]))
+                if key[1] == HOST_WIDE and (host, HOST_WIDE, fp) in self._seen:
+                    continue
+                inf.support += 1
+                for a in str(aud).split(",") if isinstance(aud, str) and aud else ():
+                    inf.audiences[a] += 1
+                for counter, value in ((inf.issuers, iss), (inf.versions, ver), (inf.tenants, tid)):
+                    if isinstance(value, str) and value:
+                        counter[value] += 1
+            self._seen.add((host, HOST_WIDE, fp))
+
+    def lookup(self, host: str, path: str | None) -> Inferred | None:
+        """The expectation for one request: its prefix's, else its host's, else None."""
+        h = host.lower()
+        return self.learned.get((h, path_key(path))) or self.learned.get((h, HOST_WIDE))
+
+
+# ----------------------------------------------------------------------------- clocks and lateness
+
+LATENESS = ("within_skew", "minutes", "hours", "days")
+MAX_CLOCK_PAIRS = 2_000_000  # (host, token) pairs kept for the clock estimate: bounds memory
+MIN_CLOCK_SAMPLES = 5
+
+
+def lateness_bucket(seconds: float, leeway: float) -> str:
+    """How late a token past its exp was: within the skew, minutes, hours or days."""
+    if seconds <= leeway:
+        return "within_skew"
+    if seconds < 3600:
+        return "minutes"
+    if seconds < 86400:
+        return "hours"
+    return "days"
+
+
+def _iso(ts: Any) -> str | None:
+    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).isoformat()
+
+
+# ----------------------------------------------------------------------------- the run-wide diagnoser
+
+_CLIENT_KEYS = ["client_id", "host", "api", "audience", "version", "cause"]
+MAX_CLIENTS = 500  # clients listed in run.json, the most failing first
+
+
+class Diagnoser:
+    """Watches every classified batch of a run; holds back what cannot be judged until the end."""
+
+    def __init__(self, settings: Settings, spill_dir: Path) -> None:
+        self.settings = settings
+        self.leeway = float(settings.leeway_seconds)
+        self.learner = ExpectationLearner()
+        self._spill_path = spill_dir / ".diagnose-pending.parquet"
+        self._spill: Any = None  # pyarrow.parquet.ParquetWriter, opened on the first held-back row
+        self._clock: dict[
+            tuple[str, str], tuple[float, str | None, bool]
+        ] = {}  # -> (lag, client IP, assertion)
+        self._clients: dict[tuple[Any, ...], list[Any]] = {}
+        self._late: Counter[tuple[str, str]] = Counter()  # (client_id, lateness bucket) of expired rows
+        self.lateness: Counter[str] = Counter()
+        self._logged: Counter[tuple[str, str, bool]] = Counter()  # (logged_error, cause, signature_checked)
+        self._logged_hosts: dict[tuple[str, str], set[str]] = {}
+        self._skipped: Counter[str] = Counter()  # host -> rejected rows that could not be checked
+
+    # -- per batch
+
+    def take(self, ev: pd.DataFrame) -> pd.DataFrame:
+        """Observe one classified batch; return the rows to write now (the rest wait for `finish`)."""
+        if ev.empty:
+            return ev
+        ev = self._normalize_logged(ev)
+        self.learner.feed(ev)
+        status = pd.to_numeric(ev["status"], errors="coerce")
+        pending = (ev["api"].isna() & ev["host"].notna() & status.isin([401, 403]).fillna(False)).to_numpy(
+            bool
+        )
+        if pending.any():
+            self._hold(ev[pending])
+            ev = ev[~pending]
+        self._observe(ev)
+        return self._bare(ev)
+
+    def _normalize_logged(self, ev: pd.DataFrame) -> pd.DataFrame:
+        """Say in `detail` what the scan's `keys=0` qualifier means."""
+        if "logged_error" not in ev.columns:
+            return ev.assign(logged_error=None)
+        col = ev["logged_error"].astype("object")
+        qualified = col.astype("string").str.endswith(NO_KEYS).fillna(False).to_numpy(bool)
+        if not qualified.any():
+            return ev
+        ev = ev.copy()
+        note = (
+            "the server logged a kid miss with 0 keys in its configuration: it could not fetch the "
+            "identity provider's metadata at all"
+        )
+        det = ev["detail"].astype("object").where(ev["detail"].notna(), "")
+        ev.loc[qualified, "detail"] = [f"{d}; {note}" if d else note for d in det[qualified]]
+        return ev
+
+    @staticmethod
+    def _bare(ev: pd.DataFrame) -> pd.DataFrame:
+        """The frame to write: `logged_error` holds the bare code (the qualifier was counted)."""
+        col = ev["logged_error"].astype("object")
+        qualified = col.astype("string").str.endswith(NO_KEYS).fillna(False).to_numpy(bool)
+        if qualified.any():
+            ev = ev.copy()
+            ev.loc[qualified, "logged_error"] = [code_of(v) for v in col[qualified]]
+        return ev
+
+    def _hold(self, rows: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from analyzer.write import to_table
+
+        schema = pa.schema([*S.EVENT_FIELDS, pa.field("date", pa.date32())])
+        table = to_table(rows, schema)
+        if self._spill is None:
+            self._spill = pq.ParquetWriter(self._spill_path, schema, compression="zstd")
+        self._spill.write_table(table)
+
+    def finish(self) -> Iterator[pd.DataFrame]:
+        """The held-back rows, judged against what their host was seen to accept, batch by batch."""
+        if self._spill is None:
+            return
+        import pyarrow.parquet as pq
+
+        self._spill.close()
+        self._spill = None
+        try:
+            pf = pq.ParquetFile(self._spill_path)
+            for rb in pf.iter_batches(batch_size=200_000):
+                table = (
+                    rb.to_table()
+                    if hasattr(rb, "to_table")
+                    else __import__("pyarrow").Table.from_batches([rb])
+                )
+                ev = _plain_frame(table)
+                yield self._rejudge(ev)
+        finally:
+            self._spill_path.unlink(missing_ok=True)
+
+    def _rejudge(self, ev: pd.DataFrame) -> pd.DataFrame:
+        from analyzer.check import recheck
+
+        expectations: list[ApiExpectation | None] = []
+        notes: list[str] = []
+        apis: dict[int, ApiExpectation] = {}
+        for host, path, status in zip(
+            ev["host"].astype("object"), ev["path"].astype("object"), ev["status"].tolist(), strict=True
+        ):
+            inf = self.learner.lookup(str(host), path if isinstance(path, str) else None)
+            if inf is None:
+                self._skipped[str(host).lower()] += 1
+                expectations.append(None)
+                notes.append(
+                    f"the host answered {status}, but it accepted no token in these logs, so the "
+                    "audience and issuer checks were skipped (no [[api]] entry to compare with)"
+                )
+                continue
+            api = apis.setdefault(id(inf), inf.api())
+            expectations.append(api)
+            notes.append(
+                f"audience and issuer checked against what {inf.host} accepted (inferred from "
+                f"{inf.support} accepted token{'s' if inf.support != 1 else ''})"
+            )
+        out = recheck(ev, expectations, notes)
+        self._observe(out)
+        return self._bare(out)
+
+    def _observe(self, ev: pd.DataFrame) -> None:
+        """Fold one final batch into the clock, client, lateness and logged-error statistics."""
+        if ev.empty:
+            return
+        self._observe_clock(ev)
+        cause = ev["cause"].astype("string")
+        past = pd.to_numeric(ev["seconds_past_exp"], errors="coerce")
+        late = past > 0
+        buckets = [lateness_bucket(float(s), self.leeway) for s in past[late]]
+        self.lateness.update(buckets)
+        is_exp = (cause == S.EXPIRED).fillna(False) & late
+        if is_exp.any():
+            for cid, s in zip(ev.loc[is_exp, "client_id"].astype("object"), past[is_exp], strict=True):
+                if isinstance(cid, str):
+                    self._late[(cid, lateness_bucket(float(s), self.leeway))] += 1
+        frame = (
+            ev[_CLIENT_KEYS]
+            .astype("object")
+            .assign(failed=(cause != S.OK).fillna(True).to_numpy(bool), ts=ev["ts"])
+        )
+        frame = frame[frame["client_id"].notna()]
+        fail_ts = frame["ts"].where(frame["failed"])
+        g = (
+            frame.assign(fail_ts=fail_ts)
+            .groupby(_CLIENT_KEYS, dropna=False, sort=False)
+            .agg(n=("failed", "size"), first=("fail_ts", "min"), last=("fail_ts", "max"))
+            .reset_index()
+        )
+        for rec in g.itertuples(index=False):
+            key = tuple(None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in rec[:6])
+            have = self._clients.get(key)
+            first, last = rec.first, rec.last
+            if have is None:
+                self._clients[key] = [int(rec.n), first, last]
+            else:
+                have[0] += int(rec.n)
+                if pd.notna(first) and (pd.isna(have[1]) or first < have[1]):
+                    have[1] = first
+                if pd.notna(last) and (pd.isna(have[2]) or last > have[2]):
+                    have[2] = last
+        logged = ev["logged_error"]
+        has = logged.notna().to_numpy(bool)
+        if has.any():
+            sub = ev[has]
+            for le, c, sig, host in zip(
+                sub["logged_error"].astype("object"),
+                sub["cause"].astype("object"),
+                sub["signature_checked"].astype("object"),
+                sub["host"].astype("object"),
+                strict=True,
+            ):
+                self._logged[(str(le), str(c), bool(sig))] += 1
+                hosts = self._logged_hosts.setdefault((str(le), str(c)), set())
+                if isinstance(host, str) and len(hosts) < 10:
+                    hosts.add(host)
+
+    def _observe_clock(self, ev: pd.DataFrame) -> None:
+        """Keep, per (host, token), the earliest `ts - iat`: the token's first use there."""
+        sel = ev["ts"].notna() & ev["iat"].notna() & ev["host"].notna()
+        if not sel.any() or len(self._clock) >= MAX_CLOCK_PAIRS:
+            return
+        sub = ev.loc[sel, ["host", "token_fp", "client_ip", "token_kind"]].astype("object")
+        lag = pd.to_datetime(ev.loc[sel, "ts"], utc=True) - pd.to_datetime(ev.loc[sel, "iat"], utc=True)
+        sub = sub.assign(lag=lag.dt.total_seconds().to_numpy()).sort_values("lag")
+        sub = sub.drop_duplicates(["host", "token_fp"])
+        for host, fp, ip, kind, lg in sub.itertuples(index=False):
+            key = (str(host).lower(), str(fp))
+            have = self._clock.get(key)
+            if have is None or lg < have[0]:
+                self._clock[key] = (float(lg), ip if isinstance(ip, str) else None, kind == S.KIND_ASSERTION)
+
+    # -- the run's diagnosis
+
+    def clocks(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(machines whose clock is off by more than the leeway, every estimate with enough samples).
+
+        Which clock the evidence points at: `ts` comes from the machine that wrote the log line, and
+        `iat` from whoever minted the token. For tokens from the identity provider, `ts - iat` at a
+        token's first use on a host is that host's clock error plus the usual delay between minting and
+        first use; the delay is the population's (the median over hosts not visibly behind), so a host
+        is judged against its peers. A client's own clock enters neither value, with one exception: a
+        client assertion is minted by the client, so its `iat` is the client's clock, and `ts - iat`
+        (less the host's offset) is the client's offset. For other tokens, what is left per client IP
+        after removing its host's offset is mostly how long the client caches tokens; only a negative
+        rest (tokens used before they were minted) points at a clock, the minter's. Medians throughout.
+        """
+        per_host: dict[str, list[float]] = {}
+        for (host, _), (lag, _ip, assertion) in self._clock.items():
+            if not assertion:
+                per_host.setdefault(host, []).append(lag)
+        medians = {h: statistics.median(v) for h, v in per_host.items() if len(v) >= MIN_CLOCK_SAMPLES}
+        usual = [m for m in medians.values() if m >= 0]
+        baseline = statistics.median(usual) if usual else 0.0
+        host_offset = {h: m - baseline for h, m in medians.items()}
+        per_ip: dict[str, list[float]] = {}
+        for (host, _), (lag, ip, assertion) in self._clock.items():
+            if ip is not None:
+                rest = lag - host_offset.get(host, 0.0) - (0.0 if assertion else baseline)
+                per_ip.setdefault(ip, []).append(rest)
+        estimates: list[dict[str, Any]] = []
+        for h, off in sorted(host_offset.items()):
+            estimates.append({"host": h, "offset_seconds": round(off, 1), "samples": len(per_host[h])})
+        named = [e for e in estimates if abs(e["offset_seconds"]) > self.leeway]
+        for ip, v in sorted(per_ip.items()):
+            if len(v) >= MIN_CLOCK_SAMPLES:
+                off = round(statistics.median(v), 1)
+                e: dict[str, Any] = {"client_ip": ip, "offset_seconds": off, "samples": len(v)}
+                estimates.append(e)
+                if off < -self.leeway:
+                    named.append(e)
+        return named, estimates
+
+    def _accepted(self, host: str | None, api: str | None) -> tuple[tuple[str, ...], str, str | None]:
+        """(audiences accepted, 'configured'|'inferred'|'', expected token version) where a client sent."""
+        conf = next((a for a in self.settings.apis if a.name == api), None) if api else None
+        if conf is not None:
+            shapes = {
+                ("2.0" if i.rstrip("/").endswith("/v2.0") else "1.0" if "sts.windows.net" in i else "?")
+                for i in conf.issuers
+            }
+            return (
+                conf.audiences,
+                "configured",
+                shapes.pop() if len(shapes) == 1 and "?" not in shapes else None,
+            )
+        inf = self.learner.learned.get((host.lower(), HOST_WIDE)) if host else None
+        if inf is None or not inf.support:
+            return (), "", None
+        ver = inf.versions.most_common(1)[0][0] if inf.versions else None
+        return tuple(a for a, _ in inf.audiences.most_common()), "inferred", ver
+
+    def clients(self) -> list[dict[str, Any]]:
+        """Per client: failure rate, top causes, first and last failure, audiences, version, behaviour."""
+        per: dict[str, dict[str, Any]] = {}
+        for (cid, host, api, aud, ver, cause), (n, first, last) in self._clients.items():
+            c = per.setdefault(
+                cid,
+                {
+                    "client_id": cid,
+                    "occurrences": 0,
+                    "failures": 0,
+                    "causes": Counter(),
+                    "first": None,
+                    "last": None,
+                    "sent": Counter(),
+                    "versions": Counter(),
+                    "targets": set(),
+                },
+            )
+            c["occurrences"] += n
+            c["versions"][(host, api, ver)] += n
+            c["targets"].add((host, api))
+            if cause != S.OK:
+                c["failures"] += n
+                c["causes"][cause] += n
+                c["sent"][(host, api, aud, cause == S.AUDIENCE_MISMATCH)] += n
+                if pd.notna(first) and (c["first"] is None or first < c["first"]):
+                    c["first"] = first
+                if pd.notna(last) and (c["last"] is None or last > c["last"]):
+                    c["last"] = last
+        out: list[dict[str, Any]] = []
+        for cid, c in per.items():
+            late = {b: self._late.get((cid, b), 0) for b in LATENESS}
+            behaviour = _behaviour(late)
+            if not c["failures"] and behaviour == "normal":
+                continue
+            name = self.settings.client_name(cid)
+            mismatched = []
+            for (host, api, aud, wrong), n in c["sent"].most_common():
+                if not wrong:
+                    continue
+                accepted, how, _ = self._accepted(host, api)
+                mismatched.append(
+                    {
+                        "host": host,
+                        "api": api,
+                        "audience": aud,
+                        "occurrences": n,
+                        "accepted": list(accepted),
+                        "accepted_source": how,
+                        "should_ask_for": _scope(accepted) if accepted else None,
+                    }
+                )
+            versions = []
+            for (host, api, ver), n in c["versions"].most_common():
+                _, how, want = self._accepted(host, api)
+                if ver and want and ver != want:
+                    versions.append(
+                        {
+                            "host": host,
+                            "api": api,
+                            "version": ver,
+                            "expected": want,
+                            "occurrences": n,
+                            "source": how,
+                        }
+                    )
+            entry = {
+                "client_id": cid,
+                "name": name or None,
+                "behaviour": behaviour,
+                "occurrences": c["occurrences"],
+                "failures": c["failures"],
+                "failure_rate": round(c["failures"] / c["occurrences"], 4) if c["occurrences"] else 0.0,
+                "top_causes": [{"cause": k, "count": v} for k, v in c["causes"].most_common(3)],
+                "first_failure": _iso(c["first"]),
+                "last_failure": _iso(c["last"]),
+                "expired_by_lateness": late,
+                "audience_mismatches": mismatched[:5],
+                "version_mismatches": versions[:5],
+            }
+            entry["next_steps"] = client_next_steps(entry, self.settings.leeway_seconds)
+            out.append(entry)
+        out.sort(key=lambda e: (-(e["behaviour"] == "not_refreshing"), -e["failures"], e["client_id"]))
+        return out[:MAX_CLIENTS]
+
+    def logged_errors(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(agreement matrix: server said X, analyzer found Y; findings from the disagreements)."""
+        matrix: Counter[tuple[str, str]] = Counter()
+        sig: Counter[tuple[str, str]] = Counter()
+        for (le, cause, checked), n in self._logged.items():
+            matrix[(le, cause)] += n
+            if checked:
+                sig[(le, cause)] += n
+        rows, findings = [], []
+        for (le, cause), n in sorted(matrix.items(), key=lambda kv: -kv[1]):
+            code = code_of(le)
+            agree_with, meaning = LOGGED_CODES.get(code, ((), "unknown code"))
+            server = SERVER_METADATA if le.endswith(NO_KEYS) else (agree_with[0] if agree_with else "unknown")
+            agrees = cause in agree_with and not le.endswith(NO_KEYS)
+            rows.append(
+                {
+                    "logged_error": code,
+                    "server_cause": server,
+                    "meaning": meaning,
+                    "cause": cause,
+                    "count": n,
+                    "agrees": agrees,
+                }
+            )
+            hosts = sorted(self._logged_hosts.get((le, cause), set()))
+            finding = _finding(
+                code, le.endswith(NO_KEYS), server, meaning, cause, n, sig[(le, cause)], agrees
+            )
+            if finding is not None:
+                findings.append(dict(finding, hosts=hosts))
+        return rows, findings
+
+    def report(self) -> dict[str, Any]:
+        """The diagnosis keys of run.json."""
+        named, estimates = self.clocks()
+        matrix, findings = self.logged_errors()
+        inferred = [
+            inf.as_json()
+            for (host, prefix), inf in sorted(self.learner.learned.items())
+            if prefix == HOST_WIDE or len({p for (h, p) in self.learner.learned if h == host}) > 2
+        ]
+        for host, n in sorted(self._skipped.items()):
+            if (host, HOST_WIDE) not in self.learner.learned:
+                inferred.append(dict(Inferred(host, HOST_WIDE).as_json(), rejected_unchecked=n))
+        for c in named:
+            who = f"host {c['host']}" if "host" in c else f"client IP {c['client_ip']}"
+            findings.append(
+                {
+                    "kind": "clock_skew",
+                    "count": c["samples"],
+                    "detail": f"the clock of {who} is {abs(c['offset_seconds']):.0f} s "
+                    f"{'behind' if c['offset_seconds'] < 0 else 'ahead'} (median of "
+                    f"{c['samples']} fresh tokens): sync it (timedatectl set-ntp true, "
+                    "or w32tm /resync)",
+                }
+            )
+        return {
+            "inferred_expectations": inferred,
+            "clocks": named,
+            "clock_estimates": estimates,
+            "expired_by_lateness": {b: self.lateness.get(b, 0) for b in LATENESS},
+            "clients": self.clients(),
+            "logged_errors": matrix,
+            "findings": findings,
+        }
+
+
+def _plain_frame(table: Any) -> pd.DataFrame:
+    """An Arrow table of held-back rows as the frame `classify` produced (plain strings and lists)."""
+    import pyarrow as pa
+
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(pa.string())
+        cols[name] = col
+    df = pa.table(cols).to_pandas()
+    df["causes"] = [list(c) if c is not None else [] for c in df["causes"]]
+    for name in df.columns:
+        if df[name].dtype != object and str(df[name].dtype) in ("str", "string"):
+            df[name] = df[name].astype("object").where(df[name].notna(), None)
+    return df
+
+
+def _behaviour(late: dict[str, int]) -> str:
+    """What a client's expired tokens say about its token cache."""
+    expired = late["minutes"] + late["hours"] + late["days"]
+    if expired >= 2 and (late["hours"] + late["days"]) * 2 >= expired:
+        return "not_refreshing"  # half or more of its expired tokens came hours or days late
+    if expired >= 2:
+        return "refreshing_late"
+    return "normal"
+
+
+def _scope(accepted: tuple[str, ...] | list[str]) -> str:
+    uri = next((a for a in accepted if "://" in a), accepted[0])
+    return uri.rstrip("/") + "/.default"
+
+
+def _finding(
+    code: str, no_keys: bool, server: str, meaning: str, cause: str, n: int, sig_checked: int, agrees: bool
+) -> dict[str, Any] | None:
+    """What a pair (server said, analyzer found) means for whoever has to fix it; None when they agree."""
+    if no_keys:
+        return {
+            "kind": "server_cannot_fetch_metadata",
+            "count": n,
+            "logged_error": code,
+            "cause": cause,
+            "detail": f"the server logged {code} with 0 keys in its configuration: it could not fetch the "
+            "identity provider's metadata at all. Fix the server's network path (proxy, firewall, "
+            "DNS, TLS inspection) to login.microsoftonline.com, not the token",
+        }
+    if server == SERVER_CONFIG:
+        return {
+            "kind": "server_not_configured",
+            "count": n,
+            "logged_error": code,
+            "cause": cause,
+            "detail": f"the server logged {code} ({meaning}): fix the API's token validation settings",
+        }
+    if agrees:
+        return None
+    if server == S.UNKNOWN_KID and sig_checked:
+        return {
+            "kind": "server_stale_keys",
+            "count": n,
+            "logged_error": code,
+            "cause": cause,
+            "detail": f"the server logged {code} (kid not found), but the key is in the provider's current "
+            "key set and the signature verifies: the server's key cache is stale or its keys are "
+            "hard-coded. Let it refresh metadata from the jwks_uri",
+        }
+    if cause == S.OK:
+        return {
+            "kind": "server_rejects_valid_token",
+            "count": n,
+            "logged_error": code,
+            "cause": cause,
+            "detail": f"the server logged {code} ({meaning}) for tokens that pass every check here: "
+            "compare the server's validation settings with the config",
+        }
+    return {
+        "kind": "disagreement",
+        "count": n,
+        "logged_error": code,
+        "cause": cause,
+        "detail": f"the server logged {code} ({meaning}), the analyzer found {cause}",
+    }
+
+
+def client_next_steps(c: dict[str, Any], leeway: int) -> list[str]:
+    """Concrete next steps for one client, filled in with its real values."""
+    cid = c["client_id"] + (f" ({c['name']})" if c.get("name") else "")
+    steps: list[str] = []
+    for m in c["audience_mismatches"]:
+        asked = m["audience"] or "(no audience)"
+        if any(a in S.GRAPH_AUDIENCES for a in str(asked).split(",")):
+            asked = f"Microsoft Graph ({asked})"
+        if m["should_ask_for"]:
+            steps.append(
+                f"Client {cid} asks {m['host']} with a token for {asked}; it should ask for "
+                f"{m['should_ask_for']} (accepted, {m['accepted_source']}: {', '.join(m['accepted'])})."
+            )
+        else:
+            steps.append(
+                f"Client {cid} sends tokens for {asked} to {m['host']}; find the scope the API expects "
+                "(its Application ID URI) and request that."
+            )
+    for v in c["version_mismatches"]:
+        steps.append(
+            f"Client {cid} sends v{v['version']} tokens to {v['host']}, which expects v{v['expected']} "
+            f"({v['source']}): set accessTokenAcceptedVersion to {v['expected'][0]} in the API's app "
+            "manifest, or accept both issuers."
+        )
+    if c["behaviour"] == "not_refreshing":
+        worst = "days" if c["expired_by_lateness"]["days"] else "hours"
+        steps.append(
+            f"Client {cid} sends tokens {worst} after they expired: it caches a token and never "
+            "refreshes it. Acquire tokens silently before each call (MSAL refreshes them)."
+        )
+    elif c["behaviour"] == "refreshing_late":
+        steps.append(
+            f"Client {cid} sends tokens minutes after they expired (beyond the {leeway} s leeway): "
+            "check its clock and refresh tokens a few minutes before exp."
+        )
+    return steps
+
+
+def render_diagnosis(run: dict[str, Any]) -> str:
+    """An HTML fragment (escaped) with the diagnosis keys of run.json, for the report to include."""
+    from analyzer.report import esc
+
+    def table(headers: list[str], rows: list[list[Any]]) -> str:
+        head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+        body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>" for r in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    parts = ['<section id="diagnosis"><h2>Diagnosis</h2>']
+    findings = run.get("findings") or []
+    if findings:
+        parts.append(
+            "<h3>Findings</h3><ul>"
+            + "".join(
+                f"<li><b>{esc(f['kind'])}</b> ({esc(f['count'])}): {esc(f['detail'])}</li>" for f in findings
+            )
+            + "</ul>"
+        )
+    inferred = run.get("inferred_expectations") or []
+    if inferred:
+        parts.append("<h3>Expectations inferred from accepted tokens</h3>")
+        rows = []
+        for e in inferred:
+            if e["checks"] == "skipped":
+                rows.append(
+                    [
+                        e["host"],
+                        e["path_prefix"],
+                        0,
+                        "nothing was accepted: audience and issuer checks skipped",
+                        "",
+                        "",
+                    ]
+                )
+                continue
+            fmt = lambda vs: ", ".join(f"{v['value']} ({v['support']})" for v in vs)  # noqa: E731
+            rows.append(
+                [
+                    e["host"],
+                    e["path_prefix"],
+                    e["support"],
+                    fmt(e["audiences"]),
+                    fmt(e["issuers"]),
+                    fmt(e["versions"]),
+                ]
+            )
+        parts.append(table(["host", "path", "accepted tokens", "audiences", "issuers", "versions"], rows))
+    matrix = run.get("logged_errors") or []
+    if matrix:
+        parts.append("<h3>What the server logged, against what the analyzer found</h3>")
+        parts.append(
+            table(
+                ["server logged", "meaning", "analyzer found", "occurrences", "agree"],
+                [
+                    [m["logged_error"], m["meaning"], m["cause"], m["count"], "yes" if m["agrees"] else "NO"]
+                    for m in matrix
+                ],
+            )
+        )
+    clocks = run.get("clocks") or []
+    if clocks:
+        parts.append("<h3>Clocks off by more than the leeway</h3>")
+        parts.append(
+            table(
+                ["machine", "offset (s, negative = behind)", "samples"],
+                [[c.get("host") or c.get("client_ip"), c["offset_seconds"], c["samples"]] for c in clocks],
+            )
+        )
+    late = run.get("expired_by_lateness") or {}
+    if any(late.values()):
+        parts.append("<h3>How late expired tokens were</h3>")
+        parts.append(table(list(late), [list(late.values())]))
+    clients = run.get("clients") or []
+    if clients:
+        parts.append("<h3>Clients</h3>")
+        parts.append(
+            table(
+                [
+                    "client",
+                    "behaviour",
+                    "failure rate",
+                    "top causes",
+                    "first failure",
+                    "last failure",
+                    "next steps",
+                ],
+                [
+                    [
+                        (c["name"] + " " if c.get("name") else "") + c["client_id"],
+                        c["behaviour"],
+                        f"{c['failure_rate']:.1%}",
+                        ", ".join(f"{t['cause']} ({t['count']})" for t in c["top_causes"]),
+                        c["first_failure"],
+                        c["last_failure"],
+                        " ".join(c["next_steps"]),
+                    ]
+                    for c in clients[:50]
+                ],
+            )
+        )
+    parts.append("</section>")
+    return "".join(parts)
