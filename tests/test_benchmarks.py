@@ -1,0 +1,68 @@
+"""Smoke test of the benchmark scripts (benchmarks/): a tiny corpus, every tool once.
+
+The real benchmark is slow and not part of the suite; this only proves the scripts still work.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        from make_corpus import make_corpus
+    finally:
+        sys.path.remove(str(BENCH))
+
+    corpus = tmp_path / "c"
+    man = make_corpus(corpus, 2_000_000, seed=3, quiet=True)
+    assert 1_800_000 < man["bytes"] < 2_600_000
+    assert (corpus / "analyzer.toml").exists() and (corpus / "jwks.json").exists()
+    names = {f["path"] for f in man["files"]}
+    assert any(n.endswith(".gz") for n in names) and any(n.endswith(".zst") for n in names)
+    assert {f["format"] for f in man["files"]} == {"nginx", "envoy", "json", "iis", "alb"}
+    assert man["lines"] > 2 * man["tokens"] > 0  # most lines carry no token
+    assert set(man["occurrences_by_cause"]) >= {"ok", "expired"}
+
+    naive = subprocess.run(
+        [sys.executable, str(BENCH / "naive_baseline.py"), str(corpus / "logs"), "--jwks",
+         str(corpus / "jwks.json"), "--config", str(corpus / "analyzer.toml")],
+        capture_output=True, text=True, check=True, timeout=300,
+    )
+    stats = json.loads(naive.stdout)
+    assert stats["tokens"] == man["tokens"] and stats["lines"] == man["lines"]
+
+    out = tmp_path / "results.json"
+    cmd = [sys.executable, str(BENCH / "run.py"), "--size", "2MB", "--corpus-root", str(tmp_path / "root"),
+           "--workers", "1", "--naive-sample", "1MB", "--retry-wait", "1", "--json-out", str(out)]
+    if shutil.which("rg") is None:
+        cmd.append("--no-rg")
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "analyzer scan --workers 1" in run.stdout
+    report = json.loads(out.read_text())
+    res = report["results"][0]
+    assert res["analyzer_wall_s"] > 0 and res["analyzer_max_rss_mb"] > 0
+    assert res["naive"]["sample_bytes"] < res["bytes"]  # sampled, and said so
+    if shutil.which("rg") is not None:
+        assert res["rg_matches"] == res["tokens"]
+    assert not (tmp_path / "root" / "corpus-2000000-seed7").exists()  # removed without --keep
+
+
+@pytest.mark.parametrize("text, expected", [("2MB", 2_000_000), ("1GB", 10**9), ("1.5G", 1_500_000_000)])
+def test_parse_size(text: str, expected: int) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        from make_corpus import parse_size
+    finally:
+        sys.path.remove(str(BENCH))
+    assert parse_size(text) == expected
