@@ -136,11 +136,12 @@ def _cards(data: ReportData) -> str:
         ("Token occurrences", _n(occ), ""),
         ("Unique tokens", _n(data.unique_tokens), ""),
     ]
-    if data.scope is None:
-        files = data.run.get("files", {})
+    files = data.run.get("files", {})
+    # An incremental scan may read nothing new: then the line count says nothing about these tokens.
+    if data.scope is None and files.get("lines"):
         cards += [
-            ("Log lines scanned", _n(files.get("lines", 0)), ""),
-            ("Files", _n(files.get("count", 0)), ""),
+            ("Log lines read this run", _n(files.get("lines", 0)), ""),
+            ("Files read this run", _n(files.get("count", 0)), ""),
         ]
     return (
         "<div class=cards>"

@@ -40,6 +40,7 @@ pre{font:12px ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-br
 background:#f6f8fa;padding:8px;border-radius:6px;margin:2px 0;max-height:340px;overflow:auto}
 summary{cursor:pointer;color:#0969da}
 @media (max-width:640px){body{font-size:14px}.jwt{grid-template-columns:1fr}main{padding:8px}
+table{min-width:620px}
 .card b{font-size:20px}}
 @media print{input,nav{display:none}pre{max-height:none}th{position:static}a{color:inherit}
 .cause,figure,table{break-inside:avoid-page}h2{break-after:avoid}}

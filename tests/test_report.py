@@ -134,7 +134,7 @@ def test_split_by_client_holds_only_its_own_data(out: Path, tmp_path: Path) -> N
         assert "onerror" not in page and "\\u202e" not in page
         n = int(summary.loc[summary["client_id"] == cid, "occurrences"].sum())
         assert f"Token occurrences<b>{n:,}</b>" in page
-        assert "Log lines scanned" not in page and "Inputs:" not in page
+        assert "Log lines read" not in page and "Inputs:" not in page
 
 
 def test_split_by_audience(out: Path, tmp_path: Path) -> None:
