@@ -25,6 +25,7 @@ class Aggregator:
         self._partials: list[pd.DataFrame] = []
         self._hourly: list[pd.DataFrame] = []
         self._rows = 0
+        self._causes: dict[str, int] = {}
         self.examples: dict[str, list[dict[str, Any]]] = {}
 
     def add(self, ev: pd.DataFrame) -> None:
@@ -32,6 +33,8 @@ class Aggregator:
         if ev.empty:
             return
         self._rows += len(ev)
+        for cause, n in ev["cause"].value_counts().items():
+            self._causes[str(cause)] = self._causes.get(str(cause), 0) + int(n)
         frame = ev[[*S.SUMMARY_KEYS, "token_fp", "ts"]]
         part = (frame.groupby(_PARTIAL_KEYS, dropna=False, observed=True, sort=False)["ts"]
                 .agg(occurrences="size", first_seen="min", last_seen="max").reset_index())
@@ -75,7 +78,53 @@ class Aggregator:
         df = pd.concat(self._hourly, ignore_index=True)
         return df.groupby(["hour", "cause"], observed=True)["occurrences"].sum().reset_index()
 
+    def cause_counts(self) -> dict[str, int]:
+        """Occurrences per cause folded in so far."""
+        return dict(self._causes)
+
     @property
     def rows(self) -> int:
         """Occurrences folded in so far."""
         return self._rows
+
+
+SUMMARY_READ = ["ts", "host", "client_id", "audience", "issuer", "cause", "token_fp"]
+
+
+def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
+    """The contract's summary over the whole events dataset (or a time window), one date at a time.
+
+    Summing partition by partition keeps memory bounded by one day's occurrences, whatever the
+    dataset's size; `date` is part of every group, so no group spans two partitions.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    cols = [*S.SUMMARY_KEYS, "occurrences", "unique_tokens", "first_seen", "last_seen"]
+    parts = []
+    for d in sorted(p for p in events_dir.iterdir() if p.is_dir() and p.name.startswith("date=")) \
+            if events_dir.is_dir() else []:
+        files = sorted(d.glob("*.parquet"))
+        if not files:
+            continue
+        table = pq.ParquetDataset(files).read(columns=SUMMARY_READ)
+        if since_us is not None or until_us is not None:
+            ts = pc.cast(table["ts"], "int64")
+            keep = pc.is_valid(ts)
+            if since_us is not None:
+                keep = pc.and_(keep, pc.greater_equal(ts, since_us))
+            if until_us is not None:
+                keep = pc.and_(keep, pc.less(ts, until_us))
+            table = table.filter(keep)
+        if table.num_rows == 0:
+            continue
+        df = table.to_pandas()
+        df.insert(0, "date", pd.Timestamp(d.name[5:]).date())
+        g = (df.groupby(list(S.SUMMARY_KEYS), dropna=False, observed=True)
+             .agg(occurrences=("token_fp", "size"), unique_tokens=("token_fp", "nunique"),
+                  first_seen=("ts", "min"), last_seen=("ts", "max")).reset_index())
+        parts.append(g)
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["date", "occurrences"], ascending=[True, False], ignore_index=True)[cols]

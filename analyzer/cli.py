@@ -54,6 +54,14 @@ class _Bar:
         sys.stderr.flush()
 
 
+def _window(since: str | None, until: str | None) -> tuple[int | None, int | None]:
+    """--since/--until as epoch microseconds (relative times count back from now)."""
+    from analyzer.config import parse_when
+
+    now_us = int(time.time() * 1_000_000)
+    return (parse_when(since, now_us) if since else None, parse_when(until, now_us) if until else None)
+
+
 @app.command()
 def scan(
     paths: Annotated[list[str], typer.Argument(help="Log files, directories (read recursively) or globs; - is stdin.")],
@@ -73,9 +81,13 @@ def scan(
     engine: Annotated[str, typer.Option("--engine", help="local or dask.")] = "local",
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address "
                                                   "(tcp://host:8786).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only requests at or after this time "
-                                              "(ISO date/time, or 7d, 12h).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Only requests before this time.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Window of summary.parquet and the report: "
+                                              "requests at or after this time (ISO date/time, or 7d, 12h).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="End of that window (exclusive).")] = None,
+    keep_days: Annotated[int | None, typer.Option("--keep-days", min=1, help="Drop events older than this many "
+                                                  "days from the dataset (retention).")] = None,
+    rescan: Annotated[bool, typer.Option("--rescan", help="Forget what earlier runs read and rebuild the "
+                                         "dataset from the inputs.")] = False,
     fail_above: Annotated[float | None, typer.Option("--fail-above", min=0.0, max=1.0,
                                                      help="Exit 1 when the share of failing tokens is above "
                                                      "this rate (0..1).")] = None,
@@ -95,15 +107,14 @@ def scan(
         raise _fail(f"unknown --format {log_format!r}; choose one of: {', '.join(S.FORMATS)}")
     if engine not in ("local", "dask"):
         raise _fail(f"unknown --engine {engine!r}; choose local or dask")
-    if engine == "dask":
-        raise _fail("--engine dask is not available in this version")
-    if since or until or scheduler:
-        raise _fail("--since, --until and --scheduler are not available in this version")
+    if scheduler and engine != "dask":
+        raise _fail("--scheduler needs --engine dask")
+    window = _window(since, until)
     settings = build_settings(
         config, paths, jwks=[str(j) for j in jwks or []], offline=offline, leeway_seconds=leeway,
         cache_dir=cache_dir, workers=workers or os.cpu_count() or 1, out_dir=out, format=log_format,
-        quiet=quiet,
-        include_pii=include_pii or None,
+        quiet=quiet, include_pii=include_pii or None, engine=engine, scheduler=scheduler,
+        since_us=window[0], until_us=window[1], keep_days=keep_days, rescan=rescan or None,
     )
     show = not quiet and sys.stderr.isatty()
     bar = _Bar() if show else None
@@ -131,21 +142,15 @@ def report(
     split_by: Annotated[str | None, typer.Option("--split-by", help="client or audience: one report each, "
                                                  "plus index.html.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Only requests at or after this time "
-                                              "(ISO 8601).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Only requests before this time (ISO 8601).")] = None,
+                                              "(ISO date/time, or 7d, 12h).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only requests before this time.")] = None,
 ) -> None:
     """Rebuild report.html from an existing output directory, or one report per client or audience."""
     from analyzer.pipeline import rebuild_report
-    from analyzer.timeparse import parse_any
 
     if split_by is not None and split_by not in ("client", "audience"):
         raise _fail(f"unknown --split-by {split_by!r}; choose client or audience")
-    bounds: list[int | None] = []
-    for name, value in (("--since", since), ("--until", until)):
-        us = parse_any(value.encode()) if value else None
-        if value and us is None:
-            raise _fail(f"{name} {value!r} is not an ISO 8601 time")
-        bounds.append(us)
+    bounds = _window(since, until)
     if not (directory / "run.json").is_file():
         raise _fail(f"{directory} is not an analyzer output directory (no run.json)")
     path = rebuild_report(directory, out, split_by, bounds[0], bounds[1])

@@ -74,12 +74,30 @@ class Settings:
     format: str | None = None
     timezone: str = "UTC"  # the zone of log times that carry none: UTC, an offset (+01:00), or an IANA name
     max_line_bytes: int = 1 << 20
+    engine: str = "local"  # "local" (worker processes) or "dask"
+    scheduler: str | None = None  # a Dask scheduler address; None: a LocalCluster
+    rescan: bool = False  # forget what earlier runs read, rebuild the dataset
+    since_us: int | None = None  # the window of summary.parquet and the report (epoch µs)
+    until_us: int | None = None
+    keep_days: int | None = None  # retention of the events dataset, in days
     skip_paths: frozenset[Path] = field(default_factory=frozenset)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
         return replace(self, **changes)
+
+    def fingerprint(self) -> str:
+        """A hash of everything that changes how a token is classified: a change means a full rescan."""
+        import hashlib
+
+        from analyzer import __version__
+        from analyzer.schema import SCHEMA_VERSION
+
+        parts = (__version__, SCHEMA_VERSION, self.leeway_seconds, self.issuers, self.apis,
+                 sorted((c.client_id, c.name, sorted(c.thumbprints)) for c in self.clients), self.format,
+                 self.timezone, self.include_pii)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
     def client_name(self, client_id: str) -> str:
         """The configured name of a client, or ''."""
@@ -89,8 +107,8 @@ class Settings:
         return ""
 
 
-_TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii", "timezone",
-             "cache_dir"}
+_TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii", "cache_dir",
+             "timezone"}
 _ISSUER_KEYS = {"metadata_url", "jwks_url", "jwks_file", "issuer", "algorithms", "allow_http"}
 # Algorithms an issuer entry may pin. HMAC is absent on purpose: identity providers sign with key pairs,
 # and accepting a shared-secret alg for them is the classic algorithm-confusion hole.
@@ -319,3 +337,23 @@ def build_settings(config: Path | None, inputs: list[str], **flags: Any) -> Sett
     skip |= {s.jwks_file for s in fields["issuers"] if s.jwks_file}
     fields["skip_paths"] = frozenset(skip)
     return Settings(**fields)
+
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_when(value: str, now_us: int) -> int:
+    """A point in time for --since/--until: `7d`, `12h`, `30m` before now, or an ISO 8601 date/time."""
+    from analyzer.timeparse import parse_any
+
+    m = _RELATIVE.match(value)
+    if m:
+        return now_us - int(m.group(1)) * _UNIT_SECONDS[m.group(2)] * 1_000_000
+    text = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        text += "T00:00:00Z"
+    us = parse_any(text.encode())
+    if us is None:
+        raise ConfigError(f"{value!r} is not a time: use 7d, 12h, 30m, or an ISO 8601 date/time")
+    return us

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import pandas as pd
 
@@ -57,21 +58,26 @@ def _is_plain(path: str) -> bool:
     return not any(head.startswith(m) for m, _ in MAGIC)
 
 
-def plan(files: list[InputFile], range_bytes: int | None = None) -> list[WorkUnit]:
+def plan(files: list[InputFile], range_bytes: int | None = None,
+         resume_at: dict[int, int] | None = None) -> list[WorkUnit]:
     """Units in input order; plain files above `range_bytes` are split into byte ranges.
 
-    The split does not depend on the number of workers, so neither does the output.
+    `resume_at` maps a file's position in `files` to the content offset where reading starts
+    (after what an earlier run read). The split does not depend on the number of workers, so
+    neither does the output.
     """
     range_bytes = range_bytes or RANGE_BYTES
+    resume_at = resume_at or {}
     units: list[WorkUnit] = []
     for file_no, f in enumerate(files):
-        if f.path != "-" and f.size > range_bytes and _is_plain(f.path):
-            bounds = list(range(0, f.size, range_bytes))
+        first = resume_at.get(file_no, 0)
+        if f.path != "-" and f.size - first > range_bytes and _is_plain(f.path):
+            bounds = list(range(first, f.size, range_bytes))
             for part, start in enumerate(bounds):
                 end = bounds[part + 1] if part + 1 < len(bounds) else None
                 units.append(WorkUnit(f, len(units), file_no, part, start, end))
         else:
-            units.append(WorkUnit(f, len(units), file_no))
+            units.append(WorkUnit(f, len(units), file_no, 0, first))
     return units
 
 
@@ -80,7 +86,7 @@ class _Worker:
 
     settings: Settings
     ring: KeyRing
-    facts: dict[str, TokenFacts] = {}
+    facts: ClassVar[dict[str, TokenFacts]] = {}
 
 
 def _init(settings: Settings, ring: KeyRing) -> None:
@@ -117,8 +123,49 @@ def scan_unit(unit: WorkUnit) -> UnitOutput:
     return UnitOutput(unit, events, result, examples)
 
 
-def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int) -> Iterator[UnitOutput]:
+def _scan_remote(unit: WorkUnit, settings: Settings, ring: KeyRing, token: str) -> UnitOutput:
+    """scan_unit on a Dask worker: the per-process state is set up once per run."""
+    if getattr(_Worker, "token", None) != token:
+        _init(settings, ring)
+        _Worker.token = token  # type: ignore[attr-defined]
+    return scan_unit(unit)
+
+
+def _run_dask(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int,
+              token: str) -> Iterator[UnitOutput]:
+    """The same units on a Dask cluster: an existing scheduler, or a LocalCluster of `workers` processes."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        from analyzer.errors import ConfigError
+
+        raise ConfigError("--engine dask needs Dask: pip install 'analyzer[dask]'") from None
+    cluster = None
+    if settings.scheduler:
+        client = Client(settings.scheduler, timeout="30s")
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        s_future = client.scatter(settings, broadcast=True)
+        r_future = client.scatter(ring, broadcast=True)
+        futures = client.map(_scan_remote, units, settings=s_future, ring=r_future, token=token, pure=False)
+        for fut in futures:  # in unit order, whatever order they finish in
+            yield fut.result()
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int,
+              token: str = "run") -> Iterator[UnitOutput]:
     """Outputs of all units, in unit order; in this process when one worker (or one unit) suffices."""
+    if settings.engine == "dask":
+        yield from _run_dask(units, settings, ring, workers, token)
+        return
     if workers <= 1 or len(units) <= 1:
         _init(settings, ring)
         for u in units:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -21,7 +21,7 @@ def _human(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
-        return datetime.fromtimestamp(float(value), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromtimestamp(float(value), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -34,7 +34,7 @@ def inspect(raw: str, settings: Settings, at_us: int | None = None) -> dict[str,
     m = TOKEN_RE.search(text.encode("utf-8", "replace"))
     token = m.group(0) if m else text.encode("utf-8", "replace")
     facts = analyze_token(token, load_keyring(settings), settings.clients)
-    now_us = at_us if at_us is not None else int(datetime.now(tz=timezone.utc).timestamp() * 1_000_000)
+    now_us = at_us if at_us is not None else int(datetime.now(tz=UTC).timestamp() * 1_000_000)
     occ = pd.DataFrame({
         "ts": pd.array([now_us], dtype="Int64"), "source": ["<inspect>"], "line": [1], "format": [S.FMT_GENERIC],
         "location": [S.LOC_AUTHORIZATION], "param": ["authorization" if facts.kind != S.KIND_ASSERTION
@@ -57,7 +57,7 @@ def inspect(raw: str, settings: Settings, at_us: int | None = None) -> dict[str,
         "header": facts.header,
         "claims": facts.claims,
         "times": {k: v for k, v in times.items() if v},
-        "judged_at": datetime.fromtimestamp(now_us / 1e6, tz=timezone.utc).isoformat(),
+        "judged_at": datetime.fromtimestamp(now_us / 1e6, tz=UTC).isoformat(),
         "cause": ev["cause"],
         "detail": ev["detail"],
         "signature_checked": bool(facts.signature_checked),

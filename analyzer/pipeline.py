@@ -7,16 +7,17 @@ processes (and, later, on a cluster). `run` owns everything else, including all 
 
 from __future__ import annotations
 
+import os
 import time
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from analyzer import extract, formats
+from analyzer import diagnose, extract, formats
 from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.decode import TokenFacts, analyze_token, fingerprint
@@ -25,7 +26,7 @@ from analyzer.readers import InputFile, ReadStats, iter_chunks
 
 BATCH_ROWS = 200_000
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
-                "client_ip", "user_agent", "token_fp")
+                "client_ip", "user_agent", "token_fp", "logged_error")
 
 
 @dataclass
@@ -63,7 +64,7 @@ def _file_context(f: InputFile, settings: Settings, start: int) -> tuple[formats
     from analyzer.timeparse import zone_from_text
 
     mtime = f.mtime or time.time()
-    ctx = formats.FileContext(year=datetime.fromtimestamp(mtime, tz=timezone.utc).year,
+    ctx = formats.FileContext(year=datetime.fromtimestamp(mtime, tz=UTC).year,
                               tz=zone_from_text(settings.timezone), mtime_us=int(mtime * 1_000_000))
     fmt = settings.format
     if start > 0:
@@ -143,6 +144,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
             cols["client_ip"].append(fields.client_ip)
             cols["user_agent"].append(fields.user_agent)
             cols["token_fp"].append(fp)
+            cols["logged_error"].append(diagnose.logged_error(chunk, hit.line_start, hit.line_end, fields.status))
             result.tokens += 1
         if directives:
             ctx.iis_fields = directives[-1][1]
@@ -187,12 +189,26 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
         "client_ip": c["client_ip"],
         "user_agent": c["user_agent"],
         "token_fp": c["token_fp"],
+        "logged_error": c["logged_error"],
     })
     df["mtime_us"] = batch.mtime_us
     return df
 
 
-ProgressFn = Callable[[int], None]
+def merge_results(into: FileResult | None, part: FileResult) -> FileResult:
+    """Counters of one file from its byte ranges (or the whole file's, unchanged)."""
+    if into is None:
+        return part
+    into.stats.bytes_read += part.stats.bytes_read
+    into.stats.lines += part.stats.lines
+    into.stats.long_lines += part.stats.long_lines
+    into.stats.errors.extend(part.stats.errors)
+    into.stats.truncated |= part.stats.truncated
+    into.tokens += part.tokens
+    into.rejected += part.rejected
+    into.masked += part.masked
+    into.invalid_utf8_lines += part.invalid_utf8_lines
+    return into
 
 
 @dataclass
@@ -220,52 +236,121 @@ class Progress:
 
 def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], None] | None = None,
         fail_above: float | None = None) -> RunOutcome:
-    """Scan the inputs and write every output; the one place that connects all stages."""
+    """Scan what is new in the inputs and write every output; the one place that connects all stages.
+
+    Incremental and idempotent: the state store says how far each input was read before, so a
+    rerun reads only new content, and appends its events under its own run id. The state commits
+    after the events are in place; part files of a run that never committed are removed by the
+    next run, so a crash neither loses nor doubles anything.
+    """
+    from analyzer.state import Lock, State
+
+    started = time.time()
+    run_id = datetime.fromtimestamp(started, tz=UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
+    lock = Lock(settings.out_dir)
+    state = State(settings.out_dir)
+    try:
+        return _run_locked(settings, inputs, progress, fail_above, state, run_id, started)
+    finally:
+        state.close()
+        lock.release()
+
+
+def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, int], None] | None,
+                fail_above: float | None, state: Any, run_id: str, started: float) -> RunOutcome:
     from analyzer import __version__, privacy, report, report_data
-    from analyzer.aggregate import Aggregator
-    from analyzer.check import classify
+    from analyzer.aggregate import Aggregator, summarize_dataset
+    from analyzer.diagnose import Diagnoser
+    from analyzer.engine import plan, run_units
     from analyzer.errors import ExitCode
     from analyzer.keystore import load_keyring
     from analyzer.readers import expand_inputs
+    from analyzer.state import Progressed
     from analyzer.write import OutputDir
 
-    started = time.time()
     timings: dict[str, float] = {}
+    fingerprint = settings.fingerprint()
+    previous = state.get("fingerprint")
+    rescan = "--rescan" if settings.rescan else ("the settings changed" if previous not in (None, fingerprint)
+                                                  else None)
+    if rescan or previous is None:
+        state.reset(fingerprint)  # forgets every committed run: their part files become orphans
+    out = OutputDir(settings.out_dir, run_id)
+    orphans = out.remove_orphans(state.committed_runs())
     ring = load_keyring(settings)  # the key store is the only stage that may open a connection
     expansion = expand_inputs(inputs, settings.skip_paths)
-    meter = Progress(sum(f.size for f in expansion.files), progress)
-    out = OutputDir(settings.out_dir)
+    resumes = state.resume_all(expansion.files)
+    todo = {i: r.skip_bytes for i, r in enumerate(resumes) if not r.nothing_new}
+    meter = Progress(sum(f.size for i, f in enumerate(expansion.files) if i in todo), progress)
     agg = Aggregator()
-    tokens: dict[str, TokenFacts] = {}
-    results: list[FileResult] = []
-    seen: dict[str, TokenFacts] = {}  # decoded tokens, shared across files
-    t_classify = 0.0
+    diag = Diagnoser(settings, out.stage)
+    tokens: dict[str, TokenFacts] = {}  # full facts of the example tokens only
+    unique: set[str] = set()
+    kinds: dict[str, int] = {}
+    results: dict[int, FileResult] = {}  # per input file, in input order
+    line_base = {i: resumes[i].line_base for i in todo}
     try:
-        for f in expansion.files:
-            result = FileResult(path=f.path)
-            results.append(result)
-            before = 0
-            for batch in scan_file(f, settings, ring, result, seen):
-                tokens.update(batch.tokens)
-                t0 = time.perf_counter()
-                ev = classify(batch_frame(batch), tokens, settings)
-                t_classify += time.perf_counter() - t0
-                out.write_events(ev)
-                agg.add(ev)
-                meter.advance(result.stats.bytes_read - before)
-                before = result.stats.bytes_read
-            meter.advance(max(0, f.size - before))
+        units = [u for u in plan(expansion.files, resume_at=todo) if u.file_no in todo]
+        for output in run_units(units, settings, ring, max(1, settings.workers), run_id):
+            unit = output.unit
+            fi = unit.file_no
+            part: FileResult = output.result  # type: ignore[assignment]
+            base = line_base.get(fi, 0)
+            line_base[fi] = base + part.stats.lines
+            results[fi] = merge_results(results.get(fi), part)
+            for ev in output.events:
+                if base:
+                    ev["line"] += base
+                now = diag.take(ev)  # rejected rows at hosts without [[api]] wait for diag.finish()
+                out.write_events(now)
+                agg.add(now)
+                new = ev.drop_duplicates("token_fp")
+                new = new[~new["token_fp"].isin(unique)]
+                unique.update(new["token_fp"].tolist())
+                for k, n in new["token_kind"].value_counts().items():
+                    kinds[str(k)] = kinds.get(str(k), 0) + int(n)
+            wanted = {e["token_fp"] for exs in agg.examples.values() for e in exs}
+            tokens.update({fp: f for fp, f in output.examples.items() if fp in wanted})
+            meter.advance(unit.file.size if unit.end is None and unit.start == 0 else
+                          (unit.end or unit.file.size) - unit.start)
+        for ev in diag.finish():  # judged against what their host accepted, now that all is seen
+            out.write_events(ev)
+            agg.add(ev)
         timings["scan_seconds"] = round(time.time() - started, 3)
-        timings["classify_seconds"] = round(t_classify, 3)
 
-        key = privacy.load_key()
-        summary_df = agg.summary()
+        # Commit: events into the dataset first, then the state that says they were read.
+        out.publish_events()
+        progressed = []
+        for i, f in enumerate(expansion.files):
+            r = resumes[i]
+            if f.path == "-" or (r.head_len == 0 and i not in results):
+                continue
+            got = results.get(i)
+            done = r.skip_bytes + (got.stats.bytes_read if got else 0)
+            lines = line_base.get(i, r.line_base)
+            if got is not None and got.stats.truncated and not done:
+                continue  # unreadable: try again next time
+            progressed.append(Progressed(f, r, done, lines))
+        new_bytes = sum(r.stats.bytes_read for r in results.values())
+        if os.environ.get("ANALYZER_CRASH_BEFORE_COMMIT"):  # tests: die between the two commit steps
+            os._exit(9)
+        state.commit(out.run_id, progressed, new_bytes, agg.rows, started)
+        dropped: list[str] = []
+        if settings.keep_days is not None:
+            cutoff = datetime.fromtimestamp(started - settings.keep_days * 86400, tz=UTC)
+            dropped = out.drop_partitions_before(cutoff.strftime("%Y-%m-%d"))
+
         t0 = time.time()
+        key = privacy.load_key()
+        summary_df = summarize_dataset(out.events, settings.since_us, settings.until_us)
         out.write_parquet("summary.parquet", summary_df, S.SUMMARY_SCHEMA)
-        by_cause = {c: 0 for c in S.CAUSES}
+        window = {c: 0 for c in S.CAUSES}
         if not summary_df.empty:
             for c, n in summary_df.groupby("cause", observed=True)["occurrences"].sum().items():
-                by_cause[str(c)] = int(n)
+                window[str(c)] = int(n)
+        by_cause = {c: 0 for c in S.CAUSES}
+        for c, n in agg.cause_counts().items():
+            by_cause[c] = n
         for e in agg.examples.values():
             for ex in e:
                 f_ = tokens.get(ex["token_fp"])
@@ -275,48 +360,64 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
         occurrences = agg.rows
         failures = occurrences - by_cause[S.OK]
         rate = failures / occurrences if occurrences else 0.0
-        readable = [r for r in results if r.stats.bytes_read or not r.stats.errors]
-        nothing_read = not readable or not any(r.stats.bytes_read for r in results)
+        window_total = sum(window.values())
+        window_rate = (window_total - window[S.OK]) / window_total if window_total else 0.0
+        results_list = [results[i] for i in sorted(results)]
+        errors = expansion.errors + [e for r in results_list for e in r.stats.errors]
+        unchanged = sum(1 for i in range(len(expansion.files)) if i not in todo)
+        nothing_read = not unchanged and not any(r.stats.bytes_read for r in results_list) and (
+            bool(errors) or not expansion.files)
         exit_code = ExitCode.OK
-        if nothing_read and expansion.errors + [e for r in results for e in r.stats.errors]:
+        if nothing_read:
             exit_code = ExitCode.NOTHING_READ
-        elif nothing_read and not results:
-            exit_code = ExitCode.NOTHING_READ
-        elif fail_above is not None and rate > fail_above:
+        elif fail_above is not None and window_rate > fail_above:
             exit_code = ExitCode.FAIL_ABOVE
         run_summary: dict[str, Any] = {
             "version": __version__,
             "schema_version": S.SCHEMA_VERSION,
-            "started_at": datetime.fromtimestamp(started, tz=timezone.utc).isoformat(),
+            "run_id": out.run_id,
+            "started_at": datetime.fromtimestamp(started, tz=UTC).isoformat(),
             "finished_at": None,
             "inputs": inputs,
             "options": {
                 "out": str(settings.out_dir), "config": str(settings.config_path) if settings.config_path else None,
                 "leeway_seconds": settings.leeway_seconds, "offline": settings.offline,
-                "format": settings.format, "workers": settings.workers, "include_pii": settings.include_pii,
-                "fail_above": fail_above,
+                "format": settings.format, "workers": settings.workers, "engine": settings.engine,
+                "include_pii": settings.include_pii, "fail_above": fail_above, "keep_days": settings.keep_days,
+                "since": _iso(settings.since_us), "until": _iso(settings.until_us), "rescan": settings.rescan,
                 "cache_dir": str(settings.cache_dir) if settings.cache_dir else None,
             },
             "files": {
-                "count": len(results),
-                "bytes": sum(r.stats.bytes_read for r in results),
-                "lines": sum(r.stats.lines for r in results),
-                "lines_undecodable": sum(r.invalid_utf8_lines for r in results),
-                "long_lines": sum(r.stats.long_lines for r in results),
-                "errors": expansion.errors + [e for r in results for e in r.stats.errors],
-                "by_format": _count_by(r.format for r in results),
+                "count": len(results_list),
+                "unchanged": unchanged,
+                "bytes": sum(r.stats.bytes_read for r in results_list),
+                "lines": sum(r.stats.lines for r in results_list),
+                "lines_undecodable": sum(r.invalid_utf8_lines for r in results_list),
+                "long_lines": sum(r.stats.long_lines for r in results_list),
+                "errors": errors,
+                "by_format": _count_by(r.format for r in results_list),
                 "detail": [{"path": r.path, "format": r.format, "bytes": r.stats.bytes_read, "lines": r.stats.lines,
-                            "tokens": r.tokens, "errors": len(r.stats.errors)} for r in results[:1000]],
+                            "tokens": r.tokens, "errors": len(r.stats.errors)} for r in results_list[:1000]],
             },
             "tokens": {
                 "occurrences": occurrences,
-                "unique": len(tokens),
+                "unique": len(unique),
                 "failing": failures,
                 "failure_rate": round(rate, 6),
-                "masked": sum(r.masked for r in results),
-                "rejected_candidates": sum(r.rejected for r in results),
+                "masked": sum(r.masked for r in results_list),
+                "rejected_candidates": sum(r.rejected for r in results_list),
                 "by_cause": by_cause,
-                "by_kind": _count_by(f.kind for f in tokens.values()),
+                "by_kind": dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
+            },
+            "dataset": {
+                "occurrences": window_total,
+                "failure_rate": round(window_rate, 6),
+                "by_cause": window,
+                "since": _iso(settings.since_us),
+                "until": _iso(settings.until_us),
+                "rescanned": rescan,
+                "orphans_removed": orphans,
+                "partitions_dropped": dropped,
             },
             "keys": ring.describe(),
             "timings": timings,
@@ -324,10 +425,14 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
         }
         run_summary["history"] = report_data.history(settings.out_dir)
         run_summary["expectations"] = report_data.expectations(settings)
+        run_summary.update(diag.report())
         out.write_json("examples.json", agg.examples)
-        out.write_text("report.html", report.render(report_data.ReportData.load(out.stage, run_summary)))
+        data = report_data.ReportData.load(out.out, run_summary, since_us=settings.since_us,
+                                           until_us=settings.until_us)
+        data.examples = agg.examples  # this run's; the published examples.json is the previous run's
+        out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(time.time() - t0, 3)
-        run_summary["finished_at"] = datetime.now(tz=timezone.utc).isoformat()
+        run_summary["finished_at"] = datetime.now(tz=UTC).isoformat()
         timings["total_seconds"] = round(time.time() - started, 3)
         out.write_json("run.json", run_summary)
         out.publish()
@@ -335,6 +440,10 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
         out.abandon()
         raise
     return RunOutcome(run_summary, int(exit_code))
+
+
+def _iso(us: int | None) -> str | None:
+    return None if us is None else datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat()
 
 
 def _count_by(values: Any) -> dict[str, int]:

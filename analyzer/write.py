@@ -48,28 +48,95 @@ def _secure(path: Path) -> None:
         pass
 
 
-class OutputDir:
-    """A staging area inside the output directory, published with renames at the end."""
+def part_run_id(name: str) -> str | None:
+    """The run id in an events part file name (`part-<run id>-<n>.parquet`)."""
+    if not (name.startswith("part-") and name.endswith(".parquet")):
+        return None
+    return name[len("part-"):-len(".parquet")].rsplit("-", 1)[0]
 
-    def __init__(self, out: Path) -> None:
+
+class OutputDir:
+    """A staging area inside the output directory, published with renames at the end.
+
+    Events are appended: each run adds its own part files (named after the run) to the date
+    partitions, so a rerun never rewrites what an earlier run wrote. Part files of a run that
+    did not commit are removed by the next run (`remove_orphans`).
+    """
+
+    def __init__(self, out: Path, run_id: str = "run") -> None:
         self.out = out
+        self.run_id = run_id
         out.mkdir(parents=True, exist_ok=True)
+        _secure(out)
+        for old in out.glob(".staging-*"):  # left behind by a run that was killed
+            shutil.rmtree(old, ignore_errors=True)
         self.stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
         _secure(self.stage)
         self._parts = 0
-        self.event_schema = pa.schema([f for f in S.EVENT_FIELDS], metadata=S.EVENT_SCHEMA.metadata)
+        self.event_schema = pa.schema(list(S.EVENT_FIELDS), metadata=S.EVENT_SCHEMA.metadata)
+
+    @property
+    def events(self) -> Path:
+        """The published events dataset."""
+        return self.out / "events"
 
     def write_events(self, ev: pd.DataFrame) -> None:
-        """Append one classified batch to the staged events dataset, one file per date."""
+        """Stage one classified batch as new part files, one per date."""
         if ev.empty:
             return
         self._parts += 1
         for date, group in ev.groupby("date", sort=True):
             d = self.stage / "events" / f"date={date}"
             d.mkdir(parents=True, exist_ok=True)
-            path = d / f"part-{self._parts:05d}.parquet"
+            path = d / f"part-{self.run_id}-{self._parts:05d}.parquet"
             pq.write_table(to_table(group, self.event_schema), path, compression="zstd")
             _secure(path)
+
+    def publish_events(self) -> int:
+        """Move this run's staged part files into the dataset; returns how many."""
+        moved = 0
+        self.events.mkdir(exist_ok=True)
+        _secure(self.events)
+        staged = self.stage / "events"
+        if not staged.is_dir():
+            return 0
+        for d in sorted(staged.iterdir()):
+            target = self.events / d.name
+            target.mkdir(exist_ok=True)
+            _secure(target)
+            for part in sorted(d.iterdir()):
+                os.replace(part, target / part.name)
+                moved += 1
+        shutil.rmtree(staged, ignore_errors=True)
+        return moved
+
+    def remove_orphans(self, committed: set[str]) -> int:
+        """Delete part files of runs that never committed (a crash, or a reset); returns how many."""
+        removed = 0
+        if not self.events.is_dir():
+            return 0
+        for d in list(self.events.iterdir()):
+            if not d.is_dir():
+                continue
+            for part in list(d.iterdir()):
+                rid = part_run_id(part.name)
+                if rid is not None and rid not in committed:
+                    part.unlink(missing_ok=True)
+                    removed += 1
+            if not any(d.iterdir()):
+                d.rmdir()
+        return removed
+
+    def drop_partitions_before(self, date: str) -> list[str]:
+        """Retention: remove date partitions older than `date` (YYYY-MM-DD); returns their names."""
+        dropped: list[str] = []
+        if not self.events.is_dir():
+            return dropped
+        for d in sorted(self.events.iterdir()):
+            if d.is_dir() and d.name.startswith("date=") and d.name[5:] < date:
+                shutil.rmtree(d, ignore_errors=True)
+                dropped.append(d.name[5:])
+        return dropped
 
     def write_parquet(self, name: str, df: pd.DataFrame, schema: pa.Schema) -> None:
         """Stage one Parquet file."""
@@ -89,21 +156,16 @@ class OutputDir:
         self.write_text(name, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
     def publish(self) -> None:
-        """Move the staged outputs into place, replacing the previous run's."""
-        (self.stage / "events").mkdir(exist_ok=True)
-        for d in (self.stage / "events").rglob("*"):
-            _secure(d)
-        _secure(self.stage / "events")
+        """Move the staged summary, report and run.json into place (run.json last)."""
+        self.publish_events()
         for item in sorted(self.stage.iterdir(), key=lambda p: p.name == "run.json"):
             target = self.out / item.name
             if item.is_dir():
-                old = None
                 if target.exists():
                     old = self.out / f".old-{item.name}-{os.getpid()}"
                     target.rename(old)
-                item.rename(target)
-                if old is not None:
                     shutil.rmtree(old, ignore_errors=True)
+                item.rename(target)
             else:
                 os.replace(item, target)
         shutil.rmtree(self.stage, ignore_errors=True)

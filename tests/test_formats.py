@@ -35,7 +35,8 @@ API = "6e7c1b0a-0000-0000-0000-000000000001"
 CLIENT = "6e7c1b0a-0000-0000-0000-000000000002"
 IAT = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
 # Files are compressed at test time, one per codec, to run the archive readers in the same pass.
-COMPRESS = {"aws_alb.log": "gz", "syslog_rfc5424.log": "bz2", "caddy_json.log": "xz", "envoy_default.log": "zst"}
+COMPRESS = {"aws_alb.log": "gz", "syslog_rfc5424.log": "bz2", "caddy_json.log": "xz",
+            "envoy_default.log": "zst"}
 MTIME = datetime(2026, 11, 28, tzinfo=UTC).timestamp()
 
 
@@ -48,8 +49,9 @@ def make_tokens() -> dict[str, str]:
         "TOKEN_OK": ok,
         "TOKEN_ID": tk.sign(tk.id_token_claims(TENANT, CLIENT, iat=IAT, nonce="n-1", seed=2), key),
         # Microsoft's v1 ID-token sample keeps `=` padding; a filler claim makes the payload need it.
-        "TOKEN_PADDED": tk.sign_padded(tk.access_token_claims(TENANT, API, CLIENT, iat=IAT, roles=["x"], seed=3,
-                                                              extra={"f": "ab"}), key),
+        "TOKEN_PADDED": tk.sign_padded(
+            tk.access_token_claims(TENANT, API, CLIENT, iat=IAT, roles=["x"], seed=3, extra={"f": "ab"}),
+            key),
         "TOKEN_NONE": tk.unsigned(tk.access_token_claims(TENANT, API, CLIENT, iat=IAT, scp="a", seed=4)),
         "TOKEN_JWE": tk.jwe_like(seed=5),
         "TOKEN_TRUNC": f"{head}.{payload[:40]}",
@@ -154,7 +156,8 @@ def test_run_counts_masked_values_and_files(scanned: dict[str, Any]) -> None:
 
 def test_formats_detected(scanned: dict[str, Any]) -> None:
     ev = scanned["events"]
-    by_source = {Path(str(s)).name.split(".log")[0]: str(f) for s, f in zip(ev["source"], ev["format"], strict=True)}
+    by_source = {Path(str(s)).name.split(".log")[0]: str(f)
+                 for s, f in zip(ev["source"], ev["format"], strict=True)}
     assert by_source["nginx_combined"] == S.FMT_NGINX
     assert by_source["apache_vhost_combined"] == S.FMT_APACHE
     assert by_source["ingress_nginx"] == S.FMT_INGRESS_NGINX

@@ -1,0 +1,230 @@
+"""Incremental runs: what input content was read and how far, so a rerun reads only what is new.
+
+SQLite, in the output directory: one file, transactional (a crash leaves the last committed
+state), queryable with any SQLite client, and in the standard library. Files are recognised by
+content, not by name: the hash of their first bytes (decompressed), so `access.log` renamed to
+`access.log.1` and then compressed to `access.log.2.gz` is still the same content, read once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from analyzer.errors import AnalyzerError
+from analyzer.readers import InputFile, open_stream
+
+STATE_FILE = "state.sqlite"
+LOCK_FILE = ".analyzer.lock"
+HEAD_BYTES = 4096
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    device INTEGER, inode INTEGER, size INTEGER, mtime REAL,
+    compressed INTEGER NOT NULL,
+    head_len INTEGER NOT NULL, head_hash TEXT NOT NULL,
+    bytes_done INTEGER NOT NULL, lines_done INTEGER NOT NULL,
+    run_id TEXT, updated_at REAL
+);
+CREATE INDEX IF NOT EXISTS files_head ON files (head_len, head_hash);
+CREATE INDEX IF NOT EXISTS files_inode ON files (device, inode);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started_at REAL, finished_at REAL,
+    new_bytes INTEGER, occurrences INTEGER
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class LockedError(AnalyzerError):
+    """Another run is writing the same output directory."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where to pick up one input file."""
+
+    record_id: int | None
+    skip_bytes: int = 0  # content bytes already read (decompressed, line-aligned)
+    line_base: int = 0
+    nothing_new: bool = False
+    compressed: bool = False
+    head_len: int = 0
+    head_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Progressed:
+    """How far a file was read in this run, to be committed with the run."""
+
+    file: InputFile
+    resume: Resume
+    bytes_done: int
+    lines_done: int
+
+
+class Lock:
+    """An exclusive, non-blocking lock on an output directory (released when the process ends)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self._fh: IO[str] | None = open(out_dir / LOCK_FILE, "w")  # noqa: SIM115 - held for the run
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.close()
+            self._fh = None
+            raise LockedError(f"another analyzer run is writing {out_dir}; try again when it has finished") from None
+
+    def release(self) -> None:
+        """Let the next run in."""
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def read_head(f: InputFile, n: int = HEAD_BYTES) -> tuple[bytes, bool]:
+    """The first n content bytes of a file (decompressed), and whether it is compressed."""
+    try:
+        stream, kind = open_stream(f.path, n)
+    except OSError:
+        return b"", False
+    try:
+        chunks = []
+        got = 0
+        while got < n:
+            try:
+                block = stream.read(n - got)
+            except Exception:  # a damaged archive: what was read so far identifies it
+                break
+            if not block:
+                break
+            chunks.append(block)
+            got += len(block)
+        return b"".join(chunks), kind is not None
+    finally:
+        stream.close()
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class State:
+    """The state store of one output directory."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / STATE_FILE
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.executescript(_SCHEMA)
+        try:
+            os.chmod(self.path, 0o640)
+        except OSError:
+            pass
+        self._claimed: set[int] = set()
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def get(self, key: str) -> str | None:
+        """A value of the meta table."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def reset(self, fingerprint: str) -> None:
+        """Forget every file (the next reads start from scratch) under a new settings fingerprint."""
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM files")
+        self.db.execute("DELETE FROM runs")  # their part files become orphans, removed next
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
+        self.db.execute("COMMIT")
+
+    def committed_runs(self) -> set[str]:
+        """Ids of runs whose events were committed."""
+        return {r[0] for r in self.db.execute("SELECT run_id FROM runs")}
+
+    def resume_all(self, files: list[InputFile]) -> list[Resume]:
+        """Where to start reading each file: after what an earlier run read of the same content.
+
+        A file still at its recorded device and inode claims its record first; only then are
+        the remaining records matched by content (a renamed copy, or a compressed rotation).
+        """
+        heads: dict[int, tuple[bytes, bool]] = {}
+        out: list[Resume | None] = [None] * len(files)
+        for i, f in enumerate(files):
+            if f.path == "-":
+                out[i] = Resume(None)
+                continue
+            row = self.db.execute(
+                "SELECT id, bytes_done, lines_done, compressed, size, mtime, head_len, head_hash FROM files "
+                "WHERE device = ? AND inode = ? ORDER BY bytes_done DESC", (f.device, f.inode)).fetchone()
+            if row is None or row[0] in self._claimed:
+                continue
+            rid, done, lines, compressed, size, mtime, head_len, head_hash = row
+            if size == f.size and mtime == f.mtime and (compressed or done >= f.size):
+                # Unchanged since it was read to the end: no need to open it.
+                self._claimed.add(rid)
+                out[i] = Resume(rid, done, lines, True, bool(compressed), head_len, head_hash)
+                continue
+            head, is_compressed = heads[i] = read_head(f)
+            if len(head) >= head_len and _hash(head[:head_len]) == head_hash and f.size >= (0 if compressed else done):
+                self._claimed.add(rid)
+                out[i] = Resume(rid, done, lines, not is_compressed and f.size <= done, is_compressed, len(head),
+                                _hash(head))
+        for i, f in enumerate(files):
+            if out[i] is not None:
+                continue
+            head, compressed = heads[i] if i in heads else read_head(f)
+            found = Resume(None, 0, 0, False, compressed, len(head), _hash(head))
+            for rid, done, lines in self._same_content(f, head):
+                if rid not in self._claimed:
+                    self._claimed.add(rid)
+                    found = Resume(rid, done, lines, not compressed and f.size <= done, compressed, len(head),
+                                   _hash(head))
+                    break
+            out[i] = found
+        return [r if r is not None else Resume(None) for r in out]
+
+    def _same_content(self, f: InputFile, head: bytes) -> list[tuple[int, int, int]]:
+        """Records whose recorded head is a prefix of this head: same inode first, most read first."""
+        lens = {r[0] for r in self.db.execute("SELECT DISTINCT head_len FROM files WHERE head_len <= ?",
+                                              (len(head),))}
+        rows: list[tuple[int, int, int, bool]] = []
+        for n in sorted(lens, reverse=True):
+            for rid, done, lines, dev, ino in self.db.execute(
+                    "SELECT id, bytes_done, lines_done, device, inode FROM files WHERE head_len = ? AND "
+                    "head_hash = ?", (n, _hash(head[:n]))):
+                rows.append((rid, done, lines, dev == f.device and ino == f.inode))
+        rows.sort(key=lambda r: (not r[3], -r[1]))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def commit(self, run_id: str, progressed: list[Progressed], new_bytes: int, occurrences: int,
+               started: float) -> None:
+        """Record how far each file was read, and the run, in one transaction."""
+        now = time.time()
+        self.db.execute("BEGIN")
+        for p in progressed:
+            r = p.resume
+            values = (p.file.path, p.file.device, p.file.inode, p.file.size, p.file.mtime, int(r.compressed),
+                      r.head_len, r.head_hash, p.bytes_done, p.lines_done, run_id, now)
+            if r.record_id is None:
+                self.db.execute("INSERT INTO files (path, device, inode, size, mtime, compressed, head_len, "
+                                "head_hash, bytes_done, lines_done, run_id, updated_at) "
+                                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", values)
+            else:
+                self.db.execute("UPDATE files SET path=?, device=?, inode=?, size=?, mtime=?, compressed=?, "
+                                "head_len=?, head_hash=?, bytes_done=?, lines_done=?, run_id=?, updated_at=? "
+                                "WHERE id=?", (*values, r.record_id))
+        self.db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?)",
+                        (run_id, started, now, new_bytes, occurrences))
+        self.db.execute("COMMIT")
