@@ -9,6 +9,7 @@ issuer's keys when a kid is missing.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -99,6 +100,9 @@ class KeyRing:
     accepted_issuers: tuple[str, ...] = ()
     # Asked to re-fetch set i on a kid miss; returns whether the set changed. Parent process only.
     refresher: Refresher | None = field(default=None, repr=False, compare=False)
+    # The process that may call the refresher: a forked worker inherits the hook but must never use
+    # the parent's HTTP session (nor see keys the others do not).
+    owner_pid: int = field(default_factory=os.getpid, repr=False, compare=False)
     _cache: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -110,6 +114,7 @@ class KeyRing:
         self.history = state.get("history", {})
         self.accepted_issuers = state.get("accepted_issuers", ())
         self.refresher = None
+        self.owner_pid = os.getpid()
         self._cache = {}
 
     @property
@@ -313,7 +318,7 @@ def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid:
         return SignatureVerdict(False, "unsupported_alg", f"alg {alg!r} is not a known signing algorithm")
 
     found = _matching(ring, cands, kid, x5t)
-    if not found and kid is not None and ring.refresher is not None:
+    if not found and kid is not None and ring.refresher is not None and ring.owner_pid == os.getpid():
         # A kid miss: the provider may have rotated since we fetched. The key store decides whether a
         # fetch is allowed now (at most once per issuer per cooldown).
         changed = False
