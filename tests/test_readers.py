@@ -1,0 +1,134 @@
+"""Reading inputs: codecs by magic bytes, damaged archives, walks with loops and odd files, stdin."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from analyzer.readers import InputFile, ReadStats, expand_inputs, iter_chunks, last_line_starting, read_head
+
+DATA = b"".join(b"line %06d some log text that compresses well enough\n" % i for i in range(60_000))
+CODECS = {
+    "gz": gzip.compress,
+    "bz2": bz2.compress,
+    "xz": lzma.compress,
+    # Two frames: the reader must go on across frames.
+    "zst": lambda d: b"".join(zstandard.ZstdCompressor().compress(p) for p in (d[:1_000_000], d[1_000_000:])),
+}
+
+
+def read_all(path: Path, chunk_size: int = 1 << 16) -> tuple[bytes, ReadStats, list[int]]:
+    stats = ReadStats()
+    firsts, out = [], []
+    f = InputFile(str(path), path.stat().st_size, 0)
+    for chunk, first in iter_chunks(f, stats, chunk_size=chunk_size):
+        out.append(chunk)
+        firsts.append(first)
+    return b"".join(out), stats, firsts
+
+
+@pytest.mark.parametrize("codec", sorted(CODECS))
+def test_codecs_by_magic_bytes_whatever_the_name(tmp_path: Path, codec: str) -> None:
+    p = tmp_path / "app.log.2"  # a rotated name that says nothing about the codec
+    p.write_bytes(CODECS[codec](DATA))
+    data, stats, firsts = read_all(p)
+    assert data == DATA and not stats.errors and stats.lines == 60_000
+    # Every chunk starts on a line boundary and knows its line number.
+    assert all(DATA.split(b"\n")[n - 1].startswith(b"line %06d" % (n - 1)) for n in firsts)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+@pytest.mark.parametrize("codec", sorted(CODECS))
+def test_damaged_archive_yields_what_it_has_and_one_error(tmp_path: Path, codec: str, damage: str) -> None:
+    blob = CODECS[codec](DATA)
+    half = len(blob) // 2
+    blob = blob[:half] if damage == "truncated" else blob[:half] + bytes(64) + blob[half + 64:]
+    p = tmp_path / f"access.log.{codec}"
+    p.write_bytes(blob)
+    data, stats, _ = read_all(p)
+    assert len(stats.errors) == 1 and str(p) in stats.errors[0]
+    assert stats.truncated
+    whole_lines = data[: data.rfind(b"\n") + 1]
+    assert whole_lines.count(b"\n") > 10_000  # most of what came before the damage
+    if codec != "gz":  # deflate may decode some garbage before the CRC check notices
+        assert DATA.startswith(whole_lines)
+
+
+def test_walk_reports_loops_fifos_and_dangling_links(tmp_path: Path) -> None:
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "a.log").write_text("x\n")
+    (tmp_path / "d" / "sub" / "b.log.1").write_text("y\n")
+    os.symlink(tmp_path / "d", tmp_path / "d" / "sub" / "loop")
+    os.symlink(tmp_path / "nowhere", tmp_path / "d" / "dangling.log")
+    os.symlink("self", tmp_path / "d" / "self")
+    os.mkfifo(tmp_path / "d" / "pipe")
+    exp = expand_inputs([str(tmp_path / "d")])
+    assert sorted(Path(f.path).name for f in exp.files) == ["a.log", "b.log.1"]
+    text = "\n".join(exp.errors)
+    assert "loop" in text and "dangling.log" in text and "self" in text and "pipe" in text
+    assert len(exp.errors) == 4
+
+
+def test_explicit_fifo_and_missing_file_are_skipped(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "p")
+    exp = expand_inputs([str(tmp_path / "p"), str(tmp_path / "gone.log"), str(tmp_path / "*.nothing")])
+    assert exp.files == [] and len(exp.errors) == 3
+
+
+def test_globs_and_duplicates(tmp_path: Path) -> None:
+    for name in ("access.log", "access.log.1", "access.log.2.gz", "other.txt"):
+        (tmp_path / name).write_bytes(b"z\n")
+    exp = expand_inputs([str(tmp_path / "access.log*"), str(tmp_path / "access.log")])
+    assert [Path(f.path).name for f in exp.files] == ["access.log", "access.log.1", "access.log.2.gz"]
+
+
+def test_vanishing_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    p = tmp_path / "soon-gone.log"
+    p.write_text("x\n")
+    f = expand_inputs([str(p)]).files[0]
+    p.unlink()
+    stats = ReadStats()
+    assert list(iter_chunks(f, stats)) == []
+    assert "soon-gone.log" in stats.errors[0]
+
+
+def test_unreadable_directory_is_reported(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads everything; the FIFO and loop cases cover skipping")
+    d = tmp_path / "locked"
+    d.mkdir()
+    d.chmod(0)
+    try:
+        exp = expand_inputs([str(tmp_path)])
+        assert any("locked" in e for e in exp.errors)
+    finally:
+        d.chmod(0o755)
+
+
+@pytest.mark.parametrize("codec", [None, "gz"])
+def test_stdin(monkeypatch: pytest.MonkeyPatch, codec: str | None) -> None:
+    payload = DATA[:5000] if codec is None else gzip.compress(DATA[:5000])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(payload))))
+    f = expand_inputs(["-"]).files[0]
+    assert f.path == "-" and f.mtime > 0
+    stats = ReadStats()
+    assert b"".join(c for c, _ in iter_chunks(f, stats)) == DATA[:5000]
+
+
+def test_head_and_last_directive(tmp_path: Path) -> None:
+    p = tmp_path / "u_ex261126.log"
+    body = b"#Fields: date time a\n" + b"2026-11-26 00:00:00 x\n" * 5000 + b"#Fields: date time b c\n"
+    body += b"2026-11-26 00:00:01 y z\n" * 5000
+    p.write_bytes(body)
+    f = InputFile(str(p), len(body), 0)
+    assert read_head(f, 30) == body[:30]
+    assert last_line_starting(f, b"#Fields:", len(body) - 10, block=4096) == b"#Fields: date time b c"
+    assert last_line_starting(f, b"#Fields:", 200, block=64) == b"#Fields: date time a"
