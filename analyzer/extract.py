@@ -21,11 +21,21 @@ _B64 = rb"A-Za-z0-9_\-"
 _PAD = rb"(?:=|%3[Dd]){0,2}"  # `=` padding, also URL-encoded
 # A token starts where a base64url run starts, or right after a percent escape (`Bearer%20eyJ`,
 # `access_token%3DeyJ` in an encoded redirect URL). Either way each run is tried once: linear.
+# The literal `eyJ` comes first so that the regex engine can jump between candidates with a fast
+# substring search; the lookbehinds then check where the run started (about 20x faster than
+# putting them first, which makes the engine try every byte). `=` padding sits in the character
+# class: optional padding groups after each segment would double the cost of every match.
+_SEG = rb"[" + _B64 + rb"=]"
+_START = rb"eyJ(?:(?<![" + _B64 + rb"]eyJ)|(?<=%[0-9A-Fa-f]{2}eyJ))"
 TOKEN_RE = re.compile(
-    rb"(?:(?<![" + _B64 + rb"])|(?<=%[0-9A-Fa-f]{2}))eyJ[" + _B64 + rb"]{2,}" + _PAD
-    + rb"\.[" + _B64 + rb"]*" + _PAD
+    _START + _SEG + rb"{2,}\." + _SEG + rb"*(?:\." + _SEG + rb"*(?:\." + _SEG + rb"*\." + _SEG + rb"*)?)?"
+)
+# Padding written URL-encoded (`%3D`): the slower pattern, only for chunks that hold such escapes.
+TOKEN_PCT_RE = re.compile(
+    _START + rb"[" + _B64 + rb"]{2,}" + _PAD + rb"\.[" + _B64 + rb"]*" + _PAD
     + rb"(?:\.[" + _B64 + rb"]*" + _PAD + rb"(?:\.[" + _B64 + rb"]*\.[" + _B64 + rb"]*)?)?"
 )
+
 
 # What stands right before a token tells how it was presented. Matched on the reversed
 # preceding bytes would be faster; these run only for lines that hold a token.
@@ -39,10 +49,14 @@ _COOKIE = re.compile(rb"(?i:cookie)")
 _MASK_VALUE = (rb"(?:\*{3,}|\[?(?i:redacted|filtered|masked|hidden|removed|pii is hidden)\]?|"
                rb"<(?i:redacted|token|hidden)>|x{3,}|X{3,})(?![A-Za-z0-9_.\-])")
 # `Bearer ***`, and an Authorization value masked whole (Traefik's and Caddy's `REDACTED`).
-_MASKED = re.compile(
-    rb"(?i:bearer)(?:\s|\+|%20)+" + _MASK_VALUE
-    + rb"|(?i:authorization)[\"']?\s*[:=]\s*\[?\s*[\"']?" + _MASK_VALUE
-)
+# One pattern per literal anchor (lower and upper case): a pattern that starts with a literal is
+# scanned with a fast substring search, a case-insensitive one byte by byte.
+_MASKED = tuple(re.compile(anchor + rest + _MASK_VALUE) for anchor, rest in (
+    (rb"earer(?<=[Bb]earer)", rb"(?:\s|\+|%20)+"),
+    (rb"EARER(?<=BEARER)", rb"(?:\s|\+|%20)+"),
+    (rb"uthorization(?<=[Aa]uthorization)", rb"[\"']?\s*[:=]\s*\[?\s*[\"']?"),
+    (rb"UTHORIZATION(?<=AUTHORIZATION)", rb"[\"']?\s*[:=]\s*\[?\s*[\"']?"),
+))
 _MASK_HINTS = (b"REDACTED", b"***", b"edacted", b"FILTERED", b"MASKED", b"xxx", b"XXX", b"idden", b"iltered",
                b"asked", b"emoved")
 
@@ -70,7 +84,8 @@ def find_tokens(chunk: bytes, first_line: int) -> Iterator[Hit]:
     """Every token candidate in a chunk, in order, with its 1-based line number."""
     line_no = first_line
     pos = 0
-    for m in TOKEN_RE.finditer(chunk):
+    pattern = TOKEN_PCT_RE if (b"%3D" in chunk or b"%3d" in chunk) else TOKEN_RE
+    for m in pattern.finditer(chunk):
         start = m.start()
         line_no += chunk.count(b"\n", pos, start)
         pos = start
@@ -85,7 +100,7 @@ def count_masked(chunk: bytes) -> int:
     """Bearer values that were masked before logging (`Bearer REDACTED`, `Bearer ***`)."""
     if not any(h in chunk for h in _MASK_HINTS):
         return 0
-    return len(_MASKED.findall(chunk))
+    return sum(len(p.findall(chunk)) for p in _MASKED)
 
 
 def locate(before: bytes) -> tuple[str, str]:

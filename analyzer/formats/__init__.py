@@ -89,7 +89,7 @@ def _parse_syslog(line: bytes, ctx: FileContext) -> LineFields | None:
 # --- anything else --------------------------------------------------------------------------------
 _REQUEST_ANY = re.compile(
     rb'"?\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) HTTP/[\d.]+"?(?:\s+(\d{3})\b)?')
-_KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("(?:[^"\\]|\\.)*"|[^\s,;"]*)')
+_KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)')
 
 
 def parse_generic(line: bytes, ctx: FileContext) -> LineFields:

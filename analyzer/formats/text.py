@@ -17,7 +17,8 @@ from analyzer.formats.common import (
 )
 
 # A quoted field (backslash escapes allowed, as Apache writes them) or a bare word.
-QUOTED = re.compile(rb'"((?:[^"\\]|\\.)*)"|(\S+)')
+# Unrolled (`[^"\\]*(?:\\.[^"\\]*)*`): a per-character alternation costs ~100 ns a byte on a token.
+QUOTED = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"|(\S+)')
 _REQUEST = re.compile(rb"^([A-Za-z]{3,12}) (\S+)(?: (\S+))?")
 
 
@@ -39,10 +40,10 @@ def _words(rest: bytes) -> list[tuple[bytes, bool]]:
 CLF = re.compile(
     rb'^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+) \S+ (?P<user>"[^"]*"|\S+) '
     rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30})\] '
-    rb'"(?P<req>(?:[^"\\]|\\.)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)$'
+    rb'"(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)$'
 )
 # ingress-nginx appends `$request_length $request_time [$proxy_upstream_name] [$proxy_alternative...]`.
-INGRESS_REST = re.compile(rb'^ "[^"]*" "(?:[^"\\]|\\.)*" \d+ [\d.]+ \[[^\]]*\] \[[^\]]*\]')
+INGRESS_REST = re.compile(rb'^ "[^"]*" "[^"\\]*(?:\\.[^"\\]*)*" \d+ [\d.]+ \[[^\]]*\] \[[^\]]*\]')
 _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 
 
@@ -149,7 +150,7 @@ def parse_haproxy(line: bytes, ctx: FileContext) -> LineFields | None:
 ALB = re.compile(
     rb'^(?:(?:https?|h2|grpcs?|wss?) )?(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) \S+ '
     rb'(?P<client>\S+) \S+ \S+ \S+ \S+ (?P<status>\d{3}|-) (?:\d{3}|-) \d+ \d+ '
-    rb'"(?P<req>[^"]*)" "(?P<ua>(?:[^"\\]|\\.)*)"(?P<rest>.*)$'
+    rb'"(?P<req>[^"]*)" "(?P<ua>[^"\\]*(?:\\.[^"\\]*)*)"(?P<rest>.*)$'
 )
 
 
