@@ -40,6 +40,7 @@ TOKEN_PCT_RE = re.compile(
 # What stands right before a token tells how it was presented. Matched on the reversed
 # preceding bytes would be faster; these run only for lines that hold a token.
 _BEARER = re.compile(rb"(?i:bearer)(?:\s|\+|%20|\\t)+$")
+_BEARER_ENDINGS = (b"Bearer ", b"bearer ", b"Bearer+", b"BEARER ")
 _PARAM = re.compile(rb"([?&;\s\"',{|]|^|%26|%3[Ff])([A-Za-z_][A-Za-z0-9_.\-]{0,40})(?:=|%3[Dd])$")
 # The JSON key whose string value holds `name=...`: a query field (`"requestQuery":"access_token=..."`).
 _KEY_BEFORE = re.compile(rb"[\"']([A-Za-z_@][A-Za-z0-9_.\-@]{0,60})[\"']\s*:\s*$")
@@ -49,17 +50,14 @@ _COOKIE = re.compile(rb"(?i:cookie)")
 _MASK_VALUE = (rb"(?:\*{3,}|\[?(?i:redacted|filtered|masked|hidden|removed|pii is hidden)\]?|"
                rb"<(?i:redacted|token|hidden)>|x{3,}|X{3,})(?![A-Za-z0-9_.\-])")
 # `Bearer ***`, and an Authorization value masked whole (Traefik's and Caddy's `REDACTED`).
-# One pattern per literal anchor (lower and upper case): a pattern that starts with a literal is
-# scanned with a fast substring search, a case-insensitive one byte by byte.
-_MASKED = tuple(re.compile(anchor + rest + _MASK_VALUE) for anchor, rest in (
-    (rb"earer(?<=[Bb]earer)", rb"(?:\s|\+|%20)+"),
-    (rb"EARER(?<=BEARER)", rb"(?:\s|\+|%20)+"),
-    (rb"uthorization(?<=[Aa]uthorization)", rb"[\"']?\s*[:=]\s*\[?\s*[\"']?"),
-    (rb"UTHORIZATION(?<=AUTHORIZATION)", rb"[\"']?\s*[:=]\s*\[?\s*[\"']?"),
-))
-_MASK_HINTS = (b"REDACTED", b"***", b"edacted", b"FILTERED", b"MASKED", b"xxx", b"XXX", b"idden", b"iltered",
-               b"asked", b"emoved")
-
+# A Bearer (or whole Authorization) value that is not a JWT, found with literal-first patterns
+# (a fast substring search); only those few are then matched against the masked shapes.
+_NOT_JWT = (
+    re.compile(rb"earer(?<=[Bb]earer)(?:\s|\+|%20)+(?!eyJ)"),
+    re.compile(rb"EARER(?<=BEARER)(?:\s|\+|%20)+(?!eyJ)"),
+    re.compile(rb"uthorization(?<=[Aa]uthorization)[\"']?\s*[:=]\s*\[?\s*[\"']?(?![Bb]earer|eyJ)"),
+)
+_MASK_VALUE_RE = re.compile(_MASK_VALUE)
 BEARER_PARAMS = frozenset({"authorization", "access_token", "token", "bearer"})
 SIGNIN_PARAMS = frozenset({"id_token"})
 ASSERTION_PARAMS = frozenset({"client_assertion", "assertion"})
@@ -98,15 +96,18 @@ def find_tokens(chunk: bytes, first_line: int) -> Iterator[Hit]:
 
 def count_masked(chunk: bytes) -> int:
     """Bearer values that were masked before logging (`Bearer REDACTED`, `Bearer ***`)."""
-    if not any(h in chunk for h in _MASK_HINTS):
-        return 0
-    return sum(len(p.findall(chunk)) for p in _MASKED)
+    n = 0
+    for pattern in _NOT_JWT:
+        for m in pattern.finditer(chunk):
+            if _MASK_VALUE_RE.match(chunk, m.end()):
+                n += 1
+    return n
 
 
 def locate(before: bytes) -> tuple[str, str]:
     """(location, parameter name) for a token preceded by these bytes of its line."""
     tail = before[-120:]
-    if _BEARER.search(tail):
+    if tail.endswith(_BEARER_ENDINGS) or _BEARER.search(tail):  # the common case first, without a regex
         return (S.LOC_COOKIE, "cookie") if _is_cookie(tail) else (S.LOC_AUTHORIZATION, "authorization")
     m = _JSON_KEY.search(tail)
     if m:

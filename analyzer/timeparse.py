@@ -56,15 +56,31 @@ def _offset_seconds(zone: bytes) -> int:
     return sign * (int(digits[:2]) * 3600 + int(digits[2:4]) * 60)
 
 
+@lru_cache(maxsize=1024)
+def _utc_day_us(year: int, month: int, day: int) -> int | None:
+    """Epoch microseconds of a UTC midnight, or None for an impossible date."""
+    try:
+        return int((datetime(year, month, day, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1))
+    except ValueError:
+        return None
+
+
 def to_us(year: int, month: int, day: int, hh: int, mm: int, ss: int, frac: bytes | None,
           zone: bytes | None, tz: tzinfo = UTC) -> int | None:
     """Epoch microseconds of a wall-clock time with an explicit zone, else in `tz`; None if impossible."""
-    try:
-        # A leap second (:60) is read as :59 rather than dropped.
-        dt = datetime(year, month, day, hh, mm, min(ss, 59), tzinfo=UTC if zone else tz)
-    except ValueError:
-        return None
-    us = int((dt - _EPOCH) // timedelta(microseconds=1))
+    if zone or tz is UTC:
+        # UTC wall time: the day's epoch, once per day, plus the time of day (a leap second, :60,
+        # is read as :59 rather than dropped).
+        day_us = _utc_day_us(year, month, day)
+        if day_us is None or hh > 23 or mm > 59 or ss > 60:
+            return None
+        us = day_us + ((hh * 60 + mm) * 60 + min(ss, 59)) * 1_000_000
+    else:
+        try:
+            dt = datetime(year, month, day, hh, mm, min(ss, 59), tzinfo=tz)
+        except ValueError:
+            return None
+        us = int((dt - _EPOCH) // timedelta(microseconds=1))
     if zone:
         us -= _offset_seconds(zone) * 1_000_000
     if frac:

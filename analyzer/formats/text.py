@@ -33,7 +33,17 @@ def _request(req: bytes | None) -> tuple[str | None, str | None, str | None]:
 
 def _words(rest: bytes) -> list[tuple[bytes, bool]]:
     """The fields after a format's fixed part, each with whether it was quoted."""
-    return [(q[1], True) if q[1] is not None else (q[2], False) for q in QUOTED.finditer(rest)]
+    if b"\\" in rest:  # escaped quotes: the regex knows them
+        return [(q[1], True) if q[1] is not None else (q[2], False) for q in QUOTED.finditer(rest)]
+    # Without escapes, splitting at quotes is the same and far cheaper on lines that hold tokens:
+    # odd pieces were inside quotes, even ones hold bare words.
+    out: list[tuple[bytes, bool]] = []
+    for i, piece in enumerate(rest.split(b'"')):
+        if i % 2:
+            out.append((piece, True))
+        else:
+            out.extend((w, False) for w in piece.split())
+    return out
 
 
 # --- nginx / Apache combined and common, with appended fields -------------------------------------
