@@ -89,6 +89,26 @@ class _Worker:
     facts: ClassVar[dict[str, TokenFacts]] = {}
 
 
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when its parent dies (even by SIGKILL), instead of running on."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _init_worker(settings: Settings, ring: KeyRing) -> None:
+    """Pool initializer of a forked worker process."""
+    from analyzer.state import release_inherited_locks
+
+    release_inherited_locks()
+    _die_with_parent()
+    _init(settings, ring)
+
+
 def _init(settings: Settings, ring: KeyRing) -> None:
     _Worker.settings = settings
     _Worker.ring = ring
@@ -172,5 +192,5 @@ def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
             yield scan_unit(u)
         return
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ctx.Pool(processes=workers, initializer=_init, initargs=(settings, ring)) as pool:
+    with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(settings, ring)) as pool:
         yield from pool.imap(scan_unit, units, chunksize=1)

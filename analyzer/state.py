@@ -71,6 +71,19 @@ class Progressed:
     lines_done: int
 
 
+_HELD: list[IO[str]] = []  # lock files held by this process, for forked workers to let go of
+
+
+def release_inherited_locks() -> None:
+    """In a forked worker: close the parent's lock files, so that the lock dies with the parent."""
+    for fh in _HELD:
+        try:
+            fh.close()
+        except OSError:
+            pass
+    _HELD.clear()
+
+
 class Lock:
     """An exclusive, non-blocking lock on an output directory (released when the process ends)."""
 
@@ -83,10 +96,13 @@ class Lock:
             self._fh.close()
             self._fh = None
             raise LockedError(f"another analyzer run is writing {out_dir}; try again when it has finished") from None
+        _HELD.append(self._fh)
 
     def release(self) -> None:
         """Let the next run in."""
         if self._fh is not None:
+            if self._fh in _HELD:
+                _HELD.remove(self._fh)
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None

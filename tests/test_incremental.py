@@ -112,7 +112,11 @@ def test_killed_run_then_rerun(site: Path) -> None:
     cmd = [sys.executable, "-m", "analyzer", "scan", str(site / "logs"), "--config", str(site / "analyzer.toml"),
            "--out", str(site / "out"), "--quiet", "--workers", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2.0)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:  # kill it once it has written some events
+        if any((site / "out").glob(".staging-*/events/*/*.parquet")):
+            break
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     scan(site, workers=2)
