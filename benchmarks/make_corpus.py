@@ -57,7 +57,7 @@ T0 = int(datetime(2026, 11, 20, tzinfo=UTC).timestamp())  # the corpus timeline 
 LEEWAY = 300
 CONCURRENT_TOKENS = 150  # tokens in use at any moment (clients x hosts): sets the timeline span
 BLOCK_LINES = 4096
-GENERATOR_VERSION = 2  # bump when the corpus changes: run.py regenerates kept corpora of older versions
+GENERATOR_VERSION = 3  # bump when the corpus changes: run.py regenerates kept corpora of older versions
 
 SIGNING_KID = "bench-2026-11"  # signs the valid tokens, published
 SPARE_KID = "bench-2026-12"  # published, unused
@@ -166,7 +166,7 @@ class Pool:
         """A token in use at time t (its window holds t)."""
         n = len(self.tokens)
         hi = int((t - T0) * n / self.span)
-        lo = int((t - T0 - 3600) * n / self.span)
+        lo = math.ceil((t - T0 - 3600) * n / self.span)  # its window started at most an hour ago
         hi = min(max(hi, 0), n - 1)
         lo = min(max(lo, 0), hi)
         return self.tokens[rng.randint(lo, hi)]

@@ -45,7 +45,7 @@ def uncompressed_size(path: Path) -> int:
 
         with path.open("rb") as f:
             size = zstandard.get_frame_parameters(f.read(18)).content_size
-        if size > 0:
+        if 0 < size != zstandard.CONTENTSIZE_UNKNOWN:
             return int(size)
         total = 0
         with path.open("rb") as f, zstandard.ZstdDecompressor().stream_reader(f) as r:  # no size: count
