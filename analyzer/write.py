@@ -29,9 +29,7 @@ def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     for f in schema:
         col = df[f.name] if f.name in df.columns else pd.Series([None] * len(df), dtype="object")
         if pa.types.is_dictionary(f.type):
-            values = col.astype("object").where(col.notna(), None).tolist()
-            arr = pa.array(values, type=pa.string()).dictionary_encode()
-            arrays.append(arr.cast(f.type))
+            arrays.append(_dictionary(col, f.type))
         elif pa.types.is_timestamp(f.type):
             arrays.append(pa.array(pd.to_datetime(col, utc=True), type=f.type, from_pandas=True))
         elif pa.types.is_list(f.type):
@@ -39,6 +37,21 @@ def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
         else:
             arrays.append(pa.array(col.tolist() if col.dtype == object else col, type=f.type, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _dictionary(col: pd.Series, type_: pa.DataType) -> pa.Array:
+    """A string column as a dictionary array, straight from its Arrow (or category) storage."""
+    try:
+        arr = pa.Array.from_pandas(col)
+        if pa.types.is_dictionary(arr.type):
+            return arr.cast(type_)
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
+            raise TypeError(arr.type)
+        return arr.cast(pa.string()).dictionary_encode().cast(type_)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        # Mixed objects (a number where a string was expected): as text, each value on its own.
+        values = [None if v is None or v != v else str(v) for v in col.astype("object").tolist()]
+        return pa.array(values, type=pa.string()).dictionary_encode().cast(type_)
 
 
 def _secure(path: Path) -> None:

@@ -12,13 +12,16 @@ SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-@pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never touch the real user's config or cache directory."""
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory):
+    """Never touch the real user's config or cache directory (session-wide, so that module-scoped
+    fixtures are covered too, and keyed hashes agree across tests)."""
     home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("ANALYZER_PII_KEY_FILE", str(home / "pii-hash.key"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANALYZER_PII_KEY_FILE", str(home / "pii-hash.key"))
+        mp.setenv("XDG_CACHE_HOME", str(home / "cache"))
+        mp.setenv("XDG_CONFIG_HOME", str(home / "config"))
+        yield
 
 
 @pytest.fixture
