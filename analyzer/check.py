@@ -230,10 +230,22 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     out["causes"] = causes_col
     out["detail"] = details
     out["signature_checked"] = np.fromiter((f.signature_checked for f in facts), dtype=bool, count=n)
+    out["subject_hash"] = _subject_hashes(facts, uniq)
     out["seconds_past_exp"] = past
     out["api"] = [settings.apis[i].name if i >= 0 else None for i in api_idx.tolist()]
     return out
 
+
+
+def _subject_hashes(facts: list[TokenFacts], uniq: Mapping[str, TokenFacts]) -> list[str | None]:
+    """The keyed hash of each row's user (never the clear `oid`/`sub`): joins one user across runs."""
+    if not any(f.subject for f in uniq.values()):
+        return [None] * len(facts)
+    from analyzer.privacy import keyed_hash, load_key
+
+    key = load_key()
+    by_fp = {fp: keyed_hash(key, f.subject) if f.subject else None for fp, f in uniq.items()}
+    return [by_fp[f.fp] for f in facts]
 
 
 def recheck(ev: pd.DataFrame, expectations: list[ApiExpectation | None], notes: list[str]) -> pd.DataFrame:

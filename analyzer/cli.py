@@ -95,6 +95,10 @@ def scan(
                                                    + ", ".join(S.FORMATS) + ".")] = None,
     include_pii: Annotated[bool, typer.Option("--include-pii", help="Write personal claims in clear text "
                                               "instead of keyed hashes.")] = False,
+    max_decompressed: Annotated[str | None, typer.Option(
+        "--max-decompressed", metavar="SIZE", help="Read at most this much decompressed data per compressed file "
+        "(e.g. 50GiB; default: 10 GiB or 1000x the file's size, whichever is more); a compression bomb stops "
+        "there and the rest is counted as skipped.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as one JSON object on "
                                           "stdout.")] = False,
@@ -110,11 +114,20 @@ def scan(
     if scheduler and engine != "dask":
         raise _fail("--scheduler needs --engine dask")
     window = _window(since, until)
+    limit = None
+    if max_decompressed is not None:
+        from analyzer.config import parse_size
+
+        try:
+            limit = parse_size(max_decompressed)
+        except ValueError as e:
+            raise _fail(f"--max-decompressed: {e}") from None
     settings = build_settings(
         config, paths, jwks=[str(j) for j in jwks or []], offline=offline, leeway_seconds=leeway,
         cache_dir=cache_dir, workers=workers or os.cpu_count() or 1, out_dir=out, format=log_format,
         quiet=quiet, include_pii=include_pii or None, engine=engine, scheduler=scheduler,
         since_us=window[0], until_us=window[1], keep_days=keep_days, rescan=rescan or None,
+        max_decompressed=limit,
     )
     show = not quiet and sys.stderr.isatty()
     bar = _Bar() if show else None

@@ -74,6 +74,9 @@ class Settings:
     format: str | None = None
     timezone: str = "UTC"  # the zone of log times that carry none: UTC, an offset (+01:00), or an IANA name
     max_line_bytes: int = 1 << 20
+    # Decompressed bytes read per compressed file at most (a bomb ends there); None: the default,
+    # max(10 GiB, 1000 x the compressed size).
+    max_decompressed: int | None = None
     engine: str = "local"  # "local" (worker processes) or "dask"
     scheduler: str | None = None  # a Dask scheduler address; None: a LocalCluster
     rescan: bool = False  # forget what earlier runs read, rebuild the dataset
@@ -108,7 +111,7 @@ class Settings:
 
 
 _TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii", "cache_dir",
-             "timezone"}
+             "timezone", "max_decompressed"}
 _ISSUER_KEYS = {"metadata_url", "jwks_url", "jwks_file", "issuer", "algorithms", "allow_http"}
 # Algorithms an issuer entry may pin. HMAC is absent on purpose: identity providers sign with key pairs,
 # and accepting a shared-secret alg for them is the classic algorithm-confusion hole.
@@ -200,6 +203,11 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         except ValueError as e:
             raise ConfigError(f"timezone: {e}") from None
         out["timezone"] = tz.strip()
+    if "max_decompressed" in data:
+        try:
+            out["max_decompressed"] = parse_size(data["max_decompressed"])
+        except ValueError as e:
+            raise ConfigError(f"max_decompressed: {e}") from None
     for flag in ("offline", "include_pii"):
         if flag in data:
             if not isinstance(data[flag], bool):
@@ -337,6 +345,20 @@ def build_settings(config: Path | None, inputs: list[str], **flags: Any) -> Sett
     skip |= {s.jwks_file for s in fields["issuers"] if s.jwks_file}
     fields["skip_paths"] = frozenset(skip)
     return Settings(**fields)
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?\s*$", re.IGNORECASE)
+
+
+def parse_size(value: object) -> int:
+    """A byte count from `1048576`, `500MB`, `10GiB` or `2t` (decimal or binary units); ValueError if none."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    m = _SIZE.match(value) if isinstance(value, str) else None
+    if m is None or float(m[1]) <= 0:
+        raise ValueError(f"{value!r} is not a size such as 500MB or 10GiB")
+    power = "_kmgtp".index(m[2].lower() or "_")
+    return int(float(m[1]) * (1024 if m[3] else 1000) ** power)
 
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")

@@ -55,6 +55,8 @@ class TokenFacts:
     iat: int | None = None
     has_nonce: bool = False
     signature_checked: bool = False
+    # `oid` (else `sub`) of a token issued to a user: kept in memory only, written as a keyed hash.
+    subject: str | None = None
     # Request-independent failures, in cause order: (cause, detail).
     failures: tuple[tuple[str, str], ...] = ()
 
@@ -147,6 +149,14 @@ def _thumbprints(header: dict[str, Any]) -> set[str]:
         except ValueError:
             pass
     return out
+
+
+def _user_subject(kind: str, claims: dict[str, Any]) -> str | None:
+    """The user a token was issued to (`oid`, else `sub`); None for app-only tokens and assertions."""
+    user = kind == S.KIND_ID or (kind == S.KIND_ACCESS and "scp" in claims and claims.get("idtyp") != "app")
+    if not user:
+        return None
+    return _text(claims.get("oid") if claims.get("oid") is not None else claims.get("sub"), 256)
 
 
 def malformed(fp: str, reason: str, kind: str = S.KIND_UNKNOWN, header: dict[str, Any] | None = None) -> TokenFacts:
@@ -257,5 +267,6 @@ def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = 
         issuer=iss, audiences=auds, client_id=client_id, tenant_id=tid, version=ver,
         scopes=_text(claims.get("scp")), roles=_text(claims.get("roles")),
         exp=dates["exp"], nbf=dates["nbf"], iat=dates["iat"], has_nonce="nonce" in claims,
+        subject=_user_subject(kind, claims),
         signature_checked=checked, failures=tuple(failures),
     )

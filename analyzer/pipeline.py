@@ -22,7 +22,7 @@ from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.decode import TokenFacts, analyze_token, fingerprint
 from analyzer.keys import KeyRing
-from analyzer.readers import InputFile, ReadStats, iter_chunks
+from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
 
 BATCH_ROWS = 200_000
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
@@ -94,8 +94,8 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         result.format = fmt
     cols = _new_columns()
     new_tokens: dict[str, TokenFacts] = {}
-    for chunk, first_line in iter_chunks(f, result.stats, settings.extra.get("max_decompressed", 1 << 40),
-                                         start=start, end=end):
+    limit = settings.max_decompressed or settings.extra.get("max_decompressed") or decompressed_limit(f.size)
+    for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end):
         if fmt is None:
             fmt = formats.detect(chunk[:65536].split(b"\n")[:50])
             result.format = fmt
@@ -278,6 +278,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     out = OutputDir(settings.out_dir, run_id)
     orphans = out.remove_orphans(state.committed_runs())
     ring = load_keyring(settings)  # the key store is the only stage that may open a connection
+    privacy.load_key()  # created here, before workers start, so that they all hash with the same key
     expansion = expand_inputs(inputs, settings.skip_paths)
     resumes = state.resume_all(expansion.files)
     todo = {i: r.skip_bytes for i, r in enumerate(resumes) if not r.nothing_new}

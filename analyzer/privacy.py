@@ -34,10 +34,19 @@ def load_key() -> bytes:
     key = secrets.token_bytes(32)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Written aside, then linked into place (which fails if it exists): when two processes create
+        # the key at once, one wins and both use its key.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(key.hex())
-    except OSError:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            key = bytes.fromhex(path.read_text().strip())
+        finally:
+            tmp.unlink()
+    except (OSError, ValueError):
         pass  # an unwritable config dir: hashes still work, they just do not join across runs
     return key
 

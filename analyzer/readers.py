@@ -232,6 +232,14 @@ class ZstdReader(io.RawIOBase):
                         self.in_frame = False
 
 
+def decompressed_limit(compressed_size: int) -> int:
+    """The default bound on one file's decompressed bytes: 10 GiB, or 1000x its compressed size if more.
+
+    Real logs compress 10-50x; a bomb compresses ~1000x and more, so it is cut off near this bound.
+    """
+    return max(10 << 30, 1000 * compressed_size)
+
+
 def open_stream(path: str, max_decompressed: int) -> tuple[BinaryIO, str | None]:
     """Open a file (or stdin for `-`) for binary reading, decompressing by magic bytes (not by name)."""
     # The caller closes the stream (never stdin).

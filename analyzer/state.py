@@ -89,7 +89,9 @@ class Lock:
 
     def __init__(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[str] | None = open(out_dir / LOCK_FILE, "w")  # noqa: SIM115 - held for the run
+        # Like every output file: no world read bit, whatever the umask.
+        fd = os.open(out_dir / LOCK_FILE, os.O_WRONLY | os.O_CREAT, 0o640)
+        self._fh: IO[str] | None = os.fdopen(fd, "w")
         try:
             fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -127,7 +127,10 @@ def parse_envoy(line: bytes, ctx: FileContext) -> LineFields | None:
 
 # --- HAProxy HTTP log (usually behind a syslog header) --------------------------------------------
 HAPROXY = re.compile(
-    rb'(?P<ip>[0-9A-Fa-f.:]+):\d{1,5} \[(?P<ts>\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)?)\] '
+    # The lookbehind lets a match start only where a run of address characters starts: a long run
+    # of `AAAA...` or `1111...` is then tried once, not once per position (quadratic).
+    rb'(?<![0-9A-Fa-f.:])(?P<ip>[0-9A-Fa-f.:]+):\d{1,5} '
+    rb'\[(?P<ts>\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)?)\] '
     rb'\S+ \S+ [-+\d]+/[-+\d]+/[-+\d]+/[-+\d]+/[-+\d]+ (?P<status>-?\d+) [-+\d]+ \S+ \S+ \S+ '
     rb'[\d/+]+ [\d/+]+ (?P<caps>(?:\{[^}]*\} )*)"(?P<req>[^"]*)"'
 )
