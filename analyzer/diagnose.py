@@ -139,7 +139,8 @@ def _request_id(line: bytes) -> bytes | None:
     return m.group(1) if m else None
 
 
-def logged_error(chunk: bytes, line_start: int, line_end: int, status: int | None = None) -> str | None:
+def logged_error(chunk: bytes, line_start: int, line_end: int, status: int | None = None,
+                 nearby: bool = True) -> str | None:
     """The IDX/AADSTS code the server logged for the token on this line, or None.
 
     The code is taken from the line itself, else from a nearby line of the same request that carries
@@ -151,7 +152,7 @@ def logged_error(chunk: bytes, line_start: int, line_end: int, status: int | Non
     code = _first_code(line)
     source = line
     # A request the server answered 2xx or 3xx passed validation: a nearby error belongs to another one.
-    if code is None and not (status is not None and 200 <= status < 400):
+    if code is None and nearby and not (status is not None and 200 <= status < 400):
         rid = _request_id(line)
         for other in _nearby(chunk, line_start, line_end, LOOK_AROUND if rid else 1, both=rid is not None):
             if b"eyJ" in other:  # another token's line: its error is its own

@@ -25,6 +25,7 @@ from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
 
 BATCH_ROWS = 200_000
+_APP_FORMATS = frozenset({S.FMT_JSON, S.FMT_GENERIC, S.FMT_SYSLOG, S.FMT_TRAEFIK, S.FMT_CADDY})
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
                 "client_ip", "user_agent", "token_fp", "logged_error")
 
@@ -144,7 +145,9 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
             cols["client_ip"].append(fields.client_ip)
             cols["user_agent"].append(fields.user_agent)
             cols["token_fp"].append(fp)
-            cols["logged_error"].append(diagnose.logged_error(chunk, hit.line_start, hit.line_end, fields.status))
+            # Only app logs write the validator's error on a line of its own near the request.
+            cols["logged_error"].append(diagnose.logged_error(chunk, hit.line_start, hit.line_end, fields.status,
+                                                              nearby=line_fmt in _APP_FORMATS))
             result.tokens += 1
         if directives:
             ctx.iis_fields = directives[-1][1]

@@ -91,15 +91,16 @@ class ReportData:
             run = json.loads((directory / "run.json").read_text(encoding="utf-8"))
         ex_path = directory / "examples.json"
         examples = json.loads(ex_path.read_text(encoding="utf-8")) if ex_path.exists() else {}
-        events = _read_events(directory, ["ts", "token_fp", "cause", *DIMENSIONS], since_us, until_us)
+        cube, distinct = _scan_events(directory, since_us, until_us)
         unique_by = {
-            d: events.groupby(d, observed=True, dropna=False)["token_fp"].nunique()
+            d: distinct.groupby(d, observed=True, dropna=False)["token_fp"].nunique()
             for d in SPLIT_DIMENSIONS.values()
         }
+        events = distinct
         data = cls(
             run=run,
-            cube=build_cube(events),
-            unique_tokens=int(events["token_fp"].nunique()),
+            cube=cube,
+            unique_tokens=int(distinct["token_fp"].nunique()),
             examples=examples,
             client_names=dict(run.get("expectations", {}).get("clients", {})),
             unique_by=unique_by,
@@ -228,6 +229,85 @@ def build_cube(events: pd.DataFrame) -> pd.DataFrame:
     )
     cube["occurrences"] = cube["occurrences"].astype("int64")
     return cube
+
+
+_CUBE_KEYS = ["hour", *DIMENSIONS, "cause"]
+_DISTINCT = ["client_id", "audience", "cause", "token_fp"]
+
+
+def _fold_cube(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partial cubes (of record batches) summed into one."""
+    df = pd.concat(parts, ignore_index=True)
+    for col in (*DIMENSIONS, "cause"):
+        df[col] = df[col].astype("category")
+    out = (df.groupby(_CUBE_KEYS, observed=True, dropna=False, sort=False)
+           .agg(occurrences=("occurrences", "sum"), first_seen=("first_seen", "min"), last_seen=("last_seen", "max"))
+           .reset_index())
+    out["occurrences"] = out["occurrences"].astype("int64")
+    return out
+
+
+def _scan_events(directory: Path, since_us: int | None, until_us: int | None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cube and the distinct (client, audience, cause, token) rows, read batch by batch.
+
+    Memory stays bounded by the number of distinct groups and tokens, not by the occurrences: a
+    nightly dataset of billions of rows folds through record batches.
+    """
+    import pyarrow.dataset as ds
+
+    columns = ["ts", "token_fp", "cause", *DIMENSIONS]
+    if not (directory / "events").is_dir():
+        empty = _read_events(directory, columns, since_us, until_us)
+        return build_cube(empty), empty[_DISTINCT]
+    dataset = ds.dataset(directory / "events", format="parquet",
+                         partitioning=ds.partitioning(S.PARTITION_SCHEMA, flavor="hive"))
+    have = set(dataset.schema.names)
+    cols = [c for c in columns if c in have]
+    cubes: list[pd.DataFrame] = []
+    distinct: list[pd.DataFrame] = []
+    for batch in dataset.to_batches(columns=cols, filter=_time_filter(since_us, until_us), batch_size=1 << 20):
+        if batch.num_rows == 0:
+            continue
+        df = _typed(batch.to_pandas(), columns)
+        cubes.append(build_cube(df))
+        distinct.append(df[_DISTINCT].drop_duplicates())
+        if len(cubes) >= 8:
+            cubes = [_fold_cube(cubes)]
+            distinct = [pd.concat(distinct, ignore_index=True).drop_duplicates()]
+    if not cubes:
+        empty = _typed(pd.DataFrame({c: [] for c in columns}), columns)
+        return build_cube(empty), empty[_DISTINCT]
+    dist = pd.concat(distinct, ignore_index=True).drop_duplicates()
+    for col in _DISTINCT:
+        dist[col] = dist[col].astype("category")
+    return _fold_cube(cubes), dist
+
+
+def _time_filter(since_us: int | None, until_us: int | None) -> Any:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    flt = None
+    ts_type = pa.timestamp("us", tz="UTC")
+    if since_us is not None:
+        flt = ds.field("ts") >= pa.scalar(since_us, ts_type)
+    if until_us is not None:
+        upper = ds.field("ts") < pa.scalar(until_us, ts_type)
+        flt = upper if flt is None else flt & upper
+    return flt
+
+
+def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Missing columns added, strings as categoricals, ts as UTC timestamps."""
+    for c in columns:
+        if c not in df.columns:
+            df[c] = pd.Series([None] * len(df), dtype="category")
+        elif c != "ts" and not isinstance(df[c].dtype, pd.CategoricalDtype):
+            df[c] = df[c].astype("category")
+    if not isinstance(df["ts"].dtype, pd.DatetimeTZDtype):
+        df["ts"] = pd.to_datetime(df["ts"], utc=True)
+    return df
 
 
 def _read_events(
