@@ -1,0 +1,167 @@
+"""Properties over the extract, decode and check stages, for any input Hypothesis can make up.
+
+Extraction never raises and reports hits that are inside the chunk and on the right line; decoding
+never raises and yields only known causes; classification never raises, and a token that is
+unsigned (`alg: none`) or HMAC-signed is never `ok`, whatever its claims say.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import tokens as T
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzer import extract
+from analyzer import schema as S
+from analyzer.check import classify
+from analyzer.config import Settings, build_settings
+from analyzer.decode import TokenFacts, analyze_token
+from analyzer.keys import KeyRing
+from analyzer.pipeline import Batch, _new_columns, batch_frame
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TENANT = "11111111-1111-1111-1111-111111111111"
+CLIENT = "22222222-2222-2222-2222-222222222222"
+KEY = T.make_rsa_key("prop-k1")
+
+json_scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+                | st.floats(allow_nan=False) | st.text(max_size=30))
+json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+CLAIM_NAMES = ("aud", "iss", "exp", "nbf", "iat", "tid", "scp", "roles", "appid", "azp", "oid", "sub", "upn",
+               "ver", "nonce", "idtyp", "name")
+ALGS = ("none", "None", "NONE", "HS256", "HS384", "HS512", "RS256", "ES256", "PS256", "", "RS1", None, 5)
+token_bytes = st.binary(max_size=300) | st.text(
+    alphabet="eyJABCabc0123_-.=%3D", max_size=300).map(lambda s: s.encode())
+
+
+@cache
+def _ring_and_settings() -> tuple[KeyRing, Settings]:
+    """A key ring that holds KEY, so that a well-signed token can be `ok` (and alg tricks cannot)."""
+    from analyzer.keystore import load_keyring
+
+    home = Path(__import__("tempfile").mkdtemp(prefix="props-"))
+    jwks = home / "keys.json"
+    jwks.write_text(json.dumps(T.jwks(KEY)))
+    st_ = build_settings(None, [], jwks=[str(jwks)], offline=True, cache_dir=home / "cache", out_dir=home)
+    return load_keyring(st_), st_
+
+
+def _classify_one(facts: TokenFacts, param: str = "authorization", ts_us: int | None = None) -> pd.DataFrame:
+    cols = _new_columns()
+    row = {"ts": ts_us, "source": "x.log", "line": 1, "format": S.FMT_GENERIC, "location": S.LOC_AUTHORIZATION,
+           "param": param, "host": None, "method": None, "path": None, "status": None, "client_ip": None,
+           "user_agent": None, "token_fp": facts.fp, "logged_error": None}
+    for k, v in row.items():
+        cols[k].append(v)
+    _, settings_ = _ring_and_settings()
+    return classify(batch_frame(Batch(cols, {facts.fp: facts}, 1_700_000_000_000_000)), {facts.fp: facts},
+                    settings_)
+
+
+# --- extract ----------------------------------------------------------------------------------------
+
+@FAST
+@given(st.binary(max_size=2000), st.integers(min_value=1, max_value=10**9))
+def test_find_tokens_on_any_bytes(chunk: bytes, first_line: int) -> None:
+    for hit in extract.find_tokens(chunk, first_line):
+        assert 0 <= hit.line_start <= hit.start < hit.end <= hit.line_end <= len(chunk)
+        assert chunk[hit.start:hit.start + 3] == b"eyJ"
+        assert hit.line_no == first_line + chunk.count(b"\n", 0, hit.start)
+        assert b"\n" not in chunk[hit.line_start:hit.line_end]
+        extract.canonical(chunk[hit.start:hit.end])
+    extract.count_masked(chunk)
+
+
+@FAST
+@given(st.binary(max_size=300), st.binary(max_size=300))
+def test_a_token_is_found_wherever_it_sits(before: bytes, after: bytes) -> None:
+    tok = T.sign({"aud": "a", "iss": "i", "exp": 1}, KEY).encode()
+    # A token starts a base64url run: what precedes it must end one.
+    chunk = before + b" " + tok + b" " + after
+    found = [chunk[h.start:h.end] for h in extract.find_tokens(chunk, 1)]
+    assert tok in found
+
+
+@FAST
+@given(st.binary(max_size=400))
+def test_locate_and_plausible_header_on_any_bytes(before: bytes) -> None:
+    location, param = extract.locate(before)
+    assert location in S.LOCATIONS
+    assert isinstance(param, str)
+    extract.plausible_header(b"eyJ" + before)
+
+
+# --- decode ---------------------------------------------------------------------------------------
+
+@FAST
+@given(token_bytes, st.booleans())
+def test_analyze_token_on_any_bytes(raw: bytes, truncated: bool) -> None:
+    ring, _ = _ring_and_settings()
+    facts = analyze_token(raw, ring, (), truncated=truncated)
+    assert all(c in S.CAUSES for c, _ in facts.failures)
+    assert len(facts.fp) == 16
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(CLAIM_NAMES) | st.text(max_size=6), json_values, max_size=12),
+       st.dictionaries(st.sampled_from(("kid", "typ", "x5t", "jku", "x5u", "nonce", "enc")), json_values,
+                       max_size=4),
+       st.sampled_from(ALGS), st.sampled_from(("rsa", "hmac", "empty", "junk")))
+def test_any_claims_any_header_never_raise(claims: dict[str, Any], header: dict[str, Any], alg: Any,
+                                           signer: str) -> None:
+    ring, _ = _ring_and_settings()
+    hdr = {**header, "alg": alg} if alg is not None else header
+    h, p = T.b64url(json.dumps(hdr).encode()), T.b64url(json.dumps(claims).encode())
+    if signer == "rsa" and alg == "RS256":
+        tok = T.sign_segments(h, p, KEY, "RS256")
+    elif signer == "hmac" and alg in ("HS256", "HS384", "HS512"):
+        tok = T.sign_segments(h, p, KEY.public_pem(), alg)  # the alg-confusion attack
+    elif signer == "empty":
+        tok = f"{h}.{p}."
+    else:
+        tok = f"{h}.{p}.c2lnbmF0dXJlIHRoYXQgaXMgbm90IG9uZQ"
+    facts = analyze_token(tok.encode(), ring)
+    assert all(c in S.CAUSES for c, _ in facts.failures)
+    ev = _classify_one(facts)
+    cause = ev["cause"].iloc[0]
+    assert cause in S.CAUSES
+    assert set(ev["causes"].iloc[0]) <= set(S.FAILURE_CAUSES)
+    if not (isinstance(alg, str) and alg == "RS256"):
+        assert cause != S.OK, (alg, facts.failures)
+
+
+@FAST
+@given(st.sampled_from(("none", "None", "nOnE", "HS256", "HS384", "HS512")), st.booleans(),
+       st.integers(min_value=-(2**40), max_value=2**40))
+def test_unsigned_and_hmac_tokens_are_never_ok(alg: str, with_kid: bool, skew: int) -> None:
+    # A token that passes every other check: right issuer, live, and the kid of a real key.
+    claims = T.access_token_claims(TENANT, "api://orders", CLIENT, scp="read", seed=1, iat=1_700_000_000,
+                                   exp=1_700_003_600)
+    ring, _ = _ring_and_settings()
+    headers = {"kid": KEY.kid} if with_kid else {}
+    if alg.lower() == "none":
+        tok = T.unsigned(claims, {**headers, "alg": alg})
+    else:
+        tok = T.sign(claims, None, alg, headers, secret=KEY.public_pem())
+    facts = analyze_token(tok.encode(), ring)
+    assert facts.failures and facts.failures[0][0] == S.UNSUPPORTED_ALG
+    ev = _classify_one(facts, ts_us=(1_700_000_100 + skew % 3000) * 1_000_000)
+    assert ev["cause"].iloc[0] == S.UNSUPPORTED_ALG
+    assert not ev["signature_checked"].iloc[0]
+
+
+def test_the_same_token_well_signed_is_ok() -> None:
+    """The control for the two tests above: the key ring does make a good token `ok`."""
+    ring, _ = _ring_and_settings()
+    claims = T.access_token_claims(TENANT, "api://orders", CLIENT, scp="read", seed=1, iat=1_700_000_000,
+                                   exp=1_700_003_600)
+    facts = analyze_token(T.sign(claims, KEY).encode(), ring)
+    ev = _classify_one(facts, ts_us=1_700_000_100_000_000)
+    assert ev["cause"].iloc[0] == S.OK and ev["signature_checked"].iloc[0]
