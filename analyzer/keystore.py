@@ -194,7 +194,12 @@ class KeyStore:
             from urllib3.util.retry import Retry
 
             try:
-                self.cache_dir.mkdir(parents=True, exist_ok=True)
+                self.cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+                # The cache is the user's own: no world read bit, whatever the umask (SQLite gives its
+                # journal files the database file's mode).
+                db = self.cache_dir / HTTP_CACHE_NAME
+                os.close(os.open(db, os.O_WRONLY | os.O_CREAT, 0o600))
+                os.chmod(db, 0o600)
             except OSError as e:
                 raise ConfigError(f"cannot create the key cache directory: {e.strerror or e}",
                                   str(self.cache_dir)) from None

@@ -486,7 +486,9 @@ def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str 
         return target
     dim = SPLIT_DIMENSIONS[split_by]
     folder = out_file or directory / f"reports-by-{split_by}"
-    folder.mkdir(parents=True, exist_ok=True)
+    from analyzer.write import DIR_MODE
+
+    folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     entries = []
     for value, occ, fail in data.owners(dim):
         name = report_file_name(dim, value)
@@ -498,6 +500,11 @@ def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str 
 
 def _write_html(target: Path, text: str) -> None:
     """Write one report file under a temporary name, then rename it into place."""
+    from analyzer.write import FILE_MODE
+
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    # Like every output: no world read bit, whatever the umask.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
     tmp.replace(target)
