@@ -21,6 +21,7 @@ from analyzer import diagnose, extract, formats
 from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.decode import TokenFacts, analyze_token, fingerprint
+from analyzer.extract import redact
 from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
 
@@ -138,12 +139,12 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
             cols["format"].append(line_fmt)
             cols["location"].append(location)
             cols["param"].append(param)
-            cols["host"].append(fields.host)
-            cols["method"].append(fields.method)
-            cols["path"].append(fields.path)
+            cols["host"].append(redact(fields.host))
+            cols["method"].append(redact(fields.method))
+            cols["path"].append(redact(fields.path))
             cols["status"].append(fields.status)
-            cols["client_ip"].append(fields.client_ip)
-            cols["user_agent"].append(fields.user_agent)
+            cols["client_ip"].append(redact(fields.client_ip))
+            cols["user_agent"].append(redact(fields.user_agent))
             cols["token_fp"].append(fp)
             # Only app logs write the validator's error on a line of its own near the request.
             cols["logged_error"].append(diagnose.logged_error(chunk, hit.line_start, hit.line_end, fields.status,

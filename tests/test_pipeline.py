@@ -94,3 +94,23 @@ def test_large_plain_file_split_in_ranges_keeps_line_numbers(tmp_path: Path, mon
     lines = big.read_bytes().split(b"\n")
     for line_no in b["line"].astype(int).sample(20, random_state=1):
         assert b"eyJ" in lines[line_no - 1]
+
+
+def test_a_token_in_the_path_or_user_agent_is_not_written_out(tmp_path: Path) -> None:
+    """`path` and `user_agent` come from the line: a token standing in them is replaced, not copied."""
+    import tokens as T
+
+    key = T.make_rsa_key("k1")
+    tok = T.sign(T.access_token_claims("t", "api://x", "c", iat=1_795_000_000, exp=1_795_003_600), key)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.log").write_text(
+        f'10.0.0.1 - - [18/Nov/2026:11:06:40 +0000] "GET /callback/{tok}/done HTTP/1.1" 302 0 "-" "ua {tok}"\n')
+    out = tmp_path / "out"
+    run(build_settings(None, [str(logs)], out_dir=out, workers=1), [str(logs)])
+    ev = pd.read_parquet(out / "events")
+    assert len(ev) == 2
+    assert set(ev["path"].astype(str)) == {"/callback/[token]/done"}
+    assert set(ev["user_agent"].astype(str)) == {"ua [token]"}
+    sig = tok.rsplit(".", 1)[1].encode()
+    assert not any(sig in p.read_bytes() for p in out.rglob("*") if p.is_file())
