@@ -335,7 +335,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             lines = line_base.get(i, r.line_base)
             if got is not None and got.stats.truncated and not done:
                 continue  # unreadable: try again next time
-            progressed.append(Progressed(f, r, done, lines))
+            progressed.append(Progressed(f, r, done, lines, complete=not (got is not None and got.stats.truncated)))
         new_bytes = sum(r.stats.bytes_read for r in results.values())
         if os.environ.get("ANALYZER_CRASH_BEFORE_COMMIT"):  # tests: die between the two commit steps
             os._exit(9)

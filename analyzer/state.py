@@ -69,6 +69,7 @@ class Progressed:
     resume: Resume
     bytes_done: int
     lines_done: int
+    complete: bool = True  # False: cut short (damage, or the decompression limit); look again next time
 
 
 _HELD: list[IO[str]] = []  # lock files held by this process, for forked workers to let go of
@@ -233,7 +234,9 @@ class State:
         self.db.execute("BEGIN")
         for p in progressed:
             r = p.resume
-            values = (p.file.path, p.file.device, p.file.inode, p.file.size, p.file.mtime, int(r.compressed),
+            # An mtime of -1 never matches: a file read only in part is looked at again next time.
+            mtime = p.file.mtime if p.complete else -1.0
+            values = (p.file.path, p.file.device, p.file.inode, p.file.size, mtime, int(r.compressed),
                       r.head_len, r.head_hash, p.bytes_done, p.lines_done, run_id, now)
             if r.record_id is None:
                 self.db.execute("INSERT INTO files (path, device, inode, size, mtime, compressed, head_len, "

@@ -177,3 +177,16 @@ def test_dask_local_cluster_gives_the_same_summary(site: Path, tmp_path: Path) -
     key = list(S.SUMMARY_KEYS)
     pd.testing.assert_frame_equal(local.astype(str).sort_values(key, ignore_index=True),
                                   remote.astype(str).sort_values(key, ignore_index=True))
+
+
+def test_a_file_cut_at_the_decompression_limit_is_read_on_when_the_limit_is_lifted(site: Path) -> None:
+    (site / "logs" / "access.log").unlink()
+    data = b"".join(NGINX[:600])
+    with gzip.open(site / "logs" / "big.log.gz", "wb") as gz:
+        gz.write(data)
+    first = scan(site, max_decompressed=100_000)
+    assert any("limit" in e for e in first["files"]["errors"])
+    second = scan(site)
+    assert second["files"]["bytes"] == len(data) - first["files"]["bytes"]
+    ev = events(site)
+    assert len(ev) == token_lines(NGINX[:600]) and not ev.duplicated(["source", "line", "token_fp"]).any()
