@@ -134,10 +134,12 @@ def scan_unit(unit: WorkUnit) -> UnitOutput:
     for batch in scan_file(unit.file, settings, ring, result, cache, start=unit.start, end=unit.end):
         ev = classify(batch_frame(batch), cache, settings)
         events.append(ev)
-        for cause, group in ev.groupby("cause", observed=True, sort=False):
-            for fp in group["token_fp"].drop_duplicates().head(EXAMPLES_PER_CAUSE):
-                if fp in batch.tokens and (cause != "ok" or len(examples) < 8):
-                    examples[fp] = batch.tokens[fp]
+        # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
+        firsts = ev[["cause", "token_fp"]].drop_duplicates().groupby("cause", observed=True, sort=False).head(
+            EXAMPLES_PER_CAUSE)
+        for fp in firsts["token_fp"].tolist():
+            if fp in batch.tokens:
+                examples[fp] = batch.tokens[fp]
         for fp, f in batch.tokens.items():
             cache[fp] = _lean(f)
     return UnitOutput(unit, events, result, examples)

@@ -96,6 +96,25 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         result.format = fmt
     cols = _new_columns()
     new_tokens: dict[str, TokenFacts] = {}
+    source = f.path
+
+    def add_row(per_line: tuple[Any, ...], line_no: int, location: str, param: str, fp: str) -> None:
+        ts, line_fmt, host, method, path, status, client_ip, user_agent, logged = per_line
+        cols["ts"].append(ts)
+        cols["source"].append(source)
+        cols["line"].append(line_no)
+        cols["format"].append(line_fmt)
+        cols["location"].append(location)
+        cols["param"].append(param)
+        cols["host"].append(host)
+        cols["method"].append(method)
+        cols["path"].append(path)
+        cols["status"].append(status)
+        cols["client_ip"].append(client_ip)
+        cols["user_agent"].append(user_agent)
+        cols["token_fp"].append(fp)
+        cols["logged_error"].append(logged)
+
     limit = settings.max_decompressed or settings.extra.get("max_decompressed") or decompressed_limit(f.size)
     for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end):
         if fmt is None:
@@ -108,12 +127,15 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         directives = formats.field_directives(chunk)
         next_directive = 0
         last_line = -1
-        line_fmt, fields = S.FMT_GENERIC, formats.EMPTY
+        fields = formats.EMPTY
+        per_line: tuple[Any, ...] = ()
         for hit in extract.find_tokens(chunk, first_line):
             while next_directive < len(directives) and directives[next_directive][0] < hit.line_start:
                 ctx.iis_fields = directives[next_directive][1]
                 next_directive += 1
-            token = extract.canonical(chunk[hit.start:hit.end])
+            token = chunk[hit.start:hit.end]
+            if b"%" in token:
+                token = extract.canonical(token)
             location, param = extract.locate(chunk[max(hit.line_start, hit.start - 160):hit.start])
             # Inside an Authorization header anything `eyJ...` is a token (maybe a malformed one);
             # elsewhere a JWT-shaped string must at least have a JOSE header to count.
@@ -127,28 +149,19 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
                 known[fp] = new_tokens[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
             del token
             if hit.line_start != last_line:
+                # Once per line, however many tokens it holds.
                 last_line = hit.line_start
                 line_fmt, fields = formats.parse_line(chunk[hit.line_start:hit.line_end], fmt, ctx)
+                # Only app logs write the validator's error on a line of its own near the request.
+                logged = diagnose.logged_error(chunk, hit.line_start, hit.line_end, fields.status,
+                                               nearby=line_fmt in _APP_FORMATS)
+                per_line = (fields.ts, line_fmt, redact(fields.host), redact(fields.method), redact(fields.path),
+                            fields.status, redact(fields.client_ip), redact(fields.user_agent), logged)
             span = fields.query_span
             if span is not None and location in (S.LOC_FORM, S.LOC_TEXT) and \
                     span[0] <= hit.start - hit.line_start < span[1]:
                 location = S.LOC_QUERY
-            cols["ts"].append(fields.ts)
-            cols["source"].append(f.path)
-            cols["line"].append(hit.line_no)
-            cols["format"].append(line_fmt)
-            cols["location"].append(location)
-            cols["param"].append(param)
-            cols["host"].append(redact(fields.host))
-            cols["method"].append(redact(fields.method))
-            cols["path"].append(redact(fields.path))
-            cols["status"].append(fields.status)
-            cols["client_ip"].append(redact(fields.client_ip))
-            cols["user_agent"].append(redact(fields.user_agent))
-            cols["token_fp"].append(fp)
-            # Only app logs write the validator's error on a line of its own near the request.
-            cols["logged_error"].append(diagnose.logged_error(chunk, hit.line_start, hit.line_end, fields.status,
-                                                              nearby=line_fmt in _APP_FORMATS))
+            add_row(per_line, hit.line_no, location, param, fp)
             result.tokens += 1
         if directives:
             ctx.iis_fields = directives[-1][1]
