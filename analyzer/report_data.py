@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer import schema as S
+from analyzer.aggregate import EXAMPLE_COLUMNS
 
 DIMENSIONS: tuple[str, ...] = ("client_id", "audience", "host", "api", "issuer", "tenant_id")
 SPLIT_DIMENSIONS = {"client": "client_id", "audience": "audience"}
@@ -401,23 +402,7 @@ def sample_examples(
                 claims[name] = str(rec[col])
         ex = {
             k: rec.get(k)
-            for k in (
-                "ts",
-                "source",
-                "line",
-                "format",
-                "location",
-                "host",
-                "method",
-                "path",
-                "status",
-                "client_id",
-                "audience",
-                "issuer",
-                "token_fp",
-                "token_kind",
-                "detail",
-            )
+            for k in EXAMPLE_COLUMNS
         }
         ex.update(header=header, claims=claims, from_events=True)
         out.append(ex)
