@@ -88,9 +88,62 @@ def to_us(year: int, month: int, day: int, hh: int, mm: int, ss: int, frac: byte
     return us
 
 
-@lru_cache(maxsize=4096)
+# Most log times have sub-second digits, so a cache of whole texts hardly ever hits (Envoy, ALB):
+# the common shapes are read as a cached minute plus seconds and fraction; the rest go to the regex.
+_ISO_MINUTE_RE = re.compile(rb"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})")
+_CLF_MINUTE_RE = re.compile(rb"(\d{2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2})")
+
+
+@lru_cache(maxsize=1024)
+def _iso_minute_us(head: bytes) -> int | None:
+    """Epoch microseconds of a UTC `YYYY-MM-DDTHH:MM`; None if it is not one (or impossible)."""
+    m = _ISO_MINUTE_RE.fullmatch(head)
+    if m is None:
+        return None
+    y, mo, d, hh, mi = (int(g) for g in m.groups())
+    return to_us(y, mo, d, hh, mi, 0, None, b"Z")
+
+
+@lru_cache(maxsize=1024)
+def _clf_minute_us(head: bytes, zone: bytes) -> int | None:
+    """Epoch microseconds of `DD/Mon/YYYY:HH:MM` at offset `+HHMM`; None if it is not one (or impossible)."""
+    m = _CLF_MINUTE_RE.fullmatch(head)
+    if m is None or zone[:1] not in (b"+", b"-") or len(zone) != 5 or not zone[1:].isdigit():
+        return None
+    month = _MONTHS.get(m[2].lower().decode())
+    if month is None:
+        return None
+    return to_us(int(m[3]), month, int(m[1]), int(m[4]), int(m[5]), 0, None, zone)
+
+
+def _add_seconds(base: int, ss: bytes, frac: bytes) -> int | None:
+    """A minute's epoch plus `SS` and a fraction, the way `to_us` reads them (:60 is :59, above is None)."""
+    s = int(ss)
+    if s > 60:
+        return None
+    us = base + min(s, 59) * 1_000_000
+    return us + int(frac[:6].ljust(6, b"0")) if frac else us
+
+
 def parse_iso(text: bytes, tz: tzinfo = UTC) -> int | None:
     """ISO 8601 (`2026-11-26T03:14:15.123Z`, `2026-11-26 03:14:15+01:00`); no zone means `tz`."""
+    # Fast path, the same result as the regex for: `...THH:MM:SS` then an optional `.` or `,` and
+    # 1-9 digits, then `Z` (or nothing, when the default zone is UTC anyway).
+    if len(text) >= 19 and text[16:17] == b":" and text[17:19].isdigit():
+        tail = text[19:]
+        if tail[-1:] == b"Z":
+            tail = tail[:-1]
+        elif tz is not UTC:
+            tail = b"x"  # no zone: wall time in `tz`, left to the regex path
+        if not tail or (tail[:1] in (b".", b",") and len(tail) <= 10 and tail[1:].isdigit()):
+            base = _iso_minute_us(text[:16])
+            if base is not None:
+                return _add_seconds(base, text[17:19], tail[1:])
+    return _parse_iso_re(text, tz)
+
+
+@lru_cache(maxsize=4096)
+def _parse_iso_re(text: bytes, tz: tzinfo = UTC) -> int | None:
     m = ISO_RE.match(text)
     if not m:
         return None
@@ -98,9 +151,21 @@ def parse_iso(text: bytes, tz: tzinfo = UTC) -> int | None:
     return to_us(int(y), int(mo), int(d), int(hh), int(mi), int(ss), frac, zone, tz)
 
 
-@lru_cache(maxsize=4096)
 def parse_clf(text: bytes, tz: tzinfo = UTC) -> int | None:
     """Common log format time: `26/Nov/2026:03:14:15 +0000` (HAProxy's has milliseconds, no zone)."""
+    # Fast path for nginx's and Apache's exact shape: a cached minute at its offset, plus seconds.
+    if len(text) == 26 and text[17:18] == b":" and text[20:21] == b" ":
+        ss = text[18:20]
+        if ss.isdigit():
+            base = _clf_minute_us(text[:17], text[21:])
+            if base is not None:
+                s = int(ss)
+                return base + s * 1_000_000 if s < 60 else _add_seconds(base, ss, b"")
+    return _parse_clf_re(text, tz)
+
+
+@lru_cache(maxsize=4096)
+def _parse_clf_re(text: bytes, tz: tzinfo = UTC) -> int | None:
     m = CLF_RE.match(text)
     if not m:
         return None

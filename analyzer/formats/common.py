@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -77,6 +78,37 @@ def split_target(target: str | None) -> tuple[str | None, str | None]:
         # CONNECT host:port, or an authority form: no path to speak of.
         return None, target.split("?", 1)[0] or None
     return None, target.split("?", 1)[0]
+
+
+@lru_cache(maxsize=1024)
+def _split_url(target: str) -> tuple[str | None, str | None]:
+    """`split_target` of an absolute URL without its query (few distinct values: cached)."""
+    try:
+        parts = urlsplit(target)
+        return (parts.hostname, parts.path or "/")
+    except ValueError:
+        return None, target
+
+
+def split_target_bytes(target: bytes | None) -> tuple[str | None, str | None]:
+    """`split_target(text(target))` without decoding, copying or URL-parsing the query string.
+
+    A token in the query makes a target 1.5 KB long; the path before `?` is all that is kept.
+    Decoding the part before an ASCII `?` gives the same text as cutting the decoded whole, and
+    `urlsplit` reads scheme, host and path from before the first `?` alone, so both are exact.
+    """
+    if target is None or target in (b"-", b"", b'""'):
+        return None, None
+    head = target.partition(b"?")[0]
+    # `"://" in target[:12]` looks at 12 characters: on bytes that is only the same when they are ASCII.
+    if not head.isascii() or (len(head) < 12 and not target[:12].isascii()):
+        return split_target(text(target))
+    path = head.decode("ascii")
+    if b"://" in target[:12]:
+        return _split_url(path)
+    if not head.startswith(b"/"):
+        return None, path or None
+    return None, path
 
 
 HOSTNAME = re.compile(rb"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}\.?(?::\d{1,5})?$")

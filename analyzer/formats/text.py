@@ -9,7 +9,7 @@ from analyzer.formats.common import (
     HOSTNAME,
     FileContext,
     LineFields,
-    split_target,
+    split_target_bytes,
     status,
     strip_client_port,
     strip_port,
@@ -24,11 +24,18 @@ _REQUEST = re.compile(rb"^([A-Za-z]{3,12}) (\S+)(?: (\S+))?")
 
 def _request(req: bytes | None) -> tuple[str | None, str | None, str | None]:
     """(method, host, path) from a request line `GET /a?b HTTP/1.1`."""
-    m = _REQUEST.match(req or b"")
-    if not m:
+    # What `_REQUEST` matches, without walking the target (maybe a 1.5 KB query) in the regex engine:
+    # 3-12 letters, one space, then the run of non-whitespace after it.
+    if not req:
         return None, None, None
-    host, path = split_target(text(m[2]))
-    return m[1].decode("ascii").upper(), host, path
+    sp = req.find(b" ", 0, 13)
+    if sp < 3 or not req[:sp].isalpha() or req[sp + 1:sp + 2].isspace():
+        return None, None, None
+    parts = req.split(None, 2)
+    if len(parts) < 2:
+        return None, None, None
+    host, path = split_target_bytes(parts[1])
+    return parts[0].decode("ascii").upper(), host, path
 
 
 def _words(rest: bytes) -> list[tuple[bytes, bool]]:
@@ -36,14 +43,24 @@ def _words(rest: bytes) -> list[tuple[bytes, bool]]:
     if b"\\" in rest:  # escaped quotes: the regex knows them
         return [(q[1], True) if q[1] is not None else (q[2], False) for q in QUOTED.finditer(rest)]
     # Without escapes, splitting at quotes is the same and far cheaper on lines that hold tokens:
-    # odd pieces were inside quotes, even ones hold bare words.
+    # odd pieces were inside quotes, even ones hold bare words (usually just the space between).
     out: list[tuple[bytes, bool]] = []
-    for i, piece in enumerate(rest.split(b'"')):
-        if i % 2:
-            out.append((piece, True))
-        else:
-            out.extend((w, False) for w in piece.split())
+    pieces = rest.split(b'"')
+    n = len(pieces)
+    for i in range(0, n, 2):
+        bare = pieces[i]
+        if bare.strip():
+            out.extend([(w, False) for w in bare.split()])
+        if i + 1 < n:
+            out.append((pieces[i + 1], True))
     return out
+
+
+def _quoted(rest: bytes) -> list[bytes]:
+    """The quoted fields among `_words(rest)`."""
+    if b"\\" in rest:
+        return [v for v, q in _words(rest) if q]
+    return rest.split(b'"')[1::2]
 
 
 # --- nginx / Apache combined and common, with appended fields -------------------------------------
@@ -57,34 +74,65 @@ INGRESS_REST = re.compile(rb'^ "[^"]*" "[^"\\]*(?:\\.[^"\\]*)*" \d+ [\d.]+ \[[^\
 _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 
 
+# The fixed part of `CLF` up to the request's opening quote, and what follows its closing quote:
+# the request (maybe holding a token) is found with `bytes.find`, the appended fields are sliced off.
+_CLF_HEAD = re.compile(
+    rb'(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+) \S+ (?P<user>"[^"]*"|\S+) '
+    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30})\] "'
+)
+_CLF_TAIL = re.compile(rb'" (\d{3}|-) \S+')
+
+
+def _split_clf(line: bytes) -> tuple[bytes | None, bytes, bytes, bytes, bytes, bytes] | None:
+    """(vhost, ip, time, request, status, rest) as `CLF` matches them, or None."""
+    m = _CLF_HEAD.match(line)
+    if m is None:
+        return None  # no match of the head, no match of the whole
+    start = m.end()
+    end = line.find(b'"', start)
+    # Exactly `CLF`'s match when the request has no backslash escapes and the line no newline (the
+    # `.*$` of `rest`); otherwise (or if this reading of the head fails further on) the full regex.
+    if end >= 0 and line.find(b"\\", start, end) < 0 and b"\n" not in line:
+        t = _CLF_TAIL.match(line, end)
+        if t is not None:
+            return m["vhost"], m["ip"], m["ts"], line[start:end], t[1], line[t.end():]
+    full = CLF.match(line)
+    if full is None:
+        return None
+    return full["vhost"], full["ip"], full["ts"], full["req"], full["status"], full["rest"] or b""
+
+
 def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
     """nginx/Apache combined or common; a hostname among appended fields becomes `host`."""
-    m = CLF.match(line)
-    if not m:
+    got = _split_clf(line)
+    if got is None:
         return None
-    method, thost, path = _request(m["req"])
-    words = _words(m["rest"] or b"")
-    ua = text(words[1][0]) if len(words) >= 2 and words[0][1] and words[1][1] else None
-    host = m["vhost"]
+    host, ip, ts, req, code, rest = got
+    method, thost, path = _request(req)
+    pieces = None if b"\\" in rest else rest.split(b'"')
+    if pieces is not None and not b"".join(pieces[::2]).strip():
+        # Only quoted fields (`"$http_referer" "$http_user_agent" "..."`), the usual shape: they
+        # are the odd pieces, and `_words` would give the same list, all marked quoted.
+        values = pieces[1::2]
+        ua = text(values[1]) if len(values) >= 2 else None
+    else:
+        words = _words(rest)
+        ua = text(words[1][0]) if len(words) >= 2 and words[0][1] and words[1][1] else None
+        values = [v for v, _ in words]
     if host is None:
         # Appended `"$host"` / `%{Host}i` / `host=$host`: the first word shaped like a host name,
         # after the referer and user agent (a referer is a URL, never a bare name).
-        for value, _quoted in words[2:] if ua is not None else words:
-            for prefix in _HOST_PREFIX:
-                if value.startswith(prefix):
-                    value = value[len(prefix):]
+        for value in values[2:] if ua is not None else values:
+            if value[:1] in b"hHv":  # only then can a prefix be there to strip
+                for prefix in _HOST_PREFIX:
+                    if value.startswith(prefix):
+                        value = value[len(prefix):]
             if HOSTNAME.match(value):
                 host = value
                 break
-    return LineFields(
-        ts=T.parse_clf(m["ts"], ctx.tz),
-        host=strip_port(thost or text(host)),
-        method=method,
-        path=path,
-        status=status(m["status"]),
-        client_ip=text(m["ip"]),
-        user_agent=ua,
-    )
+    return LineFields(T.parse_clf(ts, ctx.tz), strip_port(thost or text(host)), method, path,
+                      None if code == b"-" else int(code),  # `CLF` allows only `-` or three digits
+                      text(ip), ua)
 
 
 def looks_like_ingress(line: bytes) -> bool:
@@ -101,27 +149,47 @@ ENVOY = re.compile(
 _UUID = re.compile(rb"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
+_ENVOY_HEAD = re.compile(rb'\[(?P<ts>\d{4}-\d{2}-\d{2}T[^\]]+)\] "')
+_ENVOY_TAIL = re.compile(rb'" (\d{1,3}) \S+ ')
+
+
+def _split_envoy(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
+    """(time, request, status, rest) as `ENVOY` matches them, or None."""
+    m = _ENVOY_HEAD.match(line)
+    if m is None:
+        return None
+    start = m.end()
+    end = line.find(b'"', start)
+    # `ENVOY` has no alternatives to backtrack into: without a newline (for `.*$`) this is its match.
+    if end >= 0 and b"\n" not in line:
+        t = _ENVOY_TAIL.match(line, end)
+        return None if t is None else (m["ts"], line[start:end], t[1], line[t.end():])
+    full = ENVOY.match(line)
+    return None if full is None else (full["ts"], full["req"], full["status"], full["rest"])
+
+
 def parse_envoy(line: bytes, ctx: FileContext) -> LineFields | None:
     """Envoy's default format: XFF, user agent, request id, authority, upstream, then anything added."""
-    m = ENVOY.match(line)
-    if not m:
+    got = _split_envoy(line)
+    if got is None:
         return None
-    method, thost, path = _request(m["req"])
-    quoted = [v for v, q in _words(m["rest"]) if q]
+    ts, req, code, rest = got
+    method, thost, path = _request(req)
+    quoted = _quoted(rest)
     # The request id is the anchor: Istio adds quoted fields before XFF, users add them at the end.
-    rid = next((i for i, v in enumerate(quoted) if _UUID.match(v)), None)
+    rid = next((i for i, v in enumerate(quoted) if len(v) == 36 and _UUID.match(v)), None)
     if rid is None or rid < 2:
         rid = 2
     xff = text(quoted[rid - 2]) if len(quoted) > rid - 2 else None
     authority = text(quoted[rid + 1]) if len(quoted) > rid + 1 else None
     return LineFields(
-        ts=T.parse_iso(m["ts"], ctx.tz),
-        host=strip_port(authority or thost),
-        method=method,
-        path=path,
-        status=status(m["status"]),
-        client_ip=xff.split(",")[0].strip() if xff else None,
-        user_agent=text(quoted[rid - 1]) if len(quoted) > rid - 1 else None,
+        T.parse_iso(ts, ctx.tz),
+        strip_port(authority or thost),
+        method,
+        path,
+        status(code),
+        xff.split(",")[0].strip() if xff else None,
+        text(quoted[rid - 1]) if len(quoted) > rid - 1 else None,
     )
 
 
@@ -167,20 +235,44 @@ ALB = re.compile(
 )
 
 
+_ALB_HEAD = re.compile(
+    rb'(?:(?:https?|h2|grpcs?|wss?) )?(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) \S+ '
+    rb'(?P<client>\S+) \S+ \S+ \S+ \S+ (?P<status>\d{3}|-) (?:\d{3}|-) \d+ \d+ "'
+)
+
+
+def _split_alb(line: bytes) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes] | None:
+    """(time, client, status, request, user agent, rest) as `ALB` matches them, or None."""
+    m = _ALB_HEAD.match(line)
+    if m is None:
+        return None
+    start = m.end()
+    end = line.find(b'"', start)  # the request (with any token in its query) ends at the next quote
+    if end >= 0 and line[end:end + 3] == b'" "' and b"\n" not in line:
+        ua_end = line.find(b'"', end + 3)
+        if ua_end >= 0 and line.find(b"\\", end + 3, ua_end) < 0:
+            return m["ts"], m["client"], m["status"], line[start:end], line[end + 3:ua_end], line[ua_end + 1:]
+    full = ALB.match(line)
+    if full is None:
+        return None
+    return full["ts"], full["client"], full["status"], full["req"], full["ua"], full["rest"]
+
+
 def parse_alb(line: bytes, ctx: FileContext) -> LineFields | None:
     """An ALB access log entry; the host comes from the request URL, else `domain_name`."""
-    m = ALB.match(line)
-    if not m:
+    got = _split_alb(line)
+    if got is None:
         return None
-    method, thost, path = _request(m["req"])
-    quoted = [v for v, q in _words(m["rest"]) if q]
+    ts, client, code, req, ua, rest = got
+    method, thost, path = _request(req)
+    quoted = _quoted(rest)
     domain = text(quoted[1]) if len(quoted) > 1 else None
     return LineFields(
-        ts=T.parse_iso(m["ts"], ctx.tz),
-        host=strip_port(thost or domain),
-        method=method,
-        path=path,
-        status=status(m["status"]),
-        client_ip=strip_client_port(text(m["client"])),
-        user_agent=text(m["ua"]),
+        T.parse_iso(ts, ctx.tz),
+        strip_port(thost or domain),
+        method,
+        path,
+        status(code),
+        strip_client_port(text(client)),
+        text(ua),
     )
