@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from analyzer import timeparse as T
-from analyzer.formats.common import FileContext, LineFields, split_target, status, strip_port, text
+from analyzer.formats.common import FileContext, LineFields, split_target_bytes, status, strip_port, text
 
 _FIELDS_DIRECTIVE = re.compile(rb"^#Fields:[ \t]*(.*?)\r?$", re.M)
 _HOST_FIELDS = ("cs-host", "x-host-header", "cs(host)")
@@ -30,16 +31,27 @@ def looks_like_w3c(line: bytes) -> bool:
         _W3C_LINE.match(line) is not None and line.count(b" ") + line.count(b"\t") >= 6)
 
 
-def _split(line: bytes) -> list[tuple[int, int]]:
-    sep = b"\t" if b"\t" in line else b" "
-    spans, pos = [], 0
-    while True:
-        end = line.find(sep, pos)
-        if end < 0:
-            spans.append((pos, len(line)))
-            return spans
-        spans.append((pos, end))
-        pos = end + 1
+@lru_cache(maxsize=64)
+def _plan(names: tuple[str, ...], n: int) -> tuple[tuple[int, ...], ...]:
+    """For a line of `n` values: the columns of date, time, stem, user agent, host, method, status,
+    client IP and query, each as the indices of its candidate names in order (a repeated name: its
+    last column). The same for every line under one `#Fields:` directive, hence cached."""
+    col = {name: i for i, name in enumerate(names) if i < n}
+
+    def idx(*keys: str) -> tuple[int, ...]:
+        return tuple(col[k] for k in keys if k in col)
+
+    return (idx("date"), idx("time"), idx("cs-uri-stem"), idx(*_UA_FIELDS), idx(*_HOST_FIELDS),
+            idx("cs-method"), idx("sc-status"), idx("c-ip"), idx("cs-uri-query"))
+
+
+def _get(parts: list[bytes], cols: tuple[int, ...]) -> bytes | None:
+    """The first of these columns with a value (`-` and empty are none)."""
+    for i in cols:
+        v = parts[i]
+        if v and v != b"-":
+            return v
+    return None
 
 
 def parse_w3c(line: bytes, ctx: FileContext) -> LineFields | None:
@@ -48,32 +60,26 @@ def parse_w3c(line: bytes, ctx: FileContext) -> LineFields | None:
     if line.startswith(b"#") or (names[:1] == ["date"] and not _W3C_LINE.match(line)):
         return None
     line = line.rstrip(b"\r")
-    spans = _split(line)
-    col = {name: spans[i] for i, name in enumerate(names) if i < len(spans)}
-
-    def get(*keys: str) -> bytes | None:
-        for k in keys:
-            span = col.get(k)
-            if span is not None:
-                v = line[span[0]:span[1]]
-                if v not in (b"-", b""):
-                    return v
-        return None
-
-    date, clock = get("date"), get("time")
+    parts = line.split(b"\t" if b"\t" in line else b" ")
+    c_date, c_time, c_stem, c_ua, c_host, c_method, c_status, c_ip, c_query = _plan(tuple(names), len(parts))
+    date, clock = _get(parts, c_date), _get(parts, c_time)
     # W3C times are UTC by definition, whatever the server's zone.
     ts = T.parse_iso(date + b" " + clock + b"Z") if date and clock else None
-    _, path = split_target(text(get("cs-uri-stem")))
-    ua = text(get(*_UA_FIELDS))
-    query = col.get("cs-uri-query")
+    _, path = split_target_bytes(_get(parts, c_stem))
+    ua = text(_get(parts, c_ua))
+    query = None
+    if c_query:
+        q = c_query[0]
+        start = sum(map(len, parts[:q])) + q  # one separator byte after each earlier value
+        query = (start, start + len(parts[q]))
     return LineFields(
-        ts=ts,
-        host=strip_port(text(get(*_HOST_FIELDS))),
-        method=text(get("cs-method")),
-        path=path,
-        status=status(get("sc-status")),
-        client_ip=text(get("c-ip")),
+        ts,
+        strip_port(text(_get(parts, c_host))),
+        text(_get(parts, c_method)),
+        path,
+        status(_get(parts, c_status)),
+        text(_get(parts, c_ip)),
         # IIS writes spaces inside a value as `+`.
-        user_agent=ua.replace("+", " ") if ua else None,
-        query_span=query,
+        ua.replace("+", " ") if ua else None,
+        query,
     )
