@@ -480,6 +480,7 @@ def render(data: ReportData) -> str:
             ("charts", "Charts"),
             ("tables", "Tables"),
             ("fix", "What to do"),
+            ("diagnosis", "Diagnosis"),
             ("method", "How this was obtained"),
         )
     )
@@ -495,9 +496,27 @@ def render(data: ReportData) -> str:
         f'<h2 id="tables">Who fails</h2><p class=muted>Click a column to sort; type to filter. Cause columns '
         f"count occurrences.</p>{tables}"
         f'<h2 id="fix">What to do, cause by cause</h2>{_cause_sections(data, causes)}'
+        f"{_diagnosis(data)}"
         f'<h2 id="method">How this was obtained</h2>{_method(data)}'
     )
     return page(heading, body)
+
+
+def _diagnosis(data: ReportData) -> str:
+    """Clocks, refresh habits, inferred expectations and what the servers logged (diagnose.py).
+
+    A per-owner report shows only that client's own entry: the rest describes other owners.
+    """
+    from analyzer.diagnose import render_diagnosis
+
+    scope = data.scope
+    if scope is None:
+        return render_diagnosis(data.run)
+    if scope.dimension == "client_id":
+        mine = [c for c in data.run.get("clients") or [] if c.get("client_id") == scope.value]
+        if mine:
+            return render_diagnosis({"clients": mine})
+    return ""
 
 
 def render_index(entries: list[tuple[str, str | None, int, int]], dimension: str, data: ReportData) -> str:

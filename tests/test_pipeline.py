@@ -114,3 +114,24 @@ def test_a_token_in_the_path_or_user_agent_is_not_written_out(tmp_path: Path) ->
     assert set(ev["user_agent"].astype(str)) == {"ua [token]"}
     sig = tok.rsplit(".", 1)[1].encode()
     assert not any(sig in p.read_bytes() for p in out.rglob("*") if p.is_file())
+
+
+def test_the_report_carries_the_diagnosis(sample_run, tmp_path: Path) -> None:
+    """Clocks, refresh habits and the server-vs-analyzer agreement reach the report, per owner too."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    out, summary = sample_run
+    html = (out / "report.html").read_text()
+    assert 'id="diagnosis"' in html
+    assert "not_refreshing" in html and "warehouse-scanner" in html
+    assert "IDX10223" in html
+    late = next(c for c in summary["clients"] if c["behaviour"] == "not_refreshing")
+    r = CliRunner().invoke(app, ["report", str(out), "--split-by", "client", "--out", str(tmp_path / "by")])
+    assert r.exit_code == 0, r.output
+    pages = {p.read_text(): p for p in (tmp_path / "by").glob("*.html") if p.name != "index.html"}
+    mine = [t for t in pages if late["client_id"] in t and "not_refreshing" in t]
+    assert mine, "the late client's own report names its habit"
+    others = [t for t in pages if late["client_id"] not in t]
+    assert others and all("warehouse-scanner" not in t for t in others)
