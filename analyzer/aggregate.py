@@ -59,39 +59,52 @@ SUMMARY_READ = ["ts", "host", "client_id", "audience", "issuer", "cause", "token
 
 
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
-    """The contract's summary over the whole events dataset (or a time window), one date at a time.
+    """The contract's summary over the whole events dataset (or a time window).
 
-    Summing partition by partition keeps memory bounded by one day's occurrences, whatever the
-    dataset's size; `date` is part of every group, so no group spans two partitions.
+    Read record batch by record batch: each batch is reduced to one row per (group, token) at
+    once, and those partials are folded as they come, so memory is bounded by the number of
+    distinct groups and tokens, whatever the number of occurrences.
     """
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    import pyarrow as pa
+    import pyarrow.dataset as ds
 
     cols = [*S.SUMMARY_KEYS, "occurrences", "unique_tokens", "first_seen", "last_seen"]
-    parts = []
-    for d in sorted(p for p in events_dir.iterdir() if p.is_dir() and p.name.startswith("date=")) \
-            if events_dir.is_dir() else []:
-        files = sorted(d.glob("*.parquet"))
-        if not files:
+    if not events_dir.is_dir() or not any(events_dir.glob("date=*/*.parquet")):
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+    dataset = ds.dataset(events_dir, format="parquet", partitioning=ds.partitioning(S.PARTITION_SCHEMA,
+                                                                                     flavor="hive"))
+    flt = None
+    ts_type = pa.timestamp("us", tz="UTC")
+    if since_us is not None:
+        flt = ds.field("ts") >= pa.scalar(since_us, ts_type)
+    if until_us is not None:
+        upper = ds.field("ts") < pa.scalar(until_us, ts_type)
+        flt = upper if flt is None else flt & upper
+    keys = [*S.SUMMARY_KEYS, "token_fp"]
+    parts: list[pd.DataFrame] = []
+    for batch in dataset.to_batches(columns=[*SUMMARY_READ, "date"], filter=flt, batch_size=1 << 19):
+        if batch.num_rows == 0:
             continue
-        table = pq.ParquetDataset(files).read(columns=SUMMARY_READ)
-        if since_us is not None or until_us is not None:
-            ts = pc.cast(table["ts"], "int64")
-            keep = pc.is_valid(ts)
-            if since_us is not None:
-                keep = pc.and_(keep, pc.greater_equal(ts, since_us))
-            if until_us is not None:
-                keep = pc.and_(keep, pc.less(ts, until_us))
-            table = table.filter(keep)
-        if table.num_rows == 0:
-            continue
-        df = table.to_pandas()
-        df.insert(0, "date", pd.Timestamp(d.name[5:]).date())
-        g = (df.groupby(list(S.SUMMARY_KEYS), dropna=False, observed=True)
-             .agg(occurrences=("token_fp", "size"), unique_tokens=("token_fp", "nunique"),
-                  first_seen=("ts", "min"), last_seen=("ts", "max")).reset_index())
-        parts.append(g)
+        df = batch.to_pandas()
+        parts.append(df.groupby(keys, dropna=False, observed=True, sort=False)["ts"]
+                     .agg(occurrences="size", first_seen="min", last_seen="max").reset_index())
+        if len(parts) >= 16:
+            parts = [_fold_partials(parts, keys)]
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
-    out = pd.concat(parts, ignore_index=True)
+    per_token = _fold_partials(parts, keys)
+    out = (per_token.groupby(list(S.SUMMARY_KEYS), dropna=False, observed=True)
+           .agg(occurrences=("occurrences", "sum"), unique_tokens=("token_fp", "nunique"),
+                first_seen=("first_seen", "min"), last_seen=("last_seen", "max")).reset_index())
     return out.sort_values(["date", "occurrences"], ascending=[True, False], ignore_index=True)[cols]
+
+
+def _fold_partials(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """Per-(group, token) partials of several batches as one."""
+    df = pd.concat(parts, ignore_index=True)
+    for k in keys:
+        if df[k].dtype == object or str(df[k].dtype) in ("str", "string"):
+            df[k] = df[k].astype("category")
+    return (df.groupby(keys, dropna=False, observed=True, sort=False)
+            .agg(occurrences=("occurrences", "sum"), first_seen=("first_seen", "min"),
+                 last_seen=("last_seen", "max")).reset_index())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
@@ -194,5 +195,16 @@ def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
             yield scan_unit(u)
         return
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    # Results the parent has not taken yet wait in its memory: feed the pool only a few units ahead
+    # of what the parent has consumed, so memory stays flat however large the input is.
+    room = threading.BoundedSemaphore(workers * 2)
+
+    def feed() -> Iterator[WorkUnit]:
+        for u in units:
+            room.acquire()
+            yield u
+
     with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(settings, ring)) as pool:
-        yield from pool.imap(scan_unit, units, chunksize=1)
+        for output in pool.imap(scan_unit, feed(), chunksize=1):
+            room.release()
+            yield output
