@@ -6,6 +6,7 @@ groups and tokens of one day, never with the number of occurrences.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -58,34 +59,51 @@ class Aggregator:
 SUMMARY_READ = ["ts", "host", "client_id", "audience", "issuer", "cause", "token_fp"]
 
 
+def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None = None,
+                      until_us: int | None = None, rows: int = 1 << 16) -> Iterator[pd.DataFrame]:
+    """The events dataset as small pandas frames, file by file (with `date` from the partition).
+
+    Plain per-file reads keep memory flat; a dataset scanner reads ahead across files and
+    buffers far more than one batch.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if not events_dir.is_dir():
+        return
+    for d in sorted(p for p in events_dir.iterdir() if p.is_dir() and p.name.startswith("date=")):
+        day = pd.Timestamp(d.name[5:]).date()
+        for path in sorted(d.glob("*.parquet")):
+            pf = pq.ParquetFile(path)
+            have = [c for c in columns if c != "date" and c in pf.schema_arrow.names]
+            for batch in pf.iter_batches(batch_size=rows, columns=have):
+                if since_us is not None or until_us is not None:
+                    ts = pc.cast(batch.column("ts"), "int64")
+                    keep = pc.is_valid(ts)
+                    if since_us is not None:
+                        keep = pc.and_(keep, pc.greater_equal(ts, since_us))
+                    if until_us is not None:
+                        keep = pc.and_(keep, pc.less(ts, until_us))
+                    batch = batch.filter(keep)
+                if batch.num_rows == 0:
+                    continue
+                df = batch.to_pandas()
+                if "date" in columns:
+                    df["date"] = day
+                yield df
+
+
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
     """The contract's summary over the whole events dataset (or a time window).
 
-    Read record batch by record batch: each batch is reduced to one row per (group, token) at
-    once, and those partials are folded as they come, so memory is bounded by the number of
-    distinct groups and tokens, whatever the number of occurrences.
+    Read batch by batch: each batch is reduced to one row per (group, token) at once, and those
+    partials are folded as they come, so memory is bounded by the number of distinct groups and
+    tokens, whatever the number of occurrences.
     """
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-
     cols = [*S.SUMMARY_KEYS, "occurrences", "unique_tokens", "first_seen", "last_seen"]
-    if not events_dir.is_dir() or not any(events_dir.glob("date=*/*.parquet")):
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
-    dataset = ds.dataset(events_dir, format="parquet", partitioning=ds.partitioning(S.PARTITION_SCHEMA,
-                                                                                     flavor="hive"))
-    flt = None
-    ts_type = pa.timestamp("us", tz="UTC")
-    if since_us is not None:
-        flt = ds.field("ts") >= pa.scalar(since_us, ts_type)
-    if until_us is not None:
-        upper = ds.field("ts") < pa.scalar(until_us, ts_type)
-        flt = upper if flt is None else flt & upper
     keys = [*S.SUMMARY_KEYS, "token_fp"]
     parts: list[pd.DataFrame] = []
-    for batch in dataset.to_batches(columns=[*SUMMARY_READ, "date"], filter=flt, batch_size=1 << 19):
-        if batch.num_rows == 0:
-            continue
-        df = batch.to_pandas()
+    for df in iter_event_frames(events_dir, [*SUMMARY_READ, "date"], since_us, until_us):
         parts.append(df.groupby(keys, dropna=False, observed=True, sort=False)["ts"]
                      .agg(occurrences="size", first_seen="min", last_seen="max").reset_index())
         if len(parts) >= 16:

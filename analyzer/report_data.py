@@ -255,25 +255,19 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None
     Memory stays bounded by the number of distinct groups and tokens, not by the occurrences: a
     nightly dataset of billions of rows folds through record batches.
     """
-    import pyarrow.dataset as ds
+    from analyzer.aggregate import iter_event_frames
 
     columns = ["ts", "token_fp", "cause", *DIMENSIONS]
     if not (directory / "events").is_dir():
         empty = _read_events(directory, columns, since_us, until_us)
         return build_cube(empty), empty[_DISTINCT]
-    dataset = ds.dataset(directory / "events", format="parquet",
-                         partitioning=ds.partitioning(S.PARTITION_SCHEMA, flavor="hive"))
-    have = set(dataset.schema.names)
-    cols = [c for c in columns if c in have]
     cubes: list[pd.DataFrame] = []
     distinct: list[pd.DataFrame] = []
-    for batch in dataset.to_batches(columns=cols, filter=_time_filter(since_us, until_us), batch_size=1 << 20):
-        if batch.num_rows == 0:
-            continue
-        df = _typed(batch.to_pandas(), columns)
+    for frame in iter_event_frames(directory / "events", columns, since_us, until_us):
+        df = _typed(frame, columns)
         cubes.append(build_cube(df))
         distinct.append(df[_DISTINCT].drop_duplicates())
-        if len(cubes) >= 8:
+        if len(cubes) >= 16:
             cubes = [_fold_cube(cubes)]
             distinct = [pd.concat(distinct, ignore_index=True).drop_duplicates()]
     if not cubes:

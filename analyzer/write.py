@@ -102,7 +102,7 @@ class OutputDir:
             d = self.stage / "events" / f"date={date}"
             d.mkdir(parents=True, exist_ok=True)
             path = d / f"part-{self.run_id}-{self._parts:05d}.parquet"
-            pq.write_table(to_table(group, self.event_schema), path, compression="zstd")
+            pq.write_table(to_table(group, self.event_schema), path, compression="zstd", row_group_size=1 << 16)
             _secure(path)
 
     def publish_events(self) -> int:
