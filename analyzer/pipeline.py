@@ -443,7 +443,12 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
         }
         run_summary["history"] = report_data.history(settings.out_dir)
         run_summary["expectations"] = report_data.expectations(settings)
-        run_summary.update(diag.report())
+        diagnosis = diag.report()
+        if not agg.rows:
+            # Nothing new was read: the diagnosis of the last run that read something still holds
+            # for the dataset (a second run the same night must not blank the report's diagnosis).
+            diagnosis = _previous_diagnosis(settings.out_dir, diagnosis)
+        run_summary.update(diagnosis)
         out.write_json("examples.json", agg.examples)
         data = report_data.ReportData.load(out.out, run_summary, since_us=settings.since_us,
                                            until_us=settings.until_us)
@@ -458,6 +463,21 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
         out.abandon()
         raise
     return RunOutcome(run_summary, int(exit_code))
+
+
+def _previous_diagnosis(out_dir: Path, fresh: dict[str, Any]) -> dict[str, Any]:
+    """The diagnosis keys of the output directory's previous run.json (else `fresh`), marked as such."""
+    import json
+
+    try:
+        previous = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return fresh
+    carried = {k: previous[k] for k in fresh if k in previous}
+    if not carried:
+        return fresh
+    carried["diagnosis_from_run"] = previous.get("diagnosis_from_run") or previous.get("run_id")
+    return {**fresh, **carried}
 
 
 def _iso(us: int | None) -> str | None:

@@ -64,6 +64,8 @@ def test_same_input_twice_reads_nothing_new(site: Path) -> None:
     summary = pd.read_parquet(site / "out" / "summary.parquet")
     assert summary["occurrences"].sum() == len(after)
     assert second["dataset"]["occurrences"] == len(after)
+    # The diagnosis of the run that read the data still stands for it.
+    assert second["clients"] == first["clients"] and second["diagnosis_from_run"] == first["run_id"]
 
 
 def test_appended_and_rotated_lines_appear_exactly_once(site: Path) -> None:
