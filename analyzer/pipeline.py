@@ -282,7 +282,6 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     from analyzer.errors import ExitCode
     from analyzer.keystore import load_keyring
     from analyzer.readers import expand_inputs
-    from analyzer.state import Progressed
     from analyzer.write import OutputDir
 
     timings: dict[str, float] = {}
@@ -338,17 +337,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
 
         # Commit: events into the dataset first, then the state that says they were read.
         out.publish_events()
-        progressed = []
-        for i, f in enumerate(expansion.files):
-            r = resumes[i]
-            if f.path == "-" or (r.head_len == 0 and i not in results):
-                continue
-            got = results.get(i)
-            done = r.skip_bytes + (got.stats.bytes_read if got else 0)
-            lines = line_base.get(i, r.line_base)
-            if got is not None and got.stats.truncated and not done:
-                continue  # unreadable: try again next time
-            progressed.append(Progressed(f, r, done, lines, complete=not (got is not None and got.stats.truncated)))
+        progressed = _progress_made(expansion.files, resumes, results, line_base)
         new_bytes = sum(r.stats.bytes_read for r in results.values())
         if os.environ.get("ANALYZER_CRASH_BEFORE_COMMIT"):  # tests: die between the two commit steps
             os._exit(9)
@@ -397,14 +386,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             "started_at": datetime.fromtimestamp(started, tz=UTC).isoformat(),
             "finished_at": None,
             "inputs": inputs,
-            "options": {
-                "out": str(settings.out_dir), "config": str(settings.config_path) if settings.config_path else None,
-                "leeway_seconds": settings.leeway_seconds, "offline": settings.offline,
-                "format": settings.format, "workers": settings.workers, "engine": settings.engine,
-                "include_pii": settings.include_pii, "fail_above": fail_above, "keep_days": settings.keep_days,
-                "since": _iso(settings.since_us), "until": _iso(settings.until_us), "rescan": settings.rescan,
-                "cache_dir": str(settings.cache_dir) if settings.cache_dir else None,
-            },
+            "options": _options(settings, fail_above),
             "files": {
                 "count": len(results_list),
                 "unchanged": unchanged,
@@ -463,6 +445,37 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
         out.abandon()
         raise
     return RunOutcome(run_summary, int(exit_code))
+
+
+def _progress_made(files: list[InputFile], resumes: list[Any], results: dict[int, FileResult],
+                   line_base: dict[int, int]) -> list[Any]:
+    """How far each input was read, for the state store (a file that could not be read is retried)."""
+    from analyzer.state import Progressed
+
+    progressed = []
+    for i, f in enumerate(files):
+        r = resumes[i]
+        if f.path == "-" or (r.head_len == 0 and i not in results):
+            continue
+        got = results.get(i)
+        done = r.skip_bytes + (got.stats.bytes_read if got else 0)
+        cut_short = got is not None and got.stats.truncated
+        if cut_short and not done:
+            continue  # unreadable: try again next time
+        progressed.append(Progressed(f, r, done, line_base.get(i, r.line_base), complete=not cut_short))
+    return progressed
+
+
+def _options(settings: Settings, fail_above: float | None) -> dict[str, Any]:
+    """The options of a run, as run.json records them."""
+    return {
+        "out": str(settings.out_dir), "config": str(settings.config_path) if settings.config_path else None,
+        "leeway_seconds": settings.leeway_seconds, "offline": settings.offline,
+        "format": settings.format, "workers": settings.workers, "engine": settings.engine,
+        "include_pii": settings.include_pii, "fail_above": fail_above, "keep_days": settings.keep_days,
+        "since": _iso(settings.since_us), "until": _iso(settings.until_us), "rescan": settings.rescan,
+        "cache_dir": str(settings.cache_dir) if settings.cache_dir else None,
+    }
 
 
 def _previous_diagnosis(out_dir: Path, fresh: dict[str, Any]) -> dict[str, Any]:
