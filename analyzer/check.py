@@ -11,6 +11,7 @@ import fnmatch
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,23 +140,30 @@ def pair_verdict(api: ApiExpectation, kind: str, audiences: tuple[str, ...], iss
 
 
 def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Settings) -> pd.DataFrame:
-    """Add cause, causes, detail and the token's columns to a batch of occurrences."""
+    """Add cause, causes, detail and the token's columns to a batch of occurrences.
+
+    Token facts are looked up once per unique token and spread over the rows with one `take`
+    per column, so the per-row work is numpy's, not Python's.
+    """
     n = len(occ)
-    facts = [tokens[fp] for fp in occ["token_fp"]]
-    uniq = {f.fp: f for f in facts}
-    mask = np.zeros(n, dtype=np.int64)
+    codes, fps_u = pd.factorize(occ["token_fp"], sort=False)
+    ufacts = [tokens[fp] for fp in fps_u]
+
+    def per_row(values: list[Any], dtype: Any = object) -> np.ndarray:
+        return np.asarray(values, dtype=dtype)[codes] if n else np.empty(0, dtype=dtype)
+
     details = np.full(n, "", dtype=object)
 
     # Request-independent failures, once per token.
-    token_mask = {fp: sum(BIT[c] for c, _ in f.failures) for fp, f in uniq.items()}
-    mask |= np.fromiter((token_mask[f.fp] for f in facts), dtype=np.int64, count=n)
+    token_mask = {f.fp: sum(BIT[c] for c, _ in f.failures) for f in ufacts}
+    mask = per_row([token_mask[f.fp] for f in ufacts], np.int64)
 
-    kind = np.array([f.kind for f in facts], dtype=object)
+    kind = per_row([f.kind for f in ufacts])
     param = occ["param"].to_numpy(dtype=object)
     is_id = kind == S.KIND_ID
     as_bearer = np.isin(param, list(BEARER_PARAMS))
     mask[is_id & as_bearer] |= BIT[S.WRONG_TOKEN_TYPE]
-    has_nonce = np.fromiter((f.has_nonce for f in facts), dtype=bool, count=n)
+    has_nonce = per_row([f.has_nonce for f in ufacts], bool)
     mask[is_id & np.isin(param, list(SIGNIN_PARAMS)) & ~has_nonce] |= BIT[S.MISSING_NONCE]
 
     # Time window, judged at the request time (or the file's mtime when the line has none).
@@ -163,9 +171,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     no_ts = np.isnan(ts)
     when = np.where(no_ts, occ["mtime_us"].to_numpy(dtype="float64"), ts)
     leeway = settings.leeway_seconds * 1e6
-    exp = np.array([np.nan if f.exp is None else f.exp for f in facts], dtype="float64")
-    start = np.array([np.nan if (f.nbf if f.nbf is not None else f.iat) is None
-                      else (f.nbf if f.nbf is not None else f.iat) for f in facts], dtype="float64")
+    exp = per_row([np.nan if f.exp is None else f.exp for f in ufacts], "float64")
+    start = per_row([np.nan if (f.nbf if f.nbf is not None else f.iat) is None
+                     else (f.nbf if f.nbf is not None else f.iat) for f in ufacts], "float64")
     past = (when - exp) / 1e6
     with np.errstate(invalid="ignore"):
         expired = (when - exp) > leeway
@@ -176,16 +184,20 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     # Audience and issuer: once per (API, token).
     api_idx = match_apis(occ, settings.apis)
     pair_result: dict[tuple[int, str], tuple[int, str, str]] = {}
-    for i, fp in set(zip(api_idx.tolist(), occ["token_fp"].tolist(), strict=True)):
-        if i < 0:
-            continue
-        f = uniq[fp]
-        pair_result[(i, fp)] = pair_verdict(settings.apis[i], f.kind, f.audiences, f.issuer,
-                                            bool(token_mask[fp] & BIT[S.MALFORMED]))
-    if pair_result:
-        pair_bits = np.fromiter((pair_result.get((i, fp), (0, "", ""))[0] for i, fp in
-                                 zip(api_idx.tolist(), occ["token_fp"].tolist(), strict=True)), dtype=np.int64, count=n)
-        mask |= pair_bits
+    if settings.apis and n:
+        pair_key = (api_idx.astype(np.int64) + 1) * (len(ufacts) + 1) + codes
+        keys, inverse = np.unique(pair_key, return_inverse=True)
+        bits = np.zeros(len(keys), dtype=np.int64)
+        for j, key in enumerate(keys.tolist()):
+            i, code = divmod(key, len(ufacts) + 1)
+            if i == 0:
+                continue
+            f = ufacts[code]
+            verdict = pair_verdict(settings.apis[i - 1], f.kind, f.audiences, f.issuer,
+                                   bool(token_mask[f.fp] & BIT[S.MALFORMED]))
+            pair_result[(i - 1, f.fp)] = verdict
+            bits[j] = verdict[0]
+        mask |= bits[inverse.reshape(-1)]
 
     # Primary cause and its detail.
     primary = np.empty(n, dtype=object)
@@ -195,10 +207,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         p, cs = mask_causes(int(m))
         primary[sel] = p
         causes_col[np.flatnonzero(sel)] = [cs] * int(sel.sum())
-    fps = occ["token_fp"].tolist()
     for row in np.flatnonzero(primary != S.OK):
         p = primary[row]
-        f = uniq[fps[row]]
+        f = ufacts[codes[row]]
         if p == S.EXPIRED:
             details[row] = (f"expired {humanize(past[row])} before the request "
                             f"(leeway {settings.leeway_seconds} s)")
@@ -223,29 +234,29 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     out["date"] = pd.to_datetime(when, unit="us", utc=True).date
     out["token_kind"] = kind
     for col in ("alg", "kid", "typ", "issuer", "audience", "client_id", "tenant_id", "version", "scopes", "roles"):
-        out[col] = [getattr(f, col) for f in facts]
+        out[col] = per_row([getattr(f, col) for f in ufacts])
     for col in ("exp", "nbf", "iat"):
-        out[col] = pd.to_datetime(pd.array([getattr(f, col) for f in facts], dtype="Int64"), unit="us", utc=True)
+        values = pd.array([getattr(f, col) for f in ufacts], dtype="Int64")
+        out[col] = pd.to_datetime(values.take(codes) if n else values, unit="us", utc=True)
     out["cause"] = primary
     out["causes"] = causes_col
     out["detail"] = details
-    out["signature_checked"] = np.fromiter((f.signature_checked for f in facts), dtype=bool, count=n)
-    out["subject_hash"] = _subject_hashes(facts, uniq)
+    out["signature_checked"] = per_row([f.signature_checked for f in ufacts], bool)
+    out["subject_hash"] = per_row(_subject_hashes(ufacts))
     out["seconds_past_exp"] = past
-    out["api"] = [settings.apis[i].name if i >= 0 else None for i in api_idx.tolist()]
+    names = np.array([a.name for a in settings.apis] + [None], dtype=object)
+    out["api"] = names[api_idx]  # -1 (no API) picks the trailing None
     return out
 
 
-
-def _subject_hashes(facts: list[TokenFacts], uniq: Mapping[str, TokenFacts]) -> list[str | None]:
-    """The keyed hash of each row's user (never the clear `oid`/`sub`): joins one user across runs."""
-    if not any(f.subject for f in uniq.values()):
-        return [None] * len(facts)
+def _subject_hashes(ufacts: list[TokenFacts]) -> list[str | None]:
+    """The keyed hash of each token's user (never the clear `oid`/`sub`): joins one user across runs."""
+    if not any(f.subject for f in ufacts):
+        return [None] * len(ufacts)
     from analyzer.privacy import keyed_hash, load_key
 
     key = load_key()
-    by_fp = {fp: keyed_hash(key, f.subject) if f.subject else None for fp, f in uniq.items()}
-    return [by_fp[f.fp] for f in facts]
+    return [keyed_hash(key, f.subject) if f.subject else None for f in ufacts]
 
 
 def recheck(ev: pd.DataFrame, expectations: list[ApiExpectation | None], notes: list[str]) -> pd.DataFrame:
