@@ -331,6 +331,13 @@ def _iso(ts: Any) -> str | None:
 # ----------------------------------------------------------------------------- the run-wide diagnoser
 
 _CLIENT_KEYS = ["client_id", "host", "api", "audience", "version", "cause"]
+# What the parent needs of a batch that a worker already wrote: this module's observations, the
+# run's counts and its example occurrences.
+OBSERVED_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
+    *_CLIENT_KEYS, "status", "token_kind", "path", "token_fp", "issuer", "tenant_id", "seconds_past_exp", "ts",
+    "logged_error", "signature_checked", "iat", "client_ip",
+    "source", "line", "format", "location", "method", "detail",  # aggregate.EXAMPLE_COLUMNS
+)))
 MAX_CLIENTS = 500  # clients listed in run.json, the most failing first
 
 
@@ -371,7 +378,31 @@ class Diagnoser:
         self._observe(ev)
         return self._bare(ev)
 
-    def _normalize_logged(self, ev: pd.DataFrame) -> pd.DataFrame:
+    @classmethod
+    def prepare(cls, ev: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """In a worker: (rows to observe, the same rows as written, rows held back for `finish`).
+
+        What `take` does that needs no state of the run, so that workers can write their rows.
+        """
+        ev = cls._normalize_logged(ev)
+        status = pd.to_numeric(ev["status"], errors="coerce")
+        pending = (ev["api"].isna() & ev["host"].notna() & status.isin([401, 403]).fillna(False)).to_numpy(
+            bool
+        )
+        held = ev[pending]
+        now = ev[~pending] if pending.any() else ev
+        return now, cls._bare(now), held
+
+    def absorb(self, now: pd.DataFrame, held: pd.DataFrame) -> None:
+        """In the parent: fold in what a worker prepared (`prepare`) and already wrote."""
+        if not now.empty:
+            self.learner.feed(now)
+        if not held.empty:
+            self._hold(held)
+        self._observe(now)
+
+    @staticmethod
+    def _normalize_logged(ev: pd.DataFrame) -> pd.DataFrame:
         """Say in `detail` what the scan's `keys=0` qualifier means."""
         if "logged_error" not in ev.columns:
             return ev.assign(logged_error=None)

@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
@@ -36,6 +37,7 @@ class WorkUnit:
     part: int = 0
     start: int = 0
     end: int | None = None
+    line_base: int = 0  # lines of the file before this unit's first line
 
 
 @dataclass
@@ -43,9 +45,11 @@ class UnitOutput:
     """What a worker sends back: classified batches, per-file counters, and example token facts."""
 
     unit: WorkUnit
-    events: list[pd.DataFrame]
+    events: list[pd.DataFrame]  # with a sink: only the columns the parent observes; rows already written
     result: object  # pipeline.FileResult (kept untyped here to avoid an import cycle)
     examples: dict[str, TokenFacts] = field(default_factory=dict)
+    held: list[pd.DataFrame] = field(default_factory=list)  # rows the parent judges at the end
+    written: bool = False
 
 
 def _is_plain(path: str) -> bool:
@@ -60,26 +64,54 @@ def _is_plain(path: str) -> bool:
 
 
 def plan(files: list[InputFile], range_bytes: int | None = None,
-         resume_at: dict[int, int] | None = None) -> list[WorkUnit]:
+         resume_at: dict[int, int] | None = None, base_at: dict[int, int] | None = None) -> list[WorkUnit]:
     """Units in input order; plain files above `range_bytes` are split into byte ranges.
 
     `resume_at` maps a file's position in `files` to the content offset where reading starts
-    (after what an earlier run read). The split does not depend on the number of workers, so
-    neither does the output.
+    (after what an earlier run read), `base_at` to the lines before it. Each unit knows the number
+    of lines before it, so that workers write right line numbers. The split does not depend on the
+    number of workers, so neither does the output.
     """
     range_bytes = range_bytes or RANGE_BYTES
     resume_at = resume_at or {}
+    base_at = base_at or {}
     units: list[WorkUnit] = []
     for file_no, f in enumerate(files):
         first = resume_at.get(file_no, 0)
+        base = base_at.get(file_no, 0)
         if f.path != "-" and f.size - first > range_bytes and _is_plain(f.path):
             bounds = list(range(first, f.size, range_bytes))
+            bases = _line_bases(f.path, bounds, base)
             for part, start in enumerate(bounds):
                 end = bounds[part + 1] if part + 1 < len(bounds) else None
-                units.append(WorkUnit(f, len(units), file_no, part, start, end))
+                units.append(WorkUnit(f, len(units), file_no, part, start, end, bases[part]))
         else:
-            units.append(WorkUnit(f, len(units), file_no, 0, first))
+            units.append(WorkUnit(f, len(units), file_no, 0, first, None, base))
     return units
+
+
+def _line_bases(path: str, bounds: list[int], base: int) -> list[int]:
+    """Lines before each range: range k starts after the first newline at or after bounds[k] - 1."""
+    out = [base]
+    count = base
+    pos = bounds[0]
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(pos)
+            for start in bounds[1:]:
+                # Newlines in [pos, start - 1), then the one that ends the line straddling the cut.
+                want = start - 1 - pos
+                while want > 0:
+                    block = fh.read(min(want, 8 << 20))
+                    if not block:
+                        break
+                    count += block.count(b"\n")
+                    want -= len(block)
+                pos = start - 1
+                out.append(count + 1)
+    except OSError:
+        out += [base] * (len(bounds) - len(out))  # the scan reports the error
+    return out
 
 
 class _Worker:
@@ -87,6 +119,7 @@ class _Worker:
 
     settings: Settings
     ring: KeyRing
+    sink: tuple[Path, str] | None = None  # (staging directory, run id): where this worker writes rows
     facts: ClassVar[dict[str, TokenFacts]] = {}
 
 
@@ -101,16 +134,17 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_worker(settings: Settings, ring: KeyRing) -> None:
+def _init_worker(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | None = None) -> None:
     """Pool initializer of a forked worker process."""
     from analyzer.state import release_inherited_locks
 
     release_inherited_locks()
     _die_with_parent()
-    _init(settings, ring)
+    _init(settings, ring, sink)
 
 
-def _init(settings: Settings, ring: KeyRing) -> None:
+def _init(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | None = None) -> None:
+    _Worker.sink = sink
     _Worker.settings = settings
     _Worker.ring = ring
     _Worker.facts = {}
@@ -132,9 +166,24 @@ def scan_unit(unit: WorkUnit) -> UnitOutput:
     result = FileResult(path=unit.file.path)
     events: list[pd.DataFrame] = []
     examples: dict[str, TokenFacts] = {}
-    for batch in scan_file(unit.file, settings, ring, result, cache, start=unit.start, end=unit.end):
+    held: list[pd.DataFrame] = []
+    for n, batch in enumerate(scan_file(unit.file, settings, ring, result, cache, start=unit.start, end=unit.end)):
         ev = classify(batch_frame(batch), cache, settings)
-        events.append(ev)
+        if unit.line_base:
+            ev["line"] += unit.line_base
+        if _Worker.sink is None:
+            events.append(ev)
+        else:
+            # Write the rows here, where the work is spread over the cores; the parent gets only
+            # what it observes, and the rows it must judge again at the end.
+            from analyzer.diagnose import OBSERVED_COLUMNS, Diagnoser
+            from analyzer.write import write_parts
+
+            observe, to_write, later = Diagnoser.prepare(ev)
+            write_parts(_Worker.sink[0], _Worker.sink[1], f"u{unit.index:06d}b{n:04d}", to_write)
+            events.append(observe[[c for c in OBSERVED_COLUMNS if c in observe.columns]])
+            if not later.empty:
+                held.append(later)
         # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
         firsts = ev[["cause", "token_fp"]].drop_duplicates().groupby("cause", observed=True, sort=False).head(
             EXAMPLES_PER_CAUSE)
@@ -143,7 +192,7 @@ def scan_unit(unit: WorkUnit) -> UnitOutput:
                 examples[fp] = batch.tokens[fp]
         for fp, f in batch.tokens.items():
             cache[fp] = _lean(f)
-    return UnitOutput(unit, events, result, examples)
+    return UnitOutput(unit, events, result, examples, held, _Worker.sink is not None)
 
 
 def _scan_remote(unit: WorkUnit, settings: Settings, ring: KeyRing, token: str) -> UnitOutput:
@@ -184,13 +233,16 @@ def _run_dask(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
 
 
 def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int,
-              token: str = "run") -> Iterator[UnitOutput]:
-    """Outputs of all units, in unit order; in this process when one worker (or one unit) suffices."""
-    if settings.engine == "dask":
+              token: str = "run", sink: tuple[Path, str] | None = None) -> Iterator[UnitOutput]:
+    """Outputs of all units, in unit order; in this process when one worker (or one unit) suffices.
+
+    With a `sink` (staging directory, run id), local workers write their rows themselves.
+    """
+    if settings.engine == "dask":  # remote workers may not see the output directory: the parent writes
         yield from _run_dask(units, settings, ring, workers, token)
         return
     if workers <= 1 or len(units) <= 1:
-        _init(settings, ring)
+        _init(settings, ring, sink)
         for u in units:
             yield scan_unit(u)
         return
@@ -204,7 +256,7 @@ def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
             room.acquire()
             yield u
 
-    with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(settings, ring)) as pool:
+    with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(settings, ring, sink)) as pool:
         for output in pool.imap(scan_unit, feed(), chunksize=1):
             room.release()
             yield output

@@ -26,6 +26,7 @@ from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
 
 BATCH_ROWS = 32_768  # rows per classified batch: bounds the memory of every stage after the scan
+_EMPTY = pd.DataFrame()
 _APP_FORMATS = frozenset({S.FMT_JSON, S.FMT_GENERIC, S.FMT_SYSLOG, S.FMT_TRAEFIK, S.FMT_CADDY})
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
                 "client_ip", "user_agent", "token_fp", "logged_error")
@@ -307,8 +308,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     results: dict[int, FileResult] = {}  # per input file, in input order
     line_base = {i: resumes[i].line_base for i in todo}
     try:
-        units = [u for u in plan(expansion.files, resume_at=todo) if u.file_no in todo]
-        for output in run_units(units, settings, ring, max(1, settings.workers), run_id):
+        units = [u for u in plan(expansion.files, resume_at=todo, base_at=line_base) if u.file_no in todo]
+        for output in run_units(units, settings, ring, max(1, settings.workers), run_id, (out.stage, run_id)):
             unit = output.unit
             fi = unit.file_no
             part: FileResult = output.result  # type: ignore[assignment]
@@ -316,16 +317,20 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             line_base[fi] = base + part.stats.lines
             results[fi] = merge_results(results.get(fi), part)
             for ev in output.events:
-                if base:
-                    ev["line"] += base
-                now = diag.take(ev)  # rejected rows at hosts without [[api]] wait for diag.finish()
-                out.write_events(now)
+                if output.written:  # the worker wrote these rows (and set aside the ones to judge later)
+                    now = ev
+                    diag.absorb(ev, _EMPTY)
+                else:
+                    now = diag.take(ev)  # rejected rows at hosts without [[api]] wait for diag.finish()
+                    out.write_events(now)
                 agg.add(now)
                 new = ev.drop_duplicates("token_fp")
                 new = new[~new["token_fp"].isin(unique)]
                 unique.update(new["token_fp"].tolist())
                 for k, n in new["token_kind"].value_counts().items():
                     kinds[str(k)] = kinds.get(str(k), 0) + int(n)
+            for held in output.held:
+                diag.absorb(_EMPTY, held)
             wanted = {e["token_fp"] for exs in agg.examples.values() for e in exs}
             tokens.update({fp: f for fp, f in output.examples.items() if fp in wanted})
             meter.advance(unit.file.size if unit.end is None and unit.start == 0 else

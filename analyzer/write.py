@@ -61,6 +61,27 @@ def _secure(path: Path) -> None:
         pass
 
 
+EVENT_WRITE_SCHEMA = pa.schema(list(S.EVENT_FIELDS), metadata=S.EVENT_SCHEMA.metadata)
+
+
+def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
+    """Stage a classified batch as part files (one per date) named `part-<run id>-<tag>.parquet`.
+
+    Worker processes call this too (each with its own tags), so that the parent does not write rows.
+    """
+    if ev.empty:
+        return 0
+    n = 0
+    for date, group in ev.groupby("date", sort=True):
+        d = stage / "events" / f"date={date}"
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"part-{run_id}-{tag}.parquet"
+        pq.write_table(to_table(group, EVENT_WRITE_SCHEMA), path, compression="zstd", row_group_size=1 << 16)
+        _secure(path)
+        n += 1
+    return n
+
+
 def part_run_id(name: str) -> str | None:
     """The run id in an events part file name (`part-<run id>-<n>.parquet`)."""
     if not (name.startswith("part-") and name.endswith(".parquet")):
@@ -86,7 +107,6 @@ class OutputDir:
         self.stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
         _secure(self.stage)
         self._parts = 0
-        self.event_schema = pa.schema(list(S.EVENT_FIELDS), metadata=S.EVENT_SCHEMA.metadata)
 
     @property
     def events(self) -> Path:
@@ -95,15 +115,8 @@ class OutputDir:
 
     def write_events(self, ev: pd.DataFrame) -> None:
         """Stage one classified batch as new part files, one per date."""
-        if ev.empty:
-            return
         self._parts += 1
-        for date, group in ev.groupby("date", sort=True):
-            d = self.stage / "events" / f"date={date}"
-            d.mkdir(parents=True, exist_ok=True)
-            path = d / f"part-{self.run_id}-{self._parts:05d}.parquet"
-            pq.write_table(to_table(group, self.event_schema), path, compression="zstd", row_group_size=1 << 16)
-            _secure(path)
+        write_parts(self.stage, self.run_id, f"p{self._parts:05d}", ev)
 
     def publish_events(self) -> int:
         """Move this run's staged part files into the dataset; returns how many."""
