@@ -309,7 +309,6 @@ def _read_events(
     directory: Path, columns: list[str], since_us: int | None, until_us: int | None
 ) -> pd.DataFrame:
     """Some columns of the events dataset, strings as categoricals, optionally limited in time."""
-    import pyarrow as pa
     import pyarrow.dataset as ds
 
     if not (directory / "events").is_dir():
@@ -323,14 +322,7 @@ def _read_events(
     )
     have = set(dataset.schema.names)
     cols = [c for c in columns if c in have]
-    flt = None
-    ts_type = pa.timestamp("us", tz="UTC")
-    if since_us is not None:
-        flt = ds.field("ts") >= pa.scalar(since_us, ts_type)
-    if until_us is not None:
-        upper = ds.field("ts") < pa.scalar(until_us, ts_type)
-        flt = upper if flt is None else flt & upper
-    table = dataset.to_table(columns=cols, filter=flt)
+    table = dataset.to_table(columns=cols, filter=_time_filter(since_us, until_us))
     df = table.to_pandas()
     for c in columns:
         if c not in df.columns:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
@@ -167,9 +168,12 @@ def parse_clf(text: bytes, tz: tzinfo = UTC) -> int | None:
 @lru_cache(maxsize=4096)
 def _parse_clf_re(text: bytes, tz: tzinfo = UTC) -> int | None:
     m = CLF_RE.match(text)
-    if not m:
-        return None
-    d, mon, y, hh, mi, ss, frac, zone = m.groups()
+    return _day_month_year(m.groups(), tz) if m else None
+
+
+def _day_month_year(groups: tuple[Any, ...], tz: tzinfo) -> int | None:
+    """Epoch µs from (day, month name, year, hh, mm, ss, fraction, zone) match groups."""
+    d, mon, y, hh, mi, ss, frac, zone = groups
     month = _MONTHS.get(mon.lower().decode())
     if month is None:
         return None
@@ -233,13 +237,7 @@ _RFC1123_RE = re.compile(rb"(?:[A-Za-z]{3},? )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (
 def parse_rfc1123(text: bytes, tz: tzinfo = UTC) -> int | None:
     """HTTP-date style: `Wed, 26 Nov 2026 03:14:15 GMT`."""
     m = _RFC1123_RE.match(text)
-    if not m:
-        return None
-    d, mon, y, hh, mi, ss, frac, zone = m.groups()
-    month = _MONTHS.get(mon.lower().decode())
-    if month is None:
-        return None
-    return to_us(int(y), month, int(d), int(hh), int(mi), int(ss), frac, zone, tz)
+    return _day_month_year(m.groups(), tz) if m else None
 
 
 def search_any(line: bytes, year: int, tz: tzinfo = UTC, before_us: int | None = None) -> int | None:
