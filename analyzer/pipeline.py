@@ -95,49 +95,46 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     mtime_us = ctx.mtime_us or 0
     if fmt is not None:
         result.format = fmt
-    cols = _new_columns()
+    rows: list[tuple[Any, ...]] = []
     new_tokens: dict[str, TokenFacts] = {}
     source = f.path
-
-    def add_row(per_line: tuple[Any, ...], line_no: int, location: str, param: str, fp: str) -> None:
-        ts, line_fmt, host, method, path, status, client_ip, user_agent, logged = per_line
-        cols["ts"].append(ts)
-        cols["source"].append(source)
-        cols["line"].append(line_no)
-        cols["format"].append(line_fmt)
-        cols["location"].append(location)
-        cols["param"].append(param)
-        cols["host"].append(host)
-        cols["method"].append(method)
-        cols["path"].append(path)
-        cols["status"].append(status)
-        cols["client_ip"].append(client_ip)
-        cols["user_agent"].append(user_agent)
-        cols["token_fp"].append(fp)
-        cols["logged_error"].append(logged)
+    in_query = (S.LOC_FORM, S.LOC_TEXT)
 
     limit = settings.max_decompressed or settings.extra.get("max_decompressed") or decompressed_limit(f.size)
     for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end):
         if fmt is None:
             fmt = formats.detect(chunk[:65536].split(b"\n")[:50])
             result.format = fmt
-        result.masked += extract.count_masked(chunk)
+        marks = extract.chunk_marks(chunk)
+        result.masked += extract.count_masked(chunk, marks)
         if not chunk.isascii():
             result.invalid_utf8_lines += _invalid_utf8_lines(chunk)
         # W3C `#Fields:` directives may change the columns mid-file: apply each before the lines after it.
-        directives = formats.field_directives(chunk)
+        directives = formats.field_directives(chunk) if marks & extract.MARK_FIELDS else []
         next_directive = 0
-        last_line = -1
+        codes = marks & extract.MARK_CODES  # without any, no line of the chunk has a logged error
+        # The per-token loop: everything per line happens once per line, everything per token once
+        # per unique token; the rest is a few C-level calls per occurrence.
+        line_no, pos, line_start, line_end, parsed = first_line, 0, -1, -1, -1
         fields = formats.EMPTY
         per_line: tuple[Any, ...] = ()
-        for hit in extract.find_tokens(chunk, first_line):
-            while next_directive < len(directives) and directives[next_directive][0] < hit.line_start:
+        count, rfind, find = chunk.count, chunk.rfind, chunk.find
+        for m in extract.token_pattern(marks).finditer(chunk):
+            hit_start, hit_end = m.span()
+            line_no += count(b"\n", pos, hit_start)
+            pos = hit_start
+            if hit_start > line_end:  # a new line
+                line_start = rfind(b"\n", 0, hit_start) + 1
+                line_end = find(b"\n", hit_start)
+                if line_end < 0:
+                    line_end = len(chunk)
+            while next_directive < len(directives) and directives[next_directive][0] < line_start:
                 ctx.iis_fields = directives[next_directive][1]
                 next_directive += 1
-            token = chunk[hit.start:hit.end]
+            token = m.group()
             if b"%" in token:
                 token = extract.canonical(token)
-            location, param = extract.locate(chunk[max(hit.line_start, hit.start - 160):hit.start])
+            location, param = extract.locate_at(chunk, line_start, hit_start)
             # Inside an Authorization header anything `eyJ...` is a token (maybe a malformed one);
             # elsewhere a JWT-shaped string must at least have a JOSE header to count.
             if location != S.LOC_AUTHORIZATION and not extract.plausible_header(token):
@@ -146,31 +143,42 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
             fp = fingerprint(token)
             if fp not in known:
                 # A token that runs to the end of its line was probably cut by a line-length limit.
-                cut = chunk[hit.end:hit.end + 1] in (b"", b"\n", b"\r")
+                cut = chunk[hit_end:hit_end + 1] in (b"", b"\n", b"\r")
                 known[fp] = new_tokens[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
             del token
-            if hit.line_start != last_line:
+            if line_start != parsed:
                 # Once per line, however many tokens it holds.
-                last_line = hit.line_start
-                line_fmt, fields = formats.parse_line(chunk[hit.line_start:hit.line_end], fmt, ctx)
+                parsed = line_start
+                line_fmt, fields = formats.parse_line(chunk[line_start:line_end], fmt, ctx)
                 # Only app logs write the validator's error on a line of its own near the request.
-                logged = diagnose.logged_error(chunk, hit.line_start, hit.line_end, fields.status,
-                                               nearby=line_fmt in _APP_FORMATS)
+                logged = diagnose.logged_error(chunk, line_start, line_end, fields.status,
+                                               nearby=line_fmt in _APP_FORMATS) if codes else None
                 per_line = (fields.ts, line_fmt, redact(fields.host), redact(fields.method), redact(fields.path),
                             fields.status, redact(fields.client_ip), redact(fields.user_agent), logged)
             span = fields.query_span
-            if span is not None and location in (S.LOC_FORM, S.LOC_TEXT) and \
-                    span[0] <= hit.start - hit.line_start < span[1]:
+            if span is not None and location in in_query and span[0] <= hit_start - line_start < span[1]:
                 location = S.LOC_QUERY
-            add_row(per_line, hit.line_no, location, param, fp)
-            result.tokens += 1
+            rows.append((per_line, line_no, location, param, fp))
         if directives:
             ctx.iis_fields = directives[-1][1]
-        if len(cols["token_fp"]) >= BATCH_ROWS:
-            yield Batch(cols, new_tokens, mtime_us)
-            cols, new_tokens = _new_columns(), {}
-    if cols["token_fp"] or new_tokens:
-        yield Batch(cols, new_tokens, mtime_us)
+        if len(rows) >= BATCH_ROWS:
+            result.tokens += len(rows)
+            yield Batch(_columns(rows, source), new_tokens, mtime_us)
+            rows, new_tokens = [], {}
+    if rows or new_tokens:
+        result.tokens += len(rows)
+        yield Batch(_columns(rows, source), new_tokens, mtime_us)
+
+
+def _columns(rows: list[tuple[Any, ...]], source: str) -> dict[str, list[Any]]:
+    """The occurrence columns of `scan_file`'s rows: (per-line fields, line, location, param, fp)."""
+    if not rows:
+        return _new_columns()
+    per_line, line, location, param, fp = zip(*rows, strict=True)
+    ts, fmt, host, method, path, status, client_ip, user_agent, logged = zip(*per_line, strict=True)
+    values = (ts, [source] * len(rows), line, fmt, location, param, host, method, path, status, client_ip,
+              user_agent, fp, logged)
+    return {name: list(v) for name, v in zip(_OCC_COLUMNS, values, strict=True)}
 
 
 def _invalid_utf8_lines(chunk: bytes) -> int:

@@ -165,3 +165,36 @@ def test_the_same_token_well_signed_is_ok() -> None:
     facts = analyze_token(T.sign(claims, KEY).encode(), ring)
     ev = _classify_one(facts, ts_us=1_700_000_100_000_000)
     assert ev["cause"].iloc[0] == S.OK and ev["signature_checked"].iloc[0]
+
+
+# Fragments that switch marks on (and near misses), so that random chunks hit every branch.
+_MARK_BITS = st.sampled_from([b"%3D", b"%3d", b"%3", b"IDX", b"AADSTS", b"#Fields:", b"***", b"**", b" xxx", b"xxx",
+                              b"=XXX", b"Bearer ", b"bearer+", b"BEARER ", b"Authorization: ", b"ReDaCtEd", b"hidden",
+                              b"<TOKEN>", b"masked", b"filtered", b"removed", b"eyJhbGciOiJub25lIn0.e30.", b"\n",
+                              b'"', b"[", b"; Cookie: a="])
+_MARKED_CHUNKS = st.lists(_MARK_BITS | st.binary(max_size=12), max_size=30).map(b"".join)
+
+
+@FAST
+@given(_MARKED_CHUNKS)
+def test_chunk_marks_never_miss_what_the_slow_way_finds(chunk: bytes) -> None:
+    exact = extract.chunk_marks_exact(chunk)
+    assert extract.chunk_marks(chunk) & exact == exact
+    if extract._compile_marker() is not False:  # with Hyperscan: exactly the same
+        assert extract.chunk_marks(chunk) == exact
+
+
+@FAST
+@given(_MARKED_CHUNKS)
+def test_skipping_by_marks_changes_no_count(chunk: bytes) -> None:
+    assert extract.count_masked(chunk, extract.chunk_marks(chunk)) == extract.count_masked(chunk)
+    pct = b"%3D" in chunk or b"%3d" in chunk
+    assert extract.token_pattern(extract.chunk_marks(chunk)) is (extract.TOKEN_PCT_RE if pct else extract.TOKEN_RE)
+
+
+@FAST
+@given(_MARKED_CHUNKS, st.data())
+def test_locate_at_is_locate_of_the_bytes_before(chunk: bytes, data: st.DataObject) -> None:
+    start = data.draw(st.integers(min_value=0, max_value=len(chunk)))
+    line_start = chunk.rfind(b"\n", 0, start) + 1
+    assert extract.locate_at(chunk, line_start, start) == extract.locate(chunk[max(line_start, start - 160):start])
