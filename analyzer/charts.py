@@ -1,14 +1,15 @@
-"""Charts as inline SVG, drawn with matplotlib (imported only when a report is drawn).
+"""Charts as inline SVG, written by hand: no plotting library, a few milliseconds per report.
 
-SVG output is small, deterministic (fixed hash salt, no dates) and needs no script. Labels come
-from logs, so they are cut short and have control characters made visible; matplotlib escapes
-the rest as XML text, and `_clean_svg` drops the XML prolog so the markup can sit inside HTML.
+The markup is small, deterministic (same input, same bytes), fetches nothing and needs no script.
+Labels come from logs, so `label` cuts them short and makes control characters visible, and every
+text goes through `analyzer.report.esc`, the one escaper for text in the page. Bars are placed by
+position, never by label, so two values that look alike stay two bars.
 """
 
 from __future__ import annotations
 
-import io
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -32,10 +33,26 @@ CAUSE_COLORS: dict[str, str] = {
     S.OK: "#2da44e",
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-_PROLOG = re.compile(r"\A.*?(?=<svg)", re.S)
-_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
-_FONT = "font-family: 'DejaVu Sans', sans-serif"
 MAX_LABEL = 42
+
+FONT = "system-ui, 'DejaVu Sans', sans-serif"
+FG, MUTED, GRID = "#1b1f24", "#57606a", "#d0d7de"
+WIDTH = 720
+PAD = 8
+TITLE_H = 30  # the title's band at the top
+CHAR_W = 6.2  # estimated width of one character at the 11 px font; 10 px text uses SMALL_W
+SMALL_W = 5.7
+ROW_H, BAR_H = 22, 16  # hbar: one row per item
+MIN_BAR_AREA = 160
+PLOT_H = 180  # timeline: the bars' area
+MAX_BAR_W = 48
+SWATCH = 10
+LEGEND_ROW = 16
+Y_TICKS = 4
+# Tick strides (in buckets) that fall on round times: hours of a day, days of a week, weeks of a year.
+_STRIDES = {"h": (1, 2, 3, 6, 12, 24, 48), "D": (1, 2, 7, 14, 28, 56), "7D": (1, 2, 4, 13, 26, 52)}
+_PER = {"h": "hour", "D": "day", "7D": "week"}
+_BUCKET_NS = {"h": pd.Timedelta(hours=1).value, "D": pd.Timedelta(days=1).value, "7D": pd.Timedelta(days=7).value}
 
 
 def label(value: Any) -> str:
@@ -46,91 +63,205 @@ def label(value: Any) -> str:
     return s if len(s) <= MAX_LABEL else s[: MAX_LABEL - 1] + "…"
 
 
-def _figure(width: float, height: float) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    matplotlib.rcParams.update(
-        {
-            "svg.hashsalt": "analyzer",
-            "svg.fonttype": "none",
-            "text.parse_math": False,
-            "text.usetex": False,
-            "font.family": "sans-serif",
-            "font.sans-serif": ["DejaVu Sans"],
-            "font.size": 9,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    )
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _svg(fig: Any, title: str) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    svg = _METADATA.sub("", _PROLOG.sub("", buf.getvalue()))
-    svg = re.sub(r"font-family: [^;\"]*", _FONT, svg)
+def _esc(value: Any) -> str:
     from analyzer.report import esc  # the one escaper for text in the page
 
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{esc(title)}" ', 1)
+    return esc(value)
+
+
+def _num(x: float) -> str:
+    """A coordinate with at most two decimals, the same bytes for the same value."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _ceil_div(a: int, b: int) -> int:
+    """a / b rounded up, exact for counts of any size."""
+    return -(-a // b)
+
+
+def _width(text: str, char_w: float = CHAR_W) -> float:
+    """The estimated width of a text: no font is measured, so widths are the same everywhere."""
+    return len(text) * char_w
+
+
+def _text(
+    x: float, y: float, text: str, *, anchor: str = "start", size: int = 11, fill: str = FG, extra: str = ""
+) -> str:
+    """A <text> element with escaped content."""
+    return (
+        f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" font-size="{size}" fill="{fill}"{extra}>'
+        f"{_esc(text)}</text>"
+    )
+
+
+def _rect(x: float, y: float, w: float, h: float, fill: str, tip: str = "") -> str:
+    """A filled <rect>, with an escaped tooltip when `tip` is given."""
+    attrs = f'x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}" fill="{fill}"'
+    return f"<rect {attrs}><title>{_esc(tip)}</title></rect>" if tip else f"<rect {attrs}/>"
+
+
+def _line(x1: float, y1: float, x2: float, y2: float, stroke: str) -> str:
+    """A one-pixel line (an axis, a gridline, a tick)."""
+    return f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" stroke="{stroke}"/>'
+
+
+def _svg(title: str, width: float, height: float, body: Iterable[str]) -> str:
+    """The SVG root (scalable by its viewBox), its title at the top left, and the body."""
+    w, h = _num(width), _num(height)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_esc(title)}" '
+        f'viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="{FONT}">'
+        + _text(PAD, 19, title, size=13, extra=' font-weight="600"')
+        + "".join(body)
+        + "</svg>"
+    )
 
 
 def hbar(items: list[tuple[Any, int]], title: str, color: str = "#cf222e") -> str:
-    """A horizontal bar chart, largest at the top, with each count beside its bar."""
+    """A horizontal bar chart, largest (first) item at the top, with each count beside its bar."""
     if not items:
         return ""
-    labels = [label(k) for k, _ in items][::-1]
-    values = [int(v) for _, v in items][::-1]
-    fig = _figure(7.5, 0.6 + 0.28 * len(items))
-    ax = fig.subplots()
-    # Positions, not labels, place the bars: two different ids that look alike stay two bars.
-    bars = ax.barh(range(len(values)), values, color=color, height=0.7)
-    ax.set_yticks(range(len(values)), labels)
-    ax.bar_label(bars, labels=[f"{v:,}" for v in values], padding=3, fontsize=8)
-    ax.set_xlim(0, max(values) * 1.18 + 1)
-    ax.xaxis.set_visible(False)
-    ax.spines["bottom"].set_visible(False)
-    ax.set_title(title, loc="left", fontsize=10)
-    return _svg(fig, title)
+    labels = [label(k) for k, _ in items]
+    values = [max(int(v), 0) for _, v in items]
+    counts = [f"{v:,}" for v in values]
+    left = PAD + max(_width(s) for s in labels) + 6
+    count_w = max(_width(s, SMALL_W) for s in counts) + 6
+    width = max(WIDTH, left + MIN_BAR_AREA + count_w + PAD)
+    area = width - left - count_w - PAD
+    top = max(max(values), 1)
+    height = TITLE_H + ROW_H * len(items) + PAD
+    bars, texts = [], []
+    for i, (name, v, count) in enumerate(zip(labels, values, counts, strict=True)):
+        y = TITLE_H + i * ROW_H
+        mid = y + ROW_H / 2 + 4  # baseline that centres 11 px text on the row
+        w = area * v / top
+        bars.append(_rect(left, y + (ROW_H - BAR_H) / 2, w, BAR_H, color, f"{name}: {count}"))
+        texts.append(_text(left - 6, mid, name, anchor="end"))
+        texts.append(_text(left + w + 4, mid, count, size=10, fill=MUTED))
+    axis = _line(left, TITLE_H, left, height - PAD, MUTED)
+    return _svg(title, width, height, [f'<g class="bars">{"".join(bars)}</g>', axis, *texts])
 
 
 def timeline(hourly: pd.DataFrame, title: str) -> str:
     """Failing occurrences by cause over time: stacked bars per hour (per day or week over long periods)."""
+    table, freq = _buckets(hourly)
+    peak = int(table.sum(axis=1).max()) if not table.empty else 0
+    if peak <= 0:
+        return ""
+    step = _nice_step(peak)
+    ticks = list(range(0, _ceil_div(peak, step) * step + 1, step))
+    causes = [str(c) for c in table.columns]
+    left = PAD + 16 + max(_width(f"{t:,}", SMALL_W) for t in ticks) + 6  # axis title, then tick values
+    legend_w = SWATCH + 6 + max(_width(c) for c in causes)
+    plot_w = max(WIDTH - left - 12 - legend_w - PAD, MIN_BAR_AREA)
+    top = TITLE_H + 6
+    bottom = top + PLOT_H
+    scale = PLOT_H / ticks[-1]
+    body = [
+        _y_axis(ticks, left, plot_w, bottom, scale, _PER[freq]),
+        _stacks(table, freq, left, plot_w, bottom, scale),
+        _x_axis(table.index, freq, left, plot_w, bottom),
+        _legend(causes, left + plot_w + 12, top),
+    ]
+    width = left + plot_w + 12 + legend_w + PAD
+    height = max(bottom + 34, top + LEGEND_ROW * len(causes) + PAD)
+    return _svg(title + " (UTC)", width, height, body)
+
+
+def _buckets(hourly: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Failing occurrences per time bucket (rows, none missing) and cause (columns, largest first)."""
     df = hourly[(hourly["cause"] != S.OK) & hourly["hour"].notna()]
     if df.empty:
-        return ""
+        return pd.DataFrame(), "h"
     span = df["hour"].max() - df["hour"].min()
     # Few enough bars to stay small: hours up to four days, then days, then weeks.
     freq = "h" if span <= pd.Timedelta(days=4) else "D" if span <= pd.Timedelta(days=120) else "7D"
     df = df.assign(bucket=df["hour"].dt.floor(freq), cause=df["cause"].astype(str))
-    table = df.pivot_table(index="bucket", columns="cause", values="occurrences", aggfunc="sum", fill_value=0)
-    full = pd.date_range(table.index.min(), table.index.max(), freq=freq)
-    table = table.reindex(full, fill_value=0)
+    table = df.groupby(["bucket", "cause"])["occurrences"].sum().unstack(fill_value=0)
+    table = table.reindex(pd.date_range(table.index.min(), table.index.max(), freq=freq), fill_value=0)
     order = [c for c in S.CAUSES if c in table.columns]
-    table = table[sorted(order, key=lambda c: -int(table[c].sum()))]
-    fig = _figure(7.5, 2.8)
-    ax = fig.subplots()
-    x = table.index.tz_convert(None) if table.index.tz is not None else table.index
-    width = pd.Timedelta("1" + freq if freq[0].isalpha() else freq) * 0.9
-    bottom = [0] * len(table)
-    for cause in table.columns:
-        vals = table[cause].to_numpy()
-        ax.bar(
-            x,
-            vals,
-            width=width,
-            bottom=bottom,
-            color=CAUSE_COLORS.get(cause, "#57606a"),
-            label=cause,
-            align="edge",
-            linewidth=0,
-        )
-        bottom = [b + int(v) for b, v in zip(bottom, vals, strict=True)]
-    ax.set_ylabel("failing per " + {"h": "hour", "D": "day"}.get(freq, "week"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    fig.autofmt_xdate()
-    ax.set_title(title + " (UTC)", loc="left", fontsize=10)
-    return _svg(fig, title)
+    sums = table.sum()
+    return table[sorted(order, key=lambda c: -int(sums[c]))], freq
+
+
+def _nice_step(top: int) -> int:
+    """A round tick step (1, 2 or 5 times a power of ten) that splits 0..top into about Y_TICKS parts."""
+    raw = max(_ceil_div(top, Y_TICKS), 1)
+    power = 10 ** (len(str(raw)) - 1)
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def _y_axis(ticks: list[int], left: float, plot_w: float, bottom: float, scale: float, per: str) -> str:
+    """Gridlines with their values, and the axis title written upwards."""
+    out = []
+    for t in ticks:
+        y = bottom - t * scale
+        out.append(_line(left, y, left + plot_w, y, MUTED if t == 0 else GRID))
+        out.append(_text(left - 6, y + 3.5, f"{t:,}", anchor="end", size=10, fill=MUTED))
+    x, y = PAD + 10, bottom - (ticks[-1] * scale) / 2
+    rotate = f' transform="rotate(-90 {_num(x)} {_num(y)})"'
+    out.append(_text(x, y, f"failing per {per}", anchor="middle", size=10, fill=MUTED, extra=rotate))
+    return "".join(out)
+
+
+def _slots(n: int, plot_w: float) -> tuple[float, float]:
+    """The width of one bucket's slot and of the bar centred in it."""
+    slot = plot_w / n
+    return slot, min(slot * 0.9, MAX_BAR_W)
+
+
+def _stacks(table: pd.DataFrame, freq: str, left: float, plot_w: float, bottom: float, scale: float) -> str:
+    """One stacked bar per bucket, the largest cause at the bottom, each part with its exact count."""
+    slot, bar_w = _slots(len(table), plot_w)
+    causes = [str(c) for c in table.columns]
+    colors = [CAUSE_COLORS.get(c, MUTED) for c in causes]
+    when = [_when(t, freq) for t in table.index]
+    out = []
+    for i, row in enumerate(table.itertuples(index=False, name=None)):
+        x = left + i * slot + (slot - bar_w) / 2
+        y = bottom
+        for cause, color, v in zip(causes, colors, row, strict=True):
+            if v > 0:
+                h = int(v) * scale
+                y -= h
+                out.append(_rect(x, y, bar_w, h, color, f"{when[i]} · {cause}: {int(v):,}"))
+    return f'<g class="bars">{"".join(out)}</g>'
+
+
+def _when(t: pd.Timestamp, freq: str) -> str:
+    """A bucket's start as text: date and hour for hours, the date for days and weeks."""
+    return t.strftime("%Y-%m-%d %H:%M" if freq == "h" else "%Y-%m-%d")
+
+
+def _x_axis(index: pd.DatetimeIndex, freq: str, left: float, plot_w: float, bottom: float) -> str:
+    """A few bucket starts under their bars, on round times; hours get their date when it changes."""
+    n = len(index)
+    slot, _ = _slots(n, plot_w)
+    room = max(int(plot_w // (_width("2024-10-10", SMALL_W) + 14)), 1)
+    need = _ceil_div(n, room)
+    stride = next((s for s in _STRIDES[freq] if s >= need), need)
+    # Buckets are counted from the epoch, as `floor` does, so a stride of 6 hours falls on 0, 6, 12, 18 h.
+    picked = [i for i, t in enumerate(index) if (t.value // _BUCKET_NS[freq]) % stride == 0] or [0]
+    out, last_day = [], ""
+    for i in picked:
+        x = left + (i + 0.5) * slot
+        day = index[i].strftime("%Y-%m-%d")
+        out.append(_line(x, bottom, x, bottom + 4, MUTED))
+        if freq == "h":
+            out.append(_text(x, bottom + 15, index[i].strftime("%H:%M"), anchor="middle", size=10, fill=MUTED))
+            if day != last_day:
+                out.append(_text(x, bottom + 27, day, anchor="middle", size=10, fill=MUTED))
+        else:
+            out.append(_text(x, bottom + 15, day, anchor="middle", size=10, fill=MUTED))
+        last_day = day
+    return "".join(out)
+
+
+def _legend(causes: list[str], x: float, top: float) -> str:
+    """One colour swatch and name per cause, in the order of the stacks from the bottom up."""
+    out = []
+    for i, cause in enumerate(causes):
+        y = top + i * LEGEND_ROW
+        out.append(_rect(x, y + 2, SWATCH, SWATCH, CAUSE_COLORS.get(cause, MUTED)))
+        out.append(_text(x + SWATCH + 6, y + 11, cause))
+    return f'<g class="legend">{"".join(out)}</g>'
