@@ -232,12 +232,31 @@ def _run_dask(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
             cluster.close()
 
 
+_COMPRESSED_SUFFIXES = (".gz", ".gzip", ".tgz", ".zst", ".zstd", ".bz2", ".xz", ".lzma")
+COMPRESSED_WEIGHT = 4  # a compressed byte holds several bytes of log to decompress and scan
+
+
+def schedule(units: list[WorkUnit]) -> list[WorkUnit]:
+    """The order units run (and their outputs are consumed) in: the largest first.
+
+    With the longest jobs started first, no core is left alone with a big file at the end
+    (longest-processing-time-first scheduling). The order depends only on the units, never on
+    the number of workers, so the output does not either.
+    """
+    def cost(u: WorkUnit) -> int:
+        size = (u.file.size if u.end is None else u.end) - u.start
+        return size * COMPRESSED_WEIGHT if u.file.path.lower().endswith(_COMPRESSED_SUFFIXES) else size
+
+    return sorted(units, key=cost, reverse=True)  # stable: equal costs keep the input order
+
+
 def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int,
               token: str = "run", sink: tuple[Path, str] | None = None) -> Iterator[UnitOutput]:
-    """Outputs of all units, in unit order; in this process when one worker (or one unit) suffices.
+    """Outputs of all units, in `schedule` order; in this process when one worker (or one unit) suffices.
 
     With a `sink` (staging directory, run id), local workers write their rows themselves.
     """
+    units = schedule(units)
     if settings.engine == "dask":  # remote workers may not see the output directory: the parent writes
         yield from _run_dask(units, settings, ring, workers, token)
         return
