@@ -97,7 +97,8 @@ MARK_PCT = 1  # `%3D`: URL-encoded padding, the token pattern that allows it
 MARK_CODES = 2  # `IDX` / `AADSTS`: a validator's error code may be logged here
 MARK_FIELDS = 4  # `#Fields:`: a W3C directive changes the columns
 MARK_MASK = 8  # a mask value (`***`, `REDACTED`, `xxx`, ...): Bearer values may have been masked
-MARK_ALL = MARK_PCT | MARK_CODES | MARK_FIELDS | MARK_MASK
+MARK_COOKIE = 16  # `cookie` in any case: a token after `Bearer ` may still sit in a cookie
+MARK_ALL = MARK_PCT | MARK_CODES | MARK_FIELDS | MARK_MASK | MARK_COOKIE
 # (mark, regular expression, caseless): plain strings but one, in the syntax Hyperscan and `re` share.
 MARK_PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
     (MARK_PCT, rb"%3[Dd]", False),
@@ -107,6 +108,7 @@ MARK_PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
     # (about twice per MiB of tokens): it counts only after what can stand before a mask value.
     (MARK_MASK, rb"\*\*\*", False), (MARK_MASK, rb"[\s+0\"':=\[](?:xxx|XXX)", False),
     *((MARK_MASK, w, True) for w in (rb"redacted", rb"filtered", rb"masked", rb"hidden", rb"removed", rb"<token>")),
+    (MARK_COOKIE, rb"cookie", True),
 )
 _marker: Any = None
 
@@ -187,10 +189,14 @@ def count_masked(chunk: bytes, marks: int = MARK_ALL) -> int:
 _IN_AUTHORIZATION = (S.LOC_AUTHORIZATION, "authorization")
 
 
-def locate_at(chunk: bytes, line_start: int, start: int) -> tuple[str, str]:
-    """`locate` for the token at `start`, without copying its line for the common `Bearer ` case."""
+def locate_at(chunk: bytes, line_start: int, start: int, marks: int = MARK_ALL) -> tuple[str, str]:
+    """`locate` for the token at `start`, without copying its line for the common `Bearer ` case.
+
+    `marks` are the chunk's: without MARK_COOKIE no cookie can precede the token.
+    """
     lo = max(line_start, start - 120)  # `locate` looks at the last 120 bytes
-    if chunk.endswith(_BEARER_ENDINGS, lo, start) and _COOKIE.search(chunk, lo, start) is None:
+    if chunk.endswith(_BEARER_ENDINGS, lo, start) and (
+            not marks & MARK_COOKIE or _COOKIE.search(chunk, lo, start) is None):
         return _IN_AUTHORIZATION
     return locate(chunk[lo:start])
 

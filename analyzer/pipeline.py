@@ -113,6 +113,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         directives = formats.field_directives(chunk) if marks & extract.MARK_FIELDS else []
         next_directive = 0
         codes = marks & extract.MARK_CODES  # without any, no line of the chunk has a logged error
+        pct = marks & extract.MARK_PCT  # without any `%3D`, no token needs `canonical`
         # The per-token loop: everything per line happens once per line, everything per token once
         # per unique token; the rest is a few C-level calls per occurrence.
         line_no, pos, line_start, line_end, parsed = first_line, 0, -1, -1, -1
@@ -132,9 +133,9 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
                 ctx.iis_fields = directives[next_directive][1]
                 next_directive += 1
             token = m.group()
-            if b"%" in token:
+            if pct and b"%" in token:
                 token = extract.canonical(token)
-            location, param = extract.locate_at(chunk, line_start, hit_start)
+            location, param = extract.locate_at(chunk, line_start, hit_start, marks)
             # Inside an Authorization header anything `eyJ...` is a token (maybe a malformed one);
             # elsewhere a JWT-shaped string must at least have a JOSE header to count.
             if location != S.LOC_AUTHORIZATION and not extract.plausible_header(token):

@@ -171,7 +171,7 @@ def test_the_same_token_well_signed_is_ok() -> None:
 _MARK_BITS = st.sampled_from([b"%3D", b"%3d", b"%3", b"IDX", b"AADSTS", b"#Fields:", b"***", b"**", b" xxx", b"xxx",
                               b"=XXX", b"Bearer ", b"bearer+", b"BEARER ", b"Authorization: ", b"ReDaCtEd", b"hidden",
                               b"<TOKEN>", b"masked", b"filtered", b"removed", b"eyJhbGciOiJub25lIn0.e30.", b"\n",
-                              b'"', b"[", b"; Cookie: a="])
+                              b'"', b"[", b"; Cookie: a=", b"cOoKiE", b"Bearer eyJhbGciOiJub25lIn0.e30."])
 _MARKED_CHUNKS = st.lists(_MARK_BITS | st.binary(max_size=12), max_size=30).map(b"".join)
 
 
@@ -197,4 +197,6 @@ def test_skipping_by_marks_changes_no_count(chunk: bytes) -> None:
 def test_locate_at_is_locate_of_the_bytes_before(chunk: bytes, data: st.DataObject) -> None:
     start = data.draw(st.integers(min_value=0, max_value=len(chunk)))
     line_start = chunk.rfind(b"\n", 0, start) + 1
-    assert extract.locate_at(chunk, line_start, start) == extract.locate(chunk[max(line_start, start - 160):start])
+    want = extract.locate(chunk[max(line_start, start - 160):start])
+    assert extract.locate_at(chunk, line_start, start) == want
+    assert extract.locate_at(chunk, line_start, start, extract.chunk_marks(chunk)) == want
