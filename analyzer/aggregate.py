@@ -44,7 +44,22 @@ class Aggregator:
         for rec in firsts[[c for c in EXAMPLE_COLUMNS if c in ev.columns] + ["cause"]].to_dict("records"):
             have = self.examples.setdefault(str(rec["cause"]), [])
             if len(have) < EXAMPLES_PER_CAUSE and all(e["token_fp"] != rec["token_fp"] for e in have):
-                have.append({k: rec.get(k) for k in EXAMPLE_COLUMNS})
+                have.append({k: _plain(rec.get(k)) for k in EXAMPLE_COLUMNS})
+
+    def merge(self, other: Aggregator) -> None:
+        """Fold in an aggregator of later rows (a worker's, of one unit): the same as adding its rows here.
+
+        The first examples of a cause over all rows are among the first examples of the first part
+        that has them, so merging parts in order keeps the same examples.
+        """
+        self._rows += other._rows
+        for cause, n in other._causes.items():
+            self._causes[cause] = self._causes.get(cause, 0) + n
+        for cause, more in other.examples.items():
+            have = self.examples.setdefault(cause, [])
+            for e in more:
+                if len(have) < EXAMPLES_PER_CAUSE and all(h["token_fp"] != e["token_fp"] for h in have):
+                    have.append(e)
 
     def cause_counts(self) -> dict[str, int]:
         """Occurrences per cause folded in so far."""
@@ -54,6 +69,11 @@ class Aggregator:
     def rows(self) -> int:
         """Occurrences folded in so far."""
         return self._rows
+
+
+def _plain(value: Any) -> Any:
+    """A missing value of any kind (NaN of a categorical, NA, NaT) as None: examples.json is plain JSON."""
+    return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
 
 
 SUMMARY_READ = ["ts", "host", "client_id", "audience", "issuer", "cause", "token_fp"]
@@ -74,9 +94,12 @@ def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None 
     for d in sorted(p for p in events_dir.iterdir() if p.is_dir() and p.name.startswith("date=")):
         day = pd.Timestamp(d.name[5:]).date()
         for path in sorted(d.glob("*.parquet")):
-            pf = pq.ParquetFile(path)
+            # Neither pre-buffering nor reader threads: they allocate from Arrow's built-in pool
+            # (mimalloc, which `engine.use_memory_pool` cannot replace and which keeps what it
+            # freed), so the process grew with every file read.
+            pf = pq.ParquetFile(path, pre_buffer=False)
             have = [c for c in columns if c != "date" and c in pf.schema_arrow.names]
-            for batch in pf.iter_batches(batch_size=rows, columns=have):
+            for batch in pf.iter_batches(batch_size=rows, columns=have, use_threads=False):
                 if since_us is not None or until_us is not None:
                     ts = pc.cast(batch.column("ts"), "int64")
                     keep = pc.is_valid(ts)

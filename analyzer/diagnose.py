@@ -9,9 +9,10 @@ where and whose fault:
 - which machine's clock is off (from `ts - iat` of fresh tokens), and which clients never refresh;
 - per client: failure rate, causes, audiences asked for against the ones accepted, version mismatch.
 
-The pipeline calls it at three points: `Diagnoser.take` on each classified batch (rows it cannot
-judge yet are held back in a spill file), `Diagnoser.finish` after the last batch (re-judges the
-held-back rows against the inferred expectations and yields them), and `Diagnoser.report`.
+Each worker folds the classified batches of its unit into `Observations` (after `Diagnoser.prepare`
+set aside, in a spill file, the rows that cannot be judged yet); the parent merges them unit by unit
+(`Diagnoser.merge`), judges the held-back rows after the last unit (`Diagnoser.finish`), and writes
+the diagnosis (`Diagnoser.report`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
@@ -262,8 +264,10 @@ class ExpectationLearner:
         self._seen: set[tuple[str, str, str]] = set()
         self.learned: dict[tuple[str, str], Inferred] = {}
 
-    def feed(self, ev: pd.DataFrame) -> None:
-        """Fold in one classified batch: its accepted tokens at hosts without an [[api]] entry."""
+    @staticmethod
+    def accepted(ev: pd.DataFrame) -> list[tuple[Any, ...]]:
+        """(host, prefix, token, audience, issuer, version, tenant) of a batch's accepted tokens at hosts
+        without an [[api]] entry: the first row per (host, prefix, token), in row order."""
         status = pd.to_numeric(ev["status"], errors="coerce")
         # Only tokens that pass every other check count: an endpoint that answers 2xx to an expired or
         # forged token does not check tokens at all (a health probe), and must not teach us anything.
@@ -275,16 +279,19 @@ class ExpectationLearner:
             & ev["token_kind"].astype("string").isin([S.KIND_ACCESS, S.KIND_UNKNOWN]).fillna(False)
         )
         if not sel.any():
-            return
+            return []
         acc = ev.loc[sel, ["host", "path", "token_fp", "audience", "issuer", "version", "tenant_id"]]
         acc = acc.assign(
             host=acc["host"].astype("string").str.lower(),
             prefix=[path_key(p) for p in acc["path"].astype("object").where(acc["path"].notna(), None)],
         )
         acc = acc.drop_duplicates(["host", "prefix", "token_fp"])
-        for host, prefix, fp, aud, iss, ver, tid in acc[
-            ["host", "prefix", "token_fp", "audience", "issuer", "version", "tenant_id"]
-        ].itertuples(index=False):
+        return list(acc[["host", "prefix", "token_fp", "audience", "issuer", "version", "tenant_id"]]
+                    .itertuples(index=False, name=None))
+
+    def add(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Fold in accepted tokens (as `accepted` gives them), in the order they were seen."""
+        for host, prefix, fp, aud, iss, ver, tid in rows:
             if (host, prefix, fp) in self._seen:
                 continue
             self._seen.add((host, prefix, fp))
@@ -331,75 +338,208 @@ def _iso(ts: Any) -> str | None:
 # ----------------------------------------------------------------------------- the run-wide diagnoser
 
 _CLIENT_KEYS = ["client_id", "host", "api", "audience", "version", "cause"]
-# What the parent needs of a batch that a worker already wrote: this module's observations, the
-# run's counts and its example occurrences.
-OBSERVED_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
-    *_CLIENT_KEYS, "status", "token_kind", "path", "token_fp", "issuer", "tenant_id", "seconds_past_exp", "ts",
-    "logged_error", "signature_checked", "iat", "client_ip",
-    "source", "line", "format", "location", "method", "detail",  # aggregate.EXAMPLE_COLUMNS
-)))
 MAX_CLIENTS = 500  # clients listed in run.json, the most failing first
+MAX_LOGGED_HOSTS = 10  # hosts named per (logged error, cause) pair
+PENDING_BATCH_ROWS = 1 << 15  # held-back rows judged (and written) at a time by `Diagnoser.finish`
+
+
+class Observations:
+    """What the diagnosis keeps of classified rows: state bounded by distinct hosts, clients and tokens.
+
+    Mergeable: each worker folds the rows of its unit into one of its own, and the parent merges
+    them in unit order, with the same result as folding every row in one process. So neither rows
+    nor anything proportional to them cross from the workers to the parent.
+    """
+
+    def __init__(self, leeway: float) -> None:
+        self.leeway = leeway
+        # Accepted tokens for the expectation learner, first row per (host, prefix, token) in order.
+        self.accepted: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.clock: dict[tuple[str, str], tuple[float, str | None, bool]] = {}  # -> (lag, client IP, assertion)
+        self.clients: dict[tuple[Any, ...], list[Any]] = {}  # _CLIENT_KEYS -> [rows, first failure, last]
+        self.late: Counter[tuple[str, str]] = Counter()  # (client_id, lateness bucket) of expired rows
+        self.lateness: Counter[str] = Counter()
+        self.logged: Counter[tuple[str, str, bool]] = Counter()  # (logged_error, cause, signature_checked)
+        self.logged_hosts: dict[tuple[str, str], dict[str, None]] = {}  # the first hosts, in order
+
+    def learn(self, ev: pd.DataFrame) -> None:
+        """Keep the batch's accepted tokens for `ExpectationLearner.add`."""
+        for row in ExpectationLearner.accepted(ev):
+            self.accepted.setdefault(row[:3], row)
+
+    def observe(self, ev: pd.DataFrame) -> None:
+        """Fold one final batch into the clock, client, lateness and logged-error statistics."""
+        if ev.empty:
+            return
+        self._observe_clock(ev)
+        cause = ev["cause"].astype("string")
+        past = pd.to_numeric(ev["seconds_past_exp"], errors="coerce")
+        late = past > 0
+        buckets = [lateness_bucket(float(s), self.leeway) for s in past[late]]
+        self.lateness.update(buckets)
+        is_exp = (cause == S.EXPIRED).fillna(False) & late
+        if is_exp.any():
+            for cid, s in zip(ev.loc[is_exp, "client_id"].astype("object"), past[is_exp], strict=True):
+                if isinstance(cid, str):
+                    self.late[(cid, lateness_bucket(float(s), self.leeway))] += 1
+        frame = (
+            ev[_CLIENT_KEYS]
+            .astype("object")
+            .assign(failed=(cause != S.OK).fillna(True).to_numpy(bool), ts=ev["ts"])
+        )
+        frame = frame[frame["client_id"].notna()]
+        fail_ts = frame["ts"].where(frame["failed"])
+        g = (
+            frame.assign(fail_ts=fail_ts)
+            .groupby(_CLIENT_KEYS, dropna=False, sort=False)
+            .agg(n=("failed", "size"), first=("fail_ts", "min"), last=("fail_ts", "max"))
+            .reset_index()
+        )
+        for rec in g.itertuples(index=False):
+            key = tuple(None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in rec[:6])
+            self._add_client(key, int(rec.n), rec.first, rec.last)
+        logged = ev["logged_error"]
+        has = logged.notna().to_numpy(bool)
+        if has.any():
+            sub = ev[has]
+            for le, c, sig, host in zip(
+                sub["logged_error"].astype("object"),
+                sub["cause"].astype("object"),
+                sub["signature_checked"].astype("object"),
+                sub["host"].astype("object"),
+                strict=True,
+            ):
+                self.logged[(str(le), str(c), bool(sig))] += 1
+                hosts = self.logged_hosts.setdefault((str(le), str(c)), {})
+                if isinstance(host, str) and len(hosts) < MAX_LOGGED_HOSTS:
+                    hosts[host] = None
+
+    def _observe_clock(self, ev: pd.DataFrame) -> None:
+        """Keep, per (host, token), the earliest `ts - iat`: the token's first use there."""
+        sel = ev["ts"].notna() & ev["iat"].notna() & ev["host"].notna()
+        if not sel.any() or len(self.clock) >= MAX_CLOCK_PAIRS:
+            return
+        sub = ev.loc[sel, ["host", "token_fp", "client_ip", "token_kind"]].astype("object")
+        lag = pd.to_datetime(ev.loc[sel, "ts"], utc=True) - pd.to_datetime(ev.loc[sel, "iat"], utc=True)
+        sub = sub.assign(lag=lag.dt.total_seconds().to_numpy()).sort_values("lag")
+        sub = sub.drop_duplicates(["host", "token_fp"])
+        for host, fp, ip, kind, lg in sub.itertuples(index=False):
+            self._add_clock((str(host).lower(), str(fp)), float(lg), ip if isinstance(ip, str) else None,
+                            kind == S.KIND_ASSERTION)
+
+    def _add_clock(self, key: tuple[str, str], lag: float, ip: str | None, assertion: bool) -> None:
+        have = self.clock.get(key)
+        if have is None or lag < have[0]:
+            self.clock[key] = (lag, ip, assertion)
+
+    def _add_client(self, key: tuple[Any, ...], n: int, first: Any, last: Any) -> None:
+        have = self.clients.get(key)
+        if have is None:
+            self.clients[key] = [n, first, last]
+            return
+        have[0] += n
+        if pd.notna(first) and (pd.isna(have[1]) or first < have[1]):
+            have[1] = first
+        if pd.notna(last) and (pd.isna(have[2]) or last > have[2]):
+            have[2] = last
+
+    def merge(self, other: Observations) -> None:
+        """Fold in the observations of later rows (all but `accepted`, which the learner takes)."""
+        for key, (lag, ip, assertion) in other.clock.items():
+            if key in self.clock or len(self.clock) < MAX_CLOCK_PAIRS:
+                self._add_clock(key, lag, ip, assertion)
+        for key, (n, first, last) in other.clients.items():
+            self._add_client(key, n, first, last)
+        self.late.update(other.late)
+        self.lateness.update(other.lateness)
+        self.logged.update(other.logged)
+        for key, more in other.logged_hosts.items():
+            hosts = self.logged_hosts.setdefault(key, {})
+            for host in more:
+                if len(hosts) < MAX_LOGGED_HOSTS:
+                    hosts[host] = None
+
+
+_PENDING_SCHEMA = pa.schema([*S.EVENT_FIELDS, pa.field("date", pa.date32())])
+
+
+class PendingRows:
+    """Rows held back for `Diagnoser.finish`, appended to a Parquet file as they come (not kept in memory)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: Any = None  # pyarrow.parquet.ParquetWriter, opened on the first row
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Append rows (classified, as `Diagnoser.prepare` holds them back)."""
+        if rows.empty:
+            return
+        import pyarrow.parquet as pq
+
+        from analyzer.write import to_table
+
+        table = to_table(rows, _PENDING_SCHEMA)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, _PENDING_SCHEMA, compression="zstd")
+        self._writer.write_table(table)
+
+    def close(self) -> Path | None:
+        """The file, complete; None when no row was held back."""
+        if self._writer is None:
+            return None
+        self._writer.close()
+        self._writer = None
+        return self.path
 
 
 class Diagnoser:
-    """Watches every classified batch of a run; holds back what cannot be judged until the end."""
+    """The run's diagnosis: folds the workers' observations; judges the held-back rows at the end."""
 
     def __init__(self, settings: Settings, spill_dir: Path) -> None:
         self.settings = settings
         self.leeway = float(settings.leeway_seconds)
         self.learner = ExpectationLearner()
-        self._spill_path = spill_dir / ".diagnose-pending.parquet"
-        self._spill: Any = None  # pyarrow.parquet.ParquetWriter, opened on the first held-back row
-        self._clock: dict[
-            tuple[str, str], tuple[float, str | None, bool]
-        ] = {}  # -> (lag, client IP, assertion)
-        self._clients: dict[tuple[Any, ...], list[Any]] = {}
-        self._late: Counter[tuple[str, str]] = Counter()  # (client_id, lateness bucket) of expired rows
-        self.lateness: Counter[str] = Counter()
-        self._logged: Counter[tuple[str, str, bool]] = Counter()  # (logged_error, cause, signature_checked)
-        self._logged_hosts: dict[tuple[str, str], set[str]] = {}
+        self.seen = Observations(self.leeway)
+        self._spill = PendingRows(spill_dir / ".diagnose-pending.parquet")  # rows held back here
+        self._pending: list[Path] = []  # files of held-back rows, in the order they were held back
         self._skipped: Counter[str] = Counter()  # host -> rejected rows that could not be checked
 
-    # -- per batch
-
-    def take(self, ev: pd.DataFrame) -> pd.DataFrame:
-        """Observe one classified batch; return the rows to write now (the rest wait for `finish`)."""
-        if ev.empty:
-            return ev
-        ev = self._normalize_logged(ev)
-        self.learner.feed(ev)
-        status = pd.to_numeric(ev["status"], errors="coerce")
-        pending = (ev["api"].isna() & ev["host"].notna() & status.isin([401, 403]).fillna(False)).to_numpy(
-            bool
-        )
-        if pending.any():
-            self._hold(ev[pending])
-            ev = ev[~pending]
-        self._observe(ev)
-        return self._bare(ev)
+    # -- per batch (in a worker) and per unit (in the parent)
 
     @classmethod
     def prepare(cls, ev: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """In a worker: (rows to observe, the same rows as written, rows held back for `finish`).
+        """(rows to observe, the same rows as written, rows held back for `finish`).
 
-        What `take` does that needs no state of the run, so that workers can write their rows.
+        Rejected rows at hosts without an [[api]] entry wait until every batch is seen: what their
+        host accepts is learned from the whole run. Needs no state of the run, so workers do it.
         """
-        ev = cls._normalize_logged(ev)
+        # Most batches hold no `keys=0` qualifier: then neither rewrite of `logged_error` changes a row.
+        keys0 = "logged_error" not in ev.columns or bool(
+            ev["logged_error"].astype("string").str.endswith(NO_KEYS).any()
+        )
+        if keys0:
+            ev = cls._normalize_logged(ev)
         status = pd.to_numeric(ev["status"], errors="coerce")
         pending = (ev["api"].isna() & ev["host"].notna() & status.isin([401, 403]).fillna(False)).to_numpy(
             bool
         )
-        held = ev[pending]
-        now = ev[~pending] if pending.any() else ev
-        return now, cls._bare(now), held
+        now, held = (ev[~pending], ev[pending]) if pending.any() else (ev, ev.iloc[:0])
+        return now, cls._bare(now) if keys0 else now, held
 
-    def absorb(self, now: pd.DataFrame, held: pd.DataFrame) -> None:
-        """In the parent: fold in what a worker prepared (`prepare`) and already wrote."""
-        if not now.empty:
-            self.learner.feed(now)
-        if not held.empty:
-            self._hold(held)
-        self._observe(now)
+    def merge(self, seen: Observations) -> None:
+        """Fold in a unit's observations (units in a fixed order, whatever the number of workers)."""
+        self.learner.add(seen.accepted.values())
+        self.seen.merge(seen)
+
+    def hold(self, rows: pd.DataFrame) -> None:
+        """Keep rows for `finish` that a worker returned (`prepare`'s third frame)."""
+        if not rows.empty and self._spill.path not in self._pending:
+            self._pending.append(self._spill.path)
+        self._spill.add(rows)
+
+    def hold_file(self, path: Path) -> None:
+        """Take over a worker's file of held-back rows (`PendingRows`) for `finish`."""
+        self._pending.append(path)
 
     @staticmethod
     def _normalize_logged(ev: pd.DataFrame) -> pd.DataFrame:
@@ -429,38 +569,19 @@ class Diagnoser:
             ev.loc[qualified, "logged_error"] = [code_of(v) for v in col[qualified]]
         return ev
 
-    def _hold(self, rows: pd.DataFrame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        from analyzer.write import to_table
-
-        schema = pa.schema([*S.EVENT_FIELDS, pa.field("date", pa.date32())])
-        table = to_table(rows, schema)
-        if self._spill is None:
-            self._spill = pq.ParquetWriter(self._spill_path, schema, compression="zstd")
-        self._spill.write_table(table)
-
     def finish(self) -> Iterator[pd.DataFrame]:
         """The held-back rows, judged against what their host was seen to accept, batch by batch."""
-        if self._spill is None:
-            return
         import pyarrow.parquet as pq
 
         self._spill.close()
-        self._spill = None
         try:
-            pf = pq.ParquetFile(self._spill_path)
-            for rb in pf.iter_batches(batch_size=200_000):
-                table = (
-                    rb.to_table()
-                    if hasattr(rb, "to_table")
-                    else __import__("pyarrow").Table.from_batches([rb])
-                )
-                ev = _plain_frame(table)
-                yield self._rejudge(ev)
+            for path in self._pending:
+                for rb in pq.ParquetFile(path).iter_batches(batch_size=PENDING_BATCH_ROWS):
+                    yield self._rejudge(_plain_frame(rb))
         finally:
-            self._spill_path.unlink(missing_ok=True)
+            for path in self._pending:
+                path.unlink(missing_ok=True)
+            self._pending = []
 
     def _rejudge(self, ev: pd.DataFrame) -> pd.DataFrame:
         from analyzer.check import recheck
@@ -487,79 +608,8 @@ class Diagnoser:
                 f"{inf.support} accepted token{'s' if inf.support != 1 else ''})"
             )
         out = recheck(ev, expectations, notes)
-        self._observe(out)
+        self.seen.observe(out)
         return self._bare(out)
-
-    def _observe(self, ev: pd.DataFrame) -> None:
-        """Fold one final batch into the clock, client, lateness and logged-error statistics."""
-        if ev.empty:
-            return
-        self._observe_clock(ev)
-        cause = ev["cause"].astype("string")
-        past = pd.to_numeric(ev["seconds_past_exp"], errors="coerce")
-        late = past > 0
-        buckets = [lateness_bucket(float(s), self.leeway) for s in past[late]]
-        self.lateness.update(buckets)
-        is_exp = (cause == S.EXPIRED).fillna(False) & late
-        if is_exp.any():
-            for cid, s in zip(ev.loc[is_exp, "client_id"].astype("object"), past[is_exp], strict=True):
-                if isinstance(cid, str):
-                    self._late[(cid, lateness_bucket(float(s), self.leeway))] += 1
-        frame = (
-            ev[_CLIENT_KEYS]
-            .astype("object")
-            .assign(failed=(cause != S.OK).fillna(True).to_numpy(bool), ts=ev["ts"])
-        )
-        frame = frame[frame["client_id"].notna()]
-        fail_ts = frame["ts"].where(frame["failed"])
-        g = (
-            frame.assign(fail_ts=fail_ts)
-            .groupby(_CLIENT_KEYS, dropna=False, sort=False)
-            .agg(n=("failed", "size"), first=("fail_ts", "min"), last=("fail_ts", "max"))
-            .reset_index()
-        )
-        for rec in g.itertuples(index=False):
-            key = tuple(None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in rec[:6])
-            have = self._clients.get(key)
-            first, last = rec.first, rec.last
-            if have is None:
-                self._clients[key] = [int(rec.n), first, last]
-            else:
-                have[0] += int(rec.n)
-                if pd.notna(first) and (pd.isna(have[1]) or first < have[1]):
-                    have[1] = first
-                if pd.notna(last) and (pd.isna(have[2]) or last > have[2]):
-                    have[2] = last
-        logged = ev["logged_error"]
-        has = logged.notna().to_numpy(bool)
-        if has.any():
-            sub = ev[has]
-            for le, c, sig, host in zip(
-                sub["logged_error"].astype("object"),
-                sub["cause"].astype("object"),
-                sub["signature_checked"].astype("object"),
-                sub["host"].astype("object"),
-                strict=True,
-            ):
-                self._logged[(str(le), str(c), bool(sig))] += 1
-                hosts = self._logged_hosts.setdefault((str(le), str(c)), set())
-                if isinstance(host, str) and len(hosts) < 10:
-                    hosts.add(host)
-
-    def _observe_clock(self, ev: pd.DataFrame) -> None:
-        """Keep, per (host, token), the earliest `ts - iat`: the token's first use there."""
-        sel = ev["ts"].notna() & ev["iat"].notna() & ev["host"].notna()
-        if not sel.any() or len(self._clock) >= MAX_CLOCK_PAIRS:
-            return
-        sub = ev.loc[sel, ["host", "token_fp", "client_ip", "token_kind"]].astype("object")
-        lag = pd.to_datetime(ev.loc[sel, "ts"], utc=True) - pd.to_datetime(ev.loc[sel, "iat"], utc=True)
-        sub = sub.assign(lag=lag.dt.total_seconds().to_numpy()).sort_values("lag")
-        sub = sub.drop_duplicates(["host", "token_fp"])
-        for host, fp, ip, kind, lg in sub.itertuples(index=False):
-            key = (str(host).lower(), str(fp))
-            have = self._clock.get(key)
-            if have is None or lg < have[0]:
-                self._clock[key] = (float(lg), ip if isinstance(ip, str) else None, kind == S.KIND_ASSERTION)
 
     # -- the run's diagnosis
 
@@ -577,7 +627,7 @@ class Diagnoser:
         rest (tokens used before they were minted) points at a clock, the minter's. Medians throughout.
         """
         per_host: dict[str, list[float]] = {}
-        for (host, _), (lag, _ip, assertion) in self._clock.items():
+        for (host, _), (lag, _ip, assertion) in self.seen.clock.items():
             if not assertion:
                 per_host.setdefault(host, []).append(lag)
         medians = {h: statistics.median(v) for h, v in per_host.items() if len(v) >= MIN_CLOCK_SAMPLES}
@@ -585,7 +635,7 @@ class Diagnoser:
         baseline = statistics.median(usual) if usual else 0.0
         host_offset = {h: m - baseline for h, m in medians.items()}
         per_ip: dict[str, list[float]] = {}
-        for (host, _), (lag, ip, assertion) in self._clock.items():
+        for (host, _), (lag, ip, assertion) in self.seen.clock.items():
             if ip is not None:
                 rest = lag - host_offset.get(host, 0.0) - (0.0 if assertion else baseline)
                 per_ip.setdefault(ip, []).append(rest)
@@ -624,7 +674,7 @@ class Diagnoser:
     def clients(self) -> list[dict[str, Any]]:
         """Per client: failure rate, top causes, first and last failure, audiences, version, behaviour."""
         per: dict[str, dict[str, Any]] = {}
-        for (cid, host, api, aud, ver, cause), (n, first, last) in self._clients.items():
+        for (cid, host, api, aud, ver, cause), (n, first, last) in self.seen.clients.items():
             c = per.setdefault(
                 cid,
                 {
@@ -652,7 +702,7 @@ class Diagnoser:
                     c["last"] = last
         out: list[dict[str, Any]] = []
         for cid, c in per.items():
-            late = {b: self._late.get((cid, b), 0) for b in LATENESS}
+            late = {b: self.seen.late.get((cid, b), 0) for b in LATENESS}
             behaviour = _behaviour(late)
             if not c["failures"] and behaviour == "normal":
                 continue
@@ -710,7 +760,7 @@ class Diagnoser:
         """(agreement matrix: server said X, analyzer found Y; findings from the disagreements)."""
         matrix: Counter[tuple[str, str]] = Counter()
         sig: Counter[tuple[str, str]] = Counter()
-        for (le, cause, checked), n in self._logged.items():
+        for (le, cause, checked), n in self.seen.logged.items():
             matrix[(le, cause)] += n
             if checked:
                 sig[(le, cause)] += n
@@ -730,7 +780,7 @@ class Diagnoser:
                     "agrees": agrees,
                 }
             )
-            hosts = sorted(self._logged_hosts.get((le, cause), set()))
+            hosts = sorted(self.seen.logged_hosts.get((le, cause), {}))
             finding = _finding(
                 code, le.endswith(NO_KEYS), server, meaning, cause, n, sig[(le, cause)], agrees
             )
@@ -766,7 +816,7 @@ class Diagnoser:
             "inferred_expectations": inferred,
             "clocks": named,
             "clock_estimates": estimates,
-            "expired_by_lateness": {b: self.lateness.get(b, 0) for b in LATENESS},
+            "expired_by_lateness": {b: self.seen.lateness.get(b, 0) for b in LATENESS},
             "clients": self.clients(),
             "logged_errors": matrix,
             "findings": findings,
@@ -774,9 +824,7 @@ class Diagnoser:
 
 
 def _plain_frame(table: Any) -> pd.DataFrame:
-    """An Arrow table of held-back rows as the frame `classify` produced (plain strings and lists)."""
-    import pyarrow as pa
-
+    """An Arrow batch of held-back rows as the frame `classify` produced (plain strings and lists)."""
     cols = {}
     for name in table.column_names:
         col = table.column(name)

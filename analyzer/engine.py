@@ -1,29 +1,34 @@
 """Run the per-file work on every core: split the inputs into units, scan each in a worker process.
 
 A unit is a whole file, or a byte range of a large plain file (split at line boundaries). A worker
-scans, decodes and classifies its unit and returns compact classified batches; the parent adds
-line-number offsets for ranges, in unit order, so the output is the same for any worker count.
+scans, decodes and classifies its unit, writes its rows, and returns what they add up to (counts,
+observations, examples); the parent folds those in a fixed unit order, so the output is the same for
+any worker count, and its memory does not grow with the size of a unit.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pandas as pd
 
+from analyzer.aggregate import Aggregator
 from analyzer.config import Settings
 from analyzer.decode import TokenFacts
+from analyzer.diagnose import Diagnoser, Observations, PendingRows
 from analyzer.keys import KeyRing
 from analyzer.readers import InputFile
 
 RANGE_BYTES = 64 << 20
-CACHE_LIMIT = 500_000
+CACHE_LIMIT = 50_000  # token facts kept per worker process (under 40 MB)
 EXAMPLES_PER_CAUSE = 3
 
 
@@ -42,14 +47,21 @@ class WorkUnit:
 
 @dataclass
 class UnitOutput:
-    """What a worker sends back: classified batches, per-file counters, and example token facts."""
+    """What a worker sends back for one unit: folded counts and observations, never rows (with a sink).
+
+    Its size depends on the distinct tokens, clients and causes of the unit, not on its rows, so a
+    unit of any size costs the parent little memory.
+    """
 
     unit: WorkUnit
-    events: list[pd.DataFrame]  # with a sink: only the columns the parent observes; rows already written
     result: object  # pipeline.FileResult (kept untyped here to avoid an import cycle)
-    examples: dict[str, TokenFacts] = field(default_factory=dict)
-    held: list[pd.DataFrame] = field(default_factory=list)  # rows the parent judges at the end
-    written: bool = False
+    counts: Aggregator  # occurrences per cause and the first examples
+    seen: Observations  # what the diagnosis keeps of the rows
+    tokens: dict[str, str]  # token fingerprint -> kind, each token of the unit once
+    examples: dict[str, TokenFacts] = field(default_factory=dict)  # full facts of example candidates
+    events: list[pd.DataFrame] = field(default_factory=list)  # without a sink: rows for the parent to write
+    held: list[pd.DataFrame] = field(default_factory=list)  # without a sink: rows the parent judges at the end
+    held_file: Path | None = None  # with a sink: the same, in a file the worker wrote
 
 
 def _is_plain(path: str) -> bool:
@@ -123,6 +135,20 @@ class _Worker:
     facts: ClassVar[dict[str, TokenFacts]] = {}
 
 
+def use_memory_pool() -> None:
+    """Make Arrow allocate from jemalloc (else the system allocator): both give freed memory back.
+
+    Arrow's default mimalloc pool keeps what each thread freed: reading the events files back for
+    the summary and report grew a process by about 70 MB that no batch needed, more with more files.
+    """
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc (Windows)
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 def _die_with_parent() -> None:
     """Linux: a worker gets SIGTERM when its parent dies (even by SIGKILL), instead of running on."""
     try:
@@ -140,6 +166,7 @@ def _init_worker(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | Non
 
     release_inherited_locks()
     _die_with_parent()
+    use_memory_pool()  # inherited when forked, not when spawned
     _init(settings, ring, sink)
 
 
@@ -150,49 +177,73 @@ def _init(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | None = Non
     _Worker.facts = {}
 
 
+# Fields whose values repeat from token to token: one string object each, shared by every token.
+_SHARED_FIELDS = ("kind", "alg", "kid", "typ", "issuer", "client_id", "tenant_id", "version", "scopes", "roles")
+
+
 def _lean(f: TokenFacts) -> TokenFacts:
-    """The facts classification needs, without the (possibly large) header and claims."""
-    return replace(f, header={}, claims={}) if (f.header or f.claims) else f
+    """The facts classification needs: without the (possibly large) header and claims, with the
+    strings that repeat from token to token shared (less than half the memory per cached token)."""
+    shared: dict[str, Any] = {k: sys.intern(v) for k in _SHARED_FIELDS if isinstance(v := getattr(f, k), str)}
+    return replace(f, header={}, claims={}, audiences=tuple(sys.intern(a) for a in f.audiences), **shared)
+
+
+def _evict(cache: dict[str, TokenFacts]) -> None:
+    """Keep the cache under CACHE_LIMIT: drop the tokens decoded longest ago (first inserted), half of them.
+
+    Logs run forward in time and tokens live an hour or so, so the oldest are the least likely to
+    come again; one seen again is simply decoded again.
+    """
+    if len(cache) > CACHE_LIMIT:
+        for fp in list(itertools.islice(cache, len(cache) // 2)):
+            del cache[fp]
 
 
 def scan_unit(unit: WorkUnit) -> UnitOutput:
-    """Scan, decode and classify one unit in this process."""
+    """Scan, decode and classify one unit in this process; write its rows when there is a sink."""
     from analyzer.check import classify
     from analyzer.pipeline import FileResult, batch_frame, scan_file
+    from analyzer.write import write_parts
 
-    settings, ring, cache = _Worker.settings, _Worker.ring, _Worker.facts
-    if len(cache) > CACHE_LIMIT:  # bound memory: tokens seen again are simply decoded again
-        cache.clear()
+    settings, ring, cache, sink = _Worker.settings, _Worker.ring, _Worker.facts, _Worker.sink
     result = FileResult(path=unit.file.path)
-    events: list[pd.DataFrame] = []
-    examples: dict[str, TokenFacts] = {}
-    held: list[pd.DataFrame] = []
+    out = UnitOutput(unit, result, Aggregator(), Observations(float(settings.leeway_seconds)), {})
+    pending: PendingRows | None = None
     for n, batch in enumerate(scan_file(unit.file, settings, ring, result, cache, start=unit.start, end=unit.end)):
         ev = classify(batch_frame(batch), cache, settings)
         if unit.line_base:
             ev["line"] += unit.line_base
-        if _Worker.sink is None:
-            events.append(ev)
-        else:
-            # Write the rows here, where the work is spread over the cores; the parent gets only
-            # what it observes, and the rows it must judge again at the end.
-            from analyzer.diagnose import OBSERVED_COLUMNS, Diagnoser
-            from analyzer.write import write_parts
-
-            observe, to_write, later = Diagnoser.prepare(ev)
-            write_parts(_Worker.sink[0], _Worker.sink[1], f"u{unit.index:06d}b{n:04d}", to_write)
-            events.append(observe[[c for c in OBSERVED_COLUMNS if c in observe.columns]])
+        # Everything per row happens here, where the work is spread over the cores: the parent gets
+        # only what the rows add up to.
+        now, to_write, later = Diagnoser.prepare(ev)
+        out.counts.add(now)
+        out.seen.learn(now)
+        out.seen.observe(now)
+        firsts = ev.drop_duplicates("token_fp")
+        for fp, kind in zip(firsts["token_fp"].tolist(), firsts["token_kind"].astype("object").tolist(),
+                            strict=True):
+            out.tokens.setdefault(fp, str(kind))
+        if sink is None:
+            out.events.append(to_write)
             if not later.empty:
-                held.append(later)
+                out.held.append(later)
+        else:
+            write_parts(sink[0], sink[1], f"u{unit.index:06d}b{n:04d}", to_write)
+            if not later.empty:
+                pending = pending or PendingRows(sink[0] / f".pending-u{unit.index:06d}.parquet")
+                pending.add(later)
         # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
         firsts = ev[["cause", "token_fp"]].drop_duplicates().groupby("cause", observed=True, sort=False).head(
             EXAMPLES_PER_CAUSE)
         for fp in firsts["token_fp"].tolist():
             if fp in batch.tokens:
-                examples[fp] = batch.tokens[fp]
+                out.examples[fp] = batch.tokens[fp]
         for fp, f in batch.tokens.items():
             cache[fp] = _lean(f)
-    return UnitOutput(unit, events, result, examples, held, _Worker.sink is not None)
+        _evict(cache)  # between batches: every token of the next batch is looked up after its scan
+    if pending is not None:
+        out.held_file = pending.close()
+    return out
 
 
 def _scan_remote(unit: WorkUnit, settings: Settings, ring: KeyRing, token: str) -> UnitOutput:

@@ -26,7 +26,6 @@ from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
 
 BATCH_ROWS = 32_768  # rows per classified batch: bounds the memory of every stage after the scan
-_EMPTY = pd.DataFrame()
 _APP_FORMATS = frozenset({S.FMT_JSON, S.FMT_GENERIC, S.FMT_SYSLOG, S.FMT_TRAEFIK, S.FMT_CADDY})
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
                 "client_ip", "user_agent", "token_fp", "logged_error")
@@ -288,12 +287,13 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     from analyzer import __version__, privacy, report, report_data
     from analyzer.aggregate import Aggregator, summarize_dataset
     from analyzer.diagnose import Diagnoser
-    from analyzer.engine import plan, run_units
+    from analyzer.engine import plan, run_units, use_memory_pool
     from analyzer.errors import ExitCode
     from analyzer.keystore import load_keyring
     from analyzer.readers import expand_inputs
     from analyzer.write import OutputDir
 
+    use_memory_pool()
     timings: dict[str, float] = {}
     fingerprint = settings.fingerprint()
     previous = state.get("fingerprint")
@@ -325,21 +325,18 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             base = line_base.get(fi, 0)
             line_base[fi] = base + part.stats.lines
             results[fi] = merge_results(results.get(fi), part)
-            for ev in output.events:
-                if output.written:  # the worker wrote these rows (and set aside the ones to judge later)
-                    now = ev
-                    diag.absorb(ev, _EMPTY)
-                else:
-                    now = diag.take(ev)  # rejected rows at hosts without [[api]] wait for diag.finish()
-                    out.write_events(now)
-                agg.add(now)
-                new = ev.drop_duplicates("token_fp")
-                new = new[~new["token_fp"].isin(unique)]
-                unique.update(new["token_fp"].tolist())
-                for k, n in new["token_kind"].value_counts().items():
-                    kinds[str(k)] = kinds.get(str(k), 0) + int(n)
+            for ev in output.events:  # rows a remote worker could not write
+                out.write_events(ev)
             for held in output.held:
-                diag.absorb(_EMPTY, held)
+                diag.hold(held)
+            if output.held_file is not None:
+                diag.hold_file(output.held_file)
+            diag.merge(output.seen)
+            agg.merge(output.counts)
+            for fp, kind in output.tokens.items():
+                if fp not in unique:
+                    unique.add(fp)
+                    kinds[kind] = kinds.get(kind, 0) + 1
             wanted = {e["token_fp"] for exs in agg.examples.values() for e in exs}
             tokens.update({fp: f for fp, f in output.examples.items() if fp in wanted})
             meter.advance(unit.file.size if unit.end is None and unit.start == 0 else

@@ -333,8 +333,15 @@ def _read_events(
 
 
 def _sample_events(directory: Path, events: pd.DataFrame) -> pd.DataFrame:
-    """A few whole rows per (client, cause) and (audience, cause): examples for per-owner reports."""
-    import pyarrow.dataset as ds
+    """A few whole rows per (client, cause) and (audience, cause): examples for per-owner reports.
+
+    The first row of each (token, cause) of the chosen tokens, in dataset order. Only `token_fp`
+    and `cause` are read everywhere; the other columns only of the row groups that hold a row to
+    keep, so the sample costs memory (and time) for the sample, not for the dataset.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     fps: set[str] = set()
     for dim in SPLIT_DIMENSIONS.values():
@@ -345,22 +352,35 @@ def _sample_events(directory: Path, events: pd.DataFrame) -> pd.DataFrame:
             .head(EXAMPLES_PER_CAUSE)
         )
         fps.update(str(f) for f in firsts["token_fp"].dropna())
-    if not fps:
+    events_dir = directory / "events"
+    if not fps or not events_dir.is_dir():
         return pd.DataFrame(columns=list(_SAMPLE_COLUMNS))
-    dataset = ds.dataset(
-        directory / "events",
-        format="parquet",
-        partitioning=ds.partitioning(S.PARTITION_SCHEMA, flavor="hive"),
-    )
-    cols = [c for c in _SAMPLE_COLUMNS if c in dataset.schema.names]
-    import pyarrow as pa
-
-    table = dataset.to_table(columns=cols, filter=ds.field("token_fp").isin(pa.array(sorted(fps))))
-    df = table.to_pandas()
-    for c in df.columns:
-        if isinstance(df[c].dtype, pd.CategoricalDtype):
-            df[c] = df[c].astype("object")
-    return df.drop_duplicates(["token_fp", "cause"]).reset_index(drop=True)
+    chosen = pa.array(sorted(fps))
+    taken: set[tuple[str, Any]] = set()
+    parts: list[pd.DataFrame] = []
+    for d in sorted(p for p in events_dir.iterdir() if p.is_dir() and p.name.startswith("date=")):
+        for path in sorted(d.glob("*.parquet")):
+            pf = pq.ParquetFile(path, pre_buffer=False)
+            cols = [c for c in _SAMPLE_COLUMNS if c in pf.schema_arrow.names]
+            for group in range(pf.num_row_groups):
+                keys = pf.read_row_group(group, columns=["token_fp", "cause"], use_threads=False)
+                rows = pc.indices_nonzero(pc.is_in(keys.column("token_fp"), value_set=chosen))
+                hits = keys.take(rows)
+                new = []
+                for i, key in zip(rows.to_pylist(), zip(hits.column("token_fp").to_pylist(),
+                                                        hits.column("cause").to_pylist(), strict=True), strict=True):
+                    if key not in taken:
+                        taken.add(key)
+                        new.append(i)
+                if new:
+                    part = pf.read_row_group(group, columns=cols, use_threads=False).take(new).to_pandas()
+                    for c in part.columns:
+                        if isinstance(part[c].dtype, pd.CategoricalDtype):
+                            part[c] = part[c].astype("object")
+                    parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=list(_SAMPLE_COLUMNS))
+    return pd.concat(parts, ignore_index=True)
 
 
 def sample_examples(
