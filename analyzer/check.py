@@ -9,23 +9,57 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
 from analyzer.decode import TokenFacts
 from analyzer.extract import BEARER_PARAMS, SIGNIN_PARAMS
+from analyzer.privacy import keyed_hash, load_key
 
 BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _V1 = re.compile(r"^https://sts\.windows\.net/([^/]+)/?$")
 _V2 = re.compile(r"^https://login\.microsoftonline\.com/([^/]+)/v2\.0/?$")
 NO_TS_NOTE = "no time on the line: judged at the file's modification time"
+DAY_US = 86_400_000_000
+STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string dtype
+
+
+def strings(values: Sequence[str | None] | np.ndarray | pa.Array) -> pd.arrays.ArrowStringArray:
+    """Strings as pandas' default string column, converted by Arrow in one call.
+
+    pandas would first infer the type of every value of a list or object array.
+    """
+    return pd.arrays.ArrowStringArray(pa.array(values, pa.string()), dtype=STR)
+
+
+def categorical(values: Sequence[str | None] | np.ndarray) -> pd.Categorical:
+    """Strings as a categorical, dictionary-encoded by Arrow: categories in the order they first appear."""
+    encoded = pa.array(values, pa.string()).dictionary_encode()
+    return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(), validate=False,
+                                     categories=strings(encoded.dictionary))
+
+
+Distinct = tuple[np.ndarray, list[Any]]  # (code of each row's value, -1 where missing; the distinct values)
+
+
+def _distinct(col: pd.Series) -> Distinct:
+    """A column as codes into its distinct values."""
+    codes, uniques = pd.factorize(col)
+    return codes, list(uniques)
+
+
+def _test(distinct: Distinct, test: Callable[[Any], bool]) -> np.ndarray:
+    """`test` of each row's value, run once per distinct value (False where the row has none)."""
+    codes, values = distinct
+    return np.array([test(v) for v in values] + [False], dtype=bool)[codes]  # -1 picks the trailing False
 
 
 def humanize(seconds: float) -> str:
@@ -101,30 +135,37 @@ def match_apis(occ: pd.DataFrame, apis: tuple[ApiExpectation, ...]) -> np.ndarra
     idx = np.full(len(occ), -1, dtype=np.int32)
     if not apis or occ.empty:
         return idx
-    host = occ["host"].astype("string").str.lower()
-    path = occ["path"].astype("string").fillna("/")
-    sources = occ["source"].astype("string")
+    host, source = _distinct(occ["host"]), _distinct(occ["source"])  # few distinct values: tested once each
+    path = occ["path"].astype("string").fillna("/")  # nearly one per row: tested by Arrow
     for i, api in enumerate(apis):
-        free = idx == -1
-        m = np.zeros(len(occ), dtype=bool)
-        if api.hosts:
-            m |= host.isin(api.hosts).fillna(False).to_numpy(dtype=bool)
-        if api.sources:
-            uniq = sources.dropna().unique()
-            hits = {s for s in uniq if any(fnmatch.fnmatch(s, g) or fnmatch.fnmatch(s, "*/" + g.lstrip("/"))
-                                           for g in api.sources)}
-            m |= sources.isin(hits).fillna(False).to_numpy(dtype=bool) & host.isna().to_numpy(dtype=bool)
-        if api.path_prefix != "/":
-            m &= path.str.startswith(api.path_prefix).fillna(False).to_numpy(dtype=bool)
-        idx[free & m] = i
+        idx[(idx == -1) & _sent_to(api, host, source, path)] = i
     return idx
 
 
+def _sent_to(api: ApiExpectation, host: Distinct, source: Distinct, path: pd.Series) -> np.ndarray:
+    """Rows sent to `api`: by host (by source file where a line has no host), then by path prefix."""
+    m = np.zeros(len(path), dtype=bool)
+    if api.hosts:
+        m |= _test(host, lambda h: h.lower() in api.hosts)
+    if api.sources:
+        m |= _test(source, lambda s: any(fnmatch.fnmatch(s, g) or fnmatch.fnmatch(s, "*/" + g.lstrip("/"))
+                                         for g in api.sources)) & (host[0] == -1)
+    if api.path_prefix != "/":
+        m &= path.str.startswith(api.path_prefix).fillna(False).to_numpy(dtype=bool)
+    return m
+
+
+@lru_cache(maxsize=256)
+def _normalized(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(v.rstrip("/").lower() for v in values)
+
+
 def _accepts(accepted: tuple[str, ...], values: tuple[str, ...]) -> bool:
-    norm = {a.rstrip("/").lower() for a in accepted}
+    norm = _normalized(accepted)
     return any(v.rstrip("/").lower() in norm for v in values)
 
 
+@lru_cache(maxsize=1 << 14)  # tokens recur batch after batch
 def pair_verdict(api: ApiExpectation, kind: str, audiences: tuple[str, ...], issuer: str | None,
                  malformed: bool, inferred: bool = False) -> tuple[int, str, str]:
     """(cause bits, audience detail, issuer detail) of one token sent to one API."""
@@ -143,28 +184,28 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     """Add cause, causes, detail and the token's columns to a batch of occurrences.
 
     Token facts are looked up once per unique token and spread over the rows with one `take`
-    per column, so the per-row work is numpy's, not Python's.
+    per column, so the per-row work is numpy's and Arrow's, not Python's. The token's strings
+    become categoricals (no per-row strings at all). `cause` and `detail` stay plain strings: the
+    run's counts take `value_counts` of `cause` (which would list a categorical's unused
+    categories too), and `Diagnoser` rewrites `detail`.
     """
     n = len(occ)
     codes, fps_u = pd.factorize(occ["token_fp"], sort=False)
     ufacts = [tokens[fp] for fp in fps_u]
+    u = len(ufacts)
 
     def per_row(values: list[Any], dtype: Any = object) -> np.ndarray:
         return np.asarray(values, dtype=dtype)[codes] if n else np.empty(0, dtype=dtype)
-
-    details = np.full(n, "", dtype=object)
 
     # Request-independent failures, once per token.
     token_mask = {f.fp: sum(BIT[c] for c, _ in f.failures) for f in ufacts}
     mask = per_row([token_mask[f.fp] for f in ufacts], np.int64)
 
-    kind = per_row([f.kind for f in ufacts])
-    param = occ["param"].to_numpy(dtype=object)
-    is_id = kind == S.KIND_ID
-    as_bearer = np.isin(param, list(BEARER_PARAMS))
-    mask[is_id & as_bearer] |= BIT[S.WRONG_TOKEN_TYPE]
+    is_id = per_row([f.kind == S.KIND_ID for f in ufacts], bool)
+    param = _distinct(occ["param"])
+    mask[is_id & _test(param, lambda p: p in BEARER_PARAMS)] |= BIT[S.WRONG_TOKEN_TYPE]
     has_nonce = per_row([f.has_nonce for f in ufacts], bool)
-    mask[is_id & np.isin(param, list(SIGNIN_PARAMS)) & ~has_nonce] |= BIT[S.MISSING_NONCE]
+    mask[is_id & _test(param, lambda p: p in SIGNIN_PARAMS) & ~has_nonce] |= BIT[S.MISSING_NONCE]
 
     # Time window, judged at the request time (or the file's mtime when the line has none).
     ts = occ["ts"].to_numpy(dtype="float64", na_value=np.nan)
@@ -183,80 +224,101 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
 
     # Audience and issuer: once per (API, token).
     api_idx = match_apis(occ, settings.apis)
-    pair_result: dict[tuple[int, str], tuple[int, str, str]] = {}
+    pair = (api_idx.astype(np.int64) + 1) * (u + 1) + codes  # each row's (API, token) pair as one number
+    verdicts: dict[int, tuple[int, str, str]] = {}
     if settings.apis and n:
-        pair_key = (api_idx.astype(np.int64) + 1) * (len(ufacts) + 1) + codes
-        keys, inverse = np.unique(pair_key, return_inverse=True)
+        keys, inverse = np.unique(pair, return_inverse=True)
         bits = np.zeros(len(keys), dtype=np.int64)
         for j, key in enumerate(keys.tolist()):
-            i, code = divmod(key, len(ufacts) + 1)
+            i, code = divmod(key, u + 1)
             if i == 0:
                 continue
             f = ufacts[code]
-            verdict = pair_verdict(settings.apis[i - 1], f.kind, f.audiences, f.issuer,
-                                   bool(token_mask[f.fp] & BIT[S.MALFORMED]))
-            pair_result[(i - 1, f.fp)] = verdict
-            bits[j] = verdict[0]
+            verdicts[key] = pair_verdict(settings.apis[i - 1], f.kind, f.audiences, f.issuer,
+                                         bool(token_mask[f.fp] & BIT[S.MALFORMED]))
+            bits[j] = verdicts[key][0]
         mask |= bits[inverse.reshape(-1)]
 
-    # Primary cause and its detail.
-    primary = np.empty(n, dtype=object)
-    causes_col = np.empty(n, dtype=object)
-    for m in np.unique(mask):
-        sel = mask == m
-        p, cs = mask_causes(int(m))
-        primary[sel] = p
-        causes_col[np.flatnonzero(sel)] = [cs] * int(sel.sum())
-    for row in np.flatnonzero(primary != S.OK):
-        p = primary[row]
-        f = ufacts[codes[row]]
-        if p == S.EXPIRED:
-            details[row] = (f"expired {humanize(past[row])} before the request "
-                            f"(leeway {settings.leeway_seconds} s)")
-        elif p == S.NOT_YET_VALID:
-            details[row] = (f"not valid until {humanize((start[row] - when[row]) / 1e6)} after the request "
-                            f"(leeway {settings.leeway_seconds} s): a clock is off")
-        elif p == S.WRONG_TOKEN_TYPE:
-            details[row] = ("an ID token was sent as a bearer access token: ID tokens prove a sign-in to the "
-                            "client and are not meant for APIs")
-        elif p == S.MISSING_NONCE:
-            details[row] = "an ID token in a sign-in response carries no nonce claim: replay protection is off"
-        elif p in (S.AUDIENCE_MISMATCH, S.ISSUER_MISMATCH):
-            _, ad, idt = pair_result[(int(api_idx[row]), f.fp)]
-            details[row] = ad if p == S.AUDIENCE_MISMATCH else idt
-        else:
-            details[row] = next((d for c, d in f.failures if c == p), "")
-    if no_ts.any():
-        details[no_ts] = [f"{d}; {NO_TS_NOTE}" if d else NO_TS_NOTE for d in details[no_ts]]
+    # Primary cause, once per distinct mask; its detail once per distinct text.
+    masks, mask_code = np.unique(mask, return_inverse=True)
+    mask_code = mask_code.reshape(-1)
+    per_mask = [mask_causes(int(m)) for m in masks]
 
-    out = occ.drop(columns=["mtime_us"])
-    out["ts"] = pd.to_datetime(occ["ts"], unit="us", utc=True)
-    out["date"] = pd.to_datetime(when, unit="us", utc=True).date
-    out["token_kind"] = kind
-    for col in ("alg", "kid", "typ", "issuer", "audience", "client_id", "tenant_id", "version", "scopes", "roles"):
-        out[col] = per_row([getattr(f, col) for f in ufacts])
-    for col in ("exp", "nbf", "iat"):
-        values = pd.array([getattr(f, col) for f in ufacts], dtype="Int64")
-        out[col] = pd.to_datetime(values.take(codes) if n else values, unit="us", utc=True)
-    out["cause"] = primary
-    out["causes"] = causes_col
-    out["detail"] = details
-    out["signature_checked"] = per_row([f.signature_checked for f in ufacts], bool)
-    out["subject_hash"] = per_row(_subject_hashes(ufacts))
-    out["seconds_past_exp"] = past
-    names = np.array([a.name for a in settings.apis] + [None], dtype=object)
-    out["api"] = names[api_idx]  # -1 (no API) picks the trailing None
-    return out
+    def detail(p: str, rows: np.ndarray) -> np.ndarray | str:
+        """The detail of these rows, whose primary cause is p."""
+        leeway_note = f"(leeway {settings.leeway_seconds} s)"
+        if p == S.EXPIRED:
+            return _per_key(np.trunc(past[rows]), lambda s: f"expired {humanize(s)} before the request {leeway_note}")
+        if p == S.NOT_YET_VALID:
+            return _per_key(np.trunc((start[rows] - when[rows]) / 1e6),
+                            lambda s: f"not valid until {humanize(s)} after the request {leeway_note}: a clock is off")
+        if p == S.WRONG_TOKEN_TYPE:
+            return ("an ID token was sent as a bearer access token: ID tokens prove a sign-in to the client and are "
+                    "not meant for APIs")
+        if p == S.MISSING_NONCE:
+            return "an ID token in a sign-in response carries no nonce claim: replay protection is off"
+        if p in (S.AUDIENCE_MISMATCH, S.ISSUER_MISMATCH):
+
+            def pair_detail(key: int) -> str:
+                _, ad, idt = verdicts[key]
+                return ad if p == S.AUDIENCE_MISMATCH else idt
+
+            return _per_key(pair[rows], pair_detail)
+        return _per_key(codes[rows], lambda c: next((d for q, d in ufacts[c].failures if q == p), ""))
+
+    details = np.full(n, "", dtype=object)
+    for p in dict.fromkeys(p for p, _ in per_mask if p != S.OK):
+        rows = np.flatnonzero(np.isin(mask_code, [j for j, (q, _) in enumerate(per_mask) if q == p]))
+        details[rows] = detail(p, rows)
+    if no_ts.any():
+        details[no_ts] = _per_key(details[no_ts], lambda d: f"{d}; {NO_TS_NOTE}" if d else NO_TS_NOTE)
+
+    def token_strings(values: list[str | None]) -> pd.Categorical:
+        return categorical(values).take(codes)
+
+    def token_times(values: list[int | None]) -> pd.DatetimeIndex:
+        return pd.to_datetime(pd.array(values, dtype="Int64"), unit="us", utc=True).take(codes)
+
+    names = [a.name for a in settings.apis] + [None]
+    # One new frame (inserting column by column rebuilds the column index each time).
+    out = {c: occ[c] for c in occ.columns if c != "mtime_us"}
+    out |= {
+        "ts": pd.to_datetime(occ["ts"], unit="us", utc=True),
+        # The line's UTC day, as Arrow dates: no Python date object per row.
+        "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int64).view("datetime64[D]"))),
+        "token_kind": token_strings([f.kind for f in ufacts]),
+        **{col: token_strings([getattr(f, col) for f in ufacts])
+           for col in ("alg", "kid", "typ", "issuer", "audience", "client_id", "tenant_id", "version", "scopes",
+                       "roles")},
+        **{col: token_times([getattr(f, col) for f in ufacts]) for col in ("exp", "nbf", "iat")},
+        "cause": strings([p for p, _ in per_mask]).take(mask_code),
+        # Every failing check, as an Arrow list column: one list per distinct mask, taken per row.
+        "causes": pd.arrays.ArrowExtensionArray(pa.array([cs for _, cs in per_mask], pa.list_(pa.string()))
+                                                .take(mask_code)),
+        "detail": strings(details),
+        "signature_checked": per_row([f.signature_checked for f in ufacts], bool),
+        "subject_hash": token_strings(_subject_hashes(ufacts)),
+        "seconds_past_exp": past,
+        "api": categorical(names).take(api_idx),  # -1 (no API) picks the trailing None
+    }
+    return pd.DataFrame(out, index=occ.index, copy=False)
+
+
+def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
+    """text(key) for each row's key, made once per distinct key."""
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return np.array([text(k) for k in distinct.tolist()], dtype=object)[inverse.reshape(-1)]
 
 
 def _subject_hashes(ufacts: list[TokenFacts]) -> list[str | None]:
     """The keyed hash of each token's user (never the clear `oid`/`sub`): joins one user across runs."""
     if not any(f.subject for f in ufacts):
         return [None] * len(ufacts)
-    from analyzer.privacy import keyed_hash, load_key
-
     key = load_key()
-    return [keyed_hash(key, f.subject) if f.subject else None for f in ufacts]
+    return [_subject_hash(key, f.subject) if f.subject else None for f in ufacts]
+
+
+_subject_hash = lru_cache(maxsize=1 << 14)(keyed_hash)  # a user's tokens recur batch after batch
 
 
 def recheck(ev: pd.DataFrame, expectations: list[ApiExpectation | None], notes: list[str]) -> pd.DataFrame:

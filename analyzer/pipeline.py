@@ -199,26 +199,31 @@ def _invalid_utf8_lines(chunk: bytes) -> int:
 
 
 def batch_frame(batch: Batch) -> pd.DataFrame:
-    """A batch's columns as a DataFrame with the occurrence dtypes."""
+    """A batch's columns as a DataFrame with the occurrence dtypes.
+
+    Strings are converted by Arrow, not inferred value by value by pandas: columns whose values
+    repeat become categoricals (which classification, the writer and the parent process work on
+    by code), the nearly unique `path` and `client_ip` plain strings.
+    """
+    from analyzer.check import categorical, strings
+
     c = batch.columns
-    df = pd.DataFrame({
+    return pd.DataFrame({
         "ts": pd.array(c["ts"], dtype="Int64"),
-        "source": c["source"],
+        "source": categorical(c["source"]),
         "line": pd.array(c["line"], dtype="int64"),
-        "format": c["format"],
-        "location": c["location"],
-        "param": c["param"],
-        "host": c["host"],
-        "method": c["method"],
-        "path": c["path"],
+        "format": categorical(c["format"]),
+        "location": categorical(c["location"]),
+        "param": categorical(c["param"]),
+        "host": categorical(c["host"]),
+        "method": categorical(c["method"]),
+        "path": strings(c["path"]),
         "status": pd.array(c["status"], dtype="Int32"),
-        "client_ip": c["client_ip"],
-        "user_agent": c["user_agent"],
-        "token_fp": c["token_fp"],
-        "logged_error": c["logged_error"],
-    })
-    df["mtime_us"] = batch.mtime_us
-    return df
+        "client_ip": strings(c["client_ip"]),
+        "user_agent": categorical(c["user_agent"]),
+        "token_fp": categorical(c["token_fp"]),
+        "logged_error": strings(c["logged_error"]),
+    }).assign(mtime_us=batch.mtime_us)
 
 
 def merge_results(into: FileResult | None, part: FileResult) -> FileResult:

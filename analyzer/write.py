@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,10 +33,8 @@ def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
             arrays.append(_dictionary(col, f.type))
         elif pa.types.is_timestamp(f.type):
             arrays.append(pa.array(pd.to_datetime(col, utc=True), type=f.type, from_pandas=True))
-        elif pa.types.is_list(f.type):
-            arrays.append(pa.array(col.tolist(), type=f.type))
         else:
-            arrays.append(pa.array(col.tolist() if col.dtype == object else col, type=f.type, from_pandas=True))
+            arrays.append(pa.array(col, type=f.type, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -52,6 +51,38 @@ def _dictionary(col: pd.Series, type_: pa.DataType) -> pa.Array:
         # Mixed objects (a number where a string was expected): as text, each value on its own.
         values = [None if v is None or v != v else str(v) for v in col.astype("object").tolist()]
         return pa.array(values, type=pa.string()).dictionary_encode().cast(type_)
+
+
+def _used_dictionaries(table: pa.Table) -> pa.Table:
+    """The table with each dictionary column as `dictionary_encode` would give it (`_first_use`).
+
+    So a part file's dictionaries hold just its rows' values, however the frame stored them.
+    """
+    return pa.table([_first_use(c.combine_chunks()) if pa.types.is_dictionary(c.type) else c for c in table.columns],
+                    schema=table.schema)
+
+
+def _first_use(arr: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The entries the rows use, in the order they first use them: what `dictionary_encode` gives for
+    the values (a categorical's categories may be unused, or in another order, in a subset of rows)."""
+    codes = arr.indices.fill_null(-1).to_numpy()
+    present = codes[codes >= 0]
+    if _in_first_use_order(present, len(arr.dictionary)):
+        return arr
+    used = pd.unique(present)
+    remap = np.full(len(arr.dictionary) + 1, -1, dtype=np.int32)
+    remap[used] = np.arange(len(used), dtype=np.int32)
+    indices = remap[codes]  # -1 (null) picks the trailing -1
+    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), arr.dictionary.take(used))
+
+
+def _in_first_use_order(codes: np.ndarray, size: int) -> bool:
+    """Whether the codes use all of 0..size-1, each first used after the ones below it: so when the
+    first code is 0 and each one is at most one more than the largest before it."""
+    if not len(codes):
+        return size == 0
+    top = np.maximum.accumulate(codes)
+    return bool(top[0] == 0 and top[-1] == size - 1 and (codes[1:] <= top[:-1] + 1).all())
 
 
 def _secure(path: Path) -> None:
@@ -71,15 +102,17 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
     """
     if ev.empty:
         return 0
-    n = 0
-    for date, group in ev.groupby("date", sort=True):
+    table = to_table(ev, EVENT_WRITE_SCHEMA)
+    days = pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False)
+    dates = np.unique(days)
+    for date in dates:
+        rows = table if len(dates) == 1 else table.filter(pa.array(days == date))
         d = stage / "events" / f"date={date}"
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{run_id}-{tag}.parquet"
-        pq.write_table(to_table(group, EVENT_WRITE_SCHEMA), path, compression="zstd", row_group_size=1 << 16)
+        pq.write_table(_used_dictionaries(rows), path, compression="zstd", row_group_size=1 << 16)
         _secure(path)
-        n += 1
-    return n
+    return len(dates)
 
 
 def part_run_id(name: str) -> str | None:

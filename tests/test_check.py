@@ -9,8 +9,9 @@ import tokens as T
 from analyzer import schema as S
 from analyzer.check import audience_detail, classify, humanize, issuer_detail
 from analyzer.config import ApiExpectation, Settings
-from analyzer.decode import analyze_token
+from analyzer.decode import TokenFacts, analyze_token
 from analyzer.keys import KeyRing, KeySet
+from analyzer.pipeline import Batch, _new_columns, batch_frame
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 NOW = 1_795_000_000
@@ -24,10 +25,9 @@ def key() -> T.KeyPair:
     return T.make_rsa_key("k1")
 
 
-def run_checks(key, rows: list[dict], settings: Settings | None = None) -> pd.DataFrame:
-    """Classify occurrences given as dicts with a 'token' and request fields."""
+def occurrences(key, rows: list[dict]) -> tuple[dict[str, list], dict[str, TokenFacts]]:
+    """Occurrence columns (as python lists) of dicts with a 'token' and request fields, and the token facts."""
     ring = KeyRing([KeySet("test", "file", [key.public_jwk()])])
-    settings = settings or Settings(apis=(ORDERS,))
     facts = {}
     cols: dict[str, list] = {c: [] for c in ("ts", "source", "line", "format", "location", "param", "host", "method",
                                              "path", "status", "client_ip", "user_agent", "token_fp", "mtime_us")}
@@ -48,9 +48,15 @@ def run_checks(key, rows: list[dict], settings: Settings | None = None) -> pd.Da
         cols["user_agent"].append("ua")
         cols["token_fp"].append(f.fp)
         cols["mtime_us"].append(NOW * US)
+    return cols, facts
+
+
+def run_checks(key, rows: list[dict], settings: Settings | None = None) -> pd.DataFrame:
+    """Classify occurrences given as dicts with a 'token' and request fields."""
+    cols, facts = occurrences(key, rows)
     occ = pd.DataFrame(cols)
     occ["ts"] = pd.array(occ["ts"], dtype="Int64")
-    return classify(occ, facts, settings)
+    return classify(occ, facts, settings or Settings(apis=(ORDERS,)))
 
 
 def access(key, **over) -> str:
@@ -123,3 +129,45 @@ def test_detail_texts() -> None:
     assert "both forms" in audience_detail((guid,), (f"api://{guid}",))
     assert "unknown" in issuer_detail("https://evil.example/", ("https://login.microsoftonline.com/t/v2.0",))
     assert humanize(30) == "30 s" and humanize(600) == "10 min" and humanize(3 * 86400) == "3 days 0 h"
+
+
+def test_the_same_whatever_the_columns_are_stored_as(key) -> None:
+    """`batch_frame`'s categoricals and Arrow strings classify as plain Python objects do."""
+    idt = T.sign(T.id_token_claims(TENANT, "c-1", iat=NOW - 60, exp=NOW + 3600), key)
+    rows = [
+        {"token": access(key)},
+        {"token": access(key, exp=NOW - 3 * 3600, iat=NOW - 4 * 3600, nbf=NOW - 4 * 3600)},
+        {"token": access(key, exp=NOW - 3 * 3600, iat=NOW - 4 * 3600, nbf=NOW - 4 * 3600), "ts": (NOW - 5) * US},
+        {"token": access(key, nbf=NOW + 1200, iat=NOW + 1200, exp=NOW + 4800)},
+        {"token": access(key, aud="00000003-0000-0000-c000-000000000000")},
+        {"token": access(key, iss=T.issuer_v1(TENANT)), "ts": None},
+        {"token": idt},
+        {"token": idt, "location": S.LOC_FORM, "param": "id_token"},
+        {"token": access(key), "host": None},
+        {"token": access(key, aud="api://other"), "host": "unknown.example.com"},
+        {"token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."},
+    ]
+    cols, facts = occurrences(key, rows)
+    cols["logged_error"] = [None] * (len(rows) - 1) + ["IDX10223"]
+    settings = Settings(apis=(ORDERS,))
+    plain = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in cols.items()})
+    plain["ts"] = pd.array(cols["ts"], dtype="Int64")
+    want = classify(plain, facts, settings)
+    mtime = cols.pop("mtime_us")[0]
+    got = classify(batch_frame(Batch(cols, facts, mtime)), facts, settings)
+    assert isinstance(got["issuer"].dtype, pd.CategoricalDtype)
+
+    def text(ev: pd.DataFrame) -> pd.DataFrame:
+        return ev[list(S.EVENT_COLUMNS)].assign(causes=[list(c) for c in ev["causes"]]).astype(str)
+
+    pd.testing.assert_frame_equal(text(got), text(want))
+    assert want["cause"].tolist() == [S.OK, S.EXPIRED, S.EXPIRED, S.NOT_YET_VALID, S.AUDIENCE_MISMATCH,
+                                      S.ISSUER_MISMATCH, S.WRONG_TOKEN_TYPE, S.MISSING_NONCE, S.OK, S.OK,
+                                      S.UNSUPPORTED_ALG]
+    assert want["detail"][5].endswith("modification time")
+
+
+def test_an_empty_batch() -> None:
+    ev = classify(batch_frame(Batch(_new_columns(), {}, 0)), {}, Settings(apis=(ORDERS,)))
+    assert ev.empty
+    assert set(S.EVENT_COLUMNS) <= set(ev.columns)

@@ -12,7 +12,7 @@ import tokens as T
 from test_inference import nginx, token
 
 from analyzer import schema as S
-from analyzer.diagnose import LOGGED_CODES, logged_error
+from analyzer.diagnose import LOGGED_CODES, Diagnoser, logged_error
 
 T0 = 1_795_000_000
 ERR = (
@@ -187,3 +187,24 @@ def test_render_diagnosis_escapes_values() -> None:
         }
     )
     assert "<script>" not in html and "&lt;script&gt;" in html and "h&lt;b&gt;" in html
+
+
+def test_prepare_holds_back_rejections_at_hosts_without_config_and_bares_the_logged_code() -> None:
+    ev = pd.DataFrame({
+        "api": pd.Categorical(["orders", None, None, None]),
+        "host": pd.Categorical(["orders.example", "x.example", "x.example", None]),
+        "status": pd.array([401, 403, 200, 401], dtype="Int32"),
+        "logged_error": pd.Series(["IDX10503 keys=0", None, "IDX10223", None], dtype="str"),
+        "detail": pd.Series(["", "", "expired", ""], dtype="str"),
+    })
+    now, written, held = Diagnoser.prepare(ev)
+    assert held.index.tolist() == [1]
+    assert now.index.tolist() == written.index.tolist() == [0, 2, 3]
+    assert now["logged_error"].tolist()[:2] == ["IDX10503 keys=0", "IDX10223"]  # counted with the qualifier
+    assert "0 keys in its configuration" in now["detail"][0]
+    assert written["logged_error"].tolist()[:2] == ["IDX10503", "IDX10223"]  # written bare
+
+    plain = ev.assign(logged_error=pd.Series([None, None, "IDX10223", None], dtype="str"))
+    now, written, held = Diagnoser.prepare(plain)
+    pd.testing.assert_frame_equal(written, plain.iloc[[0, 2, 3]])
+    pd.testing.assert_frame_equal(now, written)

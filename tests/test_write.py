@@ -1,0 +1,71 @@
+"""write.write_parts: part files depend on the rows' values only, not on how the frame stores them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analyzer.write import _first_use, write_parts
+
+DAY1, DAY2 = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
+
+
+def _frame(categorical: bool) -> pd.DataFrame:
+    """A few event rows over two days; strings as categoricals (unused, shuffled categories) or objects."""
+    hosts = ["b.example", None, "a.example", "b.example", "c.example"]
+    causes = [["expired"], [], ["audience_mismatch", "expired"], [], []]
+    df = pd.DataFrame({
+        "line": [1, 2, 3, 4, 5],
+        "host": pd.Series(hosts, dtype=object),
+        "path": pd.Series(["/x", "/y", None, "/x", "/z"], dtype=object),
+        "cause": pd.Series(["expired", "ok", "audience_mismatch", "ok", "ok"], dtype=object),
+        "causes": pd.Series(causes, dtype=object),
+        "date": pd.Series([DAY1, DAY2, DAY1, DAY1, DAY2], dtype=object),
+    })
+    if categorical:
+        df["host"] = pd.Categorical(hosts, categories=["unused", "c.example", "a.example", "b.example"])
+        df["path"] = df["path"].astype("str")
+        df["causes"] = pd.arrays.ArrowExtensionArray(pa.array(causes, pa.list_(pa.string())))
+        df["date"] = pd.arrays.ArrowExtensionArray(pa.array(df["date"].tolist(), pa.date32()))
+    return df
+
+
+def _parts(stage: Path) -> dict[str, bytes]:
+    return {p.parent.name: p.read_bytes() for p in sorted((stage / "events").rglob("*.parquet"))}
+
+
+def test_part_files_are_the_same_for_any_column_storage(tmp_path: Path) -> None:
+    assert write_parts(tmp_path / "plain", "r", "t", _frame(categorical=False)) == 2
+    assert write_parts(tmp_path / "cat", "r", "t", _frame(categorical=True)) == 2
+    plain, cat = _parts(tmp_path / "plain"), _parts(tmp_path / "cat")
+    assert list(plain) == [f"date={DAY1}", f"date={DAY2}"]
+    assert plain == cat
+
+
+def test_a_part_file_holds_its_rows_and_just_their_dictionary_entries(tmp_path: Path) -> None:
+    write_parts(tmp_path, "r", "t", _frame(categorical=True))
+    day1 = pq.read_table(tmp_path / "events" / f"date={DAY1}" / "part-r-t.parquet")
+    assert day1.column("line").to_pylist() == [1, 3, 4]
+    host = day1.column("host").chunk(0)
+    assert host.dictionary.to_pylist() == ["b.example", "a.example"]  # in the order the rows use them
+    assert host.to_pylist() == ["b.example", "a.example", "b.example"]
+    assert day1.column("causes").to_pylist() == [["expired"], ["audience_mismatch", "expired"], []]
+
+
+def test_first_use_is_what_dictionary_encode_gives() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        size = rng.randint(0, 5)
+        names = [f"v{i}" for i in range(size)]
+        values = [rng.choice([None, *names]) for _ in range(rng.randint(0, 10))]
+        order = rng.sample(names, size)  # a dictionary in any order, maybe with entries no row uses
+        indices = pa.array([None if v is None else order.index(v) for v in values], pa.int32())
+        got = _first_use(pa.DictionaryArray.from_arrays(indices, pa.array(order, pa.string())))
+        want = pa.array(values, pa.string()).dictionary_encode()
+        assert got.dictionary.equals(want.dictionary)
+        assert got.indices.equals(want.indices.cast(pa.int32()))
