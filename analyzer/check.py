@@ -257,14 +257,20 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
                     "not meant for APIs")
         if p == S.MISSING_NONCE:
             return "an ID token in a sign-in response carries no nonce claim: replay protection is off"
+
+        def own(code: int) -> str:
+            """The token's request-independent detail."""
+            return next((d for q, d in ufacts[code].failures if q == p), "")
+
         if p in (S.AUDIENCE_MISMATCH, S.ISSUER_MISMATCH):
 
             def pair_detail(key: int) -> str:
-                _, ad, idt = verdicts[key]
-                return ad if p == S.AUDIENCE_MISMATCH else idt
+                """The API's verdict, else the token's own (an issuer no configured provider knows)."""
+                _, ad, idt = verdicts.get(key, (0, "", ""))
+                return (ad if p == S.AUDIENCE_MISMATCH else idt) or own(key % (u + 1))
 
             return _per_key(pair[rows], pair_detail)
-        return _per_key(codes[rows], lambda c: next((d for q, d in ufacts[c].failures if q == p), ""))
+        return _per_key(codes[rows], own)
 
     details = np.full(n, "", dtype=object)
     for p in dict.fromkeys(p for p, _ in per_mask if p != S.OK):

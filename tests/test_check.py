@@ -25,9 +25,9 @@ def key() -> T.KeyPair:
     return T.make_rsa_key("k1")
 
 
-def occurrences(key, rows: list[dict]) -> tuple[dict[str, list], dict[str, TokenFacts]]:
+def occurrences(key, rows: list[dict], ring: KeyRing | None = None) -> tuple[dict[str, list], dict[str, TokenFacts]]:
     """Occurrence columns (as python lists) of dicts with a 'token' and request fields, and the token facts."""
-    ring = KeyRing([KeySet("test", "file", [key.public_jwk()])])
+    ring = ring or KeyRing([KeySet("test", "file", [key.public_jwk()])])
     facts = {}
     cols: dict[str, list] = {c: [] for c in ("ts", "source", "line", "format", "location", "param", "host", "method",
                                              "path", "status", "client_ip", "user_agent", "token_fp", "mtime_us")}
@@ -171,3 +171,17 @@ def test_an_empty_batch() -> None:
     ev = classify(batch_frame(Batch(_new_columns(), {}, 0)), {}, Settings(apis=(ORDERS,)))
     assert ev.empty
     assert set(S.EVENT_COLUMNS) <= set(ev.columns)
+
+
+def test_an_issuer_no_provider_knows_is_explained_at_any_host(key) -> None:
+    """The token's own issuer failure (decode's) has a detail where no [[api]] judged the issuer."""
+    ring = KeyRing([KeySet("test", "file", [key.public_jwk()], issuer=T.issuer_v2(TENANT))])
+    evil = access(key, iss="https://evil.example/")
+    rows = [{"token": evil}, {"token": evil, "host": "unknown.example.com"}, {"token": evil, "host": "shop.example"}]
+    cols, facts = occurrences(key, rows, ring)
+    occ = pd.DataFrame(cols).assign(ts=pd.array(cols["ts"], dtype="Int64"))
+    shop = ApiExpectation("shop", hosts=("shop.example",), audiences=("api://orders",))  # no issuers configured
+    ev = classify(occ, facts, Settings(apis=(ORDERS, shop)))
+    assert ev["cause"].tolist() == [S.ISSUER_MISMATCH] * 3
+    assert "accepted (configured)" in ev["detail"][0]  # the API's verdict
+    assert all("identity providers' metadata" in d for d in ev["detail"][1:])  # the token's own
