@@ -6,9 +6,11 @@ groups and tokens of one day, never with the number of occurrences.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analyzer import schema as S
@@ -119,33 +121,93 @@ def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None 
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
     """The contract's summary over the whole events dataset (or a time window).
 
-    Read batch by batch: each batch is reduced to one row per (group, token) at once, and those
-    partials are folded as they come, so memory is bounded by the number of distinct groups and
-    tokens, whatever the number of occurrences.
+    Folded one date partition at a time (no summary row spans two days), batch by batch: each
+    batch is reduced at once to one row per (group, token), with the group's values as integer ids
+    and the token as a 64-bit integer, and those partials are folded as they come. Memory is
+    bounded by the distinct (group, token) pairs of one day, about 50 bytes each, whatever the
+    number of occurrences.
     """
     cols = [*S.SUMMARY_KEYS, "occurrences", "unique_tokens", "first_seen", "last_seen"]
-    keys = [*S.SUMMARY_KEYS, "token_fp"]
-    parts: list[pd.DataFrame] = []
+    days: list[pd.DataFrame] = []
+    day: _DayFold | None = None
     for df in iter_event_frames(events_dir, [*SUMMARY_READ, "date"], since_us, until_us):
-        parts.append(df.groupby(keys, dropna=False, observed=True, sort=False)["ts"]
-                     .agg(occurrences="size", first_seen="min", last_seen="max").reset_index())
-        if len(parts) >= 16:
-            parts = [_fold_partials(parts, keys)]
-    if not parts:
+        if day is None or df["date"].iat[0] != day.date:
+            if day is not None:
+                days.append(day.summary())
+            day = _DayFold(df["date"].iat[0])
+        day.add(df)
+    if day is None:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
-    per_token = _fold_partials(parts, keys)
-    out = (per_token.groupby(list(S.SUMMARY_KEYS), dropna=False, observed=True)
-           .agg(occurrences=("occurrences", "sum"), unique_tokens=("token_fp", "nunique"),
-                first_seen=("first_seen", "min"), last_seen=("last_seen", "max")).reset_index())
-    return out.sort_values(["date", "occurrences"], ascending=[True, False], ignore_index=True)[cols]
+    days.append(day.summary())
+    out = pd.concat(days, ignore_index=True)
+    # Most occurrences first within a day; ties in the order of the group's values (missing last).
+    return out.sort_values(["date", "occurrences", *_GROUP], ascending=[True, False, *[True] * len(_GROUP)],
+                           na_position="last", kind="stable", ignore_index=True)[cols]
 
 
-def _fold_partials(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    """Per-(group, token) partials of several batches as one."""
-    df = pd.concat(parts, ignore_index=True)
-    for k in keys:
-        if df[k].dtype == object or str(df[k].dtype) in ("str", "string"):
-            df[k] = df[k].astype("category")
-    return (df.groupby(keys, dropna=False, observed=True, sort=False)
-            .agg(occurrences=("occurrences", "sum"), first_seen=("first_seen", "min"),
-                 last_seen=("last_seen", "max")).reset_index())
+_GROUP = [k for k in S.SUMMARY_KEYS if k != "date"]
+_FOLD_EVERY = 16  # batch partials folded together
+
+
+class _DayFold:
+    """The summary of one day, folded batch by batch from per-(group, token) partials of integers."""
+
+    def __init__(self, date: Any) -> None:
+        self.date = date
+        self._ids: dict[str, dict[Any, int]] = {k: {} for k in _GROUP}  # value -> id, per group column
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, df: pd.DataFrame) -> None:
+        """Reduce one batch to its (group, token) partial."""
+        part: dict[str, Any] = {k: self._codes(df[k], self._ids[k]) for k in _GROUP}
+        fp = df["token_fp"].astype("category")
+        codes = fp.cat.codes.to_numpy()
+        part["fp"] = np.where(codes < 0, 0, _token_ids(fp.cat.categories)[np.maximum(codes, 0)] if len(codes) else 0)
+        part["has_fp"] = codes >= 0
+        part["ts"] = df["ts"].array
+        keys = [*_GROUP, "fp", "has_fp"]
+        self._parts.append(pd.DataFrame(part).groupby(keys, sort=False)["ts"]
+                           .agg(occurrences="size", first_seen="min", last_seen="max").reset_index())
+        if len(self._parts) >= _FOLD_EVERY:
+            self._parts = [self._fold()]
+
+    @staticmethod
+    def _codes(col: pd.Series, ids: dict[Any, int]) -> np.ndarray:
+        """The column's values as ids (-1: missing), ids given in order of first appearance."""
+        cat = col.astype("category")
+        lookup = np.fromiter((ids.setdefault(v, len(ids)) for v in cat.cat.categories), dtype=np.int32,
+                             count=len(cat.cat.categories))
+        codes = cat.cat.codes.to_numpy()
+        return np.where(codes < 0, -1, lookup[np.maximum(codes, 0)] if len(lookup) else -1).astype(np.int32)
+
+    def _fold(self) -> pd.DataFrame:
+        return (pd.concat(self._parts, ignore_index=True).groupby([*_GROUP, "fp", "has_fp"], sort=False)
+                .agg(occurrences=("occurrences", "sum"), first_seen=("first_seen", "min"),
+                     last_seen=("last_seen", "max")).reset_index())
+
+    def summary(self) -> pd.DataFrame:
+        """One row per group of the day, with the group's values."""
+        per_group = (self._fold().groupby(_GROUP, sort=False)
+                     .agg(occurrences=("occurrences", "sum"), unique_tokens=("has_fp", "sum"),
+                          first_seen=("first_seen", "min"), last_seen=("last_seen", "max")).reset_index())
+        for k in _GROUP:
+            values = np.array([*self._ids[k], None], dtype=object)  # id -1 reads the trailing None
+            per_group[k] = values[per_group[k].to_numpy()]
+        per_group.insert(0, "date", self.date)
+        per_group["occurrences"] = per_group["occurrences"].astype("int64")
+        per_group["unique_tokens"] = per_group["unique_tokens"].astype("int64")
+        return per_group
+
+
+def _token_ids(fingerprints: pd.Index) -> np.ndarray:
+    """Token fingerprints (16 hex digits) as 64-bit integers; anything else as a 64-bit hash of it."""
+    def one(fp: Any) -> int:
+        text = str(fp)
+        try:
+            if len(text) == 16:
+                return int(text, 16)
+        except ValueError:
+            pass
+        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+    return np.fromiter((one(fp) for fp in fingerprints), dtype=np.uint64, count=len(fingerprints))

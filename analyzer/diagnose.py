@@ -316,7 +316,7 @@ class ExpectationLearner:
 # ----------------------------------------------------------------------------- clocks and lateness
 
 LATENESS = ("within_skew", "minutes", "hours", "days")
-MAX_CLOCK_PAIRS = 2_000_000  # (host, token) pairs kept for the clock estimate: bounds memory
+MAX_CLOCK_PAIRS = 100_000  # (host, token) pairs kept for the clock estimates (about 25 MB); beyond, a sample
 MIN_CLOCK_SAMPLES = 5
 
 
@@ -356,6 +356,7 @@ class Observations:
         # Accepted tokens for the expectation learner, first row per (host, prefix, token) in order.
         self.accepted: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.clock: dict[tuple[str, str], tuple[float, str | None, bool]] = {}  # -> (lag, client IP, assertion)
+        self.clock_level = 0  # `clock` holds the tokens whose fingerprint starts with this many zero bits
         self.clients: dict[tuple[Any, ...], list[Any]] = {}  # _CLIENT_KEYS -> [rows, first failure, last]
         self.late: Counter[tuple[str, str]] = Counter()  # (client_id, lateness bucket) of expired rows
         self.lateness: Counter[str] = Counter()
@@ -417,7 +418,7 @@ class Observations:
     def _observe_clock(self, ev: pd.DataFrame) -> None:
         """Keep, per (host, token), the earliest `ts - iat`: the token's first use there."""
         sel = ev["ts"].notna() & ev["iat"].notna() & ev["host"].notna()
-        if not sel.any() or len(self.clock) >= MAX_CLOCK_PAIRS:
+        if not sel.any():
             return
         sub = ev.loc[sel, ["host", "token_fp", "client_ip", "token_kind"]].astype("object")
         lag = pd.to_datetime(ev.loc[sel, "ts"], utc=True) - pd.to_datetime(ev.loc[sel, "iat"], utc=True)
@@ -428,9 +429,23 @@ class Observations:
                             kind == S.KIND_ASSERTION)
 
     def _add_clock(self, key: tuple[str, str], lag: float, ip: str | None, assertion: bool) -> None:
+        if int(key[1][:8], 16) >> (32 - self.clock_level):
+            return  # not in the sample
         have = self.clock.get(key)
         if have is None or lag < have[0]:
             self.clock[key] = (lag, ip, assertion)
+        if len(self.clock) > MAX_CLOCK_PAIRS:
+            self._sample_clock(self.clock_level + 1)
+
+    def _sample_clock(self, level: int) -> None:
+        """Keep only the pairs of the tokens whose fingerprint starts with `level` zero bits (a 2^-level share).
+
+        Bounds memory however many tokens a run sees. The level ends as the lowest at which the
+        run's pairs fit, and the pairs kept are the same whatever order the rows come in: the
+        estimates are the same for any number of workers (and exact below MAX_CLOCK_PAIRS).
+        """
+        self.clock_level = level
+        self.clock = {k: v for k, v in self.clock.items() if not int(k[1][:8], 16) >> (32 - level)}
 
     def _add_client(self, key: tuple[Any, ...], n: int, first: Any, last: Any) -> None:
         have = self.clients.get(key)
@@ -445,9 +460,10 @@ class Observations:
 
     def merge(self, other: Observations) -> None:
         """Fold in the observations of later rows (all but `accepted`, which the learner takes)."""
+        if other.clock_level > self.clock_level:
+            self._sample_clock(other.clock_level)
         for key, (lag, ip, assertion) in other.clock.items():
-            if key in self.clock or len(self.clock) < MAX_CLOCK_PAIRS:
-                self._add_clock(key, lag, ip, assertion)
+            self._add_clock(key, lag, ip, assertion)
         for key, (n, first, last) in other.clients.items():
             self._add_client(key, n, first, last)
         self.late.update(other.late)

@@ -1,0 +1,95 @@
+"""Workers fold their rows; the parent merges the folds in unit order: the same as folding every row at once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzer import diagnose
+from analyzer import schema as S
+from analyzer.aggregate import Aggregator
+from analyzer.diagnose import Diagnoser, ExpectationLearner, Observations
+
+T0 = pd.Timestamp("2026-11-20", tz="UTC")
+
+
+def classified(n: int, seed: int, tokens: int = 300) -> pd.DataFrame:
+    """Rows shaped like `classify` output, with the columns the folds read."""
+    rng = np.random.default_rng(seed)
+    tok = rng.integers(0, tokens, n)
+    cause = np.array([S.OK, S.EXPIRED, S.AUDIENCE_MISMATCH, S.BAD_SIGNATURE])[tok % 4]
+    ts = T0 + pd.to_timedelta(rng.integers(0, 86_400, n), unit="s")
+    iat = T0 + pd.to_timedelta((tok * 97) % 80_000, unit="s")
+    return pd.DataFrame({
+        "ts": ts,
+        "source": "a.log",
+        "line": np.arange(n),
+        "format": "nginx",
+        "location": S.LOC_AUTHORIZATION,
+        "host": pd.Categorical(np.array(["a.example", "B.example", "c.example", None])[rng.integers(0, 4, n)]),
+        "method": "GET",
+        "path": np.array(["/v1/x", "/v2/y", None])[rng.integers(0, 3, n)],
+        "status": pd.array(np.array([200, 401, 403, 500])[rng.integers(0, 4, n)], dtype="Int32"),
+        "client_ip": np.array(["10.0.0.1", "10.0.0.2", None])[tok % 3],
+        "token_fp": [f"{(int(t) * 0x9E3779B97F4A7C15) % 2**64:016x}" for t in tok],
+        "token_kind": np.array([S.KIND_ACCESS, S.KIND_ASSERTION, S.KIND_UNKNOWN])[tok % 3],
+        "client_id": np.array(["c1", "c2", None])[tok % 3],
+        "audience": np.array(["api://a", "api://b"])[tok % 2],
+        "issuer": "https://issuer/v2.0",
+        "tenant_id": "t",
+        "version": "2.0",
+        "api": pd.Categorical(np.array(["orders", None])[rng.integers(0, 2, n)]),
+        "cause": cause,
+        "detail": "",
+        "iat": iat,
+        "seconds_past_exp": np.where(cause == S.EXPIRED, rng.integers(1, 200_000, n), np.nan),
+        "logged_error": np.array(["IDX10223", "IDX10503 keys=0", None, None])[rng.integers(0, 4, n)],
+        "signature_checked": tok % 2 == 0,
+    })
+
+
+def fold(batches: list[pd.DataFrame]) -> tuple[Observations, Aggregator]:
+    seen, counts = Observations(300.0), Aggregator()
+    for ev in batches:
+        now, _, _ = Diagnoser.prepare(ev)
+        counts.add(now)
+        seen.learn(now)
+        seen.observe(now)
+    return seen, counts
+
+
+def state(seen: Observations) -> tuple:
+    return (list(seen.clock.items()), seen.clock_level, list(seen.clients.items()), seen.late, seen.lateness,
+            list(seen.logged.items()), {k: list(v) for k, v in seen.logged_hosts.items()})
+
+
+@pytest.mark.parametrize("cuts", [[1], [2, 5], [1, 2, 3, 4, 5]])
+def test_merged_units_equal_one_fold(cuts: list[int]) -> None:
+    batches = [classified(500, seed) for seed in range(6)]
+    whole, whole_counts = fold(batches)
+    learner = ExpectationLearner()
+    learner.add(whole.accepted.values())
+    merged, counts, merged_learner = Observations(300.0), Aggregator(), ExpectationLearner()
+    for a, b in zip([0, *cuts], [*cuts, len(batches)], strict=True):
+        unit, unit_counts = fold(batches[a:b])
+        merged_learner.add(unit.accepted.values())
+        merged.merge(unit)
+        counts.merge(unit_counts)
+    assert state(merged) == state(whole)
+    assert merged_learner.learned == learner.learned and merged_learner.learned
+    assert (counts.rows, counts.cause_counts(), counts.examples) == (
+        whole_counts.rows, whole_counts.cause_counts(), whole_counts.examples)
+
+
+def test_clock_sample_is_bounded_and_the_same_in_any_order(monkeypatch) -> None:
+    monkeypatch.setattr(diagnose, "MAX_CLOCK_PAIRS", 100)
+    batches = [classified(400, seed, tokens=2000) for seed in range(4)]
+    whole, _ = fold(batches)
+    backwards = Observations(300.0)
+    for ev in reversed(batches):
+        unit, _ = fold([ev])
+        backwards.merge(unit)
+    assert whole.clock_level > 0 and len(whole.clock) <= 100
+    assert backwards.clock_level == whole.clock_level
+    assert sorted(backwards.clock) == sorted(whole.clock)
