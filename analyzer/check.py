@@ -41,8 +41,9 @@ def strings(values: Sequence[str | None] | np.ndarray | pa.Array) -> pd.arrays.A
 
 
 def categorical(values: Sequence[str | None] | np.ndarray) -> pd.Categorical:
-    """Strings as a categorical, dictionary-encoded by Arrow: categories in the order they first appear."""
-    encoded = pa.array(values, pa.string()).dictionary_encode()
+    """Strings as a categorical, dictionary-encoded by Arrow as it reads them: categories in the order
+    they first appear."""
+    encoded = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
     return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(), validate=False,
                                      categories=strings(encoded.dictionary))
 

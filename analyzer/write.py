@@ -65,14 +65,13 @@ def _used_dictionaries(table: pa.Table) -> pa.Table:
 def _first_use(arr: pa.DictionaryArray) -> pa.DictionaryArray:
     """The entries the rows use, in the order they first use them: what `dictionary_encode` gives for
     the values (a categorical's categories may be unused, or in another order, in a subset of rows)."""
-    codes = arr.indices.fill_null(-1).to_numpy()
-    present = codes[codes >= 0]
+    present = arr.indices.drop_null().to_numpy()
     if _in_first_use_order(present, len(arr.dictionary)):
         return arr
     used = pd.unique(present)
     remap = np.full(len(arr.dictionary) + 1, -1, dtype=np.int32)
     remap[used] = np.arange(len(used), dtype=np.int32)
-    indices = remap[codes]  # -1 (null) picks the trailing -1
+    indices = remap[arr.indices.fill_null(-1).to_numpy()]  # -1 (null) picks the trailing -1
     return pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), arr.dictionary.take(used))
 
 
