@@ -102,16 +102,16 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
     if ev.empty:
         return 0
     table = to_table(ev, EVENT_WRITE_SCHEMA)
-    days = pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False)
-    dates = np.unique(days)
-    for date in dates:
-        rows = table if len(dates) == 1 else table.filter(pa.array(days == date))
+    dates = pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False)  # Arrow dates or date objects
+    distinct = np.unique(dates)
+    for date in distinct:
+        rows = table if len(distinct) == 1 else table.filter(pa.array(dates == date))
         d = stage / "events" / f"date={date}"
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{run_id}-{tag}.parquet"
         pq.write_table(_used_dictionaries(rows), path, compression="zstd", row_group_size=1 << 16)
         _secure(path)
-    return len(dates)
+    return len(distinct)
 
 
 def part_run_id(name: str) -> str | None:
