@@ -7,7 +7,8 @@ groups and tokens of one day, never with the number of occurrences.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import itertools
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,32 @@ class Aggregator:
         return self._rows
 
 
+class DistinctTokens:
+    """The distinct tokens of a run, and how many are of each kind.
+
+    Kept as a sorted array of 64-bit fingerprints: 8 bytes a token, where a set of strings took
+    about 100.
+    """
+
+    def __init__(self) -> None:
+        self._seen = np.empty(0, dtype=np.uint64)
+        self.kinds: dict[str, int] = {}
+
+    def add(self, tokens: dict[str, str]) -> None:
+        """Count the tokens (fingerprint -> kind) not counted before."""
+        ids = token_ids(tokens)
+        at = np.searchsorted(self._seen, ids)
+        new = at == len(self._seen)
+        new[~new] = self._seen[at[~new]] != ids[~new]
+        for kind in itertools.compress(tokens.values(), new):
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        added = np.sort(ids[new])
+        self._seen = np.insert(self._seen, np.searchsorted(self._seen, added), added)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 def _plain(value: Any) -> Any:
     """A missing value of any kind (NaN of a categorical, NA, NaT) as None: examples.json is plain JSON."""
     return None if pd.api.types.is_scalar(value) and pd.isna(value) else value
@@ -100,7 +127,8 @@ def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None 
             # (mimalloc, which `engine.use_memory_pool` cannot replace and which keeps what it
             # freed), so the process grew with every file read.
             pf = pq.ParquetFile(path, pre_buffer=False)
-            have = [c for c in columns if c != "date" and c in pf.schema_arrow.names]
+            names = set(pf.schema_arrow.names)
+            have = [c for c in columns if c in names]
             for batch in pf.iter_batches(batch_size=rows, columns=have, use_threads=False):
                 if since_us is not None or until_us is not None:
                     ts = pc.cast(batch.column("ts"), "int64")
@@ -160,10 +188,7 @@ class _DayFold:
     def add(self, df: pd.DataFrame) -> None:
         """Reduce one batch to its (group, token) partial."""
         part: dict[str, Any] = {k: self._codes(df[k], self._ids[k]) for k in _GROUP}
-        fp = df["token_fp"].astype("category")
-        codes = fp.cat.codes.to_numpy()
-        part["fp"] = np.where(codes < 0, 0, _token_ids(fp.cat.categories)[np.maximum(codes, 0)] if len(codes) else 0)
-        part["has_fp"] = codes >= 0
+        part["fp"], part["has_fp"] = token_codes(df["token_fp"])
         part["ts"] = df["ts"].array
         keys = [*_GROUP, "fp", "has_fp"]
         self._parts.append(pd.DataFrame(part).groupby(keys, sort=False)["ts"]
@@ -199,7 +224,14 @@ class _DayFold:
         return per_group
 
 
-def _token_ids(fingerprints: pd.Index) -> np.ndarray:
+def token_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A column of token fingerprints as (64-bit integers, present); a missing one as (0, False)."""
+    cat = col.astype("category").cat
+    codes = cat.codes.to_numpy()
+    return np.append(token_ids(cat.categories), np.uint64(0))[codes], codes >= 0
+
+
+def token_ids(fingerprints: Collection[Any]) -> np.ndarray:
     """Token fingerprints (16 hex digits) as 64-bit integers; anything else as a 64-bit hash of it."""
     def one(fp: Any) -> int:
         text = str(fp)

@@ -290,7 +290,7 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
 def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, int], None] | None,
                 fail_above: float | None, state: Any, run_id: str, started: float) -> RunOutcome:
     from analyzer import __version__, privacy, report, report_data
-    from analyzer.aggregate import Aggregator, summarize_dataset
+    from analyzer.aggregate import Aggregator, DistinctTokens, summarize_dataset
     from analyzer.diagnose import Diagnoser
     from analyzer.engine import plan, run_units, use_memory_pool
     from analyzer.errors import ExitCode
@@ -317,8 +317,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     agg = Aggregator()
     diag = Diagnoser(settings, out.stage)
     tokens: dict[str, TokenFacts] = {}  # full facts of the example tokens only
-    unique: set[str] = set()
-    kinds: dict[str, int] = {}
+    unique = DistinctTokens()
     results: dict[int, FileResult] = {}  # per input file, in input order
     line_base = {i: resumes[i].line_base for i in todo}
     try:
@@ -338,10 +337,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
                 diag.hold_file(output.held_file)
             diag.merge(output.seen)
             agg.merge(output.counts)
-            for fp, kind in output.tokens.items():
-                if fp not in unique:
-                    unique.add(fp)
-                    kinds[kind] = kinds.get(kind, 0) + 1
+            unique.add(output.tokens)
             wanted = {e["token_fp"] for exs in agg.examples.values() for e in exs}
             tokens.update({fp: f for fp, f in output.examples.items() if fp in wanted})
             meter.advance(unit.file.size if unit.end is None and unit.start == 0 else
@@ -423,7 +419,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
                 "masked": sum(r.masked for r in results_list),
                 "rejected_candidates": sum(r.rejected for r in results_list),
                 "by_cause": by_cause,
-                "by_kind": dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
+                "by_kind": dict(sorted(unique.kinds.items(), key=lambda kv: -kv[1])),
             },
             "dataset": {
                 "occurrences": window_total,

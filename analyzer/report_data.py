@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analyzer import schema as S
@@ -92,22 +93,17 @@ class ReportData:
             run = json.loads((directory / "run.json").read_text(encoding="utf-8"))
         ex_path = directory / "examples.json"
         examples = json.loads(ex_path.read_text(encoding="utf-8")) if ex_path.exists() else {}
-        cube, distinct = _scan_events(directory, since_us, until_us)
-        unique_by = {
-            d: distinct.groupby(d, observed=True, dropna=False)["token_fp"].nunique()
-            for d in SPLIT_DIMENSIONS.values()
-        }
-        events = distinct
+        scan = _scan_events(directory, since_us, until_us)
         data = cls(
             run=run,
-            cube=cube,
-            unique_tokens=int(distinct["token_fp"].nunique()),
+            cube=scan.cube,
+            unique_tokens=scan.unique_tokens,
             examples=examples,
             client_names=dict(run.get("expectations", {}).get("clients", {})),
-            unique_by=unique_by,
+            unique_by=scan.unique_by,
         )
         if samples:
-            data.samples = _sample_events(directory, events)
+            data.samples = _sample_events(directory, scan.sample_tokens)
         return data
 
     def only(self, dimension: str, value: str | None) -> ReportData:
@@ -233,64 +229,115 @@ def build_cube(events: pd.DataFrame) -> pd.DataFrame:
 
 
 _CUBE_KEYS = ["hour", *DIMENSIONS, "cause"]
-_DISTINCT = ["client_id", "audience", "cause", "token_fp"]
+_FOLD_EVERY = 16  # batches whose partial cubes are folded together
 
 
 def _fold_cube(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Partial cubes (of record batches) summed into one."""
-    df = pd.concat(parts, ignore_index=True)
-    for col in (*DIMENSIONS, "cause"):
-        df[col] = df[col].astype("category")
-    out = (df.groupby(_CUBE_KEYS, observed=True, dropna=False, sort=False)
+    """Partial cubes (of record batches, with the same categories) summed into one."""
+    out = (pd.concat(parts, ignore_index=True).groupby(_CUBE_KEYS, observed=True, dropna=False, sort=False)
            .agg(occurrences=("occurrences", "sum"), first_seen=("first_seen", "min"), last_seen=("last_seen", "max"))
            .reset_index())
     out["occurrences"] = out["occurrences"].astype("int64")
     return out
 
 
-def _scan_events(directory: Path, since_us: int | None, until_us: int | None
-                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The cube and the distinct (client, audience, cause, token) rows, read batch by batch.
+@dataclass
+class _Scan:
+    """What one pass over the events dataset gives a report."""
 
-    Memory stays bounded by the number of distinct groups and tokens, not by the occurrences: a
-    nightly dataset of billions of rows folds through record batches.
+    cube: pd.DataFrame
+    unique_tokens: int
+    unique_by: dict[str, pd.Series]  # per client (audience): its distinct tokens
+    sample_tokens: set[str]  # the first few tokens per (client, cause) and (audience, cause)
+
+
+class _Categories:
+    """Categories that only grow, shared by the frames of every batch.
+
+    Frames whose categoricals share categories concatenate and group as integer codes; with
+    differing categories pandas falls back to Python strings, and memory grows with the data.
     """
-    from analyzer.aggregate import iter_event_frames
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self._known: dict[str, pd.Index] = {c: pd.Index([], dtype="str") for c in columns}
+
+    def unify(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The frame with its categoricals on the shared categories (extended by its new values)."""
+        for col, known in self._known.items():
+            have = df[col].cat.categories
+            if have.equals(known):
+                continue
+            new = have.difference(known, sort=False)
+            if len(new):
+                known = self._known[col] = known.append(new)
+            df[col] = df[col].cat.set_categories(known)
+        return df
+
+    def values(self, column: str, codes: np.ndarray) -> pd.Index:
+        """The values of codes (-1 as None)."""
+        return pd.Index(np.array([*self._known[column], None], dtype=object)[codes])
+
+    def final(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Only the categories in use, in sorted order."""
+        for col in self._known:
+            if col in df.columns:
+                used = df[col].cat.remove_unused_categories()
+                df[col] = used.cat.reorder_categories(sorted(used.cat.categories))
+        return df
+
+
+def _scan_events(directory: Path, since_us: int | None, until_us: int | None) -> _Scan:
+    """The cube, the distinct-token counts and the tokens to sample, in one pass batch by batch.
+
+    Memory is bounded by the cube's groups and the distinct (client, audience, token) triples
+    (16 bytes each), not by the occurrences: a nightly dataset of billions of rows folds through
+    record batches.
+    """
+    from analyzer.aggregate import iter_event_frames, token_codes
 
     columns = ["ts", "token_fp", "cause", *DIMENSIONS]
-    if not (directory / "events").is_dir():
-        empty = _read_events(directory, columns, since_us, until_us)
-        return build_cube(empty), empty[_DISTINCT]
+    cats = _Categories((*DIMENSIONS, "cause"))
     cubes: list[pd.DataFrame] = []
-    distinct: list[pd.DataFrame] = []
+    triples: list[pd.DataFrame] = []  # distinct (client, audience, token) as integers
+    firsts: dict[tuple[str, Any, Any], list[str | None]] = {}  # (dimension, value, cause) -> first tokens
     for frame in iter_event_frames(directory / "events", columns, since_us, until_us):
-        df = _typed(frame, columns)
+        df = cats.unify(_typed(frame, columns))
         cubes.append(build_cube(df))
-        distinct.append(df[_DISTINCT].drop_duplicates())
-        if len(cubes) >= 16:
-            cubes = [_fold_cube(cubes)]
-            distinct = [pd.concat(distinct, ignore_index=True).drop_duplicates()]
+        token, has_token = token_codes(df["token_fp"])
+        triples.append(pd.DataFrame({"client_id": df["client_id"].cat.codes.to_numpy(),
+                                     "audience": df["audience"].cat.codes.to_numpy(),
+                                     "token": token, "has_token": has_token}).drop_duplicates())
+        for dim in SPLIT_DIMENSIONS.values():
+            # The first tokens of a group overall are among the first ones of the batch that has them.
+            head = (df[[dim, "cause", "token_fp"]].drop_duplicates()
+                    .groupby([dim, "cause"], observed=True, dropna=False, sort=False).head(EXAMPLES_PER_CAUSE))
+            for value, cause, fp in head.itertuples(index=False):
+                have = firsts.setdefault((dim, _none(value), _none(cause)), [])
+                if len(have) < EXAMPLES_PER_CAUSE and _none(fp) not in have:
+                    have.append(_none(fp))
+        if len(cubes) >= _FOLD_EVERY:
+            cubes = [_fold_cube([cats.unify(c) for c in cubes])]
+            triples = [pd.concat(triples, ignore_index=True).drop_duplicates()]
     if not cubes:
-        empty = _typed(pd.DataFrame({c: [] for c in columns}), columns)
-        return build_cube(empty), empty[_DISTINCT]
-    dist = pd.concat(distinct, ignore_index=True).drop_duplicates()
-    for col in _DISTINCT:
-        dist[col] = dist[col].astype("category")
-    return _fold_cube(cubes), dist
+        cubes = [build_cube(cats.unify(_typed(pd.DataFrame({c: [] for c in columns}), columns)))]
+    cube = cats.final(_fold_cube([cats.unify(c) for c in cubes]))
+    known = pd.concat(triples or [_NO_TRIPLES], ignore_index=True).drop_duplicates()
+    known = known[known["has_token"]]
+    unique_by = {}
+    for dim in SPLIT_DIMENSIONS.values():
+        per = known.groupby(dim, sort=False)["token"].nunique()
+        unique_by[dim] = pd.Series(per.to_numpy(), index=cats.values(dim, per.index.to_numpy()), name="token_fp")
+    return _Scan(cube, int(known["token"].nunique()), unique_by,
+                 {t for tokens in firsts.values() for t in tokens if t is not None})
 
 
-def _time_filter(since_us: int | None, until_us: int | None) -> Any:
-    import pyarrow as pa
-    import pyarrow.dataset as ds
+_NO_TRIPLES = pd.DataFrame({"client_id": np.array([], np.int8), "audience": np.array([], np.int8),
+                            "token": np.array([], np.uint64), "has_token": np.array([], bool)})
 
-    flt = None
-    ts_type = pa.timestamp("us", tz="UTC")
-    if since_us is not None:
-        flt = ds.field("ts") >= pa.scalar(since_us, ts_type)
-    if until_us is not None:
-        upper = ds.field("ts") < pa.scalar(until_us, ts_type)
-        flt = upper if flt is None else flt & upper
-    return flt
+
+def _none(value: Any) -> Any:
+    """A missing value (NaN of a categorical) as None, which compares equal to itself."""
+    return None if pd.isna(value) else value
 
 
 def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -305,53 +352,17 @@ def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df
 
 
-def _read_events(
-    directory: Path, columns: list[str], since_us: int | None, until_us: int | None
-) -> pd.DataFrame:
-    """Some columns of the events dataset, strings as categoricals, optionally limited in time."""
-    import pyarrow.dataset as ds
+def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
+    """Whole rows of the chosen tokens: examples for per-owner reports.
 
-    if not (directory / "events").is_dir():
-        return pd.DataFrame(
-            {c: pd.Series([], dtype="datetime64[us, UTC]" if c == "ts" else "category") for c in columns}
-        )
-    dataset = ds.dataset(
-        directory / "events",
-        format="parquet",
-        partitioning=ds.partitioning(S.PARTITION_SCHEMA, flavor="hive"),
-    )
-    have = set(dataset.schema.names)
-    cols = [c for c in columns if c in have]
-    table = dataset.to_table(columns=cols, filter=_time_filter(since_us, until_us))
-    df = table.to_pandas()
-    for c in columns:
-        if c not in df.columns:
-            df[c] = pd.Series([None] * len(df), dtype="category")
-    if "ts" in df.columns and not isinstance(df["ts"].dtype, pd.DatetimeTZDtype):
-        df["ts"] = pd.to_datetime(df["ts"], utc=True)
-    return df
-
-
-def _sample_events(directory: Path, events: pd.DataFrame) -> pd.DataFrame:
-    """A few whole rows per (client, cause) and (audience, cause): examples for per-owner reports.
-
-    The first row of each (token, cause) of the chosen tokens, in dataset order. Only `token_fp`
-    and `cause` are read everywhere; the other columns only of the row groups that hold a row to
+    The first row of each (token, cause) of the tokens, in dataset order. Only `token_fp` and
+    `cause` are read everywhere; the other columns only of the row groups that hold a row to
     keep, so the sample costs memory (and time) for the sample, not for the dataset.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    fps: set[str] = set()
-    for dim in SPLIT_DIMENSIONS.values():
-        firsts = (
-            events[[dim, "cause", "token_fp"]]
-            .drop_duplicates()
-            .groupby([dim, "cause"], observed=True, dropna=False, sort=False)
-            .head(EXAMPLES_PER_CAUSE)
-        )
-        fps.update(str(f) for f in firsts["token_fp"].dropna())
     events_dir = directory / "events"
     if not fps or not events_dir.is_dir():
         return pd.DataFrame(columns=list(_SAMPLE_COLUMNS))
@@ -361,7 +372,8 @@ def _sample_events(directory: Path, events: pd.DataFrame) -> pd.DataFrame:
     for d in sorted(p for p in events_dir.iterdir() if p.is_dir() and p.name.startswith("date=")):
         for path in sorted(d.glob("*.parquet")):
             pf = pq.ParquetFile(path, pre_buffer=False)
-            cols = [c for c in _SAMPLE_COLUMNS if c in pf.schema_arrow.names]
+            names = set(pf.schema_arrow.names)
+            cols = [c for c in _SAMPLE_COLUMNS if c in names]
             for group in range(pf.num_row_groups):
                 keys = pf.read_row_group(group, columns=["token_fp", "cause"], use_threads=False)
                 rows = pc.indices_nonzero(pc.is_in(keys.column("token_fp"), value_set=chosen))

@@ -8,7 +8,7 @@ import pytest
 
 from analyzer import diagnose
 from analyzer import schema as S
-from analyzer.aggregate import Aggregator
+from analyzer.aggregate import Aggregator, DistinctTokens
 from analyzer.diagnose import Diagnoser, ExpectationLearner, Observations
 
 T0 = pd.Timestamp("2026-11-20", tz="UTC")
@@ -93,3 +93,12 @@ def test_clock_sample_is_bounded_and_the_same_in_any_order(monkeypatch) -> None:
     assert whole.clock_level > 0 and len(whole.clock) <= 100
     assert backwards.clock_level == whole.clock_level
     assert sorted(backwards.clock) == sorted(whole.clock)
+
+
+def test_distinct_tokens_counts_each_token_once_by_kind() -> None:
+    unique = DistinctTokens()
+    unique.add({"00000000000000ff": "access_token", "ffffffffffffffff": "id_token", "not-a-fingerprint": "unknown"})
+    unique.add({"ffffffffffffffff": "id_token", "0000000000000001": "access_token"})
+    unique.add({})
+    assert len(unique) == 4
+    assert unique.kinds == {"access_token": 2, "id_token": 1, "unknown": 1}
