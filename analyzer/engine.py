@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 
@@ -28,7 +28,7 @@ from analyzer.keys import KeyRing
 from analyzer.readers import InputFile
 
 RANGE_BYTES = 64 << 20
-CACHE_LIMIT = 50_000  # token facts kept per worker process (under 40 MB)
+CACHE_LIMIT = 50_000  # token facts kept per unit (under 40 MB)
 EXAMPLES_PER_CAUSE = 3
 
 
@@ -127,12 +127,11 @@ def _line_bases(path: str, bounds: list[int], base: int) -> list[int]:
 
 
 class _Worker:
-    """Per-process state: the run's settings and keys, and the facts of tokens decoded so far."""
+    """Per-process state: the run's settings and keys."""
 
     settings: Settings
     ring: KeyRing
     sink: tuple[Path, str] | None = None  # (staging directory, run id): where this worker writes rows
-    facts: ClassVar[dict[str, TokenFacts]] = {}
 
 
 def use_memory_pool() -> None:
@@ -174,7 +173,6 @@ def _init(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | None = Non
     _Worker.sink = sink
     _Worker.settings = settings
     _Worker.ring = ring
-    _Worker.facts = {}
 
 
 # Fields whose values repeat from token to token: one string object each, shared by every token.
@@ -205,7 +203,11 @@ def scan_unit(unit: WorkUnit) -> UnitOutput:
     from analyzer.pipeline import FileResult, batch_frame, scan_file
     from analyzer.write import write_parts
 
-    settings, ring, cache, sink = _Worker.settings, _Worker.ring, _Worker.facts, _Worker.sink
+    settings, ring, sink = _Worker.settings, _Worker.ring, _Worker.sink
+    # Token facts are cached per unit, not per process: which tokens a unit decodes itself (and so
+    # offers as examples, with header and claims) must not depend on what its process scanned before,
+    # or the examples would differ with the number of workers.
+    cache: dict[str, TokenFacts] = {}
     result = FileResult(path=unit.file.path)
     out = UnitOutput(unit, result, Aggregator(), Observations(float(settings.leeway_seconds)), {})
     pending: PendingRows | None = None
