@@ -155,3 +155,18 @@ def test_the_report_carries_the_diagnosis(sample_run, tmp_path: Path) -> None:
     assert mine, "the late client's own report names its habit"
     others = [t for t in pages if late["client_id"] not in t]
     assert others and all("warehouse-scanner" not in t for t in others)
+
+
+def test_units_run_largest_first_whatever_the_worker_count() -> None:
+    """LPT order: compressed bytes weigh more; equal costs keep the input order; ranges count their own size."""
+    from analyzer.engine import COMPRESSED_WEIGHT, WorkUnit, schedule
+    from analyzer.readers import InputFile
+
+    small, big = InputFile("a.log", 10, 0.0), InputFile("b.log", 100, 0.0)
+    gz = InputFile("c.log.gz", 30, 0.0)  # 30 compressed bytes: costlier than 100 plain ones
+    also_small = InputFile("d.log", 10, 0.0)
+    ranged = InputFile("e.log", 1000, 0.0)
+    units = [WorkUnit(small, 0), WorkUnit(big, 1), WorkUnit(gz, 2), WorkUnit(also_small, 3),
+             WorkUnit(ranged, 4, start=0, end=50), WorkUnit(ranged, 5, start=50)]
+    assert 30 * COMPRESSED_WEIGHT > 100
+    assert [u.index for u in schedule(units)] == [5, 2, 1, 4, 0, 3]
