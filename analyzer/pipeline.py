@@ -367,6 +367,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
         if not summary_df.empty:
             for c, n in summary_df.groupby("cause", observed=True)["occurrences"].sum().items():
                 window[str(c)] = int(n)
+        del summary_df  # one row per day and group: not kept while the report is built
         by_cause = {c: 0 for c in S.CAUSES}
         for c, n in agg.cause_counts().items():
             by_cause[c] = n

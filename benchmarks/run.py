@@ -9,6 +9,9 @@
 Every tool runs as its own subprocess, measured from start to exit: wall time, the peak RSS of
 its largest process (wait4 rusage, as `/usr/bin/time -v` reports it) and the peak of the summed RSS
 of its whole process tree (sampled from /proc every 50 ms: workers and decompressors included).
+Summed RSS counts the pages forked workers still share with their parent once per process; the
+peak summed PSS (proportional set size) counts each page once, split among its sharers: what
+the tree really occupies.
 Rates use the corpus's uncompressed bytes, lines and token occurrences from its manifest.
 The naive baseline runs on a slice of each file (`--naive-sample`, 50 MB by default) and its
 time is extrapolated to the whole corpus by bytes; the table says so.
@@ -17,6 +20,7 @@ time is extrapolated to the whole corpus by bytes; the table says so.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -49,6 +53,7 @@ class Measured:
     wall: float
     max_rss_mb: float  # largest single process (rusage ru_maxrss)
     tree_rss_mb: float  # peak of the summed RSS over the process tree (sampled)
+    tree_pss_mb: float  # peak of the summed PSS over the process tree (sampled; 0 without smaps_rollup)
     rc: int
     stdout: str = field(repr=False, default="")
     stderr: str = field(repr=False, default="")
@@ -65,17 +70,32 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _tree_rss(root: int) -> int:
-    total, todo = 0, [root]
+def _tree_rss(root: int) -> tuple[int, int]:
+    """(summed RSS, summed PSS) in bytes of a process and its descendants."""
+    rss = pss = 0
+    todo = [root]
     while todo:
         pid = todo.pop()
         try:
             with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * PAGE
+                rss += int(f.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             continue
+        pss += _pss(pid)
         todo += _children(pid)
-    return total
+    return rss, pss
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size in bytes (0 where /proc/<pid>/smaps_rollup is missing)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
 
 
 # Without /usr/bin/time, a small Python wrapper runs the command and reports its children's rusage.
@@ -100,15 +120,17 @@ def measure(
         wrapped = ["/usr/bin/time", "-f", "%e %M", "-o", stats_file, *cmd]
     else:
         wrapped = [sys.executable, "-c", _WRAPPER, stats_file, *cmd]
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
     started = time.perf_counter()
     proc = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def poll() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
-            peak = max(peak, sum(_tree_rss(c) for c in _children(proc.pid)))  # the wrapper not counted
+            sizes = [_tree_rss(c) for c in _children(proc.pid)]  # the wrapper not counted
+            peak = max(peak, sum(r for r, _ in sizes))
+            peak_pss = max(peak_pss, sum(p for _, p in sizes))
             done.wait(0.05)
 
     sampler = threading.Thread(target=poll, daemon=True)
@@ -131,6 +153,7 @@ def measure(
         wall,
         max_rss_kb / 1024,
         tree_mb,
+        peak_pss / 2**20,
         proc.returncode,
         out.decode(errors="replace"),
         err.decode(errors="replace"),
@@ -244,6 +267,7 @@ def row(
         "tokens_per_s": round(tokens / wall),
         "max_rss_mb": round(m.max_rss_mb, 1),
         "tree_rss_mb": round(m.tree_rss_mb, 1),
+        "tree_pss_mb": round(m.tree_pss_mb, 1),
         "note": note,
     }
 
@@ -252,14 +276,15 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
     head = (
         f"{'tool':<28} {'wall s':>8} {'MB/s':>8} {'lines/s':>11} {'tokens/s':>10} "
-        f"{'RSS MB':>8} {'tree MB':>8}  note"
+        f"{'RSS MB':>8} {'tree MB':>8} {'tree PSS':>8}  note"
     )
     print(head)
     print("-" * len(head))
     for r in rows:
         print(
             f"{r['tool']:<28} {r['wall_s']:>8.2f} {r['mb_per_s']:>8.1f} {r['lines_per_s']:>11,} "
-            f"{r['tokens_per_s']:>10,} {r['max_rss_mb']:>8.0f} {r['tree_rss_mb']:>8.0f}  {r['note']}"
+            f"{r['tokens_per_s']:>10,} {r['max_rss_mb']:>8.0f} {r['tree_rss_mb']:>8.0f} {r['tree_pss_mb']:>8.0f}  "
+            f"{r['note']}"
         )
 
 
@@ -380,6 +405,7 @@ def bench_size(args: argparse.Namespace, size: int, work: Path, created: list[Pa
     res["analyzer_wall_s"] = an.wall
     res["analyzer_max_rss_mb"] = an.max_rss_mb
     res["analyzer_tree_rss_mb"] = an.tree_rss_mb
+    res["analyzer_tree_pss_mb"] = an.tree_pss_mb
     if rg is not None:
         res["ratio_analyzer_over_rg"] = round(an.wall / rg.wall, 2)
     if args.check_identical:
@@ -490,22 +516,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"--workers 1 vs 2: {'IDENTICAL' if ok['identical'] else 'DIFFERENT'}: {ok['detail']}")
             if "profile" in res:
                 print("\n" + res["profile"])
-        if len(report["results"]) > 1:
-            a, b = report["results"][0], report["results"][-1]
-            ratio = b["analyzer_tree_rss_mb"] / a["analyzer_tree_rss_mb"]
-            ratio_max = b["analyzer_max_rss_mb"] / a["analyzer_max_rss_mb"]
+        done = report["results"]
+        for a, b in itertools.pairwise(done):  # each size against the one before
+            print(flat_memory(a, b))
+        if len(done) > 1:
+            a, b = done[0], done[-1]
             report["rss_ratio"] = {
-                "tree": round(ratio, 2),
-                "largest_process": round(ratio_max, 2),
+                "tree": round(b["analyzer_tree_rss_mb"] / a["analyzer_tree_rss_mb"], 2),
+                "tree_pss": round(b["analyzer_tree_pss_mb"] / max(a["analyzer_tree_pss_mb"], 1e-9), 2),
+                "largest_process": round(b["analyzer_max_rss_mb"] / a["analyzer_max_rss_mb"], 2),
                 "input_ratio": round(b["bytes"] / a["bytes"], 1),
             }
-            print(
-                f"\nflat memory: analyzer peak RSS at {b['bytes'] / 1e6:.0f} MB vs {a['bytes'] / 1e6:.0f} MB "
-                f"(x{b['bytes'] / a['bytes']:.1f} input): tree {b['analyzer_tree_rss_mb']:.0f} / "
-                f"{a['analyzer_tree_rss_mb']:.0f} MB = {ratio:.2f}, largest process "
-                f"{b['analyzer_max_rss_mb']:.0f} / {a['analyzer_max_rss_mb']:.0f} MB = {ratio_max:.2f} "
-                f"(target 0.8-1.2)"
-            )
     finally:
         if args.json_out:
             args.json_out.write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -516,6 +537,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"\nkept: corpora under {args.corpus_root}, scan outputs in {work}", file=sys.stderr)
     return 0
+
+
+def flat_memory(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """The analyzer's peaks at two sizes, and their ratios (flat memory: 0.8 to 1.2)."""
+    def pair(key: str) -> str:
+        return f"{b[key]:.0f} / {a[key]:.0f} MB = {b[key] / max(a[key], 1e-9):.2f}"
+
+    return (f"\nflat memory: analyzer peaks at {b['bytes'] / 1e6:.0f} MB vs {a['bytes'] / 1e6:.0f} MB "
+            f"(x{b['bytes'] / a['bytes']:.1f} input): largest process {pair('analyzer_max_rss_mb')}, "
+            f"tree RSS {pair('analyzer_tree_rss_mb')}, tree PSS {pair('analyzer_tree_pss_mb')} (target 0.8-1.2)")
 
 
 def _version(cmd: list[str]) -> str:

@@ -52,6 +52,7 @@ def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     res = report["results"][0]
     assert res["analyzer_wall_s"] > 0 and res["analyzer_max_rss_mb"] > 0
+    assert 0 <= res["analyzer_tree_pss_mb"] <= res["analyzer_tree_rss_mb"]  # shared pages counted once
     assert res["naive"]["sample_bytes"] < res["bytes"]  # sampled, and said so
     if shutil.which("rg") is not None:
         assert res["rg_matches"] == res["tokens"]
