@@ -148,7 +148,7 @@ def use_memory_pool() -> None:
         pa.set_memory_pool(pa.system_memory_pool())
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: a worker gets SIGTERM when its parent dies (even by SIGKILL), instead of running on."""
     try:
         import ctypes
@@ -164,7 +164,7 @@ def _init_worker(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | Non
     from analyzer.state import release_inherited_locks
 
     release_inherited_locks()
-    _die_with_parent()
+    die_with_parent()
     use_memory_pool()  # inherited when forked, not when spawned
     _init(settings, ring, sink)
 

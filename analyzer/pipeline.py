@@ -226,6 +226,45 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
     }).assign(mtime_us=batch.mtime_us)
 
 
+def _load_report_data(directory: Path, since_us: int | None, until_us: int | None) -> Any:
+    from analyzer.report_data import ReportData
+
+    return ReportData.load(directory, {}, since_us=since_us, until_us=until_us)
+
+
+def _init_report_child() -> None:
+    """Like a scan worker: let go of the output directory's lock, and die with the parent."""
+    from analyzer.engine import die_with_parent
+    from analyzer.state import release_inherited_locks
+
+    release_inherited_locks()
+    die_with_parent()
+
+
+class _ReportReader:
+    """`ReportData.load` of an output directory in a forked process, while this one does other work."""
+
+    def __init__(self, directory: Path, settings: Settings) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self._pool = None
+        self._args = (directory, settings.since_us, settings.until_us)
+        if os.name == "posix":
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_init_report_child)
+            self._future = self._pool.submit(_load_report_data, *self._args)
+
+    def result(self) -> Any:
+        """The report data (without a run summary), read here if no process could be forked."""
+        if self._pool is None:
+            return _load_report_data(*self._args)
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown()
+
+
 def merge_results(into: FileResult | None, part: FileResult) -> FileResult:
     """Counters of one file from its byte ranges (or the whole file's, unchanged)."""
     if into is None:
@@ -361,6 +400,9 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
 
         t0 = time.time()
         key = privacy.load_key()
+        # The summary and the report's data each read the events dataset once: with a core to spare,
+        # the report's data is read in a forked process meanwhile.
+        report_reader = _ReportReader(out.out, settings) if settings.workers > 1 else None
         summary_df = summarize_dataset(out.events, settings.since_us, settings.until_us)
         out.write_parquet("summary.parquet", summary_df, S.SUMMARY_SCHEMA)
         window = {c: 0 for c in S.CAUSES}
@@ -445,8 +487,11 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             diagnosis = _previous_diagnosis(settings.out_dir, diagnosis)
         run_summary.update(diagnosis)
         out.write_json("examples.json", agg.examples)
-        data = report_data.ReportData.load(out.out, run_summary, since_us=settings.since_us,
-                                           until_us=settings.until_us)
+        if report_reader is not None:
+            data = report_reader.result().with_run(run_summary)
+        else:
+            data = report_data.ReportData.load(out.out, run_summary, since_us=settings.since_us,
+                                               until_us=settings.until_us)
         data.examples = agg.examples  # this run's; the published examples.json is the previous run's
         out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(time.time() - t0, 3)

@@ -106,6 +106,10 @@ class ReportData:
             data.samples = _sample_events(directory, scan.sample_tokens)
         return data
 
+    def with_run(self, run: dict[str, Any]) -> ReportData:
+        """The same data with this run summary (loaded before the summary was written)."""
+        return replace(self, run=run, client_names=dict(run.get("expectations", {}).get("clients", {})))
+
     def only(self, dimension: str, value: str | None) -> ReportData:
         """The same data limited to one client (or audience): nothing of the others is kept."""
         mask = self.cube[dimension].isna() if value is None else self.cube[dimension] == value
