@@ -25,7 +25,7 @@ from analyzer.extract import redact
 from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
 
-BATCH_ROWS = 32_768  # rows per classified batch: bounds the memory of every stage after the scan
+BATCH_ROWS = 16_384  # rows per classified batch: bounds the memory of every stage after the scan
 _APP_FORMATS = frozenset({S.FMT_JSON, S.FMT_GENERIC, S.FMT_SYSLOG, S.FMT_TRAEFIK, S.FMT_CADDY})
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
                 "client_ip", "user_agent", "token_fp", "logged_error")
