@@ -76,54 +76,84 @@ def _is_plain(path: str) -> bool:
 
 
 def plan(files: list[InputFile], range_bytes: int | None = None,
-         resume_at: dict[int, int] | None = None, base_at: dict[int, int] | None = None) -> list[WorkUnit]:
+         resume_at: dict[int, int] | None = None, base_at: dict[int, int] | None = None,
+         workers: int = 1) -> list[WorkUnit]:
     """Units in input order; plain files above `range_bytes` are split into byte ranges.
 
     `resume_at` maps a file's position in `files` to the content offset where reading starts
     (after what an earlier run read), `base_at` to the lines before it. Each unit knows the number
-    of lines before it, so that workers write right line numbers. The split does not depend on the
-    number of workers, so neither does the output.
+    of lines before it, so that workers write right line numbers; the newlines before each range
+    are counted on `workers` processes. The split does not depend on the number of workers, so
+    neither does the output.
     """
     range_bytes = range_bytes or RANGE_BYTES
     resume_at = resume_at or {}
     base_at = base_at or {}
-    units: list[WorkUnit] = []
+    splits: dict[int, list[int]] = {}  # file_no -> range starts
     for file_no, f in enumerate(files):
         first = resume_at.get(file_no, 0)
-        base = base_at.get(file_no, 0)
         if f.path != "-" and f.size - first > range_bytes and _is_plain(f.path):
-            bounds = list(range(first, f.size, range_bytes))
-            bases = _line_bases(f.path, bounds, base)
-            for part, start in enumerate(bounds):
-                end = bounds[part + 1] if part + 1 < len(bounds) else None
-                units.append(WorkUnit(f, len(units), file_no, part, start, end, bases[part]))
-        else:
-            units.append(WorkUnit(f, len(units), file_no, 0, first, None, base))
+            splits[file_no] = list(range(first, f.size, range_bytes))
+    # Range k of a file starts after the first newline at or after bounds[k] - 1: the lines before it
+    # are the newlines in [bounds[0], bounds[k] - 1), plus that one. Counted segment by segment.
+    segments = [(files[file_no].path, bounds[0] if k == 1 else bounds[k - 1] - 1, bounds[k] - 1)
+                for file_no, bounds in splits.items() for k in range(1, len(bounds))]
+    counts = iter(_count_segments(segments, workers))
+    units: list[WorkUnit] = []
+    for file_no, f in enumerate(files):
+        base = base_at.get(file_no, 0)
+        bounds = splits.get(file_no)
+        if bounds is None:
+            units.append(WorkUnit(f, len(units), file_no, 0, resume_at.get(file_no, 0), None, base))
+            continue
+        bases: list[int] = [base]
+        count: int | None = base
+        for _ in bounds[1:]:
+            n = next(counts)
+            if n is None or count is None:  # unreadable: the scan of the range reports the error
+                count = None
+                bases.append(base)
+            else:
+                count += n
+                bases.append(count + 1)
+        for part, start in enumerate(bounds):
+            end = bounds[part + 1] if part + 1 < len(bounds) else None
+            units.append(WorkUnit(f, len(units), file_no, part, start, end, bases[part]))
     return units
 
 
-def _line_bases(path: str, bounds: list[int], base: int) -> list[int]:
-    """Lines before each range: range k starts after the first newline at or after bounds[k] - 1."""
-    out = [base]
-    count = base
-    pos = bounds[0]
+def _count_newlines(path: str, start: int, end: int) -> int | None:
+    """Newlines in bytes [start, end) of a plain file; None if it cannot be read."""
+    n = 0
     try:
         with open(path, "rb") as fh:
-            fh.seek(pos)
-            for start in bounds[1:]:
-                # Newlines in [pos, start - 1), then the one that ends the line straddling the cut.
-                want = start - 1 - pos
-                while want > 0:
-                    block = fh.read(min(want, 8 << 20))
-                    if not block:
-                        break
-                    count += block.count(b"\n")
-                    want -= len(block)
-                pos = start - 1
-                out.append(count + 1)
+            fh.seek(start)
+            want = end - start
+            while want > 0:
+                block = fh.read(min(want, 8 << 20))
+                if not block:
+                    break
+                n += block.count(b"\n")
+                want -= len(block)
     except OSError:
-        out += [base] * (len(bounds) - len(out))  # the scan reports the error
-    return out
+        return None
+    return n
+
+
+def _count_segments(segments: list[tuple[str, int, int]], workers: int) -> list[int | None]:
+    """`_count_newlines` of each segment, on up to `workers` processes (a pass over big plain files)."""
+    if workers <= 1 or len(segments) <= 1 or os.name != "posix":
+        return [_count_newlines(*seg) for seg in segments]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(min(workers, len(segments)), initializer=_init_counter) as pool:
+        return pool.starmap(_count_newlines, segments, chunksize=1)
+
+
+def _init_counter() -> None:
+    from analyzer.state import release_inherited_locks
+
+    release_inherited_locks()
+    die_with_parent()
 
 
 class _Worker:

@@ -360,7 +360,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     results: dict[int, FileResult] = {}  # per input file, in input order
     line_base = {i: resumes[i].line_base for i in todo}
     try:
-        units = [u for u in plan(expansion.files, resume_at=todo, base_at=line_base) if u.file_no in todo]
+        units = [u for u in plan(expansion.files, resume_at=todo, base_at=line_base,
+                                   workers=max(1, settings.workers)) if u.file_no in todo]
         for output in run_units(units, settings, ring, max(1, settings.workers), run_id, (out.stage, run_id)):
             unit = output.unit
             fi = unit.file_no
