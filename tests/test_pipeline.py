@@ -104,7 +104,10 @@ def test_large_plain_file_split_in_ranges_keeps_line_numbers(tmp_path: Path, mon
     whole = tmp_path / "whole"
     run(build_settings(None, [str(big.parent)], out_dir=whole, workers=1), [str(big.parent)])
     monkeypatch.setattr(engine, "RANGE_BYTES", 100_000)
-    assert len(engine.plan([engine.InputFile(str(big), big.stat().st_size, 0.0)])) > 5
+    one = engine.InputFile(str(big), big.stat().st_size, 0.0)
+    assert len(engine.plan([one])) > 5
+    # Line bases counted on two processes are the ones counted here.
+    assert [u.line_base for u in engine.plan([one], workers=2)] == [u.line_base for u in engine.plan([one])]
     split = tmp_path / "split"
     run(build_settings(None, [str(big.parent)], out_dir=split, workers=2), [str(big.parent)])
     a = pd.read_parquet(whole / "events")[["line", "token_fp", "cause"]].astype(str)
