@@ -145,15 +145,8 @@ def _count_segments(segments: list[tuple[str, int, int]], workers: int) -> list[
     if workers <= 1 or len(segments) <= 1 or os.name != "posix":
         return [_count_newlines(*seg) for seg in segments]
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(min(workers, len(segments)), initializer=_init_counter) as pool:
+    with ctx.Pool(min(workers, len(segments)), initializer=init_child) as pool:
         return pool.starmap(_count_newlines, segments, chunksize=1)
-
-
-def _init_counter() -> None:
-    from analyzer.state import release_inherited_locks
-
-    release_inherited_locks()
-    die_with_parent()
 
 
 class _Worker:
@@ -169,7 +162,11 @@ def use_memory_pool() -> None:
 
     Arrow's default mimalloc pool keeps what each thread freed: reading the events files back for
     the summary and report grew a process by about 70 MB that no batch needed, more with more files.
+    Nothing to do when the default pool was chosen before pyarrow loaded (`analyzer/__init__.py`
+    picks jemalloc on Linux, which the Parquet reader's own allocations use too; or the user chose).
     """
+    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+        return
     import pyarrow as pa
 
     try:
@@ -189,12 +186,17 @@ def die_with_parent() -> None:
         pass
 
 
-def _init_worker(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | None = None) -> None:
-    """Pool initializer of a forked worker process."""
+def init_child() -> None:
+    """In any forked helper process: let go of the output directory's lock, and die with the parent."""
     from analyzer.state import release_inherited_locks
 
     release_inherited_locks()
     die_with_parent()
+
+
+def _init_worker(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | None = None) -> None:
+    """Pool initializer of a forked worker process."""
+    init_child()
     use_memory_pool()  # inherited when forked, not when spawned
     _init(settings, ring, sink)
 

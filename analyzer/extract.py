@@ -158,20 +158,25 @@ def token_pattern(marks: int) -> re.Pattern[bytes]:
     return TOKEN_PCT_RE if marks & MARK_PCT else TOKEN_RE
 
 
-def find_tokens(chunk: bytes, first_line: int) -> Iterator[Hit]:
-    """Every token candidate in a chunk, in order, with its 1-based line number."""
-    line_no = first_line
-    pos = 0
-    pattern = token_pattern(chunk_marks(chunk))
+def find_tokens(chunk: bytes, first_line: int, marks: int | None = None) -> Iterator[Hit]:
+    """Every token candidate in a chunk, in order, with its 1-based line number.
+
+    `marks` are the chunk's (`chunk_marks`), when the caller has them already. A line's bounds are
+    looked up once, however many tokens it holds.
+    """
+    pattern = token_pattern(chunk_marks(chunk) if marks is None else marks)
+    line_no, pos, line_start, line_end = first_line, 0, 0, -1
+    count, rfind, find = chunk.count, chunk.rfind, chunk.find
     for m in pattern.finditer(chunk):
-        start = m.start()
-        line_no += chunk.count(b"\n", pos, start)
+        start, end = m.span()
+        line_no += count(b"\n", pos, start)
         pos = start
-        line_start = chunk.rfind(b"\n", 0, start) + 1
-        line_end = chunk.find(b"\n", start)
-        if line_end < 0:
-            line_end = len(chunk)
-        yield Hit(line_no, line_start, line_end, start, m.end())
+        if start > line_end:  # a new line
+            line_start = rfind(b"\n", 0, start) + 1
+            line_end = find(b"\n", start)
+            if line_end < 0:
+                line_end = len(chunk)
+        yield Hit(line_no, line_start, line_end, start, end)
 
 
 def count_masked(chunk: bytes, marks: int = MARK_ALL) -> int:

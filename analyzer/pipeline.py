@@ -115,26 +115,18 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         pct = marks & extract.MARK_PCT  # without any `%3D`, no token needs `canonical`
         # The per-token loop: everything per line happens once per line, everything per token once
         # per unique token; the rest is a few C-level calls per occurrence.
-        line_no, pos, line_start, line_end, parsed = first_line, 0, -1, -1, -1
+        parsed = -1  # the start of the line `per_line` holds
         fields = formats.EMPTY
         per_line: tuple[Any, ...] = ()
-        count, rfind, find = chunk.count, chunk.rfind, chunk.find
-        for m in extract.token_pattern(marks).finditer(chunk):
-            hit_start, hit_end = m.span()
-            line_no += count(b"\n", pos, hit_start)
-            pos = hit_start
-            if hit_start > line_end:  # a new line
-                line_start = rfind(b"\n", 0, hit_start) + 1
-                line_end = find(b"\n", hit_start)
-                if line_end < 0:
-                    line_end = len(chunk)
+        for hit in extract.find_tokens(chunk, first_line, marks):
+            line_start = hit.line_start
             while next_directive < len(directives) and directives[next_directive][0] < line_start:
                 ctx.iis_fields = directives[next_directive][1]
                 next_directive += 1
-            token = m.group()
+            token = chunk[hit.start:hit.end]
             if pct and b"%" in token:
                 token = extract.canonical(token)
-            location, param = extract.locate_at(chunk, line_start, hit_start, marks)
+            location, param = extract.locate_at(chunk, line_start, hit.start, marks)
             # Inside an Authorization header anything `eyJ...` is a token (maybe a malformed one);
             # elsewhere a JWT-shaped string must at least have a JOSE header to count.
             if location != S.LOC_AUTHORIZATION and not extract.plausible_header(token):
@@ -143,22 +135,22 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
             fp = fingerprint(token)
             if fp not in known:
                 # A token that runs to the end of its line was probably cut by a line-length limit.
-                cut = chunk[hit_end:hit_end + 1] in (b"", b"\n", b"\r")
+                cut = chunk[hit.end:hit.end + 1] in (b"", b"\n", b"\r")
                 known[fp] = new_tokens[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
             del token
             if line_start != parsed:
                 # Once per line, however many tokens it holds.
                 parsed = line_start
-                line_fmt, fields = formats.parse_line(chunk[line_start:line_end], fmt, ctx)
+                line_fmt, fields = formats.parse_line(chunk[line_start:hit.line_end], fmt, ctx)
                 # Only app logs write the validator's error on a line of its own near the request.
-                logged = diagnose.logged_error(chunk, line_start, line_end, fields.status,
+                logged = diagnose.logged_error(chunk, line_start, hit.line_end, fields.status,
                                                nearby=line_fmt in _APP_FORMATS) if codes else None
                 per_line = (fields.ts, line_fmt, redact(fields.host), redact(fields.method), redact(fields.path),
                             fields.status, redact(fields.client_ip), redact(fields.user_agent), logged)
             span = fields.query_span
-            if span is not None and location in in_query and span[0] <= hit_start - line_start < span[1]:
+            if span is not None and location in in_query and span[0] <= hit.start - line_start < span[1]:
                 location = S.LOC_QUERY
-            rows.append((per_line, line_no, location, param, fp))
+            rows.append((per_line, hit.line_no, location, param, fp))
         if directives:
             ctx.iis_fields = directives[-1][1]
         if len(rows) >= BATCH_ROWS:
@@ -232,15 +224,6 @@ def _load_report_data(directory: Path, since_us: int | None, until_us: int | Non
     return ReportData.load(directory, {}, since_us=since_us, until_us=until_us)
 
 
-def _init_report_child() -> None:
-    """Like a scan worker: let go of the output directory's lock, and die with the parent."""
-    from analyzer.engine import die_with_parent
-    from analyzer.state import release_inherited_locks
-
-    release_inherited_locks()
-    die_with_parent()
-
-
 class _ReportReader:
     """`ReportData.load` of an output directory in a forked process, while this one does other work."""
 
@@ -248,11 +231,13 @@ class _ReportReader:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from analyzer.engine import init_child
+
         self._pool = None
         self._args = (directory, settings.since_us, settings.until_us)
         if os.name == "posix":
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_init_report_child)
+                                             initializer=init_child)
             self._future = self._pool.submit(_load_report_data, *self._args)
 
     def result(self) -> Any:
