@@ -25,7 +25,7 @@ from analyzer.config import Settings
 from analyzer.decode import TokenFacts
 from analyzer.diagnose import Diagnoser, Observations, PendingRows
 from analyzer.keys import KeyRing
-from analyzer.readers import InputFile
+from analyzer.readers import InputFile, content_size
 
 RANGE_BYTES = 64 << 20
 CACHE_LIMIT = 50_000  # token facts kept per unit (under 40 MB)
@@ -43,6 +43,7 @@ class WorkUnit:
     start: int = 0
     end: int | None = None
     line_base: int = 0  # lines of the file before this unit's first line
+    cost: int | None = None  # about the bytes it yields (a compressed file's decompressed size)
 
 
 @dataclass
@@ -104,7 +105,9 @@ def plan(files: list[InputFile], range_bytes: int | None = None,
         base = base_at.get(file_no, 0)
         bounds = splits.get(file_no)
         if bounds is None:
-            units.append(WorkUnit(f, len(units), file_no, 0, resume_at.get(file_no, 0), None, base))
+            first = resume_at.get(file_no, 0)
+            cost = f.size if f.path == "-" else content_size(f.path, f.size)
+            units.append(WorkUnit(f, len(units), file_no, 0, first, None, base, max(0, cost - first)))
             continue
         bases: list[int] = [base]
         count: int | None = base
@@ -118,7 +121,7 @@ def plan(files: list[InputFile], range_bytes: int | None = None,
                 bases.append(count + 1)
         for part, start in enumerate(bounds):
             end = bounds[part + 1] if part + 1 < len(bounds) else None
-            units.append(WorkUnit(f, len(units), file_no, part, start, end, bases[part]))
+            units.append(WorkUnit(f, len(units), file_no, part, start, end, bases[part], (end or f.size) - start))
     return units
 
 
@@ -317,20 +320,16 @@ def _run_dask(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
             cluster.close()
 
 
-_COMPRESSED_SUFFIXES = (".gz", ".gzip", ".tgz", ".zst", ".zstd", ".bz2", ".xz", ".lzma")
-COMPRESSED_WEIGHT = 4  # a compressed byte holds several bytes of log to decompress and scan
-
-
 def schedule(units: list[WorkUnit]) -> list[WorkUnit]:
     """The order units run (and their outputs are consumed) in: the largest first.
 
+    Size is what a unit yields: a compressed file weighs its decompressed size (`content_size`).
     With the longest jobs started first, no core is left alone with a big file at the end
     (longest-processing-time-first scheduling). The order depends only on the units, never on
     the number of workers, so the output does not either.
     """
-    def cost(u: WorkUnit) -> int:
-        size = (u.file.size if u.end is None else u.end) - u.start
-        return size * COMPRESSED_WEIGHT if u.file.path.lower().endswith(_COMPRESSED_SUFFIXES) else size
+    def cost(u: WorkUnit) -> int:  # a unit made without a plan: its bytes on disk
+        return ((u.file.size if u.end is None else u.end) - u.start) if u.cost is None else u.cost
 
     return sorted(units, key=cost, reverse=True)  # stable: equal costs keep the input order
 

@@ -232,6 +232,70 @@ class ZstdReader(io.RawIOBase):
                         self.in_frame = False
 
 
+_SAMPLE_IN = 1 << 16  # compressed bytes decompressed to estimate a file's ratio
+_SAMPLE_OUT = 16 << 20  # at most this much output from them (a bomb stops here)
+UNKNOWN_RATIO = 8  # when neither the header nor a sample tells: a typical ratio for logs
+
+
+def content_size(path: str, size: int) -> int:
+    """About how many bytes reading a file yields: what the planner balances the work by, never a result.
+
+    A plain file: its size. gzip: the length its trailer records (ISIZE, the last member's, modulo
+    2**32), when that is plausible. zstd: the content size its frame header records (a streaming
+    compressor leaves it out). Otherwise the ratio of its first 64 KiB, decompressed, times its size.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(18)
+            kind = next((k for magic, k in MAGIC if head.startswith(magic)), None)
+            if kind is None:
+                return size
+            if kind == "gzip" and size >= 18:
+                fh.seek(-4, os.SEEK_END)
+                recorded = int.from_bytes(fh.read(4), "little")
+                wraps = max(0, round((size * UNKNOWN_RATIO - recorded) / 2**32))
+                if recorded + wraps * 2**32 >= size:
+                    return recorded + wraps * 2**32
+            if kind == "zstd":
+                import zstandard
+
+                recorded = zstandard.frame_content_size(head[:18])
+                if recorded >= size:
+                    return int(recorded)
+            fh.seek(0)
+            head = fh.read(_SAMPLE_IN)
+        return max(size, round(size * _sample_ratio(head, kind)))
+    except Exception:  # unreadable or corrupt: the scan itself reports it; plan with a guess
+        return size * UNKNOWN_RATIO
+
+
+def _sample_ratio(head: bytes, kind: str) -> float:
+    """Decompressed bytes per compressed byte in the first bytes of a file (UNKNOWN_RATIO if untold)."""
+    import zlib
+
+    out = 0
+    used = len(head)
+    if kind == "gzip":
+        d = zlib.decompressobj(wbits=31)
+        out = len(d.decompress(head, _SAMPLE_OUT))
+        used -= len(d.unconsumed_tail) + len(d.unused_data)
+    elif kind == "xz":
+        lz = lzma.LZMADecompressor()
+        out = len(lz.decompress(head, _SAMPLE_OUT))
+        used -= len(lz.unused_data)
+    elif kind == "zstd":
+        import zstandard
+
+        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(head), read_across_frames=True)
+        while out < _SAMPLE_OUT:
+            piece = reader.read(min(1 << 20, _SAMPLE_OUT - out))
+            if not piece:
+                break
+            out += len(piece)
+    # bz2 yields nothing before a whole block (up to 900 KB of output) is in.
+    return out / used if out >= 1 << 16 and used > 0 else UNKNOWN_RATIO
+
+
 def decompressed_limit(compressed_size: int) -> int:
     """The default bound on one file's decompressed bytes: 10 GiB, or 1000x its compressed size if more.
 

@@ -161,15 +161,58 @@ def test_the_report_carries_the_diagnosis(sample_run, tmp_path: Path) -> None:
 
 
 def test_units_run_largest_first_whatever_the_worker_count() -> None:
-    """LPT order: compressed bytes weigh more; equal costs keep the input order; ranges count their own size."""
-    from analyzer.engine import COMPRESSED_WEIGHT, WorkUnit, schedule
+    """LPT order by the bytes a unit yields; equal costs keep the input order; ranges count their own size."""
+    from analyzer.engine import WorkUnit, schedule
     from analyzer.readers import InputFile
 
     small, big = InputFile("a.log", 10, 0.0), InputFile("b.log", 100, 0.0)
-    gz = InputFile("c.log.gz", 30, 0.0)  # 30 compressed bytes: costlier than 100 plain ones
+    gz = InputFile("c.log.gz", 30, 0.0)  # 30 compressed bytes that decompress to 300
     also_small = InputFile("d.log", 10, 0.0)
     ranged = InputFile("e.log", 1000, 0.0)
-    units = [WorkUnit(small, 0), WorkUnit(big, 1), WorkUnit(gz, 2), WorkUnit(also_small, 3),
+    units = [WorkUnit(small, 0), WorkUnit(big, 1), WorkUnit(gz, 2, cost=300), WorkUnit(also_small, 3),
              WorkUnit(ranged, 4, start=0, end=50), WorkUnit(ranged, 5, start=50)]
-    assert 30 * COMPRESSED_WEIGHT > 100
     assert [u.index for u in schedule(units)] == [5, 2, 1, 4, 0, 3]
+
+
+def _streamed_zstd(body: bytes) -> bytes:
+    """zstd as a pipe writes it: no content size in the frame header."""
+    import zstandard
+
+    cobj = zstandard.ZstdCompressor().compressobj()
+    return cobj.compress(body) + cobj.flush()
+
+
+@pytest.mark.parametrize("codec", ["gzip", "zstd-sized", "zstd-streamed", "xz", "bz2", "plain"])
+def test_plan_weighs_a_compressed_file_by_its_decompressed_size(tmp_path: Path, codec: str) -> None:
+    """The planner reads the size a file records (gzip trailer, zstd frame header), else samples its
+    ratio; an archive that decompresses to many times its size runs before a larger plain file."""
+    import bz2
+    import gzip
+    import lzma
+    import random
+
+    import zstandard
+
+    from analyzer.engine import plan, schedule
+    from analyzer.readers import UNKNOWN_RATIO, content_size, expand_inputs
+
+    rng = random.Random(7)
+    words = [f"GET /api/orders/{i} HTTP/1.1 200".encode() for i in range(50)]
+    body = b"\n".join(rng.choice(words) + b" %d" % rng.randrange(10**6) for _ in range(60_000)) + b"\n"
+    pack = {"gzip": gzip.compress, "zstd-sized": zstandard.ZstdCompressor().compress,
+            "zstd-streamed": _streamed_zstd, "xz": lzma.compress, "bz2": bz2.compress, "plain": bytes}[codec]
+    data = pack(body)
+    archive = tmp_path / "a.log.1"  # named like a plain file: the magic bytes tell
+    archive.write_bytes(data)
+    estimate = content_size(str(archive), len(data))
+    if codec in ("gzip", "zstd-sized", "plain"):
+        assert estimate == len(body)  # recorded
+    elif codec == "bz2":
+        assert estimate == len(data) * UNKNOWN_RATIO  # no output before a whole block: a typical ratio
+    else:
+        assert codec == "xz" or zstandard.frame_content_size(data[:18]) == -1
+        assert 0.5 * len(body) < estimate < 2 * len(body)  # sampled
+    bigger = len(data) * (5 if codec != "plain" else 2)  # on disk; less than the archive yields, unless plain
+    (tmp_path / "b.log").write_bytes(b"x" * bigger)
+    order = [Path(u.file.path).name for u in schedule(plan(expand_inputs([str(tmp_path)]).files))]
+    assert order == (["b.log", "a.log.1"] if codec == "plain" else ["a.log.1", "b.log"])
