@@ -126,13 +126,6 @@ def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None 
         day = pd.Timestamp(d.name[5:]).date()
         pending: list[pa.RecordBatch] = []
         held = 0
-
-        def frame() -> pd.DataFrame:
-            df = pa.Table.from_batches(pending).to_pandas()
-            if "date" in columns:
-                df["date"] = day  # noqa: B023 - used before the loop moves on to the next day
-            return df
-
         for path in sorted(d.glob("*.parquet")):
             # Neither pre-buffering nor reader threads: they allocate from Arrow's built-in pool
             # (mimalloc, which `engine.use_memory_pool` cannot replace and which keeps what it
@@ -152,12 +145,22 @@ def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None 
                 if batch.num_rows == 0:
                     continue
                 if pending and (held + batch.num_rows > rows or not batch.schema.equals(pending[0].schema)):
-                    yield frame()
+                    yield _frame(pending, day, columns)
                     pending, held = [], 0
                 pending.append(batch)
                 held += batch.num_rows
         if pending:
-            yield frame()
+            yield _frame(pending, day, columns)
+
+
+def _frame(batches: list[Any], day: Any, columns: list[str]) -> pd.DataFrame:
+    """Record batches of one day (one schema) as one frame, with `date` if asked for."""
+    import pyarrow as pa
+
+    df = pa.Table.from_batches(batches).to_pandas()
+    if "date" in columns:
+        df["date"] = day
+    return df
 
 
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:

@@ -244,8 +244,11 @@ def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = 
     checked = False
     if kind != S.KIND_ASSERTION and not any(f[0] in (S.UNSUPPORTED_ALG, S.MALFORMED) for f in failures):
         x5t = header.get("x5t")
-        verdict = verify(ring, token.rsplit(b".", 1)[0], signature, alg or "", kid, iss, header_nonce, tid,
-                         x5t if isinstance(x5t, str) else None)
+        verdict = ring.verdict(fp)
+        if verdict is None:
+            verdict = verify(ring, token.rsplit(b".", 1)[0], signature, alg or "", kid, iss, header_nonce, tid,
+                             x5t if isinstance(x5t, str) else None)
+            ring.remember(fp, verdict)
         checked = verdict.checked and verdict.cause is None
         if verdict.cause:
             failures.append((verdict.cause, verdict.detail))

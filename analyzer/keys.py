@@ -26,6 +26,7 @@ from analyzer.errors import ConfigError
 ASYMMETRIC_ALGS = frozenset(SIGNING_ALGS)
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 TENANT_TEMPLATE = "{tenantid}"
+VERDICT_MEMO = 100_000  # signature verdicts kept per process (about 10 MB)
 
 # Which JWK a JWS alg can be verified with: key type, and the curve where the alg fixes one.
 _ALG_KTY = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
@@ -104,6 +105,9 @@ class KeyRing:
     # the parent's HTTP session (nor see keys the others do not).
     owner_pid: int = field(default_factory=os.getpid, repr=False, compare=False)
     _cache: dict[tuple[int, str], Any] = field(default_factory=dict, repr=False, compare=False)
+    # Token fingerprint -> its signature's verdict with these sets: a token seen again (in another
+    # file, say) is not verified again. Forgotten when a set changes.
+    _verdicts: dict[str, SignatureVerdict] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         # Key objects and the network hook stay in the process that made them.
@@ -116,6 +120,7 @@ class KeyRing:
         self.refresher = None
         self.owner_pid = os.getpid()
         self._cache = {}
+        self._verdicts = {}
 
     @property
     def has_keys(self) -> bool:
@@ -137,6 +142,17 @@ class KeyRing:
         self.sets[index] = new
         for k in [k for k in self._cache if k[0] == index]:
             del self._cache[k]
+        self._verdicts.clear()
+
+    def verdict(self, fp: str) -> SignatureVerdict | None:
+        """The verdict on the signature of the token with this fingerprint, if it was checked before."""
+        return self._verdicts.get(fp)
+
+    def remember(self, fp: str, verdict: SignatureVerdict) -> None:
+        """Keep a verdict (at most VERDICT_MEMO of them, about 100 bytes each)."""
+        if len(self._verdicts) >= VERDICT_MEMO:
+            self._verdicts.clear()
+        self._verdicts[fp] = verdict
 
     def key_for(self, set_index: int, jwk: dict[str, Any]) -> Any:
         """A PyJWK for a JWK dict, built once per process."""

@@ -130,3 +130,29 @@ def test_ring_pickles_without_its_network_hook() -> None:
     ring.refresher = lambda r, i: False
     copy = pickle.loads(pickle.dumps(ring))
     assert copy.refresher is None and copy.history == ring.history and copy.sets[0].kids == ["k1"]
+
+
+def test_a_token_seen_again_is_not_verified_again_until_the_keys_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdict is kept per token fingerprint (a token is reused across files); a re-fetched set
+    (a rotation) forgets the verdicts, so the same token is judged against the new keys."""
+    import analyzer.decode as D
+
+    calls: list[bytes] = []
+    real = D.verify
+
+    def counting(ring: KeyRing, signing_input: bytes, *args: Any) -> Any:
+        calls.append(signing_input)
+        return real(ring, signing_input, *args)
+
+    monkeypatch.setattr(D, "verify", counting)
+    old, new = T.make_rsa_key("old"), T.make_rsa_key("new")
+    ring = ring_of(old)
+    token = T.sign(claims(), old, "RS256")
+    tampered = T.tamper_signature(token)
+    assert outcome(ring, token)[0] == S.OK
+    assert outcome(ring, token)[0] == S.OK
+    assert outcome(ring, tampered)[0] == S.BAD_SIGNATURE  # same signing input, another token: checked
+    assert len(calls) == 2
+    ring.replace(0, KeySet("test-jwks.json", "file", T.jwks(new)["keys"]))  # the old key was rotated out
+    assert outcome(ring, token)[0] == S.UNKNOWN_KID
+    assert len(calls) == 3
