@@ -248,7 +248,8 @@ def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = 
         if verdict is None:
             verdict = verify(ring, token.rsplit(b".", 1)[0], signature, alg or "", kid, iss, header_nonce, tid,
                              x5t if isinstance(x5t, str) else None)
-            ring.remember(fp, verdict)
+            if verdict.cause != S.UNKNOWN_KID or ring.refresher is None:  # a later miss may refresh
+                ring.remember(fp, verdict)
         checked = verdict.checked and verdict.cause is None
         if verdict.cause:
             failures.append((verdict.cause, verdict.detail))

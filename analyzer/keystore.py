@@ -282,8 +282,8 @@ class KeyStore:
             return self._fetch_url(src, refresh)
         finally:
             if self._went_out:
-                # The kid-miss cooldown counts from the last time the provider was asked, whatever
-                # the outcome; an answer from a fresh HTTP cache asked nobody.
+                # The kid-miss cooldown counts from the last time the provider was asked for the key
+                # set, whatever the outcome; an answer from a fresh HTTP cache asked nobody.
                 self._last_attempt[source] = self.clock()
 
     def _fetch_url(self, src: IssuerSource, refresh: bool) -> KeySet:
@@ -299,6 +299,9 @@ class KeyStore:
                 jwks_uri = _carry_appid(src.metadata_url, uri)
                 if issuer is None and isinstance(meta_iss, str) and meta_iss:
                     issuer = meta_iss
+                # The cooldown is about key sets: metadata asked anew while the keys came from a fresh
+                # cache (unconfirmed) must not stop a kid miss from asking for the keys.
+                self._went_out = False
             assert jwks_uri is not None
             doc, hit, created = self._get_json(jwks_uri, src.allow_http, refresh)
             try:

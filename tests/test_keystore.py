@@ -516,3 +516,42 @@ def test_load_keyring_reads_settings(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path
     assert ring.sets[0].issuer == T.issuer_v2(TENANT)
     assert ring.accepted_issuers == (T.issuer_v1(TENANT),)
     assert (tmp_path / "c" / HISTORY_NAME).is_file()
+
+
+KEYS_PATH = f"/{TENANT}/discovery/v2.0/keys"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_rotation_during_the_cache_lifetime_is_caught_on_every_worker(idp: FakeIdP, k1: T.KeyPair,
+                                                                         k2: T.KeyPair, tmp_path: Path,
+                                                                         workers: int) -> None:
+    """Keys come from a fresh HTTP cache; the provider has since added k2. Tokens signed with k2 sit in
+    several files (one unit each, so two workers both meet the new kid): the parent refreshes once and
+    every worker judges them with the new set, as a single process does."""
+    idp.keys = [k1]
+    idp.cache_control = "max-age=3600"
+    cfg = tmp_path / "analyzer.toml"
+    cfg.write_text(f'[[issuer]]\nmetadata_url = "{idp.metadata_url()}"\n\n'
+                   f'[[api]]\nname = "orders"\nhosts = ["orders.contoso.com"]\naudiences = ["{API}"]\n')
+    cache = tmp_path / "cache"
+    load_keyring(build_settings(cfg, [], cache_dir=cache))  # yesterday's run: k1 only, cached for an hour
+    asked = idp.paths().count(KEYS_PATH)
+    idp.keys = [k1, k2]  # the provider publishes k2 and starts signing with it
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(TS))
+    for n in range(4):
+        rows = [(f"old{n}", token(k1)), (f"new{n}", token(k2, claims={"uti": f"u{n}"})),
+                (f"rogue{n}", token(T.make_rsa_key("k9")))]
+        (logs / f"access-{n}.log").write_text("".join(
+            f'10.0.0.1 - - [{stamp}] "GET /v1/{name} HTTP/1.1" 200 12 "-" "cli/1" "Bearer {tok.decode()}" '
+            f'"orders.contoso.com"\n' for name, tok in rows))
+    settings = build_settings(cfg, [str(logs)], out_dir=tmp_path / "out", cache_dir=cache, workers=workers)
+    summary = run(settings, [str(logs)]).summary
+    causes = _causes(tmp_path / "out")
+    assert {p: c for p, c in causes.items() if not p.startswith("rogue")} == {
+        **{f"old{n}": S.OK for n in range(4)}, **{f"new{n}": S.OK for n in range(4)}}
+    assert all(causes[f"rogue{n}"] == S.UNKNOWN_KID for n in range(4))
+    # The key set was asked for once in the whole run, whatever the number of workers.
+    assert idp.paths().count(KEYS_PATH) - asked == 1
+    assert summary["keys"][0]["kids"] == ["k1", "k2"]
