@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import tokens as T
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analyzer import extract
@@ -200,3 +200,65 @@ def test_locate_at_is_locate_of_the_bytes_before(chunk: bytes, data: st.DataObje
     want = extract.locate(chunk[max(line_start, start - 160):start])
     assert extract.locate_at(chunk, line_start, start) == want
     assert extract.locate_at(chunk, line_start, start, extract.chunk_marks(chunk)) == want
+
+
+# --- format fast paths: the same fields as the general path, for any request line --------------------
+_TARGET_PIECES = st.sampled_from(["/", "//h", "/" + "b" * 14, "/a", "é", "a", "?", "?x=1", "?é=ü", "://",
+                                  "http://h:80/p", "#", ";", "\\\"", "\\", "%2F", "b" * 14, "\x00", "\t",
+                                  "eyJhbGciOi.eyJ.sig"])
+_REQUESTS = st.tuples(
+    st.sampled_from(["GET", "post", "PROPFIND", "GETTINGLONGERTHAN12", "G", ""]),
+    st.sampled_from([" ", "  ", "\t", ""]),
+    st.lists(_TARGET_PIECES, max_size=4).map("".join),
+    st.sampled_from(["", " HTTP/1.1", "  HTTP/2.0", " x y z"]),
+).map("".join)
+
+
+def _both_paths(parse: Any, fast_name: str, line: bytes) -> tuple[Any, Any]:
+    """`parse(line)` with its fast regex, and with the fast regex matching nothing."""
+    import re
+
+    from analyzer.formats import text as X
+    from analyzer.formats.common import FileContext
+
+    fast = parse(line, FileContext())
+    saved = getattr(X, fast_name)
+    setattr(X, fast_name, re.compile(rb"(?!)"))
+    try:
+        slow = parse(line, FileContext())
+    finally:
+        setattr(X, fast_name, saved)
+    return fast, slow
+
+
+# Targets that only the general path reads right: a network-path URL, non-ASCII after 12 bytes, a
+# fragment before `://` in the query.
+_TRICKY = ("GET //h://x HTTP/1.1", "GET /bbbbbbbbbbbbbbé HTTP/1.1", "GET /a#b?ééé://x HTTP/1.1")
+
+
+@FAST
+@example(_TRICKY[0], "", "200", "")
+@example(_TRICKY[1], "", "200", "")
+@example(_TRICKY[2], "", "200", "")
+@given(_REQUESTS, st.sampled_from(["", "vhost.example.org:443 "]), st.sampled_from(["200", "-", "40", "5000"]),
+       st.sampled_from(['', ' "-" "curl/8"', ' "-" "ua \\" q" "orders.contoso.com"', ' "a"b"']))
+def test_clf_fast_path_reads_what_the_general_path_reads(request: str, vhost: str, status: str, rest: str) -> None:
+    from analyzer.formats import text as X
+
+    line = f'{vhost}10.0.0.1 - - [20/Nov/2026:05:01:07 +0000] "{request}" {status} 12{rest}'.encode()
+    fast, slow = _both_paths(X.parse_clf, "_CLF_FAST", line)
+    assert fast == slow
+
+
+@FAST
+@example(_TRICKY[0], "200", "")
+@example(_TRICKY[1], "200", "")
+@example(_TRICKY[2], "200", "")
+@given(_REQUESTS, st.sampled_from(["200", "40", "5000"]),
+       st.sampled_from(['', '"-" "curl/8" "4b1c2d3e-0000-4000-8000-000000000000" "h.example.org" "10.0.0.9:80"']))
+def test_envoy_fast_path_reads_what_the_general_path_reads(request: str, status: str, rest: str) -> None:
+    from analyzer.formats import text as X
+
+    line = f'[2026-11-20T05:01:07.123Z] "{request}" {status} - 0 12 3 2 "10.1.1.1" {rest}'.encode()
+    fast, slow = _both_paths(X.parse_envoy, "_ENVOY_FAST", line)
+    assert fast == slow
