@@ -418,10 +418,12 @@ def schedule(units: list[WorkUnit]) -> list[WorkUnit]:
     (longest-processing-time-first scheduling). The order depends only on the units, never on
     the number of workers, so the output does not either.
     """
-    def cost(u: WorkUnit) -> int:  # a unit made without a plan: its bytes on disk
-        return ((u.file.size if u.end is None else u.end) - u.start) if u.cost is None else u.cost
+    return sorted(units, key=unit_bytes, reverse=True)  # stable: equal costs keep the input order
 
-    return sorted(units, key=cost, reverse=True)  # stable: equal costs keep the input order
+
+def unit_bytes(u: WorkUnit) -> int:
+    """About the bytes a unit yields (its planned cost; a unit made without a plan: its bytes on disk)."""
+    return ((u.file.size if u.end is None else u.end) - u.start) if u.cost is None else u.cost
 
 
 def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int,

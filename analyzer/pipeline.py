@@ -322,7 +322,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     from analyzer import __version__, privacy, report, report_data
     from analyzer.aggregate import Aggregator, DistinctTokens, summarize_dataset
     from analyzer.diagnose import Diagnoser
-    from analyzer.engine import plan, run_units, use_memory_pool
+    from analyzer.engine import plan, run_units, unit_bytes, use_memory_pool
     from analyzer.errors import ExitCode
     from analyzer.keystore import load_keyring
     from analyzer.readers import expand_inputs
@@ -343,7 +343,6 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     expansion = expand_inputs(inputs, settings.skip_paths)
     resumes = state.resume_all(expansion.files)
     todo = {i: r.skip_bytes for i, r in enumerate(resumes) if not r.nothing_new}
-    meter = Progress(sum(f.size for i, f in enumerate(expansion.files) if i in todo), progress)
     agg = Aggregator()
     diag = Diagnoser(settings, out.stage)
     tokens: dict[str, TokenFacts] = {}  # full facts of the example tokens only
@@ -353,6 +352,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     try:
         units = [u for u in plan(expansion.files, resume_at=todo, base_at=line_base,
                                    workers=max(1, settings.workers)) if u.file_no in todo]
+        # Progress in bytes of log (a compressed file by its decompressed size), as throughput is.
+        meter = Progress(sum(unit_bytes(u) for u in units), progress)
         for output in run_units(units, settings, ring, max(1, settings.workers), run_id, (out.stage, run_id)):
             unit = output.unit
             fi = unit.file_no
@@ -371,8 +372,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             unique.add(output.tokens)
             wanted = {e["token_fp"] for exs in agg.examples.values() for e in exs}
             tokens.update({fp: f for fp, f in output.examples.items() if fp in wanted})
-            meter.advance(unit.file.size if unit.end is None and unit.start == 0 else
-                          (unit.end or unit.file.size) - unit.start)
+            meter.advance(unit_bytes(unit))
         for ev in diag.finish():  # judged against what their host accepted, now that all is seen
             out.write_events(ev)
             agg.add(ev)

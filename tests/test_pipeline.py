@@ -216,3 +216,21 @@ def test_plan_weighs_a_compressed_file_by_its_decompressed_size(tmp_path: Path, 
     (tmp_path / "b.log").write_bytes(b"x" * bigger)
     order = [Path(u.file.path).name for u in schedule(plan(expand_inputs([str(tmp_path)]).files))]
     assert order == (["b.log", "a.log.1"] if codec == "plain" else ["a.log.1", "b.log"])
+
+
+def test_progress_counts_bytes_of_log_a_compressed_file_by_its_decompressed_size(tmp_path: Path) -> None:
+    """The meter's total is what will be read (not bytes on disk), it only grows, and it ends full."""
+    import gzip
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    line = b'10.0.0.1 - - [20/Nov/2026:05:01:07 +0000] "GET /a HTTP/1.1" 200 12 "-" "curl/8"\n'
+    plain, packed = line * 3000, line * 9000
+    (logs / "access.log").write_bytes(plain)
+    (logs / "access.log.1.gz").write_bytes(gzip.compress(packed))
+    seen: list[tuple[int, int]] = []
+    settings = build_settings(None, [str(logs)], out_dir=tmp_path / "out", workers=2)
+    run(settings, [str(logs)], progress=lambda done, total: seen.append((done, total)))
+    assert seen and {total for _, total in seen} == {len(plain) + len(packed)}
+    dones = [done for done, _ in seen]
+    assert dones == sorted(dones) and dones[-1] == len(plain) + len(packed)
