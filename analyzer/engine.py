@@ -29,6 +29,7 @@ from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, content_size
 
 RANGE_BYTES = 64 << 20
+BUNDLE_BYTES = 16 << 20  # files smaller than this are scanned together, up to this many bytes a task
 CACHE_LIMIT = 50_000  # token facts kept per unit (under 40 MB)
 EXAMPLES_PER_CAUSE = 3
 
@@ -324,22 +325,32 @@ def _evict(cache: dict[str, TokenFacts]) -> None:
 
 def scan_unit(unit: WorkUnit) -> UnitOutput:
     """Scan, decode and classify one unit in this process; write its rows when there is a sink."""
+    return scan_task([unit])[0]
+
+
+def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
+    """Scan, decode and classify a task's units in this process; write their rows when there is a sink.
+
+    A task is one large unit, or many small files (`bundle`): their rows are classified, observed and
+    written in shared batches, so per-batch costs are paid once per batch of rows, not once per
+    file. Each unit gets its own output for its file's counters; the last carries what the rows add up to.
+    """
     from analyzer.check import classify
-    from analyzer.pipeline import FileResult, batch_frame, scan_file
+    from analyzer.pipeline import FileResult, batch_frame
     from analyzer.write import write_parts
 
-    settings, ring, sink = _Worker.settings, _Worker.ring, _Worker.sink
-    # Token facts are cached per unit, not per process: which tokens a unit decodes itself (and so
+    settings, sink = _Worker.settings, _Worker.sink
+    leeway = float(settings.leeway_seconds)
+    # Token facts are cached per task, not per process: which tokens a task decodes itself (and so
     # offers as examples, with header and claims) must not depend on what its process scanned before,
     # or the examples would differ with the number of workers.
     cache: dict[str, TokenFacts] = {}
-    result = FileResult(path=unit.file.path)
-    out = UnitOutput(unit, result, Aggregator(), Observations(float(settings.leeway_seconds)), {})
+    outs = [UnitOutput(u, FileResult(path=u.file.path), Aggregator(), Observations(leeway), {}) for u in units]
+    out = outs[-1]
+    tag = f"u{units[0].index:06d}"
     pending: PendingRows | None = None
-    for n, batch in enumerate(scan_file(unit.file, settings, ring, result, cache, start=unit.start, end=unit.end)):
+    for n, batch in enumerate(_task_batches(units, outs, cache)):
         ev = classify(batch_frame(batch), cache, settings)
-        if unit.line_base:
-            ev["line"] += unit.line_base
         # Everything per row happens here, where the work is spread over the cores: the parent gets
         # only what the rows add up to.
         now, to_write, later = Diagnoser.prepare(ev)
@@ -355,9 +366,9 @@ def scan_unit(unit: WorkUnit) -> UnitOutput:
             if not later.empty:
                 out.held.append(later)
         else:
-            write_parts(sink[0], sink[1], f"u{unit.index:06d}b{n:04d}", to_write)
+            write_parts(sink[0], sink[1], f"{tag}b{n:04d}", to_write)
             if not later.empty:
-                pending = pending or PendingRows(sink[0] / f".pending-u{unit.index:06d}.parquet")
+                pending = pending or PendingRows(sink[0] / f".pending-{tag}.parquet")
                 pending.add(later)
         # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
         firsts = ev[["cause", "token_fp"]].drop_duplicates().groupby("cause", observed=True, sort=False).head(
@@ -370,18 +381,40 @@ def scan_unit(unit: WorkUnit) -> UnitOutput:
         _evict(cache)  # between batches: every token of the next batch is looked up after its scan
     if pending is not None:
         out.held_file = pending.close()
-    return out
+    return outs
 
 
-def _scan_remote(unit: WorkUnit, settings: Settings, ring: KeyRing, token: str) -> UnitOutput:
-    """scan_unit on a Dask worker: the per-process state is set up once per run."""
+def _task_batches(units: list[WorkUnit], outs: list[UnitOutput], cache: dict[str, TokenFacts]) -> Iterator[Any]:
+    """The units' batches in order, with file line numbers; those of small files joined up to BATCH_ROWS rows."""
+    from analyzer.pipeline import BATCH_ROWS, scan_file
+
+    settings, ring = _Worker.settings, _Worker.ring
+    held = None
+    for unit, out in zip(units, outs, strict=True):
+        for batch in scan_file(unit.file, settings, ring, out.result, cache,  # type: ignore[arg-type]
+                               start=unit.start, end=unit.end):
+            if unit.line_base:
+                batch.columns["line"] = [n + unit.line_base for n in batch.columns["line"]]
+            if held is None:
+                held = batch
+            else:
+                held.extend(batch)
+            if len(held) >= BATCH_ROWS:
+                yield held
+                held = None
+    if held is not None:
+        yield held
+
+
+def _scan_remote(task: list[WorkUnit], settings: Settings, ring: KeyRing, token: str) -> list[UnitOutput]:
+    """scan_task on a Dask worker: the per-process state is set up once per run."""
     if getattr(_Worker, "token", None) != token:
         _init(settings, ring)
         _Worker.token = token  # type: ignore[attr-defined]
-    return scan_unit(unit)
+    return scan_task(task)
 
 
-def _run_dask(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int,
+def _run_dask(tasks: list[list[WorkUnit]], settings: Settings, ring: KeyRing, workers: int,
               token: str) -> Iterator[UnitOutput]:
     """The same units on a Dask cluster: an existing scheduler, or a LocalCluster of `workers` processes."""
     try:
@@ -400,9 +433,9 @@ def _run_dask(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
     try:
         s_future = client.scatter(settings, broadcast=True)
         r_future = client.scatter(ring, broadcast=True)
-        futures = client.map(_scan_remote, units, settings=s_future, ring=r_future, token=token, pure=False)
-        for fut in futures:  # in unit order, whatever order they finish in
-            yield fut.result()
+        futures = client.map(_scan_remote, tasks, settings=s_future, ring=r_future, token=token, pure=False)
+        for fut in futures:  # in task order, whatever order they finish in
+            yield from fut.result()
             fut.release()
     finally:
         client.close()
@@ -426,38 +459,65 @@ def unit_bytes(u: WorkUnit) -> int:
     return ((u.file.size if u.end is None else u.end) - u.start) if u.cost is None else u.cost
 
 
+def bundle(units: list[WorkUnit], size: int | None = None) -> list[list[WorkUnit]]:
+    """Tasks: each unit of `size` bytes or more alone, smaller ones together (in order) up to `size`.
+
+    Thousands of small rotated files would otherwise each pay a worker round trip and a classified,
+    written batch of their own: per-file costs that took 20 ms a file. Tasks depend only on the
+    units, never on the number of workers, so the output does not either.
+    """
+    size = BUNDLE_BYTES if size is None else size
+    tasks: list[list[WorkUnit]] = []
+    current: list[WorkUnit] = []
+    held = 0
+    for u in units:
+        n = unit_bytes(u)
+        if n >= size:
+            tasks.append([u])
+            continue
+        if current and held + n > size:
+            tasks.append(current)
+            current, held = [], 0
+        current.append(u)
+        held += n
+    if current:
+        tasks.append(current)
+    return tasks
+
+
 def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int,
               token: str = "run", sink: tuple[Path, str] | None = None) -> Iterator[UnitOutput]:
-    """Outputs of all units, in `schedule` order; in this process when one worker (or one unit) suffices.
+    """Outputs of all units, in `schedule` order (small files bundled into tasks); in this process when
+    one worker (or one task) suffices.
 
     With a `sink` (staging directory, run id), local workers write their rows themselves.
     """
-    units = schedule(units)
+    tasks = bundle(schedule(units))
     if settings.engine == "dask":  # remote workers may not see the output directory: the parent writes
-        yield from _run_dask(units, settings, ring, workers, token)
+        yield from _run_dask(tasks, settings, ring, workers, token)
         return
-    if workers <= 1 or len(units) <= 1:
+    if workers <= 1 or len(tasks) <= 1:
         _init(settings, ring, sink)
-        for u in units:
-            yield scan_unit(u)
+        for task in tasks:
+            yield from scan_task(task)
         return
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    # Results the parent has not taken yet wait in its memory: feed the pool only a few units ahead
+    # Results the parent has not taken yet wait in its memory: feed the pool only a few tasks ahead
     # of what the parent has consumed, so memory stays flat however large the input is.
     room = threading.BoundedSemaphore(workers * 2)
 
-    def feed() -> Iterator[WorkUnit]:
-        for u in units:
+    def feed() -> Iterator[list[WorkUnit]]:
+        for task in tasks:
             room.acquire()
-            yield u
+            yield task
 
     # Workers cannot fetch; with a provider to ask, the parent refreshes on their kid misses.
     broker = KeyBroker(ring, workers) if ring.refresher is not None and os.name == "posix" else None
     try:
         with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(settings, ring, sink, broker)) as pool:
-            for output in pool.imap(scan_unit, feed(), chunksize=1):
+            for outputs in pool.imap(scan_task, feed(), chunksize=1):
                 room.release()
-                yield output
+                yield from outputs
     finally:
         if broker is not None:
             broker.close()

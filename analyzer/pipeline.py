@@ -34,14 +34,24 @@ _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "
 
 @dataclass
 class Batch:
-    """Occurrences found in part of one file, and the tokens first seen there."""
+    """Occurrences found in part of a file (or in several small files), and the tokens first seen there."""
 
     columns: dict[str, list[Any]]
     tokens: dict[str, TokenFacts]
-    mtime_us: int
+    mtime_us: int | list[int]  # the file's, or per row when batches of several files were joined
 
     def __len__(self) -> int:
         return len(self.columns["token_fp"])
+
+    def extend(self, other: Batch) -> None:
+        """Append another batch's rows (of another file, maybe) and tokens to this one."""
+        n = len(self)
+        for name, values in self.columns.items():
+            values.extend(other.columns[name])
+        self.tokens.update(other.tokens)
+        mine = self.mtime_us if isinstance(self.mtime_us, list) else [self.mtime_us] * n
+        theirs = other.mtime_us if isinstance(other.mtime_us, list) else [other.mtime_us] * len(other)
+        self.mtime_us = mine + theirs
 
 
 @dataclass

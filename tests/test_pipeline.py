@@ -25,8 +25,13 @@ def _scan(out: Path, workers: int) -> dict:
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    import analyzer.engine as E
+
     out = tmp_path_factory.mktemp("sample") / "out"
-    return out, _scan(out, workers=2)
+    with pytest.MonkeyPatch.context() as mp:
+        # The sample files are small enough to make one task: smaller tasks put both workers to use.
+        mp.setattr(E, "BUNDLE_BYTES", 256 << 10)
+        return out, _scan(out, workers=2)
 
 
 def test_sample_run_shows_every_cause(sample_run) -> None:
@@ -234,3 +239,39 @@ def test_progress_counts_bytes_of_log_a_compressed_file_by_its_decompressed_size
     assert seen and {total for _, total in seen} == {len(plain) + len(packed)}
     dones = [done for done, _ in seen]
     assert dones == sorted(dones) and dones[-1] == len(plain) + len(packed)
+
+
+def _events(out: Path) -> pd.DataFrame:
+    cols = [c for c in S.EVENT_COLUMNS if c != "causes"]
+    return pd.read_parquet(out / "events")[cols].astype(str).sort_values(["source", "line", "token_fp"],
+                                                                         ignore_index=True)
+
+
+def test_many_small_files_share_batches_and_keep_their_own_lines(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many small rotated files are scanned in bundles: far fewer part files, and every row keeps its
+    own file and line, the same as when each file is a task of its own, on any number of workers."""
+    import analyzer.engine as E
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = (SAMPLES / "nginx" / "orders-access.log").read_bytes().splitlines(keepends=True)
+    for i in range(0, len(lines), 20):
+        (logs / f"access-{i:06d}.log").write_bytes(b"".join(lines[i:i + 20]))
+
+    def scan(name: str, workers: int, bundle_bytes: int) -> tuple[pd.DataFrame, int]:
+        monkeypatch.setattr(E, "BUNDLE_BYTES", bundle_bytes)
+        out = tmp_path / name
+        run(build_settings(None, [str(logs)], out_dir=out, workers=workers), [str(logs)])
+        return _events(out), len(list((out / "events").rglob("*.parquet")))
+
+    alone, alone_parts = scan("alone", 2, 1)  # every file a task of its own
+    bundled, bundled_parts = scan("bundled", 2, 64 << 10)
+    single, _ = scan("single", 1, 64 << 10)
+    assert len(alone) > 250 and alone["source"].nunique() > 40
+    pd.testing.assert_frame_equal(alone, bundled)
+    pd.testing.assert_frame_equal(alone, single)
+    assert bundled_parts * 4 <= alone_parts
+    # Line numbers are each file's own: the first line of every file is line 1.
+    first = bundled.assign(line=bundled["line"].astype(int)).groupby("source")["line"].min()
+    assert (first <= 20).all() and (bundled["line"].astype(int) <= 20).all()
