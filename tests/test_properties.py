@@ -262,3 +262,18 @@ def test_envoy_fast_path_reads_what_the_general_path_reads(request: str, status:
     line = f'[2026-11-20T05:01:07.123Z] "{request}" {status} - 0 12 3 2 "10.1.1.1" {rest}'.encode()
     fast, slow = _both_paths(X.parse_envoy, "_ENVOY_FAST", line)
     assert fast == slow
+
+
+@FAST
+@given(st.lists(st.sampled_from(["#Fields:", "#Fields: date time", " ", "\t", "cs(Host)", "\n", "\r", "\r\n", "#",
+                                 "x#Fields:", "é"]), max_size=12).map("".join))
+def test_field_directives_are_the_lines_that_start_with_fields(text: str) -> None:
+    """What a regex anchored at every line start finds, found from `bytes.find` hits."""
+    import re
+
+    from analyzer.formats.w3c import field_directives
+
+    chunk = text.encode()
+    slow = [(m.start(), [f.lower() for f in m[1].decode("latin-1").split()])
+            for m in re.finditer(rb"^#Fields:[ \t]*(.*?)\r?$", chunk, re.M)]
+    assert field_directives(chunk) == slow
