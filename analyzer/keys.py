@@ -26,7 +26,7 @@ from analyzer.errors import ConfigError
 ASYMMETRIC_ALGS = frozenset(SIGNING_ALGS)
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 TENANT_TEMPLATE = "{tenantid}"
-VERDICT_MEMO = 100_000  # signature verdicts kept per process (about 10 MB)
+VERDICT_MEMO = 32_768  # signature verdicts kept per process (about 4 MB: equal verdicts are one object)
 
 # Which JWK a JWS alg can be verified with: key type, and the curve where the alg fixes one.
 _ALG_KTY = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
@@ -108,6 +108,7 @@ class KeyRing:
     # Token fingerprint -> its signature's verdict with these sets: a token seen again (in another
     # file, say) is not verified again. Forgotten when a set changes.
     _verdicts: dict[str, SignatureVerdict] = field(default_factory=dict, repr=False, compare=False)
+    _distinct: dict[SignatureVerdict, SignatureVerdict] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         # Key objects and the network hook stay in the process that made them.
@@ -121,6 +122,7 @@ class KeyRing:
         self.owner_pid = os.getpid()
         self._cache = {}
         self._verdicts = {}
+        self._distinct = {}
 
     @property
     def has_keys(self) -> bool:
@@ -149,10 +151,11 @@ class KeyRing:
         return self._verdicts.get(fp)
 
     def remember(self, fp: str, verdict: SignatureVerdict) -> None:
-        """Keep a verdict (at most VERDICT_MEMO of them, about 100 bytes each)."""
+        """Keep a verdict (at most VERDICT_MEMO of them; equal verdicts share one object)."""
         if len(self._verdicts) >= VERDICT_MEMO:
             self._verdicts.clear()
-        self._verdicts[fp] = verdict
+            self._distinct.clear()
+        self._verdicts[fp] = self._distinct.setdefault(verdict, verdict)
 
     def key_for(self, set_index: int, jwk: dict[str, Any]) -> Any:
         """A PyJWK for a JWK dict, built once per process."""
