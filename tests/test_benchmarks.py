@@ -67,3 +67,33 @@ def test_parse_size(text: str, expected: int) -> None:
     finally:
         sys.path.remove(str(BENCH))
     assert parse_size(text) == expected
+
+
+def test_rotated_corpus_cuts_plain_logs_and_keeps_every_token(tmp_path: Path) -> None:
+    """`--rotated-lines`: plain logs in pieces of N lines (W3C pieces headed by their `#Fields:`),
+    compressed files whole, and the analyzer finds the same tokens and causes in it."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from make_corpus import make_corpus
+        from run import rotated
+    finally:
+        sys.path.remove(str(BENCH))
+
+    corpus = tmp_path / "c"
+    man = make_corpus(corpus, 1_000_000, seed=5, quiet=True)
+    created: list[Path] = []
+    rot = rotated(corpus, 40, created)
+    assert created == [rot]
+    pieces = sorted(p for p in (rot / "logs").rglob("*") if p.is_file())
+    plain = [p for p in pieces if p.suffix not in (".gz", ".zst")]
+    assert len(plain) > 20 and all(len(p.read_bytes().splitlines()) <= 41 for p in plain)
+    iis = [p for p in plain if "iis" in p.parts]
+    assert iis and all(p.read_bytes().startswith(b"#") for p in iis)
+    assert rotated(corpus, 40, []) == rot  # reused
+    out = tmp_path / "out"
+    scan = subprocess.run([sys.executable, "-m", "analyzer", "scan", str(rot / "logs"), "--config",
+                           str(rot / "analyzer.toml"), "--out", str(out), "--json", "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert scan.returncode == 0, scan.stderr[-2000:]
+    got = {k: v for k, v in json.loads(scan.stdout)["tokens"]["by_cause"].items() if v}
+    assert got == man["occurrences_by_cause"]
