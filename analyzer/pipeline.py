@@ -93,8 +93,8 @@ def _file_context(f: InputFile, settings: Settings, start: int) -> tuple[formats
 
 
 def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResult,
-              known: dict[str, TokenFacts] | None = None, start: int = 0, end: int | None = None
-              ) -> Iterator[Batch]:
+              known: dict[str, TokenFacts] | None = None, start: int = 0, end: int | None = None,
+              count_from: int | None = None) -> Iterator[Batch]:
     """Find and decode every token in one file (or byte range); yield occurrence batches.
 
     `known` holds the facts of tokens decoded before (it gains the new ones): each unique token
@@ -112,7 +112,11 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     in_query = (S.LOC_FORM, S.LOC_TEXT)
 
     limit = settings.max_decompressed or settings.extra.get("max_decompressed") or decompressed_limit(f.size)
-    for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end):
+    for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end, count_from=count_from):
+        if result.stats.fields_before is not None:
+            # Content before the start was decompressed and dropped: the W3C field list in force.
+            ctx.iis_fields = [d.lower() for d in result.stats.fields_before[8:].decode("latin-1").split()]
+            result.stats.fields_before = None
         if fmt is None:
             fmt = formats.detect(chunk[:65536].split(b"\n")[:50])
             result.format = fmt
@@ -361,7 +365,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     line_base = {i: resumes[i].line_base for i in todo}
     try:
         units = [u for u in plan(expansion.files, resume_at=todo, base_at=line_base,
-                                   workers=max(1, settings.workers)) if u.file_no in todo]
+                                   workers=max(1, settings.workers), max_decompressed=settings.max_decompressed)
+                 if u.file_no in todo]
         # Progress in bytes of log (a compressed file by its decompressed size), as throughput is.
         meter = Progress(sum(unit_bytes(u) for u in units), progress)
         for output in run_units(units, settings, ring, max(1, settings.workers), run_id, (out.stage, run_id)):

@@ -52,6 +52,10 @@ class ReadStats:
     long_lines: int = 0
     errors: list[str] = field(default_factory=list)
     truncated: bool = False
+    # Found while content before the start was decompressed and dropped (a compressed file resumed,
+    # or a range of one): the newlines from where counting began, and the last W3C `#Fields:` line.
+    lines_before: int = 0
+    fields_before: bytes | None = None
 
 
 @dataclass
@@ -232,6 +236,16 @@ class ZstdReader(io.RawIOBase):
                         self.in_frame = False
 
 
+def compression(path: str) -> str | None:
+    """The compression a file's magic bytes name (gzip, bz2, xz, zstd), or None (plain, or unreadable)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return None
+    return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
+
+
 _SAMPLE_IN = 1 << 16  # compressed bytes decompressed to estimate a file's ratio
 _SAMPLE_OUT = 16 << 20  # at most this much output from them (a bomb stops here)
 UNKNOWN_RATIO = 8  # when neither the header nor a sample tells: a typical ratio for logs
@@ -337,12 +351,15 @@ def _safe_cut(buf: bytearray | memoryview, end: int) -> int:
 
 def iter_chunks(
     f: InputFile, stats: ReadStats, max_decompressed: int = 1 << 40, chunk_size: int = CHUNK_SIZE,
-    start: int = 0, end: int | None = None,
+    start: int = 0, end: int | None = None, count_from: int | None = None,
 ) -> Iterator[tuple[bytes, int]]:
     """Yield (chunk, number of the chunk's first line); every chunk ends at a line boundary.
 
-    With a byte range (plain files only), only the lines that *start* in [start, end) are read,
-    and line numbers count from the range's first line: the caller adds the lines before it.
+    With a byte range, only the lines that *start* in [start, end) are read, and line numbers count
+    from the range's first line: the caller adds the lines before it. A plain file seeks to the
+    range. A range of a compressed file (`count_from` given: where this run's reading begins, a line
+    start) is decompressed from the beginning; the newlines between `count_from` and the range go to
+    `stats.lines_before`. Without `count_from`, `start` in a compressed file is where to resume.
     Read errors (a truncated archive, an unreadable file) end the file and are recorded in
     `stats.errors`; the lines read before the error are still yielded.
     """
@@ -357,7 +374,11 @@ def iter_chunks(
         yield from _iter_range(f, stats, chunk_size, start, end)
         return
     try:
-        if start and not _discard(stream, start):  # compressed: resume after what was read before
+        if count_from is not None:  # a range of a compressed file
+            yield from _iter_compressed_range(stream, kind, f, stats, chunk_size, count_from, start, end)
+            return
+        # Compressed: resume after what was read before (the W3C field list in force is noted).
+        if start and _drop(stream, start, stats, count=False) is None:
             return
         yield from _iter_stream(stream, kind, f, stats, chunk_size)
     finally:
@@ -369,17 +390,107 @@ def iter_chunks(
             stream.close()
 
 
-def _discard(stream: BinaryIO, n: int) -> bool:
-    """Read and drop n bytes (line-aligned content already seen); False if the stream ends first."""
+_FIELDS_LINE = b"\n#Fields:"
+
+
+class _Dropped:
+    """Counts what `_drop` drops: newlines (if asked), and the last W3C `#Fields:` line seen."""
+
+    def __init__(self, stats: ReadStats, count: bool) -> None:
+        self.stats = stats
+        self.count = count
+        self.tail = b"\n"  # dropping starts at a line start: a directive right there counts
+        self.partial: bytearray | None = None  # a directive line whose end is still to come
+        self.bytes = 0
+
+    def feed(self, piece: bytes) -> None:
+        self.bytes += len(piece)
+        if self.count:
+            self.stats.lines_before += piece.count(b"\n")
+        if self.partial is not None:
+            nl = piece.find(b"\n")
+            if nl < 0:
+                if len(self.partial) < 65536:
+                    self.partial += piece
+            else:
+                self.stats.fields_before = bytes(self.partial + piece[:nl]).rstrip(b"\r")
+                self.partial = None
+        joined = self.tail + piece
+        at = joined.rfind(_FIELDS_LINE)
+        if at >= 0:
+            nl = joined.find(b"\n", at + 1)
+            if nl < 0:
+                self.partial = bytearray(joined[at + 1:])
+            else:
+                self.stats.fields_before = joined[at + 1:nl].rstrip(b"\r")
+        self.tail = joined[-(len(_FIELDS_LINE) - 1):]
+
+
+def _read(stream: BinaryIO, n: int) -> bytes:
+    try:
+        return stream.read(n) or b""
+    except Exception:  # a damaged archive ends here: the range that reads there reports it
+        return b""
+
+
+def _drop(stream: BinaryIO, n: int, stats: ReadStats, count: bool,
+          to_line_end: bool = False) -> tuple[bytes, int] | None:
+    """Read and drop n bytes from a line start (and, with `to_line_end`, the rest of the line they end
+    in): (the bytes read past them, how many were dropped), or None if the stream ends first. See
+    `_Dropped` for what is noted on the way."""
+    seen = _Dropped(stats, count)
     while n > 0:
-        try:
-            block = stream.read(min(n, CHUNK_SIZE))
-        except Exception:  # a damaged archive ends here; the caller has nothing more to read
-            return False
+        block = _read(stream, min(n, CHUNK_SIZE))
         if not block:
-            return False
+            return None
         n -= len(block)
-    return True
+        seen.feed(block)
+    while to_line_end:
+        block = _read(stream, 65536)
+        if not block:
+            return None
+        nl = block.find(b"\n")
+        if nl >= 0:
+            seen.feed(block[:nl + 1])
+            return block[nl + 1:], seen.bytes
+        seen.feed(block)
+    return b"", seen.bytes
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream after some bytes were already read from it: those first, then the rest."""
+
+    def __init__(self, head: bytes, inner: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head.nbytes:
+            n = min(len(buffer), self._head.nbytes)
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._inner.readinto(buffer)  # type: ignore[attr-defined]
+
+
+def _iter_compressed_range(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, chunk_size: int,
+                           count_from: int, start: int, end: int | None) -> Iterator[tuple[bytes, int]]:
+    """The lines of a compressed file's content that start in [start, end) (see `iter_chunks`)."""
+    if count_from and _drop(stream, count_from, stats, count=False) is None:
+        return
+    head, pos = b"", count_from
+    if start > count_from:
+        # The line that straddles `start` belongs to the previous range: drop through its end.
+        dropped = _drop(stream, start - 1 - count_from, stats, count=True, to_line_end=True)
+        if dropped is None:  # the content ends before the range: nothing of it is here
+            stats.lines_before = 0
+            return
+        head, n = dropped
+        pos += n
+    yield from _until(_Prefixed(head, stream), kind, f, stats, chunk_size, pos, end)  # type: ignore[arg-type]
 
 
 def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, chunk_size: int
@@ -458,24 +569,31 @@ def _iter_range(f: InputFile, stats: ReadStats, chunk_size: int, start: int, end
                     raw.seek(pos)
                     break
                 pos += len(block)
-        if end is not None and pos >= end:
-            return
-        inner = ReadStats()
-        for chunk, line in _iter_stream(raw, None, f, inner, chunk_size):
+        yield from _until(raw, None, f, stats, chunk_size, pos, end)
+
+
+def _until(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, chunk_size: int, pos: int,
+           end: int | None) -> Iterator[tuple[bytes, int]]:
+    """Chunks of a stream at content offset `pos` (a line start): the lines that start before `end`."""
+    if end is not None and pos >= end:
+        return
+    inner = ReadStats()
+    try:
+        for chunk, line in _iter_stream(stream, kind, f, inner, chunk_size):
             if end is not None and pos + len(chunk) > end:
                 # Keep the lines that start before `end`; the rest is the next range's.
                 cut = chunk.find(b"\n", max(0, end - 1 - pos)) + 1 or len(chunk)
                 chunk = chunk[:cut]
                 _count(stats, chunk)
-                stats.long_lines += inner.long_lines
-                stats.errors.extend(inner.errors)
                 yield chunk, line
                 return
             pos += len(chunk)
             _count(stats, chunk)
             yield chunk, line
+    finally:
         stats.long_lines += inner.long_lines
         stats.errors.extend(inner.errors)
+        stats.truncated |= inner.truncated
 
 
 def _count(stats: ReadStats, chunk: bytes) -> None:

@@ -192,3 +192,33 @@ def test_a_file_cut_at_the_decompression_limit_is_read_on_when_the_limit_is_lift
     assert second["files"]["bytes"] == len(data) - first["files"]["bytes"]
     ev = events(site)
     assert len(ev) == token_lines(NGINX[:600]) and not ev.duplicated(["source", "line", "token_fp"]).any()
+
+
+def test_a_rotated_archive_resumed_in_ranges_keeps_its_line_numbers(site: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read half of a log; it is rotated and compressed; the next run resumes inside the archive and
+    reads the rest in ranges of its content (on two workers). Every line once, numbered as in the file."""
+    import analyzer.engine as E
+
+    log = site / "logs" / "access.log"
+    data = b"".join(NGINX)
+    log.write_bytes(b"".join(NGINX[:500]))
+    first = scan(site)
+    with gzip.open(site / "logs" / "access.log.1.gz", "wb") as gz:
+        gz.write(data)
+    log.unlink()
+    monkeypatch.setattr(E, "COMPRESSED_RANGE_BYTES", len(data) // 5)
+    second = scan(site, workers=2)
+    assert second["files"]["bytes"] == len(data) - first["files"]["bytes"]
+    ev = events(site)
+    assert len(ev) == token_lines(NGINX) and not ev.duplicated(["source", "line", "token_fp"]).any()
+    # Each token on the line where the file has it.
+    lines = {n + 1: line for n, line in enumerate(NGINX)}
+    fps = {}
+    from analyzer.decode import fingerprint
+    from analyzer.extract import TOKEN_RE
+
+    for n, line in lines.items():
+        for tok in TOKEN_RE.findall(line):
+            fps.setdefault(fingerprint(tok), set()).add(n)
+    assert all(int(line) in fps[str(fp)] for line, fp in zip(ev["line"], ev["token_fp"], strict=True))

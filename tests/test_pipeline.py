@@ -275,3 +275,59 @@ def test_many_small_files_share_batches_and_keep_their_own_lines(tmp_path: Path,
     # Line numbers are each file's own: the first line of every file is line 1.
     first = bundled.assign(line=bundled["line"].astype(int)).groupby("source")["line"].min()
     assert (first <= 20).all() and (bundled["line"].astype(int) <= 20).all()
+
+
+def _w3c_archive() -> bytes:
+    """An IIS log whose field list changes a third of the way in, a token on most lines."""
+    from analyzer.extract import TOKEN_RE
+
+    tokens = [t.decode() for t in TOKEN_RE.findall((SAMPLES / "nginx" / "orders-access.log").read_bytes())]
+    head_a = ("#Software: Microsoft Internet Information Services 10.0\n#Fields: date time s-ip cs-method "
+              "cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status "
+              "sc-substatus sc-win32-status time-taken\n")
+    head_b = "#Fields: date time cs-host s-ip cs-method cs-uri-stem cs-uri-query c-ip sc-status cs(User-Agent)\n"
+    out = [head_a]
+    for i in range(1000):
+        out.append(f"2026-11-26 00:{i // 60 % 60:02d}:{i % 60:02d} 10.0.0.4 GET /api/a{i} "
+                   f"access_token={tokens[i % len(tokens)]} 443 - 203.0.113.{i % 250} curl/8 - 200 0 0 15\n")
+    out.append(head_b)
+    for i in range(2000):
+        out.append(f"2026-11-26 01:{i // 60 % 60:02d}:{i % 60:02d} orders.contoso.com 10.0.0.4 POST /api/b{i} "
+                   f"access_token={tokens[(7 * i) % len(tokens)]} 198.51.100.{i % 250} 401 okhttp/4.12\n")
+        if i % 5 == 0:
+            out.append(f"2026-11-26 01:{i // 60 % 60:02d}:{i % 60:02d} orders.contoso.com 10.0.0.4 GET "
+                       f"/health - 198.51.100.9 200 kube-probe\n")
+    return "".join(out).encode()
+
+
+@pytest.mark.parametrize("codec", ["gzip", "zstd"])
+def test_a_large_archive_is_read_in_ranges_with_the_rows_of_a_whole_read(tmp_path: Path, codec: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """One big compressed file is cut into ranges of its content, each worker decompressing up to its
+    own: rows, line numbers and the W3C field list in force are those of reading it whole."""
+    import gzip
+
+    import zstandard
+
+    import analyzer.engine as E
+    from analyzer.readers import expand_inputs
+
+    data = _w3c_archive()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "u_ex261126.log.1").write_bytes(gzip.compress(data) if codec == "gzip"
+                                              else zstandard.ZstdCompressor().compress(data))
+
+    def scan(name: str, range_bytes: int, workers: int) -> pd.DataFrame:
+        monkeypatch.setattr(E, "COMPRESSED_RANGE_BYTES", range_bytes)
+        run(build_settings(None, [str(logs)], out_dir=tmp_path / name, workers=workers), [str(logs)])
+        return _events(tmp_path / name)
+
+    monkeypatch.setattr(E, "COMPRESSED_RANGE_BYTES", len(data) // 6)
+    units = E.plan(expand_inputs([str(logs)]).files)
+    assert len(units) == 7 and all(u.count_from == 0 for u in units)  # 6 and a bit: the last reads to the end
+    whole = scan("whole", 1 << 40, 1)
+    ranged = scan("ranged", len(data) // 6, 2)
+    assert len(whole) == 3000 and whole["host"].eq("orders.contoso.com").sum() == 2000
+    pd.testing.assert_frame_equal(whole, ranged)
+    assert sorted(ranged["line"].astype(int)) == sorted(whole["line"].astype(int))
