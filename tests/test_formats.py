@@ -203,6 +203,15 @@ def test_forced_format_still_falls_back_per_line() -> None:
     assert name == S.FMT_ENVOY and fields.host == "h.example.com"
 
 
+def test_serilog_request_logging_is_json_not_traefik() -> None:
+    """Serilog's request logging has a `RequestHost` property, as Traefik's access log does."""
+    serilog = (b'{"@t":"2026-11-20T05:01:06.000Z","@mt":"HTTP {RequestMethod} {RequestPath} responded '
+               b'{StatusCode}","RequestHost":"inventory.contoso.com","RequestMethod":"GET","StatusCode":200}')
+    traefik = b'{"RequestHost":"orders.contoso.com","DownstreamStatus":200,"RequestMethod":"GET"}'
+    assert formats.detect([serilog] * 3) == S.FMT_JSON
+    assert formats.detect([traefik] * 3) == S.FMT_TRAEFIK
+
+
 def test_mixed_file_detects_majority() -> None:
     nginx = b'1.2.3.4 - - [26/Nov/2026:03:14:15 +0000] "GET / HTTP/1.1" 200 1 "-" "ua"'
     assert formats.detect([nginx, nginx, b'{"a":1}', b"junk"]) == S.FMT_NGINX

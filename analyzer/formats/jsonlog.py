@@ -198,8 +198,10 @@ def looks_like_json(line: bytes) -> bool:
 
 
 def looks_like_traefik(line: bytes) -> bool:
-    """Traefik's JSON access log (`RequestHost`, `DownstreamStatus`, `RouterName`)."""
-    return looks_like_json(line) and (b'"RequestHost"' in line or b'"DownstreamStatus"' in line)
+    """Traefik's JSON access log (`RequestHost`, `DownstreamStatus`); not Serilog's compact JSON,
+    whose request logging has a `RequestHost` property too (`@t`, `@mt`)."""
+    return (looks_like_json(line) and (b'"RequestHost"' in line or b'"DownstreamStatus"' in line)
+            and b'"@mt"' not in line and b'"@t"' not in line)
 
 
 def looks_like_caddy(line: bytes) -> bool:
