@@ -1,9 +1,11 @@
 """Run the per-file work on every core: split the inputs into units, scan each in a worker process.
 
-A unit is a whole file, or a byte range of a large plain file (split at line boundaries). A worker
-scans, decodes and classifies its unit, writes its rows, and returns what they add up to (counts,
-observations, examples); the parent folds those in a fixed unit order, so the output is the same for
-any worker count, and its memory does not grow with the size of a unit.
+A unit is a whole file, a byte range of a large plain file, or a range of the content of a large
+gzip/zstd file (ranges start and end at line boundaries). Small files are bundled into one task. A
+worker scans, decodes and classifies a task, writes its rows, and returns what they add up to (counts,
+observations, examples); the parent folds those in a fixed order, so the output is the same for any
+worker count, and its memory does not grow with the size of a unit. Workers never fetch keys: a kid
+miss is passed to the parent (`KeyBroker`).
 """
 
 from __future__ import annotations
