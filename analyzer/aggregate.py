@@ -106,6 +106,7 @@ def _plain(value: Any) -> Any:
 
 
 SUMMARY_READ = ["ts", "host", "client_id", "audience", "issuer", "cause", "token_fp"]
+SUMMARY_ROWS = 1 << 14
 
 
 def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None = None,
@@ -164,30 +165,40 @@ def _frame(batches: list[Any], day: Any, columns: list[str]) -> pd.DataFrame:
 
 
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
-    """The contract's summary over the whole events dataset (or a time window).
+    """The contract's summary over the whole events dataset (or a time window), as one frame."""
+    days = list(summary_days(events_dir, since_us, until_us))
+    return pd.concat(days, ignore_index=True) if days else empty_summary()
 
-    Folded one date partition at a time (no summary row spans two days), batch by batch: each
-    batch is reduced at once to one row per (group, token), with the group's values as integer ids
-    and the token as a 64-bit integer, and those partials are folded as they come. Memory is
-    bounded by the distinct (group, token) pairs of one day, about 50 bytes each, whatever the
-    number of occurrences.
+
+def empty_summary() -> pd.DataFrame:
+    """A summary without rows, with the contract's columns."""
+    return pd.DataFrame({c: pd.Series([], dtype="object") for c in SUMMARY_COLUMNS})
+
+
+SUMMARY_COLUMNS = [*S.SUMMARY_KEYS, "occurrences", "unique_tokens", "first_seen", "last_seen"]
+
+
+def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | None = None
+                 ) -> Iterator[pd.DataFrame]:
+    """The contract's summary over the events dataset (or a time window), one day at a time, in order.
+
+    No summary row spans two days, so each day is folded on its own, batch by batch: each batch is
+    reduced at once to one row per (group, token), with the group's values as integer ids and the
+    token as a 64-bit integer, and those partials are folded as they come. Memory is bounded by the
+    distinct (group, token) pairs of one day, about 50 bytes each, whatever the number of
+    occurrences or days. The days come in date order, each sorted as the whole summary is.
     """
-    cols = [*S.SUMMARY_KEYS, "occurrences", "unique_tokens", "first_seen", "last_seen"]
-    days: list[pd.DataFrame] = []
     day: _DayFold | None = None
-    for df in iter_event_frames(events_dir, [*SUMMARY_READ, "date"], since_us, until_us):
+    # Smaller frames than the report's reader takes: this runs beside it (in the parent), where
+    # memory counts more than the tenth of a second larger frames would save.
+    for df in iter_event_frames(events_dir, [*SUMMARY_READ, "date"], since_us, until_us, rows=SUMMARY_ROWS):
         if day is None or df["date"].iat[0] != day.date:
             if day is not None:
-                days.append(day.summary())
+                yield day.summary()
             day = _DayFold(df["date"].iat[0])
         day.add(df)
-    if day is None:
-        return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
-    days.append(day.summary())
-    out = pd.concat(days, ignore_index=True)
-    # Most occurrences first within a day; ties in the order of the group's values (missing last).
-    return out.sort_values(["date", "occurrences", *_GROUP], ascending=[True, False, *[True] * len(_GROUP)],
-                           na_position="last", kind="stable", ignore_index=True)[cols]
+    if day is not None:
+        yield day.summary()
 
 
 _GROUP = [k for k in S.SUMMARY_KEYS if k != "date"]
@@ -238,7 +249,9 @@ class _DayFold:
         per_group.insert(0, "date", self.date)
         per_group["occurrences"] = per_group["occurrences"].astype("int64")
         per_group["unique_tokens"] = per_group["unique_tokens"].astype("int64")
-        return per_group
+        # Most occurrences first; ties in the order of the group's values (missing last).
+        return per_group.sort_values(["occurrences", *_GROUP], ascending=[False, *[True] * len(_GROUP)],
+                                     na_position="last", kind="stable", ignore_index=True)[SUMMARY_COLUMNS]
 
 
 def token_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:

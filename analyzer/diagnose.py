@@ -316,7 +316,7 @@ class ExpectationLearner:
 # ----------------------------------------------------------------------------- clocks and lateness
 
 LATENESS = ("within_skew", "minutes", "hours", "days")
-MAX_CLOCK_PAIRS = 50_000  # (host, token) pairs kept for the clock estimates (about 12 MB); beyond, a sample
+MAX_CLOCK_PAIRS = 20_000  # (host, token) pairs kept for the clock estimates (about 5 MB); beyond, a sample
 MIN_CLOCK_SAMPLES = 5
 
 

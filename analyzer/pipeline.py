@@ -334,7 +334,7 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
 def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, int], None] | None,
                 fail_above: float | None, state: Any, run_id: str, started: float) -> RunOutcome:
     from analyzer import __version__, privacy, report, report_data
-    from analyzer.aggregate import Aggregator, DistinctTokens, summarize_dataset
+    from analyzer.aggregate import Aggregator, DistinctTokens, summary_days
     from analyzer.diagnose import Diagnoser
     from analyzer.engine import plan, run_units, unit_bytes, use_memory_pool
     from analyzer.errors import ExitCode
@@ -410,13 +410,17 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
         # The summary and the report's data each read the events dataset once: with a core to spare,
         # the report's data is read in a forked process meanwhile.
         report_reader = _ReportReader(out.out, settings) if settings.workers > 1 else None
-        summary_df = summarize_dataset(out.events, settings.since_us, settings.until_us)
-        out.write_parquet("summary.parquet", summary_df, S.SUMMARY_SCHEMA)
         window = {c: 0 for c in S.CAUSES}
-        if not summary_df.empty:
-            for c, n in summary_df.groupby("cause", observed=True)["occurrences"].sum().items():
-                window[str(c)] = int(n)
-        del summary_df  # one row per day and group: not kept while the report is built
+
+        def counted(days: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            for day in days:
+                for c, n in day.groupby("cause", observed=True)["occurrences"].sum().items():
+                    window[str(c)] += int(n)
+                yield day
+
+        # Written day by day: the summary is never whole in memory, however many days it spans.
+        out.write_parquet_frames("summary.parquet", counted(summary_days(out.events, settings.since_us,
+                                                                         settings.until_us)), S.SUMMARY_SCHEMA)
         by_cause = {c: 0 for c in S.CAUSES}
         for c, n in agg.cause_counts().items():
             by_cause[c] = n

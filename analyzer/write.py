@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +201,18 @@ class OutputDir:
         """Stage one Parquet file."""
         path = self.stage / name
         pq.write_table(to_table(df, schema), path, compression="zstd")
+        _secure(path)
+
+    def write_parquet_frames(self, name: str, frames: Iterable[pd.DataFrame], schema: pa.Schema) -> None:
+        """Stage one Parquet file from frames written one after another (a row group or more each)."""
+        path = self.stage / name
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            wrote = False
+            for df in frames:
+                writer.write_table(to_table(df, schema))
+                wrote = True
+            if not wrote:
+                writer.write_table(schema.empty_table())
         _secure(path)
 
     def write_text(self, name: str, text: str) -> None:

@@ -45,3 +45,30 @@ def test_read_back_with_pandas(summary_path: Path) -> None:
     assert int(df["occurrences"].sum()) == len(events)
     table = pq.read_table(summary_path)
     assert table.column("date").type == pa.date32()
+
+
+def test_written_day_by_day_in_the_contract_order(tmp_path: Path) -> None:
+    """One row group per day (the summary is never whole in memory), rows by date, then most
+    occurrences first: the same as the whole summary folded and sorted at once."""
+    from conftest import ROOT
+
+    from analyzer.aggregate import summarize_dataset
+    from analyzer.config import build_settings
+    from analyzer.pipeline import run
+
+    lines = (ROOT / "sample_logs" / "nginx" / "orders-access.log").read_bytes().splitlines(keepends=True)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    third = len(lines) // 3
+    (logs / "access.log").write_bytes(b"".join(
+        line.replace(b"/Nov/2026:", b"/Nov/2026:" if n >= 2 * third else
+                     (b"/Oct/2026:" if n < third else b"/Sep/2026:")) for n, line in enumerate(lines)))
+    out = tmp_path / "out"
+    run(build_settings(ROOT / "sample_logs" / "analyzer.toml", [str(logs)], out_dir=out, workers=1), [str(logs)])
+    path = out / "summary.parquet"
+    df = pd.read_parquet(path)
+    assert df["date"].nunique() == 3 and pq.ParquetFile(path).metadata.num_row_groups == 3
+    key = list(zip(df["date"].astype(str), -df["occurrences"], strict=True))
+    assert key == sorted(key)
+    whole = summarize_dataset(out / "events")
+    pd.testing.assert_frame_equal(df.astype(str), whole[df.columns].astype(str))
