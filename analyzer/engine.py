@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -280,14 +281,22 @@ class KeyBroker:
             ring.refresher = None
             return
         conn = self._child_ends[slot]
+        asked = itertools.count(1)
 
         def ask_parent(ring: KeyRing, index: int) -> bool:
+            # Each question is numbered: an answer that came after its question was given up on
+            # (a fetch slower than REFRESH_WAIT) is dropped, not taken for the next one's.
+            number = next(asked)
+            deadline = time.monotonic() + REFRESH_WAIT
             try:
-                conn.send(index)
-                if not conn.poll(REFRESH_WAIT):
-                    return False
-                answer = conn.recv()
-            except (OSError, EOFError):
+                conn.send((number, index))
+                while True:
+                    if not conn.poll(max(0.0, deadline - time.monotonic())):
+                        return False
+                    got, answer = conn.recv()
+                    if got == number:
+                        break
+            except (OSError, EOFError, TypeError, ValueError):
                 return False
             if answer is None:
                 return False
@@ -312,8 +321,8 @@ class KeyBroker:
                     return
                 conn = cast(Connection, ready)
                 try:
-                    index = conn.recv()
-                    conn.send(self._answer(index))
+                    number, index = conn.recv()
+                    conn.send((number, self._answer(index)))
                 except (OSError, EOFError):
                     ends.remove(conn)
 

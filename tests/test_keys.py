@@ -104,3 +104,43 @@ def test_only_https_or_loopback(url: str, ok: bool) -> None:
     assert (check_url(url) is None) == ok
     assert check_url("http://idp.example.org/x", allow_http=True) is None
     assert is_loopback("127.1.2.3") and not is_loopback("10.0.0.1")
+
+
+def test_a_worker_asks_the_parent_and_never_takes_a_late_answer_for_a_new_question(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key broker: a worker's kid miss is answered with the parent's set after the parent's
+    refresh; an answer that comes after the worker gave up waiting is dropped, not mistaken for the
+    answer to its next question."""
+    import pickle
+    import threading
+
+    import analyzer.engine as E
+
+    old, first, second = (T.jwks(T.make_rsa_key(k))["keys"] for k in ("k1", "k2", "k3"))
+    calls: list[int] = []
+    slow = threading.Event()
+
+    def refresher(ring: KeyRing, i: int) -> bool:
+        calls.append(i)
+        if len(calls) == 1:
+            slow.wait(5)  # the first fetch hangs past the worker's patience
+            ring.replace(i, KeySet("u", "network", first))
+        else:
+            ring.replace(i, KeySet("u", "network", second))
+        return True
+
+    parent = KeyRing([KeySet("u", "network", old)], refresher=refresher)
+    worker = pickle.loads(pickle.dumps(parent))  # as a worker has it: no refresher of its own
+    monkeypatch.setattr(E, "REFRESH_WAIT", 0.3)
+    broker = E.KeyBroker(parent, workers=1)
+    try:
+        broker.attach(worker)
+        assert worker.refresher is not None
+        assert worker.refresher(worker, 0) is False  # gave up waiting
+        slow.set()
+        time.sleep(0.2)  # the late answer (k2) is now in the pipe
+        assert worker.refresher(worker, 0) is True
+        assert worker.sets[0].kids == ["k3"] and calls == [0, 0]
+    finally:
+        slow.set()
+        broker.close()
