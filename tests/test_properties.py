@@ -277,3 +277,36 @@ def test_field_directives_are_the_lines_that_start_with_fields(text: str) -> Non
     slow = [(m.start(), [f.lower() for f in m[1].decode("latin-1").split()])
             for m in re.finditer(rb"^#Fields:[ \t]*(.*?)\r?$", chunk, re.M)]
     assert field_directives(chunk) == slow
+
+
+# --- the generic parser's and the detection tests' probe: the same fields as searching the line ---------
+_TOK = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwiaWF0IjoxNzk1MTUwODY2fQ.c2lnbmF0dXJl-_"
+_HEADS = st.sampled_from(["", "Nov 26 03:14:15 web01 app[1]: ", "<34>Nov  6 03:14:15 web01 nginx: ",
+                          "2026-11-26T09:10:11.123456789Z stdout F ",
+                          "<165>1 2026-11-26T03:14:15.003Z host app 1 ID47 - "])
+_MSG_PIECES = st.sampled_from([
+    "GET /x?access_token=TOK HTTP/1.1", " 401", " token=TOK", " Authorization: Bearer TOK", " host=orders.contoso.com",
+    " status=401", " path=/cb/TOK", " path=TOK", " GET TOK HTTP/1.0", " method=post", " 1795150866",
+    " [26/Nov/2026:03:14:17 +0000]", ' "q TOK v"',
+    " ts=2026-11-26T03:14:15Z", " TOK", "TOK", " x=TOK;y=1", " ip=10.0.0.1", ' {"a":"TOK"}', " TOK:8080 [x]",
+    ' 10.2.3.4 - - [26/Nov/2026:03:14:17 +0000] "GET /y HTTP/1.1" 200 1 "-" "ua TOK"', " =", " eyJ", "-",
+])
+
+
+@FAST
+@given(_HEADS, st.lists(_MSG_PIECES, max_size=6).map("".join), st.sampled_from(["syslog", "generic", "nginx"]))
+def test_the_probe_finds_what_searching_the_line_finds(head: str, message: str, fmt: str) -> None:
+    import re
+
+    import analyzer.formats as F
+    from analyzer.formats.common import FileContext
+
+    line = (head + message).replace("TOK", _TOK).encode()
+    fast = F.parse_line(line, fmt, FileContext(year=2026))
+    saved = F.TOKEN_RE
+    F.TOKEN_RE = re.compile(rb"(?!)")  # a probe without cuts: every search walks the line itself
+    try:
+        slow = F.parse_line(line, fmt, FileContext(year=2026))
+    finally:
+        F.TOKEN_RE = saved
+    assert fast == slow

@@ -7,6 +7,7 @@ tries the other formats, and ends with the generic best effort.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from urllib.parse import unquote_to_bytes
 
 from analyzer import schema as S
 from analyzer import timeparse as T
+from analyzer.extract import TOKEN_RE
 from analyzer.formats import jsonlog, text, w3c, wrappers
 from analyzer.formats.common import (
     EMPTY,
@@ -46,10 +48,54 @@ def _is_apache_vhost(line: bytes) -> bool:
     return m is not None and m["vhost"] is not None
 
 
-def _parse_plain(line: bytes, ctx: FileContext, skip: Format | None = None) -> tuple[str, LineFields] | None:
-    """The first format (other than `skip`) that recognises and parses an unwrapped line."""
+class Probe:
+    """A line with each token cut down to one `x`, and the way back to the line's own offsets.
+
+    The formats' detection tests and the generic parser's searches (a timestamp, a request line,
+    key=value pairs anywhere in the line) run on it: none of them can match inside a token, but
+    each walked the token's 1.2 KB at 15-30 ns a byte. What they capture is read from the line.
+    """
+
+    __slots__ = ("_marks", "_shift", "line", "text")
+
+    def __init__(self, line: bytes) -> None:
+        self.line = line
+        self._marks: list[int] = []  # where each `x` stands in `text`
+        self._shift: list[int] = []  # bytes cut up to and including that token
+        if b"eyJ" not in line:
+            self.text = line
+            return
+        pieces, prev, cut = [], 0, 0
+        for m in TOKEN_RE.finditer(line):
+            start, end = m.span()
+            pieces.append(line[prev:start])
+            self._marks.append(start - cut)
+            cut += end - start - 1
+            self._shift.append(cut)
+            pieces.append(b"x")
+            prev = end
+        pieces.append(line[prev:])
+        self.text = b"".join(pieces) if self._marks else line
+
+    def at(self, offset: int) -> int:
+        """The line's offset for an offset of `text` (one past a token's `x` is one past the token)."""
+        k = bisect.bisect_left(self._marks, offset)
+        return offset + (self._shift[k - 1] if k else 0)
+
+    def span(self, m: re.Match[bytes], group: int) -> bytes:
+        """What group `group` of a match on `text` covers in the line."""
+        return self.line[self.at(m.start(group)):self.at(m.end(group))]
+
+
+def _parse_plain(line: bytes, ctx: FileContext, skip: Format | None = None,
+                 probe: Probe | None = None) -> tuple[str, LineFields] | None:
+    """The first format (other than `skip`) that recognises and parses an unwrapped line.
+
+    The formats' tests run on the line's `Probe` (the caller's, when it has one).
+    """
+    text_ = (Probe(line) if probe is None else probe).text
     for f in PLAIN:
-        if f is not skip and f.looks_like(line):
+        if f is not skip and f.looks_like(text_):
             got = f.parse(line, ctx)
             if got is not None:
                 return f.name, got
@@ -68,9 +114,10 @@ def _parse_wrapped(line: bytes, ctx: FileContext) -> tuple[str, LineFields] | No
         return None
     kind, wts, offset = w
     inner = line[offset:]
-    got = _parse_plain(inner, ctx)
+    inner_probe = Probe(inner)
+    got = _parse_plain(inner, ctx, probe=inner_probe)
     if got is None:
-        fields = parse_generic(inner, ctx)
+        fields = parse_generic(inner, ctx, inner_probe)
         name = S.FMT_SYSLOG if kind == "syslog" else S.FMT_GENERIC
     else:
         name, fields = got
@@ -92,21 +139,26 @@ _REQUEST_ANY = re.compile(
 _KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)')
 
 
-def parse_generic(line: bytes, ctx: FileContext) -> LineFields:
-    """Best effort: the first timestamp anywhere, a request line if there is one, and key=value pairs."""
-    ts = T.search_any(line, ctx.year, ctx.tz, ctx.mtime_us)
+def parse_generic(line: bytes, ctx: FileContext, probe: Probe | None = None) -> LineFields:
+    """Best effort: the first timestamp anywhere, a request line if there is one, and key=value pairs.
+
+    The searches run on the line's `Probe`; what they capture is read from the line itself.
+    """
+    probe = Probe(line) if probe is None else probe
+    ts = T.search_any(probe.text, ctx.year, ctx.tz, ctx.mtime_us)
     if b'{"' in line:
         got = jsonlog.parse_json_line(line, ctx)
         if got is not None:
             return got if got.ts is not None or ts is None else got._replace(ts=ts)
     method = target = code = None
-    m = _REQUEST_ANY.search(line)
+    m = _REQUEST_ANY.search(probe.text)
     if m:
-        method, target, code = m[1].decode(), m[2].decode("utf-8", "replace"), m[3]
+        method, target, code = m[1].decode(), probe.span(m, 2).decode("utf-8", "replace"), m[3]
     flat: dict[str, Any] = {}
     if b"=" in line:
-        for k in _KV.finditer(line):
-            v = k[2][1:-1] if k[2][:1] == b'"' else k[2]
+        for k in _KV.finditer(probe.text):
+            v = probe.span(k, 2)
+            v = v[1:-1] if v[:1] == b'"' else v
             if v and v != b"-":
                 flat.setdefault(k[1].decode("ascii", "replace").lower(), v.decode("utf-8", "replace"))
     if target is None:
@@ -186,10 +238,11 @@ def parse_line(line: bytes, fmt: str, ctx: FileContext) -> tuple[str, LineFields
     wrapped = _parse_wrapped(line, ctx)
     if wrapped is not None:
         return wrapped
-    plain = _parse_plain(line, ctx, primary)
+    probe = Probe(line)
+    plain = _parse_plain(line, ctx, primary, probe)
     if plain is not None:
         return plain
-    return S.FMT_GENERIC, parse_generic(line, ctx)
+    return S.FMT_GENERIC, parse_generic(line, ctx, probe)
 
 
 def unquote(value: bytes) -> bytes:
