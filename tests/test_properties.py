@@ -284,12 +284,12 @@ _TOK = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwiaWF0IjoxNzk1MTUwODY2fQ.
 _HEADS = st.sampled_from(["", "Nov 26 03:14:15 web01 app[1]: ", "<34>Nov  6 03:14:15 web01 nginx: ",
                           "2026-11-26T09:10:11.123456789Z stdout F ",
                           "<165>1 2026-11-26T03:14:15.003Z host app 1 ID47 - "])
-_MSG_PIECES = st.sampled_from([
-    "GET /x?access_token=TOK HTTP/1.1", " 401", " token=TOK", " Authorization: Bearer TOK", " host=orders.contoso.com",
-    " status=401", " path=/cb/TOK", " path=TOK", " GET TOK HTTP/1.0", " method=post", " 1795150866",
-    " [26/Nov/2026:03:14:17 +0000]", ' "q TOK v"',
-    " ts=2026-11-26T03:14:15Z", " TOK", "TOK", " x=TOK;y=1", " ip=10.0.0.1", ' {"a":"TOK"}', " TOK:8080 [x]",
-    ' 10.2.3.4 - - [26/Nov/2026:03:14:17 +0000] "GET /y HTTP/1.1" 200 1 "-" "ua TOK"', " =", " eyJ", "-",
+_MSG_PIECES = st.sampled_from([  # each starts with a separator: text glued to a token is part of it
+    " GET /x?access_token=TOK HTTP/1.1", " 401", " token=TOK", " Authorization: Bearer TOK",
+    " host=orders.contoso.com", " status=401", " path=/cb/TOK", " path=TOK", " GET TOK HTTP/1.0", " method=post",
+    " 1795150866", " [26/Nov/2026:03:14:17 +0000]", ' "q TOK v"', " ts=2026-11-26T03:14:15Z", " TOK",
+    " x=TOK;y=1", " ip=10.0.0.1", ' {"a":"TOK"}', " TOK:8080 [x]",
+    ' 10.2.3.4 - - [26/Nov/2026:03:14:17 +0000] "GET /y HTTP/1.1" 200 1 "-" "ua TOK"', " =", " eyJ", " -",
 ])
 
 

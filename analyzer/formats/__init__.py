@@ -107,15 +107,23 @@ def _parse_inner(line: bytes, ctx: FileContext) -> LineFields | None:
     return got[1] if got else None
 
 
-def _parse_wrapped(line: bytes, ctx: FileContext) -> tuple[str, LineFields] | None:
-    """A syslog- or CRI-wrapped line: the message's own fields, the wrapper's time as a fallback."""
+def _parse_wrapped(line: bytes, ctx: FileContext, first: Format | None = None) -> tuple[str, LineFields] | None:
+    """A syslog- or CRI-wrapped line: the message's own fields, the wrapper's time as a fallback.
+
+    The message is tried in the file's own format `first` (as an unwrapped line is), then in the others.
+    """
     w = wrappers.unwrap(line, ctx)
     if w is None:
         return None
     kind, wts, offset = w
     inner = line[offset:]
-    inner_probe = Probe(inner)
-    got = _parse_plain(inner, ctx, probe=inner_probe)
+    got: tuple[str, LineFields] | None = None
+    if first is not None and first in PLAIN:
+        own = first.parse(inner, ctx)
+        got = None if own is None else (first.name, own)
+    inner_probe = Probe(inner) if got is None else None
+    if got is None:
+        got = _parse_plain(inner, ctx, first, inner_probe)
     if got is None:
         fields = parse_generic(inner, ctx, inner_probe)
         name = S.FMT_SYSLOG if kind == "syslog" else S.FMT_GENERIC
@@ -235,7 +243,7 @@ def parse_line(line: bytes, fmt: str, ctx: FileContext) -> tuple[str, LineFields
         got = primary.parse(line, ctx)
         if got is not None:
             return fmt, got
-    wrapped = _parse_wrapped(line, ctx)
+    wrapped = _parse_wrapped(line, ctx, primary)
     if wrapped is not None:
         return wrapped
     probe = Probe(line)
