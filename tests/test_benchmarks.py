@@ -97,3 +97,13 @@ def test_rotated_corpus_cuts_plain_logs_and_keeps_every_token(tmp_path: Path) ->
     assert scan.returncode == 0, scan.stderr[-2000:]
     got = {k: v for k, v in json.loads(scan.stdout)["tokens"]["by_cause"].items() if v}
     assert got == man["occurrences_by_cause"]
+
+
+def test_format_bench_runs() -> None:
+    """`format_bench.py` times every format sample (smoke test: one pass)."""
+    run = subprocess.run([sys.executable, str(BENCH / "format_bench.py"), "--repeat", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()[1:]}
+    assert rows["syslog_rfc3164"][1] == "syslog" and float(rows["syslog_rfc3164"][2]) > 0
+    assert {"nginx_combined", "iis_w3c", "generic_mixed"} <= set(rows)
