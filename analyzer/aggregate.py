@@ -24,7 +24,7 @@ EXAMPLE_COLUMNS = ("ts", "source", "line", "format", "location", "host", "method
 class Aggregator:
     """Counts a run's occurrences by cause and keeps a few example occurrences per cause.
 
-    The summary itself is built from the events dataset (`summarize_dataset`), so that it covers
+    The summary itself is built from the events dataset (`summary_days`), so that it covers
     every night, not just this run.
     """
 
@@ -167,12 +167,9 @@ def _frame(batches: list[Any], day: Any, columns: list[str]) -> pd.DataFrame:
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
     """The contract's summary over the whole events dataset (or a time window), as one frame."""
     days = list(summary_days(events_dir, since_us, until_us))
-    return pd.concat(days, ignore_index=True) if days else empty_summary()
-
-
-def empty_summary() -> pd.DataFrame:
-    """A summary without rows, with the contract's columns."""
-    return pd.DataFrame({c: pd.Series([], dtype="object") for c in SUMMARY_COLUMNS})
+    if not days:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in SUMMARY_COLUMNS})
+    return pd.concat(days, ignore_index=True)
 
 
 SUMMARY_COLUMNS = [*S.SUMMARY_KEYS, "occurrences", "unique_tokens", "first_seen", "last_seen"]

@@ -29,7 +29,7 @@ from analyzer.config import Settings
 from analyzer.decode import TokenFacts
 from analyzer.diagnose import Diagnoser, Observations, PendingRows
 from analyzer.keys import KeyRing
-from analyzer.readers import InputFile, content_size
+from analyzer.readers import InputFile, compression, content_size
 
 RANGE_BYTES = 64 << 20
 BUNDLE_BYTES = 16 << 20  # files smaller than this are scanned together, up to this many bytes a task
@@ -74,14 +74,11 @@ class UnitOutput:
 
 
 def _is_plain(path: str) -> bool:
-    from analyzer.readers import MAGIC
-
+    """A readable, uncompressed file (only those are split into byte ranges)."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
+        return compression(path) is None
     except OSError:
         return False
-    return not any(head.startswith(m) for m, _ in MAGIC)
 
 
 def plan(files: list[InputFile], range_bytes: int | None = None,
@@ -154,12 +151,14 @@ def _compressed_ranges(f: InputFile, first: int, content: int,
     decompression in all), only for a believable estimate (at most 100x the compressed size, within
     the decompression limit), and the last range reads to the end whatever the estimate said.
     """
-    from analyzer.readers import compression
-
     todo = content - first
     if (f.path == "-" or todo <= COMPRESSED_RANGE_BYTES or content > 100 * max(f.size, 1)
-            or (max_decompressed is not None and content > max_decompressed)
-            or compression(f.path) not in _SPLIT_KINDS):
+            or (max_decompressed is not None and content > max_decompressed)):
+        return None
+    try:
+        if compression(f.path) not in _SPLIT_KINDS:
+            return None
+    except OSError:  # the scan reports it
         return None
     n = min(MAX_COMPRESSED_RANGES, -(-todo // COMPRESSED_RANGE_BYTES))
     step = -(-todo // n)

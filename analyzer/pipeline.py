@@ -245,7 +245,8 @@ def _load_report_data(directory: Path, since_us: int | None, until_us: int | Non
 
 
 class _ReportReader:
-    """`ReportData.load` of an output directory in a forked process, while this one does other work."""
+    """`ReportData.load` of an output directory: in a forked process, while this one does other
+    work, when there is a core to spare (else here, when the data is asked for)."""
 
     def __init__(self, directory: Path, settings: Settings) -> None:
         import multiprocessing
@@ -255,7 +256,7 @@ class _ReportReader:
 
         self._pool = None
         self._args = (directory, settings.since_us, settings.until_us)
-        if os.name == "posix":
+        if os.name == "posix" and settings.workers > 1:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                              initializer=init_child)
             self._future = self._pool.submit(_load_report_data, *self._args)
@@ -409,7 +410,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
         key = privacy.load_key()
         # The summary and the report's data each read the events dataset once: with a core to spare,
         # the report's data is read in a forked process meanwhile.
-        report_reader = _ReportReader(out.out, settings) if settings.workers > 1 else None
+        report_reader = _ReportReader(out.out, settings)
         window = {c: 0 for c in S.CAUSES}
 
         def counted(days: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -498,11 +499,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             diagnosis = _previous_diagnosis(settings.out_dir, diagnosis)
         run_summary.update(diagnosis)
         out.write_json("examples.json", agg.examples)
-        if report_reader is not None:
-            data = report_reader.result().with_run(run_summary)
-        else:
-            data = report_data.ReportData.load(out.out, run_summary, since_us=settings.since_us,
-                                               until_us=settings.until_us)
+        data = report_reader.result().with_run(run_summary)
         data.examples = agg.examples  # this run's; the published examples.json is the previous run's
         out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(time.time() - t0, 3)

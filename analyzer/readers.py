@@ -140,12 +140,13 @@ def expand_inputs(paths: list[str], skip: frozenset[Path] = frozenset()) -> Expa
     return out
 
 
+def _kind(head: bytes) -> str | None:
+    """The compression these first bytes of a file name (gzip, bz2, xz, zstd), or None (plain)."""
+    return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
+
+
 def _sniff(raw: BinaryIO) -> str | None:
-    head = raw.peek(8)[:8] if isinstance(raw, io.BufferedReader) else b""
-    for magic, kind in MAGIC:
-        if head.startswith(magic):
-            return kind
-    return None
+    return _kind(raw.peek(8)[:8] if isinstance(raw, io.BufferedReader) else b"")
 
 
 class BoundedReader(io.RawIOBase):
@@ -237,13 +238,12 @@ class ZstdReader(io.RawIOBase):
 
 
 def compression(path: str) -> str | None:
-    """The compression a file's magic bytes name (gzip, bz2, xz, zstd), or None (plain, or unreadable)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError:
-        return None
-    return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
+    """The compression a file's magic bytes name (gzip, bz2, xz, zstd), or None (plain).
+
+    OSError when the file cannot be read.
+    """
+    with open(path, "rb") as fh:
+        return _kind(fh.read(8))
 
 
 _SAMPLE_IN = 1 << 16  # compressed bytes decompressed to estimate a file's ratio
@@ -261,7 +261,7 @@ def content_size(path: str, size: int) -> int:
     try:
         with open(path, "rb") as fh:
             head = fh.read(18)
-            kind = next((k for magic, k in MAGIC if head.startswith(magic)), None)
+            kind = _kind(head)
             if kind is None:
                 return size
             if kind == "gzip" and size >= 18:
@@ -415,15 +415,26 @@ class _Dropped:
             else:
                 self.stats.fields_before = bytes(self.partial + piece[:nl]).rstrip(b"\r")
                 self.partial = None
-        joined = self.tail + piece
-        at = joined.rfind(_FIELDS_LINE)
+        # The last directive that starts in this piece, else one across the seam with the last piece
+        # (searched apart: joining each 1 MiB piece to the tail would copy it).
+        keep = len(_FIELDS_LINE) - 1
+        at = piece.rfind(_FIELDS_LINE)
         if at >= 0:
-            nl = joined.find(b"\n", at + 1)
-            if nl < 0:
-                self.partial = bytearray(joined[at + 1:])
-            else:
-                self.stats.fields_before = joined[at + 1:nl].rstrip(b"\r")
-        self.tail = joined[-(len(_FIELDS_LINE) - 1):]
+            self._directive(piece, at + 1)
+        else:
+            seam = self.tail + piece[:keep]
+            at = seam.rfind(_FIELDS_LINE)
+            if at >= 0:
+                self._directive(seam[at + 1:] + piece[keep:], 0)
+        self.tail = piece[-keep:] if len(piece) >= keep else (self.tail + piece)[-keep:]
+
+    def _directive(self, text: bytes, start: int) -> None:
+        """Note the `#Fields:` line at `start` of `text` (or hold it, when its end is still to come)."""
+        nl = text.find(b"\n", start)
+        if nl < 0:
+            self.partial = bytearray(text[start:])
+        else:
+            self.stats.fields_before = text[start:nl].rstrip(b"\r")
 
 
 def _read(stream: BinaryIO, n: int) -> bytes:

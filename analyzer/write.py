@@ -197,12 +197,6 @@ class OutputDir:
                 dropped.append(d.name[5:])
         return dropped
 
-    def write_parquet(self, name: str, df: pd.DataFrame, schema: pa.Schema) -> None:
-        """Stage one Parquet file."""
-        path = self.stage / name
-        pq.write_table(to_table(df, schema), path, compression="zstd")
-        _secure(path)
-
     def write_parquet_frames(self, name: str, frames: Iterable[pd.DataFrame], schema: pa.Schema) -> None:
         """Stage one Parquet file from frames written one after another (a row group or more each)."""
         path = self.stage / name

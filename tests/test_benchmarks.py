@@ -5,24 +5,30 @@ The real benchmark is slow and not part of the suite; this only proves the scrip
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
+def _bench(module: str) -> Any:
+    """A script of benchmarks/ (a folder, not a package), imported with it on sys.path for a moment."""
     sys.path.insert(0, str(BENCH))
     try:
-        from make_corpus import make_corpus
+        return importlib.import_module(module)
     finally:
         sys.path.remove(str(BENCH))
 
+
+def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
+    make_corpus = _bench("make_corpus").make_corpus
     corpus = tmp_path / "c"
     man = make_corpus(corpus, 2_000_000, seed=3, quiet=True)
     assert 1_800_000 < man["bytes"] < 2_600_000
@@ -61,24 +67,13 @@ def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text, expected", [("2MB", 2_000_000), ("1GB", 10**9), ("1.5G", 1_500_000_000)])
 def test_parse_size(text: str, expected: int) -> None:
-    sys.path.insert(0, str(BENCH))
-    try:
-        from make_corpus import parse_size
-    finally:
-        sys.path.remove(str(BENCH))
-    assert parse_size(text) == expected
+    assert _bench("make_corpus").parse_size(text) == expected
 
 
 def test_rotated_corpus_cuts_plain_logs_and_keeps_every_token(tmp_path: Path) -> None:
     """`--rotated-lines`: plain logs in pieces of N lines (W3C pieces headed by their `#Fields:`),
     compressed files whole, and the analyzer finds the same tokens and causes in it."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        from make_corpus import make_corpus
-        from run import rotated
-    finally:
-        sys.path.remove(str(BENCH))
-
+    make_corpus, rotated = _bench("make_corpus").make_corpus, _bench("run").rotated
     corpus = tmp_path / "c"
     man = make_corpus(corpus, 1_000_000, seed=5, quiet=True)
     created: list[Path] = []

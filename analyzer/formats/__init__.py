@@ -117,18 +117,16 @@ def _parse_wrapped(line: bytes, ctx: FileContext, first: Format | None = None) -
         return None
     kind, wts, offset = w
     inner = line[offset:]
-    got: tuple[str, LineFields] | None = None
-    if first is not None and first in PLAIN:
-        own = first.parse(inner, ctx)
-        got = None if own is None else (first.name, own)
-    inner_probe = Probe(inner) if got is None else None
-    if got is None:
-        got = _parse_plain(inner, ctx, first, inner_probe)
-    if got is None:
-        fields = parse_generic(inner, ctx, inner_probe)
-        name = S.FMT_SYSLOG if kind == "syslog" else S.FMT_GENERIC
+    own = first.parse(inner, ctx) if first is not None and first in PLAIN else None
+    if first is not None and own is not None:
+        name, fields = first.name, own
     else:
-        name, fields = got
+        probe = Probe(inner)
+        got = _parse_plain(inner, ctx, first, probe)
+        if got is None:
+            name, fields = S.FMT_SYSLOG if kind == "syslog" else S.FMT_GENERIC, parse_generic(inner, ctx, probe)
+        else:
+            name, fields = got
     span = fields.query_span
     return name, fields._replace(
         ts=fields.ts if fields.ts is not None else wts,

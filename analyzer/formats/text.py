@@ -40,15 +40,18 @@ def _request(req: bytes | None) -> tuple[str | None, str | None, str | None]:
 
 # The usual request, `METHOD /path[?query] VERSION`, read inside a format's own regex: the method,
 # then an ASCII path up to `?`, whitespace or the closing quote. For these `_request` returns
-# (METHOD, None, path), when the target's first 12 bytes are ASCII without `://` (`_origin_ok`):
+# (METHOD, None, path), when the target's first 12 bytes are ASCII without `://` (`_origin`):
 # otherwise it may read the target as a URL.
 _ORIGIN_REQUEST = rb'([A-Za-z]{3,12}) (/[^\s?"\\\x80-\xff]*)(?=[?\s"])'
 
 
-def _origin_ok(line: bytes, path_start: int) -> bool:
-    """Whether `_request` reads the origin-form target at `path_start` as the fast path does."""
-    window = line[path_start:path_start + 12]
-    return window.isascii() and b"://" not in window and b"\n" not in line
+def _origin(line: bytes, m: re.Match[bytes], verb: int) -> tuple[str | None, str | None, str | None, bytes] | None:
+    """(method, host, path, the rest of the line) of a fast-path match whose `_ORIGIN_REQUEST` groups
+    start at group `verb`, or None where `_request` might read the target otherwise."""
+    window = line[m.start(verb + 1):m.start(verb + 1) + 12]
+    if not window.isascii() or b"://" in window or b"\n" in line:
+        return None
+    return m[verb].decode("ascii").upper(), None, m[verb + 1].decode("ascii"), line[m.end():]
 
 
 def _words(rest: bytes) -> list[tuple[bytes, bool]]:
@@ -121,9 +124,10 @@ def _split_clf(line: bytes) -> tuple[bytes | None, bytes, bytes, bytes, bytes, b
 def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
     """nginx/Apache combined or common; a hostname among appended fields becomes `host`."""
     m = _CLF_FAST.match(line)
-    if m is not None and _origin_ok(line, m.start(6)):
-        host, ip, _, ts, verb, target, code = m.groups()
-        method, thost, path, rest = verb.decode("ascii").upper(), None, target.decode("ascii"), line[m.end():]
+    fast = None if m is None else _origin(line, m, 5)
+    if m is not None and fast is not None:
+        host, ip, ts, code = m["vhost"], m["ip"], m["ts"], m[7]
+        method, thost, path, rest = fast
     else:
         got = _split_clf(line)
         if got is None:
@@ -194,9 +198,10 @@ def _split_envoy(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
 def parse_envoy(line: bytes, ctx: FileContext) -> LineFields | None:
     """Envoy's default format: XFF, user agent, request id, authority, upstream, then anything added."""
     m = _ENVOY_FAST.match(line)
-    if m is not None and _origin_ok(line, m.start(3)):
-        ts, verb, target, code = m.groups()
-        method, thost, path, rest = verb.decode("ascii").upper(), None, target.decode("ascii"), line[m.end():]
+    fast = None if m is None else _origin(line, m, 2)
+    if m is not None and fast is not None:
+        ts, code = m["ts"], m[4]
+        method, thost, path, rest = fast
     else:
         got = _split_envoy(line)
         if got is None:
