@@ -384,7 +384,7 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
     """
     from analyzer.check import classify
     from analyzer.pipeline import FileResult, batch_frame
-    from analyzer.write import PartWriter
+    from analyzer.write import write_parts
 
     settings, sink = _Worker.settings, _Worker.sink
     leeway = float(settings.leeway_seconds)
@@ -396,8 +396,7 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
     out = outs[-1]
     tag = f"u{units[0].index:06d}"
     pending: PendingRows | None = None
-    parts = None if sink is None else PartWriter(sink[0], sink[1], tag)
-    for batch in _task_batches(units, outs, cache):
+    for n, batch in enumerate(_task_batches(units, outs, cache)):
         ev = classify(batch_frame(batch), cache, settings)
         # Everything per row happens here, where the work is spread over the cores: the parent gets
         # only what the rows add up to.
@@ -409,14 +408,14 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
         for fp, kind in zip(firsts["token_fp"].tolist(), firsts["token_kind"].astype("object").tolist(),
                             strict=True):
             out.tokens.setdefault(fp, str(kind))
-        if parts is None:
+        if sink is None:
             out.events.append(to_write)
             if not later.empty:
                 out.held.append(later)
         else:
-            parts.add(to_write)
+            write_parts(sink[0], sink[1], f"{tag}b{n:04d}", to_write)
             if not later.empty:
-                pending = pending or PendingRows(parts.stage / f".pending-{tag}.parquet")
+                pending = pending or PendingRows(sink[0] / f".pending-{tag}.parquet")
                 pending.add(later)
         # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
         firsts = ev[["cause", "token_fp"]].drop_duplicates().groupby("cause", observed=True, sort=False).head(
@@ -427,8 +426,6 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
         for fp, f in batch.tokens.items():
             cache[fp] = _lean(f)
         _evict(cache)  # between batches: every token of the next batch is looked up after its scan
-    if parts is not None:
-        parts.flush()
     if pending is not None:
         out.held_file = pending.close()
     return outs

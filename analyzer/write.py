@@ -96,56 +96,14 @@ EVENT_WRITE_SCHEMA = pa.schema(list(S.EVENT_FIELDS), metadata=S.EVENT_SCHEMA.met
 
 
 def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
-    """Stage a classified batch as part files (one per date) named `part-<run id>-<tag>.parquet`."""
+    """Stage a classified batch as part files (one per date) named `part-<run id>-<tag>.parquet`.
+
+    Worker processes call this too (each with its own tags), so that the parent does not write rows.
+    """
     if ev.empty:
         return 0
-    return _write_dates(stage, run_id, tag, to_table(ev, EVENT_WRITE_SCHEMA), _dates(ev))
-
-
-PART_ROWS = 1 << 16  # rows a worker holds (about 220 bytes each as Arrow) before it writes them
-
-
-class PartWriter:
-    """A worker's classified batches, staged as part files of up to PART_ROWS rows (one per date).
-
-    Worker processes write their own rows, so that the parent does not. Each part file costs a
-    fixed ~15 ms to write (and again to read back), so batches are joined as Arrow tables first.
-    """
-
-    def __init__(self, stage: Path, run_id: str, tag: str, rows: int = PART_ROWS) -> None:
-        self.stage, self.run_id, self.tag, self.rows = stage, run_id, tag, rows
-        self._tables: list[pa.Table] = []
-        self._dates: list[np.ndarray] = []
-        self._held = 0
-        self._written = 0
-
-    def add(self, ev: pd.DataFrame) -> None:
-        """Hold one classified batch; write what is held once it reaches PART_ROWS rows."""
-        if ev.empty:
-            return
-        self._tables.append(to_table(ev, EVENT_WRITE_SCHEMA))
-        self._dates.append(_dates(ev))
-        self._held += len(ev)
-        if self._held >= self.rows:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write what is held."""
-        if not self._tables:
-            return
-        table = self._tables[0] if len(self._tables) == 1 else pa.concat_tables(self._tables)
-        dates = np.concatenate(self._dates)
-        _write_dates(self.stage, self.run_id, f"{self.tag}b{self._written:04d}", table, dates)
-        self._tables, self._dates, self._held = [], [], 0
-        self._written += 1
-
-
-def _dates(ev: pd.DataFrame) -> np.ndarray:
-    return pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False)  # Arrow dates or date objects
-
-
-def _write_dates(stage: Path, run_id: str, tag: str, table: pa.Table, dates: np.ndarray) -> int:
-    """The table's rows as one part file per date."""
+    table = to_table(ev, EVENT_WRITE_SCHEMA)
+    dates = pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False)  # Arrow dates or date objects
     distinct = np.unique(dates)
     for date in distinct:
         rows = table if len(distinct) == 1 else table.filter(pa.array(dates == date))

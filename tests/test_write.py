@@ -1,5 +1,4 @@
-"""write.write_parts and PartWriter: part files depend on the rows' values only, not on how the frame stores
-them or how many batches brought them."""
+"""write.write_parts: part files depend on the rows' values only, not on how the frame stores them."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analyzer.write import PartWriter, _first_use, write_parts
+from analyzer.write import _first_use, write_parts
 
 DAY1, DAY2 = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
 
@@ -70,30 +69,3 @@ def test_first_use_is_what_dictionary_encode_gives() -> None:
         want = pa.array(values, pa.string()).dictionary_encode()
         assert got.dictionary.equals(want.dictionary)
         assert got.indices.equals(want.indices.cast(pa.int32()))
-
-
-def test_a_part_writer_joins_batches_into_the_part_files_one_batch_would_give(tmp_path: Path) -> None:
-    whole = _frame(categorical=True)
-    write_parts(tmp_path / "one", "r", "tb0000", whole)
-    writer = PartWriter(tmp_path / "joined", "r", "t")
-    for rows in ([0, 1], [2], [3, 4]):  # batches with their own categories and dictionaries
-        batch = whole.iloc[rows].reset_index(drop=True)
-        batch["host"] = batch["host"].astype("object").astype("category")
-        writer.add(batch)
-    assert not (tmp_path / "joined" / "events").exists()  # held until flushed
-    writer.flush()
-    writer.flush()  # nothing more to write
-    assert _parts(tmp_path / "joined") == _parts(tmp_path / "one")
-
-
-def test_a_part_writer_writes_each_time_it_holds_enough_rows(tmp_path: Path) -> None:
-    writer = PartWriter(tmp_path, "r", "t", rows=4)
-    frame = _frame(categorical=False)
-    for _ in range(3):
-        writer.add(frame)  # 5 rows: over the limit each time
-    writer.add(frame.iloc[:0])
-    writer.flush()
-    names = sorted(p.name for p in (tmp_path / "events" / f"date={DAY1}").iterdir())
-    assert names == ["part-r-tb0000.parquet", "part-r-tb0001.parquet", "part-r-tb0002.parquet"]
-    lines = pq.read_table(tmp_path / "events").column("line").to_pylist()
-    assert sorted(lines) == sorted([1, 2, 3, 4, 5] * 3)
