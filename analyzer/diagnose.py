@@ -383,22 +383,7 @@ class Observations:
             for cid, s in zip(ev.loc[is_exp, "client_id"].astype("object"), past[is_exp], strict=True):
                 if isinstance(cid, str):
                     self.late[(cid, lateness_bucket(float(s), self.leeway))] += 1
-        frame = (
-            ev[_CLIENT_KEYS]
-            .astype("object")
-            .assign(failed=(cause != S.OK).fillna(True).to_numpy(bool), ts=ev["ts"])
-        )
-        frame = frame[frame["client_id"].notna()]
-        fail_ts = frame["ts"].where(frame["failed"])
-        g = (
-            frame.assign(fail_ts=fail_ts)
-            .groupby(_CLIENT_KEYS, dropna=False, sort=False)
-            .agg(n=("failed", "size"), first=("fail_ts", "min"), last=("fail_ts", "max"))
-            .reset_index()
-        )
-        for rec in g.itertuples(index=False):
-            key = tuple(None if (v is None or (isinstance(v, float) and np.isnan(v))) else v for v in rec[:6])
-            self._add_client(key, int(rec.n), rec.first, rec.last)
+        self._observe_clients(ev, (cause != S.OK).fillna(True).to_numpy(bool))
         logged = ev["logged_error"]
         has = logged.notna().to_numpy(bool)
         if has.any():
@@ -414,6 +399,33 @@ class Observations:
                 hosts = self.logged_hosts.setdefault((str(le), str(c)), {})
                 if isinstance(host, str) and len(hosts) < MAX_LOGGED_HOSTS:
                     hosts[host] = None
+
+    def _observe_clients(self, ev: pd.DataFrame, failed: np.ndarray) -> None:
+        """Rows, first and last failure per client key (_CLIENT_KEYS) of the rows that name a client.
+
+        Grouped on the columns' integer codes (a categorical's own, else factorized): grouping the
+        values as objects took three quarters of `observe`. Groups come in the order of their first
+        row, as `groupby(sort=False)` gives them; a missing value is None.
+        """
+        has = ev["client_id"].notna().to_numpy(bool)
+        if not has.any():
+            return
+        group = np.zeros(int(has.sum()), dtype=np.int64)
+        columns = []
+        for k in _CLIENT_KEYS:
+            col = ev[k]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                codes, values = col.cat.codes.to_numpy()[has].astype(np.int64), col.cat.categories
+            else:
+                codes, values = pd.factorize(col.to_numpy(object)[has], use_na_sentinel=True)
+            columns.append((np.array([*values, None], dtype=object), codes))  # code -1 reads the trailing None
+            # The pair (group so far, code) as one id; ids stay below the row count, so nothing overflows.
+            group, _ = pd.factorize(group * (len(values) + 1) + (codes + 1))
+        fail_ts = ev["ts"][has].where(failed[has])
+        _, first_rows = np.unique(group, return_index=True)  # group ids number the groups in order
+        agg = fail_ts.groupby(group, sort=False).agg(["size", "min", "max"])
+        for row, n, first, last in zip(first_rows, agg["size"], agg["min"], agg["max"], strict=True):
+            self._add_client(tuple(values[codes[row]] for values, codes in columns), int(n), first, last)
 
     def _observe_clock(self, ev: pd.DataFrame) -> None:
         """Keep, per (host, token), the earliest `ts - iat`: the token's first use there."""

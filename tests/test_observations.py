@@ -102,3 +102,30 @@ def test_distinct_tokens_counts_each_token_once_by_kind() -> None:
     unique.add({})
     assert len(unique) == 4
     assert unique.kinds == {"access_token": 2, "id_token": 1, "unknown": 1}
+
+
+def test_clients_are_folded_as_a_row_by_row_count_would_fold_them() -> None:
+    """Per client key (categorical and object columns, missing values as None): rows, first and last
+    failure, keys in the order of their first row."""
+    rows = pd.concat([classified(700, 11), classified(300, 12)], ignore_index=True)
+    rows["version"] = np.array(["2.0", None, "1.0"])[np.arange(len(rows)) % 3]
+    now, _, _ = Diagnoser.prepare(rows)
+    seen = Observations(300.0)
+    seen.observe(now)
+    want: dict[tuple, list] = {}
+    for rec in now.astype({k: "object" for k in diagnose._CLIENT_KEYS}).itertuples(index=False):
+        if rec.client_id is None or rec.client_id != rec.client_id:
+            continue
+        key = tuple(None if (v is None or v != v) else v for v in (getattr(rec, k) for k in diagnose._CLIENT_KEYS))
+        have = want.setdefault(key, [0, pd.NaT, pd.NaT])
+        have[0] += 1
+        if rec.cause != S.OK:
+            have[1] = rec.ts if pd.isna(have[1]) else min(have[1], rec.ts)
+            have[2] = rec.ts if pd.isna(have[2]) else max(have[2], rec.ts)
+    assert list(seen.clients) == list(want)
+    assert any(None in key for key in want) and len(want) > 20
+    for key, (n, first, last) in want.items():
+        got = seen.clients[key]
+        assert got[0] == n
+        assert (pd.isna(got[1]) and pd.isna(first)) or got[1] == first
+        assert (pd.isna(got[2]) and pd.isna(last)) or got[2] == last
