@@ -425,7 +425,7 @@ class Observations:
         _, first_rows = np.unique(group, return_index=True)  # group ids number the groups in order
         agg = fail_ts.groupby(group, sort=False).agg(["size", "min", "max"])
         for row, n, first, last in zip(first_rows, agg["size"], agg["min"], agg["max"], strict=True):
-            self._add_client(tuple(values[codes[row]] for values, codes in columns), int(n), first, last)
+            self._add_client(tuple(names[ids[row]] for names, ids in columns), int(n), first, last)
 
     def _observe_clock(self, ev: pd.DataFrame) -> None:
         """Keep, per (host, token), the earliest `ts - iat`: the token's first use there."""
