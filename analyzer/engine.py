@@ -11,6 +11,7 @@ miss is passed to the parent (`KeyBroker`).
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
 import multiprocessing
 import os
@@ -18,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -355,8 +356,16 @@ _SHARED_FIELDS = ("kind", "alg", "kid", "typ", "issuer", "client_id", "tenant_id
 def _lean(f: TokenFacts) -> TokenFacts:
     """The facts classification needs: without the (possibly large) header and claims, with the
     strings that repeat from token to token shared (less than half the memory per cached token)."""
-    shared: dict[str, Any] = {k: sys.intern(v) for k in _SHARED_FIELDS if isinstance(v := getattr(f, k), str)}
-    return replace(f, header={}, claims={}, audiences=tuple(sys.intern(a) for a in f.audiences), **shared)
+    # A shallow copy whose fields are set before anyone else sees it: `dataclasses.replace` runs the
+    # frozen class's `__init__`, which cost 8-14 µs per token decoded.
+    lean = copy.copy(f)
+    fields = lean.__dict__
+    for k in _SHARED_FIELDS:
+        if isinstance(v := fields[k], str):
+            fields[k] = sys.intern(v)
+    fields["header"], fields["claims"] = {}, {}
+    fields["audiences"] = tuple(sys.intern(a) for a in f.audiences)
+    return lean
 
 
 def _evict(cache: dict[str, TokenFacts]) -> None:
