@@ -5,6 +5,7 @@ Only this module imports Typer.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -223,8 +224,16 @@ def _usage_message(e: Exception) -> str | None:
     return " ".join(str(fmt()).split())
 
 
+# A young-generation collection every 100,000 net allocations instead of Python's 700: the scan
+# allocates and frees millions of short-lived tuples and strings a second, none of them in reference
+# cycles, and the collector's passes over them cost about 5% of a scan's CPU. Memory is unchanged
+# (`benchmarks/run.py`): what is garbage is freed by reference counting, not by the collector.
+GC_THRESHOLDS = (100_000, 20, 20)
+
+
 def main() -> None:
     """Entry point: the one place where errors become exit codes."""
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

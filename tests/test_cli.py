@@ -148,3 +148,14 @@ def test_report_rebuilds(corpus: Path, tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["report", str(out)])
     assert r.exit_code == 0, r.output
     assert "expired" in (out / "report.html").read_text()
+
+
+def test_the_entry_point_collects_young_objects_less_often() -> None:
+    """`main` raises the collector's first threshold (the scan's allocations hold no cycles)."""
+    from analyzer.cli import GC_THRESHOLDS
+
+    code = ("import gc, sys\nfrom analyzer import cli\nsys.argv = ['analyzer', '--help']\n"
+            "try:\n    cli.main()\nexcept SystemExit:\n    pass\nprint(gc.get_threshold(), file=sys.stderr)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert GC_THRESHOLDS[0] > 700  # Python's default
+    assert run.stderr.strip().splitlines()[-1] == str(GC_THRESHOLDS)
