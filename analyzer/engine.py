@@ -379,11 +379,6 @@ def _evict(cache: dict[str, TokenFacts]) -> None:
             del cache[fp]
 
 
-def scan_unit(unit: WorkUnit) -> UnitOutput:
-    """Scan, decode and classify one unit in this process; write its rows when there is a sink."""
-    return scan_task([unit])[0]
-
-
 def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
     """Scan, decode and classify a task's units in this process; write their rows when there is a sink.
 

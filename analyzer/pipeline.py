@@ -88,7 +88,7 @@ def _file_context(f: InputFile, settings: Settings, start: int) -> tuple[formats
         if fmt == S.FMT_IIS:
             directive = readers.last_line_starting(f, b"#Fields:", start)
             if directive:
-                ctx.iis_fields = [d.lower() for d in directive[8:].decode("latin-1").split()]
+                ctx.iis_fields = formats.field_names(directive[8:])
     return ctx, fmt
 
 
@@ -115,7 +115,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end, count_from=count_from):
         if result.stats.fields_before is not None:
             # Content before the start was decompressed and dropped: the W3C field list in force.
-            ctx.iis_fields = [d.lower() for d in result.stats.fields_before[8:].decode("latin-1").split()]
+            ctx.iis_fields = formats.field_names(result.stats.fields_before[8:])
             result.stats.fields_before = None
         if fmt is None:
             fmt = formats.detect(chunk[:65536].split(b"\n")[:50])

@@ -28,10 +28,10 @@ from analyzer.formats.common import (
     status,
     strip_port,
 )
-from analyzer.formats.w3c import field_directives
+from analyzer.formats.w3c import field_directives, field_names
 
 __all__ = ["EMPTY", "FORMATS", "IIS_DEFAULT_FIELDS", "FileContext", "Format", "LineFields", "detect",
-           "field_directives", "parse_line", "unquote"]
+           "field_directives", "field_names", "parse_line", "unquote"]
 
 
 @dataclass(frozen=True)

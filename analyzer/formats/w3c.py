@@ -14,6 +14,11 @@ _UA_FIELDS = ("cs(user-agent)", "c-user-agent")
 _W3C_LINE = re.compile(rb"^\d{4}-\d{2}-\d{2}[ \t]\d{2}:\d{2}:\d{2}[ \t]")
 
 
+def field_names(values: bytes) -> list[str]:
+    """The lowercased field names in what follows `#Fields:` on a directive line."""
+    return [f.lower() for f in values.decode("latin-1").split()]
+
+
 def field_directives(chunk: bytes) -> list[tuple[int, list[str]]]:
     """Every `#Fields:` directive in a chunk: (offset, lowercased field names), in order.
 
@@ -27,7 +32,7 @@ def field_directives(chunk: bytes) -> list[tuple[int, list[str]]]:
         if at == 0 or chunk[at - 1] == 0x0A:
             m = _FIELDS_DIRECTIVE.match(chunk, at)
             if m is not None:
-                out.append((at, [f.lower() for f in m[1].decode("latin-1").split()]))
+                out.append((at, field_names(m[1])))
         at = chunk.find(b"#Fields:", at + 8)
     return out
 
