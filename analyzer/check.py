@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analyzer import issuers
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
 from analyzer.decode import TokenFacts
@@ -25,8 +26,6 @@ from analyzer.privacy import keyed_hash, load_key
 
 BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_V1 = re.compile(r"^https://sts\.windows\.net/([^/]+)/?$")
-_V2 = re.compile(r"^https://login\.microsoftonline\.com/([^/]+)/v2\.0/?$")
 NO_TS_NOTE = "no time on the line: judged at the file's modification time"
 DAY_US = 86_400_000_000
 STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string dtype
@@ -82,31 +81,9 @@ def mask_causes(mask: int) -> tuple[str, list[str]]:
     return (causes[0] if causes else S.OK), causes
 
 
-def _issuer_shape(iss: str) -> tuple[str, str | None]:
-    m = _V1.match(iss)
-    if m:
-        return "v1", m.group(1)
-    m = _V2.match(iss)
-    if m:
-        return "v2", m.group(1)
-    return "other", None
-
-
-def issuer_detail(iss: str | None, accepted: tuple[str, ...], inferred: bool = False) -> str:
-    """Why `iss` is not accepted: v1 vs v2 endpoint, another tenant, or an unknown issuer."""
-    source = "inferred from accepted tokens" if inferred else "configured"
-    shown = ", ".join(accepted)
-    if not iss:
-        return f"the token has no issuer; accepted ({source}): {shown}"
-    kind, tenant = _issuer_shape(iss)
-    shapes = [_issuer_shape(a) for a in accepted]
-    if kind in ("v1", "v2") and any(t == tenant and k != kind for k, t in shapes):
-        want = "v2" if kind == "v1" else "v1"
-        return (f"issuer {iss} is the {kind} endpoint of the right tenant, but the API expects the {want} issuer "
-                f"({shown}): set accessTokenAcceptedVersion on the API's app registration, or accept both")
-    if kind in ("v1", "v2") and any(t and t != tenant for _, t in shapes):
-        return f"issuer {iss} belongs to tenant {tenant}, another tenant than the API accepts ({shown})"
-    return f"issuer {iss} is unknown to this API; accepted ({source}): {shown}"
+def issuer_detail(iss: str | None, accepted: tuple[str, ...], inferred: bool = False, tid: str | None = None) -> str:
+    """Why `iss` is not accepted by an API (see analyzer.issuers.mismatch_detail)."""
+    return issuers.mismatch_detail(iss, accepted, "inferred from accepted tokens" if inferred else "configured", tid)
 
 
 def audience_detail(auds: tuple[str, ...], accepted: tuple[str, ...], inferred: bool = False) -> str:
@@ -168,16 +145,20 @@ def _accepts(accepted: tuple[str, ...], values: tuple[str, ...]) -> bool:
 
 @lru_cache(maxsize=1 << 14)  # tokens recur batch after batch
 def pair_verdict(api: ApiExpectation, kind: str, audiences: tuple[str, ...], issuer: str | None,
-                 malformed: bool, inferred: bool = False) -> tuple[int, str, str]:
-    """(cause bits, audience detail, issuer detail) of one token sent to one API."""
+                 malformed: bool, inferred: bool = False, tid: str | None = None) -> tuple[int, str, str]:
+    """(cause bits, audience detail, issuer detail) of one token sent to one API.
+
+    An accepted issuer may be the multi-tenant template (`…/{tenantid}/v2.0`): it is filled with the
+    token's `tid`.
+    """
     bits, ad, idt = 0, "", ""
     if kind in (S.KIND_ACCESS, S.KIND_UNKNOWN) and not malformed:
         if api.audiences and not _accepts(api.audiences, audiences):
             bits |= BIT[S.AUDIENCE_MISMATCH]
             ad = audience_detail(audiences, api.audiences, inferred)
-        if api.issuers and not _accepts(api.issuers, (issuer or "",)):
+        if api.issuers and not issuers.accepts(api.issuers, issuer, tid):
             bits |= BIT[S.ISSUER_MISMATCH]
-            idt = issuer_detail(issuer, api.issuers, inferred)
+            idt = issuer_detail(issuer, api.issuers, inferred, tid)
     return bits, ad, idt
 
 
@@ -236,7 +217,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
                 continue
             f = ufacts[code]
             verdicts[key] = pair_verdict(settings.apis[i - 1], f.kind, f.audiences, f.issuer,
-                                         bool(token_mask[f.fp] & BIT[S.MALFORMED]))
+                                         bool(token_mask[f.fp] & BIT[S.MALFORMED]), tid=f.tenant_id)
             bits[j] = verdicts[key][0]
         mask |= bits[inverse.reshape(-1)]
 
@@ -342,16 +323,18 @@ def recheck(ev: pd.DataFrame, expectations: list[ApiExpectation | None], notes: 
     auds = [tuple(a.split(",")) if isinstance(a, str) and a else () for a in out["audience"].astype("object")]
     iss = [i if isinstance(i, str) else None for i in out["issuer"].astype("object")]
     kinds = [str(k) for k in out["token_kind"].astype("object")]
-    cache: dict[tuple[int, str, tuple[str, ...], str | None, bool], tuple[int, str, str]] = {}
+    tids = ([t if isinstance(t, str) else None for t in out["tenant_id"].astype("object")]
+            if "tenant_id" in out else [None] * n)
+    cache: dict[tuple[int, str, tuple[str, ...], str | None, bool, str | None], tuple[int, str, str]] = {}
     verdicts: list[tuple[int, str, str]] = []
     for row in range(n):
         api = expectations[row]
         if api is None:
             verdicts.append((0, "", ""))
             continue
-        key = (id(api), kinds[row], auds[row], iss[row], bool(mask[row] & BIT[S.MALFORMED]))
+        key = (id(api), kinds[row], auds[row], iss[row], bool(mask[row] & BIT[S.MALFORMED]), tids[row])
         if key not in cache:
-            cache[key] = pair_verdict(api, key[1], key[2], key[3], key[4], inferred=True)
+            cache[key] = pair_verdict(api, key[1], key[2], key[3], key[4], inferred=True, tid=key[5])
         verdicts.append(cache[key])
     mask |= np.fromiter((v[0] for v in verdicts), dtype=np.int64, count=n)
     details = out["detail"].astype("object").where(out["detail"].notna(), "").tolist()

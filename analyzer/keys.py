@@ -10,28 +10,25 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
+from analyzer import issuers
 from analyzer.config import SIGNING_ALGS, IssuerSource
 from analyzer.errors import ConfigError
 
 ASYMMETRIC_ALGS = frozenset(SIGNING_ALGS)
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
-TENANT_TEMPLATE = "{tenantid}"
 VERDICT_MEMO = 32_768  # signature verdicts kept per process (about 4 MB: equal verdicts are one object)
 
 # Which JWK a JWS alg can be verified with: key type, and the curve where the alg fixes one.
 _ALG_KTY = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 _ALG_CRV = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521", "ES256K": "secp256k1", "Ed25519": "Ed25519"}
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass
@@ -131,12 +128,13 @@ class KeyRing:
 
     @property
     def issuers(self) -> list[str]:
-        """Issuers named by key sets (from metadata or config), templates included."""
-        return [s.issuer for s in self.sets if s.issuer]
+        """Issuers whose tokens the key sets sign (from metadata or config, templates included): an Entra
+        tenant's v1 and v2 issuers both, whichever of its metadata documents was configured."""
+        return list(dict.fromkeys(i for s in self.sets if s.issuer for i in issuers.same_keys(s.issuer)))
 
     def candidates(self, iss: str | None, tid: str | None = None) -> list[KeySet]:
         """Key sets that may sign tokens of this issuer: those bound to it, else the unbound ones."""
-        bound = [s for s in self.sets if s.issuer and iss and issuer_matches(s.issuer, iss, tid)]
+        bound = [s for s in self.sets if s.issuer and iss and issuers.accepts(issuers.same_keys(s.issuer), iss, tid)]
         return bound or [s for s in self.sets if not s.issuer]
 
     def replace(self, index: int, new: KeySet) -> None:
@@ -180,59 +178,6 @@ class KeyRing:
 # --------------------------------------------------------------------------- issuers
 
 
-def issuer_matches(pattern: str, iss: str, tid: str | None = None) -> bool:
-    """Whether `iss` is the issuer `pattern`; `{tenantid}` is filled with `tid` (any tenant when None)."""
-    if TENANT_TEMPLATE not in pattern:
-        return pattern.rstrip("/") == iss.rstrip("/")
-    if tid:
-        return pattern.replace(TENANT_TEMPLATE, tid).rstrip("/") == iss.rstrip("/")
-    head, _, tail = pattern.partition(TENANT_TEMPLATE)
-    iss_, tail_ = iss.rstrip("/"), tail.rstrip("/")
-    return iss_.startswith(head) and iss_.endswith(tail_) and len(iss_) > len(head) + len(tail_)
-
-
-def issuer_shape(iss: str) -> tuple[str, str | None]:
-    """("v1" | "v2" | "other", tenant) of an issuer, Entra-style: `…/{tid}/v2.0` is v2, `…/{tid}/` v1."""
-    try:
-        parts = urlsplit(iss)
-    except ValueError:
-        return "other", None
-    segments = [p for p in parts.path.split("/") if p]
-    if len(segments) >= 2 and segments[-1] == "v2.0":
-        return "v2", segments[-2]
-    if parts.hostname == "sts.windows.net" and len(segments) == 1:
-        return "v1", segments[0]
-    if len(segments) == 1 and (_GUID.match(segments[0]) or segments[0] == TENANT_TEMPLATE):
-        return "v1", segments[0]
-    return "other", None
-
-
-def issuer_mismatch_detail(iss: str | None, accepted: Iterable[str], source: str = "configured",
-                           tid: str | None = None) -> str:
-    """Why `iss` is not accepted: v1 vs v2 endpoint, another tenant, or an unknown issuer."""
-    accepted = tuple(accepted)
-    shown = ", ".join(accepted)
-    if not iss:
-        return f"the token has no issuer; accepted ({source}): {shown}"
-    kind, tenant = issuer_shape(iss)
-    shapes = [issuer_shape(a) for a in accepted]
-
-    def same_tenant(t: str | None) -> bool:
-        return t == tenant or (t == TENANT_TEMPLATE and (tid is None or tid == tenant))
-
-    if kind in ("v1", "v2") and any(same_tenant(t) and k != kind for k, t in shapes if k in ("v1", "v2")):
-        want = "v2" if kind == "v1" else "v1"
-        return (f"issuer {iss} is the {kind} endpoint of the right tenant, but the API expects the {want} "
-                f"issuer ({shown}): set accessTokenAcceptedVersion on the API's app registration, "
-                "or accept both")
-    if kind in ("v1", "v2") and tid and tenant != tid and any(t == TENANT_TEMPLATE for _, t in shapes):
-        return (f"issuer {iss} names tenant {tenant}, but the token's tid is {tid}: the multi-tenant issuer "
-                f"template ({shown}) filled with the token's tenant does not give its iss")
-    if kind in ("v1", "v2") and any(t and t != tenant and t != TENANT_TEMPLATE for _, t in shapes):
-        return f"issuer {iss} belongs to tenant {tenant}, another tenant than the API accepts ({shown})"
-    return f"issuer {iss} is unknown to this API; accepted ({source}): {shown}"
-
-
 def check_issuer(ring: KeyRing, iss: str | None, tid: str | None) -> str | None:
     """Why `iss` is not an issuer of any configured provider (tenant filled in), or None if it is.
 
@@ -243,9 +188,9 @@ def check_issuer(ring: KeyRing, iss: str | None, tid: str | None) -> str | None:
     if not own or not iss:
         return None
     accepted = [*dict.fromkeys([*own, *ring.accepted_issuers])]
-    if any(issuer_matches(a, iss, tid) for a in accepted):
+    if issuers.accepts(accepted, iss, tid):
         return None
-    return issuer_mismatch_detail(iss, accepted, "from the identity providers' metadata and config", tid)
+    return issuers.mismatch_detail(iss, accepted, "from the identity providers' metadata and config", tid)
 
 
 def build_keyring(sources: tuple[IssuerSource, ...]) -> KeyRing:

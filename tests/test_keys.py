@@ -11,7 +11,10 @@ import tokens as T
 from analyzer import schema as S
 from analyzer.config import check_url, is_loopback
 from analyzer.decode import analyze_token
-from analyzer.keys import KeyRing, KeySet, check_issuer, issuer_matches, issuer_mismatch_detail, issuer_shape
+from analyzer.issuers import matches as issuer_matches
+from analyzer.issuers import mismatch_detail as issuer_mismatch_detail
+from analyzer.issuers import shape as issuer_shape
+from analyzer.keys import KeyRing, KeySet, check_issuer
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
