@@ -557,3 +557,87 @@ def test_a_rotation_during_the_cache_lifetime_is_caught_on_every_worker(idp: Fak
     # The key set was asked for once in the whole run, whatever the number of workers.
     assert idp.paths().count(KEYS_PATH) - asked == 1
     assert summary["keys"][0]["kids"] == ["k1", "k2"]
+
+
+# --------------------------------------------------------------------------- verdicts: online = offline = stale
+
+
+def _matrix_log(d: Path, k1: T.KeyPair) -> Path:
+    """v1 and v2 tokens of TENANT: good, altered signature, unknown kid, another tenant's issuer."""
+    rogue = T.make_rsa_key("rogue")
+    stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(TS))
+    lines = []
+    for ver in ("1.0", "2.0"):
+        def claims(tenant: str = TENANT, ver: str = ver) -> dict[str, Any]:
+            return T.access_token_claims(tenant, API, "c-1", version=ver, iat=TS - 60, exp=TS + 3600, roles=["r"])
+
+        good = T.sign(claims(), k1)
+        rows = {"good": good, "altered": T.tamper_signature(good), "unknown_kid": T.sign(claims(), rogue),
+                "other_tenant": T.sign(claims(OTHER_TENANT), k1)}
+        lines += [f'10.0.0.1 - - [{stamp}] "GET /{ver}/{name} HTTP/1.1" 200 12 "-" "cli/1" "Bearer {tok}" '
+                  f'"orders.contoso.com"\n' for name, tok in rows.items()]
+    log = d / "access.log"
+    log.write_text("".join(lines))
+    return log
+
+
+MATRIX = {f"/{v}/{name}": cause for v in ("1.0", "2.0") for name, cause in (
+    ("good", S.OK), ("altered", S.BAD_SIGNATURE), ("unknown_kid", S.UNKNOWN_KID),
+    ("other_tenant", S.ISSUER_MISMATCH))}
+
+
+def _verdicts(out: Path) -> dict[str, tuple[str, bool]]:
+    ev = pd.read_parquet(out / "events")
+    return {str(p): (str(c), bool(s)) for p, c, s in zip(ev["path"], ev["cause"], ev["signature_checked"],
+                                                           strict=True)}
+
+
+@pytest.mark.parametrize("api_issuers", [False, True], ids=["no-api-issuers", "api-accepts-v1-and-v2"])
+def test_v1_and_v2_tokens_get_the_same_verdicts_online_offline_and_with_the_provider_down(
+        idp: FakeIdP, k1: T.KeyPair, tmp_path: Path, api_issuers: bool) -> None:
+    """Only the tenant's v2 metadata is configured. Before, its v1 tokens were never verified: altered
+    signatures and unknown kids came out `ok` with signature_checked=false online, and were caught
+    offline with the same keys in a jwks_file."""
+    idp.keys = [k1]
+    log = _matrix_log(tmp_path, k1)
+    api = (f'\n[[api]]\nname = "orders"\nhosts = ["orders.contoso.com"]\naudiences = ["{API}"]\n'
+           + (f'issuers = ["{T.issuer_v1(TENANT)}", "{T.issuer_v2(TENANT)}"]\n' if api_issuers else ""))
+    online = tmp_path / "online.toml"
+    online.write_text(f'[[issuer]]\nmetadata_url = "{idp.metadata_url()}"\n' + api)
+    (tmp_path / "keys.json").write_text(json.dumps(T.jwks(k1)))
+    offline = tmp_path / "offline.toml"
+    # The file's keys stand for the issuer the metadata names; with an [[api]] issuers list they need not.
+    offline.write_text('offline = true\n[[issuer]]\njwks_file = "keys.json"\n'
+                       + ("" if api_issuers else f'issuer = "{T.issuer_v2(TENANT)}"\n') + api)
+    cache = tmp_path / "cache"
+
+    def scan(cfg: Path, name: str) -> dict[str, Any]:
+        settings = build_settings(cfg, [str(log)], out_dir=tmp_path / name, cache_dir=cache, workers=1,
+                                  extra={"http_retries": 0, "http_timeout": 2.0})
+        return run(settings, [str(log)]).summary
+
+    runs = {"online": scan(online, "online"), "offline": scan(offline, "offline")}
+    idp.status = 500
+    runs["stale"] = scan(online, "stale")
+    assert runs["stale"]["keys"][0]["stale"] is True
+    for name in runs:
+        got = _verdicts(tmp_path / name)
+        assert {p: c for p, (c, _) in got.items()} == MATRIX, name
+        assert got["/1.0/good"] == got["/2.0/good"] == (S.OK, True), name
+
+
+@pytest.mark.parametrize(("tenant", "version"), [(TENANT, "v2"), (TENANT, "v1"), ("common", "v2"),
+                                                 ("organizations", "v2"), ("common", "v1")])
+def test_every_kind_of_metadata_verifies_both_token_versions_of_a_tenant(idp: FakeIdP, k1: T.KeyPair,
+                                                                         tmp_path: Path, tenant: str,
+                                                                         version: str) -> None:
+    idp.keys = [k1]
+    ring = store(tmp_path).load([IssuerSource(metadata_url=idp.metadata_url(tenant, version))])
+    rogue = T.make_rsa_key("rogue")
+    for ver in ("1.0", "2.0"):
+        claims = T.access_token_claims(TENANT, API, "c-1", version=ver, iat=TS - 60, exp=TS + 3600, roles=["r"])
+        good = T.sign(claims, k1)
+        facts = analyze_token(good.encode(), ring)
+        assert (facts.failures, facts.signature_checked) == ((), True), ver
+        assert verdict(ring, T.tamper_signature(good).encode())[0] == S.BAD_SIGNATURE, ver
+        assert verdict(ring, T.sign(claims, rogue).encode())[0] == S.UNKNOWN_KID, ver
