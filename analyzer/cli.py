@@ -145,6 +145,11 @@ def scan(
         typer.echo(f"{tok['occurrences']:,} token occurrences ({tok['unique']:,} unique) in "
                    f"{s['files']['count']:,} files; {tok['failure_rate']:.1%} failing. Report: {out / 'report.html'}",
                    err=True)
+    from analyzer.unverified import summary_line
+
+    unverified = summary_line(s.get("unverified_ok", {}))
+    if unverified and not quiet:
+        typer.echo(f"analyzer: warning: {unverified}", err=True)
     raise typer.Exit(outcome.exit_code)
 
 

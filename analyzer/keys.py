@@ -326,3 +326,31 @@ def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid:
                                 "Graph can verify; it was never meant for this API")
     return SignatureVerdict(True, "bad_signature", f"key {name} was found but the signature does not "
                             "verify (altered token, or signed by another key with the same kid)")
+
+
+# --------------------------------------------------------------------------- unverified tokens
+
+GRAPH_REASON = ("Microsoft Graph token: only Graph can verify it (its header carries a nonce that the "
+                "signature covers in another form); it was never meant for this API")
+ASSERTION_REASON = ("client assertion: signed with the client's own certificate, not the identity provider's "
+                    "keys; only its thumbprint is compared with a [[client]]'s certificate_thumbprints")
+
+
+def unverified_reason(ring: KeyRing, iss: str | None, tid: str | None, kind: str, graph: bool) -> str:
+    """Why a token's signature could not be checked with this ring: one sentence that says what to do."""
+    if kind == "client_assertion":
+        return ASSERTION_REASON
+    if graph:
+        return GRAPH_REASON
+    if not ring.sets:
+        return "no signing keys are configured: add an [[issuer]] with its metadata_url, or pass --jwks FILE"
+    cands = ring.candidates(iss, tid)
+    if not cands:
+        if not iss:
+            return "the token has no iss, and every configured key set belongs to a named issuer"
+        return f"no key set for issuer {iss}: add an [[issuer]] with its metadata_url"
+    if not any(s.jwks for s in cands):
+        why = "; ".join(dict.fromkeys((s.error or "no keys").removeprefix("no keys: ") for s in cands))
+        return (f"no keys could be had for issuer {iss or '(none)'} ({why}): run once with the provider "
+                "reachable, or give its keys as a jwks_file")
+    return "the issuer's keys were not available when these occurrences were classified (an earlier run)"

@@ -334,7 +334,7 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
 
 def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, int], None] | None,
                 fail_above: float | None, state: Any, run_id: str, started: float) -> RunOutcome:
-    from analyzer import __version__, privacy, report, report_data
+    from analyzer import __version__, privacy, report, report_data, unverified
     from analyzer.aggregate import Aggregator, DistinctTokens, summary_days
     from analyzer.diagnose import Diagnoser
     from analyzer.engine import plan, run_units, unit_bytes, use_memory_pool
@@ -486,6 +486,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
                 "orphans_removed": orphans,
                 "partitions_dropped": dropped,
             },
+            # `ok` rows of the dataset (the window) whose signature could not be checked, and why.
+            "unverified_ok": unverified.count(out.events, ring, settings.since_us, settings.until_us),
             "keys": ring.describe(),
             "timings": timings,
             "exit_code": int(exit_code),

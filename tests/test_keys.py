@@ -147,3 +147,20 @@ def test_a_worker_asks_the_parent_and_never_takes_a_late_answer_for_a_new_questi
     finally:
         slow.set()
         broker.close()
+
+
+def test_why_a_signature_could_not_be_checked() -> None:
+    from analyzer.keys import ASSERTION_REASON, GRAPH_REASON, unverified_reason
+
+    assert unverified_reason(KeyRing(), T.issuer_v2(TENANT), TENANT, S.KIND_ACCESS, False).startswith(
+        "no signing keys are configured")
+    fetched = KeySet("https://idp/meta", "network", T.jwks(T.make_rsa_key("k"))["keys"], issuer=T.issuer_v2(TENANT))
+    ring = KeyRing([fetched])
+    assert unverified_reason(ring, T.issuer_v2(OTHER), OTHER, S.KIND_ACCESS, False) == (
+        f"no key set for issuer {T.issuer_v2(OTHER)}: add an [[issuer]] with its metadata_url")
+    assert unverified_reason(ring, T.issuer_v1(OTHER), OTHER, S.KIND_ACCESS, True) == GRAPH_REASON
+    assert unverified_reason(ring, "c-2", None, S.KIND_ASSERTION, False) == ASSERTION_REASON
+    down = KeyRing([KeySet("https://idp/meta", "none", [], issuer=T.issuer_v2(TENANT),
+                           error="no keys: provider unreachable: HTTP 500 (GET https://idp/meta)")])
+    why = unverified_reason(down, T.issuer_v1(TENANT), TENANT, S.KIND_ACCESS, False)
+    assert why.startswith(f"no keys could be had for issuer {T.issuer_v1(TENANT)} (provider unreachable: HTTP 500")

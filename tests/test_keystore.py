@@ -641,3 +641,59 @@ def test_every_kind_of_metadata_verifies_both_token_versions_of_a_tenant(idp: Fa
         assert (facts.failures, facts.signature_checked) == ((), True), ver
         assert verdict(ring, T.tamper_signature(good).encode())[0] == S.BAD_SIGNATURE, ver
         assert verdict(ring, T.sign(claims, rogue).encode())[0] == S.UNKNOWN_KID, ver
+
+
+def test_oks_whose_signature_was_not_checked_are_counted_and_explained(idp: FakeIdP, k1: T.KeyPair,
+                                                                        tmp_path: Path) -> None:
+    """run.json, --json and a stderr line say how many `ok`s had no signature check, of which issuer,
+    and why: an accepted issuer without a key set, a Graph token, a client assertion."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    idp.keys = [k1]
+    cfg = tmp_path / "analyzer.toml"
+    cfg.write_text(f'[[issuer]]\nmetadata_url = "{idp.metadata_url()}"\n\n[[api]]\nname = "orders"\n'
+                   f'hosts = ["orders.contoso.com"]\naudiences = ["{API}"]\n'
+                   f'issuers = ["{T.issuer_v1(TENANT)}", "{T.issuer_v2(TENANT)}", "{T.issuer_v1(OTHER_TENANT)}", '
+                   f'"{T.issuer_v2(OTHER_TENANT)}"]\n')
+
+    def claims(tenant: str, ver: str = "2.0", aud: str = API) -> dict[str, Any]:
+        return T.access_token_claims(tenant, aud, "c-1", version=ver, iat=TS - 60, exp=TS + 3600, roles=["r"])
+
+    other = T.sign(claims(OTHER_TENANT), k1)
+    graph = T.sign_with_header_nonce(claims(OTHER_TENANT, "1.0", T.GRAPH_APP_ID), k1, "n0nce")
+    assertion = T.sign(T.client_assertion_claims("c-2", TENANT, iat=TS - 60), k1)
+    stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(TS))
+    rows = [("orders.contoso.com", "/v1", T.sign(claims(TENANT, "1.0"), k1)),
+            ("orders.contoso.com", "/v2", T.sign(claims(TENANT), k1)),
+            ("orders.contoso.com", "/other", other), ("orders.contoso.com", "/other-again", other),
+            ("graph-proxy.contoso.com", "/me", graph)]
+    lines = [f'10.0.0.1 - - [{stamp}] "GET {path} HTTP/1.1" 200 12 "-" "cli/1" "Bearer {tok}" "{host}"\n'
+             for host, path, tok in rows]
+    lines.append(f'10.0.0.2 - - [{stamp}] "POST /{TENANT}/oauth2/v2.0/token?client_assertion={assertion} '
+                 'HTTP/1.1" 200 12 "-" "msal" "-" "login.microsoftonline.com"\n')
+    log = tmp_path / "access.log"
+    log.write_text("".join(lines))
+    args = ["scan", str(log), "--config", str(cfg), "--cache-dir", str(tmp_path / "cache"), "--workers", "1",
+            "--out", str(tmp_path / "out"), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    ev = pd.read_parquet(tmp_path / "out" / "events")
+    unchecked = ev[(ev["cause"] == S.OK) & ~ev["signature_checked"]]
+    assert set(unchecked["path"].astype(str)) == {"/other", "/other-again", "/me", f"/{TENANT}/oauth2/v2.0/token"}
+    got = summary["unverified_ok"]
+    assert got == json.loads((tmp_path / "out" / "run.json").read_text())["unverified_ok"]
+    assert (got["count"], got["unique_tokens"]) == (4, 3)
+    assert [(e["issuer"], e["count"]) for e in got["issuers"]] == [
+        (T.issuer_v2(OTHER_TENANT), 2), ("c-2", 1), (T.issuer_v1(OTHER_TENANT), 1)]  # most first, then by name
+    reasons = [e["reason"] for e in got["issuers"]]
+    assert reasons[0] == (f"no key set for issuer {T.issuer_v2(OTHER_TENANT)}: add an [[issuer]] with its "
+                          "metadata_url")
+    assert reasons[1].startswith("client assertion: signed with the client's own certificate")
+    assert reasons[2].startswith("Microsoft Graph token: only Graph can verify it")
+    warning = [line for line in result.stderr.splitlines() if "without a signature check" in line]
+    assert len(warning) == 1 and warning[0].startswith("analyzer: warning: 4 ok token occurrences (3 unique)")
+    quiet = CliRunner().invoke(app, [*args, "--quiet"])
+    assert "without a signature check" not in quiet.stderr
