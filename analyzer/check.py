@@ -162,8 +162,26 @@ def pair_verdict(api: ApiExpectation, kind: str, audiences: tuple[str, ...], iss
     return bits, ad, idt
 
 
-def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Settings) -> pd.DataFrame:
+WRONG_TYPE_DETAIL = ("an ID token was sent as a bearer access token: ID tokens prove a sign-in to the client and "
+                     "are not meant for APIs")
+MISSING_NONCE_DETAIL = "an ID token in a sign-in response carries no nonce claim: replay protection is off"
+
+
+def expired_detail(seconds: float, leeway: int, moment: str = "the request") -> str:
+    """`expired 3 h 2 min before the request (leeway 300 s)`."""
+    return f"expired {humanize(seconds)} before {moment} (leeway {leeway} s)"
+
+
+def early_detail(seconds: float, leeway: int, moment: str = "the request") -> str:
+    """`not valid until 7 min after the request (leeway 300 s): a clock is off`."""
+    return f"not valid until {humanize(seconds)} after {moment} (leeway {leeway} s): a clock is off"
+
+
+def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Settings,
+             moment: str = "the request") -> pd.DataFrame:
     """Add cause, causes, detail and the token's columns to a batch of occurrences.
+
+    `moment` names the time the checks are judged at in `detail` (`analyzer inspect` has no request).
 
     Token facts are looked up once per unique token and spread over the rows with one `take`
     per column, so the per-row work is numpy's and Arrow's, not Python's. The token's strings
@@ -228,17 +246,15 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
 
     def detail(p: str, rows: np.ndarray) -> np.ndarray | str:
         """The detail of these rows, whose primary cause is p."""
-        leeway_note = f"(leeway {settings.leeway_seconds} s)"
         if p == S.EXPIRED:
-            return _per_key(np.trunc(past[rows]), lambda s: f"expired {humanize(s)} before the request {leeway_note}")
+            return _per_key(np.trunc(past[rows]), lambda s: expired_detail(s, settings.leeway_seconds, moment))
         if p == S.NOT_YET_VALID:
             return _per_key(np.trunc((start[rows] - when[rows]) / 1e6),
-                            lambda s: f"not valid until {humanize(s)} after the request {leeway_note}: a clock is off")
+                            lambda s: early_detail(s, settings.leeway_seconds, moment))
         if p == S.WRONG_TOKEN_TYPE:
-            return ("an ID token was sent as a bearer access token: ID tokens prove a sign-in to the client and are "
-                    "not meant for APIs")
+            return WRONG_TYPE_DETAIL
         if p == S.MISSING_NONCE:
-            return "an ID token in a sign-in response carries no nonce claim: replay protection is off"
+            return MISSING_NONCE_DETAIL
 
         def own(code: int) -> str:
             """The token's request-independent detail."""

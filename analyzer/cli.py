@@ -181,6 +181,8 @@ def inspect(
     token: Annotated[str, typer.Argument(help="The token (with or without 'Bearer '), or - to read it from stdin.")],
     config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")] = None,
     jwks: Annotated[list[Path] | None, typer.Option("--jwks", help="A JSON Web Key Set file; may be repeated.")] = None,
+    api: Annotated[str | None, typer.Option("--api", metavar="NAME", help="Judge audience and issuer as the "
+                                            "config's [[api]] called NAME would.")] = None,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Where fetched signing keys and "
                                                    "their history are kept (default: the user cache "
                                                    "directory).")] = None,
@@ -188,8 +190,12 @@ def inspect(
                                            "now.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Decode one token: header, claims with readable times, and every check's verdict (never the signature)."""
+    """Decode one token: header, claims with readable times, and every check's verdict (never the signature).
+
+    A check that could not run (no keys, no --api) says "not checked" and why.
+    """
     from analyzer.config import build_settings
+    from analyzer.inspect_token import NOT_CHECKED
     from analyzer.inspect_token import inspect as inspect_one
     from analyzer.timeparse import parse_any
 
@@ -202,11 +208,13 @@ def inspect(
         if at_us is None:
             raise _fail(f"--at {at!r} is not an ISO 8601 time")
     settings = build_settings(config, [], jwks=[str(j) for j in jwks or []], cache_dir=cache_dir)
-    result = inspect_one(raw, settings, at_us)
+    result = inspect_one(raw, settings, at_us, api)
     if as_json:
         typer.echo(json.dumps(result, default=str, indent=2, ensure_ascii=False))
         return
-    typer.echo(f"token {result['token_fp']}  kind: {result['kind']}  verdict: {result['cause']}")
+    unchecked = result["cause"] == S.OK and not result["signature_checked"]
+    typer.echo(f"token {result['token_fp']}  kind: {result['kind']}  verdict: {result['cause']}"
+               + (" (signature not checked)" if unchecked else ""))
     if result["detail"]:
         typer.echo(f"  {result['detail']}")
     typer.echo("header:")
@@ -215,10 +223,12 @@ def inspect(
     for k, v in result["claims"].items():
         when = result["times"].get(k)
         typer.echo(f"  {k}: {json.dumps(v, ensure_ascii=False, default=str)}" + (f"   ({when})" if when else ""))
-    typer.echo(f"checks (at {result['judged_at']}; signature checked: {result['signature_checked']}):")
+    moment = f"now, {result['judged_at']}" if result["judged_at_now"] else result["judged_at"]
+    target = f"; API {result['api']}" if result["api"] else ""
+    typer.echo(f"checks (at {moment}{target}; signature checked: {'yes' if result['signature_checked'] else 'no'}):")
+    labels = {"pass": "ok", "fail": "FAIL", NOT_CHECKED: NOT_CHECKED}
     for c in result["checks"]:
-        typer.echo(f"  {'FAIL' if c['verdict'] == 'fail' else 'ok  '} {c['check']}"
-                   + (f": {c['detail']}" if c.get("detail") else ""))
+        typer.echo(f"  {labels[c['verdict']]:<11} {c['check']}" + (f": {c['detail']}" if c.get("detail") else ""))
 
 
 def _usage_message(e: Exception) -> str | None:
