@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 TENANT_TEMPLATE = "{tenantid}"
@@ -41,6 +42,7 @@ def accepts(accepted: Iterable[str], iss: str | None, tid: str | None = None) ->
     return bool(iss) and any(matches(a, iss or "", tid) for a in accepted)
 
 
+@lru_cache(maxsize=1024)
 def shape(iss: str) -> tuple[str, str | None]:
     """("v1" | "v2" | "other", tenant) of an issuer, Entra-style: `…/{tid}/v2.0` is v2, `…/{tid}/` v1."""
     try:
@@ -57,6 +59,7 @@ def shape(iss: str) -> tuple[str, str | None]:
     return "other", None
 
 
+@lru_cache(maxsize=256)
 def same_keys(issuer: str) -> tuple[str, ...]:
     """The issuers whose tokens a key set published for `issuer` signs: itself and, for an Entra
     tenant (or the multi-tenant template), the same tenant's other token version."""
