@@ -18,32 +18,55 @@ _COLUMNS = ["cause", "signature_checked", "issuer", "tenant_id", "token_kind", "
 NO_ISSUER = "(none)"
 
 
+def _ok_unchecked(table: Any) -> Any:
+    """The mask of rows whose cause is `ok` and whose signature was not checked."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cause = table.column("cause").combine_chunks()
+    if pa.types.is_dictionary(cause.type):
+        # Compared by dictionary code: no string per row.
+        where = cause.dictionary.to_pylist()
+        ok = pc.equal(cause.indices, where.index(S.OK)) if S.OK in where else pa.nulls(len(cause), pa.bool_())
+    else:
+        ok = pc.equal(cause, S.OK)
+    unchecked = pc.invert(pc.fill_null(table.column("signature_checked"), False))
+    return pc.fill_null(pc.and_(ok, unchecked), False)
+
+
 def _batches(events_dir: Path, since_us: int | None, until_us: int | None) -> Iterator[Any]:
-    """The events' `ok` rows whose signature was not checked, as Arrow record batches (file by file:
-    flat memory, like the summary's reader)."""
+    """The events' `ok` rows whose signature was not checked, as Arrow tables, row group by row group.
+
+    Only `cause` and `signature_checked` (and `ts` for a window) are read for every row: a run whose
+    keys verified every `ok` reads nothing else. Memory stays flat, as in the summary's reader.
+    """
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     if not events_dir.is_dir():
         return
+    window = since_us is not None or until_us is not None
     for path in sorted(events_dir.glob("date=*/*.parquet")):
         pf = pq.ParquetFile(path, pre_buffer=False)
-        have = [c for c in _COLUMNS if c in set(pf.schema_arrow.names)]
-        if "cause" not in have or "signature_checked" not in have:
+        names = set(pf.schema_arrow.names)
+        if not {"cause", "signature_checked"} <= names:
             continue
-        for batch in pf.iter_batches(batch_size=1 << 16, columns=have, use_threads=False):
-            keep = pc.and_(pc.equal(batch.column("cause").cast("string"), S.OK),
-                           pc.invert(pc.fill_null(batch.column("signature_checked"), False)))
-            if (since_us is not None or until_us is not None) and "ts" in have:
-                ts = pc.cast(batch.column("ts"), "int64")
+        first = ["cause", "signature_checked"] + (["ts"] if window and "ts" in names else [])
+        rest = [c for c in _COLUMNS if c in names and c not in first]
+        for group in range(pf.num_row_groups):
+            head = pf.read_row_group(group, columns=first, use_threads=False)
+            keep = _ok_unchecked(head)
+            if "ts" in first:
+                ts = pc.cast(head.column("ts"), "int64")
                 keep = pc.and_(keep, pc.is_valid(ts))
                 if since_us is not None:
                     keep = pc.and_(keep, pc.greater_equal(ts, since_us))
                 if until_us is not None:
                     keep = pc.and_(keep, pc.less(ts, until_us))
-            batch = batch.filter(keep)
-            if batch.num_rows:
-                yield batch
+                keep = pc.fill_null(keep, False)
+            if not pc.any(keep).as_py():
+                continue
+            yield pf.read_row_group(group, columns=rest, use_threads=False).filter(keep)
 
 
 def _text(value: Any) -> str | None:
@@ -53,14 +76,17 @@ def _text(value: Any) -> str | None:
 _KEYS = ("issuer", "tenant_id", "token_kind", "audience")
 
 
-def _plain(batch: Any, name: str) -> Any:
-    """A column as plain strings (nulls where the dataset has no such column)."""
+def _codes(batch: Any, name: str) -> tuple[Any, list[Any]]:
+    """A column as (dictionary codes, the values they stand for): rows are grouped by code, no string per row."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if name not in batch.schema.names:
-        return pa.nulls(batch.num_rows, pa.string())
-    col = batch.column(name)
-    return col.dictionary_decode() if pa.types.is_dictionary(col.type) else col.cast(pa.string())
+        return pa.nulls(batch.num_rows, pa.int32()), []
+    col = batch.column(name).combine_chunks()
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col.cast(pa.string()))
+    return col.indices, col.dictionary.to_pylist()
 
 
 def count(events_dir: Path, ring: KeyRing, since_us: int | None = None, until_us: int | None = None) -> dict[str, Any]:
@@ -75,14 +101,17 @@ def count(events_dir: Path, ring: KeyRing, since_us: int | None = None, until_us
     groups: dict[tuple[str | None, str | None, str, bool], int] = {}
     fps: set[str] = set()
     for batch in _batches(events_dir, since_us, until_us):
-        table = pa.table({k: _plain(batch, k) for k in _KEYS})
+        coded = [_codes(batch, k) for k in _KEYS]
+        table = pa.table({k: codes for k, (codes, _) in zip(_KEYS, coded, strict=True)})
         for row in table.group_by(list(_KEYS)).aggregate([([], "count_all")]).to_pylist():
-            aud = _text(row["audience"])
+            iss, tid, kind, aud = (None if row[k] is None else values[row[k]]
+                                   for k, (_, values) in zip(_KEYS, coded, strict=True))
+            aud = _text(aud)
             graph = bool(aud) and any(a in S.GRAPH_AUDIENCES for a in (aud or "").split(","))
-            group = (_text(row["issuer"]), _text(row["tenant_id"]), str(row["token_kind"] or S.KIND_UNKNOWN), graph)
+            group = (_text(iss), _text(tid), str(kind or S.KIND_UNKNOWN), graph)
             groups[group] = groups.get(group, 0) + int(row["count_all"])
-        if "token_fp" in batch.schema.names:
-            fps.update(v for v in pc.unique(_plain(batch, "token_fp")).to_pylist() if v)
+        codes, values = _codes(batch, "token_fp")
+        fps.update(values[i] for i in pc.unique(codes).to_pylist() if i is not None and values[i])
     entries: dict[tuple[str, str], int] = {}
     for (iss, tid, kind, graph), n in groups.items():
         reason = unverified_reason(ring, iss, tid, kind, graph)
