@@ -18,9 +18,9 @@ from typing import Any
 import jwt
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
-from analyzer import issuers
 from analyzer.config import SIGNING_ALGS, IssuerSource
 from analyzer.errors import ConfigError
+from analyzer.issuers import accepts, mismatch_detail, same_keys
 
 ASYMMETRIC_ALGS = frozenset(SIGNING_ALGS)
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
@@ -130,11 +130,11 @@ class KeyRing:
     def issuers(self) -> list[str]:
         """Issuers whose tokens the key sets sign (from metadata or config, templates included): an Entra
         tenant's v1 and v2 issuers both, whichever of its metadata documents was configured."""
-        return list(dict.fromkeys(i for s in self.sets if s.issuer for i in issuers.same_keys(s.issuer)))
+        return list(dict.fromkeys(i for s in self.sets if s.issuer for i in same_keys(s.issuer)))
 
     def candidates(self, iss: str | None, tid: str | None = None) -> list[KeySet]:
         """Key sets that may sign tokens of this issuer: those bound to it, else the unbound ones."""
-        bound = [s for s in self.sets if s.issuer and iss and issuers.accepts(issuers.same_keys(s.issuer), iss, tid)]
+        bound = [s for s in self.sets if s.issuer and iss and accepts(same_keys(s.issuer), iss, tid)]
         return bound or [s for s in self.sets if not s.issuer]
 
     def replace(self, index: int, new: KeySet) -> None:
@@ -188,9 +188,9 @@ def check_issuer(ring: KeyRing, iss: str | None, tid: str | None) -> str | None:
     if not own or not iss:
         return None
     accepted = [*dict.fromkeys([*own, *ring.accepted_issuers])]
-    if issuers.accepts(accepted, iss, tid):
+    if accepts(accepted, iss, tid):
         return None
-    return issuers.mismatch_detail(iss, accepted, "from the identity providers' metadata and config", tid)
+    return mismatch_detail(iss, accepted, "from the identity providers' metadata and config", tid)
 
 
 def build_keyring(sources: tuple[IssuerSource, ...]) -> KeyRing:
