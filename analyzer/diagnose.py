@@ -663,7 +663,7 @@ class Diagnoser:
         but everything fails once they grow past it.
         """
         pairs = sorted(self.seen.clock.items())
-        hosts = clocks.host_offsets((h, fp, lag) for (h, fp), (lag, _ip, assertion) in pairs if not assertion)
+        hosts = clocks.host_offsets((h, fp, lag, ip) for (h, fp), (lag, ip, assertion) in pairs if not assertion)
         estimates: list[dict[str, Any]] = []
         for h, est in hosts.items():
             estimates.append({"host": h, "basis": "first_use", **est.as_json(),
@@ -674,7 +674,7 @@ class Diagnoser:
                 off = hosts.get(h)
                 per_ip.setdefault(ip, []).append(lag - (off.offset_s if off is not None else 0.0))
         for ip, rest in sorted(per_ip.items()):
-            edge = clocks.estimate(rest, ip)
+            edge = clocks.estimate(rest)
             if edge is None:
                 continue
             # rest = delay - client offset: the client's offset is minus its lower edge.

@@ -16,6 +16,10 @@ from analyzer.clocks import SKEW_THRESHOLD_S, OffsetEstimate, estimate, host_off
 from analyzer.config import Settings
 from analyzer.diagnose import Diagnoser
 
+# Prompt clients' tokens reach a host within seconds: the edge is the offset, and the estimate lies
+# half the assumed quickest delay below it.
+HALF = clocks.QUICKEST_DELAY_S / 2
+
 OFFSETS = {
     "behind.example": -420.0,  # fails already (beyond the 300 s leeway)
     "ahead.example": 240.0,  # inside the leeway: nothing fails yet, but it is skewed
@@ -45,7 +49,7 @@ def lags(kind: str, n: int, seed: int) -> np.ndarray:
 @pytest.mark.parametrize("offset", [-420.0, 0.0, 240.0])
 def test_the_offset_is_the_lower_edge_whatever_the_clients_wait(kind: str, offset: float) -> None:
     for seed in range(20):
-        est = estimate(offset + lags(kind, 100, seed), "h")
+        est = estimate(offset + lags(kind, 100, seed))
         assert est is not None
         assert abs(est.offset_s - offset) <= 15, (seed, est)
         assert est.ci_low_s <= est.offset_s <= est.ci_high_s
@@ -56,35 +60,56 @@ def test_tokens_that_really_are_not_yet_valid_are_left_out() -> None:
     fresh = 240.0 + lags("mixed", 100, 1)
     scattered = 240.0 - rng.uniform(300, 3600, 8)  # minted minutes to an hour ahead
     one_kiosk = 240.0 - 1200 + rng.uniform(0, 30, 6)  # a kiosk fleet 20 minutes ahead, together
-    est = estimate([*fresh, *scattered, *one_kiosk], "h")
+    est = estimate([*fresh, *scattered, *one_kiosk])
     assert est is not None
-    assert abs(est.offset_s - 240) <= 5
+    assert abs(est.offset_s - (240 - HALF)) <= 5
     assert est.excluded == 14 and est.samples == 100
 
 
+def test_one_clients_tokens_far_below_everyone_elses_do_not_set_the_clock() -> None:
+    """A kiosk whose token service runs 20-50 minutes ahead sends as many tokens as the two real clients."""
+    rng = np.random.default_rng(2)
+    kiosk = [*(240 - rng.uniform(1200, 1300, 4)), *(240 - rng.uniform(2900, 3000, 4))]
+    values = [*(240 + rng.uniform(20, 240, 8)), *kiosk]
+    sources = ["10.0.0.1", "10.0.0.2"] * 4 + ["10.40.0.3"] * 8
+    est = estimate(values, sources)
+    assert est is not None and abs(est.offset_s - 240 - 20) <= 30 and est.excluded == 8
+    alone = estimate(values)  # without knowing who sent what, the kiosk's cluster is as good as any
+    assert alone is not None and alone.offset_s < -500
+
+
+def test_one_prompt_client_at_the_edge_still_sets_it() -> None:
+    """One client sends its tokens at once; the others only minutes later: the edge is the prompt one's."""
+    rng = np.random.default_rng(3)
+    values = [*(-420 + rng.exponential(2.0, 10)), *(-420 + rng.uniform(150, 900, 20))]
+    sources = ["10.0.0.1"] * 10 + ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"] * 5
+    est = estimate(values, sources)
+    assert est is not None and abs(est.offset_s - (-420 - HALF)) <= 5
+
+
 def test_too_few_tokens_give_no_estimate_and_few_give_low_confidence() -> None:
-    assert estimate([1.0, 2.0, 3.0, 4.0], "h") is None
-    few = estimate(-420 + lags("uniform", 6, 3), "h")
+    assert estimate([1.0, 2.0, 3.0, 4.0]) is None
+    few = estimate(-420 + lags("uniform", 6, 3))
     assert few is not None and few.confidence == "low"
-    many = estimate(-420 + lags("seconds", 200, 3), "h")
+    many = estimate(-420 + lags("seconds", 200, 3))
     assert many is not None and many.confidence == "high" and many.samples == 200
 
 
 def test_the_estimate_does_not_depend_on_the_order_of_its_input() -> None:
     values = list(-420 + lags("mixed", 300, 4))
-    a = estimate(values, "h")
+    a = estimate(values)
     random.Random(0).shuffle(values)
-    assert estimate(values, "h") == a
+    assert estimate(values) == a
 
 
 def test_a_token_early_on_every_host_is_left_out_everywhere() -> None:
     pairs = []
     for h, off in (("a", 0.0), ("b", -420.0)):
-        pairs += [(h, f"t{i}", off + d) for i, d in enumerate(lags("seconds", 40, 5))]
+        pairs += [(h, f"t{i}", off + d, f"10.0.0.{i % 4}") for i, d in enumerate(lags("seconds", 40, 5))]
         # six tokens minted ten minutes ahead, used on both hosts
-        pairs += [(h, f"early{i}", off - 600 + i) for i in range(6)]
+        pairs += [(h, f"early{i}", off - 600 + i, "10.0.0.9") for i in range(6)]
     est = host_offsets(pairs)
-    assert abs(est["a"].offset_s) <= 3 and abs(est["b"].offset_s + 420) <= 3
+    assert abs(est["a"].offset_s + HALF) <= 3 and abs(est["b"].offset_s - (-420 - HALF)) <= 3
     assert est["a"].excluded == est["b"].excluded == 6
 
 
@@ -105,7 +130,7 @@ def test_a_client_assertion_measures_the_clients_clock(tmp_path: Path) -> None:
     named, estimates = diag.clocks()
     by = {e.get("host") or e["client_ip"]: e for e in estimates}
     assert abs(by["10.7.7.7"]["offset_seconds"] - 600) <= 5 and by["10.7.7.7"]["basis"] == "client_assertion"
-    assert abs(by["login.example"]["offset_seconds"]) <= 5
+    assert abs(by["login.example"]["offset_seconds"] + HALF) <= 5
     assert [e.get("client_ip") for e in named] == ["10.7.7.7"]
 
 
