@@ -61,7 +61,7 @@ class OffsetEstimate:
     def confidence(self) -> str:
         """`high`, `medium` or `low`: from the number of samples and the width of the interval."""
         width = self.ci_high_s - self.ci_low_s
-        if self.samples >= 30 and width <= 40 and self.excluded * 4 <= self.samples:
+        if self.samples >= 30 and width <= 40 and self.excluded * 4 <= self.samples:  # few left out
             return "high"
         if self.samples >= 10 and width <= 80:
             return "medium"
@@ -89,8 +89,8 @@ class OffsetEstimate:
 def body(lags: np.ndarray, sources: np.ndarray | None = None) -> np.ndarray:
     """The sorted values from the dense lower edge on: scattered values below it are left out.
 
-    The edge is the lowest value whose window [v, v + WINDOW_S] holds at least 3 values, a tenth of
-    them all, and a quarter as many as the densest window. Tokens that are not yet valid are few, or
+    The edge is the lowest value whose window [v, v + WINDOW_S] holds at least 3 values and a quarter
+    as many as the densest window. Tokens that are not yet valid are few, or
     spread over minutes to hours; the first uses of fresh tokens crowd at the edge. With `sources`
     (who sent each token: client IPs), a window of one source's tokens only, at a host that three or
     more sources reach, is skipped when every other source's first uses begin more than SEPARATE_S
@@ -102,17 +102,21 @@ def body(lags: np.ndarray, sources: np.ndarray | None = None) -> np.ndarray:
     if len(x) == 0:
         return x
     counts = np.searchsorted(x, x + WINDOW_S, side="right") - np.arange(len(x))
-    need = max(3, math.ceil(EDGE_SHARE * len(x)), math.ceil(PEAK_SHARE * int(counts.max())))
+    # Relative to the densest window only: a share of all values would, for values spread over hours,
+    # pass no window but the densest, wherever that is.
+    need = max(3, math.ceil(PEAK_SHARE * int(counts.max())))
     candidates = np.nonzero(counts >= min(need, int(counts.max())))[0]
     start = int(candidates[0])
     if sources is not None and len(set(sources.tolist())) >= 3:
-        src = np.asarray(sources, dtype=object)[order]
-        for i in candidates.tolist():
-            end = i + int(counts[i])
-            others = np.nonzero(src[i:] != src[i])[0]
-            if len(set(src[i:end].tolist())) >= 2 or not others.size or x[i + others[0]] - x[end - 1] <= SEPARATE_S:
-                start = i
-                break
+        codes = np.unique(np.asarray(sources, dtype=str)[order], return_inverse=True)[1]
+        changes = np.nonzero(codes[1:] != codes[:-1])[0] + 1  # where the sorted values' source changes
+        at = np.searchsorted(changes, candidates, side="right")
+        other = np.append(changes, len(x))[at]  # per candidate: the first value from another source
+        end = candidates + counts[candidates]  # per candidate: one past its window
+        single = other >= end
+        far = x[np.minimum(other, len(x) - 1)] - x[end - 1] > SEPARATE_S
+        keep = ~(single & far & (other < len(x)))
+        start = int(candidates[np.argmax(keep)]) if keep.any() else start
     return x[start:]
 
 
@@ -141,18 +145,20 @@ def lower_edge(y: np.ndarray) -> tuple[float, float, float]:
     return low0 - spacing, low0 + math.log(tail) * spacing * grow, low0 + math.log(1 - tail) * spacing / grow
 
 
-def estimate(lags: Iterable[float], sources: Iterable[Any] | None = None) -> OffsetEstimate | None:
+def estimate(lags: Iterable[float], sources: Iterable[Any] | None = None,
+             quickest: float = QUICKEST_DELAY_S) -> OffsetEstimate | None:
     """The offset from the first-use lags (`ts - iat`, seconds) of distinct tokens; None with too few.
 
-    `sources` (optional, one per lag): who sent each token, for `body`.
+    `sources` (optional, one per lag): who sent each token, for `body`. `quickest`: the most the
+    quickest senders wait (QUICKEST_DELAY_S; 0 for client assertions, built just before they are sent).
     """
     x = np.asarray(list(lags), dtype=float)
     if len(x) < MIN_SAMPLES:
         return None
     y = body(x, None if sources is None else np.asarray(list(sources), dtype=object))
     edge, low, high = lower_edge(y)
-    # The edge is the offset plus the quickest clients' delay, somewhere in [0, QUICKEST_DELAY_S].
-    return OffsetEstimate(edge - QUICKEST_DELAY_S / 2, len(y), len(x) - len(y), low - QUICKEST_DELAY_S, high)
+    # The edge is the offset plus the quickest clients' delay, somewhere in [0, quickest].
+    return OffsetEstimate(edge - quickest / 2, len(y), len(x) - len(y), low - quickest, high)
 
 
 def host_offsets(pairs: Iterable[tuple[str, str, float, Any]]) -> dict[str, OffsetEstimate]:

@@ -674,7 +674,7 @@ class Diagnoser:
                 off = hosts.get(h)
                 per_ip.setdefault(ip, []).append(lag - (off.offset_s if off is not None else 0.0))
         for ip, rest in sorted(per_ip.items()):
-            edge = clocks.estimate(rest)
+            edge = clocks.estimate(rest, quickest=0.0)  # an assertion is built just before it is sent
             if edge is None:
                 continue
             # rest = delay - client offset: the client's offset is minus its lower edge.
