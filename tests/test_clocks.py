@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import tokens as T
 from clock_logs import clock_logs
@@ -194,3 +195,23 @@ def test_one_client_that_sends_nearly_everything_far_early_costs_no_quadratic_ti
 def test_clients_that_wait_anywhere_up_to_an_hour_still_give_the_edge() -> None:
     est = estimate(240 + np.random.default_rng(9).uniform(0, 3600, 3000))
     assert est is not None and abs(est.offset_s - (240 - HALF)) <= 10
+
+
+def test_a_websocket_upgrade_is_not_a_first_use() -> None:
+    """Its line is written when the connection closes: its time says nothing about the token's first use."""
+    from analyzer import schema as S
+    from analyzer.diagnose import Observations
+
+    t0 = pd.Timestamp("2026-11-20 08:00", tz="UTC")
+    ev = pd.DataFrame({
+        "ts": [t0 + pd.Timedelta(seconds=s) for s in (3600, 5, 7200)],
+        "iat": [t0] * 3,
+        "host": ["a.example", "a.example", "b.example"],
+        "token_fp": ["00000000000000a1", "00000000000000b2", "00000000000000c3"],
+        "client_ip": ["10.0.0.1"] * 3,
+        "token_kind": [S.KIND_ACCESS] * 3,
+        "status": pd.array([101, 200, None], dtype="Int32"),
+    })
+    seen = Observations(300.0)
+    seen._observe_clock(ev)
+    assert sorted(seen.clock) == [("a.example", "00000000000000b2"), ("b.example", "00000000000000c3")]
