@@ -6,7 +6,8 @@ where and whose fault:
 
 - what a host without an `[[api]]` entry accepts, learned from the tokens it answered with 2xx;
 - which IDX/AADSTS error the server logged next to a token, and whether it agrees with our cause;
-- which machine's clock is off (from `ts - iat` of fresh tokens), and which clients never refresh;
+- which machine's clock is off (the lower edge of `ts - iat` at tokens' first use, `analyzer.clocks`),
+  and which clients never refresh;
 - per client: failure rate, causes, audiences asked for against the ones accepted, version mismatch.
 
 Each worker folds the classified batches of its unit into `Observations` (after `Diagnoser.prepare`
@@ -18,7 +19,6 @@ the diagnosis (`Diagnoser.report`).
 from __future__ import annotations
 
 import re
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analyzer import clocks
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
 
@@ -317,7 +318,8 @@ class ExpectationLearner:
 
 LATENESS = ("within_skew", "minutes", "hours", "days")
 MAX_CLOCK_PAIRS = 20_000  # (host, token) pairs kept for the clock estimates (about 5 MB); beyond, a sample
-MIN_CLOCK_SAMPLES = 5
+MIN_CLOCK_SAMPLES = clocks.MIN_SAMPLES
+WEBSOCKET_UPGRADE = 101  # status of a WebSocket handshake: its line's time may be the connection's end
 
 
 def lateness_bucket(seconds: float, leeway: float) -> str:
@@ -428,8 +430,15 @@ class Observations:
             self._add_client(tuple(names[ids[row]] for names, ids in columns), int(n), first, last)
 
     def _observe_clock(self, ev: pd.DataFrame) -> None:
-        """Keep, per (host, token), the earliest `ts - iat`: the token's first use there."""
+        """Keep, per (host, token), the earliest `ts - iat`: the token's first use there.
+
+        A WebSocket upgrade (status 101) is left out: its line is often written when the connection
+        closes, hours after the token was sent.
+        """
+        status = pd.to_numeric(ev["status"], errors="coerce") if "status" in ev.columns else None
         sel = ev["ts"].notna() & ev["iat"].notna() & ev["host"].notna()
+        if status is not None:
+            sel &= (status != WEBSOCKET_UPGRADE).fillna(True)
         if not sel.any():
             return
         sub = ev.loc[sel, ["host", "token_fp", "client_ip", "token_kind"]].astype("object")
@@ -642,42 +651,38 @@ class Diagnoser:
     # -- the run's diagnosis
 
     def clocks(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(machines whose clock is off by more than the leeway, every estimate with enough samples).
+        """(machines whose clock is off by SKEW_THRESHOLD_S or more, every estimate with enough samples).
 
         Which clock the evidence points at: `ts` comes from the machine that wrote the log line, and
         `iat` from whoever minted the token. For tokens from the identity provider, `ts - iat` at a
-        token's first use on a host is that host's clock error plus the usual delay between minting and
-        first use; the delay is the population's (the median over hosts not visibly behind), so a host
-        is judged against its peers. A client's own clock enters neither value, with one exception: a
-        client assertion is minted by the client, so its `iat` is the client's clock, and `ts - iat`
-        (less the host's offset) is the client's offset. For other tokens, what is left per client IP
-        after removing its host's offset is mostly how long the client caches tokens; only a negative
-        rest (tokens used before they were minted) points at a clock, the minter's. Medians throughout.
+        token's first use on a host is that host's clock error plus the client's delay between minting
+        and first use (never negative): the host's offset is the lower edge of those values
+        (`analyzer.clocks`), whatever the clients' habits. A client assertion is minted by the client,
+        so its `iat` is the client's clock: the upper edge of (host offset - lag) over a client IP's
+        assertions is that client's offset. Skews inside the leeway are named too: nothing fails yet,
+        but everything fails once they grow past it.
         """
-        per_host: dict[str, list[float]] = {}
-        for (host, _), (lag, _ip, assertion) in self.seen.clock.items():
-            if not assertion:
-                per_host.setdefault(host, []).append(lag)
-        medians = {h: statistics.median(v) for h, v in per_host.items() if len(v) >= MIN_CLOCK_SAMPLES}
-        usual = [m for m in medians.values() if m >= 0]
-        baseline = statistics.median(usual) if usual else 0.0
-        host_offset = {h: m - baseline for h, m in medians.items()}
-        per_ip: dict[str, list[float]] = {}
-        for (host, _), (lag, ip, assertion) in self.seen.clock.items():
-            if ip is not None:
-                rest = lag - host_offset.get(host, 0.0) - (0.0 if assertion else baseline)
-                per_ip.setdefault(ip, []).append(rest)
+        pairs = sorted(self.seen.clock.items())
+        hosts = clocks.host_offsets((h, fp, lag, ip) for (h, fp), (lag, ip, assertion) in pairs if not assertion)
         estimates: list[dict[str, Any]] = []
-        for h, off in sorted(host_offset.items()):
-            estimates.append({"host": h, "offset_seconds": round(off, 1), "samples": len(per_host[h])})
-        named = [e for e in estimates if abs(e["offset_seconds"]) > self.leeway]
-        for ip, v in sorted(per_ip.items()):
-            if len(v) >= MIN_CLOCK_SAMPLES:
-                off = round(statistics.median(v), 1)
-                e: dict[str, Any] = {"client_ip": ip, "offset_seconds": off, "samples": len(v)}
-                estimates.append(e)
-                if off < -self.leeway:
-                    named.append(e)
+        for h, est in hosts.items():
+            estimates.append({"host": h, "basis": "first_use", **est.as_json(),
+                              "within_leeway": abs(est.offset_s) <= self.leeway})
+        per_ip: dict[str, list[float]] = {}
+        for (h, _), (lag, ip, assertion) in pairs:
+            if assertion and ip is not None:
+                off = hosts.get(h)
+                per_ip.setdefault(ip, []).append(lag - (off.offset_s if off is not None else 0.0))
+        for ip, rest in sorted(per_ip.items()):
+            edge = clocks.estimate(rest, quickest=0.0)  # an assertion is built just before it is sent
+            if edge is None:
+                continue
+            # rest = delay - client offset: the client's offset is minus its lower edge.
+            mine = clocks.OffsetEstimate(-edge.offset_s, edge.samples, edge.excluded, -edge.ci_high_s,
+                                         -edge.ci_low_s)
+            estimates.append({"client_ip": ip, "basis": "client_assertion", **mine.as_json(),
+                              "within_leeway": abs(mine.offset_s) <= self.leeway})
+        named = [e for e in estimates if e["skewed"]]
         return named, estimates
 
     def _accepted(self, host: str | None, api: str | None) -> tuple[tuple[str, ...], str, str | None]:
@@ -830,13 +835,16 @@ class Diagnoser:
                 inferred.append(dict(Inferred(host, HOST_WIDE).as_json(), rejected_unchecked=n))
         for c in named:
             who = f"host {c['host']}" if "host" in c else f"client IP {c['client_ip']}"
+            inside = (f", still inside the {self.leeway:.0f} s leeway: nothing fails yet, but it will as "
+                      "the clock drifts further" if c["within_leeway"] else "")
             findings.append(
                 {
                     "kind": "clock_skew",
                     "count": c["samples"],
                     "detail": f"the clock of {who} is {abs(c['offset_seconds']):.0f} s "
-                    f"{'behind' if c['offset_seconds'] < 0 else 'ahead'} (median of "
-                    f"{c['samples']} fresh tokens): sync it (timedatectl set-ntp true, "
+                    f"{'behind' if c['offset_seconds'] < 0 else 'ahead'} ({c['ci_level']:.0%} interval "
+                    f"{c['ci_low_s']:+.0f} to {c['ci_high_s']:+.0f} s, from {c['samples']} tokens' first "
+                    f"use, {c['confidence']} confidence){inside}: sync it (timedatectl set-ntp true, "
                     "or w32tm /resync)",
                 }
             )

@@ -160,6 +160,9 @@ def test_skewed_hosts_and_clients_that_never_refresh_are_named(tmp_path: Path, s
     assert set(named) == {"slow.contoso.com"}, run["clock_estimates"]
     assert abs(named["slow.contoso.com"]["offset_seconds"] - (-900)) <= 30
     assert named["slow.contoso.com"]["samples"] == 12
+    assert named["slow.contoso.com"]["ci_low_s"] <= named["slow.contoso.com"]["offset_seconds"]
+    assert named["slow.contoso.com"]["offset_seconds"] <= named["slow.contoso.com"]["ci_high_s"]
+    assert named["slow.contoso.com"]["confidence"] in ("high", "medium", "low")
     assert any(f["kind"] == "clock_skew" and "slow.contoso.com" in f["detail"] for f in run["findings"])
 
     clients = {c["client_id"]: c for c in run["clients"]}
