@@ -296,3 +296,28 @@ def test_progress_display_on_a_terminal_only(corpus: Path, tmp_path: Path) -> No
     assert "token occurrences" in shown
     quiet = on_a_terminal("--quiet")
     assert "files" not in quiet and "ETA" not in quiet
+
+
+def test_the_contract_travels_with_the_repo() -> None:
+    """The README's links resolve inside the repository (a clone has no ../shared), and docs/contract.md
+    names every column, cause code and command option that exists."""
+    import typer.main
+
+    from analyzer import schema as S
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    links = re.findall(r"\]\(([^)#\s]+)", readme)
+    assert "docs/contract.md" in links
+    for link in links:
+        if "://" not in link:
+            target = (root / link).resolve()
+            assert target.exists() and root in target.parents, link
+    contract = (root / "docs" / "contract.md").read_text()
+    for name in (*S.EVENT_COLUMNS, *S.CAUSES):
+        assert f"`{name}`" in contract, name
+    for command in typer.main.get_command(app).commands.values():  # type: ignore[attr-defined]
+        for p in command.params:
+            for opt in p.opts:
+                if opt.startswith("--") and opt != "--help":
+                    assert opt in contract, f"{command.name} {opt}"
