@@ -114,6 +114,14 @@ def _progress_display() -> tuple[Progress, Any]:
     return display, update
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, carried as lone surrogates
+        return False
+    return True
+
+
 def _not_logs(files: dict[str, Any]) -> str:
     """', 8 skipped as not logs (5 pem, 2 certificate, 1 markdown)' for the end-of-run line, or ''."""
     skipped = files.get("skipped_not_logs") or {}
@@ -189,6 +197,11 @@ def scan(
         raise _fail(f"unknown --engine {engine!r}; choose local or dask")
     if scheduler and engine != "dask":
         raise _fail("--scheduler needs --engine dask")
+    if not _is_utf8(str(out)):
+        from analyzer.readers import shown
+
+        # Inputs may have any name; Parquet's writer takes only UTF-8 paths.
+        raise _fail(f"--out {shown(str(out))}: the output directory's path must be valid UTF-8")
     window = _window(since, until)
     limit = None
     if max_decompressed is not None:
@@ -238,12 +251,13 @@ def report(
 ) -> None:
     """Rebuild report.html from an existing output directory, or one report per client or audience."""
     from analyzer.pipeline import rebuild_report
+    from analyzer.readers import shown
 
     if split_by is not None and split_by not in ("client", "audience"):
         raise _fail(f"unknown --split-by {split_by!r}; choose client or audience")
     bounds = _window(since, until)
     if not (directory / "run.json").is_file():
-        raise _fail(f"{directory} is not an analyzer output directory (no run.json)")
+        raise _fail(f"{shown(str(directory))} is not an analyzer output directory (no run.json)")
     path = rebuild_report(directory, out, split_by, bounds[0], bounds[1])
     typer.echo(f"wrote {path}", err=True)
 

@@ -24,7 +24,7 @@ from analyzer.config import Settings
 from analyzer.decode import TokenFacts, analyze_token, fingerprint
 from analyzer.extract import redact
 from analyzer.keys import KeyRing
-from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
+from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks, shown
 
 BATCH_ROWS = 16_384  # rows per classified batch: bounds the memory of every stage after the scan
 _FP_MEMO = 4096  # tokens whose fingerprints are remembered (about 5 MB); tokens are reused within the hour
@@ -352,7 +352,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
     from analyzer.engine import plan, run_units, unit_bytes, use_memory_pool
     from analyzer.errors import ExitCode
     from analyzer.keystore import load_keyring
-    from analyzer.readers import expand_inputs, shown
+    from analyzer.readers import expand_inputs
     from analyzer.write import OutputDir
 
     use_memory_pool()
@@ -552,12 +552,13 @@ def _progress_made(files: list[InputFile], resumes: list[Any], results: dict[int
 def _options(settings: Settings, fail_above: float | None) -> dict[str, Any]:
     """The options of a run, as run.json records them."""
     return {
-        "out": str(settings.out_dir), "config": str(settings.config_path) if settings.config_path else None,
+        "out": shown(str(settings.out_dir)),
+        "config": shown(str(settings.config_path)) if settings.config_path else None,
         "leeway_seconds": settings.leeway_seconds, "offline": settings.offline,
         "format": settings.format, "workers": settings.workers, "engine": settings.engine,
         "include_pii": settings.include_pii, "fail_above": fail_above, "keep_days": settings.keep_days,
         "since": _iso(settings.since_us), "until": _iso(settings.until_us), "rescan": settings.rescan,
-        "cache_dir": str(settings.cache_dir) if settings.cache_dir else None,
+        "cache_dir": shown(str(settings.cache_dir)) if settings.cache_dir else None,
     }
 
 

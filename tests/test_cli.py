@@ -321,3 +321,14 @@ def test_the_contract_travels_with_the_repo() -> None:
             for opt in p.opts:
                 if opt.startswith("--") and opt != "--help":
                     assert opt in contract, f"{command.name} {opt}"
+
+
+def test_paths_that_are_not_utf8_in_options_are_one_line_errors(corpus: Path, tmp_path: Path) -> None:
+    """Parquet cannot be written under a path that is not UTF-8: a one-line refusal, not a traceback;
+    other messages show such a path escaped."""
+    odd = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"out-\xff"))
+    r = _cli("scan", str(corpus), "--out", odd)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "out-\\xff" in r.stderr and "UTF-8" in r.stderr
+    r = _cli("scan", str(corpus), "--out", str(tmp_path / "o"), "--config", odd + ".toml")
+    assert r.returncode == 2 and "out-\\xff.toml: config file not found" in r.stderr
