@@ -1,6 +1,6 @@
 """The command line: parse options, freeze them into Settings, call the pipeline, map errors to exit codes.
 
-Only this module imports Typer.
+Only this module imports Typer (and Rich, for the progress display).
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def _as_typed(param: Any) -> None:
 
 
 class _Command(typer.core.TyperCommand):
+    """A command whose help shows metavars (see `_as_typed`)."""
+
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         for p in params:  # the help option is made here, so it is covered too
@@ -42,6 +44,8 @@ class _Command(typer.core.TyperCommand):
 
 
 class _Group(typer.core.TyperGroup):
+    """The top level, likewise (its --help and --version are flags)."""
+
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         for p in params:
@@ -123,7 +127,7 @@ def _is_utf8(text: str) -> bool:
 
 
 def _not_logs(files: dict[str, Any]) -> str:
-    """', 8 skipped as not logs (5 pem, 2 certificate, 1 markdown)' for the end-of-run line, or ''."""
+    """' (8 skipped as not logs: 5 pem, 2 certificate, 1 markdown)' for the end-of-run line, or ''."""
     skipped = files.get("skipped_not_logs") or {}
     if not skipped.get("count"):
         return ""
@@ -339,7 +343,8 @@ def main() -> None:
     except Exception as e:
         message = _usage_message(e)
         if message is not None:
-            typer.echo(f"analyzer: {message} (see --help)", err=True)
+            if message:  # a usage error whose help was printed instead has no message of its own
+                typer.echo(f"analyzer: {message} (see --help)", err=True)
             sys.exit(int(ExitCode.USAGE))
         if os.environ.get("ANALYZER_DEBUG"):
             raise
