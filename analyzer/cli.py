@@ -1,6 +1,6 @@
 """The command line: parse options, freeze them into Settings, call the pipeline, map errors to exit codes.
 
-Only this module imports Typer.
+Only this module imports Typer (and Rich, for the progress display).
 """
 
 from __future__ import annotations
@@ -11,16 +11,52 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 
+from analyzer import __version__
 from analyzer import schema as S
 from analyzer.errors import AnalyzerError, ConfigError, ExitCode
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+
+def _as_typed(param: Any) -> None:
+    """Help shows what a user types (a metavar such as PATH or SECONDS), never a Python type:
+    a flag takes no value, and an argument's name is its metavar."""
+    if isinstance(param, typer.core.TyperOption) and (param.is_flag or param.count):
+        param.metavar = ""
+    elif isinstance(param, typer.core.TyperArgument):
+        param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose help shows metavars (see `_as_typed`)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for p in params:  # the help option is made here, so it is covered too
+            _as_typed(p)
+        return params
+
+
+class _Group(typer.core.TyperGroup):
+    """The top level, likewise (its --help and --version are flags)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for p in params:
+            _as_typed(p)
+        return params
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
-    no_args_is_help=True,
+    invoke_without_command=True,
     help="Find out why bearer tokens fail: scan logs, decode and verify every JWT, classify causes, report.",
     pretty_exceptions_enable=False,
 )
@@ -31,28 +67,72 @@ def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
     return typer.Exit(int(code))
 
 
-class _Bar:
-    """A one-line progress display on stderr: bytes read, throughput, ETA."""
+def _at_least(low: int) -> Any:
+    """A check for a whole-number option: a clear message instead of a Python-style range in help."""
+    def check(value: int | None) -> int | None:
+        if value is not None and value < low:
+            raise typer.BadParameter(f"must be {low} or more, not {value}")
+        return value
+    return check
 
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.last = 0.0
 
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.2 and done < total:
-            return
-        self.last = now
-        rate = done / max(now - self.start, 1e-6)
-        pct = 100 * done / total if total else 100.0
-        eta = (total - done) / rate if rate and total > done else 0
-        sys.stderr.write(f"\r{pct:5.1f}%  {done / 1e6:,.0f}/{total / 1e6:,.0f} MB  {rate / 1e6:,.1f} MB/s  "
-                         f"ETA {eta:,.0f} s ")
-        sys.stderr.flush()
+def _rate(value: float | None) -> float | None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise typer.BadParameter(f"a share between 0 and 1 (0.05 is 5%), not {value}")
+    return value
 
-    def close(self) -> None:
-        sys.stderr.write("\r" + " " * 70 + "\r")
-        sys.stderr.flush()
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"analyzer {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Find out why bearer tokens fail: scan logs, decode and verify every JWT, classify causes, report."""
+    if ctx.invoked_subcommand is None:
+        text = ctx.get_help()  # Rich prints the help itself and returns ''
+        if text:
+            typer.echo(text)
+        raise typer.Exit(0)
+
+
+def _progress_display() -> tuple[Progress, Any]:
+    """A Rich progress display on stderr (bytes, rate, ETA, files done) and the callback that feeds it."""
+    from rich import progress as rp
+    from rich.console import Console
+
+    display = rp.Progress(rp.TextColumn("scanning"), rp.BarColumn(), rp.DownloadColumn(), rp.TransferSpeedColumn(),
+                          rp.TextColumn("ETA"), rp.TimeRemainingColumn(), rp.TextColumn("{task.fields[files]}"),
+                          console=Console(stderr=True), transient=True)
+    task = display.add_task("scan", total=None, files="")
+
+    def update(done: int, total: int, files_done: int, files_total: int) -> None:
+        display.update(task, completed=done, total=total, files=f"{files_done:,}/{files_total:,} files")
+
+    return display, update
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, carried as lone surrogates
+        return False
+    return True
+
+
+def _not_logs(files: dict[str, Any]) -> str:
+    """' (8 skipped as not logs: 5 pem, 2 certificate, 1 markdown)' for the end-of-run line, or ''."""
+    skipped = files.get("skipped_not_logs") or {}
+    if not skipped.get("count"):
+        return ""
+    reasons = ", ".join(f"{n} {reason}" for reason, n in skipped["by_reason"].items())
+    return f" ({skipped['count']:,} skipped as not logs: {reasons})"
 
 
 def _window(since: str | None, until: str | None) -> tuple[int | None, int | None]:
@@ -63,37 +143,44 @@ def _window(since: str | None, until: str | None) -> tuple[int | None, int | Non
     return (parse_when(since, now_us) if since else None, parse_when(until, now_us) if until else None)
 
 
-@app.command()
+@app.command(cls=_Command)
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Log files, directories (read recursively) or globs; - is stdin.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("reports"),
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file (default: ./analyzer.toml, "
-                                                "or analyzer.toml inside a scanned directory).")] = None,
-    jwks: Annotated[list[Path] | None, typer.Option("--jwks", help="A JSON Web Key Set file to verify signatures "
-                                                    "with; may be repeated.")] = None,
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Log files, directories (read "
+                                               "recursively) or globs; - is stdin. In a directory, key material, "
+                                               "key sets and Markdown are skipped; name such a file to read it.")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output directory.")] = Path("reports"),
+    config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE", help="TOML config file (default: "
+                                                "./analyzer.toml, or analyzer.toml inside a scanned "
+                                                "directory).")] = None,
+    jwks: Annotated[list[Path] | None, typer.Option("--jwks", metavar="FILE", help="A JSON Web Key Set file to "
+                                                    "verify signatures with; may be repeated.")] = None,
     offline: Annotated[bool | None, typer.Option("--offline/--online", help="Never open a network connection.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Where fetched signing keys and "
-                                                   "their history are kept (default: the user cache "
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", metavar="DIR", help="Where fetched signing keys "
+                                                   "and their history are kept (default: the user cache "
                                                    "directory).")] = None,
-    leeway: Annotated[int | None, typer.Option("--leeway", min=0, help="Clock-skew tolerance in seconds "
-                                               "(default 300).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Worker processes "
-                                                "(default: all cores).")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="local or dask.")] = "local",
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address "
+    leeway: Annotated[int | None, typer.Option("--leeway", metavar="SECONDS", callback=_at_least(0),
+                                               help="Clock-skew tolerance in seconds (default 300).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", metavar="N", callback=_at_least(1),
+                                                help="Worker processes (default: all cores).")] = None,
+    engine: Annotated[str, typer.Option("--engine", metavar="local|dask", help="Where to run: worker "
+                                        "processes here, or a Dask cluster.")] = "local",
+    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS", help="Dask scheduler address "
                                                   "(tcp://host:8786).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Window of summary.parquet and the report: "
-                                              "requests at or after this time (ISO date/time, or 7d, 12h).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="End of that window (exclusive).")] = None,
-    keep_days: Annotated[int | None, typer.Option("--keep-days", min=1, help="Drop events older than this many "
-                                                  "days from the dataset (retention).")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="TIME", help="Window of summary.parquet and the "
+                                              "report: requests at or after this time (ISO date/time, or 7d, "
+                                              "12h).")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="TIME", help="End of that window "
+                                              "(exclusive).")] = None,
+    keep_days: Annotated[int | None, typer.Option("--keep-days", metavar="DAYS", callback=_at_least(1),
+                                                  help="Drop events older than this many days from the dataset "
+                                                  "(retention).")] = None,
     rescan: Annotated[bool, typer.Option("--rescan", help="Forget what earlier runs read and rebuild the "
                                          "dataset from the inputs.")] = False,
-    fail_above: Annotated[float | None, typer.Option("--fail-above", min=0.0, max=1.0,
+    fail_above: Annotated[float | None, typer.Option("--fail-above", metavar="RATE", callback=_rate,
                                                      help="Exit 1 when the share of failing tokens is above "
-                                                     "this rate (0..1).")] = None,
-    log_format: Annotated[str | None, typer.Option("--format", help="Force a log format instead of detecting it: "
-                                                   + ", ".join(S.FORMATS) + ".")] = None,
+                                                     "this rate (0..1, e.g. 0.05).")] = None,
+    log_format: Annotated[str | None, typer.Option("--format", metavar="FORMAT", help="Force a log format instead "
+                                                   "of detecting it: " + ", ".join(S.FORMATS) + ".")] = None,
     include_pii: Annotated[bool, typer.Option("--include-pii", help="Write personal claims in clear text "
                                               "instead of keyed hashes.")] = False,
     max_decompressed: Annotated[str | None, typer.Option(
@@ -114,6 +201,11 @@ def scan(
         raise _fail(f"unknown --engine {engine!r}; choose local or dask")
     if scheduler and engine != "dask":
         raise _fail("--scheduler needs --engine dask")
+    if not _is_utf8(str(out)):
+        from analyzer.readers import shown
+
+        # Inputs may have any name; Parquet's writer takes only UTF-8 paths.
+        raise _fail(f"--out {shown(str(out))}: the output directory's path must be valid UTF-8")
     window = _window(since, until)
     limit = None
     if max_decompressed is not None:
@@ -130,21 +222,20 @@ def scan(
         since_us=window[0], until_us=window[1], keep_days=keep_days, rescan=rescan or None,
         max_decompressed=limit,
     )
-    show = not quiet and sys.stderr.isatty()
-    bar = _Bar() if show else None
-    try:
-        outcome = run(settings, paths, progress=bar, fail_above=fail_above)
-    finally:
-        if bar:
-            bar.close()
+    if quiet or not sys.stderr.isatty():
+        outcome = run(settings, paths, fail_above=fail_above)
+    else:
+        display, update = _progress_display()
+        with display:
+            outcome = run(settings, paths, progress=update, fail_above=fail_above)
     s = outcome.summary
     if as_json:
         typer.echo(json.dumps(s, default=str, separators=(",", ":")))
     elif not quiet:
         tok = s["tokens"]
         typer.echo(f"{tok['occurrences']:,} token occurrences ({tok['unique']:,} unique) in "
-                   f"{s['files']['count']:,} files; {tok['failure_rate']:.1%} failing. Report: {out / 'report.html'}",
-                   err=True)
+                   f"{s['files']['count']:,} files{_not_logs(s['files'])}; {tok['failure_rate']:.1%} failing. "
+                   f"Report: {out / 'report.html'}", err=True)
     from analyzer.unverified import summary_line
 
     unverified = summary_line(s.get("unverified_ok", {}))
@@ -153,41 +244,47 @@ def scan(
     raise typer.Exit(outcome.exit_code)
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
-    directory: Annotated[Path, typer.Argument(help="An output directory written by `analyzer scan`.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Report file (default: DIR/report.html); with "
-                                             "--split-by, a directory (default: DIR/reports-by-client).")] = None,
-    split_by: Annotated[str | None, typer.Option("--split-by", help="client or audience: one report each, "
-                                                 "plus index.html.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only requests at or after this time "
-                                              "(ISO date/time, or 7d, 12h).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Only requests before this time.")] = None,
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="An output directory written by "
+                                              "`analyzer scan`.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="PATH", help="Report file (default: "
+                                             "DIR/report.html); with --split-by, a directory (default: "
+                                             "DIR/reports-by-client).")] = None,
+    split_by: Annotated[str | None, typer.Option("--split-by", metavar="client|audience", help="One report per "
+                                                 "client or per audience, plus index.html.")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="TIME", help="Only requests at or after this "
+                                              "time (ISO date/time, or 7d, 12h).")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="TIME", help="Only requests before this "
+                                              "time.")] = None,
 ) -> None:
     """Rebuild report.html from an existing output directory, or one report per client or audience."""
     from analyzer.pipeline import rebuild_report
+    from analyzer.readers import shown
 
     if split_by is not None and split_by not in ("client", "audience"):
         raise _fail(f"unknown --split-by {split_by!r}; choose client or audience")
     bounds = _window(since, until)
     if not (directory / "run.json").is_file():
-        raise _fail(f"{directory} is not an analyzer output directory (no run.json)")
+        raise _fail(f"{shown(str(directory))} is not an analyzer output directory (no run.json)")
     path = rebuild_report(directory, out, split_by, bounds[0], bounds[1])
     typer.echo(f"wrote {path}", err=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def inspect(
-    token: Annotated[str, typer.Argument(help="The token (with or without 'Bearer '), or - to read it from stdin.")],
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML config file.")] = None,
-    jwks: Annotated[list[Path] | None, typer.Option("--jwks", help="A JSON Web Key Set file; may be repeated.")] = None,
+    token: Annotated[str, typer.Argument(metavar="TOKEN", help="The token (with or without 'Bearer '), or - to "
+                                         "read it from stdin.")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE", help="TOML config file.")] = None,
+    jwks: Annotated[list[Path] | None, typer.Option("--jwks", metavar="FILE", help="A JSON Web Key Set file; may be "
+                                                    "repeated.")] = None,
     api: Annotated[str | None, typer.Option("--api", metavar="NAME", help="Judge audience and issuer as the "
                                             "config's [[api]] called NAME would.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="Where fetched signing keys and "
-                                                   "their history are kept (default: the user cache "
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", metavar="DIR", help="Where fetched signing keys "
+                                                   "and their history are kept (default: the user cache "
                                                    "directory).")] = None,
-    at: Annotated[str | None, typer.Option("--at", help="Judge times at this moment (ISO 8601) instead of "
-                                           "now.")] = None,
+    at: Annotated[str | None, typer.Option("--at", metavar="TIME", help="Judge times at this moment (ISO 8601) "
+                                           "instead of now.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Decode one token: header, claims with readable times, and every check's verdict (never the signature).
@@ -261,7 +358,8 @@ def main() -> None:
     except Exception as e:
         message = _usage_message(e)
         if message is not None:
-            typer.echo(f"analyzer: {message} (see --help)", err=True)
+            if message:  # a usage error whose help was printed instead has no message of its own
+                typer.echo(f"analyzer: {message} (see --help)", err=True)
             sys.exit(int(ExitCode.USAGE))
         if os.environ.get("ANALYZER_DEBUG"):
             raise

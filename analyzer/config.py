@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import ipaddress
 import re
 import tomllib
@@ -113,6 +114,8 @@ class Settings:
 _TOP_KEYS = {"leeway_seconds", "offline", "issuer", "api", "client", "jwks_file", "include_pii", "cache_dir",
              "timezone", "max_decompressed"}
 _ISSUER_KEYS = {"metadata_url", "jwks_url", "jwks_file", "issuer", "algorithms", "allow_http"}
+_API_KEYS = {"name", "hosts", "path_prefix", "sources", "audiences", "issuers"}
+_CLIENT_KEYS = {"client_id", "name", "certificate_thumbprints"}
 # Algorithms an issuer entry may pin. HMAC is absent on purpose: identity providers sign with key pairs,
 # and accepting a shared-secret alg for them is the classic algorithm-confusion hole.
 SIGNING_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES256K", "ES384", "ES512",
@@ -181,11 +184,22 @@ def _table_list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
+def _known_keys(entry: dict[str, Any], known: set[str], where: str | None) -> None:
+    """Refuse a key that is not a setting: a typo must not silently switch a check off."""
+    unknown = sorted(set(entry) - known)
+    if not unknown:
+        return
+    key = unknown[0]
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
+    if where is None:
+        raise ConfigError(f"unknown setting {key!r} ({hint})")
+    raise ConfigError(f"{where}: unknown key {key!r} ({hint})")
+
+
 def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     """Turn a parsed TOML document into Settings fields; raises ConfigError on anything unusable."""
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(_TOP_KEYS))})")
+    _known_keys(data, _TOP_KEYS, None)
     out: dict[str, Any] = {}
     if "leeway_seconds" in data:
         leeway = data["leeway_seconds"]
@@ -226,6 +240,7 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     apis = []
     for i, entry in enumerate(_table_list(data, "api")):
         where = f"api[{i}]"
+        _known_keys(entry, _API_KEYS, where)
         prefix = entry.get("path_prefix", "/")
         if not isinstance(prefix, str) or not prefix.startswith("/"):
             raise ConfigError(f"{where}.path_prefix must start with '/'")
@@ -245,6 +260,7 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     clients = []
     for i, entry in enumerate(_table_list(data, "client")):
         where = f"client[{i}]"
+        _known_keys(entry, _CLIENT_KEYS, where)
         cid = entry.get("client_id")
         if not isinstance(cid, str) or not cid:
             raise ConfigError(f"{where}.client_id is required")
@@ -258,9 +274,7 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
 
 def _issuer_entry(entry: dict[str, Any], where: str, base_dir: Path) -> IssuerSource:
     """One [[issuer]] table, checked: one key source, known keys, https (or loopback) URLs, key-pair algs."""
-    unknown = sorted(set(entry) - _ISSUER_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_ISSUER_KEYS))})")
+    _known_keys(entry, _ISSUER_KEYS, where)
     sources = [k for k in ("metadata_url", "jwks_url", "jwks_file") if entry.get(k)]
     if len(sources) != 1:
         raise ConfigError(f"{where} needs exactly one of metadata_url, jwks_url, jwks_file")

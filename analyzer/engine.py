@@ -396,7 +396,7 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
     # offers as examples, with header and claims) must not depend on what its process scanned before,
     # or the examples would differ with the number of workers.
     cache: dict[str, TokenFacts] = {}
-    outs = [UnitOutput(u, FileResult(path=u.file.path), Aggregator(), Observations(leeway), {}) for u in units]
+    outs = [UnitOutput(u, FileResult(path=u.file.name), Aggregator(), Observations(leeway), {}) for u in units]
     out = outs[-1]
     tag = f"u{units[0].index:06d}"
     pending: PendingRows | None = None

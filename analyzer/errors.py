@@ -29,7 +29,9 @@ class ConfigError(AnalyzerError):
         self.path = path
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        from analyzer.readers import shown
+
+        return f"{shown(self.path)}: {self.message}" if self.path else self.message
 
 
 class NothingReadError(AnalyzerError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from analyzer.config import Settings
 from analyzer.decode import TokenFacts, analyze_token, fingerprint
 from analyzer.extract import redact
 from analyzer.keys import KeyRing
-from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
+from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks, shown
 
 BATCH_ROWS = 16_384  # rows per classified batch: bounds the memory of every stage after the scan
 _FP_MEMO = 4096  # tokens whose fingerprints are remembered (about 5 MB); tokens are reused within the hour
@@ -108,7 +109,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     rows: list[tuple[Any, ...]] = []
     new_tokens: dict[str, TokenFacts] = {}
     fps: dict[bytes, str] = {}  # recent tokens' fingerprints: a dict lookup costs a third of SHA-256
-    source = f.path
+    source = f.name  # a name that is not UTF-8, escaped: Parquet holds UTF-8 strings only
     in_query = (S.LOC_FORM, S.LOC_TEXT)
 
     limit = settings.max_decompressed or settings.extra.get("max_decompressed") or decompressed_limit(f.size)
@@ -295,22 +296,33 @@ class RunOutcome:
     exit_code: int
 
 
-class Progress:
-    """Bytes read against the total; the CLI supplies the display."""
+ProgressCallback = Callable[[int, int, int, int], None]  # bytes done, bytes in all, files done, files in all
 
-    def __init__(self, total: int, update: Callable[[int, int], None] | None = None) -> None:
+
+class Progress:
+    """Bytes read against the total, and files finished; the CLI supplies the display."""
+
+    def __init__(self, total: int, update: ProgressCallback | None = None, units_per_file: Counter[int] | None = None,
+                 ) -> None:
         self.total = total
         self.done = 0
         self._update = update
+        self._left = units_per_file or Counter()
+        self.files_total = len(self._left)
+        self.files_done = 0
 
-    def advance(self, n: int) -> None:
-        """Count n more bytes."""
+    def advance(self, n: int, file_no: int | None = None) -> None:
+        """Count n more bytes (the last unit of file `file_no`, if so, finishes that file)."""
         self.done += n
+        if file_no is not None and file_no in self._left:
+            self._left[file_no] -= 1
+            if self._left[file_no] == 0:
+                self.files_done += 1
         if self._update:
-            self._update(self.done, self.total)
+            self._update(self.done, self.total, self.files_done, self.files_total)
 
 
-def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], None] | None = None,
+def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None = None,
         fail_above: float | None = None) -> RunOutcome:
     """Scan what is new in the inputs and write every output; the one place that connects all stages.
 
@@ -332,7 +344,7 @@ def run(settings: Settings, inputs: list[str], progress: Callable[[int, int], No
         lock.release()
 
 
-def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, int], None] | None,
+def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallback | None,
                 fail_above: float | None, state: Any, run_id: str, started: float) -> RunOutcome:
     from analyzer import __version__, privacy, report, report_data, unverified
     from analyzer.aggregate import Aggregator, DistinctTokens, summary_days
@@ -369,7 +381,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
                                    workers=max(1, settings.workers), max_decompressed=settings.max_decompressed)
                  if u.file_no in todo]
         # Progress in bytes of log (a compressed file by its decompressed size), as throughput is.
-        meter = Progress(sum(unit_bytes(u) for u in units), progress)
+        meter = Progress(sum(unit_bytes(u) for u in units), progress, Counter(u.file_no for u in units))
         for output in run_units(units, settings, ring, max(1, settings.workers), run_id, (out.stage, run_id)):
             unit = output.unit
             fi = unit.file_no
@@ -388,7 +400,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             unique.add(output.tokens)
             wanted = {e["token_fp"] for exs in agg.examples.values() for e in exs}
             tokens.update({fp: f for fp, f in output.examples.items() if fp in wanted})
-            meter.advance(unit_bytes(unit))
+            meter.advance(unit_bytes(unit), fi)
         for ev in diag.finish():  # judged against what their host accepted, now that all is seen
             out.write_events(ev)
             agg.add(ev)
@@ -452,7 +464,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             "run_id": out.run_id,
             "started_at": datetime.fromtimestamp(started, tz=UTC).isoformat(),
             "finished_at": None,
-            "inputs": inputs,
+            "inputs": [shown(p) for p in inputs],
             "options": _options(settings, fail_above),
             "files": {
                 "count": len(results_list),
@@ -463,6 +475,11 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
                 "long_lines": sum(r.stats.long_lines for r in results_list),
                 "errors": errors,
                 "by_format": _count_by(r.format for r in results_list),
+                "skipped_not_logs": {
+                    "count": len(expansion.not_logs),
+                    "by_reason": _count_by(reason for _, reason in expansion.not_logs),
+                    "paths": [{"path": p, "reason": reason} for p, reason in expansion.not_logs[:100]],
+                },
                 "detail": [{"path": r.path, "format": r.format, "bytes": r.stats.bytes_read, "lines": r.stats.lines,
                             "tokens": r.tokens, "errors": len(r.stats.errors)} for r in results_list[:1000]],
             },
@@ -537,12 +554,13 @@ def _progress_made(files: list[InputFile], resumes: list[Any], results: dict[int
 def _options(settings: Settings, fail_above: float | None) -> dict[str, Any]:
     """The options of a run, as run.json records them."""
     return {
-        "out": str(settings.out_dir), "config": str(settings.config_path) if settings.config_path else None,
+        "out": shown(str(settings.out_dir)),
+        "config": shown(str(settings.config_path)) if settings.config_path else None,
         "leeway_seconds": settings.leeway_seconds, "offline": settings.offline,
         "format": settings.format, "workers": settings.workers, "engine": settings.engine,
         "include_pii": settings.include_pii, "fail_above": fail_above, "keep_days": settings.keep_days,
         "since": _iso(settings.since_us), "until": _iso(settings.until_us), "rescan": settings.rescan,
-        "cache_dir": str(settings.cache_dir) if settings.cache_dir else None,
+        "cache_dir": shown(str(settings.cache_dir)) if settings.cache_dir else None,
     }
 
 

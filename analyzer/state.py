@@ -236,7 +236,7 @@ class State:
             r = p.resume
             # An mtime of -1 never matches: a file read only in part is looked at again next time.
             mtime = p.file.mtime if p.complete else -1.0
-            values = (p.file.path, p.file.device, p.file.inode, p.file.size, mtime, int(r.compressed),
+            values = (p.file.name, p.file.device, p.file.inode, p.file.size, mtime, int(r.compressed),
                       r.head_len, r.head_hash, p.bytes_done, p.lines_done, run_id, now)
             if r.record_id is None:
                 self.db.execute("INSERT INTO files (path, device, inode, size, mtime, compressed, head_len, "

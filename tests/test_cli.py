@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,18 +50,43 @@ issuers = ["{T.issuer_v2(TENANT)}"]
     return d
 
 
-def test_every_command_and_option_has_help() -> None:
-    runner = CliRunner()
-    for cmd in ("scan", "report", "inspect"):
-        result = runner.invoke(app, [cmd, "--help"])
-        assert result.exit_code == 0
-        text = result.output
-        assert "--" in text
+def _commands() -> list[list[str]]:
     import typer.main
 
-    for command in typer.main.get_command(app).commands.values():  # type: ignore[attr-defined]
-        for p in command.params:
-            assert getattr(p, "help", None), f"{command.name} {p.name} has no help"
+    group = typer.main.get_command(app)
+    return [[]] + [[name] for name in group.commands]  # type: ignore[attr-defined]
+
+
+# What a Python type looks like in help; a user types a PATH, a FILE, SECONDS, N, a RATE or a TIME.
+PYTHON_TYPES = re.compile(r"<(bool|int|float|str|path|list|datetime)\b|list\[|\b(int|float) range|x>=|<=x")
+
+
+@pytest.mark.parametrize("cmd", _commands(), ids=lambda c: " ".join(c) or "analyzer")
+def test_help_shows_what_a_user_types_and_every_option_has_help(cmd: list[str]) -> None:
+    """Help names values as a user types them (PATH, SECONDS, N, RATE, TIME, DIR), flags take none, and
+    every option (the help option too) says what it does."""
+    result = CliRunner().invoke(app, [*cmd, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "--help" in text
+    assert not PYTHON_TYPES.search(text), PYTHON_TYPES.search(text)
+    import typer.main
+
+    group = typer.main.get_command(app)
+    command = group.commands[cmd[0]] if cmd else group  # type: ignore[attr-defined]
+    for p in command.params:
+        assert getattr(p, "help", None), f"{command.name} {p.name} has no help"
+    flat = " ".join(text.replace("│", " ").split())
+    expected = {
+        "": ["--version Print the version", "--help Show this message"],
+        "scan": ["PATH Log files", "--out -o DIR", "--config -c FILE", "--jwks FILE", "--leeway SECONDS",
+                 "--workers -w N", "--fail-above RATE", "--since TIME", "--until TIME", "--keep-days DAYS",
+                 "--cache-dir DIR", "--rescan Forget", "--offline --online Never", "--quiet -q No progress"],
+        "report": ["DIR An output directory", "--since TIME", "--split-by client|audience"],
+        "inspect": ["TOKEN The token", "--at TIME", "--json Print the result"],
+    }
+    for shown in expected["".join(cmd)]:
+        assert shown in flat, shown
 
 
 def test_scan_writes_the_contract_outputs(corpus: Path, tmp_path: Path) -> None:
@@ -75,8 +101,17 @@ def test_scan_writes_the_contract_outputs(corpus: Path, tmp_path: Path) -> None:
     assert ev.loc[ev["cause"] == "expired", "line"].tolist() == [41]
     assert ev["host"].eq("orders.contoso.com").all()
     assert ev["path"].eq("/v1/orders").all()
-    checker = subprocess.run([sys.executable, str(SHARED / "tools" / "check_outputs.py"), str(out), str(corpus)],
-                             capture_output=True, text=True)
+
+
+CHECKER = SHARED / "tools" / "check_outputs.py"
+
+
+@pytest.mark.skipif(not CHECKER.exists(), reason="the shared contract checker (../shared) is not beside this clone")
+def test_scan_outputs_pass_the_contract_checker(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["scan", str(corpus), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    checker = subprocess.run([sys.executable, str(CHECKER), str(out), str(corpus)], capture_output=True, text=True)
     assert checker.returncode == 0, checker.stdout
 
 
@@ -159,3 +194,141 @@ def test_the_entry_point_collects_young_objects_less_often() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert GC_THRESHOLDS[0] > 700  # Python's default
     assert run.stderr.strip().splitlines()[-1] == str(GC_THRESHOLDS)
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown_escaped(corpus: Path, tmp_path: Path) -> None:
+    """A name the operating system gives as bytes that are not UTF-8 no longer ends the run: the file is
+    read, every output shows its name escaped, and the other files' events are kept."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = (corpus / "access.log").read_bytes().splitlines(keepends=True)
+    (logs / "access.log").write_bytes(b"".join(lines[:-1]))
+    with open(os.path.join(os.fsencode(logs), b"bad-name-\xff\xfe.log"), "wb") as fh:
+        fh.write(lines[-1])  # the expired token: the report's example for that cause
+    out = tmp_path / "out"
+    r = _cli("scan", str(logs), "--jwks", str(corpus / "jwks.json"), "--config", str(corpus / "analyzer.toml"),
+             "--out", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+    shown = str(logs / "bad-name-\\xff\\xfe.log")
+    ev = pd.read_parquet(out / "events")
+    assert ev.groupby("source", observed=True).size().to_dict() == {str(logs / "access.log"): 20, shown: 1}
+    run_json = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert shown in [d["path"] for d in run_json["files"]["detail"]]
+    assert json.loads(r.stdout)["tokens"]["by_cause"]["expired"] == 1
+    assert "bad-name-\\xff\\xfe.log" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_key_material_in_a_directory_is_skipped_and_counted(tmp_path: Path) -> None:
+    """`analyzer scan sample_logs` no longer reads the demo keys, certificates and README as logs."""
+    root = Path(__file__).resolve().parent.parent / "sample_logs"
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["scan", str(root), "--out", str(out), "--offline"])
+    assert r.exit_code == 0, r.output
+    files = json.loads((out / "run.json").read_text())["files"]
+    assert files["count"] == 5 and files["by_format"].get("generic", 0) == 0
+    skipped = files["skipped_not_logs"]
+    assert skipped["count"] == 8 and skipped["by_reason"] == {"pem": 5, "certificate": 2, "markdown": 1}
+    assert {Path(p["path"]).parent.name for p in skipped["paths"]} == {"demo-keys"}
+    assert "in 5 files (8 skipped as not logs: 5 pem, 2 certificate, 1 markdown)" in r.stderr
+    named = CliRunner().invoke(app, ["scan", str(root / "demo-keys" / "README.md"), "--out", str(tmp_path / "o2"),
+                                     "--offline", "--json"])
+    assert named.exit_code == 0, named.output
+    assert json.loads(named.stdout)["files"]["count"] == 1  # named on the command line: read
+
+
+@pytest.mark.parametrize(("table", "typo", "words"), [
+    ("[[api]]\nname = 'orders'\nhosts = ['h']\n", "audiance = ['api://orders']",
+     "api[0]: unknown key 'audiance' (did you mean 'audiences'?)"),
+    ("[[client]]\nclient_id = 'c'\n", "nmae = 'billing'", "client[0]: unknown key 'nmae' (did you mean 'name'?)"),
+])
+def test_a_typo_in_a_table_is_one_line_and_exit_2(tmp_path: Path, table: str, typo: str, words: str) -> None:
+    cfg = tmp_path / "analyzer.toml"
+    cfg.write_text(f"{table}{typo}\n")
+    (tmp_path / "a.log").write_text("x\n")
+    r = _cli("scan", str(tmp_path / "a.log"), "--config", str(cfg), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and words in r.stderr and str(cfg) in r.stderr
+
+
+def test_version() -> None:
+    from analyzer import __version__
+
+    r = _cli("--version")
+    assert r.returncode == 0 and r.stdout == f"analyzer {__version__}\n" and not r.stderr
+    assert CliRunner().invoke(app, ["--version"]).stdout == f"analyzer {__version__}\n"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+
+
+def test_bare_analyzer_prints_help_and_no_empty_error() -> None:
+    r = _cli()
+    assert r.returncode == 0, r.stderr
+    assert "Usage:" in r.stdout and "scan" in r.stdout
+    assert r.stderr == ""
+
+
+def test_progress_display_on_a_terminal_only(corpus: Path, tmp_path: Path) -> None:
+    """On a terminal the Rich display shows bytes, rate, ETA and files done; --quiet turns it off."""
+    import pty
+
+    def on_a_terminal(*extra: str) -> str:
+        master, slave = pty.openpty()
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "160"}
+        proc = subprocess.Popen([sys.executable, "-m", "analyzer", "scan", str(corpus), "--out",
+                                 str(tmp_path / "o"), "--rescan", *extra],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                piece = os.read(master, 65536)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not piece:
+                break
+            seen += piece
+        os.close(master)
+        assert proc.wait(timeout=120) == 0
+        return seen.decode("utf-8", "replace")
+
+    shown = on_a_terminal()
+    assert "1/1 files" in shown and "ETA" in shown and re.search(r"[\d.]+/[\d.]+ kB", shown), shown
+    assert "token occurrences" in shown
+    quiet = on_a_terminal("--quiet")
+    assert "files" not in quiet and "ETA" not in quiet
+
+
+def test_the_contract_travels_with_the_repo() -> None:
+    """The README's links resolve inside the repository (a clone has no ../shared), and docs/contract.md
+    names every column, cause code and command option that exists."""
+    import typer.main
+
+    from analyzer import schema as S
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    links = re.findall(r"\]\(([^)#\s]+)", readme)
+    assert "docs/contract.md" in links
+    for link in links:
+        if "://" not in link:
+            target = (root / link).resolve()
+            assert target.exists() and root in target.parents, link
+    contract = (root / "docs" / "contract.md").read_text()
+    for name in (*S.EVENT_COLUMNS, *S.CAUSES):
+        assert f"`{name}`" in contract, name
+    for command in typer.main.get_command(app).commands.values():  # type: ignore[attr-defined]
+        for p in command.params:
+            for opt in p.opts:
+                if opt.startswith("--") and opt != "--help":
+                    assert opt in contract, f"{command.name} {opt}"
+
+
+def test_paths_that_are_not_utf8_in_options_are_one_line_errors(corpus: Path, tmp_path: Path) -> None:
+    """Parquet cannot be written under a path that is not UTF-8: a one-line refusal, not a traceback;
+    other messages show such a path escaped."""
+    odd = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"out-\xff"))
+    r = _cli("scan", str(corpus), "--out", odd)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "out-\\xff" in r.stderr and "UTF-8" in r.stderr
+    r = _cli("scan", str(corpus), "--out", str(tmp_path / "o"), "--config", odd + ".toml")
+    assert r.returncode == 2 and "out-\\xff.toml: config file not found" in r.stderr

@@ -75,3 +75,22 @@ def test_missing_files(tmp_path: Path) -> None:
 def test_thumbprint_forms() -> None:
     assert normalize_thumbprint("84:E0:5C:1D:98:BC:E3:A5:42:1D:22:5B:14:0B:36:E8:6A:3D:55:34") == \
         "84e05c1d98bce3a5421d225b140b36e86a3d5534"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("[[api]]\nname='a'\nhosts=['h']\naudiance=['x']\n", "api[0]: unknown key 'audiance' (did you mean 'audiences'?)"),
+    ("[[api]]\nname='a'\nhosts=['h']\n[[api]]\nname='b'\nhosts=['h']\npath_prefx='/v1/'\n",
+     "api[1]: unknown key 'path_prefx' (did you mean 'path_prefix'?)"),
+    ("[[client]]\nclient_id='c'\nnmae='billing'\n", "client[0]: unknown key 'nmae' (did you mean 'name'?)"),
+    ("[[issuer]]\njwks_file='k.json'\nalgoritms=['RS256']\n",
+     "issuer[0]: unknown key 'algoritms' (did you mean 'algorithms'?)"),
+    ("leway_seconds = 3\n", "unknown setting 'leway_seconds' (did you mean 'leeway_seconds'?)"),
+    ("[[api]]\nname='a'\nhosts=['h']\nzzz=1\n", "api[0]: unknown key 'zzz' (known: audiences, hosts,"),
+])
+def test_typos_in_tables_are_refused_with_a_suggestion(tmp_path: Path, text: str, words: str) -> None:
+    """A misspelt key in [[api]], [[client]] or [[issuer]] would silently switch a check off."""
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert words in str(e.value)
+    assert "\n" not in str(e.value)

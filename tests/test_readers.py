@@ -132,3 +132,81 @@ def test_head_and_last_directive(tmp_path: Path) -> None:
     assert read_head(f, 30) == body[:30]
     assert last_line_starting(f, b"#Fields:", len(body) - 10, block=4096) == b"#Fields: date time b c"
     assert last_line_starting(f, b"#Fields:", 200, block=64) == b"#Fields: date time a"
+
+
+@pytest.mark.parametrize(("raw", "shown_as"), [
+    (b"access.log", "access.log"),
+    (b"caf\xc3\xa9.log", "café.log"),
+    (b"bad-name-\xff\xfe.log", "bad-name-\\xff\\xfe.log"),
+    (b"two\nlines\x1b[31m.log", "two\\x0alines\\x1b[31m.log"),
+])
+def test_names_are_shown_escaped_but_opened_as_given(tmp_path: Path, raw: bytes, shown_as: str) -> None:
+    """A name that is not UTF-8 (or holds control characters) is escaped where it is shown, never where
+    it is opened: the file is still read."""
+    path = os.path.join(os.fsencode(tmp_path), raw)
+    with open(path, "wb") as fh:
+        fh.write(b"a line\n")
+    (f,) = expand_inputs([str(tmp_path)]).files
+    assert f.name == str(tmp_path / shown_as)
+    f.name.encode("utf-8")  # what Parquet and JSON files need
+    assert read_all(Path(f.path))[0] == b"a line\n"
+
+
+def _key_material(d: Path) -> dict[str, str]:
+    """Files a key directory holds, made now (no key belongs to anyone), with why each is not a log."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    files = {
+        "key.pem": (key.private_bytes(serialization.Encoding.PEM, pkcs8, serialization.NoEncryption()), "pem"),
+        "pub.key": (key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo), "pem"),
+        "app.crt": (b"\n" + cert.public_bytes(serialization.Encoding.PEM), "certificate"),
+        "app.cer": (cert.public_bytes(serialization.Encoding.DER), "certificate"),
+        "keys.json": (json.dumps({"keys": [{"kty": "RSA", "kid": "k1", "n": "AQAB", "e": "AQAB"}]},
+                                 indent=2).encode(), "jwks"),
+        "one-key.jwk": (b'{"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}', "jwks"),
+        "README.md": (b"# Keys\n\nDemo keys, not logs.\n", "markdown"),
+        "notes.markdown": (b"text\n", "markdown"),
+    }
+    for file, (data, _) in files.items():
+        (d / file).write_bytes(data)
+    return {file: reason for file, (_, reason) in files.items()}
+
+
+def test_a_walk_skips_key_material_key_sets_and_markdown(tmp_path: Path) -> None:
+    """Files in a directory that are clearly not logs are skipped and counted with a reason; logs that
+    merely mention keys or certificates are read."""
+    expected = _key_material(tmp_path)
+    logs = {
+        "access.log": b'10.0.0.1 - - [20/Nov/2026:05:01:07 +0000] "GET / HTTP/1.1" 200 1 "-" "curl"\n',
+        "app.jsonl": b'{"msg": "fetched keys", "kty": "RSA", "keys": 3}\n{"msg": "next"}\n',
+        "tls.log": b"2026-11-20 handshake\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "data.json": b'{"keys": ["a", "b"]}',
+    }
+    for file, data in logs.items():
+        (tmp_path / file).write_bytes(data)
+    exp = expand_inputs([str(tmp_path)])
+    assert sorted(Path(f.path).name for f in exp.files) == sorted(logs)
+    assert {Path(p).name: reason for p, reason in exp.not_logs} == expected
+    assert exp.errors == []
+
+
+def test_a_file_named_explicitly_is_read_whatever_it_holds(tmp_path: Path) -> None:
+    _key_material(tmp_path)
+    named = [str(tmp_path / "key.pem"), str(tmp_path / "README.md"), str(tmp_path / "*.json")]
+    exp = expand_inputs(named)
+    assert sorted(Path(f.path).name for f in exp.files) == ["README.md", "key.pem", "keys.json"]
+    assert exp.not_logs == []
