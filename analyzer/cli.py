@@ -109,9 +109,6 @@ def scan(
     from analyzer.errors import InputNotFoundError
     from analyzer.pipeline import missing_inputs, run
 
-    missing = missing_inputs(paths)  # first: a mistyped path is the one thing said, and nothing is touched
-    if missing:
-        raise InputNotFoundError(missing, str(out))
     if log_format is not None and log_format not in S.FORMATS:
         raise _fail(f"unknown --format {log_format!r}; choose one of: {', '.join(S.FORMATS)}")
     if engine not in ("local", "dask"):
@@ -127,6 +124,9 @@ def scan(
             limit = parse_size(max_decompressed)
         except ValueError as e:
             raise _fail(f"--max-decompressed: {e}") from None
+    missing = missing_inputs(paths)  # before the config lookup: a mistyped path is the one thing said
+    if missing:
+        raise InputNotFoundError(missing, str(out))
     if config is None:
         config = _dataset_config(out, paths, quiet)
     settings = build_settings(

@@ -552,8 +552,15 @@ def missing_inputs(inputs: list[str]) -> list[str]:
     """The inputs that name nothing: paths that do not exist and globs that match no file."""
     missing = []
     for raw in inputs:
-        if raw == "-" or os.path.exists(raw):
+        if raw == "-":
             continue
+        try:
+            os.stat(raw)
+            continue
+        except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name
+            pass
+        except OSError:
+            continue  # there, but not to be looked at (permissions): the readers report it
         shown = raw if raw.isprintable() else repr(raw)  # one line, whatever the name holds
         if glob.has_magic(raw):
             if not glob.glob(raw, recursive=True):

@@ -211,14 +211,17 @@ class State:
     def reads(self, record_ids: frozenset[int]) -> list[tuple[str, int, int]]:
         """(source, first line, last line) of the events read from these records.
 
-        A record written before reads were kept counts as its path's lines 1..lines_done.
+        Lines read before reads were kept (by an older version) count as the record's path's.
         """
         out: list[tuple[str, int, int]] = []
         for rid in sorted(record_ids):
             rows = self.db.execute("SELECT source, line_from, line_to FROM reads WHERE file_id = ?",
                                    (rid,)).fetchall()
-            if not rows:
-                rows = self.db.execute("SELECT path, 1, lines_done FROM files WHERE id = ?", (rid,)).fetchall()
+            first = min((int(r[1]) for r in rows), default=None)
+            if first is None or first > 1:
+                row = self.db.execute("SELECT path, lines_done FROM files WHERE id = ?", (rid,)).fetchone()
+                if row is not None:
+                    rows.append((row[0], 1, first - 1 if first is not None else row[1]))
             out.extend((str(s), int(a), int(b)) for s, a, b in rows)
         return out
 
