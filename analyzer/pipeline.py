@@ -412,7 +412,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
         kept = 0
         if rebuild is not None and rebuild.keep:
             # Events of inputs that are gone cannot be read again: they stay, as they were classified.
-            kept = out.keep_events(state.reads(rebuild.keep))
+            rebuild = dataclasses.replace(rebuild, kept_reads=tuple(state.reads(rebuild.keep)))
+            kept = out.keep_events(list(rebuild.kept_reads))
 
         # Commit: events into the dataset first, then the state that says they were read.
         out.publish_events()

@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS reads (
-    file_id INTEGER NOT NULL, source TEXT NOT NULL, line_from INTEGER NOT NULL, line_to INTEGER NOT NULL
+    file_id INTEGER NOT NULL, source TEXT NOT NULL, line_from INTEGER NOT NULL, line_to INTEGER NOT NULL,
+    run_id TEXT, kept INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS reads_file ON reads (file_id);
 """
@@ -105,11 +106,29 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class Read:
+    """Events one run wrote for one recorded input: `source` lines first..last, in that run's part files.
+
+    `kept`: carried over by a rebuild, in the run's part files tagged `k<record id>_` (a rebuild
+    may also read the same name again: logrotate reuses `access.log` for new content every night).
+    A `run_id` of None (lines read by an older version) matches any run's part files.
+    """
+
+    record_id: int
+    source: str
+    first: int
+    last: int
+    run_id: str | None
+    kept: bool = False
+
+
+@dataclass(frozen=True)
 class Rebuild:
     """A run that replaces the dataset: why, and the recorded inputs whose content is gone."""
 
     reason: str
     keep: frozenset[int] = frozenset()  # records of vanished inputs: their events are kept as they were
+    kept_reads: tuple[Read, ...] = ()  # where those events were, before this run carried them over
 
 
 _HELD: list[IO[str]] = []  # lock files held by this process, for forked workers to let go of
@@ -208,21 +227,21 @@ class State:
         return [Recorded(*r) for r in self.db.execute(
             "SELECT id, path, abs_path, bytes_done, lines_done FROM files ORDER BY id")]
 
-    def reads(self, record_ids: frozenset[int]) -> list[tuple[str, int, int]]:
-        """(source, first line, last line) of the events read from these records.
+    def reads(self, record_ids: frozenset[int]) -> list[Read]:
+        """Where the events read from these records are.
 
-        Lines read before reads were kept (by an older version) count as the record's path's.
+        Lines read before reads were kept (by an older version) count as the record's path's, in any run.
         """
-        out: list[tuple[str, int, int]] = []
+        out: list[Read] = []
         for rid in sorted(record_ids):
-            rows = self.db.execute("SELECT source, line_from, line_to FROM reads WHERE file_id = ?",
-                                   (rid,)).fetchall()
-            first = min((int(r[1]) for r in rows), default=None)
+            rows = [Read(rid, str(s), int(a), int(b), r, bool(k)) for s, a, b, r, k in self.db.execute(
+                "SELECT source, line_from, line_to, run_id, kept FROM reads WHERE file_id = ?", (rid,))]
+            first = min((r.first for r in rows), default=None)
             if first is None or first > 1:
                 row = self.db.execute("SELECT path, lines_done FROM files WHERE id = ?", (rid,)).fetchone()
                 if row is not None:
-                    rows.append((row[0], 1, first - 1 if first is not None else row[1]))
-            out.extend((str(s), int(a), int(b)) for s, a, b in rows)
+                    rows.append(Read(rid, str(row[0]), 1, first - 1 if first is not None else int(row[1]), None))
+            out.extend(rows)
         return out
 
     def last_new_data(self) -> float | None:
@@ -304,7 +323,10 @@ class State:
             kept = sorted(rebuild.keep)
             marks = ",".join("?" * len(kept))
             self.db.execute(f"DELETE FROM files WHERE id NOT IN ({marks})", kept)
-            self.db.execute(f"DELETE FROM reads WHERE file_id NOT IN ({marks})", kept)
+            # The kept events are this run's now, in part files of their own (`OutputDir.keep_events`).
+            self.db.execute("DELETE FROM reads")
+            self.db.executemany("INSERT INTO reads VALUES (?,?,?,?,?,1)", [
+                (r.record_id, r.source, r.first, r.last, run_id) for r in rebuild.kept_reads])
             self.db.execute("DELETE FROM runs")  # their part files are orphans now, removed next
         for key, value in meta.items():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -326,8 +348,8 @@ class State:
                                 "updated_at=? WHERE id=?", (*values, record_id))
             if p.lines_done > p.lines_from:
                 # Which events came from this content: a later rebuild keeps them if the file is gone.
-                self.db.execute("INSERT INTO reads VALUES (?,?,?,?)",
-                                (record_id, p.file.path, p.lines_from + 1, p.lines_done))
+                self.db.execute("INSERT INTO reads VALUES (?,?,?,?,?,0)",
+                                (record_id, p.file.path, p.lines_from + 1, p.lines_done, run_id))
         self.db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?)",
                         (run_id, started, now, new_bytes, occurrences))
         self.db.execute("COMMIT")

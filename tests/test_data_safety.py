@@ -277,3 +277,31 @@ def test_an_older_state_is_upgraded_in_place(logs: Path, tmp_path: Path, capsys:
     code, _, stderr = analyzer("scan", logs, "--out", out, capsys=capsys)
     assert code == 0 and "nothing new since" in stderr
     assert len(events(out)) == 1399 and S.OK in cause_totals(out)
+
+
+def test_a_rebuild_after_logrotate_keeps_the_deleted_nights_and_reads_the_live_log_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nginx = (SAMPLES / ORDERS).read_bytes().splitlines(keepends=True)
+    logs, out, config = tmp_path / "logs", tmp_path / "out", SAMPLES / "analyzer.toml"
+    logs.mkdir()
+    live = logs / "access.log"
+    live.write_bytes(b"".join(nginx[:600]))
+    analyzer("scan", logs, "--out", out, "--config", config, "--quiet", capsys=capsys)
+    first_night = len(events(out))
+    live.rename(logs / "access.log.1")  # logrotate: the same name holds the next night's lines
+    live.write_bytes(b"".join(nginx[600:800]))
+    analyzer("scan", logs, "--out", out, "--config", config, "--quiet", capsys=capsys)
+    both = events(out)
+    second_night = len(both) - first_night
+    assert second_night > 0
+    (logs / "access.log.1").unlink()  # and a week later the first night is deleted
+    for leeway in ("0", "30"):  # two rebuilds: the second carries over what the first carried over
+        code, stdout, _ = analyzer("scan", logs, "--out", out, "--config", config, "--leeway", leeway, "--json",
+                                   capsys=capsys)
+        assert code == 0
+        rebuild = json.loads(stdout)["dataset"]["rebuild"]
+        assert rebuild["vanished"] == [str(logs / "access.log.1")]
+        assert rebuild["kept_occurrences"] == first_night and rebuild["files_read"] == 1
+        after = events(out)
+        assert len(after) == len(both)
+        assert rows(after).drop(columns=["cause", "detail"]).equals(rows(both).drop(columns=["cause", "detail"]))
