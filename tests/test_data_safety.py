@@ -305,3 +305,18 @@ def test_a_rebuild_after_logrotate_keeps_the_deleted_nights_and_reads_the_live_l
         after = events(out)
         assert len(after) == len(both)
         assert rows(after).drop(columns=["cause", "detail"]).equals(rows(both).drop(columns=["cause", "detail"]))
+
+
+def test_a_rebuild_from_another_directory_finds_inputs_recorded_by_relative_paths(
+        logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    analyzer("scan", "logs", "--out", "out", "--quiet", capsys=capsys)
+    assert set(events(tmp_path / "out")["source"].astype(str)) >= {"logs/nginx/orders-access.log"}
+    (tmp_path / "cron").mkdir()
+    monkeypatch.chdir(tmp_path / "cron")  # cron starts elsewhere
+    code, stdout, _ = analyzer("scan", logs / "nginx", "--out", tmp_path / "out", "--config", logs / "analyzer.toml",
+                               "--leeway", "0", "--json", capsys=capsys)
+    assert code == 0
+    rebuild = json.loads(stdout)["dataset"]["rebuild"]
+    assert rebuild["files_read"] == rebuild["inputs_recorded"] == 5 and rebuild["vanished"] == []
+    assert len(events(tmp_path / "out")) == 1399
