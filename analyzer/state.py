@@ -224,8 +224,9 @@ class State:
 
     def recorded(self) -> list[Recorded]:
         """Every input an earlier run read (not stdin), in the order they were first recorded."""
-        return [Recorded(*r) for r in self.db.execute(
-            "SELECT id, path, abs_path, bytes_done, lines_done FROM files ORDER BY id")]
+        return [Recorded(rid, _from_db(path), None if absolute is None else _from_db(absolute), done, lines)
+                for rid, path, absolute, done, lines in self.db.execute(
+                    "SELECT id, path, abs_path, bytes_done, lines_done FROM files ORDER BY id")]
 
     def reads(self, record_ids: frozenset[int]) -> list[Read]:
         """Where the events read from these records are.
@@ -234,13 +235,13 @@ class State:
         """
         out: list[Read] = []
         for rid in sorted(record_ids):
-            rows = [Read(rid, str(s), int(a), int(b), r, bool(k)) for s, a, b, r, k in self.db.execute(
+            rows = [Read(rid, _from_db(s), int(a), int(b), r, bool(k)) for s, a, b, r, k in self.db.execute(
                 "SELECT source, line_from, line_to, run_id, kept FROM reads WHERE file_id = ?", (rid,))]
             first = min((r.first for r in rows), default=None)
             if first is None or first > 1:
                 row = self.db.execute("SELECT path, lines_done FROM files WHERE id = ?", (rid,)).fetchone()
                 if row is not None:
-                    rows.append(Read(rid, str(row[0]), 1, first - 1 if first is not None else int(row[1]), None))
+                    rows.append(Read(rid, _from_db(row[0]), 1, first - 1 if first is not None else int(row[1]), None))
             out.extend(rows)
         return out
 
@@ -326,7 +327,7 @@ class State:
             # The kept events are this run's now, in part files of their own (`OutputDir.keep_events`).
             self.db.execute("DELETE FROM reads")
             self.db.executemany("INSERT INTO reads VALUES (?,?,?,?,?,1)", [
-                (r.record_id, r.source, r.first, r.last, run_id) for r in rebuild.kept_reads])
+                (r.record_id, _to_db(r.source), r.first, r.last, run_id) for r in rebuild.kept_reads])
             self.db.execute("DELETE FROM runs")  # their part files are orphans now, removed next
         for key, value in meta.items():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -334,8 +335,9 @@ class State:
             r = p.resume
             # An mtime of -1 never matches: a file read only in part is looked at again next time.
             mtime = p.file.mtime if p.complete else -1.0
-            values = (p.file.path, _absolute(p.file.path), p.file.device, p.file.inode, p.file.size, mtime,
-                      int(r.compressed), r.head_len, r.head_hash, p.bytes_done, p.lines_done, run_id, now)
+            f = p.file
+            values = (_to_db(f.path), _to_db(_absolute(f.path)), f.device, f.inode, f.size, mtime, int(r.compressed),
+                      r.head_len, r.head_hash, p.bytes_done, p.lines_done, run_id, now)
             if r.record_id is None:
                 record_id = self.db.execute(
                     "INSERT INTO files (path, abs_path, device, inode, size, mtime, compressed, head_len, "
@@ -349,10 +351,24 @@ class State:
             if p.lines_done > p.lines_from:
                 # Which events came from this content: a later rebuild keeps them if the file is gone.
                 self.db.execute("INSERT INTO reads VALUES (?,?,?,?,?,0)",
-                                (record_id, p.file.path, p.lines_from + 1, p.lines_done, run_id))
+                                (record_id, _to_db(p.file.path), p.lines_from + 1, p.lines_done, run_id))
         self.db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?)",
                         (run_id, started, now, new_bytes, occurrences))
         self.db.execute("COMMIT")
+
+
+def _to_db(path: str) -> str | bytes:
+    """A path for SQLite: text, or its bytes when the name is not UTF-8 (SQLite columns take either)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def _from_db(value: str | bytes) -> str:
+    """A path from SQLite, as the operating system gives names (undecodable bytes as surrogates)."""
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
 
 
 def _absolute(path: str) -> str:

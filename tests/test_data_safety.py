@@ -320,3 +320,22 @@ def test_a_rebuild_from_another_directory_finds_inputs_recorded_by_relative_path
     rebuild = json.loads(stdout)["dataset"]["rebuild"]
     assert rebuild["files_read"] == rebuild["inputs_recorded"] == 5 and rebuild["vanished"] == []
     assert len(events(tmp_path / "out")) == 1399
+
+
+def test_the_state_records_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    from analyzer.readers import expand_inputs
+    from analyzer.state import Progressed, State
+
+    name = os.fsdecode(os.fsencode(str(tmp_path / "bad-name-")) + b"\xff\xfe.log")
+    Path(name).write_bytes((SAMPLES / ORDERS).read_bytes())
+    files = expand_inputs([str(tmp_path)]).files
+    state = State(tmp_path)
+    try:
+        resume = state.resume_all(files)[0]
+        state.commit("r1", [Progressed(files[0], resume, files[0].size, 600)], files[0].size, 0, 0.0, {})
+        assert [(r.path, r.abs_path, r.locate()) for r in state.recorded()] == [(name, name, name)]
+        assert [(r.source, r.first, r.last) for r in state.reads(frozenset({state.recorded()[0].record_id}))] == [
+            (name, 1, 600)]
+        assert state.resume_all(files)[0].nothing_new  # and it is recognised again
+    finally:
+        state.close()
