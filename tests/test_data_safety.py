@@ -339,3 +339,14 @@ def test_the_state_records_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
         assert state.resume_all(files)[0].nothing_new  # and it is recognised again
     finally:
         state.close()
+
+
+def test_missing_inputs_are_named_on_one_line_whatever_their_bytes(tmp_path: Path) -> None:
+    from analyzer.pipeline import missing_inputs
+
+    (tmp_path / "a.log").write_text("x\n")
+    odd = os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff\xfe.log")
+    given = [str(tmp_path), str(tmp_path / "a.log"), str(tmp_path / "*.log"), "-", odd, "x\ny.log",
+             str(tmp_path / "*.gz"), str(tmp_path / "a.log" / "under-a-file"), "nul\0.log"]
+    assert missing_inputs(given) == [f"{tmp_path}/\\xff\\xfe.log", "'x\\ny.log'", f"{tmp_path}/*.gz (no file matches)",
+                                     f"{tmp_path}/a.log/under-a-file", "'nul\\x00.log'"]
