@@ -175,7 +175,8 @@ def scan(
                                                   help="Drop events older than this many days from the dataset "
                                                   "(retention).")] = None,
     rescan: Annotated[bool, typer.Option("--rescan", help="Forget what earlier runs read and rebuild the "
-                                         "dataset from the inputs.")] = False,
+                                         "dataset from the paths given only (data read from other paths is "
+                                         "dropped).")] = False,
     fail_above: Annotated[float | None, typer.Option("--fail-above", metavar="RATE", callback=_rate,
                                                      help="Exit 1 when the share of failing tokens is above "
                                                      "this rate (0..1, e.g. 0.05).")] = None,
@@ -193,7 +194,8 @@ def scan(
 ) -> None:
     """Scan logs for bearer tokens and write events/, summary.parquet, report.html and run.json."""
     from analyzer.config import build_settings
-    from analyzer.pipeline import run
+    from analyzer.errors import InputNotFoundError
+    from analyzer.pipeline import missing_inputs, run
 
     if log_format is not None and log_format not in S.FORMATS:
         raise _fail(f"unknown --format {log_format!r}; choose one of: {', '.join(S.FORMATS)}")
@@ -215,6 +217,11 @@ def scan(
             limit = parse_size(max_decompressed)
         except ValueError as e:
             raise _fail(f"--max-decompressed: {e}") from None
+    missing = missing_inputs(paths)  # before the config lookup: a mistyped path is the one thing said
+    if missing:
+        raise InputNotFoundError(missing, str(out))
+    if config is None:
+        config = _dataset_config(out, paths, quiet)
     settings = build_settings(
         config, paths, jwks=[str(j) for j in jwks or []], offline=offline, leeway_seconds=leeway,
         cache_dir=cache_dir, workers=workers or os.cpu_count() or 1, out_dir=out, format=log_format,
@@ -229,19 +236,65 @@ def scan(
         with display:
             outcome = run(settings, paths, progress=update, fail_above=fail_above)
     s = outcome.summary
+    if s["dataset"].get("rebuild"):  # said even with --quiet: the dataset was replaced
+        typer.echo(f"analyzer: {_rebuild_message(s['dataset']['rebuild'])}", err=True)
     if as_json:
         typer.echo(json.dumps(s, default=str, separators=(",", ":")))
     elif not quiet:
-        tok = s["tokens"]
-        typer.echo(f"{tok['occurrences']:,} token occurrences ({tok['unique']:,} unique) in "
-                   f"{s['files']['count']:,} files{_not_logs(s['files'])}; {tok['failure_rate']:.1%} failing. "
-                   f"Report: {out / 'report.html'}", err=True)
+        typer.echo(f"{_outcome_line(s)} Report: {out / 'report.html'}", err=True)
     from analyzer.unverified import summary_line
 
     unverified = summary_line(s.get("unverified_ok", {}))
     if unverified and not quiet:
         typer.echo(f"analyzer: warning: {unverified}", err=True)
     raise typer.Exit(outcome.exit_code)
+
+
+def _dataset_config(out: Path, paths: list[str], quiet: bool) -> Path | None:
+    """Without --config and with none to be found, the config the output directory's dataset was built with.
+
+    Config discovery looks inside the scanned directories, so scanning a subfolder or one file
+    would otherwise find none and classify differently from the rest of the dataset.
+    """
+    from analyzer.config import find_config
+    from analyzer.state import recorded_meta
+
+    if find_config(None, paths) is not None:
+        return None
+    recorded = recorded_meta(out, "config_path")
+    if not recorded or not Path(recorded).is_file():
+        return None
+    if not quiet:
+        typer.echo(f"analyzer: using {recorded}, the config {out} was built with (--config to choose another)",
+                   err=True)
+    return Path(recorded)
+
+
+def _rebuild_message(rebuild: dict[str, Any]) -> str:
+    """One line on a run that replaced the dataset: why, from what, and what could not be read again."""
+    if rebuild["reason"] == "--rescan":
+        return ("--rescan: the dataset was rebuilt from the paths given only; what earlier runs read elsewhere "
+                "was dropped")
+    text = (f"{rebuild['reason']}: the dataset was rebuilt from the {rebuild['inputs_recorded']:,} inputs it was "
+            "built from and the paths given")
+    vanished = rebuild["vanished"]
+    if vanished:
+        more = f" and {len(vanished) - 3:,} more" if len(vanished) > 3 else ""
+        text += (f"; {len(vanished):,} of them are gone ({', '.join(vanished[:3])}{more}): their "
+                 f"{rebuild['kept_occurrences']:,} occurrences were kept as classified before")
+    return text
+
+
+def _outcome_line(s: dict[str, Any]) -> str:
+    """The summary line of a scan: what was found, or that nothing was new."""
+    ds = s["dataset"]
+    if ds.get("nothing_new"):
+        since = f" since {ds['nothing_new_since'][:16].replace('T', ' ')} UTC" if ds.get("nothing_new_since") else ""
+        return f"nothing new{since}; the dataset holds {ds['total_occurrences']:,} occurrences."
+    tok = s["tokens"]
+    return (f"{tok['occurrences']:,} token occurrences ({tok['unique']:,} unique) in {s['files']['count']:,} files"
+            f"{_not_logs(s['files'])}; "
+            f"{tok['failure_rate']:.1%} failing; the dataset holds {ds['total_occurrences']:,} occurrences.")
 
 
 @app.command(cls=_Command)

@@ -38,3 +38,17 @@ class NothingReadError(AnalyzerError):
     """No input could be read at all."""
 
     exit_code = ExitCode.NOTHING_READ
+
+
+class InputNotFoundError(AnalyzerError):
+    """Inputs that name nothing: a path that does not exist, or a glob that matches no file."""
+
+    def __init__(self, missing: list[str], out_dir: str) -> None:
+        super().__init__(", ".join(missing))
+        self.missing = missing
+        self.out_dir = out_dir
+
+    def __str__(self) -> str:
+        what = "input" if len(self.missing) == 1 else "inputs"
+        return (f"{what} not found: {', '.join(self.missing)}; nothing was read and {self.out_dir} "
+                "was left as it was")

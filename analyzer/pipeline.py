@@ -7,6 +7,9 @@ processes (and, later, on a cluster). `run` owns everything else, including all 
 
 from __future__ import annotations
 
+import dataclasses
+import glob
+import json
 import os
 import time
 from collections import Counter
@@ -25,6 +28,7 @@ from analyzer.decode import TokenFacts, analyze_token, fingerprint
 from analyzer.extract import redact
 from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks, shown
+from analyzer.state import Rebuild, Recorded
 
 BATCH_ROWS = 16_384  # rows per classified batch: bounds the memory of every stage after the scan
 _FP_MEMO = 4096  # tokens whose fingerprints are remembered (about 5 MB); tokens are reused within the hour
@@ -331,8 +335,13 @@ def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None
     after the events are in place; part files of a run that never committed are removed by the
     next run, so a crash neither loses nor doubles anything.
     """
+    from analyzer.errors import InputNotFoundError
     from analyzer.state import Lock, State
 
+    # Before the output directory is touched: a typo in a path must not cost the dataset anything.
+    missing = missing_inputs(inputs)
+    if missing:
+        raise InputNotFoundError(missing, str(settings.out_dir))
     started = time.time()
     run_id = datetime.fromtimestamp(started, tz=UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
     lock = Lock(settings.out_dir)
@@ -357,18 +366,24 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
 
     use_memory_pool()
     timings: dict[str, float] = {}
-    fingerprint = settings.fingerprint()
-    previous = state.get("fingerprint")
-    rescan = "--rescan" if settings.rescan else ("the settings changed" if previous not in (None, fingerprint)
-                                                  else None)
-    if rescan or previous is None:
-        state.reset(fingerprint)  # forgets every committed run: their part files become orphans
+    meta = {"fingerprint": settings.fingerprint(), "settings": json.dumps(_classification_settings(settings)),
+            "config_path": str(settings.config_path or "")}  # the CLI falls back on it when it finds no config
+    nothing_new_since = state.last_new_data()
     out = OutputDir(settings.out_dir, run_id)
     orphans = out.remove_orphans(state.committed_runs())
     ring = load_keyring(settings)  # the key store is the only stage that may open a connection
     privacy.load_key()  # created here, before workers start, so that they all hash with the same key
-    expansion = expand_inputs(inputs, settings.skip_paths)
+    rebuild, read_inputs, recorded = _plan_rebuild(settings, state, inputs, meta)
+    expansion = expand_inputs(read_inputs, settings.skip_paths)
     resumes = state.resume_all(expansion.files)
+    vanished: list[Recorded] = []
+    if rebuild is not None:
+        # Read everything again; the recorded inputs whose content is not among the files are gone.
+        claimed = {r.record_id for r in resumes if r.record_id is not None}
+        vanished = [rec for rec in recorded if rec.record_id not in claimed]
+        rebuild = Rebuild(rebuild.reason, frozenset(rec.record_id for rec in vanished))
+        resumes = [dataclasses.replace(r, record_id=None, skip_bytes=0, line_base=0, nothing_new=False)
+                   for r in resumes]
     todo = {i: r.skip_bytes for i, r in enumerate(resumes) if not r.nothing_new}
     agg = Aggregator()
     diag = Diagnoser(settings, out.stage)
@@ -406,13 +421,21 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             agg.add(ev)
         timings["scan_seconds"] = round(time.time() - started, 3)
 
+        kept = 0
+        if rebuild is not None and rebuild.keep:
+            # Events of inputs that are gone cannot be read again: they stay, as they were classified.
+            rebuild = dataclasses.replace(rebuild, kept_reads=tuple(state.reads(rebuild.keep)))
+            kept = out.keep_events(list(rebuild.kept_reads))
+
         # Commit: events into the dataset first, then the state that says they were read.
         out.publish_events()
         progressed = _progress_made(expansion.files, resumes, results, line_base)
         new_bytes = sum(r.stats.bytes_read for r in results.values())
         if os.environ.get("ANALYZER_CRASH_BEFORE_COMMIT"):  # tests: die between the two commit steps
             os._exit(9)
-        state.commit(out.run_id, progressed, new_bytes, agg.rows, started)
+        state.commit(out.run_id, progressed, new_bytes, agg.rows, started, meta, rebuild)
+        if rebuild is not None:
+            out.remove_orphans(state.committed_runs())  # the replaced dataset, now that the new one is in
         dropped: list[str] = []
         if settings.keep_days is not None:
             cutoff = datetime.fromtimestamp(started - settings.keep_days * 86400, tz=UTC)
@@ -453,6 +476,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         unchanged = sum(1 for i in range(len(expansion.files)) if i not in todo)
         nothing_read = not unchanged and not any(r.stats.bytes_read for r in results_list) and (
             bool(errors) or not expansion.files)
+        nothing_new = rebuild is None and not nothing_read and not any(r.stats.bytes_read for r in results_list)
         exit_code = ExitCode.OK
         if nothing_read:
             exit_code = ExitCode.NOTHING_READ
@@ -495,11 +519,23 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             },
             "dataset": {
                 "occurrences": window_total,
+                "failing": window_total - window[S.OK],
                 "failure_rate": round(window_rate, 6),
                 "by_cause": window,
                 "since": _iso(settings.since_us),
                 "until": _iso(settings.until_us),
-                "rescanned": rescan,
+                "total_occurrences": _dataset_rows(out.events),
+                "nothing_new": nothing_new,
+                "nothing_new_since": _iso(int(nothing_new_since * 1e6)) if nothing_new and nothing_new_since else None,
+                "rescanned": rebuild.reason if rebuild is not None else None,
+                "rebuild": None if rebuild is None else {
+                    "reason": rebuild.reason,
+                    "inputs_given": inputs,
+                    "inputs_recorded": len(recorded),
+                    "files_read": len(results_list),
+                    "vanished": [_shown(rec.abs_path or rec.path) for rec in vanished],
+                    "kept_occurrences": kept,
+                },
                 "orphans_removed": orphans,
                 "partitions_dropped": dropped,
             },
@@ -532,6 +568,97 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
     return RunOutcome(run_summary, int(exit_code))
 
 
+def missing_inputs(inputs: list[str]) -> list[str]:
+    """The inputs that name nothing: paths that do not exist and globs that match no file."""
+    missing = []
+    for raw in inputs:
+        if raw == "-":
+            continue
+        try:
+            os.stat(raw)
+            continue
+        except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name
+            pass
+        except OSError:
+            continue  # there, but not to be looked at (permissions): the readers report it
+        shown = _shown(raw)
+        if glob.has_magic(raw):
+            if not glob.glob(raw, recursive=True):
+                missing.append(f"{shown} (no file matches)")
+        else:
+            missing.append(shown)
+    return missing
+
+
+def _shown(path: str) -> str:
+    """A path for a message or run.json: one line of text, whatever bytes the name holds."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text if text.isprintable() else repr(text)
+
+
+def _classification_settings(settings: Settings) -> dict[str, Any]:
+    """What `Settings.fingerprint` hashes, readable: kept in the state to say what changed."""
+    from analyzer import __version__
+
+    return {
+        "version": __version__, "schema_version": S.SCHEMA_VERSION, "leeway_seconds": settings.leeway_seconds,
+        "issuers": [s.location for s in settings.issuers],
+        "apis": [dataclasses.asdict(a) for a in settings.apis],
+        "clients": sorted([c.client_id, c.name, sorted(c.thumbprints)] for c in settings.clients),
+        "format": settings.format, "timezone": settings.timezone, "include_pii": settings.include_pii,
+        "config": str(settings.config_path) if settings.config_path else None,
+    }
+
+
+def _what_changed(before: dict[str, Any], now: dict[str, Any]) -> str:
+    """The settings that differ, in words: `leeway_seconds 300 -> 60; apis`."""
+    said = []
+    for key, value in now.items():
+        old = before.get(key)
+        if old == value or key == "config":
+            continue
+        if isinstance(value, (list, dict)) or isinstance(old, (list, dict)):
+            said.append(key)
+        else:
+            said.append(f"{key} {'none' if old is None else old} -> {'none' if value is None else value}")
+    if said and before.get("config") != now.get("config"):
+        said.append(f"config {before.get('config') or 'none'} -> {now.get('config') or 'none'}")
+    return "; ".join(said)
+
+
+def _plan_rebuild(settings: Settings, state: Any, inputs: list[str],
+                  meta: dict[str, str]) -> tuple[Rebuild | None, list[str], list[Recorded]]:
+    """Whether this run replaces the dataset, the inputs to read, and the recorded inputs it may not find.
+
+    `--rescan` rebuilds from the paths given, as asked. Changed settings rebuild from every input
+    the state recorded as well: a dataset built from many paths must not shrink to this run's.
+    """
+    if settings.rescan:
+        return Rebuild("--rescan"), inputs, []
+    previous = state.get("fingerprint")
+    if previous is None or previous == meta["fingerprint"]:
+        return None, inputs, []
+    try:
+        before = json.loads(state.get("settings") or "{}")
+    except ValueError:
+        before = {}
+    changed = _what_changed(before, json.loads(meta["settings"])) if isinstance(before, dict) and before else ""
+    reason = f"the settings changed ({changed})" if changed else "the settings changed"
+    recorded = state.recorded()
+    located = [loc for rec in recorded if (loc := rec.locate()) is not None]
+    return Rebuild(reason), inputs + [p for p in dict.fromkeys(located) if p not in inputs], recorded
+
+
+def _dataset_rows(events: Path) -> int:
+    """Rows in the published events dataset, from the Parquet footers."""
+    import pyarrow.dataset as ds
+
+    if not events.is_dir():
+        return 0
+    return int(ds.dataset(events, format="parquet", partitioning=ds.partitioning(
+        S.PARTITION_SCHEMA, flavor="hive")).count_rows())
+
+
 def _progress_made(files: list[InputFile], resumes: list[Any], results: dict[int, FileResult],
                    line_base: dict[int, int]) -> list[Any]:
     """How far each input was read, for the state store (a file that could not be read is retried)."""
@@ -547,7 +674,8 @@ def _progress_made(files: list[InputFile], resumes: list[Any], results: dict[int
         cut_short = got is not None and got.stats.truncated
         if cut_short and not done:
             continue  # unreadable: try again next time
-        progressed.append(Progressed(f, r, done, line_base.get(i, r.line_base), complete=not cut_short))
+        progressed.append(Progressed(f, r, done, line_base.get(i, r.line_base), complete=not cut_short,
+                                     lines_from=r.line_base))
     return progressed
 
 

@@ -175,7 +175,9 @@ def history(out_dir: Path, keep: int = 20) -> list[dict[str, Any]]:
     """Headline numbers of the previous runs into this directory, oldest first (for the trend)."""
     try:
         prev = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
-        tok = prev["tokens"]
+        # The dataset's figures, which the report shows, not what that run happened to read: a rerun
+        # that read nothing new must not look like a night with no failures.
+        tok = prev["dataset"] if "failing" in prev.get("dataset", {}) else prev["tokens"]
         entry = {
             "started_at": prev.get("started_at"),
             "occurrences": int(tok["occurrences"]),

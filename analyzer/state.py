@@ -41,7 +41,14 @@ CREATE TABLE IF NOT EXISTS runs (
     new_bytes INTEGER, occurrences INTEGER
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS reads (
+    file_id INTEGER NOT NULL, source TEXT NOT NULL, line_from INTEGER NOT NULL, line_to INTEGER NOT NULL,
+    run_id TEXT, kept INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS reads_file ON reads (file_id);
 """
+# Columns added after the first release: a state written by an older version gains them on open.
+_ADDED_COLUMNS = (("files", "abs_path", "TEXT"),)
 
 
 class LockedError(AnalyzerError):
@@ -70,6 +77,58 @@ class Progressed:
     bytes_done: int
     lines_done: int
     complete: bool = True  # False: cut short (damage, or the decompression limit); look again next time
+    lines_from: int = 0  # the first line number this run read (its events carry lines_from..lines_done)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An input an earlier run read: where it was, and how far."""
+
+    record_id: int
+    path: str  # as the user gave it (relative to the directory the run started in, maybe)
+    abs_path: str | None  # None in a state written before absolute paths were recorded
+    bytes_done: int
+    lines_done: int
+
+    def locate(self) -> str | None:
+        """The path to read this input at now: as given when that is still the same file, else absolute."""
+        given, absolute = Path(self.path), Path(self.abs_path) if self.abs_path else None
+        if absolute is None:
+            return self.path if given.exists() else None
+        if not absolute.exists():
+            return None
+        try:
+            if given.exists() and given.samefile(absolute):
+                return self.path
+        except OSError:
+            pass
+        return str(absolute)
+
+
+@dataclass(frozen=True)
+class Read:
+    """Events one run wrote for one recorded input: `source` lines first..last, in that run's part files.
+
+    `kept`: carried over by a rebuild, in the run's part files tagged `k<record id>_` (a rebuild
+    may also read the same name again: logrotate reuses `access.log` for new content every night).
+    A `run_id` of None (lines read by an older version) matches any run's part files.
+    """
+
+    record_id: int
+    source: str
+    first: int
+    last: int
+    run_id: str | None
+    kept: bool = False
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """A run that replaces the dataset: why, and the recorded inputs whose content is gone."""
+
+    reason: str
+    keep: frozenset[int] = frozenset()  # records of vanished inputs: their events are kept as they were
+    kept_reads: tuple[Read, ...] = ()  # where those events were, before this run carried them over
 
 
 _HELD: list[IO[str]] = []  # lock files held by this process, for forked workers to let go of
@@ -145,6 +204,9 @@ class State:
         self.path = out_dir / STATE_FILE
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.executescript(_SCHEMA)
+        for table, column, kind in _ADDED_COLUMNS:
+            if column not in {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         try:
             os.chmod(self.path, 0o640)
         except OSError:
@@ -160,13 +222,33 @@ class State:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def reset(self, fingerprint: str) -> None:
-        """Forget every file (the next reads start from scratch) under a new settings fingerprint."""
-        self.db.execute("BEGIN")
-        self.db.execute("DELETE FROM files")
-        self.db.execute("DELETE FROM runs")  # their part files become orphans, removed next
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
-        self.db.execute("COMMIT")
+    def recorded(self) -> list[Recorded]:
+        """Every input an earlier run read (not stdin), in the order they were first recorded."""
+        return [Recorded(rid, _from_db(path), None if absolute is None else _from_db(absolute), done, lines)
+                for rid, path, absolute, done, lines in self.db.execute(
+                    "SELECT id, path, abs_path, bytes_done, lines_done FROM files ORDER BY id")]
+
+    def reads(self, record_ids: frozenset[int]) -> list[Read]:
+        """Where the events read from these records are.
+
+        Lines read before reads were kept (by an older version) count as the record's path's, in any run.
+        """
+        out: list[Read] = []
+        for rid in sorted(record_ids):
+            rows = [Read(rid, _from_db(s), int(a), int(b), r, bool(k)) for s, a, b, r, k in self.db.execute(
+                "SELECT source, line_from, line_to, run_id, kept FROM reads WHERE file_id = ?", (rid,))]
+            first = min((r.first for r in rows), default=None)
+            if first is None or first > 1:
+                row = self.db.execute("SELECT path, lines_done FROM files WHERE id = ?", (rid,)).fetchone()
+                if row is not None:
+                    rows.append(Read(rid, _from_db(row[0]), 1, first - 1 if first is not None else int(row[1]), None))
+            out.extend(rows)
+        return out
+
+    def last_new_data(self) -> float | None:
+        """When the last run that read new content finished (epoch seconds), or None."""
+        row = self.db.execute("SELECT MAX(finished_at) FROM runs WHERE new_bytes > 0").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def committed_runs(self) -> set[str]:
         """Ids of runs whose events were committed."""
@@ -178,6 +260,7 @@ class State:
         A file still at its recorded device and inode claims its record first; only then are
         the remaining records matched by content (a renamed copy, or a compressed rotation).
         """
+        self._claimed = set()
         heads: dict[int, tuple[bytes, bool]] = {}
         out: list[Resume | None] = [None] * len(files)
         for i, f in enumerate(files):
@@ -228,24 +311,82 @@ class State:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def commit(self, run_id: str, progressed: list[Progressed], new_bytes: int, occurrences: int,
-               started: float) -> None:
-        """Record how far each file was read, and the run, in one transaction."""
+               started: float, meta: dict[str, str], rebuild: Rebuild | None = None) -> None:
+        """Record how far each file was read, and the run, in one transaction.
+
+        A rebuild forgets, in the same transaction, every earlier run and every record but those of
+        vanished inputs (whose events this run kept): the dataset of the earlier runs is replaced
+        only once the new one is in place, and a crash before this leaves it as it was.
+        """
         now = time.time()
         self.db.execute("BEGIN")
+        if rebuild is not None:
+            kept = sorted(rebuild.keep)
+            marks = ",".join("?" * len(kept))
+            self.db.execute(f"DELETE FROM files WHERE id NOT IN ({marks})", kept)
+            # The kept events are this run's now, in part files of their own (`OutputDir.keep_events`).
+            self.db.execute("DELETE FROM reads")
+            self.db.executemany("INSERT INTO reads VALUES (?,?,?,?,?,1)", [
+                (r.record_id, _to_db(r.source), r.first, r.last, run_id) for r in rebuild.kept_reads])
+            self.db.execute("DELETE FROM runs")  # their part files are orphans now, removed next
+        for key, value in meta.items():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         for p in progressed:
             r = p.resume
             # An mtime of -1 never matches: a file read only in part is looked at again next time.
             mtime = p.file.mtime if p.complete else -1.0
-            values = (p.file.name, p.file.device, p.file.inode, p.file.size, mtime, int(r.compressed),
+            f = p.file
+            values = (_to_db(f.path), _to_db(_absolute(f.path)), f.device, f.inode, f.size, mtime, int(r.compressed),
                       r.head_len, r.head_hash, p.bytes_done, p.lines_done, run_id, now)
             if r.record_id is None:
-                self.db.execute("INSERT INTO files (path, device, inode, size, mtime, compressed, head_len, "
-                                "head_hash, bytes_done, lines_done, run_id, updated_at) "
-                                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", values)
+                record_id = self.db.execute(
+                    "INSERT INTO files (path, abs_path, device, inode, size, mtime, compressed, head_len, "
+                    "head_hash, bytes_done, lines_done, run_id, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    values).lastrowid
             else:
-                self.db.execute("UPDATE files SET path=?, device=?, inode=?, size=?, mtime=?, compressed=?, "
-                                "head_len=?, head_hash=?, bytes_done=?, lines_done=?, run_id=?, updated_at=? "
-                                "WHERE id=?", (*values, r.record_id))
+                record_id = r.record_id
+                self.db.execute("UPDATE files SET path=?, abs_path=?, device=?, inode=?, size=?, mtime=?, "
+                                "compressed=?, head_len=?, head_hash=?, bytes_done=?, lines_done=?, run_id=?, "
+                                "updated_at=? WHERE id=?", (*values, record_id))
+            if p.lines_done > p.lines_from:
+                # Which events came from this content: a later rebuild keeps them if the file is gone.
+                self.db.execute("INSERT INTO reads VALUES (?,?,?,?,?,0)",
+                                (record_id, _to_db(p.file.path), p.lines_from + 1, p.lines_done, run_id))
         self.db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?)",
                         (run_id, started, now, new_bytes, occurrences))
         self.db.execute("COMMIT")
+
+
+def _to_db(path: str) -> str | bytes:
+    """A path for SQLite: text, or its bytes when the name is not UTF-8 (SQLite columns take either)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def _from_db(value: str | bytes) -> str:
+    """A path from SQLite, as the operating system gives names (undecodable bytes as surrogates)."""
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+
+def _absolute(path: str) -> str:
+    """A path made absolute against the current directory (symlinks kept: the name the user chose)."""
+    return os.path.abspath(path)
+
+
+def recorded_meta(out_dir: Path, key: str) -> str | None:
+    """A meta value of an output directory's state, read without writing anything (None if absent)."""
+    path = out_dir / STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])

@@ -169,6 +169,50 @@ class OutputDir:
         shutil.rmtree(staged, ignore_errors=True)
         return moved
 
+    def keep_events(self, reads: list[Any]) -> int:
+        """Stage, as this run's, the published events of these reads (`state.Read`); returns how many rows.
+
+        A rebuild replaces the dataset; events of inputs that can no longer be read are carried over
+        unchanged instead of being lost with it, in part files tagged with their record
+        (`part-<run id>-k<record id>_<n>.parquet`) so that they are told apart from rows read again
+        under the same name.
+        """
+        import pyarrow.compute as pc
+
+        if not reads or not self.events.is_dir():
+            return 0
+        kept = 0
+        for d in sorted(self.events.iterdir()):
+            if not d.is_dir():
+                continue
+            for part in sorted(d.glob("part-*.parquet")):
+                rid = part_run_id(part.name)
+                tag = part.name[:-len(".parquet")].rsplit("-", 1)[-1]
+                mine = [r for r in reads if (r.run_id is None or r.run_id == rid)
+                        and (tag.startswith(f"k{r.record_id}_") if r.kept else not tag.startswith("k"))]
+                if not mine:
+                    continue
+                table = pq.ParquetFile(part).read()
+                source, line = table.column("source").cast(pa.string()), table.column("line")
+                by_record: dict[int, Any] = {}
+                for r in mine:
+                    hit = pc.and_(pc.equal(source, r.source),
+                                  pc.and_(pc.greater_equal(line, r.first), pc.less_equal(line, r.last)))
+                    by_record[r.record_id] = hit if r.record_id not in by_record else pc.or_(by_record[r.record_id],
+                                                                                            hit)
+                for record_id, mask in sorted(by_record.items()):
+                    rows = table.filter(mask)
+                    if not rows.num_rows:
+                        continue
+                    target = self.stage / "events" / d.name
+                    target.mkdir(parents=True, exist_ok=True)
+                    self._parts += 1
+                    path = target / f"part-{self.run_id}-k{record_id}_{self._parts:05d}.parquet"
+                    pq.write_table(_used_dictionaries(rows), path, compression="zstd", row_group_size=1 << 16)
+                    _secure(path)
+                    kept += rows.num_rows
+        return kept
+
     def remove_orphans(self, committed: set[str]) -> int:
         """Delete part files of runs that never committed (a crash, or a reset); returns how many."""
         removed = 0

@@ -123,7 +123,10 @@ def test_fail_above_exit_code(corpus: Path, tmp_path: Path) -> None:
 
 
 def test_nothing_readable_exits_3(tmp_path: Path) -> None:
-    r = CliRunner().invoke(app, ["scan", str(tmp_path / "missing.log"), "--out", str(tmp_path / "o"), "--quiet"])
+    # A path that does not exist is a usage error (exit 2, tests/test_data_safety.py); one that exists
+    # but cannot be read as a log is "nothing could be read".
+    os.mkfifo(tmp_path / "pipe.log")
+    r = CliRunner().invoke(app, ["scan", str(tmp_path / "pipe.log"), "--out", str(tmp_path / "o"), "--quiet"])
     assert r.exit_code == 3
 
 

@@ -366,5 +366,15 @@ def test_file_that_vanishes_or_grows_while_being_read(tmp_path: Path, monkeypatc
 
 
 def test_nothing_readable_exits_3(tmp_path: Path) -> None:
-    s = scan(tmp_path / "out", tmp_path / "missing.log")
+    os.mkfifo(tmp_path / "pipe.log")  # exists, but is no log file
+    s = scan(tmp_path / "out", tmp_path / "pipe.log")
     assert s["exit_code"] == 3
+
+
+def test_a_missing_input_is_refused_before_the_output_directory_exists(tmp_path: Path) -> None:
+    from analyzer.errors import ExitCode, InputNotFoundError
+
+    with pytest.raises(InputNotFoundError) as e:
+        scan(tmp_path / "out", tmp_path / "missing.log")
+    assert e.value.exit_code == ExitCode.USAGE and str(tmp_path / "missing.log") in str(e.value)
+    assert not (tmp_path / "out").exists()

@@ -131,7 +131,7 @@ def test_changed_settings_rebuild_the_dataset(site: Path) -> None:
     scan(site)
     n = len(events(site))
     redo = scan(site, leeway_seconds=10)
-    assert redo["dataset"]["rescanned"] == "the settings changed"
+    assert redo["dataset"]["rescanned"] == "the settings changed (leeway_seconds 300 -> 10)"
     assert len(events(site)) == n
     forced = scan(site, leeway_seconds=10, rescan=True)
     assert forced["dataset"]["rescanned"] == "--rescan" and len(events(site)) == n
