@@ -140,8 +140,16 @@ def _parse_syslog(line: bytes, ctx: FileContext) -> LineFields | None:
 
 
 # --- anything else --------------------------------------------------------------------------------
-_REQUEST_ANY = re.compile(
-    rb'"?\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) HTTP/[\d.]+"?(?:\s+(\d{3})\b)?')
+_METHODS = rb"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)"
+_REQUEST_ANY = re.compile(rb'"?\b' + _METHODS + rb' (\S+) HTTP/[\d.]+"?(?:\s+(\d{3})\b)?')
+# urllib3's debug line names the origin before the request: `https://host:443 "POST /p HTTP/1.1" 200 12`.
+_ORIGIN_BEFORE = re.compile(rb'(https?://[^\s/"]+) "?$')
+# A call an app logs without a protocol version: `http: POST https://host/p -> 200 (122 ms)`,
+# `GET /p 200 5.1 ms` (morgan), `POST https://host/p status=401`. The status must follow the
+# target closely (an arrow, `returned`, `status=` or only spaces).
+_CALL = re.compile(
+    rb'\b' + _METHODS + rb'[ \t]+"?((?:https?://|/)[^\s"\'<>]*)"?'
+    rb'(?:[ \t]*(?:->|=>|\xe2\x86\x92|returned|responded(?: with)?|status(?:=|: ?)|-)?[ \t]*(\d{3})(?![\w.]))?')
 _KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)')
 
 
@@ -157,9 +165,18 @@ def parse_generic(line: bytes, ctx: FileContext, probe: Probe | None = None) -> 
         if got is not None:
             return got if got.ts is not None or ts is None else got._replace(ts=ts)
     method = target = code = None
+    origin = None
     m = _REQUEST_ANY.search(probe.text)
     if m:
         method, target, code = m[1].decode(), probe.span(m, 2).decode("utf-8", "replace"), m[3]
+        o = _ORIGIN_BEFORE.search(probe.text, max(0, m.start() - 300), m.start())
+        if o is not None and target.startswith("/"):
+            origin = o[1].decode("utf-8", "replace")
+    else:
+        m = _CALL.search(probe.text)
+        if m:
+            # A sentence's punctuation after the target is not part of it.
+            method, target, code = m[1].decode(), probe.span(m, 2).decode("utf-8", "replace").rstrip(":,;.)"), m[3]
     flat: dict[str, Any] = {}
     if b"=" in line:
         for k in _KV.finditer(probe.text):
@@ -171,6 +188,8 @@ def parse_generic(line: bytes, ctx: FileContext, probe: Probe | None = None) -> 
         path_value = jsonlog.first(flat, jsonlog.PATH_KEYS)
         target = str(path_value) if path_value else None
     thost, path = split_target(target)
+    if origin is not None:
+        thost = split_target(origin + "/")[0]
     host = jsonlog.first(flat, jsonlog.HOST_KEYS)
     if method is None:
         method = jsonlog.first(flat, jsonlog.METHOD_KEYS)
@@ -190,11 +209,12 @@ _json = partial(jsonlog.parse_json_line, inner=_parse_inner)
 # Detection order: the most specific test first.
 PLAIN: tuple[Format, ...] = (
     Format(S.FMT_IIS, w3c.looks_like_w3c, w3c.parse_w3c),
-    Format(S.FMT_ENVOY, lambda b: b[:1] == b"[" and text.ENVOY.match(b) is not None, text.parse_envoy),
+    Format(S.FMT_ENVOY, text.looks_like_envoy, text.parse_envoy),
     Format(S.FMT_INGRESS_NGINX, text.looks_like_ingress, text.parse_clf),
     Format(S.FMT_APACHE, _is_apache_vhost, text.parse_clf),
     Format(S.FMT_NGINX, lambda b: text.CLF.match(b) is not None, text.parse_clf),
     Format(S.FMT_ALB, lambda b: text.ALB.match(b) is not None, text.parse_alb),
+    Format(S.FMT_NGINX_ERROR, lambda b: text.NGINX_ERROR.match(b) is not None, text.parse_nginx_error),
     Format(S.FMT_HAPROXY, lambda b: text.HAPROXY.search(b) is not None, text.parse_haproxy),
     Format(S.FMT_TRAEFIK, jsonlog.looks_like_traefik, _json),
     Format(S.FMT_CADDY, jsonlog.looks_like_caddy, _json),

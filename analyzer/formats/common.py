@@ -29,7 +29,7 @@ class LineFields(NamedTuple):
 
 EMPTY = LineFields()
 
-# IIS's default field list, for files whose `#Fields:` header was rotated away.
+# IIS's default field list (w3c.LAYOUTS has it and the other common ones).
 IIS_DEFAULT_FIELDS = [
     "date", "time", "s-ip", "cs-method", "cs-uri-stem", "cs-uri-query", "s-port", "cs-username", "c-ip",
     "cs(User-Agent)", "cs(Referer)", "sc-status", "sc-substatus", "sc-win32-status", "time-taken",
@@ -43,7 +43,8 @@ class FileContext:
     year: int = 1970
     tz: tzinfo = UTC
     mtime_us: int | None = None
-    iis_fields: list[str] = field(default_factory=lambda: [f.lower() for f in IIS_DEFAULT_FIELDS])
+    # The latest `#Fields:` directive's names; empty until one is seen (lines are then read by shape).
+    iis_fields: list[str] = field(default_factory=list)
 
 
 def text(b: bytes | None) -> str | None:

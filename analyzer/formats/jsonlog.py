@@ -20,22 +20,27 @@ from analyzer.formats.common import (
     strip_client_port,
     strip_port,
 )
+from analyzer.formats.text import request_line
 
-TS_KEYS = ("startutc", "@t", "@timestamp", "timestamp", "time", "timegenerated", "ts", "datetime",
-           "start_time", "starttime", "eventtime", "logged_at", "startlocal", "requesttime", "date")
+# Where a record has both, the time the request started beats the time it was logged.
+TS_KEYS = ("startutc", "start_time", "edgestarttimestamp", "started_at", "@t", "@timestamp", "timestamp",
+           "time", "time_iso8601", "timegenerated", "ts", "datetime", "starttime", "eventtime", "logged_at",
+           "startlocal", "requesttime", "time_local", "date")
 HOST_KEYS = ("requesthost", "request.host", "request_host", "host", "hostname", "originalhost", "url.domain",
-             ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname", "domain")
+             ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname",
+             "clientrequesthost", "domain")
 METHOD_KEYS = ("requestmethod", "request.method", "request_method", "http.request.method", "method",
-               "httpmethod", "http_method", "verb")
+               "httpmethod", "http_method", "clientrequestmethod", "verb")
 PATH_KEYS = ("requestpath", "request.uri", "request_path", "url.path", "path", "uri", "requesturi",
              "request_uri", "originalrequesturiwithargs", "url.original", "url.full", "requesturl",
-             "request_url", "url", "originalurl", "target")
+             "request_url", "url", "originalurl", "clientrequesturi", "target")
 STATUS_KEYS = ("downstreamstatus", "http.response.status_code", "status", "statuscode", "status_code",
                "httpstatus", "httpstatuscode", "http_status", "response_status", "responsestatus",
-               "originstatus")
+               "response_code", "responsecode", "edgeresponsestatus", "originstatus")
 IP_KEYS = ("clienthost", "request.client_ip", "client_ip", "clientip", "request.remote_ip", "remote_ip",
            "remoteip", "remote_addr", "remoteaddr", "client.ip", "source.ip", "clientaddr", "c-ip",
-           "clientaddress", "client_address", "sourceip", "ip")
+           "clientaddress", "client_address", "sourceip", "downstream_remote_address", "ip",
+           "x_forwarded_for", "x-forwarded-for", "http_x_forwarded_for")
 UA_KEYS = ("request_user-agent", "user_agent.original", "useragent", "user_agent", "user-agent",
            "http_user_agent", "useragent_s")
 _MAX_DEPTH = 8
@@ -180,7 +185,14 @@ def parse_json_line(line: bytes, ctx: FileContext, inner: InnerParser | None = N
         if got is not None:
             return got if got.ts is not None else got._replace(ts=ts)
     thost, path = split_target(_str(path_v))
+    request = obj.get("request")
+    if path is None and isinstance(request, str):
+        # nginx's JSON `log_format`s carry `"request": "$request"`, the request line.
+        rmethod, thost, path = request_line(request.encode("utf-8", "replace"))
+        method_v = method_v or rmethod
     ip = _str(ip_v)
+    if ip and "," in ip:  # an X-Forwarded-For list: the client is the first
+        ip = ip.split(",", 1)[0].strip()
     return LineFields(
         ts=ts,
         host=strip_port(_str(host_v) or thost),

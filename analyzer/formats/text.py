@@ -22,7 +22,7 @@ QUOTED = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"|(\S+)')
 _REQUEST = re.compile(rb"^([A-Za-z]{3,12}) (\S+)(?: (\S+))?")
 
 
-def _request(req: bytes | None) -> tuple[str | None, str | None, str | None]:
+def request_line(req: bytes | None) -> tuple[str | None, str | None, str | None]:
     """(method, host, path) from a request line `GET /a?b HTTP/1.1`."""
     # What `_REQUEST` matches, without walking the target (maybe a 1.5 KB query) in the regex engine:
     # 3-12 letters, one space, then the run of non-whitespace after it.
@@ -39,7 +39,7 @@ def _request(req: bytes | None) -> tuple[str | None, str | None, str | None]:
 
 
 # The usual request, `METHOD /path[?query] VERSION`, read inside a format's own regex: the method,
-# then an ASCII path up to `?`, whitespace or the closing quote. For these `_request` returns
+# then an ASCII path up to `?`, whitespace or the closing quote. For these `request_line` returns
 # (METHOD, None, path), when the target's first 12 bytes are ASCII without `://` (`_origin`):
 # otherwise it may read the target as a URL.
 _ORIGIN_REQUEST = rb'([A-Za-z]{3,12}) (/[^\s?"\\\x80-\xff]*)(?=[?\s"])'
@@ -47,7 +47,7 @@ _ORIGIN_REQUEST = rb'([A-Za-z]{3,12}) (/[^\s?"\\\x80-\xff]*)(?=[?\s"])'
 
 def _origin(line: bytes, m: re.Match[bytes], verb: int) -> tuple[str | None, str | None, str | None, bytes] | None:
     """(method, host, path, the rest of the line) of a fast-path match whose `_ORIGIN_REQUEST` groups
-    start at group `verb`, or None where `_request` might read the target otherwise."""
+    start at group `verb`, or None where `request_line` might read the target otherwise."""
     window = line[m.start(verb + 1):m.start(verb + 1) + 12]
     if not window.isascii() or b"://" in window or b"\n" in line:
         return None
@@ -81,7 +81,7 @@ def _quoted(rest: bytes) -> list[bytes]:
 
 # --- nginx / Apache combined and common, with appended fields -------------------------------------
 CLF = re.compile(
-    rb'^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+) \S+ (?P<user>"[^"]*"|\S+) '
+    rb'^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) \S+ (?P<user>"[^"]*"|\S+) '
     rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30})\] '
     rb'"(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)$'
 )
@@ -93,12 +93,12 @@ _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 # The fixed part of `CLF` up to the request's opening quote, and what follows its closing quote:
 # the request (maybe holding a token) is found with `bytes.find`, the appended fields are sliced off.
 _CLF_HEAD = re.compile(
-    rb'(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+) \S+ (?P<user>"[^"]*"|\S+) '
+    rb'(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) \S+ (?P<user>"[^"]*"|\S+) '
     rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30})\] "'
 )
 _CLF_TAIL = re.compile(rb'" (\d{3}|-) \S+')
 # Head (committed to its first match, as `_CLF_HEAD.match` is), an origin-form request without
-# escapes, status and bytes: `_split_clf` and `_request` in one regex for the usual line.
+# escapes, status and bytes: `_split_clf` and `request_line` in one regex for the usual line.
 _CLF_FAST = re.compile(rb"(?>" + _CLF_HEAD.pattern + rb")" + _ORIGIN_REQUEST + rb'[^"\\]*" (\d{3}|-) \S+')
 
 
@@ -133,7 +133,7 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
         if got is None:
             return None
         host, ip, ts, req, code, rest = got
-        method, thost, path = _request(req)
+        method, thost, path = request_line(req)
     pieces = None if b"\\" in rest else rest.split(b'"')
     if pieces is not None and not b"".join(pieces[::2]).strip():
         # Only quoted fields (`"$http_referer" "$http_user_agent" "..."`), the usual shape: they
@@ -155,6 +155,8 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
             if HOSTNAME.match(value):
                 host = value
                 break
+    if b"," in ip:  # `$http_x_forwarded_for` logged for `$remote_addr`: the client is the first
+        ip = ip.split(b",", 1)[0]
     return LineFields(T.parse_clf(ts, ctx.tz), strip_port(thost or text(host)), method, path,
                       None if code == b"-" else int(code),  # `CLF` allows only `-` or three digits
                       text(ip), ua)
@@ -166,18 +168,54 @@ def looks_like_ingress(line: bytes) -> bool:
     return m is not None and INGRESS_REST.match(m["rest"]) is not None
 
 
+# --- nginx error log ----------------------------------------------------------------------------
+# `2026/11/26 03:14:15 [error] 1234#0: *1 <message>, client: IP, server: NAME, request: "GET / HTTP/1.1",
+# upstream: "...", host: "HOST", referrer: "..."`: nginx's own layout, with no status.
+NGINX_ERROR = re.compile(rb"^(?P<ts>\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) \[[a-z]+\] \d+#\d+: ")
+_NGINX_ERROR_KV = re.compile(rb', (client|server|request|host|referrer): ("[^"\\]*(?:\\.[^"\\]*)*"|[^,\s]*)')
+
+
+def parse_nginx_error(line: bytes, ctx: FileContext) -> LineFields | None:
+    """An nginx error-log line: the client, request and Host that nginx appends to the message."""
+    m = NGINX_ERROR.match(line)
+    if m is None:
+        return None
+    kv: dict[bytes, bytes] = {}
+    at = line.find(b", client: ", m.end())
+    if at >= 0:
+        for k in _NGINX_ERROR_KV.finditer(line, at):
+            v = k[2]
+            kv.setdefault(k[1], v[1:-1] if v[:1] == b'"' else v)
+    method, thost, path = request_line(kv.get(b"request"))
+    return LineFields(
+        T.parse_slashed(m["ts"], ctx.tz),
+        strip_port(thost or text(kv.get(b"host"))),
+        method,
+        path,
+        None,
+        text(kv.get(b"client")),
+    )
+
+
 # --- Envoy default access log (and Istio's, which adds fields) ------------------------------------
+# An optional word before the time: Emissary/Ambassador write `ACCESS [...]`.
+_ENVOY_PREFIX = rb"(?:[A-Z][A-Za-z_-]{0,19} )?"
 ENVOY = re.compile(
-    rb'^\[(?P<ts>\d{4}-\d{2}-\d{2}T[^\]]+)\] "(?P<req>[^"]*)" (?P<status>\d{1,3}) (?P<flags>\S+) '
-    rb'(?P<rest>.*)$'
+    rb'^' + _ENVOY_PREFIX + rb'\[(?P<ts>\d{4}-\d{2}-\d{2}[T ][^\]]+)\] "(?P<req>[^"]*)" (?P<status>\d{1,3}) '
+    rb'(?P<flags>\S+) (?P<rest>.*)$'
 )
 _UUID = re.compile(rb"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-_ENVOY_HEAD = re.compile(rb'\[(?P<ts>\d{4}-\d{2}-\d{2}T[^\]]+)\] "')
+_ENVOY_HEAD = re.compile(_ENVOY_PREFIX + rb'\[(?P<ts>\d{4}-\d{2}-\d{2}[T ][^\]]+)\] "')
 _ENVOY_TAIL = re.compile(rb'" (\d{1,3}) \S+ ')
-# `_split_envoy` and `_request` in one regex for an origin-form request (Envoy writes no escapes).
+# `_split_envoy` and `request_line` in one regex for an origin-form request (Envoy writes no escapes).
 _ENVOY_FAST = re.compile(rb'(?>' + _ENVOY_HEAD.pattern + rb')' + _ORIGIN_REQUEST + rb'[^"]*" (\d{1,3}) \S+ ')
+
+
+def looks_like_envoy(line: bytes) -> bool:
+    """Envoy's (or Istio's) text access log: `[START_TIME] "METHOD PATH PROTOCOL" CODE FLAGS ...`."""
+    return (line[:1] == b"[" or line[:1].isupper()) and ENVOY.match(line) is not None
 
 
 def _split_envoy(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
@@ -195,8 +233,50 @@ def _split_envoy(line: bytes) -> tuple[bytes, bytes, bytes, bytes] | None:
     return None if full is None else (full["ts"], full["req"], full["status"], full["rest"])
 
 
+def _counter(word: bytes) -> bool:
+    """A byte count, a duration in ms, or `-`: Envoy's `%BYTES_RECEIVED%` ... `%DURATION%` and the like."""
+    return word == b"-" or word.isdigit()
+
+
+def _envoy_fields(rest: bytes) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None]:
+    """(X-Forwarded-For, user agent, authority, downstream remote address) after the response flags.
+
+    Envoy's default format and Istio's both have four counters (bytes received, bytes sent,
+    duration, upstream service time) right before `"XFF" "UA" "REQUEST-ID" "AUTHORITY" "UPSTREAM"`;
+    Istio puts `DETAILS TERMINATION "FAILURE"` before them and appends `CLUSTER UPSTREAM_LOCAL
+    DOWNSTREAM_LOCAL DOWNSTREAM_REMOTE SNI ROUTE`. Without that run, the request id (a UUID) is
+    the anchor, as users add quoted fields before or after.
+    """
+    words = _words(rest)
+    n = len(words)
+    for i in range(n - 4):
+        if (words[i + 4][1] and not words[i][1] and not words[i + 1][1] and not words[i + 2][1]
+                and not words[i + 3][1] and all(_counter(w) for w, _ in words[i:i + 4])):
+            q = i + 4
+            quoted = [w for w, _ in words[q:q + 5]]
+            if len(quoted) < 5 or not all(quoted_ for _, quoted_ in words[q:q + 5]):
+                break  # not the shape that is sure: the anchor below
+            tail = words[q + 5:q + 9]
+            remote = tail[3][0] if len(tail) == 4 and not any(qt for _, qt in tail) else None
+            return quoted[0], quoted[1], quoted[3], remote
+    quoted = _quoted(rest)
+    rid = next((i for i, v in enumerate(quoted) if len(v) == 36 and _UUID.match(v)), None)
+    if rid is None or rid < 2:
+        rid = 2
+    return (quoted[rid - 2] if len(quoted) > rid - 2 else None,
+            quoted[rid - 1] if len(quoted) > rid - 1 else None,
+            quoted[rid + 1] if len(quoted) > rid + 1 else None, None)
+
+
+_ADDRESS = re.compile(rb"^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$")
+
+
 def parse_envoy(line: bytes, ctx: FileContext) -> LineFields | None:
-    """Envoy's default format: XFF, user agent, request id, authority, upstream, then anything added."""
+    """Envoy's default format: XFF, user agent, request id, authority, upstream, then anything added.
+
+    The client is Istio's `%DOWNSTREAM_REMOTE_ADDRESS%` where the line has it, else the first
+    address of X-Forwarded-For.
+    """
     m = _ENVOY_FAST.match(line)
     fast = None if m is None else _origin(line, m, 2)
     if m is not None and fast is not None:
@@ -207,49 +287,55 @@ def parse_envoy(line: bytes, ctx: FileContext) -> LineFields | None:
         if got is None:
             return None
         ts, req, code, rest = got
-        method, thost, path = _request(req)
-    quoted = _quoted(rest)
-    # The request id is the anchor: Istio adds quoted fields before XFF, users add them at the end.
-    rid = next((i for i, v in enumerate(quoted) if len(v) == 36 and _UUID.match(v)), None)
-    if rid is None or rid < 2:
-        rid = 2
-    xff = text(quoted[rid - 2]) if len(quoted) > rid - 2 else None
-    authority = text(quoted[rid + 1]) if len(quoted) > rid + 1 else None
+        method, thost, path = request_line(req)
+    xff_b, ua, authority, remote = _envoy_fields(rest)
+    xff = text(xff_b)
+    client = strip_client_port(remote.decode("ascii")) if remote and _ADDRESS.match(remote) else None
     return LineFields(
         T.parse_iso(ts, ctx.tz),
-        strip_port(authority or thost),
+        strip_port(text(authority) or thost),
         method,
         path,
         status(code),
-        xff.split(",")[0].strip() if xff else None,
-        text(quoted[rid - 1]) if len(quoted) > rid - 1 else None,
+        client or (xff.split(",")[0].strip() if xff else None),
+        text(ua),
     )
 
 
 # --- HAProxy HTTP log (usually behind a syslog header) --------------------------------------------
+# The fixed start of `option httplog` and of most custom `log-format`s built from it:
+# `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST`; what follows varies, and the request
+# (`%{+Q}r`) and the captured headers (`{...}`) are looked for in it.
 HAPROXY = re.compile(
     # The lookbehind lets a match start only where a run of address characters starts: a long run
     # of `AAAA...` or `1111...` is then tried once, not once per position (quadratic).
     rb'(?<![0-9A-Fa-f.:])(?P<ip>[0-9A-Fa-f.:]+):\d{1,5} '
-    rb'\[(?P<ts>\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)?)\] '
-    rb'\S+ \S+ [-+\d]+/[-+\d]+/[-+\d]+/[-+\d]+/[-+\d]+ (?P<status>-?\d+) [-+\d]+ \S+ \S+ \S+ '
-    rb'[\d/+]+ [\d/+]+ (?P<caps>(?:\{[^}]*\} )*)"(?P<req>[^"]*)"'
+    rb'\[(?P<ts>\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)?(?: [+-]\d{4})?)\] '
+    rb'\S+ \S+/\S+ [-+\d]+(?:/[-+\d]+){1,5} (?P<status>-?\d+) '
 )
 _CAPTURE = re.compile(rb"\{([^}]*)\}")
+_HAPROXY_REQUEST = re.compile(rb'"([A-Za-z]{3,12} [^"]*)"')
 
 
 def parse_haproxy(line: bytes, ctx: FileContext) -> LineFields | None:
-    """HAProxy's `option httplog`; captured request headers `{host|Bearer ...}` give the host."""
+    """HAProxy's `option httplog` or a custom format that starts like it; the host is the request
+    URL's, else a captured header's `{host|...}`, else a bare or quoted host name logged after the
+    request (`%[capture.req.hdr(0)]`, `%[req.hdr(host)]`)."""
     m = HAPROXY.search(line)
     if not m:
         return None
-    method, thost, path = _request(m["req"])
+    rest = line[m.end():]
+    r = _HAPROXY_REQUEST.search(rest)
+    method, thost, path = request_line(r[1]) if r else (None, None, None)
     host = thost
     if host is None:
-        for block in _CAPTURE.findall(m["caps"]):
+        before = rest[:r.start()] if r else rest
+        for block in _CAPTURE.findall(before):
             host = next((v.decode() for v in block.split(b"|") if HOSTNAME.match(v)), None)
             if host:
                 break
+    if host is None and r is not None:
+        host = next((v.decode() for v, _ in _words(rest[r.end():]) if HOSTNAME.match(v)), None)
     return LineFields(
         ts=T.parse_clf(m["ts"], ctx.tz),
         host=strip_port(host),
@@ -272,6 +358,9 @@ _ALB_HEAD = re.compile(
     rb'(?:(?:https?|h2|grpcs?|wss?) )?(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) \S+ '
     rb'(?P<client>\S+) \S+ \S+ \S+ \S+ (?P<status>\d{3}|-) (?:\d{3}|-) \d+ \d+ "'
 )
+
+
+_ALB_CREATED = re.compile(rb" (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) ")
 
 
 def _split_alb(line: bytes) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes] | None:
@@ -297,15 +386,20 @@ def parse_alb(line: bytes, ctx: FileContext) -> LineFields | None:
     if got is None:
         return None
     ts, client, code, req, ua, rest = got
-    method, thost, path = _request(req)
+    method, thost, path = request_line(req)
     quoted = _quoted(rest)
     domain = text(quoted[1]) if len(quoted) > 1 else None
+    # `time` is when the response was sent (for a WebSocket: when it closed); the request is judged
+    # at `request_creation_time`, the first time after the user agent. Classic ELB has only one.
+    created = _ALB_CREATED.search(rest)
+    # `client:port` always has the port, also for IPv6, which ALB writes without brackets.
+    ip = client.rsplit(b":", 1)[0] if b":" in client and not client.startswith(b"[") else client
     return LineFields(
-        T.parse_iso(ts, ctx.tz),
+        T.parse_iso(created[1] if created else ts, ctx.tz),
         strip_port(thost or domain),
         method,
         path,
         status(code),
-        strip_client_port(text(client)),
+        strip_client_port(text(ip)),
         text(ua),
     )
