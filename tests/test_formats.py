@@ -170,6 +170,9 @@ def test_formats_detected(scanned: dict[str, Any]) -> None:
     assert by_source["azure_appgw"] == S.FMT_APPGW
     assert by_source["azure_frontdoor"] == S.FMT_FRONTDOOR
     assert by_source["serilog_compact"] == S.FMT_JSON
+    assert by_source["nginx_error"] == S.FMT_NGINX_ERROR
+    assert by_source["iis_without_fields"] == S.FMT_IIS
+    assert by_source["haproxy_custom"] == S.FMT_HAPROXY
 
 
 def test_line_without_time_is_judged_at_mtime(scanned: dict[str, Any]) -> None:
@@ -196,6 +199,23 @@ def test_jwe_and_alg_none(scanned: dict[str, Any]) -> None:
 
 
 # --- detection and per-line fallback, without the pipeline ------------------------------------------
+def test_iis_line_of_no_known_layout_leaves_unsure_fields_empty() -> None:
+    """Without `#Fields:`, a line that fits no known layout gives only what IIS's field order makes sure."""
+    line = (b"2026-11-26 00:01:02 W3SVC1 WEB01 10.0.0.4 GET /api/x a=1 443 - 203.0.113.9 HTTP/1.1 "
+            b"Mozilla/5.0 - 200 0 0 15")
+    name, f = formats.parse_line(line, S.FMT_IIS, FileContext(year=2026))
+    assert name == S.FMT_IIS
+    assert (f.method, f.path, f.status, f.client_ip, f.host, f.user_agent) == (
+        "GET", "/api/x", 200, "203.0.113.9", None, None)
+
+
+def test_a_dated_app_line_is_not_read_as_iis() -> None:
+    line = b"2026-11-25 00:07:27 INFO [svc] http: POST https://h.example.com/t -> 200 (122 ms) body=x"
+    name, f = formats.parse_line(line, S.FMT_IIS, FileContext(year=2026))
+    assert name == S.FMT_GENERIC
+    assert (f.method, f.host, f.path, f.status) == ("POST", "h.example.com", "/t", 200)
+
+
 def test_forced_format_still_falls_back_per_line() -> None:
     ctx = FileContext(year=2026)
     line = b'[2026-11-26T20:17:00.310Z] "GET /a HTTP/1.1" 200 - 1 2 3 4 "-" "ua" "x" "h.example.com" "u"'

@@ -199,7 +199,8 @@ def parse_json_line(line: bytes, ctx: FileContext, inner: InnerParser | None = N
         method=_str(method_v),
         path=path,
         status=status(status_v),
-        client_ip=strip_client_port(ip) if ip and "." in ip else ip,
+        # `203.0.113.9:51234` and `[2001:db8::1]:51234` lose the port; bare IPv6 is left alone.
+        client_ip=strip_client_port(ip) if ip and ("." in ip or ip[:1] == "[") else ip,
         user_agent=_str(ua_v),
     )
 
