@@ -28,7 +28,8 @@ CLF_RE = re.compile(
     rb"(?: ?([+-]\d{4}|[+-]\d{2}:\d{2}|Z))?"
 )
 # `2026/11/26 03:14:15`: nginx's error log, Go's `log` package; a wall time without a zone.
-SLASHED_RE = re.compile(rb"(\d{4})/(\d{2})/(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?")
+# Gin writes `2026/11/26 - 03:14:15`.
+SLASHED_RE = re.compile(rb"(\d{4})/(\d{2})/(\d{2})(?:[ T]| - )(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?")
 SYSLOG_RE = re.compile(rb"\b([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\b")
 EPOCH_RE = re.compile(rb"(?<![\w.])(1[5-9]\d{8}|2[0-9]\d{8})(?:(\d{3})|\.(\d{1,9}))?(?![\w])")
 

@@ -26,6 +26,7 @@ from analyzer.formats.common import (
     LineFields,
     split_target,
     status,
+    strip_client_port,
     strip_port,
 )
 from analyzer.formats.w3c import field_directives, field_names
@@ -150,6 +151,7 @@ _ORIGIN_BEFORE = re.compile(rb'(https?://[^\s/"]+) "?$')
 _CALL = re.compile(
     rb'\b' + _METHODS + rb'[ \t]+"?((?:https?://|/)[^\s"\'<>]*)"?'
     rb'(?:[ \t]*(?:->|=>|\xe2\x86\x92|returned|responded(?: with)?|status(?:=|: ?)|-)?[ \t]*(\d{3})(?![\w.]))?')
+_IP_CELL = re.compile(rb"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7})$")
 _KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)')
 
 
@@ -193,13 +195,22 @@ def parse_generic(line: bytes, ctx: FileContext, probe: Probe | None = None) -> 
     host = jsonlog.first(flat, jsonlog.HOST_KEYS)
     if method is None:
         method = jsonlog.first(flat, jsonlog.METHOD_KEYS)
+    code_ = status(code) or status(jsonlog.first(flat, jsonlog.STATUS_KEYS))
+    ip = jsonlog.first(flat, jsonlog.IP_KEYS)
+    if b" | " in probe.text and (code_ is None or ip is None):
+        # Go web frameworks' request lines (Gin, Fiber, Echo): `| 401 | 1.2ms | 203.0.113.9 | GET "/p"`.
+        cells = [c.strip() for c in probe.text.split(b"|")]
+        if code_ is None:
+            code_ = next((status(c) for c in cells if len(c) == 3 and c.isdigit()), None)
+        if ip is None:
+            ip = next((c.decode() for c in cells if _IP_CELL.match(c)), None)
     return LineFields(
         ts=ts,
         host=strip_port(thost or (str(host) if host else None)),
         method=str(method).upper() if method else None,
         path=path,
-        status=status(code) or status(jsonlog.first(flat, jsonlog.STATUS_KEYS)),
-        client_ip=jsonlog.first(flat, jsonlog.IP_KEYS),
+        status=code_,
+        client_ip=strip_client_port(ip) if isinstance(ip, str) and ("." in ip or ip[:1] == "[") else ip,
         user_agent=jsonlog.first(flat, jsonlog.UA_KEYS),
     )
 

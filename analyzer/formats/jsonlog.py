@@ -26,7 +26,8 @@ from analyzer.formats.text import request_line
 TS_KEYS = ("startutc", "start_time", "edgestarttimestamp", "started_at", "@t", "@timestamp", "timestamp",
            "time", "time_iso8601", "timegenerated", "ts", "datetime", "starttime", "eventtime", "logged_at",
            "startlocal", "requesttime", "time_local", "date")
-HOST_KEYS = ("requesthost", "request.host", "request_host", "host", "hostname", "originalhost", "url.domain",
+# App Gateway's `host` is the Host after any rewrite; `originalHost` is what the client sent.
+HOST_KEYS = ("requesthost", "request.host", "request_host", "originalhost", "host", "hostname", "url.domain",
              ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname",
              "clientrequesthost", "domain")
 METHOD_KEYS = ("requestmethod", "request.method", "request_method", "http.request.method", "method",
