@@ -244,21 +244,18 @@ def _envoy_fields(rest: bytes) -> tuple[bytes | None, bytes | None, bytes | None
     Envoy's default format and Istio's both have four counters (bytes received, bytes sent,
     duration, upstream service time) right before `"XFF" "UA" "REQUEST-ID" "AUTHORITY" "UPSTREAM"`;
     Istio puts `DETAILS TERMINATION "FAILURE"` before them and appends `CLUSTER UPSTREAM_LOCAL
-    DOWNSTREAM_LOCAL DOWNSTREAM_REMOTE SNI ROUTE`. Without that run, the request id (a UUID) is
+    DOWNSTREAM_LOCAL DOWNSTREAM_REMOTE SNI ROUTE`. Without that shape, the request id (a UUID) is
     the anchor, as users add quoted fields before or after.
     """
-    words = _words(rest)
-    n = len(words)
-    for i in range(n - 4):
-        if (words[i + 4][1] and not words[i][1] and not words[i + 1][1] and not words[i + 2][1]
-                and not words[i + 3][1] and all(_counter(w) for w, _ in words[i:i + 4])):
-            q = i + 4
-            quoted = [w for w, _ in words[q:q + 5]]
-            if len(quoted) < 5 or not all(quoted_ for _, quoted_ in words[q:q + 5]):
-                break  # not the shape that is sure: the anchor below
-            tail = words[q + 5:q + 9]
-            remote = tail[3][0] if len(tail) == 4 and not any(qt for _, qt in tail) else None
-            return quoted[0], quoted[1], quoted[3], remote
+    if b"\\" not in rest:
+        # Split at quotes: even pieces are bare text, odd pieces quoted values.
+        pieces = rest.split(b'"')
+        for k in range(0, min(len(pieces) - 10, 7), 2):
+            words = pieces[k].split()
+            if (len(words) >= 4 and all(_counter(w) for w in words[-4:])
+                    and all(pieces[j] == b" " for j in range(k + 2, k + 10, 2))):
+                tail = pieces[k + 10].split()
+                return pieces[k + 1], pieces[k + 3], pieces[k + 7], tail[3] if len(tail) >= 4 else None
     quoted = _quoted(rest)
     rid = next((i for i, v in enumerate(quoted) if len(v) == 36 and _UUID.match(v)), None)
     if rid is None or rid < 2:
@@ -361,6 +358,7 @@ _ALB_HEAD = re.compile(
 
 
 _ALB_CREATED = re.compile(rb" (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z) ")
+_ALB_TIME = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$")
 
 
 def _split_alb(line: bytes) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes] | None:
@@ -387,15 +385,22 @@ def parse_alb(line: bytes, ctx: FileContext) -> LineFields | None:
         return None
     ts, client, code, req, ua, rest = got
     method, thost, path = request_line(req)
-    quoted = _quoted(rest)
+    pieces = None if b"\\" in rest else rest.split(b'"')
+    quoted = _quoted(rest) if pieces is None else pieces[1::2]
     domain = text(quoted[1]) if len(quoted) > 1 else None
     # `time` is when the response was sent (for a WebSocket: when it closed); the request is judged
-    # at `request_creation_time`, the first time after the user agent. Classic ELB has only one.
-    created = _ALB_CREATED.search(rest)
+    # at `request_creation_time`, the first time after the user agent. Classic ELB has only `time`,
+    # when its request arrived. The usual line has it second in the bare run after `"chosen_cert_arn"`.
+    after_cert = pieces[6].split() if pieces is not None and len(pieces) > 6 else []
+    if len(after_cert) >= 2 and _ALB_TIME.match(after_cert[1]):
+        created: bytes | None = after_cert[1]
+    else:
+        found = _ALB_CREATED.search(rest)
+        created = found[1] if found else None
     # `client:port` always has the port, also for IPv6, which ALB writes without brackets.
     ip = client.rsplit(b":", 1)[0] if b":" in client and not client.startswith(b"[") else client
     return LineFields(
-        T.parse_iso(created[1] if created else ts, ctx.tz),
+        T.parse_iso(created or ts, ctx.tz),
         strip_port(thost or domain),
         method,
         path,
