@@ -152,6 +152,7 @@ _CALL = re.compile(
     rb'\b' + _METHODS + rb'[ \t]+"?((?:https?://|/)[^\s"\'<>]*)"?'
     rb'(?:[ \t]*(?:->|=>|\xe2\x86\x92|returned|responded(?: with)?|status(?:=|: ?)|-)?[ \t]*(\d{3})(?![\w.]))?')
 _IP_CELL = re.compile(rb"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7})$")
+_CLIENT_BRACKET = re.compile(rb"\[client ([0-9A-Fa-f.:\[\]]+)\]")
 _KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)')
 
 
@@ -197,6 +198,10 @@ def parse_generic(line: bytes, ctx: FileContext, probe: Probe | None = None) -> 
         method = jsonlog.first(flat, jsonlog.METHOD_KEYS)
     code_ = status(code) or status(jsonlog.first(flat, jsonlog.STATUS_KEYS))
     ip = jsonlog.first(flat, jsonlog.IP_KEYS)
+    if ip is None and b"[client " in probe.text:
+        # Apache's error log: `[client 203.0.113.9:50914]`.
+        c = _CLIENT_BRACKET.search(probe.text)
+        ip = c[1].decode("ascii", "replace") if c else None
     if b" | " in probe.text and (code_ is None or ip is None):
         # Go web frameworks' request lines (Gin, Fiber, Echo): `| 401 | 1.2ms | 203.0.113.9 | GET "/p"`.
         cells = [c.strip() for c in probe.text.split(b"|")]
@@ -226,6 +231,7 @@ PLAIN: tuple[Format, ...] = (
     Format(S.FMT_NGINX, lambda b: text.CLF.match(b) is not None, text.parse_clf),
     Format(S.FMT_ALB, lambda b: text.ALB.match(b) is not None, text.parse_alb),
     Format(S.FMT_NGINX_ERROR, lambda b: text.NGINX_ERROR.match(b) is not None, text.parse_nginx_error),
+    Format(S.FMT_SQUID, lambda b: text.SQUID.match(b) is not None, text.parse_squid),
     Format(S.FMT_HAPROXY, lambda b: text.HAPROXY.search(b) is not None, text.parse_haproxy),
     Format(S.FMT_TRAEFIK, jsonlog.looks_like_traefik, _json),
     Format(S.FMT_CADDY, jsonlog.looks_like_caddy, _json),

@@ -29,10 +29,11 @@ TS_KEYS = ("startutc", "start_time", "edgestarttimestamp", "started_at", "@t", "
 # App Gateway's `host` is the Host after any rewrite; `originalHost` is what the client sent.
 HOST_KEYS = ("requesthost", "request.host", "request_host", "originalhost", "host", "hostname", "url.domain",
              ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname",
-             "clientrequesthost", "domain")
+             "clientrequesthost", "domainname", "domain")
 METHOD_KEYS = ("requestmethod", "request.method", "request_method", "http.request.method", "method",
                "httpmethod", "http_method", "clientrequestmethod", "verb")
-PATH_KEYS = ("requestpath", "request.uri", "request_path", "url.path", "path", "uri", "requesturi",
+PATH_KEYS = ("requestpath", "request.uri", "request_path", "url.path", "path", "x-envoy-origin-path",
+             "x-envoy-original-path", "uri", "requesturi",
              "request_uri", "originalrequesturiwithargs", "url.original", "url.full", "requesturl",
              "request_url", "url", "originalurl", "clientrequesturi", "target")
 STATUS_KEYS = ("downstreamstatus", "http.response.status_code", "status", "statuscode", "status_code",
@@ -41,7 +42,7 @@ STATUS_KEYS = ("downstreamstatus", "http.response.status_code", "status", "statu
 IP_KEYS = ("clienthost", "request.client_ip", "client_ip", "clientip", "request.remote_ip", "remote_ip",
            "remoteip", "remote_addr", "remoteaddr", "client.ip", "source.ip", "clientaddr", "c-ip",
            "clientaddress", "client_address", "sourceip", "downstream_remote_address", "ip",
-           "x_forwarded_for", "x-forwarded-for", "http_x_forwarded_for")
+           "x_forwarded_for", "x-forwarded-for", "http_x_forwarded_for", "fwd")
 UA_KEYS = ("request_user-agent", "user_agent.original", "useragent", "user_agent", "user-agent",
            "http_user_agent", "useragent_s")
 _MAX_DEPTH = 8

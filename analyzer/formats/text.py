@@ -197,6 +197,24 @@ def parse_nginx_error(line: bytes, ctx: FileContext) -> LineFields | None:
     )
 
 
+# --- Squid native access log --------------------------------------------------------------------
+# `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`: the time is when the
+# transaction was logged (epoch seconds), the URL absolute for a forward proxy.
+SQUID = re.compile(rb"^(?P<ts>\d{9,11}\.\d{3}) +-?\d+ (?P<ip>\S+) [A-Z_]+/(?P<status>\d{3}) \d+ "
+                   rb"(?P<method>[A-Z]{3,12}) ")
+
+
+def parse_squid(line: bytes, ctx: FileContext) -> LineFields | None:
+    """A Squid access-log line in its native format."""
+    m = SQUID.match(line)
+    if m is None:
+        return None
+    end = line.find(b" ", m.end())
+    thost, path = split_target_bytes(line[m.end():end if end >= 0 else len(line)])
+    return LineFields(T.parse_epoch(m["ts"]), strip_port(thost), m["method"].decode("ascii"), path,
+                      status(m["status"]), text(m["ip"]))
+
+
 # --- Envoy default access log (and Istio's, which adds fields) ------------------------------------
 # An optional word before the time: Emissary/Ambassador write `ACCESS [...]`.
 _ENVOY_PREFIX = rb"(?:[A-Z][A-Za-z_-]{0,19} )?"
