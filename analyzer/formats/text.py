@@ -81,19 +81,20 @@ def _quoted(rest: bytes) -> list[bytes]:
 
 # --- nginx / Apache combined and common, with appended fields -------------------------------------
 CLF = re.compile(
-    rb'^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) \S+ (?P<user>"[^"]*"|\S+) '
+    rb'^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) (?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) '
     rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30})\] '
     rb'"(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)$'
 )
 # ingress-nginx appends `$request_length $request_time [$proxy_upstream_name] [$proxy_alternative...]`.
-INGRESS_REST = re.compile(rb'^ "[^"]*" "[^"\\]*(?:\\.[^"\\]*)*" \d+ [\d.]+ \[[^\]]*\] \[[^\]]*\]')
+# Before 0.20 it had no `[$proxy_alternative_upstream_name]`, and began `$the_real_ip - [$the_real_ip] - `.
+INGRESS_REST = re.compile(rb'^ "[^"]*" "[^"\\]*(?:\\.[^"\\]*)*" \d+ [\d.]+ \[[^\]]*\](?: \[[^\]]*\])?')
 _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 
 
 # The fixed part of `CLF` up to the request's opening quote, and what follows its closing quote:
 # the request (maybe holding a token) is found with `bytes.find`, the appended fields are sliced off.
 _CLF_HEAD = re.compile(
-    rb'(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) \S+ (?P<user>"[^"]*"|\S+) '
+    rb'(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) (?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) '
     rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30})\] "'
 )
 _CLF_TAIL = re.compile(rb'" (\d{3}|-) \S+')
