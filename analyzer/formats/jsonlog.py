@@ -25,7 +25,7 @@ from analyzer.formats.text import request_line
 # Where a record has both, the time the request started beats the time it was logged.
 TS_KEYS = ("startutc", "start_time", "edgestarttimestamp", "started_at", "@t", "@timestamp", "timestamp",
            "time", "time_iso8601", "timegenerated", "ts", "datetime", "starttime", "eventtime", "logged_at",
-           "startlocal", "requesttime", "time_local", "date")
+           "startlocal", "requesttime", "time_local", "msec", "date")
 # App Gateway's `host` is the Host after any rewrite; `originalHost` is what the client sent.
 HOST_KEYS = ("requesthost", "request.host", "request_host", "originalhost", "host", "hostname", "url.domain",
              ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname",
@@ -41,11 +41,14 @@ STATUS_KEYS = ("downstreamstatus", "http.response.status_code", "status", "statu
                "response_code", "responsecode", "edgeresponsestatus", "originstatus")
 IP_KEYS = ("clienthost", "request.client_ip", "client_ip", "clientip", "request.remote_ip", "remote_ip",
            "remoteip", "remote_addr", "remoteaddr", "client.ip", "source.ip", "clientaddr", "c-ip",
-           "clientaddress", "client_address", "sourceip", "downstream_remote_address", "ip",
+           "clientaddress", "client_address", "sourceip", "downstream_remote_address", "client.address",
+           "source.address", "ip",
            "x_forwarded_for", "x-forwarded-for", "http_x_forwarded_for", "fwd")
 UA_KEYS = ("request_user-agent", "user_agent.original", "useragent", "user_agent", "user-agent",
            "http_user_agent", "useragent_s")
 _MAX_DEPTH = 8
+# Log Analytics' `AzureDiagnostics` table types its columns by suffix: `clientIP_s`, `httpStatus_d`.
+_TYPE_SUFFIXES = ("_s", "_d")
 
 
 def flatten(obj: Any, out: dict[str, Any], prefix: str = "", depth: int = 0) -> None:
@@ -148,6 +151,8 @@ class _Found:
             if type(v) is dict:  # orjson gives exact types
                 nested.append((key, v))
                 continue
+            if key[-2:] in _TYPE_SUFFIXES and key not in _ROLES and key[:-2] in _ROLES:
+                key = key[:-2]
             if dotted and prefix + key in _ROLES:
                 if type(v) is list:
                     if not v or not isinstance(v[0], (str, int, float)):

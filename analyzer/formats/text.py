@@ -83,7 +83,7 @@ def _quoted(rest: bytes) -> list[bytes]:
 CLF = re.compile(
     rb'^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) '
     rb'(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) '
-    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30})\] '
+    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30})\] '
     rb'"(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)$'
 )
 # ingress-nginx appends `$request_length $request_time [$proxy_upstream_name] [$proxy_alternative...]`.
@@ -97,7 +97,7 @@ _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 _CLF_HEAD = re.compile(
     rb'(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) '
     rb'(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) '
-    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30})\] "'
+    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30})\] "'
 )
 _CLF_TAIL = re.compile(rb'" (\d{3}|-) \S+')
 # Head (committed to its first match, as `_CLF_HEAD.match` is), an origin-form request without
@@ -160,7 +160,9 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
                 break
     if b"," in ip:  # `$http_x_forwarded_for` logged for `$remote_addr`: the client is the first
         ip = ip.split(b",", 1)[0]
-    return LineFields(T.parse_clf(ts, ctx.tz), strip_port(thost or text(host)), method, path,
+    # `[$time_local]`, or `[$time_iso8601]` in a custom `log_format`.
+    when = T.parse_clf(ts, ctx.tz) if ts[4:5] != b"-" else T.parse_iso(ts, ctx.tz)
+    return LineFields(when, strip_port(thost or text(host)), method, path,
                       None if code == b"-" else int(code),  # `CLF` allows only `-` or three digits
                       text(ip), ua)
 
