@@ -15,6 +15,8 @@ from analyzer import timeparse as T
 from analyzer.formats.common import (
     FileContext,
     LineFields,
+    arrival,
+    seconds_us,
     split_target,
     status,
     strip_client_port,
@@ -186,6 +188,11 @@ def parse_json_line(line: bytes, ctx: FileContext, inner: InnerParser | None = N
         return None
     ts_v, host_v, method_v, path_v, status_v, ip_v, ua_v = lookup(obj)
     ts = _time(ts_v, ctx)
+    logger = obj.get("logger")
+    if ts is not None and isinstance(logger, str) and logger.startswith("http.log.access"):
+        # Caddy logs `ts` after the response; `duration` is in seconds.
+        d = obj.get("duration")
+        ts = arrival(ts, seconds_us(d) if isinstance(d, (int, float)) else None)
     wrapped = obj.get("log")
     if inner is not None and isinstance(wrapped, str) and not wrapped.lstrip().startswith("{"):
         got = inner(wrapped.rstrip("\n").encode(), ctx)

@@ -9,6 +9,8 @@ from analyzer.formats.common import (
     HOSTNAME,
     FileContext,
     LineFields,
+    arrival,
+    seconds_us,
     split_target_bytes,
     status,
     strip_client_port,
@@ -88,7 +90,7 @@ CLF = re.compile(
 )
 # ingress-nginx appends `$request_length $request_time [$proxy_upstream_name] [$proxy_alternative...]`.
 # Before 0.20 it had no `[$proxy_alternative_upstream_name]`, and began `$the_real_ip - [$the_real_ip] - `.
-INGRESS_REST = re.compile(rb'^ "[^"]*" "[^"\\]*(?:\\.[^"\\]*)*" \d+ [\d.]+ \[[^\]]*\](?: \[[^\]]*\])?')
+INGRESS_REST = re.compile(rb'^ "[^"]*" "[^"\\]*(?:\\.[^"\\]*)*" \d+ ([\d.]+) \[[^\]]*\](?: \[[^\]]*\])?')
 _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 
 
@@ -160,8 +162,13 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
                 break
     if b"," in ip:  # `$http_x_forwarded_for` logged for `$remote_addr`: the client is the first
         ip = ip.split(b",", 1)[0]
-    # `[$time_local]`, or `[$time_iso8601]` in a custom `log_format`.
+    # `[$time_local]`, or `[$time_iso8601]` in a custom `log_format`: when the entry was logged.
     when = T.parse_clf(ts, ctx.tz) if ts[4:5] != b"-" else T.parse_iso(ts, ctx.tz)
+    if b" [" in rest:
+        # ingress-nginx logs `$request_time`: a WebSocket's entry is written when it closes.
+        ing = INGRESS_REST.match(rest)
+        if ing is not None:
+            when = arrival(when, seconds_us(ing[1]))
     return LineFields(when, strip_port(thost or text(host)), method, path,
                       None if code == b"-" else int(code),  # `CLF` allows only `-` or three digits
                       text(ip), ua)
@@ -204,8 +211,8 @@ def parse_nginx_error(line: bytes, ctx: FileContext) -> LineFields | None:
 
 # --- Squid native access log --------------------------------------------------------------------
 # `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`: the time is when the
-# transaction was logged (epoch seconds), the URL absolute for a forward proxy.
-SQUID = re.compile(rb"^(?P<ts>\d{9,11}\.\d{3}) +-?\d+ (?P<ip>\S+) [A-Z_]+/(?P<status>\d{3}) \d+ "
+# transaction was logged (epoch seconds), `%tr` its duration (ms); the URL is absolute.
+SQUID = re.compile(rb"^(?P<ts>\d{9,11}\.\d{3}) +(?P<elapsed>-?\d+) (?P<ip>\S+) [A-Z_]+/(?P<status>\d{3}) \d+ "
                    rb"(?P<method>[A-Z]{3,12}) ")
 
 
@@ -216,8 +223,8 @@ def parse_squid(line: bytes, ctx: FileContext) -> LineFields | None:
         return None
     end = line.find(b" ", m.end())
     thost, path = split_target_bytes(line[m.end():end if end >= 0 else len(line)])
-    return LineFields(T.parse_epoch(m["ts"]), strip_port(thost), m["method"].decode("ascii"), path,
-                      status(m["status"]), text(m["ip"]))
+    return LineFields(arrival(T.parse_epoch(m["ts"]), seconds_us(m["elapsed"], 1000)), strip_port(thost),
+                      m["method"].decode("ascii"), path, status(m["status"]), text(m["ip"]))
 
 
 # --- Envoy default access log (and Istio's, which adds fields) ------------------------------------

@@ -6,7 +6,16 @@ import re
 from functools import lru_cache
 
 from analyzer import timeparse as T
-from analyzer.formats.common import FileContext, LineFields, split_target_bytes, status, strip_port, text
+from analyzer.formats.common import (
+    FileContext,
+    LineFields,
+    arrival,
+    seconds_us,
+    split_target_bytes,
+    status,
+    strip_port,
+    text,
+)
 
 _FIELDS_DIRECTIVE = re.compile(rb"#Fields:[ \t]*(.*?)\r?$", re.M)  # matched where `#Fields:` starts a line
 _HOST_FIELDS = ("cs-host", "x-host-header", "cs(host)")
@@ -46,7 +55,7 @@ def looks_like_w3c(line: bytes) -> bool:
 @lru_cache(maxsize=64)
 def _plan(names: tuple[str, ...], n: int) -> tuple[tuple[int, ...], ...]:
     """For a line of `n` values: the columns of date, time, stem, user agent, host, method, status,
-    client IP and query, each as the indices of its candidate names in order (a repeated name: its
+    client IP, query and time taken, each as the indices of its candidate names in order (a repeated name: its
     last column). The same for every line under one `#Fields:` directive, hence cached."""
     col = {name: i for i, name in enumerate(names) if i < n}
 
@@ -54,7 +63,7 @@ def _plan(names: tuple[str, ...], n: int) -> tuple[tuple[int, ...], ...]:
         return tuple(col[k] for k in keys if k in col)
 
     return (idx("date"), idx("time"), idx("cs-uri-stem"), idx(*_UA_FIELDS), idx(*_HOST_FIELDS),
-            idx("cs-method"), idx("sc-status"), idx("c-ip"), idx("cs-uri-query"))
+            idx("cs-method"), idx("sc-status"), idx("c-ip"), idx("cs-uri-query"), idx("time-taken"))
 
 
 def _get(parts: list[bytes], cols: tuple[int, ...]) -> bytes | None:
@@ -158,13 +167,13 @@ def infer_plan(parts: list[bytes]) -> tuple[tuple[int, ...], ...] | None:
         if parts[i + 1][:1] == b"/" and SHAPES["cs-method"].match(parts[i]):
             q = i + 2
             if q >= n or not (parts[q] == b"-" or b"=" in parts[q]):
-                return (0,), (1,), (i + 1,), (), (), (i,), (), (), ()
+                return (0,), (1,), (i + 1,), (), (), (i,), (), (), (), ()
             ip: tuple[int, ...] = ()
             if q + 3 < n and SHAPES["s-port"].match(parts[q + 1]) and SHAPES["c-ip"].match(parts[q + 3]):
                 ip = (q + 3,)
             code = next(((j,) for j in range(q + 1, n - 2) if len(parts[j]) == 3 and parts[j].isdigit()
                          and parts[j + 1].isdigit() and parts[j + 2].isdigit()), ())
-            return (0,), (1,), (i + 1,), (), (), (i,), code, ip, (q,)
+            return (0,), (1,), (i + 1,), (), (), (i,), code, ip, (q,), ()
     return None
 
 
@@ -187,10 +196,14 @@ def parse_w3c(line: bytes, ctx: FileContext) -> LineFields | None:
         if not names or (names[:1] == ["date"] and not dated):
             return None
         plan = _plan(tuple(names), len(parts))
-    c_date, c_time, c_stem, c_ua, c_host, c_method, c_status, c_ip, c_query = plan
+    c_date, c_time, c_stem, c_ua, c_host, c_method, c_status, c_ip, c_query, c_taken = plan
     date, clock = _get(parts, c_date), _get(parts, c_time)
-    # W3C times are UTC by definition, whatever the server's zone.
+    # W3C times are UTC by definition, whatever the server's zone. They are when the entry was
+    # written, after the response: `time-taken` (IIS: ms; CloudFront: seconds, with a point) before.
     ts = T.parse_iso(date + b" " + clock + b"Z") if date and clock else None
+    taken = _get(parts, c_taken)
+    if taken is not None and ts is not None:
+        ts = arrival(ts, seconds_us(taken) if b"." in taken else seconds_us(taken, 1000))
     _, path = split_target_bytes(_get(parts, c_stem))
     ua = text(_get(parts, c_ua))
     query = None
