@@ -108,6 +108,27 @@ def _time(v: Any, ctx: FileContext) -> int | None:
     return None
 
 
+# Records whose time is written after the response, with their duration: (the key and the start
+# of its value that mark the record, the duration's key path, its unit in µs).
+END_TIMES: tuple[tuple[str, str, tuple[str, ...], float], ...] = (
+    ("logger", "http.log.access", ("duration",), 1e6),  # Caddy: `ts`, `duration` in seconds
+    ("category", "FrontDoorAccessLog", ("properties", "timeTaken"), 1e6),  # Front Door: `time`, seconds
+    ("category", "FrontdoorAccessLog", ("properties", "timeTaken"), 1e6),
+)
+
+
+def _arrival(obj: dict[str, Any], ts: int) -> int | None:
+    """The record's time, minus its duration where the format logs the end (`END_TIMES`)."""
+    for mark, prefix, path, unit in END_TIMES:
+        v = obj.get(mark)
+        if isinstance(v, str) and v.startswith(prefix):
+            d: Any = obj
+            for k in path:
+                d = d.get(k) if isinstance(d, dict) else None
+            return arrival(ts, seconds_us(d, unit) if isinstance(d, (str, int, float)) else None)
+    return ts
+
+
 InnerParser = Callable[[bytes, FileContext], LineFields | None]
 
 
@@ -188,11 +209,8 @@ def parse_json_line(line: bytes, ctx: FileContext, inner: InnerParser | None = N
         return None
     ts_v, host_v, method_v, path_v, status_v, ip_v, ua_v = lookup(obj)
     ts = _time(ts_v, ctx)
-    logger = obj.get("logger")
-    if ts is not None and isinstance(logger, str) and logger.startswith("http.log.access"):
-        # Caddy logs `ts` after the response; `duration` is in seconds.
-        d = obj.get("duration")
-        ts = arrival(ts, seconds_us(d) if isinstance(d, (int, float)) else None)
+    if ts is not None:
+        ts = _arrival(obj, ts)
     wrapped = obj.get("log")
     if inner is not None and isinstance(wrapped, str) and not wrapped.lstrip().startswith("{"):
         got = inner(wrapped.rstrip("\n").encode(), ctx)
