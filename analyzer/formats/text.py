@@ -91,6 +91,7 @@ CLF = re.compile(
 # ingress-nginx appends `$request_length $request_time [$proxy_upstream_name] [$proxy_alternative...]`.
 # Before 0.20 it had no `[$proxy_alternative_upstream_name]`, and began `$the_real_ip - [$the_real_ip] - `.
 INGRESS_REST = re.compile(rb'^ "[^"]*" "[^"\\]*(?:\\.[^"\\]*)*" \d+ ([\d.]+) \[[^\]]*\](?: \[[^\]]*\])?')
+_IP_WORD = re.compile(rb"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})$")
 _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 
 
@@ -162,6 +163,11 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
                 break
     if b"," in ip:  # `$http_x_forwarded_for` logged for `$remote_addr`: the client is the first
         ip = ip.split(b",", 1)[0]
+    elif host is None and not ip[-1:].isdigit() and HOSTNAME.match(ip):
+        # `$host $remote_addr $remote_user [...]`: a host name first, then the client's address.
+        after = line[len(ip) + 1:line.find(b" ", len(ip) + 1)]
+        if _IP_WORD.match(after):
+            host, ip = ip, after
     # `[$time_local]`, or `[$time_iso8601]` in a custom `log_format`: when the entry was logged.
     when = T.parse_clf(ts, ctx.tz) if ts[4:5] != b"-" else T.parse_iso(ts, ctx.tz)
     if b" [" in rest:
