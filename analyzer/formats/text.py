@@ -83,7 +83,7 @@ def _quoted(rest: bytes) -> list[bytes]:
 
 # --- nginx / Apache combined and common, with appended fields -------------------------------------
 CLF = re.compile(
-    rb'^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) '
+    rb'^(?!\d{4}-\d{2}-\d{2}T)(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) '
     rb'(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) '
     rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30})\] '
     rb'"(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)$'
@@ -98,7 +98,8 @@ _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 # The fixed part of `CLF` up to the request's opening quote, and what follows its closing quote:
 # the request (maybe holding a token) is found with `bytes.find`, the appended fields are sliced off.
 _CLF_HEAD = re.compile(
-    rb'(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) '
+    # Not a line that starts with an ISO time: a CRI prefix (`<time> stdout F `) is unwrapped first.
+    rb'(?!\d{4}-\d{2}-\d{2}T)(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) '
     rb'(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) '
     rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30})\] "'
 )
