@@ -26,6 +26,7 @@ import zstandard
 from analyzer import formats
 from analyzer import schema as S
 from analyzer.decode import fingerprint
+from analyzer.formats import wrappers
 from analyzer.formats.common import FileContext
 
 HERE = Path(__file__).parent / "formats"
@@ -250,3 +251,27 @@ def test_junk_lines_never_crash(line: bytes) -> None:
         name, _ = formats.parse_line(line, fmt, ctx)
         assert name in S.FORMATS
     formats.detect([line])
+
+
+_WRAPPERS = (b"2026-11-26T09:10:11.123456789Z stdout F ", b"<134>Nov 26 09:10:11 host1 proxy[12]: ",
+             b"<165>1 2026-11-26T09:10:11.003Z host1 proxy - - - ")
+
+
+_UNWRAPPED = [s for s in SAMPLES if not s.name.startswith(("syslog_", "cri_", "iis_", "cloudfront_"))]
+
+
+@pytest.mark.parametrize("src", _UNWRAPPED, ids=lambda s: s.stem)
+def test_a_wrapped_line_reads_as_the_line_itself(src: Path) -> None:
+    """A CRI or syslog prefix changes nothing the line itself says (only a missing time is filled)."""
+    toks = make_tokens()
+    lines = [render(line, toks).encode() for line in src.read_text(encoding="utf-8").splitlines()
+             if "{TOKEN_" in line and not line.startswith("#")]
+    fmt = formats.detect(lines)
+    for line in lines:
+        _, own = formats.parse_line(line, fmt, FileContext(year=2026))
+        if own.ts is None or wrappers.unwrap(line, FileContext()) is not None:
+            continue
+        for prefix in _WRAPPERS:
+            wrapped = [prefix + x for x in lines]
+            _, got = formats.parse_line(prefix + line, formats.detect(wrapped), FileContext(year=2026))
+            assert got[:7] == own[:7], (prefix, line[:80])
