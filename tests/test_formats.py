@@ -257,7 +257,7 @@ _WRAPPERS = (b"2026-11-26T09:10:11.123456789Z stdout F ", b"<134>Nov 26 09:10:11
              b"<165>1 2026-11-26T09:10:11.003Z host1 proxy - - - ")
 
 
-_UNWRAPPED = [s for s in SAMPLES if not s.name.startswith(("syslog_", "cri_", "iis_", "cloudfront_"))]
+_UNWRAPPED = [s for s in SAMPLES if not s.name.startswith(("syslog_", "cri_", "iis_w3c"))]
 
 
 @pytest.mark.parametrize("src", _UNWRAPPED, ids=lambda s: s.stem)
