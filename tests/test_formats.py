@@ -275,3 +275,17 @@ def test_a_wrapped_line_reads_as_the_line_itself(src: Path) -> None:
             wrapped = [prefix + x for x in lines]
             _, got = formats.parse_line(prefix + line, formats.detect(wrapped), FileContext(year=2026))
             assert got[:7] == own[:7], (prefix, line[:80])
+
+
+@pytest.mark.parametrize("src", [s for s in SAMPLES if s.name != "iis_w3c.log"], ids=lambda s: s.stem)
+def test_a_line_reads_the_same_in_a_file_of_any_format(src: Path) -> None:
+    """Mixed files: a line that is not in its file's format is read by the format it is in."""
+    toks = make_tokens()
+    lines = [render(line, toks).encode() for line in src.read_text(encoding="utf-8").splitlines()
+             if "{TOKEN_" in line and not line.startswith("#")]
+    fmt = formats.detect(lines)
+    for line in lines:
+        _, own = formats.parse_line(line, fmt, FileContext(year=2026))
+        for other in S.FORMATS:
+            _, got = formats.parse_line(line, other, FileContext(year=2026))
+            assert got[:7] == own[:7], (other, line[:80])
