@@ -24,7 +24,7 @@ ISO_RE = re.compile(
     rb"\s?(Z|z|[+-]\d{2}:?\d{2}(?!\d)|UTC|GMT)?"
 )
 CLF_RE = re.compile(
-    rb"(\d{1,2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
+    rb"(\d{1,2})/([A-Za-z]{3})/(\d{4})[: ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
     rb"(?: ?([+-]\d{4}|[+-]\d{2}:\d{2}|Z))?"
 )
 # `2026/11/26 03:14:15`: nginx's error log, Go's `log` package; a wall time without a zone.

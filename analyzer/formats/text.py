@@ -85,7 +85,7 @@ def _quoted(rest: bytes) -> list[bytes]:
 CLF = re.compile(
     rb'^(?!\d{4}-\d{2}-\d{2}T)(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) '
     rb'(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) '
-    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30})\] '
+    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}[: ][^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30}|[A-Z][a-z]{2}, [^\]]{20,30})\] '
     rb'"(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)$'
 )
 # ingress-nginx appends `$request_length $request_time [$proxy_upstream_name] [$proxy_alternative...]`.
@@ -101,7 +101,7 @@ _CLF_HEAD = re.compile(
     # Not a line that starts with an ISO time: a CRI prefix (`<time> stdout F `) is unwrapped first.
     rb'(?!\d{4}-\d{2}-\d{2}T)(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) '
     rb'(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) '
-    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}:[^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30})\] "'
+    rb'\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}[: ][^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30}|[A-Z][a-z]{2}, [^\]]{20,30})\] "'
 )
 _CLF_TAIL = re.compile(rb'" (\d{3}|-) \S+')
 # Head (committed to its first match, as `_CLF_HEAD.match` is), an origin-form request without
@@ -169,8 +169,9 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
         after = line[len(ip) + 1:line.find(b" ", len(ip) + 1)]
         if _IP_WORD.match(after):
             host, ip = ip, after
-    # `[$time_local]`, or `[$time_iso8601]` in a custom `log_format`: when the entry was logged.
-    when = T.parse_clf(ts, ctx.tz) if ts[4:5] != b"-" else T.parse_iso(ts, ctx.tz)
+    # `[$time_local]`; `[$time_iso8601]` in a custom `log_format`; morgan's `[Thu, 26 Nov 2026
+    # 03:14:15 GMT]`; Werkzeug's `[26/Nov/2026 03:14:15]`: when the entry was logged.
+    when = T.parse_clf(ts, ctx.tz) if b"/" in ts[1:3] else T.parse_any(ts, ctx.tz)
     if b" [" in rest:
         # ingress-nginx logs `$request_time`: a WebSocket's entry is written when it closes.
         ing = INGRESS_REST.match(rest)
