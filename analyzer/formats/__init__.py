@@ -152,7 +152,15 @@ _CALL = re.compile(
     rb'\b' + _METHODS + rb'[ \t]+"?((?:https?://|/)[^\s"\'<>]*)"?'
     rb'(?:[ \t]*(?:->|=>|\xe2\x86\x92|returned|responded(?: with)?|status(?:=|: ?)|-)?[ \t]*(\d{3})(?![\w.]))?')
 _IP_CELL = re.compile(rb"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7})$")
-_CLIENT_BRACKET = re.compile(rb"\[client ([0-9A-Fa-f.:\[\]]+)\]")
+_ADDR = rb"([0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*|\[[0-9A-Fa-f:.]+\](?::\d+)?)"
+# Where some well-known app servers write a status or the client, when nothing else gave them:
+# (a cheap marker that must be in the line, the field, a regex whose group 1 is the value).
+_EXTRAS: tuple[tuple[bytes, str, re.Pattern[bytes]], ...] = (
+    (b"(HTTP/", "status", re.compile(rb"\(HTTP/[\d.]+ (\d{3})\)")),  # uWSGI: `(HTTP/1.1 200)`
+    (b"[client ", "client_ip", re.compile(rb"\[client " + _ADDR + rb"\]")),  # Apache's error log
+    (b" vars in ", "client_ip", re.compile(rb"\] " + _ADDR + rb" \([^)]*\) \{\d+ vars")),  # uWSGI
+    (b" for ", "client_ip", re.compile(rb'^Started [A-Z]+ "[^"]*" for ' + _ADDR + rb" at ")),  # Rails
+)
 _KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)')
 
 
@@ -198,10 +206,15 @@ def parse_generic(line: bytes, ctx: FileContext, probe: Probe | None = None) -> 
         method = jsonlog.first(flat, jsonlog.METHOD_KEYS)
     code_ = status(code) or status(jsonlog.first(flat, jsonlog.STATUS_KEYS))
     ip = jsonlog.first(flat, jsonlog.IP_KEYS)
-    if ip is None and b"[client " in probe.text:
-        # Apache's error log: `[client 203.0.113.9:50914]`.
-        c = _CLIENT_BRACKET.search(probe.text)
-        ip = c[1].decode("ascii", "replace") if c else None
+    if code_ is None or ip is None:
+        for marker, field, rx in _EXTRAS:
+            if (code_ if field == "status" else ip) is None and marker in probe.text:
+                x = rx.search(probe.text)
+                if x is not None:
+                    if field == "status":
+                        code_ = status(x[1])
+                    else:
+                        ip = x[1].decode("ascii", "replace")
     if b" | " in probe.text and (code_ is None or ip is None):
         # Go web frameworks' request lines (Gin, Fiber, Echo): `| 401 | 1.2ms | 203.0.113.9 | GET "/p"`.
         cells = [c.strip() for c in probe.text.split(b"|")]
