@@ -91,6 +91,7 @@ CLF = re.compile(
 # ingress-nginx appends `$request_length $request_time [$proxy_upstream_name] [$proxy_alternative...]`.
 # Before 0.20 it had no `[$proxy_alternative_upstream_name]`, and began `$the_real_ip - [$the_real_ip] - `.
 INGRESS_REST = re.compile(rb'^ "[^"]*" "[^"\\]*(?:\\.[^"\\]*)*" \d+ ([\d.]+) \[[^\]]*\](?: \[[^\]]*\])?')
+_REQUEST_TIME = re.compile(rb'(?<![\w-])(?:rt|request_time)="?(\d+(?:\.\d+)?)')
 _IP_WORD = re.compile(rb"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})$")
 _HOST_PREFIX = (b"host=", b"host:", b"Host: ", b"vhost=")
 
@@ -177,6 +178,11 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
         ing = INGRESS_REST.match(rest)
         if ing is not None:
             when = arrival(when, seconds_us(ing[1]))
+    elif b"rt=" in rest:
+        # nginx's documented `rt=$request_time` (also `request_time=`) among appended fields.
+        rt = _REQUEST_TIME.search(rest)
+        if rt is not None:
+            when = arrival(when, seconds_us(rt[1]))
     return LineFields(when, strip_port(thost or text(host)), method, path,
                       None if code == b"-" else int(code),  # `CLF` allows only `-` or three digits
                       text(ip), ua)
