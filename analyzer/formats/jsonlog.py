@@ -49,8 +49,7 @@ IP_KEYS = ("clienthost", "request.client_ip", "client_ip", "clientip", "request.
 UA_KEYS = ("request_user-agent", "user_agent.original", "useragent", "user_agent", "user-agent",
            "http_user_agent", "useragent_s")
 _MAX_DEPTH = 8
-# Log Analytics' `AzureDiagnostics` table types its columns by suffix: `clientIP_s`, `httpStatus_d`.
-_TYPE_SUFFIXES = ("_s", "_d")
+
 
 
 def flatten(obj: Any, out: dict[str, Any], prefix: str = "", depth: int = 0) -> None:
@@ -138,6 +137,11 @@ _ROLES: dict[str, tuple[tuple[int, int], ...]] = {}
 for _f, _keys in enumerate(_FIELD_KEYS):
     for _r, _k in enumerate(_keys):
         _ROLES[_k] = (*_ROLES.get(_k, ()), (_f, _r))
+# Log Analytics' `AzureDiagnostics` table types its columns by suffix (`clientIP_s`, `httpStatus_d`):
+# each such name stands for what the name without it stands for.
+for _k in [k for k in _ROLES if "." not in k]:
+    for _suffix in ("_s", "_d"):
+        _ROLES.setdefault(_k + _suffix, _ROLES[_k])
 # The prefixes (`request.`, `http.request.` ...) under which a dotted path can be a looked-up key.
 _PATH_PREFIXES = frozenset(k[:i + 1] for k in _ROLES for i, c in enumerate(k) if c == ".")
 
@@ -174,8 +178,6 @@ class _Found:
             if type(v) is dict:  # orjson gives exact types
                 nested.append((key, v))
                 continue
-            if key[-2:] in _TYPE_SUFFIXES and key not in _ROLES and key[:-2] in _ROLES:
-                key = key[:-2]
             if dotted and prefix + key in _ROLES:
                 if type(v) is list:
                     if not v or not isinstance(v[0], (str, int, float)):
