@@ -147,7 +147,7 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
     # searching 1.3 KB of `AAAA...` for a two-byte needle takes microseconds.
     bare = rest if pieces is None else b"".join(pieces[::2])
     only_quoted = pieces is not None and not bare.strip()
-    if only_quoted:
+    if pieces is not None and only_quoted:
         # Only quoted fields (`"$http_referer" "$http_user_agent" "..."`), the usual shape: they
         # are the odd pieces, and `_words` would give the same list, all marked quoted.
         values = pieces[1::2]
