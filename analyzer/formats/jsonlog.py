@@ -178,6 +178,10 @@ class _Found:
             if type(v) is dict:  # orjson gives exact types
                 nested.append((key, v))
                 continue
+            if type(v) is list and v and type(v[0]) is dict and "name" in v[0] and "value" in v[0]:
+                # Headers as `[{"name": "Host", "value": "..."}]` (AWS WAF, CloudTrail): a mapping.
+                nested.append((key, {str(h.get("name")): h.get("value") for h in v if type(h) is dict}))
+                continue
             if dotted and prefix + key in _ROLES:
                 if type(v) is list:
                     if not v or not isinstance(v[0], (str, int, float)):
