@@ -362,6 +362,7 @@ HAPROXY = re.compile(
 )
 _CAPTURE = re.compile(rb"\{([^}]*)\}")
 _HAPROXY_REQUEST = re.compile(rb'"([A-Za-z]{3,12} [^"]*)"')
+_HAPROXY_BARE_REQUEST = re.compile(rb'(?<!\S)([A-Z]{3,12} (?:/|https?://)\S*(?: HTTP/[\d.]+)?)(?!\S)')
 
 
 def parse_haproxy(line: bytes, ctx: FileContext) -> LineFields | None:
@@ -372,15 +373,20 @@ def parse_haproxy(line: bytes, ctx: FileContext) -> LineFields | None:
     if not m:
         return None
     rest = line[m.end():]
-    r = _HAPROXY_REQUEST.search(rest)
+    # `%{+Q}r`, else `%HM %HU %HV` unquoted.
+    r = _HAPROXY_REQUEST.search(rest) or _HAPROXY_BARE_REQUEST.search(rest)
     method, thost, path = request_line(r[1]) if r else (None, None, None)
     host = thost
     if host is None:
+        # Captured headers `{host|...}`, or a host logged bare (`%[capture.req.hdr(0)]`), before the
+        # request; the fields there are otherwise counters, flags and cookies, never host names.
         before = rest[:r.start()] if r else rest
         for block in _CAPTURE.findall(before):
             host = next((v.decode() for v in block.split(b"|") if HOSTNAME.match(v)), None)
             if host:
                 break
+        if host is None and b"{" not in before:
+            host = next((v.decode() for v in before.split() if HOSTNAME.match(v)), None)
     if host is None and r is not None:
         host = next((v.decode() for v, _ in _words(rest[r.end():]) if HOSTNAME.match(v)), None)
     return LineFields(
