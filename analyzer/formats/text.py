@@ -358,7 +358,7 @@ HAPROXY = re.compile(
     # of `AAAA...` or `1111...` is then tried once, not once per position (quadratic).
     rb'(?<![0-9A-Fa-f.:])(?P<ip>[0-9A-Fa-f.:]+):\d{1,5} '
     rb'\[(?P<ts>\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)?(?: [+-]\d{4})?)\] '
-    rb'\S+ \S+/\S+ [-+\d]+(?:/[-+\d]+){1,5} (?P<status>-?\d+) '
+    rb'\S+ \S+/\S+ (?:[-+\d]+(?:/[-+\d]+){1,5} )?(?P<status>-?\d{1,3}) '
 )
 _CAPTURE = re.compile(rb"\{([^}]*)\}")
 _HAPROXY_REQUEST = re.compile(rb'"([A-Za-z]{3,12} [^"]*)"')
