@@ -219,7 +219,7 @@ def parse_json_line(line: bytes, ctx: FileContext, inner: InnerParser | None = N
         ts = _arrival(obj, ts)
     wrapped = obj.get("log")
     if inner is not None and isinstance(wrapped, str) and not wrapped.lstrip().startswith("{"):
-        got = inner(wrapped.rstrip("\n").encode(), ctx)
+        got = inner(wrapped.strip().encode(), ctx)
         if got is not None:
             return got if got.ts is not None else got._replace(ts=ts)
     thost, path = split_target(_str(path_v))
