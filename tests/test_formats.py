@@ -289,3 +289,10 @@ def test_a_line_reads_the_same_in_a_file_of_any_format(src: Path) -> None:
         for other in S.FORMATS:
             _, got = formats.parse_line(line, other, FileContext(year=2026))
             assert got[:7] == own[:7], (other, line[:80])
+
+
+def test_every_format_is_documented() -> None:
+    """docs/formats.md says, for each format, which field gives ts, host, path, status and client_ip."""
+    doc = (Path(__file__).parent.parent / "docs" / "formats.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().split(" ")[0] for line in doc.splitlines() if line.startswith("| `")}
+    assert {f"`{name}`" for name in S.FORMATS} <= rows
