@@ -31,7 +31,7 @@ TS_KEYS = ("startutc", "start_time", "edgestarttimestamp", "started_at", "@t", "
 # App Gateway's `host` is the Host after any rewrite; `originalHost` is what the client sent.
 HOST_KEYS = ("requesthost", "request.host", "request_host", "originalhost", "host", "hostname", "url.domain",
              ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname",
-             "clientrequesthost", "domainname", "domain")
+             "clientrequesthost", "domainname", "vhost", "domain")
 METHOD_KEYS = ("requestmethod", "request.method", "request_method", "http.request.method", "method",
                "httpmethod", "http_method", "clientrequestmethod", "verb")
 PATH_KEYS = ("requestpath", "request.uri", "request_path", "url.path", "path", "x-envoy-origin-path",
@@ -45,7 +45,7 @@ IP_KEYS = ("clienthost", "request.client_ip", "client_ip", "clientip", "request.
            "remoteip", "remote_addr", "remoteaddr", "client.ip", "source.ip", "clientaddr", "c-ip",
            "clientaddress", "client_address", "sourceip", "downstream_remote_address", "client.address",
            "source.address", "ip",
-           "x_forwarded_for", "x-forwarded-for", "http_x_forwarded_for", "fwd")
+           "x_real_ip", "x_forwarded_for", "x-forwarded-for", "http_x_forwarded_for", "x_forward_for", "fwd")
 UA_KEYS = ("request_user-agent", "user_agent.original", "useragent", "user_agent", "user-agent",
            "http_user_agent", "useragent_s")
 _MAX_DEPTH = 8
