@@ -62,6 +62,8 @@ TOKEN_KINDS: tuple[str, ...] = (KIND_ACCESS, KIND_ID, KIND_ASSERTION, KIND_UNKNO
 
 # Log formats that detection can name.
 FMT_NGINX = "nginx"
+FMT_NGINX_ERROR = "nginx-error"
+FMT_SQUID = "squid"
 FMT_APACHE = "apache"
 FMT_INGRESS_NGINX = "ingress-nginx"
 FMT_ENVOY = "envoy"
@@ -77,6 +79,8 @@ FMT_SYSLOG = "syslog"
 FMT_GENERIC = "generic"
 FORMATS: tuple[str, ...] = (
     FMT_NGINX,
+    FMT_NGINX_ERROR,
+    FMT_SQUID,
     FMT_APACHE,
     FMT_INGRESS_NGINX,
     FMT_ENVOY,

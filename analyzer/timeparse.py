@@ -24,9 +24,14 @@ ISO_RE = re.compile(
     rb"\s?(Z|z|[+-]\d{2}:?\d{2}(?!\d)|UTC|GMT)?"
 )
 CLF_RE = re.compile(
-    rb"(\d{1,2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
+    rb"(\d{1,2})/([A-Za-z]{3})/(\d{4})[: ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
     rb"(?: ?([+-]\d{4}|[+-]\d{2}:\d{2}|Z))?"
 )
+# `2026/11/26 03:14:15`: nginx's error log, Go's `log` package; a wall time without a zone.
+# Gin writes `2026/11/26 - 03:14:15`.
+SLASHED_RE = re.compile(rb"(\d{4})/(\d{2})/(\d{2})(?:[ T]| - )(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?")
+# asctime, as Apache's error log writes it: `Thu Nov 26 03:14:15.123456 2026`.
+ASCTIME_RE = re.compile(rb"[A-Z][a-z]{2} ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))? (\d{4})\b")
 SYSLOG_RE = re.compile(rb"\b([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\b")
 EPOCH_RE = re.compile(rb"(?<![\w.])(1[5-9]\d{8}|2[0-9]\d{8})(?:(\d{3})|\.(\d{1,9}))?(?![\w])")
 
@@ -180,6 +185,26 @@ def _day_month_year(groups: tuple[Any, ...], tz: tzinfo) -> int | None:
     return to_us(int(y), month, int(d), int(hh), int(mi), int(ss), frac, zone, tz)
 
 
+@lru_cache(maxsize=1024)
+def parse_slashed(text: bytes, tz: tzinfo = UTC) -> int | None:
+    """`2026/11/26 03:14:15` (nginx error log, Go's `log`), read in `tz`."""
+    m = SLASHED_RE.match(text)
+    if not m:
+        return None
+    y, mo, d, hh, mi, ss, frac = m.groups()
+    return to_us(int(y), int(mo), int(d), int(hh), int(mi), int(ss), frac, None, tz)
+
+
+@lru_cache(maxsize=1024)
+def parse_asctime(text: bytes, tz: tzinfo = UTC) -> int | None:
+    """`Thu Nov 26 03:14:15.123456 2026` (Apache's error log), read in `tz`."""
+    m = ASCTIME_RE.match(text)
+    if not m:
+        return None
+    mon, d, hh, mi, ss, frac, y = m.groups()
+    return _day_month_year((d, mon, y, hh, mi, ss, frac, None), tz)
+
+
 def parse_syslog(text: bytes, year: int, tz: tzinfo = UTC, before_us: int | None = None) -> int | None:
     """RFC 3164 time (`Nov 26 03:14:15`), which has no year: the caller supplies one.
 
@@ -225,7 +250,7 @@ def from_number(value: float) -> int | None:
 def parse_any(text: bytes, tz: tzinfo = UTC) -> int | None:
     """Best effort for a value of unknown shape: ISO, CLF, RFC 1123, then epoch."""
     text = text.strip()
-    return (parse_iso(text, tz) or parse_clf(text, tz) or parse_rfc1123(text, tz)
+    return (parse_iso(text, tz) or parse_clf(text, tz) or parse_rfc1123(text, tz) or parse_slashed(text, tz)
             or (parse_epoch(text) if EPOCH_RE.fullmatch(text) else None))
 
 
@@ -242,7 +267,8 @@ def parse_rfc1123(text: bytes, tz: tzinfo = UTC) -> int | None:
 
 def search_any(line: bytes, year: int, tz: tzinfo = UTC, before_us: int | None = None) -> int | None:
     """The first recognisable timestamp anywhere in a line (the generic format's best effort)."""
-    for rx, parse in ((ISO_RE, parse_iso), (CLF_RE, parse_clf)):
+    for rx, parse in ((ISO_RE, parse_iso), (CLF_RE, parse_clf), (SLASHED_RE, parse_slashed),
+                      (ASCTIME_RE, parse_asctime)):
         m = rx.search(line)
         if m:
             v = parse(m.group(0), tz)

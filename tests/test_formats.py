@@ -26,6 +26,7 @@ import zstandard
 from analyzer import formats
 from analyzer import schema as S
 from analyzer.decode import fingerprint
+from analyzer.formats import wrappers
 from analyzer.formats.common import FileContext
 
 HERE = Path(__file__).parent / "formats"
@@ -170,6 +171,9 @@ def test_formats_detected(scanned: dict[str, Any]) -> None:
     assert by_source["azure_appgw"] == S.FMT_APPGW
     assert by_source["azure_frontdoor"] == S.FMT_FRONTDOOR
     assert by_source["serilog_compact"] == S.FMT_JSON
+    assert by_source["nginx_error"] == S.FMT_NGINX_ERROR
+    assert by_source["iis_without_fields"] == S.FMT_IIS
+    assert by_source["haproxy_custom"] == S.FMT_HAPROXY
 
 
 def test_line_without_time_is_judged_at_mtime(scanned: dict[str, Any]) -> None:
@@ -196,6 +200,23 @@ def test_jwe_and_alg_none(scanned: dict[str, Any]) -> None:
 
 
 # --- detection and per-line fallback, without the pipeline ------------------------------------------
+def test_iis_line_of_no_known_layout_leaves_unsure_fields_empty() -> None:
+    """Without `#Fields:`, a line that fits no known layout gives only what IIS's field order makes sure."""
+    line = (b"2026-11-26 00:01:02 W3SVC1 WEB01 10.0.0.4 GET /api/x a=1 443 - 203.0.113.9 HTTP/1.1 "
+            b"Mozilla/5.0 - 200 0 0 15")
+    name, f = formats.parse_line(line, S.FMT_IIS, FileContext(year=2026))
+    assert name == S.FMT_IIS
+    assert (f.method, f.path, f.status, f.client_ip, f.host, f.user_agent) == (
+        "GET", "/api/x", 200, "203.0.113.9", None, None)
+
+
+def test_a_dated_app_line_is_not_read_as_iis() -> None:
+    line = b"2026-11-25 00:07:27 INFO [svc] http: POST https://h.example.com/t -> 200 (122 ms) body=x"
+    name, f = formats.parse_line(line, S.FMT_IIS, FileContext(year=2026))
+    assert name == S.FMT_GENERIC
+    assert (f.method, f.host, f.path, f.status) == ("POST", "h.example.com", "/t", 200)
+
+
 def test_forced_format_still_falls_back_per_line() -> None:
     ctx = FileContext(year=2026)
     line = b'[2026-11-26T20:17:00.310Z] "GET /a HTTP/1.1" 200 - 1 2 3 4 "-" "ua" "x" "h.example.com" "u"'
@@ -230,3 +251,48 @@ def test_junk_lines_never_crash(line: bytes) -> None:
         name, _ = formats.parse_line(line, fmt, ctx)
         assert name in S.FORMATS
     formats.detect([line])
+
+
+_WRAPPERS = (b"2026-11-26T09:10:11.123456789Z stdout F ", b"<134>Nov 26 09:10:11 host1 proxy[12]: ",
+             b"<165>1 2026-11-26T09:10:11.003Z host1 proxy - - - ")
+
+
+_UNWRAPPED = [s for s in SAMPLES if not s.name.startswith(("syslog_", "cri_", "iis_w3c"))]
+
+
+@pytest.mark.parametrize("src", _UNWRAPPED, ids=lambda s: s.stem)
+def test_a_wrapped_line_reads_as_the_line_itself(src: Path) -> None:
+    """A CRI or syslog prefix changes nothing the line itself says (only a missing time is filled)."""
+    toks = make_tokens()
+    lines = [render(line, toks).encode() for line in src.read_text(encoding="utf-8").splitlines()
+             if "{TOKEN_" in line and not line.startswith("#")]
+    fmt = formats.detect(lines)
+    for line in lines:
+        _, own = formats.parse_line(line, fmt, FileContext(year=2026))
+        if own.ts is None or wrappers.unwrap(line, FileContext()) is not None:
+            continue
+        for prefix in _WRAPPERS:
+            wrapped = [prefix + x for x in lines]
+            _, got = formats.parse_line(prefix + line, formats.detect(wrapped), FileContext(year=2026))
+            assert got[:7] == own[:7], (prefix, line[:80])
+
+
+@pytest.mark.parametrize("src", [s for s in SAMPLES if s.name != "iis_w3c.log"], ids=lambda s: s.stem)
+def test_a_line_reads_the_same_in_a_file_of_any_format(src: Path) -> None:
+    """Mixed files: a line that is not in its file's format is read by the format it is in."""
+    toks = make_tokens()
+    lines = [render(line, toks).encode() for line in src.read_text(encoding="utf-8").splitlines()
+             if "{TOKEN_" in line and not line.startswith("#")]
+    fmt = formats.detect(lines)
+    for line in lines:
+        _, own = formats.parse_line(line, fmt, FileContext(year=2026))
+        for other in S.FORMATS:
+            _, got = formats.parse_line(line, other, FileContext(year=2026))
+            assert got[:7] == own[:7], (other, line[:80])
+
+
+def test_every_format_is_documented() -> None:
+    """docs/formats.md says, for each format, which field gives ts, host, path, status and client_ip."""
+    doc = (Path(__file__).parent.parent / "docs" / "formats.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().split(" ")[0] for line in doc.splitlines() if line.startswith("| `")}
+    assert {f"`{name}`" for name in S.FORMATS} <= rows

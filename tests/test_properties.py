@@ -310,3 +310,55 @@ def test_the_probe_finds_what_searching_the_line_finds(head: str, message: str, 
     finally:
         F.TOKEN_RE = saved
     assert fast == slow
+
+
+# --- W3C lines without their `#Fields:` directive: read as the directive would read them ----------------
+_W3C_VALUES: dict[str, Any] = {
+    "date": st.sampled_from(["2026-11-26", "2027-01-01"]),
+    "time": st.sampled_from(["00:01:02", "23:59:59"]),
+    "s-ip": st.sampled_from(["10.0.0.4", "fe80::1", "192.168.1.10"]),
+    "c-ip": st.sampled_from(["203.0.113.9", "2001:db8::7", "::1"]),
+    "cs-method": st.sampled_from(["GET", "POST", "PROPFIND", "OPTIONS"]),
+    "cs-uri-stem": st.sampled_from(["/", "/api/orders", "/a/b.aspx"]),
+    "cs-uri-query": st.sampled_from(["-", "access_token=" + _TOK, "a=1&b=2"]),
+    "s-port": st.sampled_from(["80", "443", "8443"]),
+    "cs-username": st.sampled_from(["-", "CONTOSO\\alice", "bob"]),
+    "cs-version": st.sampled_from(["HTTP/1.1", "HTTP/2", "-"]),
+    "cs(user-agent)": st.sampled_from(["-", "Mozilla/5.0+(Windows+NT+10.0)", "okhttp/4.12"]),
+    "cs(cookie)": st.sampled_from(["-", "a=b;+c=d"]),
+    "cs(referer)": st.sampled_from(["-", "https://app.contoso.com/"]),
+    "cs-host": st.sampled_from(["-", "orders.contoso.com", "orders.contoso.com:443"]),
+    "sc-status": st.sampled_from(["200", "401", "500"]),
+    "sc-substatus": st.sampled_from(["0", "5"]),
+    "sc-win32-status": st.sampled_from(["0", "64"]),
+    "sc-bytes": st.sampled_from(["0", "512"]),
+    "cs-bytes": st.sampled_from(["0", "1024"]),
+    "time-taken": st.sampled_from(["0", "15", "2500"]),
+    "s-sitename": st.sampled_from(["W3SVC1", "~1ORDERS", "Default+Web+Site"]),
+    "s-computername": st.sampled_from(["WEB01", "srv-2"]),
+    "x-forwarded-for": st.sampled_from(["-", "198.51.100.1", "198.51.100.1,+10.0.0.1"]),
+}
+
+
+@st.composite
+def _w3c_line(draw: st.DrawFn) -> tuple[list[str], bytes]:
+    from analyzer.formats import w3c
+
+    names = list(draw(st.sampled_from([n for n, _ in w3c.LAYOUTS if n[2] != "x-edge-location"])))
+    return names, " ".join(draw(_W3C_VALUES[n]) for n in names).encode()
+
+
+@FAST
+@given(_w3c_line())
+def test_an_iis_line_without_its_directive_reads_as_with_it(case: tuple[list[str], bytes]) -> None:
+    from analyzer.formats import w3c
+    from analyzer.formats.common import FileContext
+
+    names, line = case
+    known = w3c.parse_w3c(line, FileContext(iis_fields=names))
+    inferred = w3c.parse_w3c(line, FileContext())
+    assert known is not None and inferred is not None
+    # What is read is what the directive says; the method, path and time are always read.
+    for got, want in zip(inferred, known, strict=True):
+        assert got is None or got == want
+    assert (inferred.ts, inferred.method, inferred.path) == (known.ts, known.method, known.path)

@@ -25,6 +25,7 @@ def us(s: str) -> int:
     (b"1795662855", "2026-11-26T03:14:15+00:00"),
     (b"1795662855123", "2026-11-26T03:14:15.123+00:00"),
     (b"1795662855.5", "2026-11-26T03:14:15.5+00:00"),
+    (b"2026/11/26 03:14:15", "2026-11-26T03:14:15+00:00"),
 ])
 def test_parse_any(text: bytes, want: str) -> None:
     assert T.parse_any(text) == us(want)
@@ -58,3 +59,12 @@ def test_search_any_and_numbers() -> None:
     assert T.from_number(1795662855123) == us("2026-11-26T03:14:15.123+00:00")
     assert T.from_number(42) is None
     assert T.parse_iso(b"2026-13-45T99:99:99Z") is None
+
+
+@pytest.mark.parametrize(("line", "want"), [
+    (b"2021/04/01 13:02:31 [error] 1234#0: *1 x", "2021-04-01T13:02:31+00:00"),  # nginx error log
+    (b"[GIN] 2026/11/26 - 03:14:15 | 401 |", "2026-11-26T03:14:15+00:00"),
+    (b"[Thu Nov 26 03:14:15.123456 2026] [core:error] x", "2026-11-26T03:14:15.123456+00:00"),  # Apache error
+])
+def test_search_any_finds_slashed_and_asctime_times(line: bytes, want: str) -> None:
+    assert T.search_any(line, 1999) == us(want)

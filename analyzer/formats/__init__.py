@@ -26,6 +26,7 @@ from analyzer.formats.common import (
     LineFields,
     split_target,
     status,
+    strip_client_port,
     strip_port,
 )
 from analyzer.formats.w3c import field_directives, field_names
@@ -140,8 +141,26 @@ def _parse_syslog(line: bytes, ctx: FileContext) -> LineFields | None:
 
 
 # --- anything else --------------------------------------------------------------------------------
-_REQUEST_ANY = re.compile(
-    rb'"?\b(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) HTTP/[\d.]+"?(?:\s+(\d{3})\b)?')
+_METHODS = rb"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)"
+_REQUEST_ANY = re.compile(rb'"?\b' + _METHODS + rb' (\S+) HTTP/[\d.]+"?(?:\s+(\d{3})\b)?')
+# urllib3's debug line names the origin before the request: `https://host:443 "POST /p HTTP/1.1" 200 12`.
+_ORIGIN_BEFORE = re.compile(rb'(https?://[^\s/"]+) "?$')
+# A call an app logs without a protocol version: `http: POST https://host/p -> 200 (122 ms)`,
+# `GET /p 200 5.1 ms` (morgan), `POST https://host/p status=401`. The status must follow the
+# target closely (an arrow, `returned`, `status=` or only spaces).
+_CALL = re.compile(
+    rb'\b' + _METHODS + rb'[ \t]+"?((?:https?://|/)[^\s"\'<>]*)"?'
+    rb'(?:[ \t]*(?:->|=>|\xe2\x86\x92|returned|responded(?: with)?|status(?:=|: ?)|-)?[ \t]*(\d{3})(?![\w.]))?')
+_IP_CELL = re.compile(rb"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7})$")
+_ADDR = rb"([0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*|\[[0-9A-Fa-f:.]+\](?::\d+)?)"
+# Where some well-known app servers write a status or the client, when nothing else gave them:
+# (a cheap marker that must be in the line, the field, a regex whose group 1 is the value).
+_EXTRAS: tuple[tuple[bytes, str, re.Pattern[bytes]], ...] = (
+    (b"(HTTP/", "status", re.compile(rb"\(HTTP/[\d.]+ (\d{3})\)")),  # uWSGI: `(HTTP/1.1 200)`
+    (b"[client ", "client_ip", re.compile(rb"\[client " + _ADDR + rb"\]")),  # Apache's error log
+    (b" vars in ", "client_ip", re.compile(rb"\] " + _ADDR + rb" \([^)]*\) \{\d+ vars")),  # uWSGI
+    (b" for ", "client_ip", re.compile(rb'^Started [A-Z]+ "[^"]*" for ' + _ADDR + rb" at ")),  # Rails
+)
 _KV = re.compile(rb'(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)')
 
 
@@ -157,9 +176,18 @@ def parse_generic(line: bytes, ctx: FileContext, probe: Probe | None = None) -> 
         if got is not None:
             return got if got.ts is not None or ts is None else got._replace(ts=ts)
     method = target = code = None
+    origin = None
     m = _REQUEST_ANY.search(probe.text)
     if m:
         method, target, code = m[1].decode(), probe.span(m, 2).decode("utf-8", "replace"), m[3]
+        o = _ORIGIN_BEFORE.search(probe.text, max(0, m.start() - 300), m.start())
+        if o is not None and target.startswith("/"):
+            origin = o[1].decode("utf-8", "replace")
+    else:
+        m = _CALL.search(probe.text)
+        if m:
+            # A sentence's punctuation after the target is not part of it.
+            method, target, code = m[1].decode(), probe.span(m, 2).decode("utf-8", "replace").rstrip(":,;.)"), m[3]
     flat: dict[str, Any] = {}
     if b"=" in line:
         for k in _KV.finditer(probe.text):
@@ -171,16 +199,36 @@ def parse_generic(line: bytes, ctx: FileContext, probe: Probe | None = None) -> 
         path_value = jsonlog.first(flat, jsonlog.PATH_KEYS)
         target = str(path_value) if path_value else None
     thost, path = split_target(target)
+    if origin is not None:
+        thost = split_target(origin + "/")[0]
     host = jsonlog.first(flat, jsonlog.HOST_KEYS)
     if method is None:
         method = jsonlog.first(flat, jsonlog.METHOD_KEYS)
+    code_ = status(code) or status(jsonlog.first(flat, jsonlog.STATUS_KEYS))
+    ip = jsonlog.first(flat, jsonlog.IP_KEYS)
+    if code_ is None or ip is None:
+        for marker, field, rx in _EXTRAS:
+            if (code_ if field == "status" else ip) is None and marker in probe.text:
+                x = rx.search(probe.text)
+                if x is not None:
+                    if field == "status":
+                        code_ = status(x[1])
+                    else:
+                        ip = x[1].decode("ascii", "replace")
+    if b" | " in probe.text and (code_ is None or ip is None):
+        # Go web frameworks' request lines (Gin, Fiber, Echo): `| 401 | 1.2ms | 203.0.113.9 | GET "/p"`.
+        cells = [c.strip() for c in probe.text.split(b"|")]
+        if code_ is None:
+            code_ = next((status(c) for c in cells if len(c) == 3 and c.isdigit()), None)
+        if ip is None:
+            ip = next((c.decode() for c in cells if _IP_CELL.match(c)), None)
     return LineFields(
         ts=ts,
         host=strip_port(thost or (str(host) if host else None)),
         method=str(method).upper() if method else None,
         path=path,
-        status=status(code) or status(jsonlog.first(flat, jsonlog.STATUS_KEYS)),
-        client_ip=jsonlog.first(flat, jsonlog.IP_KEYS),
+        status=code_,
+        client_ip=strip_client_port(ip) if isinstance(ip, str) and ("." in ip or ip[:1] == "[") else ip,
         user_agent=jsonlog.first(flat, jsonlog.UA_KEYS),
     )
 
@@ -190,11 +238,13 @@ _json = partial(jsonlog.parse_json_line, inner=_parse_inner)
 # Detection order: the most specific test first.
 PLAIN: tuple[Format, ...] = (
     Format(S.FMT_IIS, w3c.looks_like_w3c, w3c.parse_w3c),
-    Format(S.FMT_ENVOY, lambda b: b[:1] == b"[" and text.ENVOY.match(b) is not None, text.parse_envoy),
+    Format(S.FMT_ENVOY, text.looks_like_envoy, text.parse_envoy),
     Format(S.FMT_INGRESS_NGINX, text.looks_like_ingress, text.parse_clf),
     Format(S.FMT_APACHE, _is_apache_vhost, text.parse_clf),
     Format(S.FMT_NGINX, lambda b: text.CLF.match(b) is not None, text.parse_clf),
     Format(S.FMT_ALB, lambda b: text.ALB.match(b) is not None, text.parse_alb),
+    Format(S.FMT_NGINX_ERROR, lambda b: text.NGINX_ERROR.match(b) is not None, text.parse_nginx_error),
+    Format(S.FMT_SQUID, lambda b: text.SQUID.match(b) is not None, text.parse_squid),
     Format(S.FMT_HAPROXY, lambda b: text.HAPROXY.search(b) is not None, text.parse_haproxy),
     Format(S.FMT_TRAEFIK, jsonlog.looks_like_traefik, _json),
     Format(S.FMT_CADDY, jsonlog.looks_like_caddy, _json),

@@ -29,7 +29,7 @@ class LineFields(NamedTuple):
 
 EMPTY = LineFields()
 
-# IIS's default field list, for files whose `#Fields:` header was rotated away.
+# IIS's default field list (w3c.LAYOUTS has it and the other common ones).
 IIS_DEFAULT_FIELDS = [
     "date", "time", "s-ip", "cs-method", "cs-uri-stem", "cs-uri-query", "s-port", "cs-username", "c-ip",
     "cs(User-Agent)", "cs(Referer)", "sc-status", "sc-substatus", "sc-win32-status", "time-taken",
@@ -43,7 +43,32 @@ class FileContext:
     year: int = 1970
     tz: tzinfo = UTC
     mtime_us: int | None = None
-    iis_fields: list[str] = field(default_factory=lambda: [f.lower() for f in IIS_DEFAULT_FIELDS])
+    # The latest `#Fields:` directive's names; empty until one is seen (lines are then read by shape).
+    iis_fields: list[str] = field(default_factory=list)
+
+
+# A logged duration shorter than this is not taken off the logged time: for an API call the two
+# are the same second, and most formats' times have whole seconds only. A longer one (a WebSocket,
+# a long poll, a slow upload) is: the token was checked when the request arrived.
+MIN_DURATION_US = 1_000_000
+
+
+def arrival(logged_us: int | None, duration_us: float | None) -> int | None:
+    """When a request arrived, from the time its entry was logged (after the response) and its duration."""
+    if logged_us is None or duration_us is None or not duration_us >= MIN_DURATION_US:
+        return logged_us
+    return logged_us - int(duration_us)
+
+
+def seconds_us(b: bytes | str | float | int | None, scale: float = 1_000_000) -> float | None:
+    """A logged duration (seconds, or another unit by `scale`) in microseconds; None if not a number."""
+    if b is None or isinstance(b, bool):
+        return None
+    try:
+        v = float(b)
+    except ValueError:
+        return None
+    return v * scale if 0 <= v < 1e12 else None
 
 
 def text(b: bytes | None) -> str | None:

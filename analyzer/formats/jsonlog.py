@@ -15,30 +15,41 @@ from analyzer import timeparse as T
 from analyzer.formats.common import (
     FileContext,
     LineFields,
+    arrival,
+    seconds_us,
     split_target,
     status,
     strip_client_port,
     strip_port,
 )
+from analyzer.formats.text import request_line
 
-TS_KEYS = ("startutc", "@t", "@timestamp", "timestamp", "time", "timegenerated", "ts", "datetime",
-           "start_time", "starttime", "eventtime", "logged_at", "startlocal", "requesttime", "date")
-HOST_KEYS = ("requesthost", "request.host", "request_host", "host", "hostname", "originalhost", "url.domain",
-             ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname", "domain")
+# Where a record has both, the time the request started beats the time it was logged.
+TS_KEYS = ("startutc", "start_time", "edgestarttimestamp", "started_at", "@t", "@timestamp", "timestamp",
+           "time", "time_iso8601", "timegenerated", "ts", "datetime", "starttime", "eventtime", "logged_at",
+           "startlocal", "requesttime", "time_local", "msec", "date")
+# App Gateway's `host` is the Host after any rewrite; `originalHost` is what the client sent.
+HOST_KEYS = ("requesthost", "request.host", "request_host", "originalhost", "host", "hostname", "url.domain",
+             ":authority", "authority", "x-forwarded-host", "http_host", "request_hostname",
+             "clientrequesthost", "domainname", "vhost", "domain")
 METHOD_KEYS = ("requestmethod", "request.method", "request_method", "http.request.method", "method",
-               "httpmethod", "http_method", "verb")
-PATH_KEYS = ("requestpath", "request.uri", "request_path", "url.path", "path", "uri", "requesturi",
+               "httpmethod", "http_method", "clientrequestmethod", "verb")
+PATH_KEYS = ("requestpath", "request.uri", "request_path", "url.path", "path", "x-envoy-origin-path",
+             "x-envoy-original-path", "uri", "requesturi",
              "request_uri", "originalrequesturiwithargs", "url.original", "url.full", "requesturl",
-             "request_url", "url", "originalurl", "target")
+             "request_url", "url", "originalurl", "clientrequesturi", "target")
 STATUS_KEYS = ("downstreamstatus", "http.response.status_code", "status", "statuscode", "status_code",
                "httpstatus", "httpstatuscode", "http_status", "response_status", "responsestatus",
-               "originstatus")
+               "response_code", "responsecode", "edgeresponsestatus", "originstatus")
 IP_KEYS = ("clienthost", "request.client_ip", "client_ip", "clientip", "request.remote_ip", "remote_ip",
            "remoteip", "remote_addr", "remoteaddr", "client.ip", "source.ip", "clientaddr", "c-ip",
-           "clientaddress", "client_address", "sourceip", "ip")
+           "clientaddress", "client_address", "sourceip", "downstream_remote_address", "client.address",
+           "source.address", "ip",
+           "x_real_ip", "x_forwarded_for", "x-forwarded-for", "http_x_forwarded_for", "x_forward_for", "fwd")
 UA_KEYS = ("request_user-agent", "user_agent.original", "useragent", "user_agent", "user-agent",
            "http_user_agent", "useragent_s")
 _MAX_DEPTH = 8
+
 
 
 def flatten(obj: Any, out: dict[str, Any], prefix: str = "", depth: int = 0) -> None:
@@ -96,6 +107,27 @@ def _time(v: Any, ctx: FileContext) -> int | None:
     return None
 
 
+# Records whose time is written after the response, with their duration: (the key and the start
+# of its value that mark the record, the duration's key path, its unit in µs).
+END_TIMES: tuple[tuple[str, str, tuple[str, ...], float], ...] = (
+    ("logger", "http.log.access", ("duration",), 1e6),  # Caddy: `ts`, `duration` in seconds
+    ("category", "FrontDoorAccessLog", ("properties", "timeTaken"), 1e6),  # Front Door: `time`, seconds
+    ("category", "FrontdoorAccessLog", ("properties", "timeTaken"), 1e6),
+)
+
+
+def _arrival(obj: dict[str, Any], ts: int) -> int | None:
+    """The record's time, minus its duration where the format logs the end (`END_TIMES`)."""
+    for mark, prefix, path, unit in END_TIMES:
+        v = obj.get(mark)
+        if isinstance(v, str) and v.startswith(prefix):
+            d: Any = obj
+            for k in path:
+                d = d.get(k) if isinstance(d, dict) else None
+            return arrival(ts, seconds_us(d, unit) if isinstance(d, (str, int, float)) else None)
+    return ts
+
+
 InnerParser = Callable[[bytes, FileContext], LineFields | None]
 
 
@@ -105,6 +137,11 @@ _ROLES: dict[str, tuple[tuple[int, int], ...]] = {}
 for _f, _keys in enumerate(_FIELD_KEYS):
     for _r, _k in enumerate(_keys):
         _ROLES[_k] = (*_ROLES.get(_k, ()), (_f, _r))
+# Log Analytics' `AzureDiagnostics` table types its columns by suffix (`clientIP_s`, `httpStatus_d`):
+# each such name stands for what the name without it stands for.
+for _k in [k for k in _ROLES if "." not in k]:
+    for _suffix in ("_s", "_d"):
+        _ROLES.setdefault(_k + _suffix, _ROLES[_k])
 # The prefixes (`request.`, `http.request.` ...) under which a dotted path can be a looked-up key.
 _PATH_PREFIXES = frozenset(k[:i + 1] for k in _ROLES for i, c in enumerate(k) if c == ".")
 
@@ -141,6 +178,10 @@ class _Found:
             if type(v) is dict:  # orjson gives exact types
                 nested.append((key, v))
                 continue
+            if type(v) is list and v and type(v[0]) is dict and "name" in v[0] and "value" in v[0]:
+                # Headers as `[{"name": "Host", "value": "..."}]` (AWS WAF, CloudTrail): a mapping.
+                nested.append((key, {str(h.get("name")): h.get("value") for h in v if type(h) is dict}))
+                continue
             if dotted and prefix + key in _ROLES:
                 if type(v) is list:
                     if not v or not isinstance(v[0], (str, int, float)):
@@ -174,20 +215,30 @@ def parse_json_line(line: bytes, ctx: FileContext, inner: InnerParser | None = N
         return None
     ts_v, host_v, method_v, path_v, status_v, ip_v, ua_v = lookup(obj)
     ts = _time(ts_v, ctx)
+    if ts is not None:
+        ts = _arrival(obj, ts)
     wrapped = obj.get("log")
     if inner is not None and isinstance(wrapped, str) and not wrapped.lstrip().startswith("{"):
-        got = inner(wrapped.rstrip("\n").encode(), ctx)
+        got = inner(wrapped.strip().encode(), ctx)
         if got is not None:
             return got if got.ts is not None else got._replace(ts=ts)
     thost, path = split_target(_str(path_v))
+    request = obj.get("request")
+    if path is None and isinstance(request, str):
+        # nginx's JSON `log_format`s carry `"request": "$request"`, the request line.
+        rmethod, thost, path = request_line(request.encode("utf-8", "replace"))
+        method_v = method_v or rmethod
     ip = _str(ip_v)
+    if ip and "," in ip:  # an X-Forwarded-For list: the client is the first
+        ip = ip.split(",", 1)[0].strip()
     return LineFields(
         ts=ts,
         host=strip_port(_str(host_v) or thost),
         method=_str(method_v),
         path=path,
         status=status(status_v),
-        client_ip=strip_client_port(ip) if ip and "." in ip else ip,
+        # `203.0.113.9:51234` and `[2001:db8::1]:51234` lose the port; bare IPv6 is left alone.
+        client_ip=strip_client_port(ip) if ip and ("." in ip or ip[:1] == "[") else ip,
         user_agent=_str(ua_v),
     )
 

@@ -23,7 +23,8 @@ RFC5424 = re.compile(
 )
 ISO_SYSLOG = re.compile(
     _PRI + rb"(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) "
-    rb"\S+ [^:\s\[]+(?:\[[^\]\s]*\])?: ?"
+    # The tag is not an `address:port` (a Classic ELB line has the same start).
+    rb"\S+ (?!\d[\d.]*:\d)[^:\s\[]+(?:\[[^\]\s]*\])?: ?"
 )
 CRI = re.compile(rb"^(?P<ts>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})) "
                  rb"(?:stdout|stderr) [FP] ")
