@@ -579,12 +579,21 @@ def read_events(directory: Path, columns: list[str] | None = None) -> pd.DataFra
     return dataset.to_table(columns=columns).to_pandas()
 
 
+@dataclass(frozen=True)
+class Written:
+    """What `rebuild_report` wrote: the report (or the index) and, when split, each owner's report."""
+
+    path: Path
+    reports: list[tuple[str, Path, int, int]]  # (owner's name, file, occurrences, failing)
+
+
 def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str | None = None,
-                   since_us: int | None = None, until_us: int | None = None) -> Path:
+                   since_us: int | None = None, until_us: int | None = None) -> Written:
     """Write report.html again from an output directory; with `split_by`, one report per owner and an index."""
     from analyzer import report
     from analyzer.errors import ConfigError
     from analyzer.report_data import SPLIT_DIMENSIONS, ReportData, report_file_name
+    from analyzer.report_text import Names
 
     if split_by is not None and split_by not in SPLIT_DIMENSIONS:
         raise ConfigError(f"--split-by must be one of: {', '.join(SPLIT_DIMENSIONS)}")
@@ -596,19 +605,22 @@ def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str 
     if split_by is None:
         target = out_file or directory / "report.html"
         _write_html(target, report.render(data))
-        return target
+        return Written(target, [])
     dim = SPLIT_DIMENSIONS[split_by]
     folder = out_file or directory / f"reports-by-{split_by}"
     from analyzer.write import DIR_MODE
 
     folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    entries = []
+    names = Names.of_run(data.run)
+    entries, written = [], []
     for value, occ, fail in data.owners(dim):
-        name = report_file_name(dim, value)
+        label = names.name(dim, value)
+        name = report_file_name(dim, value, label if names.has_name(dim, value) else None)
         _write_html(folder / name, report.render(data.only(dim, value)))
         entries.append((name, value, occ, fail))
+        written.append((label, folder / name, occ, fail))
     _write_html(folder / "index.html", report.render_index(entries, dim, data))
-    return folder / "index.html"
+    return Written(folder / "index.html", written)
 
 
 def _write_html(target: Path, text: str) -> None:
