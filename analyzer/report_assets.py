@@ -30,8 +30,8 @@ header.top p{margin:2px 0 0}
 .top-item{display:flex;flex-direction:column;min-width:0}
 .top-item .lbl{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 .top-item .big{font-size:19px;line-height:1.25}
-.alert{margin:12px 0;padding:10px 14px;border:1px solid #cf222e66;border-left:5px solid var(--bad);
-background:#fff5f5;border-radius:8px}.alert ul{margin:4px 0 4px 18px;padding:0}
+.warn{margin:12px 0;padding:10px 14px;border:1px solid #cf222e66;border-left:5px solid var(--bad);
+background:#fff5f5;border-radius:8px}.warn ul{margin:4px 0 4px 18px;padding:0}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:8px;margin:12px 0}
 .card{border:1px solid var(--line);border-radius:8px;padding:6px 12px;color:var(--muted);font-size:13px;min-width:0}
 .card b{display:block;font-size:22px;color:var(--fg)}.card small{display:block}

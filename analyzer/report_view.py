@@ -99,6 +99,8 @@ def build(data: ReportData) -> dict[str, Any]:
         "title": _title(data, names),
         "period": f"{when(first)} to {when(last)}" if first is not None else "no request times in the logs",
         "version": data.run.get("version") or "",
+        "scope_id": None if scope is None or scope.value is None else scope.value,
+        "scope_what": "" if scope is None else ("Client id" if scope.dimension == "client_id" else "Audience"),
         "colors": colors,
         "legend": [(SHORT.get(c, c) if c != OTHER else "Other causes", col) for c, col in colors.items()],
     }
