@@ -48,15 +48,19 @@ def _finalize(value: Any) -> Any:
     return Markup(esc(scrub(text) if scrub is not None else text))
 
 
-def ident(value: Any) -> Markup:
+def ident(value: Any, limit: int | None = None) -> Markup:
     """An id as shown in a cell: each GUID shortened to its ends; the full value stays for copy and search.
 
     The middle of a GUID is kept in the page at font size 0 and an ellipsis is drawn in its place,
-    so selecting and copying the cell copies the whole id, and the filter box still finds it.
+    so selecting and copying the cell copies the whole id, and the filter box still finds it. A
+    value longer than `limit` (log text can be anything) is cut, with an ellipsis; its tooltip
+    holds it whole.
     """
     text = "" if value is None else str(value)
     scrub = _SCRUB.get()
     text = scrub(text) if scrub is not None else text
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
     out, at = [], 0
     for m in GUID.finditer(text):
         g = m.group(0)

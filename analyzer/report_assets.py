@@ -46,7 +46,7 @@ table.sort thead th{cursor:pointer;user-select:none}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .who{display:inline-flex;flex-direction:column;min-width:0;max-width:100%}
-.who .nm{font-weight:600}
+.who .nm{font-weight:600;display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
 code.sub{font-size:11.5px;color:var(--muted);font-weight:normal}
 .gm{font-size:0}.gm::before{content:"\\2026";font-size:11.5px}
 .tools{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:4px 0}

@@ -187,7 +187,8 @@ def _headline(data: ReportData, cube: pd.DataFrame, names: Names, causes: pd.Ser
                      [(str(k), count(n)) for k, n in apis.iloc[1:4].items()]))
     rows.append(("Main cause", ADVICE[top_cause].title, None, int(causes[top_cause]), None, []))
     out["top"] = [
-        {"label": label, "name": name, "id": ident, "n": count(n), "share": pct(n, fail),
+        {"label": label, "name": name, "id": ident, "tip": name if len(name) > 80 else "", "n": count(n),
+         "share": pct(n, fail),
          "cause": SHORT.get(dom, dom) if dom else "", "next": nxt}
         for label, name, ident, n, dom, nxt in rows
     ]
