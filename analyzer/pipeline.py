@@ -361,6 +361,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
     agg = Aggregator()
     diag = Diagnoser(settings, out.stage)
     tokens: dict[str, TokenFacts] = {}  # full facts of the example tokens only
+    spare: dict[str, TokenFacts] = {}  # facts of candidates among held-back rows (bounded)
     unique = DistinctTokens()
     results: dict[int, FileResult] = {}  # per input file, in input order
     line_base = {i: resumes[i].line_base for i in todo}
@@ -388,6 +389,11 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             unique.add(output.tokens)
             wanted = {e["token_fp"] for exs in agg.examples.values() for e in exs}
             tokens.update({fp: f for fp, f in output.examples.items() if fp in wanted})
+            if output.held or output.held_file is not None:
+                # Held-back rows become examples only at diag.finish: keep their candidates' facts till then.
+                for fp, f in output.examples.items():
+                    if fp not in tokens and len(spare) < _SPARE_EXAMPLES:
+                        spare[fp] = f
             meter.advance(unit_bytes(unit))
         for ev in diag.finish():  # judged against what their host accepted, now that all is seen
             out.write_events(ev)
@@ -427,7 +433,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
             by_cause[c] = n
         for e in agg.examples.values():
             for ex in e:
-                f_ = tokens.get(ex["token_fp"])
+                f_ = tokens.get(ex["token_fp"]) or spare.get(ex["token_fp"])
                 if f_ is not None:
                     ex["header"] = privacy.scrub_claims(f_.header, key, True)
                     ex["claims"] = privacy.scrub_claims(f_.claims, key, settings.include_pii)
@@ -511,6 +517,9 @@ def _run_locked(settings: Settings, inputs: list[str], progress: Callable[[int, 
         out.abandon()
         raise
     return RunOutcome(run_summary, int(exit_code))
+
+
+_SPARE_EXAMPLES = 1000  # token facts kept for examples among held-back rows (a few KB each)
 
 
 def _progress_made(files: list[InputFile], resumes: list[Any], results: dict[int, FileResult],
