@@ -166,9 +166,9 @@ def _headline(data: ReportData, cube: pd.DataFrame, names: Names, causes: pd.Ser
         out["text"] = "No bearer tokens were found in this scope."
         return out
     if not fail:
-        out["text"] = f"All {count(occ)} token occurrences passed every check."
+        out["text"] = f"All {count(occ)} token uses passed every check."
         return out
-    out["text"] = f"{pct(fail, occ)} of {count(occ)} token occurrences failed ({count(fail)})."
+    out["text"] = f"{pct(fail, occ)} of {count(occ)} token uses failed: {count(fail)} requests carried a bad token."
     top_cause = next(str(c) for c in causes.index if c != S.OK)
     rows: list[tuple[str, str, Any, int, str | None, list[tuple[str, str]]]] = []
     scope = data.scope
@@ -288,7 +288,12 @@ def _changes(run: dict[str, Any]) -> dict[str, Any]:
     history = [h for h in run.get("history") or [] if isinstance(h, dict)]
     if not history:
         return {"first": True, "lines": [], "since": ""}
-    prev = history[-1]
+    if not int((run.get("tokens") or {}).get("occurrences") or 0):
+        return {"first": False, "since": day_of(history[-1].get("started_at")),
+                "lines": ["This run read no new token uses: there is nothing new to compare. The figures below "
+                          "cover the whole dataset."]}
+    # Compared with the last run that read something (a rerun that found nothing new says nothing).
+    prev = next((h for h in reversed(history) if h.get("occurrences")), history[-1])
     items: list[str] = []
     names = Names.of_run(run)
     now_causes = (run.get("tokens") or {}).get("by_cause") or {}

@@ -201,3 +201,68 @@ def test_million_occurrences_stay_under_two_megabytes() -> None:
     page = report.render(data)
     assert len(page.encode()) < 2_000_000
     assert "Showing the 300 of 3,000 rows" in page
+
+
+def _rebuilt(out: Path, tmp_path: Path, **changes: object) -> str:
+    """The report of a copy of `out` whose run.json has these keys changed."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    run = json.loads((copy / "run.json").read_text())
+    run.update(changes)
+    (copy / "run.json").write_text(json.dumps(run))
+    res = CliRunner().invoke(app, ["report", str(copy)])
+    assert res.exit_code == 0, res.output
+    return (copy / "report.html").read_text()
+
+
+def test_unverified_ok_tokens_are_on_the_first_screen(out: Path, tmp_path: Path) -> None:
+    """Tokens that came out valid with no signature check: how many, which issuers, why, before anything else."""
+    html = _rebuilt(out, tmp_path, unverified_ok={
+        "count": 1234, "unique_tokens": 56,
+        "issuers": [{"issuer": "https://sts.windows.net/x/", "count": 1200, "reason": "no signing keys configured"},
+                    {"issuer": "<b>evil</b>", "count": 34, "reason": "offline and no cached keys"}]})
+    assert html.index('id="unverified"') < html.index('id="matrix"')
+    section = html[html.index('id="unverified"'):html.index("</section>", html.index('id="unverified"'))]
+    assert "1,234 token uses (56 distinct tokens)" in section and "signature was not checked" in section
+    assert "https://sts.windows.net/x/: 1,200, no signing keys configured" in section
+    assert "&lt;b&gt;evil&lt;/b&gt;" in section and "<b>evil" not in section
+    assert 'id="unverified"' not in _rebuilt(out, tmp_path / "zero", unverified_ok={"count": 0, "issuers": []})
+
+
+def test_clock_estimates_read_as_words(out: Path, tmp_path: Path) -> None:
+    html = _rebuilt(out, tmp_path, clocks=[{"host": "api1", "offset_seconds": -242.0, "samples": 40,
+                                             "ci_low_s": -250.0, "ci_high_s": -230.0, "confidence": "medium"}],
+                    clock_estimates=[{"client_ip": "10.1.1.1", "offset_seconds": 3725.5, "samples": 12}])
+    assert "4 min 2 s behind" in html and "medium" in html and "4 min 10 s behind to 3 min 50 s behind" in html
+    assert "1 h 2 min ahead" in html and "-242" not in html
+
+
+def test_what_changed_since_the_previous_run(out: Path, tmp_path: Path) -> None:
+    """New failing clients, causes that rose and a key rotation before an unknown_kid rise are named."""
+    run = json.loads((out / "run.json").read_text())
+    prev = dict(run["history"][-1], by_cause={**run["tokens"]["by_cause"], S.EXPIRED: 0, S.UNKNOWN_KID: 0},
+                failing_clients={}, kids=["k0"])
+    tokens = dict(run["tokens"], occurrences=40, by_cause={**run["tokens"]["by_cause"], S.UNKNOWN_KID: 12})
+    html = _rebuilt(out, tmp_path, history=[prev], tokens=tokens)
+    box = html[html.index('aria-label="Changes"'):html.index("</section>", html.index('aria-label="Changes"'))]
+    assert "Rose: Signing key not found: 0 → 12." in box
+    assert "New failing clients:" in box and C.EXPIRING in box
+    assert "Signing keys rotated: new key id k1; key id k0 gone, before the rise of signing key not found" in box
+    first = _rebuilt(out, tmp_path / "first", history=[])
+    assert "first run into this output directory" in first
+    rerun = _rebuilt(out, tmp_path / "rerun", tokens=dict(run["tokens"], occurrences=0))
+    assert "This run read no new token uses" in rerun and "Fell:" not in rerun
+
+
+def test_split_report_names_and_cli_lines(out: Path, tmp_path: Path) -> None:
+    """Split reports are named after the config name (the id otherwise), and the command says what it wrote."""
+    res = CliRunner().invoke(app, ["report", str(out), "--split-by", "client", "--out", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert any(n.startswith("client-billing-job-") for n in names)
+    assert any(n.startswith("client-0b0b0b0b-expiring-client-") for n in names)
+    assert "wrote 4 reports, one per client, and their index" in res.output
+    assert "billing-job:" in res.output and "failing of" in res.output
+    assert "\x07" not in res.output and "\u202e" not in res.output  # log text cannot drive the terminal

@@ -208,3 +208,26 @@ def test_split_report_in_browser(browser: Page, out: Path, tmp_path: Path) -> No
         assert _errors(browser.events) == []
         assert browser.js("document.querySelector('h1').textContent").startswith("Bearer token failures for client")
         assert browser.measure(390)["scrollWidth"] <= 390
+
+
+def test_unverified_tokens_on_the_first_screen(browser: Page, out: Path, tmp_path: Path) -> None:
+    """Tokens that passed without a signature check are named in the first 900 px, at both widths."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    run = json.loads((copy / "run.json").read_text())
+    run["unverified_ok"] = {"count": 77, "unique_tokens": 5, "issuers": [
+        {"issuer": "https://sts.windows.net/abc/", "count": 77, "reason": "no signing keys for this issuer"}]}
+    (copy / "run.json").write_text(json.dumps(run))
+    assert CliRunner().invoke(app, ["report", str(copy)]).exit_code == 0
+    browser.open((copy / "report.html").as_uri())
+    for width in WIDTHS:
+        first = browser.measure(width)["firstScreen"]
+        assert "77 token uses" in first and "signature was not checked" in first, width
+        if width == 1400:
+            assert "https://sts.windows.net/abc/" in first and "no signing keys for this issuer" in first
