@@ -138,7 +138,9 @@ def render_index(entries: list[tuple[str, str | None, int, int]], dimension: str
         for fname, owner, occ, fail in entries
     ]
     first, last = data.period()
+    none = next((f"{names.name(dimension, None)}: {none_reason(dimension)}." for _, o, _, _ in entries
+                 if o is None), "")
     return _page(
-        "index.html.j2", data.run, what=what, rows=rows, first=when(first), last=when(last),
+        "index.html.j2", data.run, what=what, rows=rows, first=when(first), last=when(last), none=none,
         title=f"Token failure reports, one per {what}",
     )
