@@ -97,7 +97,8 @@ def build(data: ReportData) -> dict[str, Any]:
     v: dict[str, Any] = {
         "scope": scope,
         "title": _title(data, names),
-        "period": f"Requests from {when(first)} to {when(last)}" if first is not None else "No request times in the logs",
+        "period": (f"Requests from {when(first)} to {when(last)}" if first is not None
+                   else "No request times in the logs"),
         "version": data.run.get("version") or "",
         "scope_id": None if scope is None or scope.value is None else scope.value,
         "scope_what": "" if scope is None else ("Client id" if scope.dimension == "client_id" else "Audience"),
