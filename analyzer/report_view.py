@@ -597,7 +597,8 @@ def _cause_details(data: ReportData, cube: pd.DataFrame, names: Names, causes: p
         steps = [humane(s) for s in (*next_steps(cause, facts), *a.steps)]
         f = cube[(cube["cause"] == cause).to_numpy()]
         top = f.groupby("client_id", observed=True, dropna=False)["occurrences"].sum().sort_values(ascending=False)
-        affected = [(names.client(k), count(v)) for k, v in top.head(5).items() if v > 0]
+        affected = [(names.client(k), count(v), none_reason("client_id") if missing(k) else "")
+                    for k, v in top.head(5).items() if v > 0]
         out.append({
             "cause": cause, "title": a.title, "n": count(n), "share": pct(int(n), fail), "meaning": a.meaning,
             "affected": affected if data.scope is None or data.scope.dimension != "client_id" else [],
