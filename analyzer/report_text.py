@@ -111,22 +111,28 @@ class Names:
             return GRAPH
         return h
 
+    def audience_api(self, aud: Any) -> str | None:
+        """The API an audience names: a configured one or the token endpoint (None for anything else)."""
+        if missing(aud):
+            return None
+        for part in str(aud).split(","):
+            one = self._one_audience(part.strip())
+            if one is not None and one != GRAPH and not one.endswith("ID tokens)"):
+                return one
+        return None
+
+    def host_api(self, host: Any) -> str | None:
+        """The API a host stands for when no config names it: the token endpoint, Graph, or the host."""
+        if missing(host):
+            return None
+        return TOKEN_ENDPOINT if str(host).lower() in _LOGIN_HOSTS else self.host(host)
+
     def target(self, api: Any, host: Any, aud: Any) -> str:
         """The API a request was for: the configured one, else what its audience or host says it is."""
         if not missing(api):
             return str(api)
-        if not missing(aud):
-            for part in str(aud).split(","):
-                one = self._one_audience(part.strip())
-                if one is not None and one not in (GRAPH,) and not one.endswith("ID tokens)"):
-                    return one
-        if not missing(host):
-            if str(host).lower() in _LOGIN_HOSTS:
-                return TOKEN_ENDPOINT
-            return self.host(host)
-        if not missing(aud):
-            return self.audience(aud)
-        return NONE["target"][0]
+        return (self.audience_api(aud) or self.host_api(host)
+                or (self.audience(aud) if not missing(aud) else NONE["target"][0]))
 
     def name(self, dim: str, value: Any) -> str:
         """The display name of a value of a report dimension."""

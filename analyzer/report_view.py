@@ -36,7 +36,7 @@ TABLE_ROWS = 300  # rows a table holds at most (the Parquet holds them all)
 SHOWN_ROWS = 10  # rows shown before "show all"
 MATRIX_CLIENTS = 8
 MATRIX_APIS = 5
-TODO_CLIENTS = 8
+TODO_MAX = 30  # clients with their own "what to do" (the tables list them all)
 CHART_BARS = 8
 # Okabe-Ito: colours that readers with any common colour-vision deficiency can tell apart.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
@@ -132,12 +132,20 @@ def palette(causes: list[str]) -> dict[str, str]:
 
 
 def _with_target(cube: pd.DataFrame, names: Names) -> pd.DataFrame:
-    """The cube with `target`: the API each request was for, by name."""
-    keys = ["api", "host", "audience"]
-    combos = cube[keys].drop_duplicates()
-    combos = combos.assign(target=[names.target(a, h, u) for a, h, u in combos.itertuples(index=False)])
-    out = cube.merge(combos, on=keys, how="left") if len(cube) else cube.assign(target=pd.Series(dtype=object))
-    return out
+    """The cube with `target`: the API each request was for, by name (`Names.target`, per distinct value)."""
+    def per_value(col: str, fn: Any) -> pd.Series:
+        s = cube[col]
+        values = s.cat.categories if isinstance(s.dtype, pd.CategoricalDtype) else pd.Index(s.dropna().unique())
+        return s.astype(object).map(dict(zip(values, [fn(v) for v in values], strict=True)))
+
+    api = cube["api"].astype(object)
+    strong = per_value("audience", names.audience_api)
+    host = per_value("host", names.host_api)
+    weak = per_value("audience", names.audience)
+    target = api.where(api.notna(), strong)
+    target = target.where(target.notna(), host)
+    target = target.where(target.notna(), weak)
+    return cube.assign(target=target.fillna(names.target(None, None, None)).astype(object))
 
 
 def _title(data: ReportData, names: Names) -> str:
@@ -149,15 +157,42 @@ def _title(data: ReportData, names: Names) -> str:
     return f"Bearer token failures for audience {names.audience(scope.value)}"
 
 
+_LAST: list[Any] = [None, {}]  # the cube last asked about, and what was computed from it
+
+
+def _memo(cube: pd.DataFrame, key: Any, make: Any) -> Any:
+    """`make()` computed once per cube: a report asks the same questions of its cube many times."""
+    if _LAST[0] is not cube:
+        _LAST[:] = [cube, {}]
+    memo = _LAST[1]
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def _failing(cube: pd.DataFrame) -> pd.DataFrame:
-    return cube[(cube["cause"] != S.OK).to_numpy()]
+    return _memo(cube, "failing", lambda: cube[(cube["cause"] != S.OK).to_numpy()])
 
 
 def _ranked(cube: pd.DataFrame, dim: str) -> pd.Series:
     """Failing occurrences per value of a dimension (None kept), most first."""
-    f = _failing(cube)
-    s = f.groupby(dim, observed=True, dropna=False)["occurrences"].sum()
-    return s[s > 0].sort_values(ascending=False, kind="stable")
+    def make() -> pd.Series:
+        s = _failing(cube).groupby(dim, observed=True, dropna=False)["occurrences"].sum()
+        return s[s > 0].sort_values(ascending=False, kind="stable")
+
+    return _memo(cube, ("ranked", dim), make)
+
+
+def _by_cause(cube: pd.DataFrame, dim: str) -> dict[Any, list[tuple[str, int]]]:
+    """Per value of a dimension (None for missing): its failing causes with their counts, most first."""
+    def make() -> dict[Any, list[tuple[str, int]]]:
+        g = _failing(cube).groupby([dim, "cause"], observed=True, dropna=False)["occurrences"].sum()
+        out: dict[Any, list[tuple[str, int]]] = {}
+        for (k, c), n in g[g > 0].sort_values(ascending=False, kind="stable").items():
+            out.setdefault(None if missing(k) else k, []).append((str(c), int(n)))
+        return out
+
+    return _memo(cube, ("by_cause", dim), make)
 
 
 def _headline(data: ReportData, cube: pd.DataFrame, names: Names, causes: pd.Series) -> dict[str, Any]:
@@ -202,10 +237,8 @@ def _headline(data: ReportData, cube: pd.DataFrame, names: Names, causes: pd.Ser
 
 
 def _dominant(cube: pd.DataFrame, dim: str, value: Any) -> str:
-    f = _failing(cube)
-    mask = f[dim].isna() if missing(value) else f[dim] == value
-    s = f[mask.to_numpy()].groupby("cause", observed=True)["occurrences"].sum()
-    return str(s.idxmax()) if len(s) and s.max() > 0 else ""
+    causes = _by_cause(cube, dim).get(None if missing(value) else value) or []
+    return causes[0][0] if causes else ""
 
 
 def _none_client_reason(cube: pd.DataFrame, names: Names) -> str:
@@ -386,8 +419,8 @@ def _keyed(col: pd.Series, keys: list[Any]) -> pd.Series:
     """The position of each value among `keys` (None matches a missing value); the rest go to len(keys)."""
     pos = {k: i for i, k in enumerate(keys) if not missing(k)}
     none_at = next((i for i, k in enumerate(keys) if missing(k)), len(keys))
-    return pd.Series([none_at if missing(x) else pos.get(x, len(keys)) for x in col.astype(object)],
-                     index=col.index)
+    s = col.astype(object)
+    return s.map(pos).where(s.notna(), none_at).fillna(len(keys)).astype("int64")
 
 
 def _causes(data: ReportData, cube: pd.DataFrame, causes: pd.Series) -> Table:
@@ -424,13 +457,15 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
     """Per client failing most: its failures and the next steps, from the diagnosis and from each cause."""
     diag = {c.get("client_id"): c for c in data.run.get("clients") or [] if isinstance(c, dict)}
     clients = _ranked(cube, "client_id")
+    causes_of = _by_cause(cube, "client_id")
+    g = _failing(cube).groupby(["client_id", "target"], observed=True, dropna=False)["occurrences"].sum()
+    apis_of: dict[Any, list[str]] = {}
+    for k, api in g[g > 0].sort_values(ascending=False, kind="stable").index:
+        apis_of.setdefault(None if missing(k) else k, []).append(str(api))
     out = []
-    for cid in clients.index[: TABLE_ROWS]:
+    for cid in clients.index[:TODO_MAX]:
         key = None if missing(cid) else str(cid)
-        mine = _failing(cube)
-        mine = mine[(mine["client_id"].isna() if key is None else mine["client_id"] == key).to_numpy()]
-        by = mine.groupby("cause", observed=True)["occurrences"].sum().sort_values(ascending=False)
-        by = by[by > 0]
+        by = pd.Series(dict(causes_of.get(key, [])), dtype="int64")
         d = diag.get(key) or {}
         steps = [{"text": _named(str(s), key, names), "example": ""} for s in d.get("next_steps") or []]
         covered = set()
@@ -446,13 +481,12 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
                 continue
             steps.append({"text": f"{SHORT.get(cause, cause)} ({count(n)}): {FIX.get(cause, '')}",
                           "example": humane(_example_detail(data, cause, key))})
-        apis = mine.groupby("target", observed=True)["occurrences"].sum().sort_values(ascending=False)
         out.append({
             "name": names.client(key), "id": key if names.has_name("client_id", key) else None,
             "tip": none_reason("client_id") if key is None else key,
             "failing": count(int(clients[cid]) if key is not None else int(by.sum())),
             "causes": ", ".join(f"{SHORT.get(str(c), c)} {count(n)}" for c, n in by.head(3).items()),
-            "apis": ", ".join(str(a) for a in apis[apis > 0].index[:3]),
+            "apis": ", ".join(apis_of.get(key, [])[:3]),
             "behaviour": _behaviour(d.get("behaviour")),
             "steps": steps,
             "none": key is None,
@@ -493,17 +527,14 @@ def _bars(cube: pd.DataFrame, names: Names, colors: dict[str, str], scope: Any) 
         ranked = _ranked(cube, dim)
         if ranked.empty:
             continue
-        f = _failing(cube)
+        causes_of = _by_cause(cube, dim)
         top = int(ranked.iloc[0])
         items = []
         for k, n in ranked.head(CHART_BARS).items():
-            mine = f[(f[dim].isna() if missing(k) else f[dim] == k).to_numpy()]
-            by = mine.groupby("cause", observed=True)["occurrences"].sum()
             parts: dict[str, int] = {}
-            for c, m in by.items():
-                if m > 0:
-                    key = str(c) if str(c) in colors else OTHER
-                    parts[key] = parts.get(key, 0) + int(m)
+            for c, m in causes_of.get(None if missing(k) else k, []):
+                key = c if c in colors else OTHER
+                parts[key] = parts.get(key, 0) + m
             segs = [{"w": f"{100 * m / top:.2f}%", "color": colors.get(c, OTHER_COLOR),
                      "tip": f"{SHORT.get(c, 'Other causes')}: {count(m)}"}
                     for c, m in sorted(parts.items(), key=lambda kv: list(colors).index(kv[0]))]
@@ -528,15 +559,13 @@ def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
         total=("occurrences", "sum"), failing=("failing", "sum"), first=("first_seen", "min"),
         last=("last_seen", "max"))
     g = g.sort_values(["failing", "total"], ascending=False, kind="stable")
-    f = _failing(cube)
-    by = f.groupby([dim, "cause"], observed=True, dropna=False)["occurrences"].sum()
+    causes_of = _by_cause(cube, dim)
     shown = g.head(TABLE_ROWS)
     rows = []
     for key, r in shown.iterrows():
         k = None if missing(key) else key
-        mine = by[[missing(i[0]) if k is None else i[0] == k for i in by.index]]
-        mine = mine[mine > 0].sort_values(ascending=False)
-        top = ", ".join(f"{SHORT.get(str(i[1]), i[1])} {count(n)}" for i, n in mine.head(3).items())
+        mine = causes_of.get(k, [])
+        top = ", ".join(f"{SHORT.get(c, c)} {count(n)}" for c, n in mine[:3])
         if len(mine) > 3:
             top += f", {len(mine) - 3} more"
         if dim == "target":
