@@ -45,6 +45,7 @@ thead th{background:var(--soft);font-weight:600}
 table.sort thead th{cursor:pointer;user-select:none}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+th{overflow-wrap:break-word}table.sort th.n,table.sort td.n{white-space:nowrap}
 .who{display:inline-flex;flex-direction:column;min-width:0;max-width:100%}
 .who .nm{font-weight:600;display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
 code.sub{font-size:11.5px;color:var(--muted);font-weight:normal}
@@ -95,8 +96,8 @@ body{font-size:14px}main{padding:8px 12px 30px}h1{font-size:21px}
 .jwt{grid-template-columns:minmax(0,1fr)}
 .wide-only{display:none}.narrow-only{display:block}
 table{font-size:12.5px}
-table.sort,table.plain{min-width:560px}
-table.matrix{min-width:520px}
+table.sort,table.plain{min-width:640px}
+table.matrix{min-width:700px}
 .todo,.bars2{grid-template-columns:minmax(0,1fr)}
 .card b{font-size:19px}
 dl{grid-template-columns:minmax(0,1fr)}dt{margin-top:4px}
