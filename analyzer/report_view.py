@@ -486,7 +486,7 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
             "tip": none_reason("client_id") if key is None else key,
             "failing": count(int(clients[cid]) if key is not None else int(by.sum())),
             "causes": ", ".join(f"{SHORT.get(str(c), c)} {count(n)}" for c, n in by.head(3).items()),
-            "apis": ", ".join(apis_of.get(key, [])[:3]),
+            "apis": ", ".join(_clip(a, 48) for a in apis_of.get(key, [])[:3]),
             "behaviour": _behaviour(d.get("behaviour")),
             "steps": steps,
             "none": key is None,
@@ -495,10 +495,17 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
 
 
 def _named(step: str, cid: str | None, names: Names) -> str:
-    """A diagnosis step with 'Client <id> (<name>)' written as the name."""
+    """A diagnosis step with 'Client <id> (<name>)' written as the name, and a long id cut short."""
     if cid and cid in names.clients:
         step = step.replace(f"{cid} ({names.clients[cid]})", names.clients[cid])
+    elif cid and len(cid) > 60:
+        step = step.replace(cid, _clip(cid, 60))
     return step
+
+
+def _clip(text: str, limit: int) -> str:
+    """Log text cut to `limit` characters, with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _behaviour(b: Any) -> str:
