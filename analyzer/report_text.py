@@ -260,8 +260,9 @@ class PathScrubber:
             if os.path.isabs(p):
                 paths.append(p)
         prefixes = sorted({p.rstrip("/") for p in paths if p.rstrip("/")}, key=len, reverse=True)
+        # A directory only where a path starts: not inside a URL or a longer path.
         self._re = (
-            re.compile("|".join(re.escape(p) + r"(?=/)/?" for p in prefixes)) if prefixes else None
+            re.compile(r"(?<![\w.:/~-])(?:" + "|".join(re.escape(p) for p in prefixes) + r")/") if prefixes else None
         )
 
     def __call__(self, text: str) -> str:

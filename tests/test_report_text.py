@@ -86,6 +86,8 @@ def test_machine_paths_leave_the_text() -> None:
     assert scrub("/srv/logs/corpus/nginx/a.log") == "corpus/nginx/a.log"
     assert scrub("GET /v1/orders") == "GET /v1/orders"
     assert scrub("/srv/logsx/y") == "/srv/logsx/y"  # only whole directories
+    assert scrub("https://example.com/srv/logs/corpus/x") == "https://example.com/srv/logs/corpus/x"
+    assert scrub("file (/srv/logs/corpus/a.log)") == "file (corpus/a.log)"
 
 
 def test_guids_are_shortened_but_kept_whole_for_copy() -> None:
