@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from analyzer.advice import SHORT
-from analyzer.report_text import Names, count, missing, offset, plain, plural
+from analyzer.report_text import Names, as_int, count, missing, offset, plain, plural
 
 FINDING_TITLES = {
     "clock_skew": "A clock is off",
@@ -66,7 +66,7 @@ def _findings(run: dict[str, Any]) -> list[dict[str, str]]:
         hosts = [str(h) for h in f.get("hosts") or []]
         out.append({
             "title": FINDING_TITLES.get(kind, kind.replace("_", " ").capitalize() or "Finding"),
-            "count": count(int(f.get("count") or 0)),
+            "count": count(as_int(f.get("count"))),
             "detail": humane(f.get("detail")),
             "hosts": ", ".join(hosts[:5]) + (f" and {len(hosts) - 5} more" if len(hosts) > 5 else ""),
         })
@@ -86,7 +86,7 @@ def _clocks(entries: Any, run: dict[str, Any]) -> list[dict[str, str]]:
         rows.append({
             "machine": machine,
             "offset": offset(c.get("offset_seconds")),
-            "samples": count(int(c.get("samples") or 0)) if not missing(c.get("samples")) else "",
+            "samples": count(as_int(c.get("samples"))) if not missing(c.get("samples")) else "",
             "confidence": plain(c.get("confidence")),
             "range": rng,
         })
@@ -96,7 +96,7 @@ def _clocks(entries: Any, run: dict[str, Any]) -> list[dict[str, str]]:
 def _lateness(late: Any) -> list[tuple[str, str]]:
     if not isinstance(late, dict) or not any(isinstance(v, int) and v for v in late.values()):
         return []
-    return [(LATENESS.get(str(k), str(k).replace("_", " ")), count(int(v or 0))) for k, v in late.items()]
+    return [(LATENESS.get(str(k), str(k).replace("_", " ")), count(as_int(v))) for k, v in late.items()]
 
 
 def _logged(matrix: Any) -> list[dict[str, str]]:
@@ -109,7 +109,7 @@ def _logged(matrix: Any) -> list[dict[str, str]]:
             "code": plain(m.get("logged_error")),
             "meaning": plain(m.get("meaning")),
             "found": SHORT.get(cause, cause),
-            "count": count(int(m.get("count") or 0)),
+            "count": count(as_int(m.get("count"))),
             "agree": "yes" if m.get("agrees") else "no",
         })
     return rows
@@ -122,7 +122,7 @@ def _inferred(entries: Any, names: Names) -> list[dict[str, str]]:
             continue
         host = names.host(e.get("host"))
         if e.get("checks") == "skipped" or not e.get("support"):
-            n = int(e.get("rejected_unchecked") or 0)
+            n = as_int(e.get("rejected_unchecked"))
             rows.append({
                 "host": host, "path": plain(e.get("path_prefix")),
                 "expects": "Unknown: no token was accepted here, so the audience and issuer it expects could not be "
@@ -133,7 +133,7 @@ def _inferred(entries: Any, names: Names) -> list[dict[str, str]]:
             continue
 
         def values(key: str, e: dict[str, Any] = e) -> str:
-            return ", ".join(f"{v.get('value')} ({count(int(v.get('support') or 0))})"
+            return ", ".join(f"{v.get('value')} ({count(as_int(v.get('support')))})"
                              for v in e.get(key) or [] if isinstance(v, dict))
 
         expects = "; ".join(p for p in (
@@ -142,5 +142,5 @@ def _inferred(entries: Any, names: Names) -> list[dict[str, str]]:
             f"token version {values('versions')}" if e.get("versions") else "",
         ) if p)
         rows.append({"host": host, "path": plain(e.get("path_prefix")), "expects": expects,
-                     "based_on": plural(int(e.get("support") or 0), "accepted token use")})
+                     "based_on": plural(as_int(e.get("support")), "accepted token use")})
     return rows

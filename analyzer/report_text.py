@@ -152,6 +152,14 @@ def none_reason(dim: str) -> str:
     return NONE.get(dim, ("(none)", "no value"))[1]
 
 
+def as_int(value: Any) -> int:
+    """A count from run.json as an int: 0 for anything missing or not a number (other tools add keys)."""
+    try:
+        return int(float(value or 0))
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 def when(ts: Any) -> str:
     """A time as people write it: 2026-11-26 08:46 UTC (empty when missing or unreadable)."""
     if missing(ts) or ts == "":

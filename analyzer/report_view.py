@@ -21,6 +21,7 @@ from analyzer.report_diagnosis import humane
 from analyzer.report_text import (
     NONE,
     Names,
+    as_int,
     count,
     duration,
     epoch,
@@ -268,17 +269,14 @@ def _unverified(run: dict[str, Any]) -> dict[str, Any] | None:
     u = run.get("unverified_ok")
     if not isinstance(u, dict):
         return None
-    try:
-        n = int(u.get("count") or 0)
-    except (TypeError, ValueError):
-        return None
+    n = as_int(u.get("count"))
     if n <= 0:
         return None
     issuers = [i for i in u.get("issuers") or [] if isinstance(i, dict)]
     return {
         "count": count(n),
-        "unique": count(int(u.get("unique_tokens") or 0)),
-        "issuers": [{"issuer": plain(i.get("issuer")) or NONE["issuer"][0], "count": count(int(i.get("count") or 0)),
+        "unique": count(as_int(u.get("unique_tokens"))),
+        "issuers": [{"issuer": plain(i.get("issuer")) or NONE["issuer"][0], "count": count(as_int(i.get("count"))),
                      "reason": plain(i.get("reason"))} for i in issuers[:10]],
         "more": max(len(issuers) - 10, 0),
     }
@@ -322,7 +320,7 @@ def _changes(run: dict[str, Any]) -> dict[str, Any]:
     history = [h for h in run.get("history") or [] if isinstance(h, dict)]
     if not history:
         return {"first": True, "lines": [], "since": ""}
-    if not int((run.get("tokens") or {}).get("occurrences") or 0):
+    if not as_int((run.get("tokens") or {}).get("occurrences")):
         return {"first": False, "since": day_of(history[-1].get("started_at")),
                 "lines": ["This run read no new token uses: there is nothing new to compare. The figures below "
                           "cover the whole dataset."]}
@@ -337,13 +335,13 @@ def _changes(run: dict[str, Any]) -> dict[str, Any]:
         for c, n in now_causes.items():
             if c == S.OK:
                 continue
-            b = int(before.get(c, 0) or 0)
-            n = int(n or 0)
+            b = as_int(before.get(c, 0))
+            n = as_int(n)
             if n > b and n - b >= max(3, b // 2):
                 rose.append((n - b, f"{SHORT.get(c, c)}: {count(b)} → {count(n)}"))
-        fell = [(b - int(now_causes.get(c, 0) or 0), f"{SHORT.get(c, c)}: {count(b)} → "
-                 f"{count(int(now_causes.get(c, 0) or 0))}") for c, b in before.items()
-                if c != S.OK and int(b or 0) - int(now_causes.get(c, 0) or 0) >= max(3, int(b or 0) // 2)]
+        fell = [(b - as_int(now_causes.get(c, 0)), f"{SHORT.get(c, c)}: {count(b)} → "
+                 f"{count(as_int(now_causes.get(c, 0)))}") for c, b in before.items()
+                if c != S.OK and as_int(b) - as_int(now_causes.get(c, 0)) >= max(3, as_int(b) // 2)]
         if rose:
             items.append("Rose: " + "; ".join(t for _, t in sorted(rose, reverse=True)[:4]) + ".")
         if fell:
@@ -354,7 +352,7 @@ def _changes(run: dict[str, Any]) -> dict[str, Any]:
                and c.get("client_id") not in was_failing]
         if new:
             items.append("New failing clients: " + ", ".join(
-                f"{names.client(c.get('client_id'))} ({count(int(c.get('failures') or 0))})" for c in new[:6])
+                f"{names.client(c.get('client_id'))} ({count(as_int(c.get('failures')))})" for c in new[:6])
                 + (f" and {len(new) - 6} more" if len(new) > 6 else "") + ".")
     kids_before = prev.get("kids") if isinstance(prev.get("kids"), list) else None
     if kids_before is not None:
@@ -713,10 +711,10 @@ def _method(data: ReportData) -> dict[str, Any]:
         tok = run.get("tokens") or {}
         inputs = ", ".join(relative(p, scrub) for p in run.get("inputs") or []) or "standard input"
         items += [
-            ("Inputs", f"{inputs}: {plural(int(files.get('count', 0) or 0), 'file')} read this run, "
-                       f"{duration_bytes(int(files.get('bytes', 0) or 0))}, "
-                       f"{plural(int(files.get('lines', 0) or 0), 'line')}"),
-            ("Log formats", ", ".join(f"{k} ({plural(int(v), 'file')})"
+            ("Inputs", f"{inputs}: {plural(as_int(files.get('count', 0)), 'file')} read this run, "
+                       f"{duration_bytes(as_int(files.get('bytes', 0)))}, "
+                       f"{plural(as_int(files.get('lines', 0)), 'line')}"),
+            ("Log formats", ", ".join(f"{k} ({plural(as_int(v), 'file')})"
                                       for k, v in (files.get("by_format") or {}).items()) or "none"),
             ("Unusual lines", f"not valid UTF-8 (read anyway): {count(files.get('lines_undecodable', 0) or 0)}; "
                               f"over-long: {count(files.get('long_lines', 0) or 0)}; masked tokens: "
@@ -737,7 +735,7 @@ def _method(data: ReportData) -> dict[str, Any]:
     else:
         items.append(("Signing keys", "none were given, so signatures were not verified (bad signature and "
                                       "signing key not found cannot appear)"))
-    items.append(("Options", f"clock-skew leeway {duration(float(opts.get('leeway_seconds') or 0))}; "
+    items.append(("Options", f"clock-skew leeway {duration(as_int(opts.get('leeway_seconds')))}; "
                              f"offline: {plain(bool(opts.get('offline')))}; personal claims: "
                              f"{'in clear' if opts.get('include_pii') else 'hashed'}; config file: "
                              f"{relative(opts.get('config'), scrub) or 'none'}"))

@@ -266,3 +266,13 @@ def test_split_report_names_and_cli_lines(out: Path, tmp_path: Path) -> None:
     assert "wrote 4 reports, one per client, and their index" in res.output
     assert "billing-job:" in res.output and "failing of" in res.output
     assert "\x07" not in res.output and "\u202e" not in res.output  # log text cannot drive the terminal
+
+
+def test_odd_shapes_in_run_json_do_not_break_the_report(out: Path, tmp_path: Path) -> None:
+    """Keys other tools add, with unexpected types, render as best they can; nothing raises."""
+    html = _rebuilt(out, tmp_path, unverified_ok={"count": "12", "unique_tokens": None,
+                                                  "issuers": [{"issuer": None, "count": "x"}, "junk"]},
+                    clocks=[{"host": "h", "offset_seconds": "-90", "samples": "many", "confidence": None}],
+                    clock_estimates="junk", findings=[{"kind": None, "count": "?"}], history=["junk"],
+                    logged_errors=[{"count": None}], inferred_expectations=[{"host": None, "support": "a"}])
+    assert "12 token uses" in html and "1 min 30 s behind" in html
