@@ -115,7 +115,9 @@ class Chromium:
     """A headless Chromium with one tab (a context manager); `page` drives it."""
 
     def __init__(self, profile: Path | None = None) -> None:
-        self._tmp = None if profile else tempfile.TemporaryDirectory(prefix="chromium-profile-")
+        # Chromium may still be writing its profile while it exits: leftovers must not fail a test.
+        self._tmp = None if profile else tempfile.TemporaryDirectory(prefix="chromium-profile-",
+                                                                     ignore_cleanup_errors=True)
         self.profile = profile or Path(self._tmp.name)  # type: ignore[union-attr]
         self.proc: subprocess.Popen[str] | None = None
         self.page: Page
@@ -154,5 +156,6 @@ class Chromium:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait(timeout=10)
         if self._tmp is not None:
             self._tmp.cleanup()
