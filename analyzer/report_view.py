@@ -454,6 +454,8 @@ def _example_detail(data: ReportData, cause: str, cid: Any) -> str:
 def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, Any]]:
     """Per client failing most: its failures and the next steps, from the diagnosis and from each cause."""
     diag = {c.get("client_id"): c for c in data.run.get("clients") or [] if isinstance(c, dict)}
+    if data.scope is not None and data.scope.dimension != "client_id":
+        diag = {}  # a client's diagnosis covers all its audiences: an audience's report keeps to its own
     clients = _ranked(cube, "client_id")
     causes_of = _by_cause(cube, "client_id")
     g = _failing(cube).groupby(["client_id", "target"], observed=True, dropna=False)["occurrences"].sum()

@@ -276,3 +276,14 @@ def test_odd_shapes_in_run_json_do_not_break_the_report(out: Path, tmp_path: Pat
                     clock_estimates="junk", findings=[{"kind": None, "count": "?"}], history=["junk"],
                     logged_errors=[{"count": None}], inferred_expectations=[{"host": None, "support": "a"}])
     assert "12 token uses" in html and "1 min 30 s behind" in html
+
+
+def test_an_audience_report_holds_no_other_audience(out: Path, tmp_path: Path) -> None:
+    """A client's run-wide diagnosis (other hosts, other audiences) stays out of an audience's report."""
+    run = json.loads((out / "run.json").read_text())
+    run["clients"] = [{"client_id": C.EXPIRING, "failures": 3, "behaviour": "normal",
+                       "next_steps": ["Client x asks secret-elsewhere.example with a token for other-audience"],
+                       "audience_mismatches": [], "version_mismatches": []}]
+    data = ReportData.load(out, run).only("audience", "api://orders")
+    assert "secret-elsewhere" not in report.render(data)
+    assert "secret-elsewhere" in report.render(ReportData.load(out, run).only("client_id", C.EXPIRING))
