@@ -158,3 +158,40 @@ def next_steps(cause: str, f: Facts) -> list[str]:
         steps.append(f"Ask the owner of client {f.client} whether it caches tokens past exp; "
                      "it should acquire them silently before each call.")
     return steps
+
+
+# A few words per cause, for table cells, chart legends and the client x API matrix.
+SHORT: dict[str, str] = {
+    S.MALFORMED: "Malformed",
+    S.ENCRYPTED: "Encrypted (JWE)",
+    S.UNSUPPORTED_ALG: "Algorithm not allowed",
+    S.MISSING_CLAIMS: "Claims missing",
+    S.WRONG_TOKEN_TYPE: "ID token as access token",
+    S.AUDIENCE_MISMATCH: "Wrong audience",
+    S.ISSUER_MISMATCH: "Wrong issuer",
+    S.UNKNOWN_KID: "Signing key not found",
+    S.BAD_SIGNATURE: "Bad signature",
+    S.EXPIRED: "Expired",
+    S.NOT_YET_VALID: "Not yet valid",
+    S.MISSING_NONCE: "ID token without nonce",
+    S.CLIENT_ASSERTION_KEY_MISMATCH: "Unregistered certificate",
+    S.OK: "Valid",
+}
+
+# The one-line fix shown beside each cause on the first screen.
+FIX: dict[str, str] = {
+    S.MALFORMED: "If cut short, raise the log or header size limit; otherwise fix the client that builds the token.",
+    S.ENCRYPTED: "Nothing to fix if the API expects encrypted tokens; otherwise the client asked for the wrong one.",
+    S.UNSUPPORTED_ALG: "Reject them: unsigned or shared-secret tokens are forgeries or test tools. Pin RS256.",
+    S.MISSING_CLAIMS: "Find where the client gets these tokens: Entra ID always sets exp, aud and iss.",
+    S.WRONG_TOKEN_TYPE: "The client must send an access token for the API's scope, not its ID token.",
+    S.AUDIENCE_MISMATCH: "The client must request its token with the API's scope (api://<api>/.default).",
+    S.ISSUER_MISMATCH: "Align the token version (accessTokenAcceptedVersion) or let the API accept both issuers.",
+    S.UNKNOWN_KID: "Let the API refresh its signing keys from the issuer's jwks_uri; never hard-code keys.",
+    S.BAD_SIGNATURE: "Graph tokens: request this API's scope instead. Otherwise the token was altered.",
+    S.EXPIRED: "Clients must get a fresh token silently before each call (MSAL does); keep clocks in sync.",
+    S.NOT_YET_VALID: "Sync the clock of the machine that judged or minted the token (NTP).",
+    S.MISSING_NONCE: "Send a nonce in the sign-in request and check it in the ID token (MSAL does both).",
+    S.CLIENT_ASSERTION_KEY_MISMATCH: "Upload the certificate that signs the assertion to the app registration.",
+    S.OK: "",
+}

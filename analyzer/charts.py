@@ -1,9 +1,10 @@
-"""Charts as inline SVG, written by hand: no plotting library, a few milliseconds per report.
+"""The report's timeline as inline SVG, written by hand: no plotting library, a few milliseconds.
 
 The markup is small, deterministic (same input, same bytes), fetches nothing and needs no script.
-Labels come from logs, so `label` cuts them short and makes control characters visible, and every
-text goes through `analyzer.report.esc`, the one escaper for text in the page. Bars are placed by
-position, never by label, so two values that look alike stay two bars.
+It scales with its viewBox to the width of its column; the report draws it twice, for a desktop
+column and for a phone, so that its text keeps a readable size on both. Every text goes through
+`analyzer.report.esc`, the one escaper for text in the page. Colours are given per cause by the
+report (a palette that colour-blind readers can tell apart); the legend is HTML beside the chart.
 """
 
 from __future__ import annotations
@@ -16,38 +17,19 @@ import pandas as pd
 
 from analyzer import schema as S
 
-CAUSE_COLORS: dict[str, str] = {
-    S.MALFORMED: "#6e7781",
-    S.ENCRYPTED: "#8c959f",
-    S.UNSUPPORTED_ALG: "#82071e",
-    S.MISSING_CLAIMS: "#bf8700",
-    S.WRONG_TOKEN_TYPE: "#8250df",
-    S.AUDIENCE_MISMATCH: "#cf222e",
-    S.ISSUER_MISMATCH: "#bc4c00",
-    S.UNKNOWN_KID: "#0969da",
-    S.BAD_SIGNATURE: "#a40e26",
-    S.EXPIRED: "#fb8f44",
-    S.NOT_YET_VALID: "#4d2d00",
-    S.MISSING_NONCE: "#1f6feb",
-    S.CLIENT_ASSERTION_KEY_MISMATCH: "#6639ba",
-    S.OK: "#2da44e",
-}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-MAX_LABEL = 42
+_EXTRA = str.maketrans({"=": "&#61;", "(": "&#40;", "@": "&#64;"})
 
 FONT = "system-ui, 'DejaVu Sans', sans-serif"
-FG, MUTED, GRID = "#1b1f24", "#57606a", "#d0d7de"
-WIDTH = 720
+FG, MUTED, GRID, OTHER = "#1b1f24", "#57606a", "#d0d7de", "#8c8c8c"
+WIDTH = 1000  # the wide chart's viewBox: drawn at about its own size in a desktop column
+NARROW = 360  # the phone chart's viewBox: a phone's column is about as wide, so 11 px text stays 11 px
 PAD = 8
 TITLE_H = 30  # the title's band at the top
 CHAR_W = 6.2  # estimated width of one character at the 11 px font; 10 px text uses SMALL_W
 SMALL_W = 5.7
-ROW_H, BAR_H = 22, 16  # hbar: one row per item
-MIN_BAR_AREA = 160
-PLOT_H = 180  # timeline: the bars' area
+PLOT_H = 180  # the bars' area
 MAX_BAR_W = 48
-SWATCH = 10
-LEGEND_ROW = 16
 Y_TICKS = 4
 # Tick strides (in buckets) that fall on round times: hours of a day, days of a week, weeks of a year.
 _STRIDES = {"h": (1, 2, 3, 6, 12, 24, 48), "D": (1, 2, 7, 14, 28, 56), "7D": (1, 2, 4, 13, 26, 52)}
@@ -55,18 +37,15 @@ _PER = {"h": "hour", "D": "day", "7D": "week"}
 _BUCKET_NS = {"h": pd.Timedelta(hours=1).value, "D": pd.Timedelta(days=1).value, "7D": pd.Timedelta(days=7).value}
 
 
-def label(value: Any) -> str:
-    """A log-derived value as a short, visible chart label."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "(none)"
-    s = _CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", str(value))
-    return s if len(s) <= MAX_LABEL else s[: MAX_LABEL - 1] + "…"
-
-
 def _esc(value: Any) -> str:
     from analyzer.report import esc  # the one escaper for text in the page
 
     return esc(value)
+
+
+def safe_svg(svg: str) -> str:
+    """The SVG with `=`, `(` and `@` in text nodes written as references, like `esc` does."""
+    return re.sub(r">([^<]*)</(text|title)>", lambda m: ">" + m.group(1).translate(_EXTRA) + f"</{m.group(2)}>", svg)
 
 
 def _num(x: float) -> str:
@@ -106,82 +85,58 @@ def _line(x1: float, y1: float, x2: float, y2: float, stroke: str) -> str:
 
 
 def _svg(title: str, width: float, height: float, body: Iterable[str]) -> str:
-    """The SVG root (scalable by its viewBox), its title at the top left, and the body."""
+    """The SVG root, scaled to its column by its viewBox (no fixed size), its title at the top left."""
     w, h = _num(width), _num(height)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_esc(title)}" '
-        f'viewBox="0 0 {w} {h}" width="{w}" height="{h}" font-family="{FONT}">'
+        f'viewBox="0 0 {w} {h}" preserveAspectRatio="xMinYMin meet" font-family="{FONT}">'
         + _text(PAD, 19, title, size=13, extra=' font-weight="600"')
         + "".join(body)
         + "</svg>"
     )
 
 
-def hbar(items: list[tuple[Any, int]], title: str, color: str = "#cf222e") -> str:
-    """A horizontal bar chart, largest (first) item at the top, with each count beside its bar."""
-    if not items:
-        return ""
-    labels = [label(k) for k, _ in items]
-    values = [max(int(v), 0) for _, v in items]
-    counts = [f"{v:,}" for v in values]
-    left = PAD + max(_width(s) for s in labels) + 6
-    count_w = max(_width(s, SMALL_W) for s in counts) + 6
-    width = max(WIDTH, left + MIN_BAR_AREA + count_w + PAD)
-    area = width - left - count_w - PAD
-    top = max(max(values), 1)
-    height = TITLE_H + ROW_H * len(items) + PAD
-    bars, texts = [], []
-    for i, (name, v, count) in enumerate(zip(labels, values, counts, strict=True)):
-        y = TITLE_H + i * ROW_H
-        mid = y + ROW_H / 2 + 4  # baseline that centres 11 px text on the row
-        w = area * v / top
-        bars.append(_rect(left, y + (ROW_H - BAR_H) / 2, w, BAR_H, color, f"{name}: {count}"))
-        texts.append(_text(left - 6, mid, name, anchor="end"))
-        texts.append(_text(left + w + 4, mid, count, size=10, fill=MUTED))
-    axis = _line(left, TITLE_H, left, height - PAD, MUTED)
-    return _svg(title, width, height, [f'<g class="bars">{"".join(bars)}</g>', axis, *texts])
+def timeline(hourly: pd.DataFrame, title: str, colors: dict[str, str] | None = None, width: float = WIDTH) -> str:
+    """Failing occurrences by cause over time: stacked bars per hour (per day or week over long periods).
 
-
-def timeline(hourly: pd.DataFrame, title: str) -> str:
-    """Failing occurrences by cause over time: stacked bars per hour (per day or week over long periods)."""
-    table, freq = _buckets(hourly)
+    `colors` maps causes to colours, most frequent first; causes without one are drawn together as
+    `other`. Without `colors` every cause has the grey of `other`.
+    """
+    colors = colors or {}
+    table, freq = _buckets(hourly, colors)
     peak = int(table.sum(axis=1).max()) if not table.empty else 0
     if peak <= 0:
         return ""
     step = _nice_step(peak)
     ticks = list(range(0, _ceil_div(peak, step) * step + 1, step))
-    causes = [str(c) for c in table.columns]
     left = PAD + 16 + max(_width(f"{t:,}", SMALL_W) for t in ticks) + 6  # axis title, then tick values
-    legend_w = SWATCH + 6 + max(_width(c) for c in causes)
-    plot_w = max(WIDTH - left - 12 - legend_w - PAD, MIN_BAR_AREA)
+    plot_w = max(width - left - PAD, 60)
     top = TITLE_H + 6
     bottom = top + PLOT_H
     scale = PLOT_H / ticks[-1]
     body = [
         _y_axis(ticks, left, plot_w, bottom, scale, _PER[freq]),
-        _stacks(table, freq, left, plot_w, bottom, scale),
+        _stacks(table, freq, left, plot_w, bottom, scale, colors),
         _x_axis(table.index, freq, left, plot_w, bottom),
-        _legend(causes, left + plot_w + 12, top),
     ]
-    width = left + plot_w + 12 + legend_w + PAD
-    height = max(bottom + 34, top + LEGEND_ROW * len(causes) + PAD)
-    return _svg(title + " (UTC)", width, height, body)
+    return _svg(title + " (UTC)", width, bottom + 34, body)
 
 
-def _buckets(hourly: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Failing occurrences per time bucket (rows, none missing) and cause (columns, largest first)."""
+def _buckets(hourly: pd.DataFrame, colors: dict[str, str]) -> tuple[pd.DataFrame, str]:
+    """Failing occurrences per time bucket (rows, none missing) and cause (columns, in `colors` order)."""
     df = hourly[(hourly["cause"] != S.OK) & hourly["hour"].notna()]
     if df.empty:
         return pd.DataFrame(), "h"
     span = df["hour"].max() - df["hour"].min()
     # Few enough bars to stay small: hours up to four days, then days, then weeks.
     freq = "h" if span <= pd.Timedelta(days=4) else "D" if span <= pd.Timedelta(days=120) else "7D"
-    df = df.assign(bucket=df["hour"].dt.floor(freq), cause=df["cause"].astype(str))
+    cause = df["cause"].astype(str)
+    df = df.assign(bucket=df["hour"].dt.floor(freq), cause=cause.where(cause.isin(list(colors)), "other"))
     table = df.groupby(["bucket", "cause"])["occurrences"].sum().unstack(fill_value=0)
     table = table.reindex(pd.date_range(table.index.min(), table.index.max(), freq=freq), fill_value=0)
-    order = [c for c in S.CAUSES if c in table.columns]
-    sums = table.sum()
-    return table[sorted(order, key=lambda c: -int(sums[c]))], freq
+    order = [c for c in colors if c in table.columns] + (["other"] if "other" in table.columns and
+                                                          "other" not in colors else [])
+    return table[order], freq
 
 
 def _nice_step(top: int) -> int:
@@ -210,21 +165,25 @@ def _slots(n: int, plot_w: float) -> tuple[float, float]:
     return slot, min(slot * 0.9, MAX_BAR_W)
 
 
-def _stacks(table: pd.DataFrame, freq: str, left: float, plot_w: float, bottom: float, scale: float) -> str:
-    """One stacked bar per bucket, the largest cause at the bottom, each part with its exact count."""
+def _stacks(table: pd.DataFrame, freq: str, left: float, plot_w: float, bottom: float, scale: float,
+            colors: dict[str, str]) -> str:
+    """One stacked bar per bucket, the most frequent cause at the bottom, each part with its exact count."""
+    from analyzer.advice import SHORT
+
     slot, bar_w = _slots(len(table), plot_w)
     causes = [str(c) for c in table.columns]
-    colors = [CAUSE_COLORS.get(c, MUTED) for c in causes]
+    fills = [colors.get(c, OTHER) for c in causes]
+    names = [SHORT.get(c, "Other causes") for c in causes]
     when = [_when(t, freq) for t in table.index]
     out = []
     for i, row in enumerate(table.itertuples(index=False, name=None)):
         x = left + i * slot + (slot - bar_w) / 2
         y = bottom
-        for cause, color, v in zip(causes, colors, row, strict=True):
+        for name, color, v in zip(names, fills, row, strict=True):
             if v > 0:
                 h = int(v) * scale
                 y -= h
-                out.append(_rect(x, y, bar_w, h, color, f"{when[i]} · {cause}: {int(v):,}"))
+                out.append(_rect(x, y, bar_w, h, color, f"{when[i]} · {name}: {int(v):,}"))
     return f'<g class="bars">{"".join(out)}</g>'
 
 
@@ -255,13 +214,3 @@ def _x_axis(index: pd.DatetimeIndex, freq: str, left: float, plot_w: float, bott
             out.append(_text(x, bottom + 15, day, anchor="middle", size=10, fill=MUTED))
         last_day = day
     return "".join(out)
-
-
-def _legend(causes: list[str], x: float, top: float) -> str:
-    """One colour swatch and name per cause, in the order of the stacks from the bottom up."""
-    out = []
-    for i, cause in enumerate(causes):
-        y = top + i * LEGEND_ROW
-        out.append(_rect(x, y + 2, SWATCH, SWATCH, CAUSE_COLORS.get(cause, MUTED)))
-        out.append(_text(x + SWATCH + 6, y + 11, cause))
-    return f'<g class="legend">{"".join(out)}</g>'

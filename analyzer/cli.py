@@ -320,8 +320,20 @@ def report(
     bounds = _window(since, until)
     if not (directory / "run.json").is_file():
         raise _fail(f"{shown(str(directory))} is not an analyzer output directory (no run.json)")
-    path = rebuild_report(directory, out, split_by, bounds[0], bounds[1])
-    typer.echo(f"wrote {path}", err=True)
+    written = rebuild_report(directory, out, split_by, bounds[0], bounds[1])
+    if split_by is None:
+        typer.echo(f"wrote {written.path}", err=True)
+        return
+    what = "client" if split_by == "client" else "audience"
+    typer.echo(f"wrote {len(written.reports)} reports, one per {what}, and their index {written.path}", err=True)
+    for label, path, occ, fail in written.reports[:_LISTED]:
+        label_text = "".join(ch if ch.isprintable() else "?" for ch in label)[:60]  # log text: no terminal escapes
+        typer.echo(f"  {path.name}  {label_text}: {fail:,} failing of {occ:,}", err=True)
+    if len(written.reports) > _LISTED:
+        typer.echo(f"  … and {len(written.reports) - _LISTED} more (see the index)", err=True)
+
+
+_LISTED = 30  # per-owner reports listed by name after `report --split-by`
 
 
 @app.command(cls=_Command)

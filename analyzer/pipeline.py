@@ -388,6 +388,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
     agg = Aggregator()
     diag = Diagnoser(settings, out.stage)
     tokens: dict[str, TokenFacts] = {}  # full facts of the example tokens only
+    spare: dict[str, TokenFacts] = {}  # facts of candidates among held-back rows (bounded)
     unique = DistinctTokens()
     results: dict[int, FileResult] = {}  # per input file, in input order
     line_base = {i: resumes[i].line_base for i in todo}
@@ -415,6 +416,11 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             unique.add(output.tokens)
             wanted = {e["token_fp"] for exs in agg.examples.values() for e in exs}
             tokens.update({fp: f for fp, f in output.examples.items() if fp in wanted})
+            if output.held or output.held_file is not None:
+                # Held-back rows become examples only at diag.finish: keep their candidates' facts till then.
+                for fp, f in output.examples.items():
+                    if fp not in tokens and len(spare) < _SPARE_EXAMPLES:
+                        spare[fp] = f
             meter.advance(unit_bytes(unit), fi)
         for ev in diag.finish():  # judged against what their host accepted, now that all is seen
             out.write_events(ev)
@@ -462,7 +468,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             by_cause[c] = n
         for e in agg.examples.values():
             for ex in e:
-                f_ = tokens.get(ex["token_fp"])
+                f_ = tokens.get(ex["token_fp"]) or spare.get(ex["token_fp"])
                 if f_ is not None:
                     ex["header"] = privacy.scrub_claims(f_.header, key, True)
                     ex["claims"] = privacy.scrub_claims(f_.claims, key, settings.include_pii)
@@ -659,6 +665,9 @@ def _dataset_rows(events: Path) -> int:
         S.PARTITION_SCHEMA, flavor="hive")).count_rows())
 
 
+_SPARE_EXAMPLES = 1000  # token facts kept for examples among held-back rows (a few KB each)
+
+
 def _progress_made(files: list[InputFile], resumes: list[Any], results: dict[int, FileResult],
                    line_base: dict[int, int]) -> list[Any]:
     """How far each input was read, for the state store (a file that could not be read is retried)."""
@@ -727,12 +736,21 @@ def read_events(directory: Path, columns: list[str] | None = None) -> pd.DataFra
     return dataset.to_table(columns=columns).to_pandas()
 
 
+@dataclass(frozen=True)
+class Written:
+    """What `rebuild_report` wrote: the report (or the index) and, when split, each owner's report."""
+
+    path: Path
+    reports: list[tuple[str, Path, int, int]]  # (owner's name, file, occurrences, failing)
+
+
 def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str | None = None,
-                   since_us: int | None = None, until_us: int | None = None) -> Path:
+                   since_us: int | None = None, until_us: int | None = None) -> Written:
     """Write report.html again from an output directory; with `split_by`, one report per owner and an index."""
     from analyzer import report
     from analyzer.errors import ConfigError
     from analyzer.report_data import SPLIT_DIMENSIONS, ReportData, report_file_name
+    from analyzer.report_text import Names
 
     if split_by is not None and split_by not in SPLIT_DIMENSIONS:
         raise ConfigError(f"--split-by must be one of: {', '.join(SPLIT_DIMENSIONS)}")
@@ -744,19 +762,22 @@ def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str 
     if split_by is None:
         target = out_file or directory / "report.html"
         _write_html(target, report.render(data))
-        return target
+        return Written(target, [])
     dim = SPLIT_DIMENSIONS[split_by]
     folder = out_file or directory / f"reports-by-{split_by}"
     from analyzer.write import DIR_MODE
 
     folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    entries = []
+    names = Names.of_run(data.run)
+    entries, written = [], []
     for value, occ, fail in data.owners(dim):
-        name = report_file_name(dim, value)
+        label = names.name(dim, value)
+        name = report_file_name(dim, value, label if names.has_name(dim, value) else None)
         _write_html(folder / name, report.render(data.only(dim, value)))
         entries.append((name, value, occ, fail))
+        written.append((label, folder / name, occ, fail))
     _write_html(folder / "index.html", report.render_index(entries, dim, data))
-    return folder / "index.html"
+    return Written(folder / "index.html", written)
 
 
 def _write_html(target: Path, text: str) -> None:

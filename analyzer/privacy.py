@@ -63,8 +63,19 @@ def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) 
         name = str(k)[:64]
         if name in S.PERSONAL_CLAIMS and not include_pii:
             out[name] = keyed_hash(key, v)
-        elif isinstance(v, (str, int, float, bool)) or v is None:
-            out[name] = v[:200] if isinstance(v, str) else v
         else:
-            out[name] = str(v)[:200]
+            out[name] = _bounded(v)
     return out
+
+
+def _bounded(v: Any, depth: int = 0) -> Any:
+    """A claim value as JSON keeps it (lists stay lists, never a Python repr), with its size bounded."""
+    if isinstance(v, str):
+        return v[:200]
+    if isinstance(v, (int, float, bool)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)) and depth < 3:
+        return [_bounded(x, depth + 1) for x in list(v)[:50]]
+    if isinstance(v, dict) and depth < 3:
+        return {str(k)[:64]: _bounded(x, depth + 1) for k, x in list(v.items())[:50]}
+    return str(v)[:200]

@@ -178,12 +178,22 @@ def history(out_dir: Path, keep: int = 20) -> list[dict[str, Any]]:
         # The dataset's figures, which the report shows, not what that run happened to read: a rerun
         # that read nothing new must not look like a night with no failures.
         tok = prev["dataset"] if "failing" in prev.get("dataset", {}) else prev["tokens"]
-        entry = {
+        entry: dict[str, Any] = {
             "started_at": prev.get("started_at"),
             "occurrences": int(tok["occurrences"]),
             "failing": int(tok.get("failing", 0)),
             "failure_rate": float(tok["failure_rate"]),
         }
+        # What the next report compares with: causes, failing clients and signing-key ids of that run.
+        if isinstance(tok.get("by_cause"), dict):
+            entry["by_cause"] = {str(k): int(v) for k, v in tok["by_cause"].items()}
+        if isinstance(prev.get("clients"), list):
+            entry["failing_clients"] = {str(c["client_id"]): int(c.get("failures") or 0)
+                                        for c in prev["clients"][:200]
+                                        if isinstance(c, dict) and c.get("failures") and c.get("client_id")}
+        if isinstance(prev.get("keys"), list):
+            entry["kids"] = sorted({str(k) for key in prev["keys"] if isinstance(key, dict)
+                                    for k in key.get("kids") or []})
     except (OSError, ValueError, KeyError, TypeError):
         return []
     past = prev.get("history") if isinstance(prev.get("history"), list) else []
@@ -206,13 +216,14 @@ def expectations(settings: Any) -> dict[str, Any]:
     }
 
 
-def report_file_name(dimension: str, value: str | None) -> str:
-    """A safe file name for one owner's report: no separators, no dot files, unique per value."""
+def report_file_name(dimension: str, value: str | None, label: str | None = None) -> str:
+    """A safe file name for one owner's report: named after `label` (its config name) when given, else
+    the value; no separators, no dot files, unique per value."""
     import hashlib
     import re
 
     raw = "" if value is None else value
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", raw).strip("_")[:48] or "none"
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", label or raw).strip("_")[:48] or "none"
     digest = hashlib.sha256(f"{dimension}\0{raw}\0{value is None}".encode()).hexdigest()[:8]
     prefix = "client" if dimension == "client_id" else "audience"
     return f"{prefix}-{slug}-{digest}.html"

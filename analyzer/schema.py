@@ -5,6 +5,8 @@ Every other module imports these names; nothing else spells them out.
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 
 SCHEMA_VERSION = 1
@@ -142,7 +144,15 @@ EVENT_FIELDS: tuple[pa.Field, ...] = (
     pa.field("api", _dict_str),
 )
 EVENT_COLUMNS: tuple[str, ...] = tuple(f.name for f in EVENT_FIELDS)
-EVENT_SCHEMA = pa.schema(list(EVENT_FIELDS), metadata={"analyzer.schema_version": str(SCHEMA_VERSION)})
+# pandas reads an int32 column that has nulls back as float64 (401.0) unless the file says which
+# pandas type it is: this note makes `pandas.read_parquet` give `status` as nullable Int32.
+_PANDAS_TYPES = json.dumps({
+    "index_columns": [], "column_indexes": [], "creator": {"library": "analyzer"},
+    "columns": [{"name": "status", "field_name": "status", "pandas_type": "int32", "numpy_type": "Int32",
+                 "metadata": None}],
+})
+EVENT_SCHEMA = pa.schema(list(EVENT_FIELDS), metadata={"analyzer.schema_version": str(SCHEMA_VERSION),
+                                                       "pandas": _PANDAS_TYPES})
 PARTITION_SCHEMA = pa.schema([pa.field("date", pa.date32())])
 
 SUMMARY_KEYS: tuple[str, ...] = ("date", "host", "client_id", "audience", "issuer", "cause")

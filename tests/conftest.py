@@ -37,3 +37,11 @@ def scan_dir(tmp_path: Path):
         return result.exit_code, target, result
 
     return _scan
+
+
+@pytest.fixture(autouse=True)
+def _strict_report_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In tests, a name a report template uses but the view lacks fails instead of printing nothing."""
+    from analyzer import report
+
+    monkeypatch.setattr(report, "STRICT", True)

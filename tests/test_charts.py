@@ -1,4 +1,4 @@
-"""The hand-written SVG charts: well-formed, escaped, deterministic, and true to the numbers."""
+"""The hand-written SVG timeline: well-formed, scalable, escaped, deterministic, and true to the numbers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from analyzer import charts
 from analyzer import schema as S
-from analyzer.report import _safe_svg
+from analyzer.advice import SHORT
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = ["<script>alert(1)</script>", '"onload=alert(1) x="', "a\u202eb", "tab\there\x07", None]
@@ -24,7 +24,7 @@ def parse(svg: str) -> ET.Element:
     root = ET.fromstring(svg)
     assert root.tag == NS + "svg" and root.get("role") == "img" and root.get("aria-label")
     assert re.fullmatch(r"0 0 [\d.]+ [\d.]+", root.get("viewBox", ""))
-    assert root.get("viewBox") == f"0 0 {root.get('width')} {root.get('height')}"
+    assert root.get("width") is None and root.get("height") is None  # scales to its column
     assert "system-ui" in root.get("font-family", "")
     return root
 
@@ -52,48 +52,23 @@ def hourly(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
     return df
 
 
-def test_hbar_one_bar_per_item_largest_at_top() -> None:
-    items = [("client-a", 1200), ("client-b", 300), ("client-c", 7)]
-    root = parse(charts.hbar(items, "Top clients"))
-    rects = bars(root)
-    assert len(rects) == 3
-    ys = [num(r, "y") for r in rects]
-    widths = [num(r, "width") for r in rects]
-    assert ys == sorted(ys) and widths == sorted(widths, reverse=True)
-    assert widths[1] / widths[0] == pytest.approx(300 / 1200, abs=1e-3)
-    assert {"client-a", "client-b", "client-c", "1,200", "300", "7", "Top clients"} <= set(texts(root))
-    assert root.get("aria-label") == "Top clients"
-    assert [r.find(NS + "title").text for r in rects] == ["client-a: 1,200", "client-b: 300", "client-c: 7"]
-    assert all(r.get("fill") == "#cf222e" for r in rects)
+COLORS = {S.AUDIENCE_MISMATCH: "#0072B2", S.EXPIRED: "#E69F00", S.BAD_SIGNATURE: "#009E73"}
 
 
-def test_hbar_labels_alike_stay_two_bars() -> None:
-    """Two ids that are cut to the same label are still two bars."""
-    items = [("x" * 60 + "1", 5), ("x" * 60 + "2", 5)]
-    root = parse(charts.hbar(items, "t", "#bc4c00"))
-    assert len(bars(root)) == 2
-    assert texts(root).count(charts.label(items[0][0])) == 2
-    assert {r.get("fill") for r in bars(root)} == {"#bc4c00"}
-
-
-def test_hostile_labels_are_inert_text() -> None:
-    svg = charts.hbar([(v, 10 - i) for i, v in enumerate(HOSTILE)], '<b title="x">')
+def test_hostile_title_is_inert_text() -> None:
+    svg = charts.timeline(hourly([("2024-10-10 08:00", S.EXPIRED, 3)]), '<script>alert(1)</script> "x="')
     root = parse(svg)
-    assert "<script" not in svg and "<b " not in svg and "\u202e" not in svg and "\x07" not in svg
+    assert "<script" not in svg and "&lt;script&gt;" in svg
     assert not [el for el in root.iter() if el.tag in (NS + "script", "script", NS + "a", NS + "foreignObject")]
-    allowed = r"[xy][12]?|width|height|fill|stroke|text-anchor|font-\w+|role|aria-label|viewBox|class|transform"
+    allowed = r"[xy][12]?|width|height|fill|stroke|text-anchor|font-\w+|role|aria-label|viewBox|class|transform|" \
+        r"preserveAspectRatio"
     assert all(re.fullmatch(allowed, a) for el in root.iter() for a in el.attrib)
     shown = texts(root)
-    for value in HOSTILE:
-        assert charts.label(value) in shown
-    assert "a\\u202eb" in shown and "(none)" in shown
-    assert root.get("aria-label") == '<b title="x">'
     # As the report writes it (`=`, `(` and `@` as references), it is still well-formed and the same text.
-    assert texts(ET.fromstring(_safe_svg(svg))) == shown
+    assert texts(ET.fromstring(charts.safe_svg(svg))) == shown
 
 
 def test_empty_input_draws_nothing() -> None:
-    assert charts.hbar([], "t") == ""
     assert charts.timeline(hourly([]), "t") == ""
     assert charts.timeline(hourly([("2024-10-10 10:00", S.OK, 50)]), "t") == ""
 
@@ -106,7 +81,7 @@ def test_timeline_buckets(start: str, step: str, per: str, buckets: int) -> None
     """Hours up to four days, then days, then weeks: one stacked bar per bucket."""
     times = pd.date_range(start, periods=buckets, freq=step, tz="UTC")
     rows = [(str(t), c, n) for t in times for c, n in ((S.EXPIRED, 3), (S.UNKNOWN_KID, 1), (S.OK, 100))]
-    root = parse(charts.timeline(hourly(rows), "Failing"))
+    root = parse(charts.timeline(hourly(rows), "Failing", COLORS))
     rects = bars(root)
     assert len({r.get("x") for r in rects}) == buckets and len(rects) == 2 * buckets
     shown = texts(root)
@@ -118,22 +93,23 @@ def test_timeline_buckets(start: str, step: str, per: str, buckets: int) -> None
 
 
 def test_timeline_stacks_add_up() -> None:
-    """Each part's height is its count on one scale, parts stack without gaps, colours are the causes'."""
+    """Each part's height is its count on one scale, parts stack without gaps, colours are the ones given."""
     counts = {
         "2024-10-10 08:00": {S.EXPIRED: 40, S.AUDIENCE_MISMATCH: 10, S.OK: 999},
         "2024-10-10 09:00": {S.EXPIRED: 5, S.BAD_SIGNATURE: 25},
         "2024-10-10 11:00": {S.AUDIENCE_MISMATCH: 70},
     }
     rows = [(t, c, n) for t, per in counts.items() for c, n in per.items()]
-    root = parse(charts.timeline(hourly(rows), "t"))
+    root = parse(charts.timeline(hourly(rows), "t", COLORS))
     rects = bars(root)
     assert len(rects) == 5
     per_x: dict[str, list[ET.Element]] = defaultdict(list)
     scales = []
     for r in rects:
-        when, cause, n = re.fullmatch(r"(.+) · (\w+): ([\d,]+)", r.find(NS + "title").text or "").groups()
+        when, name, n = re.fullmatch(r"(.+) · ([\w ]+): ([\d,]+)", r.find(NS + "title").text or "").groups()
+        cause = next(c for c in COLORS if SHORT[c] == name)
         assert counts[when][cause] == int(n.replace(",", ""))
-        assert r.get("fill") == charts.CAUSE_COLORS[cause]
+        assert r.get("fill") == COLORS[cause]
         scales.append(num(r, "height") / int(n.replace(",", "")))
         per_x[r.get("x", "")].append(r)
     assert max(scales) - min(scales) < 0.01
@@ -150,9 +126,28 @@ def test_timeline_stacks_add_up() -> None:
         parts.sort(key=lambda r: -num(r, "y"))
         for lower, upper in itertools.pairwise(parts):
             assert num(upper, "y") + num(upper, "height") == pytest.approx(num(lower, "y"), abs=0.02)
-    legend = next(g for g in root.iter(NS + "g") if g.get("class") == "legend")
-    # Largest cause first (at the bottom of each stack); "ok" is never drawn.
-    assert texts(legend) == [S.AUDIENCE_MISMATCH, S.EXPIRED, S.BAD_SIGNATURE]
+    # The first cause given is at the bottom of each stack; "ok" is never drawn.
+    first = [max(parts, key=lambda r: num(r, "y")) for parts in per_x.values()]
+    assert {r.get("fill") for r in first} <= {COLORS[S.AUDIENCE_MISMATCH], COLORS[S.EXPIRED]}
+
+
+def test_causes_without_a_colour_are_one_grey_part() -> None:
+    """Past the palette, causes are drawn together as 'Other causes' in grey."""
+    rows = [("2024-10-10 08:00", S.EXPIRED, 5), ("2024-10-10 08:00", S.MALFORMED, 2),
+            ("2024-10-10 08:00", S.ENCRYPTED, 1)]
+    rects = bars(parse(charts.timeline(hourly(rows), "t", {S.EXPIRED: "#E69F00"})))
+    assert [(r.get("fill"), (r.find(NS + "title").text or "").split(" · ")[1]) for r in rects] == [
+        ("#E69F00", "Expired: 5"), (charts.OTHER, "Other causes: 3")]
+
+
+def test_narrow_chart_for_phones() -> None:
+    """The phone variant is drawn at a phone column's width, so its text is not shrunk."""
+    rows = [(str(t), S.EXPIRED, 3) for t in pd.date_range("2024-10-10", periods=24, freq="1h", tz="UTC")]
+    wide, narrow = (parse(charts.timeline(hourly(rows), "t", COLORS, width=w)) for w in (charts.WIDTH, charts.NARROW))
+    assert wide.get("viewBox", "").split()[2] == str(charts.WIDTH)
+    assert narrow.get("viewBox", "").split()[2] == str(charts.NARROW)
+    assert len(bars(narrow)) == len(bars(wide)) == 24
+    assert 2 <= len([s for s in texts(narrow) if re.fullmatch(r"\d\d:\d\d", s)]) <= 8
 
 
 def test_y_axis_has_round_ticks_above_the_peak() -> None:
@@ -165,21 +160,16 @@ def test_y_axis_has_round_ticks_above_the_peak() -> None:
 def test_single_bucket_and_huge_counts() -> None:
     huge = 10**17
     rows = [("2024-10-10 08:00", S.EXPIRED, huge), ("2024-10-10 08:00", S.BAD_SIGNATURE, 3 * huge)]
-    svg = charts.timeline(hourly(rows), "t")
+    svg = charts.timeline(hourly(rows), "t", {S.BAD_SIGNATURE: "#009E73", S.EXPIRED: "#E69F00"})
     root = parse(svg)
     rects = bars(root)
     assert len(rects) == 2 and len({r.get("x") for r in rects}) == 1
     assert 0 < num(rects[0], "width") <= charts.MAX_BAR_W
     assert num(rects[0], "height") == pytest.approx(3 * num(rects[1], "height"), abs=0.02)
     assert "08:00" in texts(root) and "2024-10-10" in texts(root)
-    assert f"{huge:,}" in (rects[1].find(NS + "title").text or "")
-    bar_svg = charts.hbar([("big", 10**30), ("small", 1)], "t")
-    root = parse(bar_svg)
-    assert f"{10**30:,}" in texts(root)
-    assert num(root, "width") >= charts.WIDTH
-    for s in (svg, bar_svg):
-        assert not re.search(r'="[^"]*(?:e[+-]\d|nan|inf)', s)
-        assert all(num(r, a) >= 0 for r in bars(ET.fromstring(s)) for a in ("x", "y", "width", "height"))
+    assert f"{huge:,}" in " ".join(r.find(NS + "title").text or "" for r in rects)
+    assert not re.search(r'="[^"]*(?:e[+-]\d|nan|inf)', svg)
+    assert all(num(r, a) >= 0 for r in bars(ET.fromstring(svg)) for a in ("x", "y", "width", "height"))
 
 
 def test_deterministic_and_self_contained() -> None:
@@ -189,8 +179,6 @@ def test_deterministic_and_self_contained() -> None:
         for h in range(5)
         for c in (S.EXPIRED, S.UNKNOWN_KID)
     ]
-    items = [("a", 3), ("b", 2)]
-    for draw in (lambda: charts.timeline(hourly(rows), "t"), lambda: charts.hbar(items, "t")):
-        svg = draw()
-        assert svg == draw()
-        assert not re.search(r"href|<script|url\(|@import|https?://(?!www\.w3\.org/2000/svg\")", svg, re.I)
+    svg = charts.timeline(hourly(rows), "t", COLORS)
+    assert svg == charts.timeline(hourly(rows), "t", COLORS)
+    assert not re.search(r"href|<script|url\(|@import|https?://(?!www\.w3\.org/2000/svg\")", svg, re.I)

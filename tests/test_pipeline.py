@@ -158,16 +158,29 @@ def test_the_report_carries_the_diagnosis(sample_run, tmp_path: Path) -> None:
     out, summary = sample_run
     html = (out / "report.html").read_text()
     assert 'id="diagnosis"' in html
-    assert "not_refreshing" in html and "warehouse-scanner" in html
+    assert "does not refresh" in html and "warehouse-scanner" in html
     assert "IDX10223" in html
     late = next(c for c in summary["clients"] if c["behaviour"] == "not_refreshing")
     r = CliRunner().invoke(app, ["report", str(out), "--split-by", "client", "--out", str(tmp_path / "by")])
     assert r.exit_code == 0, r.output
     pages = {p.read_text(): p for p in (tmp_path / "by").glob("*.html") if p.name != "index.html"}
-    mine = [t for t in pages if late["client_id"] in t and "not_refreshing" in t]
+    mine = [t for t in pages if late["client_id"] in t and "does not refresh" in t]
     assert mine, "the late client's own report names its habit"
     others = [t for t in pages if late["client_id"] not in t]
     assert others and all("warehouse-scanner" not in t for t in others)
+
+
+def test_examples_of_held_back_rows_have_their_header_and_claims(sample_run) -> None:
+    """Client assertions and ID tokens (judged at the end, at hosts without config) get decoded examples too."""
+    import json
+
+    out, _ = sample_run
+    examples = json.loads((out / "examples.json").read_text())
+    for cause in (S.CLIENT_ASSERTION_KEY_MISMATCH, S.MISSING_NONCE, S.WRONG_TOKEN_TYPE):
+        assert examples[cause] and all(e["header"] and e["claims"] for e in examples[cause]), cause
+    assert all("x5t" in e["header"] for e in examples[S.CLIENT_ASSERTION_KEY_MISMATCH])
+    roles = [e["claims"]["roles"] for exs in examples.values() for e in exs if "roles" in e["claims"]]
+    assert roles and all(isinstance(r, list) for r in roles)  # a list, not "['Orders.Admin']"
 
 
 def test_units_run_largest_first_whatever_the_worker_count() -> None:

@@ -16,10 +16,11 @@ import pytest
 import report_corpus as C
 from typer.testing import CliRunner
 
-from analyzer import charts, report
+from analyzer import report
 from analyzer import schema as S
 from analyzer.cli import app
 from analyzer.report_data import ReportData, build_cube, report_file_name
+from analyzer.report_text import Names
 
 CHECKER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "check_outputs.py"
 
@@ -72,13 +73,12 @@ def test_hostile_values_are_text(html: str) -> None:
     assert 'href="javascript' not in html.lower()
 
 
-def test_chart_labels_are_escaped() -> None:
-    """A label like <script> is XML text inside the SVG."""
-    svg = charts.hbar([("<script>alert(1)</script>", 3), ("a\u202eb", 2)], "t")
-    assert "<script" not in svg and "&lt;script&gt;" in svg
-    assert "\u202e" not in svg and "\\u202e" in svg
-    assert svg.startswith("<svg") and "<?xml" not in svg and "DOCTYPE" not in svg
-    assert svg == charts.hbar([("<script>alert(1)</script>", 3), ("a\u202eb", 2)], "t")  # deterministic
+def test_chart_labels_are_escaped(html: str) -> None:
+    """A client id like <img ...> is text in the bar chart, and the timeline is inline SVG without a prolog."""
+    assert '<span class="hb-l">&lt;img src&#61;x onerror&#61;alert&#40;1)&gt;</span>' in html
+    svgs = re.findall(r"<svg\b.*?</svg>", html, re.S)
+    assert len(svgs) == 2  # the timeline for a desktop column and for a phone
+    assert all("<?xml" not in svg and "DOCTYPE" not in svg for svg in svgs)
 
 
 def test_counts_match_the_parquet(out: Path, html: str) -> None:
@@ -88,7 +88,7 @@ def test_counts_match_the_parquet(out: Path, html: str) -> None:
     by_cause = summary.groupby("cause", observed=True)["occurrences"].sum()
     assert data.by_cause().to_dict() == {k: v for k, v in by_cause.items() if v}
     for cause, n in by_cause.items():
-        assert re.search(rf'id="cause-{cause}"[^>]*><h3>.*?{n:,} ·', html) or cause == S.OK
+        assert re.search(rf'id="cause-{cause}">\s*<summary>.*?<span class="muted">{n:,} ·', html) or cause == S.OK
     per_client = summary.groupby("client_id", observed=True)["occurrences"].sum().to_dict()
     assert {k: v for k, v, _ in data.owners("client_id")} == per_client
 
@@ -110,6 +110,12 @@ def test_examples_show_claims_not_signatures_nor_people(html: str) -> None:
     assert not any(f"{g} " in html for g in ("Ada", "Grace", "Alan", "Edsger", "Barbara"))
 
 
+def _file(out: Path, dim: str, value: str | None) -> str:
+    """The file name of one owner's split report: named after its config name when it has one."""
+    names = Names.of_run(json.loads((out / "run.json").read_text()))
+    return report_file_name(dim, value, names.name(dim, value) if names.has_name(dim, value) else None)
+
+
 def _split(out: Path, by: str, target: Path) -> Path:
     res = CliRunner().invoke(app, ["report", str(out), "--split-by", by, "--out", str(target)])
     assert res.exit_code == 0, res.output
@@ -126,23 +132,23 @@ def test_split_by_client_holds_only_its_own_data(out: Path, tmp_path: Path) -> N
     own = {C.GOOD: C.SECRET_HOST, C.EXPIRING: C.EXPIRING_HOST}
     summary = pd.read_parquet(out / "summary.parquet")
     for cid, host in own.items():
-        page = (folder / report_file_name("client_id", cid)).read_text()
+        page = (folder / _file(out, "client_id", cid)).read_text()
         others = [c for c in (C.GOOD, C.EXPIRING) if c != cid]
         assert cid in page
         assert not any(o in page for o in others)
         assert host in page and not any(h in page for h in own.values() if h != host)
         assert "onerror" not in page and "\\u202e" not in page
         n = int(summary.loc[summary["client_id"] == cid, "occurrences"].sum())
-        assert f"Token occurrences<b>{n:,}</b>" in page
-        assert "Log lines read" not in page and "Inputs:" not in page
+        assert re.search(rf"Failing token uses</span><b>[\d,]+</b><small[^>]*>of {n:,}</small>", page)
+        assert "<dt>Inputs</dt>" not in page and "Log formats" not in page
 
 
 def test_split_by_audience(out: Path, tmp_path: Path) -> None:
     """The api://orders report does not show the hostile audience, and the reverse."""
     folder = _split(out, "audience", tmp_path / "by-aud")
-    orders = (folder / report_file_name("audience", "api://orders")).read_text()
+    orders = (folder / _file(out, "audience", "api://orders")).read_text()
     assert "onerror" not in orders and "alert" not in orders
-    hostile = (folder / report_file_name("audience", C.HOSTILE_AUD)).read_text()
+    hostile = (folder / _file(out, "audience", C.HOSTILE_AUD)).read_text()
     assert not any(v in hostile for v in (C.GOOD, C.EXPIRING, C.SECRET_HOST, "billing-job"))
 
 
@@ -195,3 +201,89 @@ def test_million_occurrences_stay_under_two_megabytes() -> None:
     page = report.render(data)
     assert len(page.encode()) < 2_000_000
     assert "Showing the 300 of 3,000 rows" in page
+
+
+def _rebuilt(out: Path, tmp_path: Path, **changes: object) -> str:
+    """The report of a copy of `out` whose run.json has these keys changed."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    run = json.loads((copy / "run.json").read_text())
+    run.update(changes)
+    (copy / "run.json").write_text(json.dumps(run))
+    res = CliRunner().invoke(app, ["report", str(copy)])
+    assert res.exit_code == 0, res.output
+    return (copy / "report.html").read_text()
+
+
+def test_unverified_ok_tokens_are_on_the_first_screen(out: Path, tmp_path: Path) -> None:
+    """Tokens that came out valid with no signature check: how many, which issuers, why, before anything else."""
+    html = _rebuilt(out, tmp_path, unverified_ok={
+        "count": 1234, "unique_tokens": 56,
+        "issuers": [{"issuer": "https://sts.windows.net/x/", "count": 1200, "reason": "no signing keys configured"},
+                    {"issuer": "<b>evil</b>", "count": 34, "reason": "offline and no cached keys"}]})
+    assert html.index('id="unverified"') < html.index('id="matrix"')
+    section = html[html.index('id="unverified"'):html.index("</section>", html.index('id="unverified"'))]
+    assert "1,234 token uses (56 distinct tokens)" in section and "signature was not checked" in section
+    assert "https://sts.windows.net/x/: 1,200, no signing keys configured" in section
+    assert "&lt;b&gt;evil&lt;/b&gt;" in section and "<b>evil" not in section
+    assert 'id="unverified"' not in _rebuilt(out, tmp_path / "zero", unverified_ok={"count": 0, "issuers": []})
+
+
+def test_clock_estimates_read_as_words(out: Path, tmp_path: Path) -> None:
+    html = _rebuilt(out, tmp_path, clocks=[{"host": "api1", "offset_seconds": -242.0, "samples": 40,
+                                             "ci_low_s": -250.0, "ci_high_s": -230.0, "confidence": "medium"}],
+                    clock_estimates=[{"client_ip": "10.1.1.1", "offset_seconds": 3725.5, "samples": 12}])
+    assert "4 min 2 s behind" in html and "medium" in html and "4 min 10 s behind to 3 min 50 s behind" in html
+    assert "1 h 2 min ahead" in html and "-242" not in html
+
+
+def test_what_changed_since_the_previous_run(out: Path, tmp_path: Path) -> None:
+    """New failing clients, causes that rose and a key rotation before an unknown_kid rise are named."""
+    run = json.loads((out / "run.json").read_text())
+    prev = dict(run["history"][-1], by_cause={**run["tokens"]["by_cause"], S.EXPIRED: 0, S.UNKNOWN_KID: 0},
+                failing_clients={}, kids=["k0"])
+    tokens = dict(run["tokens"], occurrences=40, by_cause={**run["tokens"]["by_cause"], S.UNKNOWN_KID: 12})
+    html = _rebuilt(out, tmp_path, history=[prev], tokens=tokens)
+    box = html[html.index('aria-label="Changes"'):html.index("</section>", html.index('aria-label="Changes"'))]
+    assert "Rose: Signing key not found: 0 → 12." in box
+    assert "New failing clients:" in box and C.EXPIRING in box
+    assert "Signing keys rotated: new key id k1; key id k0 gone, before the rise of signing key not found" in box
+    first = _rebuilt(out, tmp_path / "first", history=[])
+    assert "first run into this output directory" in first
+    rerun = _rebuilt(out, tmp_path / "rerun", tokens=dict(run["tokens"], occurrences=0))
+    assert "This run read no new token uses" in rerun and "Fell:" not in rerun
+
+
+def test_split_report_names_and_cli_lines(out: Path, tmp_path: Path) -> None:
+    """Split reports are named after the config name (the id otherwise), and the command says what it wrote."""
+    res = CliRunner().invoke(app, ["report", str(out), "--split-by", "client", "--out", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert any(n.startswith("client-billing-job-") for n in names)
+    assert any(n.startswith("client-0b0b0b0b-expiring-client-") for n in names)
+    assert "wrote 4 reports, one per client, and their index" in res.output
+    assert "billing-job:" in res.output and "failing of" in res.output
+    assert "\x07" not in res.output and "\u202e" not in res.output  # log text cannot drive the terminal
+
+
+def test_odd_shapes_in_run_json_do_not_break_the_report(out: Path, tmp_path: Path) -> None:
+    """Keys other tools add, with unexpected types, render as best they can; nothing raises."""
+    html = _rebuilt(out, tmp_path, unverified_ok={"count": "12", "unique_tokens": None,
+                                                  "issuers": [{"issuer": None, "count": "x"}, "junk"]},
+                    clocks=[{"host": "h", "offset_seconds": "-90", "samples": "many", "confidence": None}],
+                    clock_estimates="junk", findings=[{"kind": None, "count": "?"}], history=["junk"],
+                    logged_errors=[{"count": None}], inferred_expectations=[{"host": None, "support": "a"}])
+    assert "12 token uses" in html and "1 min 30 s behind" in html
+
+
+def test_an_audience_report_holds_no_other_audience(out: Path, tmp_path: Path) -> None:
+    """A client's run-wide diagnosis (other hosts, other audiences) stays out of an audience's report."""
+    run = json.loads((out / "run.json").read_text())
+    run["clients"] = [{"client_id": C.EXPIRING, "failures": 3, "behaviour": "normal",
+                       "next_steps": ["Client x asks secret-elsewhere.example with a token for other-audience"],
+                       "audience_mismatches": [], "version_mismatches": []}]
+    data = ReportData.load(out, run).only("audience", "api://orders")
+    assert "secret-elsewhere" not in report.render(data)
+    assert "secret-elsewhere" in report.render(ReportData.load(out, run).only("client_id", C.EXPIRING))

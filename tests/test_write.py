@@ -69,3 +69,20 @@ def test_first_use_is_what_dictionary_encode_gives() -> None:
         want = pa.array(values, pa.string()).dictionary_encode()
         assert got.dictionary.equals(want.dictionary)
         assert got.indices.equals(want.indices.cast(pa.int32()))
+
+
+def test_status_reads_back_as_a_nullable_integer(tmp_path: Path) -> None:
+    """`status` is an integer column: pandas reads 401, not 401.0, and a line without one as <NA>."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    tok = "eyJhbGciOiJub25lIn0.eyJleHAiOjF9."
+    log = tmp_path / "a.log"
+    log.write_text(f'10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET /x HTTP/1.1" 401 5 "-" "ua" "Bearer {tok}"\n'
+                   f'2024-10-10T13:55:37Z app: calling with Bearer {tok}\n')
+    res = CliRunner().invoke(app, ["scan", str(log), "--out", str(tmp_path / "out"), "--quiet", "--offline"])
+    assert res.exit_code == 0, res.output
+    ev = pd.read_parquet(tmp_path / "out" / "events")
+    assert str(ev["status"].dtype) == "Int32"
+    assert 401 in ev["status"].tolist() and ev["status"].isna().any()

@@ -1,0 +1,759 @@
+"""What the report says, as plain values for the templates: no HTML is written here.
+
+`build` reads a `ReportData` and returns the page's content top down: the headline (failure rate,
+who fails most, what changed), the client x API matrix, the causes with their fixes, what each
+client should do, the charts, the tables and the details folded below.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup
+
+from analyzer import schema as S
+from analyzer.advice import ADVICE, FIX, SHORT, Facts, next_steps
+from analyzer.report_data import DIMENSIONS, ReportData, sample_examples
+from analyzer.report_diagnosis import humane
+from analyzer.report_text import (
+    NONE,
+    Names,
+    as_int,
+    count,
+    duration,
+    epoch,
+    missing,
+    none_reason,
+    pct,
+    plain,
+    plural,
+    when,
+)
+
+TABLE_ROWS = 300  # rows a table holds at most (the Parquet holds them all)
+SHOWN_ROWS = 10  # rows shown before "show all"
+MATRIX_CLIENTS = 8
+MATRIX_APIS = 5
+TODO_MAX = 30  # clients with their own "what to do" (the tables list them all)
+CHART_BARS = 8
+# Okabe-Ito: colours that readers with any common colour-vision deficiency can tell apart.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+OTHER_COLOR = "#8c8c8c"
+OTHER = "other"
+TITLES = {
+    "client_id": "Clients",
+    "target": "APIs",
+    "audience": "Audiences (what the tokens were requested for)",
+    "host": "Hosts",
+    "api": "Configured APIs",
+    "issuer": "Issuers",
+    "tenant_id": "Tenants",
+}
+SINGULAR = {"client_id": "client", "target": "API", "audience": "audience", "host": "host", "api": "API",
+            "issuer": "issuer", "tenant_id": "tenant"}
+HEADS = {"client_id": "Client", "target": "API", "audience": "Audience", "host": "Host", "api": "API",
+         "issuer": "Issuer", "tenant_id": "Tenant"}
+_TIME_CLAIMS = ("iat", "nbf", "exp")
+
+
+@dataclass
+class Cell:
+    """One table cell: main text, an id under it, a tooltip, a link; numbers align right."""
+
+    text: Any = ""
+    sub: Any = None
+    tip: Any = None
+    num: bool = False
+    href: str | None = None
+    cls: str = ""
+    sort: Any = None
+
+
+@dataclass
+class Table:
+    """A sortable, filterable table; rows past `shown` wait behind "show all"."""
+
+    id: str
+    headers: list[tuple[str, bool, str]]
+    rows: list[list[Cell]]
+    shown: int = SHOWN_ROWS
+    note: str = ""
+    total: int = 0
+    widths: list[str] = field(default_factory=list)
+    title: str = ""
+
+
+def build(data: ReportData) -> dict[str, Any]:
+    """The page's content."""
+    names = Names(dict(data.client_names), list((data.run.get("expectations") or {}).get("apis") or []))
+    cube = _with_target(data.cube, names)
+    scope = data.scope
+    causes = data.by_cause()
+    failing_causes = [str(c) for c in causes.index if c != S.OK]
+    colors = palette(failing_causes)
+    first, last = data.period()
+    v: dict[str, Any] = {
+        "scope": scope,
+        "title": _title(data, names),
+        "period": (f"Requests from {when(first)} to {when(last)}" if first is not None
+                   else "No request times in the logs"),
+        "version": data.run.get("version") or "",
+        "scope_id": None if scope is None or scope.value is None else scope.value,
+        "scope_what": "" if scope is None else ("Client id" if scope.dimension == "client_id" else "Audience"),
+        "colors": colors,
+        "legend": [(SHORT.get(c, c) if c != OTHER else "Other causes", col) for c, col in colors.items()],
+    }
+    v["headline"] = _headline(data, cube, names, causes)
+    v["unverified"] = _unverified(data.run) if scope is None else None
+    v["cards"] = _cards(data, cube)
+    v["changes"] = _changes(data.run) if scope is None else None
+    v["matrix"] = _matrix(cube, names, colors)
+    v["causes"] = _causes(data, cube, causes)
+    v["todo"] = _todo(data, cube, names)
+    v["timeline"] = _timeline(data, colors)
+    v["bars"] = _bars(cube, names, colors, scope)
+    v["tables"] = [t for t in (_owner_table(cube, names, d) for d in _table_dims(data, cube)) if t]
+    v["details"] = _cause_details(data, cube, names, causes)
+    from analyzer.report_diagnosis import diagnosis
+
+    v["diagnosis"] = diagnosis(data.run, names, scope)
+    v["method"] = _method(data)
+    return v
+
+
+def palette(causes: list[str]) -> dict[str, str]:
+    """A colour per cause, most frequent first; causes past the palette share one grey."""
+    colors = dict(zip(causes, PALETTE, strict=False))
+    if len(causes) > len(PALETTE):
+        colors[OTHER] = OTHER_COLOR
+    return colors
+
+
+def _with_target(cube: pd.DataFrame, names: Names) -> pd.DataFrame:
+    """The cube with `target`: the API each request was for, by name (`Names.target`, per distinct value)."""
+    def per_value(col: str, fn: Any) -> pd.Series:
+        s = cube[col]
+        values = s.cat.categories if isinstance(s.dtype, pd.CategoricalDtype) else pd.Index(s.dropna().unique())
+        return s.astype(object).map(dict(zip(values, [fn(v) for v in values], strict=True)))
+
+    api = cube["api"].astype(object)
+    strong = per_value("audience", names.audience_api)
+    host = per_value("host", names.host_api)
+    weak = per_value("audience", names.audience)
+    target = api.where(api.notna(), strong)
+    target = target.where(target.notna(), host)
+    target = target.where(target.notna(), weak)
+    return cube.assign(target=target.fillna(names.target(None, None, None)).astype(object))
+
+
+def _title(data: ReportData, names: Names) -> str:
+    scope = data.scope
+    if scope is None:
+        return "Why bearer tokens fail"
+    if scope.dimension == "client_id":
+        return f"Bearer token failures for client {names.client(scope.value)}"
+    return f"Bearer token failures for audience {names.audience(scope.value)}"
+
+
+_LAST: list[Any] = [None, {}]  # the cube last asked about, and what was computed from it
+
+
+def _memo(cube: pd.DataFrame, key: Any, make: Any) -> Any:
+    """`make()` computed once per cube: a report asks the same questions of its cube many times."""
+    if _LAST[0] is not cube:
+        _LAST[:] = [cube, {}]
+    memo = _LAST[1]
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def _failing(cube: pd.DataFrame) -> pd.DataFrame:
+    return _memo(cube, "failing", lambda: cube[(cube["cause"] != S.OK).to_numpy()])
+
+
+def _ranked(cube: pd.DataFrame, dim: str) -> pd.Series:
+    """Failing occurrences per value of a dimension (None kept), most first."""
+    def make() -> pd.Series:
+        s = _failing(cube).groupby(dim, observed=True, dropna=False)["occurrences"].sum()
+        return s[s > 0].sort_values(ascending=False, kind="stable")
+
+    return _memo(cube, ("ranked", dim), make)
+
+
+def _by_cause(cube: pd.DataFrame, dim: str) -> dict[Any, list[tuple[str, int]]]:
+    """Per value of a dimension (None for missing): its failing causes with their counts, most first."""
+    def make() -> dict[Any, list[tuple[str, int]]]:
+        g = _failing(cube).groupby([dim, "cause"], observed=True, dropna=False)["occurrences"].sum()
+        out: dict[Any, list[tuple[str, int]]] = {}
+        for (k, c), n in g[g > 0].sort_values(ascending=False, kind="stable").items():
+            out.setdefault(None if missing(k) else k, []).append((str(c), int(n)))
+        return out
+
+    return _memo(cube, ("by_cause", dim), make)
+
+
+def _headline(data: ReportData, cube: pd.DataFrame, names: Names, causes: pd.Series) -> dict[str, Any]:
+    occ, fail = data.occurrences, data.failing
+    out: dict[str, Any] = {"occ": count(occ), "fail": count(fail), "rate": pct(fail, occ), "top": [], "none": ""}
+    if not occ:
+        out["text"] = "No bearer tokens were found in this scope."
+        return out
+    if not fail:
+        out["text"] = f"All {count(occ)} token uses passed every check."
+        return out
+    out["text"] = f"{pct(fail, occ)} of {count(occ)} token uses failed: {count(fail)} requests carried a bad token."
+    top_cause = next(str(c) for c in causes.index if c != S.OK)
+    rows: list[tuple[str, str, Any, int, str | None, list[tuple[str, str]]]] = []
+    scope = data.scope
+    if scope is None or scope.dimension != "client_id":
+        clients = _ranked(cube, "client_id")
+        named = clients[[not missing(k) for k in clients.index]]
+        if len(named):
+            cid = named.index[0]
+            rows.append(("Client failing most", names.client(cid), cid if names.has_name("client_id", cid) else None,
+                         int(named.iloc[0]), _dominant(cube, "client_id", cid),
+                         [(names.client(k), count(n)) for k, n in named.iloc[1:4].items()]))
+    apis = _ranked(cube, "target")
+    if len(apis):
+        api = apis.index[0]
+        rows.append(("API failing most", str(api), None, int(apis.iloc[0]), _dominant(cube, "target", api),
+                     [(str(k), count(n)) for k, n in apis.iloc[1:4].items()]))
+    rows.append(("Main cause", ADVICE[top_cause].title, None, int(causes[top_cause]), None, []))
+    out["top"] = [
+        {"label": label, "name": name, "id": ident, "tip": name if len(name) > 80 else "", "n": count(n),
+         "share": pct(n, fail),
+         "cause": SHORT.get(dom, dom) if dom else "", "next": nxt}
+        for label, name, ident, n, dom, nxt in rows
+    ]
+    none = _ranked(cube, "client_id")
+    none = none[[missing(k) for k in none.index]]
+    if len(none) and (scope is None or scope.dimension != "client_id"):
+        out["none"] = (f"{count(int(none.iloc[0]))} failing tokens name no client: "
+                       f"{_none_client_reason(cube, names)}.")
+    return out
+
+
+def _dominant(cube: pd.DataFrame, dim: str, value: Any) -> str:
+    causes = _by_cause(cube, dim).get(None if missing(value) else value) or []
+    return causes[0][0] if causes else ""
+
+
+def _none_client_reason(cube: pd.DataFrame, names: Names) -> str:
+    """Why tokens name no client, from their causes: ID tokens (whose audience is the client), unreadable ones."""
+    f = _failing(cube)
+    f = f[f["client_id"].isna().to_numpy()]
+    by = f.groupby("cause", observed=True)["occurrences"].sum()
+    parts = []
+    id_causes = [c for c in (S.WRONG_TOKEN_TYPE, S.MISSING_NONCE) if by.get(c, 0)]
+    if id_causes:
+        auds = f[f["cause"].isin(id_causes).to_numpy()]["audience"].dropna().astype(str).unique()
+        who = ", ".join(sorted({names.client(a) for a in auds}))
+        n = int(sum(by.get(c, 0) for c in id_causes))
+        parts.append(f"{count(n)} are ID tokens, which carry no appid or azp; their audience is the client"
+                     + (f" ({who})" if who else ""))
+    unread = [c for c in (S.MALFORMED, S.ENCRYPTED) if by.get(c, 0)]
+    if unread:
+        n = int(sum(by.get(c, 0) for c in unread))
+        parts.append(f"{count(n)} could not be read ({' or '.join(c for c in unread)})")
+    rest = int(by.sum()) - sum(int(by.get(c, 0)) for c in (*id_causes, *unread))
+    if rest > 0:
+        parts.append(f"{count(rest)} have no appid, azp or client assertion subject")
+    return "; ".join(parts) or NONE["client_id"][1]
+
+
+def _unverified(run: dict[str, Any]) -> dict[str, Any] | None:
+    u = run.get("unverified_ok")
+    if not isinstance(u, dict):
+        return None
+    n = as_int(u.get("count"))
+    if n <= 0:
+        return None
+    issuers = [i for i in u.get("issuers") or [] if isinstance(i, dict)]
+    return {
+        "count": count(n),
+        "unique": count(as_int(u.get("unique_tokens"))),
+        "issuers": [{"issuer": plain(i.get("issuer")) or NONE["issuer"][0], "count": count(as_int(i.get("count"))),
+                     "reason": plain(i.get("reason"))} for i in issuers[:10]],
+        "more": max(len(issuers) - 10, 0),
+    }
+
+
+def _cards(data: ReportData, cube: pd.DataFrame) -> list[dict[str, Any]]:
+    occ, fail = data.occurrences, data.failing
+    rate = fail / occ if occ else 0.0
+    trend, trend_cls = "", ""
+    history = data.run.get("history") or []
+    if data.scope is None and history and isinstance(history[-1], dict):
+        prev = history[-1]
+        try:
+            prev_rate = float(prev.get("failure_rate", 0))
+        except (TypeError, ValueError):
+            prev_rate = 0.0
+        delta = (rate - prev_rate) * 100
+        move = f"up {delta:.1f} points" if delta > 0.05 else f"down {-delta:.1f} points" if delta < -0.05 else \
+            "unchanged"
+        trend = f"{move} since the previous run ({day_of(prev.get('started_at'))}: {prev_rate:.1%})"
+        trend_cls = "up" if delta > 0.05 else "down" if delta < -0.05 else ""
+    clients = _ranked(cube, "client_id")
+    cards = [
+        {"label": "Failure rate", "value": f"{rate:.1%}", "sub": trend, "cls": trend_cls},
+        {"label": "Failing token uses", "value": count(fail), "sub": f"of {count(occ)}", "cls": ""},
+        {"label": "Distinct tokens", "value": count(data.unique_tokens), "sub": "", "cls": ""},
+    ]
+    if data.scope is None or data.scope.dimension != "client_id":
+        cards.append({"label": "Clients with failures", "value": count(len(clients)), "sub": "", "cls": ""})
+    cards.append({"label": "APIs with failures", "value": count(len(_ranked(cube, "target"))), "sub": "", "cls": ""})
+    return cards
+
+
+def day_of(ts: Any) -> str:
+    """The date of a time, or an empty string."""
+    return when(ts)[:10]
+
+
+def _changes(run: dict[str, Any]) -> dict[str, Any]:
+    """What changed since the previous run into this directory: new failing clients, causes that rose, keys."""
+    history = [h for h in run.get("history") or [] if isinstance(h, dict)]
+    if not history:
+        return {"first": True, "lines": [], "since": ""}
+    if not as_int((run.get("tokens") or {}).get("occurrences")):
+        return {"first": False, "since": day_of(history[-1].get("started_at")),
+                "lines": ["This run read no new token uses: there is nothing new to compare. The figures below "
+                          "cover the whole dataset."]}
+    # Compared with the last run that read something (a rerun that found nothing new says nothing).
+    prev = next((h for h in reversed(history) if h.get("occurrences")), history[-1])
+    items: list[str] = []
+    names = Names.of_run(run)
+    now_causes = (run.get("tokens") or {}).get("by_cause") or {}
+    before = prev.get("by_cause") if isinstance(prev.get("by_cause"), dict) else None
+    rose: list[tuple[int, str]] = []
+    if before is not None:
+        for c, n in now_causes.items():
+            if c == S.OK:
+                continue
+            b = as_int(before.get(c, 0))
+            n = as_int(n)
+            if n > b and n - b >= max(3, b // 2):
+                rose.append((n - b, f"{SHORT.get(c, c)}: {count(b)} → {count(n)}"))
+        fell = [(b - as_int(now_causes.get(c, 0)), f"{SHORT.get(c, c)}: {count(b)} → "
+                 f"{count(as_int(now_causes.get(c, 0)))}") for c, b in before.items()
+                if c != S.OK and as_int(b) - as_int(now_causes.get(c, 0)) >= max(3, as_int(b) // 2)]
+        if rose:
+            items.append("Rose: " + "; ".join(t for _, t in sorted(rose, reverse=True)[:4]) + ".")
+        if fell:
+            items.append("Fell: " + "; ".join(t for _, t in sorted(fell, reverse=True)[:4]) + ".")
+    was_failing = prev.get("failing_clients") if isinstance(prev.get("failing_clients"), dict) else None
+    if was_failing is not None:
+        new = [c for c in run.get("clients") or [] if isinstance(c, dict) and c.get("failures")
+               and c.get("client_id") not in was_failing]
+        if new:
+            items.append("New failing clients: " + ", ".join(
+                f"{names.client(c.get('client_id'))} ({count(as_int(c.get('failures')))})" for c in new[:6])
+                + (f" and {len(new) - 6} more" if len(new) > 6 else "") + ".")
+    kids_before = prev.get("kids") if isinstance(prev.get("kids"), list) else None
+    if kids_before is not None:
+        kids_now = sorted({str(k) for key in run.get("keys") or [] if isinstance(key, dict)
+                           for k in key.get("kids") or []})
+        added = [k for k in kids_now if k not in kids_before]
+        gone = [k for k in kids_before if k not in kids_now]
+        if added or gone:
+            text = "Signing keys rotated: " + "; ".join(
+                p for p in (f"new key id {', '.join(added)}" if added else "",
+                            f"key id {', '.join(gone)} gone" if gone else "") if p)
+            if any(S.UNKNOWN_KID in t for _, t in rose) or any(SHORT[S.UNKNOWN_KID] in t for _, t in rose):
+                text += ", before the rise of signing key not found: APIs with a stale key cache fail"
+            items.append(text + ".")
+    return {"first": False, "lines": items, "since": day_of(prev.get("started_at"))}
+
+
+def _matrix(cube: pd.DataFrame, names: Names, colors: dict[str, str]) -> dict[str, Any] | None:
+    """Failing occurrences per client (rows) and API (columns), with the dominant cause of each cell."""
+    f = _failing(cube)
+    if f.empty:
+        return None
+    clients = _ranked(cube, "client_id")
+    apis = _ranked(cube, "target")
+    rows_k = list(clients.index[:MATRIX_CLIENTS])
+    cols_k = list(apis.index[:MATRIX_APIS])
+    more_cols = len(apis) > len(cols_k)
+    g = f.assign(
+        r=_keyed(f["client_id"], rows_k), c=_keyed(f["target"], cols_k)
+    ).groupby(["r", "c", "cause"], observed=True)["occurrences"].sum()
+    cells: dict[tuple[int, int], tuple[int, str]] = {}
+    for (r, c, cause), n in g.sort_values(ascending=False, kind="stable").items():
+        if n > 0:  # largest first: the first cause of a cell is its dominant one
+            total, best = cells.get((r, c), (0, ""))
+            cells[(r, c)] = (total + int(n), best or str(cause))
+    header = [{"name": str(k), "n": count(int(apis[k]))} for k in cols_k]
+    if more_cols:
+        header.append({"name": f"{len(apis) - len(cols_k)} other APIs", "n": count(int(apis.iloc[len(cols_k):].sum()))})
+    ncols = len(header)
+    rows = []
+    for i, k in enumerate([*rows_k, *([None] if len(clients) > len(rows_k) else [])]):
+        if i < len(rows_k):
+            label = names.client(k)
+            sub = k if names.has_name("client_id", k) else None
+            tip = none_reason("client_id") if missing(k) else str(k)
+            total = int(clients[k]) if not missing(k) else int(clients[clients.index.isna()].sum())
+        else:
+            label, sub, tip = f"{len(clients) - len(rows_k)} other clients", None, ""
+            total = int(clients.iloc[len(rows_k):].sum())
+        row_cells = []
+        for j in range(ncols):
+            n, cause = cells.get((i, j), (0, ""))
+            row_cells.append({"n": count(n) if n else "", "cause": SHORT.get(cause, cause) if n else "",
+                              "color": colors.get(cause, colors.get(OTHER, OTHER_COLOR)) if n else ""})
+        rows.append({"label": label, "sub": sub, "tip": tip, "total": count(total), "cells": row_cells,
+                     "none": missing(k) and i < len(rows_k)})
+    return {"header": header, "rows": rows, "none": any(r["none"] for r in rows),
+            "none_reason": _none_client_reason(cube, names)}
+
+
+def _keyed(col: pd.Series, keys: list[Any]) -> pd.Series:
+    """The position of each value among `keys` (None matches a missing value); the rest go to len(keys)."""
+    pos = {k: i for i, k in enumerate(keys) if not missing(k)}
+    none_at = next((i for i, k in enumerate(keys) if missing(k)), len(keys))
+    s = col.astype(object)
+    return s.map(pos).where(s.notna(), none_at).fillna(len(keys)).astype("int64")
+
+
+def _causes(data: ReportData, cube: pd.DataFrame, causes: pd.Series) -> Table:
+    fail, occ = data.failing, data.occurrences
+    rows = []
+    for c, n in causes.items():
+        cause = str(c)
+        if cause == S.OK:
+            continue
+        clients = cube.loc[(cube["cause"] == cause).to_numpy(), "client_id"].nunique()
+        rows.append([
+            Cell(ADVICE[cause].title, sub=cause, href=f"#cause-{cause}"),
+            Cell(count(n), num=True),
+            Cell(pct(int(n), fail), num=True),
+            Cell(count(clients), num=True),
+            Cell(FIX.get(cause, "")),
+        ])
+    ok = int(causes.get(S.OK, 0))
+    note = f"Valid: {count(ok)} token uses ({pct(ok, occ)}) passed every check." if occ else ""
+    return Table("t-causes", [("Cause", False, ""), ("Failing", True, "token uses"), ("Share", True, "of failures"),
+                              ("Clients", True, "distinct client ids"), ("What to do", False, "")],
+                 rows, shown=TABLE_ROWS, note=note, total=len(rows),
+                 widths=["28%", "9%", "8%", "8%", "47%"])
+
+
+def _example_detail(data: ReportData, cause: str, cid: Any) -> str:
+    for e in data.examples.get(cause, []):
+        if (e.get("client_id") is None and missing(cid)) or e.get("client_id") == cid:
+            return str(e.get("detail") or "")
+    return ""
+
+
+def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, Any]]:
+    """Per client failing most: its failures and the next steps, from the diagnosis and from each cause."""
+    diag = {c.get("client_id"): c for c in data.run.get("clients") or [] if isinstance(c, dict)}
+    if data.scope is not None and data.scope.dimension != "client_id":
+        diag = {}  # a client's diagnosis covers all its audiences: an audience's report keeps to its own
+    clients = _ranked(cube, "client_id")
+    causes_of = _by_cause(cube, "client_id")
+    g = _failing(cube).groupby(["client_id", "target"], observed=True, dropna=False)["occurrences"].sum()
+    apis_of: dict[Any, list[str]] = {}
+    for k, api in g[g > 0].sort_values(ascending=False, kind="stable").index:
+        apis_of.setdefault(None if missing(k) else k, []).append(str(api))
+    out = []
+    for cid in clients.index[:TODO_MAX]:
+        key = None if missing(cid) else str(cid)
+        by = pd.Series(dict(causes_of.get(key, [])), dtype="int64")
+        d = diag.get(key) or {}
+        steps = [{"text": _named(str(s), key, names), "example": ""} for s in d.get("next_steps") or []]
+        covered = set()
+        if d.get("audience_mismatches"):
+            covered.add(S.AUDIENCE_MISMATCH)
+        if d.get("version_mismatches"):
+            covered.add(S.ISSUER_MISMATCH)
+        if d.get("behaviour") in ("not_refreshing", "refreshing_late"):
+            covered.add(S.EXPIRED)
+        for c, n in by.head(3).items():
+            cause = str(c)
+            if cause in covered:
+                continue
+            steps.append({"text": f"{SHORT.get(cause, cause)} ({count(n)}): {FIX.get(cause, '')}",
+                          "example": humane(_example_detail(data, cause, key))})
+        out.append({
+            "name": names.client(key), "id": key if names.has_name("client_id", key) else None,
+            "tip": none_reason("client_id") if key is None else key,
+            "failing": count(int(clients[cid]) if key is not None else int(by.sum())),
+            "causes": ", ".join(f"{SHORT.get(str(c), c)} {count(n)}" for c, n in by.head(3).items()),
+            "apis": ", ".join(_clip(a, 48) for a in apis_of.get(key, [])[:3]),
+            "behaviour": _behaviour(d.get("behaviour")),
+            "steps": steps,
+            "none": key is None,
+        })
+    return out
+
+
+def _named(step: str, cid: str | None, names: Names) -> str:
+    """A diagnosis step with 'Client <id> (<name>)' written as the name, and a long id cut short."""
+    if cid and cid in names.clients:
+        step = step.replace(f"{cid} ({names.clients[cid]})", names.clients[cid])
+    elif cid and len(cid) > 60:
+        step = step.replace(cid, _clip(cid, 60))
+    return step
+
+
+def _clip(text: str, limit: int) -> str:
+    """Log text cut to `limit` characters, with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _behaviour(b: Any) -> str:
+    return {"not_refreshing": "keeps using expired tokens (does not refresh)",
+            "refreshing_late": "refreshes tokens late"}.get(str(b), "")
+
+
+def _timeline(data: ReportData, colors: dict[str, str]) -> dict[str, Markup] | None:
+    from analyzer import charts
+
+    hourly = data.cube.groupby(["hour", "cause"], observed=True)["occurrences"].sum().reset_index()
+    wide = charts.timeline(hourly, "Failing token uses over time", colors, width=charts.WIDTH)
+    if not wide:
+        return None
+    narrow = charts.timeline(hourly, "Failing token uses over time", colors, width=charts.NARROW)
+    return {"wide": Markup(charts.safe_svg(wide)), "narrow": Markup(charts.safe_svg(narrow))}
+
+
+def _bars(cube: pd.DataFrame, names: Names, colors: dict[str, str], scope: Any) -> list[dict[str, Any]]:
+    """Stacked bars (HTML) of the clients and APIs failing most, by cause."""
+    out = []
+    dims = [("client_id", "Clients failing most"), ("target", "APIs failing most")]
+    for dim, title in dims:
+        if scope is not None and scope.dimension == dim:
+            continue
+        ranked = _ranked(cube, dim)
+        if ranked.empty:
+            continue
+        causes_of = _by_cause(cube, dim)
+        top = int(ranked.iloc[0])
+        items = []
+        for k, n in ranked.head(CHART_BARS).items():
+            parts: dict[str, int] = {}
+            for c, m in causes_of.get(None if missing(k) else k, []):
+                key = c if c in colors else OTHER
+                parts[key] = parts.get(key, 0) + m
+            segs = [{"w": f"{100 * m / top:.2f}%", "color": colors.get(c, OTHER_COLOR),
+                     "tip": f"{SHORT.get(c, 'Other causes')}: {count(m)}"}
+                    for c, m in sorted(parts.items(), key=lambda kv: list(colors).index(kv[0]))]
+            label = names.client(k) if dim == "client_id" else str(k)
+            items.append({"label": label, "n": count(int(n)), "segs": segs,
+                          "tip": none_reason(dim) if missing(k) else str(k)})
+        out.append({"title": title, "rows": items})
+    return out
+
+
+def _table_dims(data: ReportData, cube: pd.DataFrame) -> list[str]:
+    scope = data.scope
+    dims = ["client_id", "target", "audience", "host", "issuer", "tenant_id"]
+    return [d for d in dims if not (scope is not None and d == scope.dimension)]
+
+
+def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
+    if cube.empty or (dim == "tenant_id" and cube[dim].isna().all()):
+        return None
+    c = cube.assign(failing=cube["occurrences"].where((cube["cause"] != S.OK).to_numpy(), 0))
+    g = c.groupby(dim, observed=True, dropna=False).agg(
+        total=("occurrences", "sum"), failing=("failing", "sum"), first=("first_seen", "min"),
+        last=("last_seen", "max"))
+    g = g.sort_values(["failing", "total"], ascending=False, kind="stable")
+    causes_of = _by_cause(cube, dim)
+    shown = g.head(TABLE_ROWS)
+    rows = []
+    for key, r in shown.iterrows():
+        k = None if missing(key) else key
+        mine = causes_of.get(k, [])
+        top = ", ".join(f"{SHORT.get(c, c)} {count(n)}" for c, n in mine[:3])
+        if len(mine) > 3:
+            top += f", {len(mine) - 3} more"
+        if dim == "target":
+            name, sub = str(k), None
+        else:
+            name = names.name(dim, k)
+            sub = k if names.has_name(dim, k) else None
+        rows.append([
+            Cell(name, sub=sub, tip=none_reason(dim) if k is None else str(k), cls="id"),
+            Cell(count(r["failing"]), num=True),
+            Cell(count(r["total"]), num=True),
+            Cell(pct(r["failing"], r["total"]), num=True),
+            Cell(top or "–"),
+            Cell(when(r["last"])[:16] if r["failing"] else "", sort=when(r["last"])),
+        ])
+    note = ""
+    if len(g) > len(shown):
+        note = (f"Showing the {len(shown):,} of {len(g):,} rows with the most failures; summary.parquet and "
+                "events/ hold them all.")
+    none_note = "" if not g.index.isna().any() else (
+        _none_client_reason(cube, names) if dim == "client_id" else none_reason(dim))
+    if none_note:
+        note = (note + " " if note else "") + f"{NONE.get(dim, ('(none)', ''))[0]}: {none_note}."
+    return Table(f"t-{dim}", [(HEADS[dim], False, ""),
+                              ("failing", True, "failing token uses"), ("total", True, "all token uses"),
+                              ("rate", True, "failure rate"), ("Main causes", False, ""),
+                              ("Last seen", False, "UTC")],
+                 rows, note=note, total=len(g), widths=["30%", "9%", "9%", "8%", "30%", "14%"], title=TITLES[dim])
+
+
+def _facts(data: ReportData, cube: pd.DataFrame, names: Names, cause: str, example: dict[str, Any] | None) -> Facts:
+    c = cube[(cube["cause"] == cause).to_numpy()]
+    keys = ["client_id", "host", "audience", "issuer", "tenant_id"]
+    top = c.groupby(keys, observed=True, dropna=False)["occurrences"].sum().sort_values(ascending=False)
+    (cid, host, aud, iss, tid), n = top.index[0], int(top.iloc[0])
+    apis = (data.run.get("expectations") or {}).get("apis") or []
+    api: dict[str, Any] = next((a for a in apis if str(host) in (a.get("hosts") or [])), {})
+    detail = (str(example.get("detail") or "")
+              if example and example.get("client_id") == (None if missing(cid) else cid) else "")
+    return Facts(names.client(cid), names.host(host), names.audience(aud) if not missing(aud) else "(no audience)",
+                 "" if missing(iss) else str(iss), "" if missing(tid) else str(tid), detail, n,
+                 tuple(api.get("audiences", ())), tuple(api.get("issuers", ())))
+
+
+def _cause_details(data: ReportData, cube: pd.DataFrame, names: Names, causes: pd.Series) -> list[dict[str, Any]]:
+    out = []
+    fail = data.failing
+    for c, n in causes.items():
+        cause = str(c)
+        if cause == S.OK:
+            continue
+        a = ADVICE[cause]
+        examples = [e for e in data.examples.get(cause, []) if isinstance(e, dict)][:3]
+        if data.samples is not None and (not examples or all(not e.get("claims") and not e.get("header")
+                                                              for e in examples)):
+            examples = sample_examples(data.samples, cause) or examples
+        facts = _facts(data, cube, names, cause, examples[0] if examples else None)
+        steps = [humane(s) for s in (*next_steps(cause, facts), *a.steps)]
+        f = cube[(cube["cause"] == cause).to_numpy()]
+        top = f.groupby("client_id", observed=True, dropna=False)["occurrences"].sum().sort_values(ascending=False)
+        affected = [(names.client(k), count(v), none_reason("client_id") if missing(k) else "")
+                    for k, v in top.head(5).items() if v > 0]
+        out.append({
+            "cause": cause, "title": a.title, "n": count(n), "share": pct(int(n), fail), "meaning": a.meaning,
+            "affected": affected if data.scope is None or data.scope.dimension != "client_id" else [],
+            "steps": steps, "examples": [_example(e) for e in examples],
+        })
+    return out
+
+
+def _example(ex: dict[str, Any]) -> dict[str, Any]:
+    req = " ".join(plain(x) for x in (ex.get("method"), ex.get("host"), ex.get("path")) if not missing(x))
+    status: Any = ex.get("status")
+    if not missing(status):
+        try:
+            req += f" → HTTP {int(float(status))}"
+        except (TypeError, ValueError):
+            pass
+    line: Any = ex.get("line")
+    where = plain(ex.get("source")) + (f", line {int(line)}" if not missing(line) else "")
+    meta = [
+        ("time", when(ex.get("ts"))),
+        ("where", f"{where} ({plain(ex.get('format'))} log, token in {plain(ex.get('location')).replace('_', ' ')})"),
+        ("request", req),
+        ("token", f"{plain(ex.get('token_kind')).replace('_', ' ')}, fingerprint {plain(ex.get('token_fp'))}"),
+        ("detail", humane(ex.get("detail"))),
+    ]
+    raw = ex.get("claims")
+    claims: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    times = [f"{k}: {epoch(claims[k])}" for k in _TIME_CLAIMS
+             if isinstance(claims.get(k), int | float) and not isinstance(claims.get(k), bool)]
+    return {
+        "meta": [(k, v) for k, v in meta if v],
+        "header": _json(ex.get("header") or {}),
+        "claims": _json(claims),
+        "times": times,
+        "from_events": bool(ex.get("from_events")),
+    }
+
+
+def _json(value: Any) -> str:
+    """A decoded header or claim set as indented JSON (lists stay lists)."""
+    return json.dumps(_unrepr(value), indent=1, ensure_ascii=False, default=str)
+
+
+def _unrepr(value: Any) -> Any:
+    """A list kept as a Python repr string by older runs ("['a', 'b']") read back as a list."""
+    if isinstance(value, dict):
+        return {k: _unrepr(v) for k, v in value.items()}
+    if isinstance(value, str) and value.startswith("[") and value.endswith("]") and "'" in value:
+        import ast
+
+        try:
+            got = ast.literal_eval(value)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return value
+        if isinstance(got, list) and all(isinstance(x, str | int | float) for x in got):
+            return got
+    return value
+
+
+def _method(data: ReportData) -> dict[str, Any]:
+    from analyzer.report_text import PathScrubber, relative
+
+    run = data.run
+    scrub = PathScrubber(run)
+    opts = run.get("options") or {}
+    items: list[tuple[str, str]] = [
+        ("Analyzer", f"version {plain(run.get('version'))}, Parquet schema {plain(run.get('schema_version'))}; "
+                     f"scan started {when(run.get('started_at'))}"),
+    ]
+    if data.scope is not None:
+        items.append(("Scope", f"only {SINGULAR[data.scope.dimension]} "
+                      f"{Names.of_run(run).name(data.scope.dimension, data.scope.value)}: every count, chart and "
+                      "table holds only its token uses; run-wide figures (inputs, files, other owners) are left out"))
+    else:
+        files = run.get("files") or {}
+        tok = run.get("tokens") or {}
+        inputs = ", ".join(relative(p, scrub) for p in run.get("inputs") or []) or "standard input"
+        items += [
+            ("Inputs", f"{inputs}: {plural(as_int(files.get('count', 0)), 'file')} read this run, "
+                       f"{duration_bytes(as_int(files.get('bytes', 0)))}, "
+                       f"{plural(as_int(files.get('lines', 0)), 'line')}"),
+            ("Log formats", ", ".join(f"{k} ({plural(as_int(v), 'file')})"
+                                      for k, v in (files.get("by_format") or {}).items()) or "none"),
+            ("Unusual lines", f"not valid UTF-8 (read anyway): {count(files.get('lines_undecodable', 0) or 0)}; "
+                              f"over-long: {count(files.get('long_lines', 0) or 0)}; masked tokens: "
+                              f"{count(tok.get('masked', 0) or 0)}; token-like strings rejected: "
+                              f"{count(tok.get('rejected_candidates', 0) or 0)}"),
+        ]
+        errors = files.get("errors") or []
+        if errors:
+            items.append((f"Read errors ({len(errors)})", "; ".join(plain(e) for e in errors[:20])
+                          + ("; …" if len(errors) > 20 else "")))
+    keys = [k for k in run.get("keys") or [] if isinstance(k, dict)]
+    if keys:
+        items.append(("Signing keys", "; ".join(
+            f"{relative(k.get('source'), scrub)} ({plain(k.get('origin'))}"
+            + (f", fetched {when(k.get('fetched_at'))}" if k.get("fetched_at") else "")
+            + (", stale copy: the provider could not be reached" if k.get("stale") else "")
+            + f"; key ids {', '.join(map(str, k.get('kids') or [])) or 'none'})" for k in keys)))
+    else:
+        items.append(("Signing keys", "none were given, so signatures were not verified (bad signature and "
+                                      "signing key not found cannot appear)"))
+    items.append(("Options", f"clock-skew leeway {duration(as_int(opts.get('leeway_seconds')))}; "
+                             f"offline: {plain(bool(opts.get('offline')))}; personal claims: "
+                             f"{'in clear' if opts.get('include_pii') else 'hashed'}; config file: "
+                             f"{relative(opts.get('config'), scrub) or 'none'}"))
+    items.append(("Times", "judged at each request's time from the log line, in UTC. The counts add up to "
+                           "summary.parquet (one row per date, host, client, audience, issuer and cause)"))
+    return {"lines": items}
+
+
+def duration_bytes(n: int) -> str:
+    """A size in bytes as people say it."""
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"
+
+
+__all__ = ["DIMENSIONS", "build", "palette"]
