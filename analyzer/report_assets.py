@@ -32,6 +32,7 @@ header.top p{margin:2px 0 0}
 .top-item .big{font-size:19px;line-height:1.25}
 .warn{margin:12px 0;padding:10px 14px;border:1px solid #cf222e66;border-left:5px solid var(--bad);
 background:#fff5f5;border-radius:8px}.warn ul{margin:4px 0 4px 18px;padding:0}
+.warn.info{border-color:#0969da55;border-left-color:#0969da;background:#f3f8ff}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:8px;margin:12px 0}
 .card{border:1px solid var(--line);border-radius:8px;padding:6px 12px;color:var(--muted);font-size:13px;min-width:0}
 .card b{display:block;font-size:22px;color:var(--fg)}.card small{display:block}

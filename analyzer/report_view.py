@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from analyzer import schema as S
 from analyzer.advice import ADVICE, FIX, SHORT, Facts, next_steps
+from analyzer.keys import ASSERTION_REASON, GRAPH_REASON
 from analyzer.report_data import DIMENSIONS, ReportData, sample_examples
 from analyzer.report_diagnosis import humane
 from analyzer.report_text import (
@@ -279,6 +280,8 @@ def _unverified(run: dict[str, Any]) -> dict[str, Any] | None:
         "issuers": [{"issuer": plain(i.get("issuer")) or NONE["issuer"][0], "count": count(as_int(i.get("count"))),
                      "reason": plain(i.get("reason"))} for i in issuers[:10]],
         "more": max(len(issuers) - 10, 0),
+        # Client assertions and Graph tokens cannot be verified by anyone here: say so, don't ask for keys.
+        "need_keys": any(i.get("reason") not in (ASSERTION_REASON, GRAPH_REASON) for i in issuers),
     }
 
 

@@ -229,6 +229,20 @@ def test_unverified_ok_tokens_are_on_the_first_screen(out: Path, tmp_path: Path)
     assert "https://sts.windows.net/x/: 1,200, no signing keys configured" in section
     assert "&lt;b&gt;evil&lt;/b&gt;" in section and "<b>evil" not in section
     assert 'id="unverified"' not in _rebuilt(out, tmp_path / "zero", unverified_ok={"count": 0, "issuers": []})
+    assert "signing keys (an issuer entry" in section and 'class="warn info"' not in html
+
+
+def test_unverifiable_by_nature_asks_for_no_keys(out: Path, tmp_path: Path) -> None:
+    """Client assertions and Graph tokens cannot be verified with any key the user could give: the box
+    explains them without asking for keys, and is not styled as an alarm."""
+    from analyzer.keys import ASSERTION_REASON, GRAPH_REASON
+
+    html = _rebuilt(out, tmp_path, unverified_ok={"count": 20, "unique_tokens": 20, "issuers": [
+        {"issuer": "app-1", "count": 14, "reason": ASSERTION_REASON},
+        {"issuer": "https://sts.windows.net/t/", "count": 6, "reason": GRAPH_REASON}]})
+    section = html[html.index('id="unverified"'):html.index("</section>", html.index('id="unverified"'))]
+    assert 'class="warn info"' in html and "by their nature" in section
+    assert "signing keys (an issuer entry" not in section
 
 
 def test_clock_estimates_read_as_words(out: Path, tmp_path: Path) -> None:
