@@ -539,7 +539,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
                     "inputs_given": inputs,
                     "inputs_recorded": len(recorded),
                     "files_read": len(results_list),
-                    "vanished": [_shown(rec.abs_path or rec.path) for rec in vanished],
+                    "vanished": [shown(rec.abs_path or rec.path) for rec in vanished],
                     "kept_occurrences": kept,
                 },
                 "orphans_removed": orphans,
@@ -587,19 +587,13 @@ def missing_inputs(inputs: list[str]) -> list[str]:
             pass
         except OSError:
             continue  # there, but not to be looked at (permissions): the readers report it
-        shown = _shown(raw)
+        name = shown(raw)
         if glob.has_magic(raw):
             if not glob.glob(raw, recursive=True):
-                missing.append(f"{shown} (no file matches)")
+                missing.append(f"{name} (no file matches)")
         else:
-            missing.append(shown)
+            missing.append(name)
     return missing
-
-
-def _shown(path: str) -> str:
-    """A path for a message or run.json: one line of text, whatever bytes the name holds."""
-    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text if text.isprintable() else repr(text)
 
 
 def _classification_settings(settings: Settings) -> dict[str, Any]:

@@ -348,5 +348,5 @@ def test_missing_inputs_are_named_on_one_line_whatever_their_bytes(tmp_path: Pat
     odd = os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff\xfe.log")
     given = [str(tmp_path), str(tmp_path / "a.log"), str(tmp_path / "*.log"), "-", odd, "x\ny.log",
              str(tmp_path / "*.gz"), str(tmp_path / "a.log" / "under-a-file"), "nul\0.log"]
-    assert missing_inputs(given) == [f"{tmp_path}/\\xff\\xfe.log", "'x\\ny.log'", f"{tmp_path}/*.gz (no file matches)",
-                                     f"{tmp_path}/a.log/under-a-file", "'nul\\x00.log'"]
+    assert missing_inputs(given) == [f"{tmp_path}/\\xff\\xfe.log", "x\\x0ay.log", f"{tmp_path}/*.gz (no file matches)",
+                                     f"{tmp_path}/a.log/under-a-file", "nul\\x00.log"]
