@@ -1,0 +1,9 @@
+//! The scan core of `analyzer`: plain Rust modules that find tokens in log bytes, and (behind the
+//! `python` feature) the PyO3 binding `analyzer._core` in `py.rs`.
+//!
+//! Everything but `py.rs` is free of Python so that `cargo test` runs without an interpreter.
+
+pub mod fingerprint;
+
+#[cfg(feature = "python")]
+mod py;
