@@ -3,7 +3,12 @@
 //!
 //! Everything but `py.rs` is free of Python so that `cargo test` runs without an interpreter.
 
+pub mod chunk;
 pub mod fingerprint;
+pub mod locate;
+pub mod marks;
+pub mod masked;
+pub mod scan;
 
 #[cfg(feature = "python")]
 mod py;
