@@ -8,9 +8,16 @@ the same chunk marks and the same count of masked Bearer values.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import random
+import subprocess
+import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import extract_reference as R
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -83,3 +90,33 @@ def test_hostile_runs_stay_linear() -> None:
         extract.scan_chunk(chunk, 1)
         _core.find_tokens(chunk, 1, True)
         assert time.perf_counter() - t0 < 2.0, unit
+
+
+def _fuzz_target() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "fuzz" / "fuzz_core.py"
+    spec = importlib.util.spec_from_file_location("fuzz_core", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_core_fuzz_target_on_seeds_and_random_bytes() -> None:
+    target = _fuzz_target()
+    rng = random.Random(16)
+    seeds = [p.read_bytes() for p in sorted(Path(target.SEEDS).glob("*"))]
+    for data in seeds:
+        target.check(data)
+    for _ in range(1500):
+        target.check(rng.randbytes(rng.randrange(0, 400)))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is not installed")
+def test_the_core_fuzz_target_under_atheris(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "fuzz" / "fuzz_core.py"), "-runs=3000", "-seed=1",
+                        "-max_len=2048"], capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-4000:]
+    assert "Done 3000 runs" in r.stderr
