@@ -3,7 +3,7 @@
 //! One case-insensitive Aho-Corasick automaton finds every candidate; the case-sensitive ones are
 //! then checked for their exact case. The scan stops as soon as every mark has been seen.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use std::sync::OnceLock;
 
 /// `%3D`: URL-encoded padding, the token grammar that allows it.
@@ -41,6 +41,7 @@ fn automaton() -> &'static AhoCorasick {
     AC.get_or_init(|| {
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(PATTERNS.iter().map(|p| p.0))
             .expect("fixed patterns compile")
     })
@@ -53,9 +54,12 @@ pub fn is_space(b: u8) -> bool {
 }
 
 /// Which MARK_* strings the chunk holds.
+///
+/// Non-overlapping matches are enough: no pattern holds another, and the only overlaps a match can
+/// hide (`xxx` inside `idxxx` or `xxxx`) follow an `x` or a `d`, which a counted `xxx` never does.
 pub fn chunk_marks(chunk: &[u8]) -> u32 {
     let mut marks = 0;
-    for m in automaton().find_overlapping_iter(chunk) {
+    for m in automaton().find_iter(chunk) {
         let (_, mark, exact) = PATTERNS[m.pattern().as_usize()];
         if marks & mark != 0 {
             continue;

@@ -22,10 +22,29 @@ pub struct Hit {
     pub end: usize,
 }
 
+const B64: u8 = 1;
+const SEG: u8 = 2;
+
+/// Byte classes: `B64` for `A-Za-z0-9_-`, `SEG` for those and `=`.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' {
+            t[b] = B64 | SEG;
+        } else if c == b'=' {
+            t[b] = SEG;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// A base64url alphabet byte (`A-Za-z0-9_-`).
 #[inline]
 pub fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    CLASS[b as usize] & B64 != 0
 }
 
 #[inline]
@@ -54,7 +73,7 @@ fn run(c: &[u8], mut i: usize, keep: impl Fn(u8) -> bool) -> usize {
 
 #[inline]
 fn is_seg(b: u8) -> bool {
-    is_b64(b) || b == b'='
+    CLASS[b as usize] & SEG != 0
 }
 
 #[inline]
@@ -272,5 +291,50 @@ mod tests {
     fn canonical_padding() {
         assert_eq!(&*canonical(b"eyJa%3D.b%3d"), b"eyJa=.b=");
         assert_eq!(&*canonical(b"eyJa.b%2"), b"eyJa.b%2");
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn pieces() -> impl Strategy<Value = Vec<u8>> {
+            let bits = prop::sample::select(vec![
+                &b"eyJ"[..],
+                b"ab",
+                b".",
+                b"=",
+                b"%3D",
+                b"%3d",
+                b"%20",
+                b"\n",
+                b"\r",
+                b" ",
+                b"-",
+                b"_",
+                b"Bearer ",
+            ]);
+            let piece = prop_oneof![
+                bits.prop_map(|b| b.to_vec()),
+                prop::collection::vec(any::<u8>(), 0..6)
+            ];
+            prop::collection::vec(piece, 0..50).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn hits_are_in_bounds_and_on_their_line(chunk in pieces(), pct in any::<bool>()) {
+                let mut last_end = 0;
+                for h in find_tokens(&chunk, 5, pct) {
+                    prop_assert!(h.line_start <= h.start && h.start < h.end && h.end <= h.line_end);
+                    prop_assert!(h.line_end <= chunk.len() && last_end <= h.start);
+                    prop_assert_eq!(&chunk[h.start..h.start + 3], b"eyJ");
+                    prop_assert!(!chunk[h.line_start..h.line_end].contains(&b'\n'));
+                    let newlines = chunk[..h.start].iter().filter(|&&b| b == b'\n').count() as i64;
+                    prop_assert_eq!(h.line_no, 5 + newlines);
+                    prop_assert!(!canonical(&chunk[h.start..h.end]).windows(3).any(|w| w == b"%3D"));
+                    last_end = h.end;
+                }
+            }
+        }
     }
 }
