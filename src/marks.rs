@@ -1,9 +1,8 @@
 //! What a chunk holds, in one pass: the rare strings that switch on extra work.
 //!
-//! One case-insensitive Aho-Corasick automaton finds every candidate; the case-sensitive ones are
-//! then checked for their exact case. The scan stops as soon as every mark has been seen.
+//! One pass of one pattern finds every candidate; the scan stops as soon as every mark has been seen.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use regex::bytes::Regex;
 use std::sync::OnceLock;
 
 /// `%3D`: URL-encoded padding, the token grammar that allows it.
@@ -18,32 +17,17 @@ pub const MARK_MASK: u32 = 8;
 pub const MARK_COOKIE: u32 = 16;
 pub const MARK_ALL: u32 = MARK_PCT | MARK_CODES | MARK_FIELDS | MARK_MASK | MARK_COOKIE;
 
-/// (pattern, mark, exact spellings that count: empty for caseless patterns).
-const PATTERNS: &[(&str, u32, &[&str])] = &[
-    ("%3d", MARK_PCT, &[]),
-    ("idx", MARK_CODES, &["IDX"]),
-    ("aadsts", MARK_CODES, &["AADSTS"]),
-    ("#fields:", MARK_FIELDS, &["#Fields:"]),
-    ("***", MARK_MASK, &[]),
-    // `xxx` occurs in base64 by chance: it counts only after what can stand before a mask value.
-    ("xxx", MARK_MASK, &["xxx", "XXX"]),
-    ("redacted", MARK_MASK, &[]),
-    ("filtered", MARK_MASK, &[]),
-    ("masked", MARK_MASK, &[]),
-    ("hidden", MARK_MASK, &[]),
-    ("removed", MARK_MASK, &[]),
-    ("<token>", MARK_MASK, &[]),
-    ("cookie", MARK_COOKIE, &[]),
-];
-
-fn automaton() -> &'static AhoCorasick {
-    static AC: OnceLock<AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(PATTERNS.iter().map(|p| p.0))
-            .expect("fixed patterns compile")
+/// Every mark string in one pattern; which mark a match is follows from its text. The `regex`
+/// crate turns the literals into a SIMD prefilter (Teddy) and a lazy DFA: ~0.7 ms per MiB, where a
+/// case-insensitive Aho-Corasick DFA took ~4.
+fn pattern() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(concat!(
+            r"(?-u)%3[Dd]|IDX|AADSTS|#Fields:|\*\*\*|xxx|XXX",
+            r"|(?i:redacted|filtered|masked|hidden|removed|<token>|cookie)"
+        ))
+        .expect("fixed pattern compiles")
     })
 }
 
@@ -56,28 +40,32 @@ pub fn is_space(b: u8) -> bool {
 /// Which MARK_* strings the chunk holds.
 ///
 /// Non-overlapping matches are enough: no pattern holds another, and the only overlaps a match can
-/// hide (`xxx` inside `idxxx` or `xxxx`) follow an `x` or a `d`, which a counted `xxx` never does.
+/// hide (`xxx` inside `IDXXX` or `xxxx`) follow an `x` or a `D`, which a counted `xxx` never does.
 pub fn chunk_marks(chunk: &[u8]) -> u32 {
     let mut marks = 0;
-    for m in automaton().find_iter(chunk) {
-        let (_, mark, exact) = PATTERNS[m.pattern().as_usize()];
-        if marks & mark != 0 {
-            continue;
-        }
-        let found = &chunk[m.start()..m.end()];
-        if !exact.is_empty() && !exact.iter().any(|e| e.as_bytes() == found) {
-            continue;
-        }
-        if mark == MARK_MASK && found.eq_ignore_ascii_case(b"xxx") {
-            let before = if m.start() > 0 {
-                chunk[m.start() - 1]
-            } else {
-                b'a'
-            };
-            if !(is_space(before) || b"+0\"':=[".contains(&before)) {
-                continue;
+    for m in pattern().find_iter(chunk) {
+        let found = m.as_bytes();
+        let mark = match found[0] {
+            b'%' => MARK_PCT,
+            b'I' | b'A' if found == b"IDX" || found == b"AADSTS" => MARK_CODES,
+            b'#' => MARK_FIELDS,
+            b'*' => MARK_MASK,
+            b'x' | b'X' if found == b"xxx" || found == b"XXX" => {
+                // `xxx` occurs in base64 by chance: it counts only after what can stand before a mask value.
+                let before = if m.start() > 0 {
+                    chunk[m.start() - 1]
+                } else {
+                    b'a'
+                };
+                if is_space(before) || b"+0\"':=[".contains(&before) {
+                    MARK_MASK
+                } else {
+                    0
+                }
             }
-        }
+            _ if found.eq_ignore_ascii_case(b"cookie") => MARK_COOKIE,
+            _ => MARK_MASK,
+        };
         marks |= mark;
         if marks == MARK_ALL {
             break;
