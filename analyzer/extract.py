@@ -1,66 +1,78 @@
 """Find tokens in byte chunks: where each one sits (line, offsets) and how it was presented.
 
-The scan is one bytes regex over a whole chunk; only lines that hold a match are looked at
-further. The pattern can start only where a base64url run starts (the lookbehind), so a long run
-of `eyJeyJ...` is tried once, and scanning stays linear in the input.
+The work per byte is done by the compiled core (`analyzer._core`, Rust, `src/`): a linear scan
+for `eyJ` where a base64url run starts, the chunk's marks (rare strings that switch on extra
+work), masked Bearer values, and where each token sat. This module is its Python face.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import orjson
 
+import analyzer._core as _core
 from analyzer import schema as S
 
-_B64 = rb"A-Za-z0-9_\-"
-_PAD = rb"(?:=|%3[Dd]){0,2}"  # `=` padding, also URL-encoded
-# A token starts where a base64url run starts, or right after a percent escape (`Bearer%20eyJ`,
-# `access_token%3DeyJ` in an encoded redirect URL). Either way each run is tried once: linear.
-# The literal `eyJ` comes first so that the regex engine can jump between candidates with a fast
-# substring search; the lookbehinds then check where the run started (about 20x faster than
-# putting them first, which makes the engine try every byte). `=` padding sits in the character
-# class: optional padding groups after each segment would double the cost of every match.
-_SEG = rb"[" + _B64 + rb"=]"
-_START = rb"eyJ(?:(?<![" + _B64 + rb"]eyJ)|(?<=%[0-9A-Fa-f]{2}eyJ))"
-TOKEN_RE = re.compile(
-    _START + _SEG + rb"{2,}\." + _SEG + rb"*(?:\." + _SEG + rb"*(?:\." + _SEG + rb"*\." + _SEG + rb"*)?)?"
-)
-# Padding written URL-encoded (`%3D`): the slower pattern, only for chunks that hold such escapes.
-TOKEN_PCT_RE = re.compile(
-    _START + rb"[" + _B64 + rb"]{2,}" + _PAD + rb"\.[" + _B64 + rb"]*" + _PAD
-    + rb"(?:\.[" + _B64 + rb"]*" + _PAD + rb"(?:\.[" + _B64 + rb"]*\.[" + _B64 + rb"]*)?)?"
-)
+
+class TokenMatch(NamedTuple):
+    """One token found in bytes by `TOKEN_RE` (the subset of `re.Match` its callers use)."""
+
+    string: bytes
+    pos: int
+    endpos: int
+
+    def span(self, group: int = 0) -> tuple[int, int]:
+        """(start, end) of the token."""
+        return self.pos, self.endpos
+
+    def start(self, group: int = 0) -> int:
+        """Where the token starts."""
+        return self.pos
+
+    def end(self, group: int = 0) -> int:
+        """One past the token's last byte."""
+        return self.endpos
+
+    def group(self, group: int = 0) -> bytes:
+        """The token's bytes."""
+        return self.string[self.pos:self.endpos]
 
 
-# What stands right before a token tells how it was presented. Matched on the reversed
-# preceding bytes would be faster; these run only for lines that hold a token.
-_BEARER = re.compile(rb"(?i:bearer)(?:\s|\+|%20|\\t)+$")
-_BEARER_ENDINGS = (b"Bearer ", b"bearer ", b"Bearer+", b"BEARER ")
-_PARAM = re.compile(rb"([?&;\s\"',{|]|^|%26|%3[Ff])([A-Za-z_][A-Za-z0-9_.\-]{0,40})(?:=|%3[Dd])$")
-# The JSON key whose string value holds `name=...`: a query field (`"requestQuery":"access_token=..."`).
-_KEY_BEFORE = re.compile(rb"[\"']([A-Za-z_@][A-Za-z0-9_.\-@]{0,60})[\"']\s*:\s*$")
-_QUERY_KEYS = (b"query", b"uri", b"url", b"path", b"target", b"referer", b"referrer", b"location")
-_JSON_KEY = re.compile(rb"[\"']([A-Za-z_@:][A-Za-z0-9_.\-@:]{0,60})\\?[\"']\s*[:=]\s*\\?[\"']$")
-_COOKIE = re.compile(rb"(?i:cookie)")
-_MASK_VALUE = (rb"(?:\*{3,}|\[?(?i:redacted|filtered|masked|hidden|removed|pii is hidden)\]?|"
-               rb"<(?i:redacted|token|hidden)>|x{3,}|X{3,})(?![A-Za-z0-9_.\-])")
-# `Bearer ***`, and an Authorization value masked whole (Traefik's and Caddy's `REDACTED`).
-# A Bearer (or whole Authorization) value that is not a JWT, found with literal-first patterns
-# (a fast substring search); only those few are then matched against the masked shapes.
-_NOT_JWT = (
-    re.compile(rb"earer(?<=[Bb]earer)(?:\s|\+|%20)+(?!eyJ)"),
-    re.compile(rb"EARER(?<=BEARER)(?:\s|\+|%20)+(?!eyJ)"),
-    re.compile(rb"uthorization(?<=[Aa]uthorization)[\"']?\s*[:=]\s*\[?\s*[\"']?(?![Bb]earer|eyJ)"),
-)
-_MASK_VALUE_RE = re.compile(_MASK_VALUE)
+class TokenPattern:
+    """The token grammar of plain chunks, for the code that finds tokens in one line or value.
+
+    It has the interface of a compiled `re` pattern (`finditer`, `search`, `findall`) but runs the
+    core's linear scan: a regex with the same grammar is quadratic on runs like `eyJa=eyJa=...`,
+    where every `=` lets a new candidate start (0.2 MB of them: 25 s; 6 MB: hours).
+    """
+
+    def finditer(self, data: bytes) -> Iterator[TokenMatch]:
+        """Every token in `data`, in order."""
+        if b"eyJ" not in data:
+            return
+        batch = _core.find_tokens(bytes(data), 1, False)
+        for start, end in zip(batch.column(3).to_pylist(), batch.column(4).to_pylist(), strict=True):
+            yield TokenMatch(data, start, end)
+
+    def search(self, data: bytes) -> TokenMatch | None:
+        """The first token in `data`, if any."""
+        return next(self.finditer(data), None)
+
+    def findall(self, data: bytes) -> list[bytes]:
+        """Every token in `data`, as bytes."""
+        return [m.group(0) for m in self.finditer(data)]
+
+
+TOKEN_RE = TokenPattern()
 BEARER_PARAMS = frozenset({"authorization", "access_token", "token", "bearer"})
 SIGNIN_PARAMS = frozenset({"id_token"})
 ASSERTION_PARAMS = frozenset({"client_assertion", "assertion"})
+# The core's location codes, in order.
+LOCATIONS = (S.LOC_AUTHORIZATION, S.LOC_QUERY, S.LOC_FORM, S.LOC_COOKIE, S.LOC_JSON, S.LOC_TEXT)
 
 
 class Hit(NamedTuple):
@@ -73,182 +85,85 @@ class Hit(NamedTuple):
     end: int
 
 
-_TOKEN_TEXT_RE = re.compile(TOKEN_RE.pattern.decode("ascii"))
-
-
 def redact(value: str | None) -> str | None:
     """A log field with any token in it replaced: a path like `/cb/eyJ...` must not carry one out."""
     if value is None or "eyJ" not in value:
         return value
-    return _TOKEN_TEXT_RE.sub("[token]", value)
+    # Found in the UTF-8 bytes: the grammar is ASCII, and a non-ASCII character before `eyJ` ends a
+    # base64url run in bytes as it does in text.
+    raw = value.encode("utf-8", "surrogatepass")
+    pieces, prev = [], 0
+    for m in TOKEN_RE.finditer(raw):
+        pieces += [raw[prev:m.pos], b"[token]"]
+        prev = m.endpos
+    if not pieces:
+        return value
+    pieces.append(raw[prev:])
+    return b"".join(pieces).decode("utf-8", "surrogatepass")
 
 
 def canonical(token: bytes) -> bytes:
     """The token as issued: URL-encoded padding (`%3D`) turned back into `=`."""
-    return token.replace(b"%3D", b"=").replace(b"%3d", b"=") if b"%" in token else token
+    return _core.canonical(token) if b"%" in token else token
 
 
 # --- what a chunk holds, in one pass ----------------------------------------------------------------
-# Rare strings that switch on extra work for a chunk. Testing for each with `in` costs a pass over
-# the chunk apiece (about 0.6 ns a byte each, as much as the token scan itself); Hyperscan finds all
-# of them in one pass at about 0.2 ns a byte. Without Hyperscan every mark but MARK_PCT is assumed
-# present, which costs time, never results.
-MARK_PCT = 1  # `%3D`: URL-encoded padding, the token pattern that allows it
-MARK_CODES = 2  # `IDX` / `AADSTS`: a validator's error code may be logged here
-MARK_FIELDS = 4  # `#Fields:`: a W3C directive changes the columns
-MARK_MASK = 8  # a mask value (`***`, `REDACTED`, `xxx`, ...): Bearer values may have been masked
-MARK_COOKIE = 16  # `cookie` in any case: a token after `Bearer ` may still sit in a cookie
-MARK_ALL = MARK_PCT | MARK_CODES | MARK_FIELDS | MARK_MASK | MARK_COOKIE
-# (mark, regular expression, caseless): plain strings but one, in the syntax Hyperscan and `re` share.
-MARK_PATTERNS: tuple[tuple[int, bytes, bool], ...] = (
-    (MARK_PCT, rb"%3[Dd]", False),
-    (MARK_CODES, rb"IDX", False), (MARK_CODES, rb"AADSTS", False),
-    (MARK_FIELDS, rb"#Fields:", False),
-    # Every alternative of `_MASK_VALUE` holds one of these. `xxx` occurs in base64 by chance
-    # (about twice per MiB of tokens): it counts only after what can stand before a mask value.
-    (MARK_MASK, rb"\*\*\*", False), (MARK_MASK, rb"[\s+0\"':=\[](?:xxx|XXX)", False),
-    *((MARK_MASK, w, True) for w in (rb"redacted", rb"filtered", rb"masked", rb"hidden", rb"removed", rb"<token>")),
-    (MARK_COOKIE, rb"cookie", True),
-)
-_marker: Any = None
-
-
-def _compile_marker() -> Any:
-    """A Hyperscan database of MARK_PATTERNS (each reported once), or False without Hyperscan."""
-    try:
-        import hyperscan
-    except ImportError:
-        return False
-    db = hyperscan.Database()
-    flags = [hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
-             for _, _, caseless in MARK_PATTERNS]
-    db.compile(expressions=[p for _, p, _ in MARK_PATTERNS], ids=list(range(len(MARK_PATTERNS))),
-               elements=len(MARK_PATTERNS), flags=flags)
-    return db
+# Rare strings that switch on extra work for a chunk, found by the core in one pass.
+MARK_PCT: int = _core.MARK_PCT  # `%3D`: URL-encoded padding, the token grammar that allows it
+MARK_CODES: int = _core.MARK_CODES  # `IDX` / `AADSTS`: a validator's error code may be logged here
+MARK_FIELDS: int = _core.MARK_FIELDS  # `#Fields:`: a W3C directive changes the columns
+MARK_MASK: int = _core.MARK_MASK  # a mask value (`***`, `REDACTED`, `xxx`, ...): Bearer values may be masked
+MARK_COOKIE: int = _core.MARK_COOKIE  # `cookie` in any case: a token after `Bearer ` may still sit in a cookie
+MARK_ALL: int = _core.MARK_ALL
 
 
 def chunk_marks(chunk: bytes) -> int:
-    """Which MARK_* strings the chunk may hold (every mark when that cannot be told cheaply)."""
-    global _marker
-    if _marker is None:
-        _marker = _compile_marker()
-    if _marker is False:
-        pct = MARK_PCT if (b"%3D" in chunk or b"%3d" in chunk) else 0  # picks the pattern: must be exact
-        return MARK_ALL & ~MARK_PCT | pct
-    found = [0]
-
-    def on_match(pattern: int, _from: int, _to: int, _flags: int, _ctx: object) -> None:
-        found[0] |= MARK_PATTERNS[pattern][0]
-
-    _marker.scan(chunk, match_event_handler=on_match)
-    return found[0]
+    """Which MARK_* strings the chunk holds."""
+    return int(_core.chunk_marks(chunk))
 
 
-def chunk_marks_exact(chunk: bytes) -> int:
-    """`chunk_marks` computed the slow way, one `re` pass per pattern: what the fast one must agree with."""
-    marks = 0
-    for mark, pattern, caseless in MARK_PATTERNS:
-        if re.search(pattern, chunk, re.IGNORECASE if caseless else 0):
-            marks |= mark
-    return marks
+class ChunkScan(NamedTuple):
+    """What the core found in one chunk: occurrence columns, the distinct tokens, marks, masked values."""
+
+    occurrences: Any  # pyarrow.RecordBatch: line, line_start, line_end, start, end, location, param, token, cut
+    tokens: Any  # pyarrow.RecordBatch: token (binary), fp (16 hex digits), one row per distinct token
+    marks: int
+    masked: int
 
 
-def token_pattern(marks: int) -> re.Pattern[bytes]:
-    """The token pattern for a chunk with these marks."""
-    return TOKEN_PCT_RE if marks & MARK_PCT else TOKEN_RE
+def scan_chunk(chunk: bytes, first_line: int) -> ChunkScan:
+    """Every token occurrence of a chunk of whole lines, as Arrow columns (see `_core.scan_chunk`)."""
+    return ChunkScan(*_core.scan_chunk(chunk, first_line))
 
 
 def find_tokens(chunk: bytes, first_line: int, marks: int | None = None) -> Iterator[Hit]:
     """Every token candidate in a chunk, in order, with its 1-based line number.
 
-    `marks` are the chunk's (`chunk_marks`), when the caller has them already. A line's bounds are
-    looked up once, however many tokens it holds.
+    `marks` are the chunk's (`chunk_marks`), when the caller has them already.
     """
-    pattern = token_pattern(chunk_marks(chunk) if marks is None else marks)
-    line_no, pos, line_start, line_end = first_line, 0, 0, -1
-    count, rfind, find = chunk.count, chunk.rfind, chunk.find
-    for m in pattern.finditer(chunk):
-        start, end = m.span()
-        line_no += count(b"\n", pos, start)
-        pos = start
-        if start > line_end:  # a new line
-            line_start = rfind(b"\n", 0, start) + 1
-            line_end = find(b"\n", start)
-            if line_end < 0:
-                line_end = len(chunk)
-        yield Hit(line_no, line_start, line_end, start, end)
+    pct = bool((chunk_marks(chunk) if marks is None else marks) & MARK_PCT)
+    batch = _core.find_tokens(chunk, first_line, pct)
+    columns = [batch.column(i).to_numpy().tolist() for i in range(5)]
+    for row in zip(*columns, strict=True):
+        yield Hit(*row)
 
 
 def count_masked(chunk: bytes, marks: int = MARK_ALL) -> int:
     """Bearer values that were masked before logging (`Bearer REDACTED`, `Bearer ***`)."""
     if not marks & MARK_MASK:
         return 0
-    n = 0
-    for pattern in _NOT_JWT:
-        for m in pattern.finditer(chunk):
-            if _MASK_VALUE_RE.match(chunk, m.end()):
-                n += 1
-    return n
-
-
-_IN_AUTHORIZATION = (S.LOC_AUTHORIZATION, "authorization")
+    return int(_core.count_masked(chunk))
 
 
 def locate_at(chunk: bytes, line_start: int, start: int, marks: int = MARK_ALL) -> tuple[str, str]:
-    """`locate` for the token at `start`, without copying its line for the common `Bearer ` case.
-
-    `marks` are the chunk's: without MARK_COOKIE no cookie can precede the token.
-    """
-    lo = max(line_start, start - 120)  # `locate` looks at the last 120 bytes
-    if chunk.endswith(_BEARER_ENDINGS, lo, start) and (
-            not marks & MARK_COOKIE or _COOKIE.search(chunk, lo, start) is None):
-        return _IN_AUTHORIZATION
-    return locate(chunk[lo:start])
+    """`locate` for the token at `start` of a chunk whose line starts at `line_start`."""
+    return locate(chunk[max(line_start, start - 120):start])
 
 
 def locate(before: bytes) -> tuple[str, str]:
     """(location, parameter name) for a token preceded by these bytes of its line."""
-    tail = before[-120:]
-    if tail.endswith(_BEARER_ENDINGS) or _BEARER.search(tail):  # the common case first, without a regex
-        return (S.LOC_COOKIE, "cookie") if _is_cookie(tail) else (S.LOC_AUTHORIZATION, "authorization")
-    m = _JSON_KEY.search(tail)
-    if m:
-        key = m.group(1).decode("ascii", "replace").lower()
-        if key in ("authorization", "http_authorization", "request_authorization", "auth"):
-            return S.LOC_AUTHORIZATION, "authorization"
-        if key in ("cookie", "cookies"):
-            return S.LOC_COOKIE, "cookie"
-        return S.LOC_JSON, key
-    m = _PARAM.search(tail)
-    if m:
-        sep, name = m.group(1), m.group(2).decode("ascii", "replace")
-        lname = name.lower()
-        before = tail[: m.start(1)]
-        if sep == b";" or before.endswith(b";") or _is_cookie(tail[: m.start(2)]):
-            return S.LOC_COOKIE, lname
-        if sep in (b"?", b"%3F", b"%3f") or (sep in (b"&", b"%26") and _in_url(before)):
-            return S.LOC_QUERY, lname
-        if sep in (b'"', b"'"):
-            k = _KEY_BEFORE.search(before)
-            if k and any(q in k.group(1).lower() for q in _QUERY_KEYS):
-                return S.LOC_QUERY, lname
-        return S.LOC_FORM, lname
-    return S.LOC_TEXT, ""
-
-
-def _is_cookie(before: bytes) -> bool:
-    """A `Cookie:` header or cookie field shortly before, with no quote in between."""
-    m = None
-    for m in _COOKIE.finditer(before):  # noqa: B007 - the last match is the one wanted
-        pass
-    return m is not None and b'"' not in before[m.end():].lstrip(b'":= ')
-
-
-def _in_url(before: bytes) -> bool:
-    """Whether the `&` that precedes a parameter belongs to a URL (a `?` in the same word)."""
-    word_start = max(before.rfind(b" "), before.rfind(b'"'), before.rfind(b"'"))
-    word = before[word_start + 1 :]
-    return b"?" in word or b"%3F" in word or b"%3f" in word
+    code, param = _core.locate(before)
+    return LOCATIONS[code], param
 
 
 _header_ok: dict[bytes, bool] = {}

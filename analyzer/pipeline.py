@@ -24,14 +24,13 @@ import pandas as pd
 from analyzer import diagnose, extract, formats
 from analyzer import schema as S
 from analyzer.config import Settings
-from analyzer.decode import TokenFacts, analyze_token, fingerprint
+from analyzer.decode import TokenFacts, analyze_token
 from analyzer.extract import redact
 from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks, shown
 from analyzer.state import Rebuild, Recorded
 
 BATCH_ROWS = 16_384  # rows per classified batch: bounds the memory of every stage after the scan
-_FP_MEMO = 4096  # tokens whose fingerprints are remembered (about 5 MB); tokens are reused within the hour
 _APP_FORMATS = frozenset({S.FMT_JSON, S.FMT_GENERIC, S.FMT_SYSLOG, S.FMT_TRAEFIK, S.FMT_CADDY})
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
                 "client_ip", "user_agent", "token_fp", "logged_error")
@@ -112,7 +111,6 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         result.format = fmt
     rows: list[tuple[Any, ...]] = []
     new_tokens: dict[str, TokenFacts] = {}
-    fps: dict[bytes, str] = {}  # recent tokens' fingerprints: a dict lookup costs a third of SHA-256
     source = f.name  # a name that is not UTF-8, escaped: Parquet holds UTF-8 strings only
     in_query = (S.LOC_FORM, S.LOC_TEXT)
 
@@ -125,57 +123,60 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         if fmt is None:
             fmt = formats.detect(chunk[:65536].split(b"\n")[:50])
             result.format = fmt
-        marks = extract.chunk_marks(chunk)
-        result.masked += extract.count_masked(chunk, marks)
+        # The compiled core finds every token, its line and where it sat, and fingerprints each
+        # distinct token once; what is left per occurrence here is the request fields of its line.
+        scan = extract.scan_chunk(chunk, first_line)
+        marks = scan.marks
+        result.masked += scan.masked
         if not chunk.isascii():
             result.invalid_utf8_lines += _invalid_utf8_lines(chunk)
         # W3C `#Fields:` directives may change the columns mid-file: apply each before the lines after it.
         directives = formats.field_directives(chunk) if marks & extract.MARK_FIELDS else []
         next_directive = 0
         codes = marks & extract.MARK_CODES  # without any, no line of the chunk has a logged error
-        pct = marks & extract.MARK_PCT  # without any `%3D`, no token needs `canonical`
-        # The per-token loop: everything per line happens once per line, everything per token once
-        # per unique token; the rest is a few C-level calls per occurrence.
+        occ = scan.occurrences
+        n_tokens = scan.tokens.num_rows
+        tok_bytes = scan.tokens.column(0).to_pylist() if n_tokens else []
+        tok_fps = scan.tokens.column(1).to_pylist() if n_tokens else []
+        plausible: list[bool | None] = [None] * n_tokens
+        # Everything per line happens once per line, everything per token once per distinct token.
         parsed = -1  # the start of the line `per_line` holds
         fields = formats.EMPTY
         per_line: tuple[Any, ...] = ()
-        for hit in extract.find_tokens(chunk, first_line, marks):
-            line_start = hit.line_start
+        columns = [occ.column(i).to_numpy(zero_copy_only=False).tolist() for i in (0, 1, 2, 3, 4, 5, 7, 8)]
+        params = occ.column(6).to_pylist()
+        for line_no, line_start, line_end, start, _end, loc, tok_i, cut, param in zip(*columns, params, strict=True):
             while next_directive < len(directives) and directives[next_directive][0] < line_start:
                 ctx.iis_fields = directives[next_directive][1]
                 next_directive += 1
-            token = chunk[hit.start:hit.end]
-            if pct and b"%" in token:
-                token = extract.canonical(token)
-            location, param = extract.locate_at(chunk, line_start, hit.start, marks)
+            location = extract.LOCATIONS[loc]
             # Inside an Authorization header anything `eyJ...` is a token (maybe a malformed one);
             # elsewhere a JWT-shaped string must at least have a JOSE header to count.
-            if location != S.LOC_AUTHORIZATION and not extract.plausible_header(token):
-                result.rejected += 1
-                continue
-            fp = fps.get(token)
-            if fp is None:
-                if len(fps) >= _FP_MEMO:
-                    fps.clear()
-                fp = fps[token] = fingerprint(token)
+            if location != S.LOC_AUTHORIZATION:
+                ok = plausible[tok_i]
+                if ok is None:
+                    ok = plausible[tok_i] = extract.plausible_header(tok_bytes[tok_i])
+                if not ok:
+                    result.rejected += 1
+                    continue
+            fp = tok_fps[tok_i]
             if fp not in known:
                 # A token that runs to the end of its line was probably cut by a line-length limit.
-                cut = chunk[hit.end:hit.end + 1] in (b"", b"\n", b"\r")
-                known[fp] = new_tokens[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
-            del token
+                known[fp] = new_tokens[fp] = analyze_token(tok_bytes[tok_i], ring, settings.clients, truncated=cut)
             if line_start != parsed:
                 # Once per line, however many tokens it holds.
                 parsed = line_start
-                line_fmt, fields = formats.parse_line(chunk[line_start:hit.line_end], fmt, ctx)
+                line_fmt, fields = formats.parse_line(chunk[line_start:line_end], fmt, ctx)
                 # Only app logs write the validator's error on a line of its own near the request.
-                logged = diagnose.logged_error(chunk, line_start, hit.line_end, fields.status,
+                logged = diagnose.logged_error(chunk, line_start, line_end, fields.status,
                                                nearby=line_fmt in _APP_FORMATS) if codes else None
                 per_line = (fields.ts, line_fmt, redact(fields.host), redact(fields.method), redact(fields.path),
                             fields.status, redact(fields.client_ip), redact(fields.user_agent), logged)
             span = fields.query_span
-            if span is not None and location in in_query and span[0] <= hit.start - line_start < span[1]:
+            if span is not None and location in in_query and span[0] <= start - line_start < span[1]:
                 location = S.LOC_QUERY
-            rows.append((per_line, hit.line_no, location, param, fp))
+            rows.append((per_line, line_no, location, param, fp))
+        del tok_bytes
         if directives:
             ctx.iis_fields = directives[-1][1]
         if len(rows) >= BATCH_ROWS:

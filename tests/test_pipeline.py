@@ -83,24 +83,6 @@ def test_output_is_the_same_for_any_worker_count(sample_run, tmp_path: Path) -> 
     assert (out1 / "examples.json").read_text() == (out2 / "examples.json").read_text()
 
 
-def test_output_is_the_same_without_hyperscan(sample_run, tmp_path: Path, monkeypatch) -> None:
-    """The one-pass chunk marks only skip work that would find nothing: the pure-Python path agrees."""
-    from analyzer import extract
-
-    out2, summary2 = sample_run
-    monkeypatch.setattr(extract, "_marker", False)
-    out1 = tmp_path / "plain"
-    summary1 = _scan(out1, workers=1)
-    assert summary1["tokens"] == summary2["tokens"]
-    cols = [c for c in S.EVENT_COLUMNS if c != "causes"]
-
-    def events(d: Path) -> pd.DataFrame:
-        ev = pd.read_parquet(d / "events")[cols].astype(str)
-        return ev.sort_values(["source", "line", "token_fp"], ignore_index=True)
-
-    pd.testing.assert_frame_equal(events(out1), events(out2))
-
-
 def test_large_plain_file_split_in_ranges_keeps_line_numbers(tmp_path: Path, monkeypatch) -> None:
     """A file cut into byte ranges gives the same events (and line numbers) as one read whole."""
     from analyzer import engine

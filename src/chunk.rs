@@ -1,0 +1,93 @@
+//! One chunk of log bytes in, columns out: every token occurrence with its line, where it sat and
+//! which distinct token it is; each distinct token once, with its fingerprint.
+
+use crate::fingerprint::fingerprint;
+use crate::locate::{locate, LOOK_BEHIND};
+use crate::marks::{chunk_marks, MARK_MASK, MARK_PCT};
+use crate::masked::count_masked;
+use crate::scan::{canonical, find_tokens, Hit};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The columns of one chunk's token occurrences, and its distinct tokens.
+#[derive(Debug, Default)]
+pub struct ChunkScan {
+    pub hits: Vec<Hit>,
+    /// `locate::LOC_*` per occurrence.
+    pub location: Vec<u8>,
+    pub param: Vec<String>,
+    /// Index into `tokens` per occurrence.
+    pub token: Vec<u32>,
+    /// The line ends right after the token: the log probably cut it.
+    pub cut: Vec<bool>,
+    /// Distinct tokens (URL-encoded padding turned back into `=`), in order of first occurrence.
+    pub tokens: Vec<Vec<u8>>,
+    pub fps: Vec<String>,
+    pub marks: u32,
+    /// Bearer values masked before logging.
+    pub masked: usize,
+}
+
+/// Scan one chunk (whole lines) whose first line is `first_line`.
+pub fn scan_chunk(chunk: &[u8], first_line: i64) -> ChunkScan {
+    let marks = chunk_marks(chunk);
+    let masked = if marks & MARK_MASK != 0 {
+        count_masked(chunk)
+    } else {
+        0
+    };
+    let hits = find_tokens(chunk, first_line, marks & MARK_PCT != 0);
+    let n = hits.len();
+    let mut out = ChunkScan {
+        location: Vec::with_capacity(n),
+        param: Vec::with_capacity(n),
+        token: Vec::with_capacity(n),
+        cut: Vec::with_capacity(n),
+        marks,
+        masked,
+        ..ChunkScan::default()
+    };
+    let mut index: HashMap<Cow<'_, [u8]>, u32> = HashMap::new();
+    for h in &hits {
+        let lo = h.line_start.max(h.start.saturating_sub(LOOK_BEHIND));
+        let (loc, param) = locate(&chunk[lo..h.start]);
+        out.location.push(loc);
+        out.param.push(param);
+        let tok = canonical(&chunk[h.start..h.end]);
+        let next = index.len() as u32;
+        let id = *index.entry(tok).or_insert_with_key(|t| {
+            out.tokens.push(t.to_vec());
+            out.fps.push(fingerprint(t));
+            next
+        });
+        out.token.push(id);
+        out.cut
+            .push(matches!(chunk.get(h.end), None | Some(b'\n') | Some(b'\r')));
+    }
+    out.hits = hits;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::locate::{LOC_AUTHORIZATION, LOC_QUERY};
+
+    #[test]
+    fn distinct_tokens_once() {
+        let c = b"a Bearer eyJab.cd.ef\nb ?t=eyJab%3D.cd.ef&x\nc Bearer eyJab.cd.ef";
+        let s = scan_chunk(c, 1);
+        assert_eq!(s.hits.len(), 3);
+        assert_eq!(
+            s.tokens,
+            vec![b"eyJab.cd.ef".to_vec(), b"eyJab=.cd.ef".to_vec()]
+        );
+        assert_eq!(s.token, vec![0, 1, 0]);
+        assert_eq!(
+            s.location,
+            vec![LOC_AUTHORIZATION, LOC_QUERY, LOC_AUTHORIZATION]
+        );
+        assert_eq!(s.cut, vec![true, false, true]);
+        assert_eq!(s.fps[0], fingerprint(b"eyJab.cd.ef"));
+    }
+}

@@ -1,0 +1,174 @@
+//! Where a token sat, from the bytes of its line right before it: an Authorization header, a
+//! query or form parameter, a cookie, a JSON field, or free text.
+//!
+//! The patterns are anchored at the end of at most 120 bytes and run on a finite automaton
+//! (the `regex` crate: no backtracking), once per token.
+
+use regex::bytes::Regex;
+use std::sync::OnceLock;
+
+pub const LOC_AUTHORIZATION: u8 = 0;
+pub const LOC_QUERY: u8 = 1;
+pub const LOC_FORM: u8 = 2;
+pub const LOC_COOKIE: u8 = 3;
+pub const LOC_JSON: u8 = 4;
+pub const LOC_TEXT: u8 = 5;
+
+/// How many bytes before a token are looked at.
+pub const LOOK_BEHIND: usize = 120;
+
+const BEARER_ENDINGS: [&[u8]; 4] = [b"Bearer ", b"bearer ", b"Bearer+", b"BEARER "];
+const QUERY_KEYS: [&[u8]; 8] = [
+    b"query",
+    b"uri",
+    b"url",
+    b"path",
+    b"target",
+    b"referer",
+    b"referrer",
+    b"location",
+];
+
+struct Patterns {
+    bearer: Regex,
+    param: Regex,
+    key_before: Regex,
+    json_key: Regex,
+    cookie: Regex,
+}
+
+// `\n?\z` is Python's `$` without MULTILINE: the end, or right before a final newline.
+// `[\t\n\x0B\x0C\r ]` is Python's `\s` for bytes.
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| {
+        let re = |s: &str| Regex::new(s).expect("fixed pattern compiles");
+        Patterns {
+            bearer: re(r"(?-u)(?i:bearer)(?:[\t\n\x0B\x0C\r ]|\+|%20|\\t)+\n?\z"),
+            param: re(r#"(?-u)([?&;\t\n\x0B\x0C\r "',{|]|^|%26|%3[Ff])([A-Za-z_][A-Za-z0-9_.\-]{0,40})(?:=|%3[Dd])\n?\z"#),
+            key_before: re(r#"(?-u)["']([A-Za-z_@][A-Za-z0-9_.\-@]{0,60})["'][\t\n\x0B\x0C\r ]*:[\t\n\x0B\x0C\r ]*\n?\z"#),
+            json_key: re(
+                r#"(?-u)["']([A-Za-z_@:][A-Za-z0-9_.\-@:]{0,60})\\?["'][\t\n\x0B\x0C\r ]*[:=][\t\n\x0B\x0C\r ]*\\?["']\n?\z"#,
+            ),
+            cookie: re(r"(?-u)(?i:cookie)"),
+        }
+    })
+}
+
+/// A `Cookie:` header or cookie field shortly before, with no quote in between.
+fn is_cookie(before: &[u8]) -> bool {
+    let Some(m) = patterns().cookie.find_iter(before).last() else {
+        return false;
+    };
+    let rest = &before[m.end()..];
+    let skip = rest.iter().take_while(|b| b"\":= ".contains(b)).count();
+    !rest[skip..].contains(&b'"')
+}
+
+/// Whether the `&` that precedes a parameter belongs to a URL (a `?` in the same word).
+fn in_url(before: &[u8]) -> bool {
+    let word_start = before
+        .iter()
+        .rposition(|b| matches!(b, b' ' | b'"' | b'\''))
+        .map_or(0, |i| i + 1);
+    let word = &before[word_start..];
+    word.contains(&b'?')
+        || memchr::memmem::find(word, b"%3F").is_some()
+        || memchr::memmem::find(word, b"%3f").is_some()
+}
+
+fn lower(name: &[u8]) -> String {
+    // The patterns admit ASCII only.
+    String::from_utf8_lossy(name).to_ascii_lowercase()
+}
+
+/// (location code, parameter name) for a token preceded by these bytes of its line.
+pub fn locate(before: &[u8]) -> (u8, String) {
+    let tail = &before[before.len().saturating_sub(LOOK_BEHIND)..];
+    let p = patterns();
+    if BEARER_ENDINGS.iter().any(|e| tail.ends_with(e)) || p.bearer.is_match(tail) {
+        return if is_cookie(tail) {
+            (LOC_COOKIE, "cookie".into())
+        } else {
+            (LOC_AUTHORIZATION, "authorization".into())
+        };
+    }
+    if let Some(m) = p.json_key.captures(tail) {
+        let key = lower(&m[1]);
+        return match key.as_str() {
+            "authorization" | "http_authorization" | "request_authorization" | "auth" => {
+                (LOC_AUTHORIZATION, "authorization".into())
+            }
+            "cookie" | "cookies" => (LOC_COOKIE, "cookie".into()),
+            _ => (LOC_JSON, key),
+        };
+    }
+    if let Some(m) = p.param.captures(tail) {
+        let (sep_m, name_m) = (m.get(1).expect("group 1"), m.get(2).expect("group 2"));
+        let sep = sep_m.as_bytes();
+        let lname = lower(name_m.as_bytes());
+        let before = &tail[..sep_m.start()];
+        if sep == b";" || before.ends_with(b";") || is_cookie(&tail[..name_m.start()]) {
+            return (LOC_COOKIE, lname);
+        }
+        if matches!(sep, b"?" | b"%3F" | b"%3f") || (matches!(sep, b"&" | b"%26") && in_url(before))
+        {
+            return (LOC_QUERY, lname);
+        }
+        if matches!(sep, b"\"" | b"'") {
+            if let Some(k) = p.key_before.captures(before) {
+                let key = k[1].to_ascii_lowercase();
+                if QUERY_KEYS
+                    .iter()
+                    .any(|q| memchr::memmem::find(&key, q).is_some())
+                {
+                    return (LOC_QUERY, lname);
+                }
+            }
+        }
+        return (LOC_FORM, lname);
+    }
+    (LOC_TEXT, String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc(s: &[u8]) -> (u8, String) {
+        locate(s)
+    }
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            loc(b"GET / HTTP/1.1 Authorization: Bearer "),
+            (LOC_AUTHORIZATION, "authorization".into())
+        );
+        assert_eq!(loc(b"Cookie: a=b; Bearer "), (LOC_COOKIE, "cookie".into()));
+        assert_eq!(
+            loc(b"GET /cb?x=1&access_token="),
+            (LOC_QUERY, "access_token".into())
+        );
+        assert_eq!(loc(b"GET /cb?id_token%3D"), (LOC_QUERY, "id_token".into()));
+        assert_eq!(
+            loc(b"body: client_assertion_type=x&client_assertion="),
+            (LOC_FORM, "client_assertion".into())
+        );
+        assert_eq!(
+            loc(br#"{"Authorization":""#),
+            (LOC_AUTHORIZATION, "authorization".into())
+        );
+        assert_eq!(loc(br#"{"Token": ""#), (LOC_JSON, "token".into()));
+        assert_eq!(
+            loc(br#"{"requestQuery":"access_token="#),
+            (LOC_QUERY, "access_token".into())
+        );
+        assert_eq!(loc(b"Cookie: session=x; at="), (LOC_COOKIE, "at".into()));
+        assert_eq!(loc(b"some text "), (LOC_TEXT, String::new()));
+        assert_eq!(
+            loc(b"bearer\\t"),
+            (LOC_AUTHORIZATION, "authorization".into())
+        );
+    }
+}

@@ -1,0 +1,340 @@
+//! Finding tokens in a chunk of log bytes: one linear pass, no regular expression.
+//!
+//! A token starts with `eyJ` where a base64url run starts (or right after a percent escape such as
+//! `%20eyJ`), so every run is tried once and a long `eyJeyJeyJ...` line stays linear. The segment
+//! grammar is the one the analyzer has always used:
+//!
+//! * plain chunks: `eyJ[B64=]{2,}\.[B64=]*(\.[B64=]*(\.[B64=]*\.[B64=]*)?)?`
+//! * chunks that hold `%3D` (URL-encoded padding), where `=` may only end a segment:
+//!   `eyJ[B64]{2,}PAD\.[B64]*PAD(\.[B64]*PAD(\.[B64]*\.[B64]*)?)?` with `PAD = (=|%3[Dd]){0,2}`
+//!
+//! matched greedily at each candidate start, the way a backtracking engine would.
+
+use memchr::memmem;
+
+/// One token candidate: its 1-based line number and where it and its line are in the chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub line_no: i64,
+    pub line_start: usize,
+    pub line_end: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+const B64: u8 = 1;
+const SEG: u8 = 2;
+
+/// Byte classes: `B64` for `A-Za-z0-9_-`, `SEG` for those and `=`.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' {
+            t[b] = B64 | SEG;
+        } else if c == b'=' {
+            t[b] = SEG;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// A base64url alphabet byte (`A-Za-z0-9_-`).
+#[inline]
+pub fn is_b64(b: u8) -> bool {
+    CLASS[b as usize] & B64 != 0
+}
+
+#[inline]
+fn is_hex(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+}
+
+/// Whether a token may start at `p` (where `eyJ` stands): not inside a base64url run, unless a
+/// percent escape (`%20eyJ`, `%3DeyJ`) comes right before.
+#[inline]
+fn can_start(c: &[u8], p: usize) -> bool {
+    if p == 0 || !is_b64(c[p - 1]) {
+        return true;
+    }
+    p >= 3 && c[p - 3] == b'%' && is_hex(c[p - 2]) && is_hex(c[p - 1])
+}
+
+/// The end of the run of bytes from `i` that satisfy `keep`.
+#[inline]
+fn run(c: &[u8], mut i: usize, keep: impl Fn(u8) -> bool) -> usize {
+    while i < c.len() && keep(c[i]) {
+        i += 1;
+    }
+    i
+}
+
+#[inline]
+fn is_seg(b: u8) -> bool {
+    CLASS[b as usize] & SEG != 0
+}
+
+#[inline]
+fn dot_at(c: &[u8], i: usize) -> bool {
+    i < c.len() && c[i] == b'.'
+}
+
+/// The end of a token starting at `p` in a plain chunk (segments may hold `=` anywhere).
+///
+/// `first_run` remembers the last first-segment run `(from, to)`: `=eyJ` may start a candidate
+/// inside a run (`=` ends no run here), and every candidate in one run shares its end, so a run is
+/// read once however many candidates it holds (`eyJa=eyJa=eyJa=...` stays linear).
+fn match_plain(c: &[u8], p: usize, first_run: &mut (usize, usize)) -> Option<usize> {
+    let i = p + 3;
+    let e1 = if i >= first_run.0 && i <= first_run.1 {
+        first_run.1
+    } else {
+        let e = run(c, i, is_seg);
+        *first_run = (i, e);
+        e
+    };
+    if e1 - i < 2 || !dot_at(c, e1) {
+        return None;
+    }
+    let e2 = run(c, e1 + 1, is_seg);
+    if !dot_at(c, e2) {
+        return Some(e2);
+    }
+    let e3 = run(c, e2 + 1, is_seg);
+    if !dot_at(c, e3) {
+        return Some(e3);
+    }
+    let e4 = run(c, e3 + 1, is_seg);
+    if !dot_at(c, e4) {
+        return Some(e3); // four segments: the fourth is not part of the token
+    }
+    Some(run(c, e4 + 1, is_seg))
+}
+
+/// Up to two padding marks (`=`, `%3D`, `%3d`) from `i`.
+#[inline]
+fn pad(c: &[u8], mut i: usize) -> usize {
+    for _ in 0..2 {
+        if i < c.len() && c[i] == b'=' {
+            i += 1;
+        } else if c.len() - i.min(c.len()) >= 3
+            && c[i] == b'%'
+            && c[i + 1] == b'3'
+            && (c[i + 2] | 0x20) == b'd'
+        {
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// The end of a token starting at `p` in a chunk with URL-encoded padding.
+fn match_pct(c: &[u8], p: usize) -> Option<usize> {
+    let i = p + 3;
+    let r1 = run(c, i, is_b64);
+    if r1 - i < 2 {
+        return None;
+    }
+    let e1 = pad(c, r1);
+    if !dot_at(c, e1) {
+        return None;
+    }
+    let e2 = pad(c, run(c, e1 + 1, is_b64));
+    if !dot_at(c, e2) {
+        return Some(e2);
+    }
+    let e3 = pad(c, run(c, e2 + 1, is_b64));
+    if !dot_at(c, e3) {
+        return Some(e3);
+    }
+    let e4 = run(c, e3 + 1, is_b64);
+    if !dot_at(c, e4) {
+        return Some(e3);
+    }
+    Some(run(c, e4 + 1, is_b64))
+}
+
+/// Every token candidate in `chunk`, in order, with 1-based line numbers counted from `first_line`.
+///
+/// `pct` picks the grammar for chunks that hold URL-encoded padding (`marks & MARK_PCT`).
+pub fn find_tokens(chunk: &[u8], first_line: i64, pct: bool) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let finder = memmem::Finder::new(b"eyJ");
+    let (mut line_no, mut counted) = (first_line, 0usize);
+    let (mut line_start, mut line_end) = (0usize, 0usize);
+    let mut have_line = false;
+    let mut pos = 0usize;
+    let mut first_run = (usize::MAX, 0usize);
+    while let Some(off) = finder.find(&chunk[pos..]) {
+        let p = pos + off;
+        let end = if can_start(chunk, p) {
+            if pct {
+                match_pct(chunk, p)
+            } else {
+                match_plain(chunk, p, &mut first_run)
+            }
+        } else {
+            None
+        };
+        let Some(end) = end else {
+            pos = p + 1;
+            continue;
+        };
+        line_no += memchr::memchr_iter(b'\n', &chunk[counted..p]).count() as i64;
+        counted = p;
+        if !have_line || p > line_end {
+            have_line = true;
+            line_start = memchr::memrchr(b'\n', &chunk[..p]).map_or(0, |i| i + 1);
+            line_end = memchr::memchr(b'\n', &chunk[p..]).map_or(chunk.len(), |i| p + i);
+        }
+        hits.push(Hit {
+            line_no,
+            line_start,
+            line_end,
+            start: p,
+            end,
+        });
+        pos = end;
+    }
+    hits
+}
+
+/// The token as issued: URL-encoded padding (`%3D`, `%3d`) turned back into `=`.
+pub fn canonical(token: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !token.contains(&b'%') {
+        return std::borrow::Cow::Borrowed(token);
+    }
+    let mut out = Vec::with_capacity(token.len());
+    let mut i = 0;
+    while i < token.len() {
+        if token[i] == b'%'
+            && i + 2 < token.len()
+            && token[i + 1] == b'3'
+            && (token[i + 2] == b'D' || token[i + 2] == b'd')
+        {
+            out.push(b'=');
+            i += 3;
+        } else {
+            out.push(token[i]);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(c: &[u8], pct: bool) -> Vec<&[u8]> {
+        find_tokens(c, 1, pct)
+            .iter()
+            .map(|h| &c[h.start..h.end])
+            .collect()
+    }
+
+    #[test]
+    fn segments_and_starts() {
+        assert_eq!(
+            found(b"Bearer eyJab.cd.ef x", false),
+            vec![&b"eyJab.cd.ef"[..]]
+        );
+        assert_eq!(found(b"xeyJab.cd.ef", false), Vec::<&[u8]>::new());
+        assert_eq!(found(b"%20eyJab.cd", false), vec![&b"eyJab.cd"[..]]);
+        assert_eq!(found(b"eyJa.b", false), Vec::<&[u8]>::new()); // first segment too short
+        assert_eq!(found(b"eyJab.c.d.e", false), vec![&b"eyJab.c.d"[..]]); // four segments: three
+        assert_eq!(
+            found(b"eyJab.c.d.e.f.g", false),
+            vec![&b"eyJab.c.d.e.f"[..]]
+        );
+        assert_eq!(found(b"eyJa=b.c=", false), vec![&b"eyJa=b.c="[..]]);
+        assert_eq!(found(b"eyJa=b.c=", true), Vec::<&[u8]>::new()); // `=` only ends a segment
+        assert_eq!(
+            found(b"t=eyJab%3D%3D.c%3d.s", true),
+            vec![&b"eyJab%3D%3D.c%3d.s"[..]]
+        );
+    }
+
+    #[test]
+    fn lines() {
+        let c = b"a\nb eyJab.c\n\nx eyJab.c eyJcd.e\nlast eyJzz.q";
+        let hits = find_tokens(c, 10, false);
+        let lines: Vec<i64> = hits.iter().map(|h| h.line_no).collect();
+        assert_eq!(lines, vec![11, 13, 13, 14]);
+        assert_eq!(
+            &c[hits[1].line_start..hits[1].line_end],
+            b"x eyJab.c eyJcd.e"
+        );
+        assert_eq!(hits[3].line_end, c.len());
+    }
+
+    #[test]
+    fn quadratic_input_stays_linear() {
+        for unit in [&b"eyJ"[..], b"eyJa=", b"%20eyJab", b"eyJab%3D"] {
+            let c = unit.repeat(200_000);
+            let t = std::time::Instant::now();
+            assert!(find_tokens(&c, 1, false).is_empty());
+            assert!(find_tokens(&c, 1, true).is_empty());
+            assert!(
+                t.elapsed().as_secs() < 3,
+                "{:?}",
+                String::from_utf8_lossy(unit)
+            );
+        }
+    }
+
+    #[test]
+    fn canonical_padding() {
+        assert_eq!(&*canonical(b"eyJa%3D.b%3d"), b"eyJa=.b=");
+        assert_eq!(&*canonical(b"eyJa.b%2"), b"eyJa.b%2");
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn pieces() -> impl Strategy<Value = Vec<u8>> {
+            let bits = prop::sample::select(vec![
+                &b"eyJ"[..],
+                b"ab",
+                b".",
+                b"=",
+                b"%3D",
+                b"%3d",
+                b"%20",
+                b"\n",
+                b"\r",
+                b" ",
+                b"-",
+                b"_",
+                b"Bearer ",
+            ]);
+            let piece = prop_oneof![
+                bits.prop_map(|b| b.to_vec()),
+                prop::collection::vec(any::<u8>(), 0..6)
+            ];
+            prop::collection::vec(piece, 0..50).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn hits_are_in_bounds_and_on_their_line(chunk in pieces(), pct in any::<bool>()) {
+                let mut last_end = 0;
+                for h in find_tokens(&chunk, 5, pct) {
+                    prop_assert!(h.line_start <= h.start && h.start < h.end && h.end <= h.line_end);
+                    prop_assert!(h.line_end <= chunk.len() && last_end <= h.start);
+                    prop_assert_eq!(&chunk[h.start..h.start + 3], b"eyJ");
+                    prop_assert!(!chunk[h.line_start..h.line_end].contains(&b'\n'));
+                    let newlines = chunk[..h.start].iter().filter(|&&b| b == b'\n').count() as i64;
+                    prop_assert_eq!(h.line_no, 5 + newlines);
+                    prop_assert!(!canonical(&chunk[h.start..h.end]).windows(3).any(|w| w == b"%3D"));
+                    last_end = h.end;
+                }
+            }
+        }
+    }
+}
