@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tokens as T
@@ -61,6 +62,8 @@ CLIENTS = [f"6e7c1b0a-0000-0000-0000-0000000001{i:02x}" for i in range(8)]
 DAY0 = int(datetime(2026, 11, 26, tzinfo=UTC).timestamp())
 H = 3600
 LEEWAY = 300
+TIMEZONE = "Europe/Berlin"  # the servers' local zone: times written without a zone are in it (UTC+1 in November)
+LOCAL = ZoneInfo(TIMEZONE)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 UAS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0",
        "okhttp/4.12.0", "python-requests/2.32.3", "Go-http-client/2.0", "curl/8.5.0")
@@ -115,6 +118,7 @@ class Variant:
     param: str = "access_token"  # the query parameter when not in a header
     header: bool | None = None  # True: only in an Authorization header; False: never; None: either
     assertion: bool = False  # a client assertion in a token request body (app logs only)
+    graph_call: bool = False  # a Graph token on a call to Graph (app logs only)
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -139,6 +143,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("signin_no_nonce", "missing_nonce", 0.7, param="id_token", header=False),
     Variant("assertion_ok", "ok", 3, assertion=True),
     Variant("assertion_unregistered", "client_assertion_key_mismatch", 3, assertion=True),
+    Variant("graph_call", "ok", 2, header=True, graph_call=True),
+    Variant("signin_v1", "ok", 1, param="id_token", header=False),
 )
 
 
@@ -185,6 +191,10 @@ class Minter:
             return access("1.0")
         if n == "signin_ok":
             return id_token(True)
+        if n == "signin_v1":
+            claims = T.id_token_claims(TENANT, WEB_APP, nonce=T.b64url(rng.randbytes(24)), version="1.0",
+                                       seed=rng, **valid)
+            return T.sign(claims, k.signing, "RS256", {"x5t": T.cert_x5t(k.signing.cert)})  # type: ignore[arg-type]
         if n == "signin_no_nonce":
             return id_token(False)
         if n == "id_as_bearer":
@@ -195,7 +205,7 @@ class Minter:
             return access(iat=h + H + 1200, exp=h + 3 * H, nbf=h + H + 1200)
         if n == "other_api":
             return access(aud=INVENTORY_APP)
-        if n == "graph":
+        if n in ("graph", "graph_call"):
             claims = T.access_token_claims(TENANT, T.GRAPH_APP_ID, cid, "1.0", scp="User.Read", seed=rng, **valid)
             return T.sign(claims, k.signing, "RS256", {"nonce": T.b64url(rng.randbytes(32)),
                                                        "x5t": T.cert_x5t(k.signing.cert)})  # type: ignore[arg-type]
@@ -253,6 +263,11 @@ def clf(t: float, off_h: int = 0) -> str:
     d = datetime.fromtimestamp(int(t) + off_h * H, UTC)
     sign = "+" if off_h >= 0 else "-"
     return f"{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:{d:%H:%M:%S} {sign}{abs(off_h):02d}00"
+
+
+def local(t: float) -> datetime:
+    """A time as a server in TIMEZONE writes it when its log format carries no zone."""
+    return datetime.fromtimestamp(t, LOCAL)
 
 
 def iso(t: float, digits: int = 3) -> str:
@@ -351,12 +366,16 @@ def istio_json(r: Req, rng: random.Random) -> str:
     })
 
 
+def _haproxy_accept(t: float) -> str:
+    d = local(int(t))
+    return f"{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:{d:%H:%M:%S}.{int(t % 1 * 1000):03d}"
+
+
 def haproxy(r: Req, rng: random.Random) -> str:
-    d = datetime.fromtimestamp(int(r.end), UTC)
-    ms = int(r.t % 1 * 1000)
+    d = local(int(r.end))
     cap = f"{{{r.host}|{r.auth}}}" if r.auth else f"{{{r.host}|}}"
     return (f"{MONTHS[d.month - 1]} {d.day:2d} {d:%H:%M:%S} lb1 haproxy[14389]: {r.ip}:{rng.randint(1024, 65000)} "
-            f"[{clf(r.t)[:-6]}.{ms:03d}] http-in~ api/srv1 0/0/1/12/{int(r.dur * 1000)} {r.status} 2750 - - ---- "
+            f"[{_haproxy_accept(r.t)}] http-in~ api/srv1 0/0/1/12/{int(r.dur * 1000)} {r.status} 2750 - - ---- "
             f'1/1/1/1/0 0/0 {cap} {{}} "{r.method} {r.target} HTTP/1.1"')
 
 
@@ -416,13 +435,18 @@ def caddy(r: Req, rng: random.Random) -> str:
 
 
 def appgw(r: Req, rng: random.Random) -> str:
-    return json.dumps({
+    return _json_escaped_slashes({
         "timeStamp": iso(r.t, 0)[:-1] + "+00:00", "operationName": "ApplicationGatewayAccess",
         "category": "ApplicationGatewayAccessLog",
         "properties": {"instanceId": "appgw_1", "clientIP": r.ip, "clientPort": rng.randint(1024, 65000),
                        "httpMethod": r.method, "originalRequestUriWithArgs": r.target, "requestUri": r.path,
                        "requestQuery": r.query, "userAgent": r.ua, "httpStatus": r.status, "httpVersion": "HTTP/1.1",
                        "timeTaken": round(r.dur, 3), "originalHost": r.host, "host": "orders-backend.internal"}})
+
+
+def _json_escaped_slashes(obj: dict[str, Any]) -> str:
+    """JSON as Azure writes it: every '/' escaped as '\\/'."""
+    return json.dumps(obj).replace("/", "\\/")
 
 
 def frontdoor(r: Req, rng: random.Random) -> str:
@@ -437,30 +461,63 @@ def frontdoor(r: Req, rng: random.Random) -> str:
 def serilog(r: Req, rng: random.Random) -> str:
     return json.dumps({
         "@t": iso(r.t, 7), "@mt": "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0000} ms",
-        "RequestMethod": r.method, "RequestPath": r.target, "StatusCode": r.status, "Elapsed": r.dur * 1000,
+        "RequestMethod": r.method, "RequestPath": r.path, "QueryString": "?" + r.query if r.query else "",
+        "StatusCode": r.status, "Elapsed": r.dur * 1000,
         "SourceContext": "Serilog.AspNetCore.RequestLoggingMiddleware", "RequestHost": r.host,
         "Headers": {"Authorization": r.auth} if r.auth else {}})
 
 
 def syslog_nginx(r: Req, rng: random.Random) -> str:
-    d = datetime.fromtimestamp(int(r.end), UTC)
+    d = local(int(r.end))
     return f"<190>{MONTHS[d.month - 1]} {d.day:2d} {d:%H:%M:%S} web01 nginx: {_nginx(r)}"
 
 
 def nginx_error(r: Req, rng: random.Random) -> str:
-    d = datetime.fromtimestamp(int(r.end), UTC)
+    d = local(int(r.end))
     return (f"{d:%Y/%m/%d %H:%M:%S} [error] 1234#0: *{rng.randint(1, 99999)} upstream timed out (110: Connection "
             f"timed out) while reading response header from upstream, client: {r.ip}, server: {r.host}, "
             f'request: "{r.method} {r.target} HTTP/1.1", upstream: "http://10.0.0.9:80{r.path}", host: "{r.host}"')
 
 
 def app_calls(r: Req, rng: random.Random) -> str:
-    d = datetime.fromtimestamp(r.t, UTC)
+    d = local(r.t)
+    if r.auth:
+        return (f"{iso(r.t)} INFO [svc:1877] http: {r.method} https://{r.host}{r.target} -> {r.status} "
+                f"({int(r.dur * 1000)} ms) headers={{'Authorization': '{r.auth}'}}")
     if r.form is not None:
         return (f"{iso(r.t)} INFO [svc:1877] http: {r.method} https://{r.host}{r.path} -> {r.status} "
                 f"({int(r.dur * 1000)} ms) body={r.form}")
     return (f"{d:%Y-%m-%d %H:%M:%S},{int(r.t % 1 * 1000):03d} DEBUG urllib3.connectionpool https://{r.host}:443 "
             f'"{r.method} {r.target} HTTP/1.1" {r.status} 87')
+
+
+def nginx_form_post(r: Req, rng: random.Random) -> str:
+    return _nginx(r) + f' "{q(r.auth)}" "{q(r.form)}"'
+
+
+def istio_text(r: Req, rng: random.Random) -> str:
+    return (f'[{iso(r.t)}] "{r.method} {r.target} HTTP/1.1" {r.status} - via_upstream - "-" 0 5183 '
+            f'{int(r.dur * 1000)} {int(r.dur * 1000)} "-" "{r.ua}" "{T.fake_guid(rng)}" "{r.host}" '
+            f'"10.44.1.27:9080" inbound|9080|| 127.0.0.6:45658 10.44.1.27:9080 '
+            + (f"[{r.ip}]" if ":" in r.ip else r.ip) + f":{rng.randint(1024, 65000)} "
+            "outbound_.9080_._.orders.default.svc.cluster.local default")
+
+
+def iis_nofields_xff(r: Req, rng: random.Random) -> str:
+    return iis_nofields(r, rng) + f" {r.ip}"
+
+
+def haproxy_host_after(r: Req, rng: random.Random) -> str:
+    d = local(int(r.end))
+    return (f"<134>{MONTHS[d.month - 1]} {d.day:2d} {d:%H:%M:%S} lb1 haproxy[14389]: {r.ip}:{rng.randint(1024, 65000)} "
+            f"[{_haproxy_accept(r.t)}] http-in~ api/srv1 0/0/1/12/{int(r.dur * 1000)} {r.status} 2750 - - ---- "
+            f'1/1/1/1/0 0/0 "{r.method} {r.target} HTTP/1.1" {r.host}')
+
+
+def elb_classic(r: Req, rng: random.Random) -> str:
+    return (f"{iso(r.t, 6)} orders-elb {r.ip}:{rng.randint(1024, 65000)} 10.0.0.1:80 0.000073 {r.dur:.6f} 0.00002 "
+            f'{r.status} {r.status} 0 29 "{r.method} https://{r.host}:443{r.target} HTTP/1.1" "{r.ua}" '
+            "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2")
 
 
 def _noise_nginx(t: float, rng: random.Random) -> str:
@@ -474,7 +531,7 @@ FORMATS: tuple[Fmt, ...] = (
     Fmt("nginx-host-first", nginx_host_first, False, end_only=True),
     Fmt("nginx-error", nginx_error, False, status=False, end_only=True),
     Fmt("ingress-nginx", ingress, True, host=False, long_requests=True),
-    Fmt("cri-ingress-nginx", cri_ingress, True, host=False),
+    Fmt("cri-ingress-nginx", cri_ingress, True, host=False, long_requests=True),
     Fmt("apache-vhost", apache, True, ext=".log.bz2"),
     Fmt("envoy", envoy, True),
     Fmt("envoy-access", envoy_access, True),
@@ -493,6 +550,11 @@ FORMATS: tuple[Fmt, ...] = (
     Fmt("serilog", serilog, True, ip=False, ext=".jsonl"),
     Fmt("syslog-nginx", syslog_nginx, False, host=False, end_only=True),
     Fmt("app-calls", app_calls, False, ip=False, ext=".log.bz2"),
+    Fmt("nginx-form-post", nginx_form_post, True, host=False, end_only=True),
+    Fmt("istio-text", istio_text, False),
+    Fmt("iis-no-fields-xff", iis_nofields_xff, False, host=False),
+    Fmt("haproxy-host-after", haproxy_host_after, False),
+    Fmt("elb-classic", elb_classic, False, ext=".log.gz"),
 )
 NOISE: dict[str, Callable[[float, random.Random], str]] = {"nginx-combined": _noise_nginx}
 
@@ -546,8 +608,14 @@ def _request(v: Variant, f: Fmt, minter: Minter, rng: random.Random, t: float) -
         return Req(t, dur, "POST", LOGIN, f"/{TENANT}/oauth2/v2.0/token", "", status, ip, "billing-job/2.1", None,
                    token, form), "form"
     path = rng.choice(PATHS).replace("{n}", str(rng.randint(1000, 9999)))
+    if v.graph_call:
+        return Req(t, dur, "GET", "graph.microsoft.com", "/v1.0/me", "", 200, ip, "msgraph-sdk-dotnet/5.61",
+                   f"Bearer {token}", token), "header"
     if v.param == "id_token":
         path = "/signin-oidc"
+        if f.name == "nginx-form-post":  # response_mode=form_post: the ID token is in the logged body
+            form = f"code=0.A{T.b64url(rng.randbytes(30))}&id_token={token}&state=CfDJ8{T.b64url(rng.randbytes(30))}"
+            return Req(t, dur, "POST", HOST, path, "", 302, ip, rng.choice(UAS), None, token, form), "form"
     status = 200 if v.cause == "ok" else rng.choice((401, 401, 403))
     use_header = f.header and v.header is not False and (v.header is True or rng.random() < 0.7)
     if use_header:
@@ -565,8 +633,8 @@ def _truth(v: Variant, f: Fmt, r: Req) -> Occurrence:
 
 def _variants_for(f: Fmt) -> list[Variant]:
     if f.name == "app-calls":
-        return [v for v in VARIANTS if v.header is not True]
-    return [v for v in VARIANTS if not v.assertion and (f.header or v.header is not True)]
+        return [v for v in VARIANTS if v.header is not True or v.graph_call]
+    return [v for v in VARIANTS if not v.assertion and not v.graph_call and (f.header or v.header is not True)]
 
 
 def _compress(data: bytes, ext: str) -> bytes:
@@ -665,6 +733,7 @@ def write_config(corpus: Corpus, *, metadata_url: str | None = None, offline: bo
     source = f'metadata_url = "{metadata_url}"' if metadata_url else 'jwks_file = "jwks.json"'
     lines = [
         f"leeway_seconds = {LEEWAY}",
+        f'timezone = "{TIMEZONE}"',
         f"offline = {'true' if offline else 'false'}",
         f'cache_dir = "{cache_dir}"',
         "",

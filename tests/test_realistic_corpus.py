@@ -131,6 +131,17 @@ def test_every_occurrence_is_found_with_its_cause(corpus) -> None:
                             + wrong.groupby(["fmt", "variant", "cause"]).size().to_string())
 
 
+def test_key_and_issuer_failures_online_and_every_ok_signature_checked(corpus) -> None:
+    """The tenant's v2 key set verifies its v1 tokens too: no rotated or altered token passes as ok."""
+    c, outs, _ = corpus
+    m = _joined(c, outs["online"])
+    keyish = m[m["cause_t"].isin([S.UNKNOWN_KID, S.BAD_SIGNATURE, S.ISSUER_MISMATCH])]
+    assert len(keyish) > 50 and (keyish["cause"] == keyish["cause_t"]).mean() >= 0.98
+    ok_access = m[m["variant"].isin(["ok_v1", "ok_v2", "signin_ok", "signin_v1"])]
+    unchecked = ok_access[ok_access["signature_checked"] != True]  # noqa: E712 - a nullable column
+    assert unchecked.empty, unchecked.groupby(["variant", "cause"]).size().to_string()
+
+
 def test_request_times_are_within_a_second(corpus) -> None:
     c, outs, _ = corpus
     m = _joined(c, outs["online"])
