@@ -66,6 +66,7 @@ TIMEZONE = "Europe/Berlin"  # the servers' local zone: times written without a z
 LOCAL = ZoneInfo(TIMEZONE)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 UAS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0",
+       "Mozilla/5.0 (compatible; \\x22quoted\\x22 [bot]; +https://example.com)",
        "okhttp/4.12.0", "python-requests/2.32.3", "Go-http-client/2.0", "curl/8.5.0")
 PATHS = ("/v1/orders", "/v1/orders/{n}", "/v1/orders/{n}/lines", "/v1/customers/{n}", "/v1/cart")
 
@@ -295,6 +296,8 @@ class Fmt:
     end_only: bool = False  # logs only when the response finished, and no duration: ts is that time
     noise: Callable[[float, random.Random], str] | None = None
     prologue: str = ""
+    layout: str = ""  # "crlf" (Windows line ends), "bom" (UTF-8 BOM first), "members" (two gzip members),
+    # "no-final-newline"
 
 
 def _nginx(r: Req, off: int = 0) -> str:
@@ -425,7 +428,9 @@ def traefik_clf(r: Req, rng: random.Random) -> str:
 
 def caddy(r: Req, rng: random.Random) -> str:
     headers: dict[str, Any] = {"User-Agent": [r.ua]}
-    if r.auth:
+    if r.auth and r.auth.startswith("Bearer ") and rng.random() < 0.3:
+        headers["Cookie"] = [f"ai_user=x{rng.randint(1, 9999)}; access_token={r.auth[7:]}; theme=dark"]
+    elif r.auth:
         headers["Authorization"] = [r.auth]
     return json.dumps({
         "level": "info", "ts": round(r.end, 4), "logger": "http.log.access.log0", "msg": "handled request",
@@ -525,7 +530,7 @@ def _noise_nginx(t: float, rng: random.Random) -> str:
 
 
 FORMATS: tuple[Fmt, ...] = (
-    Fmt("nginx-combined", nginx_combined, True, host=False, ext=".log.gz", end_only=True),
+    Fmt("nginx-combined", nginx_combined, True, host=False, ext=".log.gz", end_only=True, layout="members"),
     Fmt("nginx-vhost", nginx_vhost, True),
     Fmt("nginx-xff", nginx_xff, False, host=False, end_only=True),
     Fmt("nginx-host-first", nginx_host_first, False, end_only=True),
@@ -533,21 +538,21 @@ FORMATS: tuple[Fmt, ...] = (
     Fmt("ingress-nginx", ingress, True, host=False, long_requests=True),
     Fmt("cri-ingress-nginx", cri_ingress, True, host=False, long_requests=True),
     Fmt("apache-vhost", apache, True, ext=".log.bz2"),
-    Fmt("envoy", envoy, True),
+    Fmt("envoy", envoy, True, layout="no-final-newline"),
     Fmt("envoy-access", envoy_access, True),
     Fmt("envoy-docker", envoy_docker, True),
     Fmt("istio-json", istio_json, True, ext=".jsonl"),
     Fmt("haproxy", haproxy, True),
     Fmt("iis", iis, True, prologue="#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n"
-        "#Date: 2026-11-26 00:00:00\n" + IIS_FIELDS + "\n"),
-    Fmt("iis-no-fields", iis_nofields, False, host=False, ext=".log.bz2"),
+        "#Date: 2026-11-26 00:00:00\n" + IIS_FIELDS + "\n", layout="crlf"),
+    Fmt("iis-no-fields", iis_nofields, False, host=False, ext=".log.bz2", layout="crlf"),
     Fmt("aws-alb", alb, False, ext=".log.gz", long_requests=True),
     Fmt("traefik-json", traefik_json, True, ext=".jsonl"),
     Fmt("traefik-clf", traefik_clf, False, host=False),
     Fmt("caddy", caddy, True, ext=".jsonl"),
     Fmt("azure-appgw", appgw, False, ext=".jsonl"),
     Fmt("azure-frontdoor", frontdoor, False, ext=".jsonl"),
-    Fmt("serilog", serilog, True, ip=False, ext=".jsonl"),
+    Fmt("serilog", serilog, True, ip=False, ext=".jsonl", layout="bom"),
     Fmt("syslog-nginx", syslog_nginx, False, host=False, end_only=True),
     Fmt("app-calls", app_calls, False, ip=False, ext=".log.bz2"),
     Fmt("nginx-form-post", nginx_form_post, True, host=False, end_only=True),
@@ -637,6 +642,18 @@ def _variants_for(f: Fmt) -> list[Variant]:
     return [v for v in VARIANTS if not v.assertion and not v.graph_call and (f.header or v.header is not True)]
 
 
+def _layout(lines: list[str], f: Fmt) -> bytes:
+    """The file's bytes: line ends, BOM and compression as the format's writer leaves them."""
+    end = "\r\n" if f.layout == "crlf" else "\n"
+    text = end.join(lines) + ("" if f.layout == "no-final-newline" else end)
+    data = ("\ufeff" if f.layout == "bom" else "") .encode() + text.encode()
+    if f.layout == "members":  # `cat old.gz new.gz`: one file of two gzip members
+        half = len(lines) // 2
+        first = ("\n".join(lines[:half]) + "\n").encode()
+        return _compress(first, f.ext) + _compress(data[len(first):], f.ext)
+    return _compress(data, f.ext)
+
+
 def _compress(data: bytes, ext: str) -> bytes:
     if ext.endswith(".gz"):
         buf = io.BytesIO()
@@ -694,7 +711,7 @@ def build(out: Path, *, seed: int = 7, per_format: int = 120, metadata_url: str 
                 corpus.truth.append(occ)
         path = logs / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(_compress(("\n".join(text_lines) + "\n").encode(), f.ext))
+        path.write_bytes(_layout(text_lines, f))
     corpus.jwks.write_text(json.dumps(T.jwks(*keys.published), indent=2) + "\n", encoding="utf-8")
     write_config(corpus, metadata_url=metadata_url, offline=offline)
     with (out / "truth.csv").open("w", newline="", encoding="utf-8") as fh:
