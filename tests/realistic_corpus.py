@@ -120,6 +120,7 @@ class Variant:
     header: bool | None = None  # True: only in an Authorization header; False: never; None: either
     assertion: bool = False  # a client assertion in a token request body (app logs only)
     graph_call: bool = False  # a Graph token on a call to Graph (app logs only)
+    per_request: bool = False  # minted for this request: its times are relative to the request's
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -145,6 +146,11 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("assertion_ok", "ok", 3, assertion=True),
     Variant("assertion_unregistered", "client_assertion_key_mismatch", 3, assertion=True),
     Variant("graph_call", "ok", 2, header=True, graph_call=True),
+    # Near the edges of the leeway (300 s): the request time decides, so it must be read right.
+    Variant("exp_within_leeway", "ok", 1.5, per_request=True),
+    Variant("exp_past_leeway", "expired", 1.5, per_request=True),
+    Variant("nbf_within_leeway", "ok", 1, per_request=True),
+    Variant("nbf_past_leeway", "not_yet_valid", 1, per_request=True),
     Variant("signin_v1", "ok", 1, param="id_token", header=False),
 )
 
@@ -157,7 +163,11 @@ class Minter:
         self.seed = seed
         self.cache: dict[tuple[str, int, int], str] = {}
 
-    def token(self, v: Variant, client: int, t: float) -> str:
+    def token(self, v: Variant, client: int, t: float, judged: float | None = None) -> str:
+        """The token `client` sends at `t`; `judged` is the time the line says the request was made."""
+        if v.per_request:
+            j = int(judged if judged is not None else t)
+            return self._mint(v, client, j, random.Random(f"{self.seed}-{v.name}-{t}"))
         hour = int(t - DAY0) // H
         if v.assertion:  # a new assertion for every token request, made just before it
             return self._mint(v, client, int(t) - 2, random.Random(f"{self.seed}-{v.name}-{t}"))
@@ -186,6 +196,14 @@ class Minter:
             return T.sign(claims, k.signing, "RS256")
 
         n = v.name
+        if n == "exp_within_leeway":  # here h is the request's time
+            return access(iat=h - 3800, exp=h - 200)
+        if n == "exp_past_leeway":
+            return access(iat=h - 4000, exp=h - 400)
+        if n == "nbf_within_leeway":
+            return access(iat=h + 200, nbf=h + 200, exp=h + 3800)
+        if n == "nbf_past_leeway":
+            return access(iat=h + 400, nbf=h + 400, exp=h + 4000)
         if n == "ok_v2":
             return access()
         if n == "ok_v1":
@@ -599,13 +617,13 @@ def _ip(rng: random.Random) -> str:
 
 def _request(v: Variant, f: Fmt, minter: Minter, rng: random.Random, t: float) -> tuple[Req, str]:
     client = rng.randrange(len(CLIENTS))
-    token = minter.token(v, client, t)
     ip = _ip(rng)
     dur = rng.choice((0.004, 0.012, 0.031, 0.120, 0.450))
     if f.long_requests and rng.random() < 0.2:
         dur = float(rng.randint(60, 900)) + 0.25  # a WebSocket or long poll, logged when it closed
     elif rng.random() < 0.03:
         dur = float(rng.randint(1, 20)) + 0.5  # a slow request
+    token = minter.token(v, client, t, t + dur if f.end_only else t)
     if v.assertion:
         form = (f"client_id={BILLING}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type"
                 f"%3Ajwt-bearer&client_assertion={token}&scope=api%3A%2F%2Forders%2F.default&grant_type=client_credentials")
@@ -624,8 +642,9 @@ def _request(v: Variant, f: Fmt, minter: Minter, rng: random.Random, t: float) -
     status = 200 if v.cause == "ok" else rng.choice((401, 401, 403))
     use_header = f.header and v.header is not False and (v.header is True or rng.random() < 0.7)
     if use_header:
+        scheme = rng.choice(("Bearer",) * 8 + ("bearer", "BEARER"))
         return Req(t, dur, rng.choice(("GET", "GET", "POST")), HOST, path, rng.choice(("", "page=2", "expand=lines")),
-                   status, ip, rng.choice(UAS), f"Bearer {token}", token), "header"
+                   status, ip, rng.choice(UAS), f"{scheme} {token}", token), "header"
     query = f"{v.param}={token}" + rng.choice(("", "&state=x1"))
     return Req(t, dur, "GET", HOST, path, query, status, ip, rng.choice(UAS), None, token), "query"
 
@@ -737,7 +756,7 @@ def _with_token(r: Req, token: str) -> Req:
     if r.form is not None:
         r.form = r.form.replace(r.token or "", token)
     if r.auth:
-        r.auth = f"Bearer {token}"
+        r.auth = f"{r.auth.split(' ', 1)[0]} {token}"
     if r.query and r.token:
         r.query = r.query.replace(r.token, token)
     r.token = token
