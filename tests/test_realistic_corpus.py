@@ -9,6 +9,7 @@ causes must be the same every time.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -75,7 +76,13 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RC.Corpus
         offline_cfg = root / "offline.toml"
         offline_cfg.write_text(RC.write_config(c, offline=True).read_text(encoding="utf-8"), encoding="utf-8")
         RC.write_config(c, metadata_url=idp.metadata_url)  # keep analyzer.toml the online one
-        _scan(offline_cfg, c.logs, outs["offline"])
+        # Offline through the real entry point, as a user runs it (default worker count).
+        cli = subprocess.run([sys.executable, "-m", "analyzer", "scan", str(c.logs), "--config", str(offline_cfg),
+                              "--out", str(outs["offline"]), "--quiet", "--json"],
+                             capture_output=True, text=True, timeout=300, cwd=root,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                 [str(ROOT), os.environ.get("PYTHONPATH", "")])})
+        assert cli.returncode in (0, 1), cli.stderr[-2000:]
         yield c, outs, idp
     finally:
         server.clear()
