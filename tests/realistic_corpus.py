@@ -38,7 +38,7 @@ import json
 import random
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,7 @@ class Variant:
     assertion: bool = False  # a client assertion in a token request body (app logs only)
     graph_call: bool = False  # a Graph token on a call to Graph (app logs only)
     per_request: bool = False  # minted for this request: its times are relative to the request's
+    hybrid: bool = False  # an OIDC hybrid-flow form post: an ID token and an access token on one line
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -152,6 +153,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("nbf_within_leeway", "ok", 1, per_request=True),
     Variant("nbf_past_leeway", "not_yet_valid", 1, per_request=True),
     Variant("signin_v1", "ok", 1, param="id_token", header=False),
+    Variant("hybrid_form_post", "ok", 0, param="id_token", header=False, hybrid=True),  # nginx-form-post only
 )
 
 
@@ -208,7 +210,7 @@ class Minter:
             return access()
         if n == "ok_v1":
             return access("1.0")
-        if n == "signin_ok":
+        if n in ("signin_ok", "hybrid_form_post"):
             return id_token(True)
         if n == "signin_v1":
             claims = T.id_token_claims(TENANT, WEB_APP, nonce=T.b64url(rng.randbytes(24)), version="1.0",
@@ -268,6 +270,7 @@ class Req:
     auth: str | None  # the Authorization header value, or None
     token: str | None
     form: str | None = None  # a form body (token requests)
+    also: list[tuple[str, str, str]] = field(default_factory=list)  # (param, variant, cause) of more tokens
 
     @property
     def target(self) -> str:
@@ -597,6 +600,7 @@ class Occurrence:
     path: str
     status: int | None
     client_ip: str | None
+    param: str | None = None  # set where the line holds more than one token: the parameter that holds this one
 
 
 @dataclass
@@ -637,8 +641,13 @@ def _request(v: Variant, f: Fmt, minter: Minter, rng: random.Random, t: float) -
     if v.param == "id_token":
         path = "/signin-oidc"
         if f.name == "nginx-form-post":  # response_mode=form_post: the ID token is in the logged body
-            form = f"code=0.A{T.b64url(rng.randbytes(30))}&id_token={token}&state=CfDJ8{T.b64url(rng.randbytes(30))}"
-            return Req(t, dur, "POST", HOST, path, "", 302, ip, rng.choice(UAS), None, token, form), "form"
+            extra, also = "", []
+            if v.hybrid:  # response_type=code id_token token: an access token beside the ID token
+                extra = f"&access_token={minter.token(VARIANTS[0], client, t)}&token_type=Bearer&expires_in=3599"
+                also = [("access_token", VARIANTS[0].name, VARIANTS[0].cause)]
+            form = (f"code=0.A{T.b64url(rng.randbytes(30))}&id_token={token}{extra}"
+                    f"&state=CfDJ8{T.b64url(rng.randbytes(30))}")
+            return Req(t, dur, "POST", HOST, path, "", 302, ip, rng.choice(UAS), None, token, form, also), "form"
     status = 200 if v.cause == "ok" else rng.choice((401, 401, 403))
     use_header = f.header and v.header is not False and (v.header is True or rng.random() < 0.7)
     if use_header:
@@ -656,6 +665,9 @@ def _truth(v: Variant, f: Fmt, r: Req) -> Occurrence:
 
 
 def _variants_for(f: Fmt) -> list[Variant]:
+    if f.name == "nginx-form-post":
+        hybrid = [replace(v, weight=15) for v in VARIANTS if v.hybrid]
+        return [v for v in VARIANTS if not (v.assertion or v.graph_call or v.hybrid)] + hybrid
     if f.name == "app-calls":
         return [v for v in VARIANTS if v.header is not True or v.graph_call]
     return [v for v in VARIANTS if not v.assertion and not v.graph_call and (f.header or v.header is not True)]
@@ -695,37 +707,40 @@ def build(out: Path, *, seed: int = 7, per_format: int = 120, metadata_url: str 
     for f in FORMATS:
         rng = random.Random(f"{seed}-{f.name}")
         variants = _variants_for(f)
-        weights = [v.weight * (15 if v.assertion else 1) for v in variants]
-        rows: list[tuple[float, str, Occurrence | None]] = []
+        weights = [v.weight * (15 if v.assertion else 8 if v.graph_call else 1) for v in variants]
+        rows: list[tuple[float, str, list[Occurrence]]] = []
         times = sorted(DAY0 + rng.uniform(60, 24 * H - 1200) for _ in range(per_format))
         for t in times:
             t = round(t, 3)
             v = rng.choices(variants, weights)[0]
             req, _ = _request(v, f, minter, rng, t)
             line = f.write(req, rng)
-            occ = _truth(v, f, req)
-            rows.append((req.end, line, occ))
-            if rng.random() < 0.3:  # the same client again a little later, with the same token
+            occs = [_truth(v, f, req)]
+            if req.also:
+                occs[0].param = v.param
+                for param, name, cause in req.also:
+                    occs.append(replace(occs[0], param=param, variant=name, cause=cause))
+            rows.append((req.end, line, occs))
+            if rng.random() < 0.3 and not req.also:  # the same client again a little later, same token
                 t2 = round(t + rng.uniform(1, 30), 3)
                 req2, _ = _request(v, f, minter, random.Random(f"{seed}-{t}"), t2)
                 req2.token = req.token
                 req2 = _with_token(req2, req.token or "")
-                occ2 = _truth(v, f, req2)
-                rows.append((req2.end, f.write(req2, rng), occ2))
+                rows.append((req2.end, f.write(req2, rng), [_truth(v, f, req2)]))
         for _ in range(per_format):  # lines without tokens: health checks, anonymous calls
             t = DAY0 + rng.uniform(0, 24 * H)
             noise = Req(t, 0.002, "GET", HOST, rng.choice(("/healthz", "/v1/orders", "/favicon.ico")), "",
                         rng.choice((200, 401, 404)), _ip(rng), "kube-probe/1.30", None, None)
             if f.name == "app-calls":
                 noise.form = "grant_type=refresh_token&client_id=x"
-            rows.append((noise.end, f.write(noise, rng), None))
+            rows.append((noise.end, f.write(noise, rng), []))
         rows.sort(key=lambda r: r[0])
         rel = f"{f.name}/access{f.ext}"
         text_lines = [ln for ln in f.prologue.splitlines()]
         base = len(text_lines)
-        for i, (_, line, occ) in enumerate(rows, start=1):
+        for i, (_, line, occs) in enumerate(rows, start=1):
             text_lines.append(line)
-            if occ is not None:
+            for occ in occs:
                 occ.file, occ.line = rel, base + i
                 corpus.truth.append(occ)
         path = logs / rel
@@ -735,11 +750,33 @@ def build(out: Path, *, seed: int = 7, per_format: int = 120, metadata_url: str 
     write_config(corpus, metadata_url=metadata_url, offline=offline)
     with (out / "truth.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["file", "line", "cause", "variant", "format", "ts", "host", "path", "status", "client_ip"])
+        w.writerow(["file", "line", "param", "cause", "variant", "format", "ts", "host", "path", "status",
+                    "client_ip"])
         for o in corpus.truth:
-            w.writerow([o.file, o.line, o.cause, o.variant, o.fmt, iso(o.ts), o.host or "", o.path,
+            w.writerow([o.file, o.line, o.param or "", o.cause, o.variant, o.fmt, iso(o.ts), o.host or "", o.path,
                         o.status or "", o.client_ip or ""])
     return corpus
+
+
+def join_events(corpus: Corpus, events: Any) -> Any:
+    """The truth as a DataFrame, left-joined with the scan's events (a pandas DataFrame of `events/`).
+
+    A line is matched by (file, line); where the truth names a `param` (lines with several tokens),
+    by (file, line, param). `_merge` is "both" where an event was found. Of several events for
+    one occurrence (a token logged twice on one line), the first is taken.
+    """
+    import pandas as pd
+
+    ev = events.copy()
+    ev["file"] = [Path(s).relative_to(corpus.logs).as_posix() for s in ev["source"].astype(str)]
+    ev["param"] = ev["param"].astype(object)
+    truth = pd.DataFrame([o.__dict__ for o in corpus.truth])
+    single, multi = truth[truth["param"].isna()].drop(columns=["param"]), truth[truth["param"].notna()]
+    a = single.merge(ev.drop_duplicates(["file", "line"]), on=["file", "line"], how="left",
+                     suffixes=("_t", ""), indicator=True)
+    b = multi.merge(ev.drop_duplicates(["file", "line", "param"]), on=["file", "line", "param"], how="left",
+                    suffixes=("_t", ""), indicator=True)
+    return pd.concat([a, b], ignore_index=True)
 
 
 def _decompressed(path: Path) -> str:

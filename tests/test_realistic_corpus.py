@@ -96,13 +96,8 @@ def _scan(config: Path, logs: Path, out: Path) -> dict:
 
 
 def _joined(c: RC.Corpus, out: Path) -> pd.DataFrame:
-    """The truth, left-joined with the first event of each (file, line)."""
-    ev = pd.read_parquet(out / "events")
-    ev["rel"] = [Path(s).relative_to(c.logs).as_posix() for s in ev["source"].astype(str)]
-    ev = ev.drop_duplicates(["rel", "line"])  # see test_one_request_is_one_occurrence
-    truth = pd.DataFrame([o.__dict__ for o in c.truth])
-    m = truth.merge(ev.drop(columns=["line"]).assign(line=ev["line"]), left_on=["file", "line"],
-                    right_on=["rel", "line"], how="left", suffixes=("_t", ""), indicator=True)
+    """The truth joined with the events (`realistic_corpus.join_events`), and what agrees."""
+    m = RC.join_events(c, pd.read_parquet(out / "events"))
     m["cause"] = m["cause"].astype(object).where(m["_merge"] == "both", "(not found)").astype(str)
     m["ts_err"] = (m["ts"] - pd.to_datetime(m["ts_t"], unit="s", utc=True)).dt.total_seconds().abs()
     for col in FIELDS:
@@ -118,8 +113,9 @@ def test_the_truth_covers_every_cause_and_format(corpus) -> None:
     truth = pd.DataFrame([o.__dict__ for o in c.truth])
     assert set(truth["cause"]) == set(S.CAUSES), set(S.CAUSES) - set(truth["cause"])
     assert set(truth["fmt"]) == {f.name for f in RC.FORMATS}
-    assert {"ok_v1", "rotated_v1", "altered_v1", "graph", "other_tenant", "assertion_unregistered"} <= set(
-        truth["variant"])
+    assert {"ok_v1", "rotated_v1", "altered_v1", "graph", "other_tenant", "assertion_unregistered",
+            "hybrid_form_post", "exp_past_leeway", "graph_call"} <= set(truth["variant"])
+    assert truth["param"].notna().sum() >= 4  # lines with two tokens
     size = sum(p.stat().st_size for p in c.logs.rglob("*") if p.is_file())
     assert size < 4_000_000
     assert any(p.suffix == ".gz" for p in c.logs.rglob("*")) and any(p.suffix == ".bz2" for p in c.logs.rglob("*"))
@@ -171,10 +167,12 @@ def test_request_fields_per_format(corpus) -> None:
 def test_same_causes_with_the_provider_down_and_offline(corpus) -> None:
     c, outs, idp = corpus
     assert idp.server.log, "the first run never asked the provider"
-    base = _joined(c, outs["online"])[["file", "line", "cause"]]
+    keys = ["file", "line", "param"]
+    base = _joined(c, outs["online"])[[*keys, "cause"]]
     for name in ("stale", "offline"):
-        other = _joined(c, outs[name])[["file", "line", "cause"]]
-        diff = base.merge(other, on=["file", "line"], suffixes=("", "_" + name))
+        other = _joined(c, outs[name])[[*keys, "cause"]]
+        diff = base.merge(other, on=keys, suffixes=("", "_" + name))
+        assert len(diff) == len(base)
         diff = diff[diff["cause"] != diff["cause_" + name]]
         assert diff.empty, f"{name}:\n{diff.head(10).to_string()}"
 
