@@ -374,7 +374,20 @@ def envoy_access(r: Req, rng: random.Random) -> str:
 
 
 def envoy_docker(r: Req, rng: random.Random) -> str:
-    return json.dumps({"log": _envoy(r, rng) + "\n", "stream": "stdout", "time": iso(r.end + 1.5, 6)})
+    # Docker's json-file driver is Go: it escapes <, > and & as \u003c, \u003e, \u0026.
+    line = json.dumps({"log": _envoy(r, rng) + "\n", "stream": "stdout", "time": iso(r.end + 1.5, 6)})
+    return line.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def envoy_offset(r: Req, rng: random.Random) -> str:
+    """Envoy with START_TIME in local time with its offset (`%START_TIME(%Y-%m-%dT%H:%M:%S.%3f%z)%`)."""
+    d = local(r.t)
+    stamp = f"{d:%Y-%m-%dT%H:%M:%S}.{int(r.t % 1 * 1000):03d}{d:%z}"
+    return "[" + stamp + _envoy(r, rng)[len(iso(r.t)) + 1:]
+
+
+def syslog5424_nginx(r: Req, rng: random.Random) -> str:
+    return f"<190>1 {iso(r.end, 6)} web02 nginx - - - {_nginx(r)}"
 
 
 def istio_json(r: Req, rng: random.Random) -> str:
@@ -438,7 +451,7 @@ def traefik_json(r: Req, rng: random.Random) -> str:
     return json.dumps({
         "ClientAddr": f"{r.ip}:51234", "ClientHost": r.ip, "DownstreamStatus": r.status,
         "Duration": int(r.dur * 1e9), "RequestHost": r.host, "RequestMethod": r.method, "RequestPath": r.target,
-        "RequestProtocol": "HTTP/1.1", "RouterName": "orders@docker", "StartUTC": iso(r.t, 6),
+        "RequestProtocol": "HTTP/1.1", "RouterName": "orders@docker", "StartUTC": iso(r.t, 6)[:-1] + "123Z",
         "request_Authorization": r.auth, "level": "info", "msg": "", "time": iso(r.end, 0)})
 
 
@@ -562,6 +575,8 @@ FORMATS: tuple[Fmt, ...] = (
     Fmt("envoy", envoy, True, layout="no-final-newline"),
     Fmt("envoy-access", envoy_access, True),
     Fmt("envoy-docker", envoy_docker, True),
+    Fmt("envoy-local-offset", envoy_offset, True),
+    Fmt("syslog5424-nginx", syslog5424_nginx, False, host=False, end_only=True),
     Fmt("istio-json", istio_json, True, ext=".jsonl"),
     Fmt("haproxy", haproxy, True),
     Fmt("iis", iis, True, prologue="#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n"
