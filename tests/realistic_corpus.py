@@ -8,23 +8,31 @@
     corpus.keys          # the key pairs whose public halves the IdP must publish
 
 One day (2026-11-26 UTC) of traffic to one API (`orders.contoso.com`), logged by every kind of
-front the tool reads: nginx (combined, `$host` appended, an X-Forwarded-For list first, `$host`
-first, the error log), ingress-nginx (also CRI-wrapped), Apache `vhost_combined`, Envoy (default,
-`ACCESS `-prefixed, Docker-wrapped, Istio JSON), HAProxy (syslog), IIS (with and without
-`#Fields:`), AWS ALB (IPv6 clients, WebSockets whose `time` is minutes after
-`request_creation_time`), Traefik (JSON and CLF), Caddy, Azure Application Gateway and Front Door,
-Serilog compact JSON, syslog-wrapped nginx, and an app's log of its outgoing calls (token requests
-with client assertions, calls to the API). Some files are gzip or bz2, as rotated logs are.
+front the tool reads (31 layouts, `FORMATS`): nginx (combined, `$host` and `rt=` appended, an
+X-Forwarded-For list first, `$host` first, a logged form_post body, the error log), ingress-nginx
+(also CRI-wrapped), Apache `vhost_combined`, Envoy (default, `ACCESS `-prefixed, Docker-wrapped with
+Go's escapes, START_TIME with a local offset), Istio (text and JSON), HAProxy (syslog; the host
+captured, or logged after the request), IIS (with and without `#Fields:`, also with X-Forwarded-For;
+CRLF), AWS ALB (IPv6 clients, WebSockets whose `time` is minutes after `request_creation_time`),
+Classic ELB, Traefik (JSON and CLF), Caddy (tokens also in cookies), Azure Application Gateway
+(escaped slashes) and Front Door, Serilog compact JSON (with a BOM), nginx wrapped in RFC 3164 and
+RFC 5424 syslog, and an app's log of its outgoing calls (token requests with client assertions,
+calls to the API and to Graph). Times without a zone are the servers' local time (`TIMEZONE`, set
+in the config). Some files are gzip (one of two members) or bz2, as rotated logs are.
 
 Each request's token is chosen from a failure mix that covers every cause code: v1 and v2 tokens
 of the tenant (both verified by the tenant's v2 key set), expired and not-yet-valid ones, a rotated
 kid, an altered signature, another tenant's, another API's and Graph's tokens, ID tokens as bearer
-tokens and sign-ins without a nonce, unsigned, encrypted, truncated and claim-less tokens, and
-client assertions signed with a registered and with an unregistered certificate.
+tokens and sign-ins without a nonce, unsigned, encrypted, truncated and claim-less tokens, tokens
+200 s and 400 s past their exp or before their nbf (the leeway is 300 s), hybrid-flow form posts
+with two tokens on a line, and client assertions signed with a registered and with an
+unregistered certificate.
 
-The truth records what the line itself says: `ts` is when the request arrived (a format that only
-logs the end is written with a duration the tool must take off), and `host`, `client_ip`,
-`status` are None where the format does not carry them. Keys are the DEMO-ONLY throwaway keys of
+The truth records what the line itself can say: `ts` is when the request arrived where the format
+logs that or logs a duration to take off (`request_creation_time`, `rt=`, `time-taken`, a WebSocket
+closed minutes later), and when the entry was written where it logs neither (nginx's plain
+`$time_local`, `end_only`); `host`, `client_ip`, `status` are None where the format does not
+carry them. `truth.csv` beside the logs holds the same rows. Keys are the DEMO-ONLY throwaway keys of
 `sample_logs/demo-keys/` (made fresh when missing), so the same seed gives the same bytes.
 """
 
