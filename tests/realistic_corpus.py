@@ -325,6 +325,7 @@ class Fmt:
     end_only: bool = False  # logs only when the response finished, and no duration: ts is that time
     noise: Callable[[float, random.Random], str] | None = None
     prologue: str = ""
+    fname: str = ""  # the file's name, where it is not access<ext>
     layout: str = ""  # "crlf" (Windows line ends), "bom" (UTF-8 BOM first), "members" (two gzip members),
     # "no-final-newline"
 
@@ -572,9 +573,10 @@ def _noise_nginx(t: float, rng: random.Random) -> str:
 
 
 FORMATS: tuple[Fmt, ...] = (
-    Fmt("nginx-combined", nginx_combined, True, host=False, ext=".log.gz", end_only=True, layout="members"),
+    Fmt("nginx-combined", nginx_combined, True, host=False, ext=".log.gz", end_only=True, layout="members",
+        fname="access.log-20261127.gz"),
     Fmt("nginx-vhost", nginx_vhost, True),
-    Fmt("nginx-xff", nginx_xff, False, host=False, end_only=True),
+    Fmt("nginx-xff", nginx_xff, False, host=False, end_only=True, fname="access.log.1"),
     Fmt("nginx-host-first", nginx_host_first, False, end_only=True),
     Fmt("nginx-error", nginx_error, False, status=False, end_only=True),
     Fmt("ingress-nginx", ingress, True, host=False, long_requests=True),
@@ -588,16 +590,18 @@ FORMATS: tuple[Fmt, ...] = (
     Fmt("istio-json", istio_json, True, ext=".jsonl"),
     Fmt("haproxy", haproxy, True),
     Fmt("iis", iis, True, prologue="#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n"
-        "#Date: 2026-11-26 00:00:00\n" + IIS_FIELDS + "\n", layout="crlf"),
+        "#Date: 2026-11-26 00:00:00\n" + IIS_FIELDS + "\n", layout="crlf", fname="u_ex261126.log"),
     Fmt("iis-no-fields", iis_nofields, False, host=False, ext=".log.bz2", layout="crlf"),
-    Fmt("aws-alb", alb, False, ext=".log.gz", long_requests=True),
+    Fmt("aws-alb", alb, False, ext=".log.gz", long_requests=True,
+        fname="123456789012_elasticloadbalancing_us-east-2_app.orders-alb.50dc6c495c0c9188_20261126T2355Z_"
+              "10.0.0.1_2et2e1mx.log.gz"),
     Fmt("traefik-json", traefik_json, True, ext=".jsonl"),
     Fmt("traefik-clf", traefik_clf, False, host=False),
     Fmt("caddy", caddy, True, ext=".jsonl"),
     Fmt("azure-appgw", appgw, False, ext=".jsonl"),
     Fmt("azure-frontdoor", frontdoor, False, ext=".jsonl"),
     Fmt("serilog", serilog, True, ip=False, ext=".jsonl", layout="bom"),
-    Fmt("syslog-nginx", syslog_nginx, False, host=False, end_only=True),
+    Fmt("syslog-nginx", syslog_nginx, False, host=False, end_only=True, fname="messages"),
     Fmt("app-calls", app_calls, False, ip=False, ext=".log.bz2"),
     Fmt("nginx-form-post", nginx_form_post, True, host=False, end_only=True),
     Fmt("istio-text", istio_text, False),
@@ -758,7 +762,7 @@ def build(out: Path, *, seed: int = 7, per_format: int = 120, metadata_url: str 
                 noise.form = "grant_type=refresh_token&client_id=x"
             rows.append((noise.end, f.write(noise, rng), []))
         rows.sort(key=lambda r: r[0])
-        rel = f"{f.name}/access{f.ext}"
+        rel = f"{f.name}/{f.fname or 'access' + f.ext}"
         text_lines = [ln for ln in f.prologue.splitlines()]
         base = len(text_lines)
         for i, (_, line, occs) in enumerate(rows, start=1):
