@@ -244,6 +244,10 @@ class KeyStore:
             if isinstance(e, requests.Timeout) or "timed out" in text or "timeout" in text:
                 raise FetchError(url, f"provider unreachable: no answer within {timeout:g} s") from None
             raise FetchError(url, f"provider unreachable: {type(e).__name__}") from None
+        contacted = not getattr(resp, "from_cache", False) or bool(getattr(resp, "revalidated", False))
+        # Any answer from the provider, an error status included, was a visit: the kid-miss cooldown
+        # starts now, or a provider that answers 503 would be asked again for every unknown kid.
+        self._went_out = self._went_out or contacted or resp.status_code != 200
         if 300 <= resp.status_code < 400:
             raise FetchError(url, f"provider redirected to {resp.headers.get('Location', '?')}, which is not "
                              "followed: configure the final URL")
@@ -256,8 +260,6 @@ class KeyStore:
         if not isinstance(data, dict):
             self._forget(url)
             raise FetchError(url, "the provider's answer is not a JSON object")
-        contacted = not getattr(resp, "from_cache", False) or bool(getattr(resp, "revalidated", False))
-        self._went_out = self._went_out or contacted or resp.status_code != 200
         created = getattr(resp, "created_at", None)
         return data, contacted, created if isinstance(created, datetime) else None
 

@@ -293,6 +293,22 @@ def test_a_fresh_network_fetch_starts_the_cooldown(idp: FakeIdP, k1: T.KeyPair, 
     assert len(idp.requests) == 1
 
 
+@pytest.mark.parametrize("status", [503, 404, 302])
+def test_an_error_answer_starts_the_cooldown_too(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path, status: int) -> None:
+    """A provider that answers 503 is asked once per cooldown, not once per unknown kid."""
+    idp.keys = [k1]
+    src = IssuerSource(metadata_url=idp.metadata_url())
+    store(tmp_path).load([src])
+    idp.status = status
+    before = len(idp.requests)
+    ring = store(tmp_path, retries=0, cooldown=300).load([src])
+    assert ring.sets[0].stale and len(idp.requests) - before == 1
+    for n in range(5):
+        assert verdict(ring, token(T.make_rsa_key(f"rotated-{n}")))[0] == S.UNKNOWN_KID
+    assert verdict(ring, token(k1)) == (S.OK, "")
+    assert len(idp.requests) - before == 1
+
+
 # --------------------------------------------------------------------------- failures
 
 

@@ -144,8 +144,10 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
         method, thost, path = request_line(req)
     pieces = None if b"\\" in rest else rest.split(b'"')
     # The text outside quotes: short, where a token (in a quoted header) makes `rest` long, and
-    # searching 1.3 KB of `AAAA...` for a two-byte needle takes microseconds.
-    bare = rest if pieces is None else b"".join(pieces[::2])
+    # searching 1.3 KB of `AAAA...` for a two-byte needle takes microseconds. With escaped quotes
+    # (`\x22` in a user agent) the quoted fields are told apart by `_words`: a `[` or `rt=` inside a
+    # quoted user agent must not be taken for ingress-nginx's fields or a request time.
+    bare = b" ".join(v for v, q in _words(rest) if not q) if pieces is None else b"".join(pieces[::2])
     only_quoted = pieces is not None and not bare.strip()
     if pieces is not None and only_quoted:
         # Only quoted fields (`"$http_referer" "$http_user_agent" "..."`), the usual shape: they
@@ -177,16 +179,14 @@ def parse_clf(line: bytes, ctx: FileContext) -> LineFields | None:
     # `[$time_local]`; `[$time_iso8601]` in a custom `log_format`; morgan's `[Thu, 26 Nov 2026
     # 03:14:15 GMT]`; Werkzeug's `[26/Nov/2026 03:14:15]`: when the entry was logged.
     when = T.parse_clf(ts, ctx.tz) if ts[2] == 47 or ts[1] == 47 else T.parse_any(ts, ctx.tz)  # 47: `/`
-    if only_quoted:
-        pass  # the usual `"$http_referer" "$http_user_agent" ...`: no bare `$request_time`
-    elif b" [" in bare:
-        # ingress-nginx logs `$request_time`: a WebSocket's entry is written when it closes.
-        ing = INGRESS_REST.match(rest)
-        if ing is not None:
-            when = arrival(when, seconds_us(ing[1]))
-    elif b"rt=" in bare:
+    # The usual `"$http_referer" "$http_user_agent" ...` (only quoted fields) has no bare `$request_time`.
+    # ingress-nginx logs `$request_time`: a WebSocket's entry is written when it closes.
+    ing = INGRESS_REST.match(rest) if not only_quoted and b"[" in bare else None
+    if ing is not None:
+        when = arrival(when, seconds_us(ing[1]))
+    elif not only_quoted and (b"rt=" in bare or b"request_time=" in bare):
         # nginx's documented `rt=$request_time` (also `request_time=`) among appended fields.
-        rt = _REQUEST_TIME.search(rest)
+        rt = _REQUEST_TIME.search(bare)
         if rt is not None:
             when = arrival(when, seconds_us(rt[1]))
     return LineFields(when, strip_port(thost or text(host)), method, path,
@@ -306,13 +306,25 @@ def _envoy_fields(rest: bytes) -> tuple[bytes | None, bytes | None, bytes | None
                     and all(pieces[j] == b" " for j in range(k + 2, k + 10, 2))):
                 tail = pieces[k + 10].split()
                 return pieces[k + 1], pieces[k + 3], pieces[k + 7], tail[3] if len(tail) >= 4 else None
-    quoted = _quoted(rest)
+    parts = _words(rest)
+    at = [i for i, (_, q) in enumerate(parts) if q]  # where each quoted value is among the words
+    quoted = [parts[i][0] for i in at]
     rid = next((i for i, v in enumerate(quoted) if len(v) == 36 and _UUID.match(v)), None)
     if rid is None or rid < 2:
         rid = 2
+    # Istio's bare `CLUSTER UPSTREAM_LOCAL DOWNSTREAM_LOCAL DOWNSTREAM_REMOTE ...` after `"UPSTREAM"`,
+    # also when a quoted field holds escapes (`\"` in a user agent) and the split above cannot be used.
+    remote = None
+    if len(quoted) > rid + 2:
+        bare: list[bytes] = []
+        for w, q in parts[at[rid + 2] + 1:]:
+            if q:
+                break
+            bare.append(w)
+        remote = bare[3] if len(bare) >= 4 else None
     return (quoted[rid - 2] if len(quoted) > rid - 2 else None,
             quoted[rid - 1] if len(quoted) > rid - 1 else None,
-            quoted[rid + 1] if len(quoted) > rid + 1 else None, None)
+            quoted[rid + 1] if len(quoted) > rid + 1 else None, remote)
 
 
 _ADDRESS = re.compile(rb"^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}$")
