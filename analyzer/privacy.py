@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import secrets
 from pathlib import Path
@@ -60,11 +61,21 @@ def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) 
     """Claims safe to show: personal ones hashed, long or odd values bounded."""
     out: dict[str, Any] = {}
     for k, v in list(claims.items())[:60]:
-        name = str(k)[:64]
+        name = writable(str(k)[:64])
         if name in S.PERSONAL_CLAIMS and not include_pii:
             out[name] = keyed_hash(key, v)
-        elif isinstance(v, (str, int, float, bool)) or v is None:
-            out[name] = v[:200] if isinstance(v, str) else v
-        else:
-            out[name] = str(v)[:200]
+        elif isinstance(v, bool) or v is None or (isinstance(v, int) and -(1 << 63) <= v < 1 << 63) or (
+                isinstance(v, float) and math.isfinite(v)):
+            out[name] = v
+        else:  # text, nested values, NaN/Infinity (not JSON) and huge numbers: bounded text
+            out[name] = writable(v[:200] if isinstance(v, str) else str(v)[:200])
     return out
+
+
+def writable(text: str) -> str:
+    """Text that UTF-8 can hold: a lone surrogate from a JSON escape (`"\\ud800"`) becomes U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text

@@ -1,0 +1,110 @@
+"""A demanding user's mistakes on the command line and in the config: each is one line on stderr and exit 2.
+
+Found by running `analyzer` on purpose-made bad input (helper "qa"); each case ended in a traceback, an
+`internal error` (exit 70) or a silent wrong run before its fix.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import tokens as T
+
+from analyzer.cli import main
+
+TS = "[10/Oct/2024:13:55:36 +0000]"
+
+
+def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
+    """`analyzer ARGS` through the real entry point (errors mapped to exit codes): (exit code, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["analyzer", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    code = exit_.value.code
+    return (code if isinstance(code, int) else 0), capsys.readouterr().err
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    key = T.make_rsa_key("qa-k1")
+    tok = T.sign(T.access_token_claims("11111111-1111-1111-1111-111111111111", "api://orders",
+                                       "22222222-2222-2222-2222-222222222222", seed=1), key)
+    d = tmp_path / "logs"
+    d.mkdir()
+    (d / "a.log").write_text(f'10.0.0.1 - - {TS} "GET /orders HTTP/1.1" 401 5 "-" "curl/8" "Bearer {tok}"\n')
+    return d
+
+
+def _one_line_usage_error(code: int, err: str, *words: str) -> None:
+    assert code == 2, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    assert err.count("\n") == 1 and err.startswith("analyzer: "), err
+    for w in words:
+        assert w in err, (w, err)
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--until", "99999999d"], ["--until", "out of range"]),
+    (["--since", "3000000000d"], ["--since", "out of range"]),
+    (["--since", "9999-01-01"], ["out of range"]),
+    (["--since", ""], ["--since", "is not a time"]),
+    (["--since", "2024-10-10", "--until", "2024-10-01"], ["not before --until"]),
+    (["--keep-days", "99999999999"], ["--keep-days", "at most"]),
+    (["--leeway", "99999999999999999999"], ["--leeway", "at most"]),
+    (["--max-decompressed", "0.1"], ["--max-decompressed", "less than one byte"]),
+])
+def test_out_of_range_options(flags: list[str], words: list[str], logs: Path, tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, err = _cli(capsys, monkeypatch, "scan", str(logs), "--out", str(tmp_path / "o"), "--offline", "--quiet",
+                     *flags)
+    _one_line_usage_error(code, err, *words)
+
+
+def test_out_that_is_a_file_or_cannot_be_created(logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    a_file = tmp_path / "afile"
+    a_file.write_text("keep me\n")
+    for out, words in [(str(a_file), ["is not a directory"]), (str(a_file / "sub"), ["cannot create it in"]),
+                       ("/proc/analyzer-qa/out", ["/proc/analyzer-qa"]), ("", ["--out is empty"])]:
+        code, err = _cli(capsys, monkeypatch, "scan", str(logs), "--out", out, "--offline", "--quiet")
+        _one_line_usage_error(code, err, *words)
+    assert a_file.read_text() == "keep me\n"
+
+
+def test_empty_out_writes_nothing_into_the_working_directory(logs: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, _ = _cli(capsys, monkeypatch, "scan", str(logs), "--out", "", "--offline", "--quiet")
+    assert code == 2 and list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("jwks_file = 7\n", ["jwks_file must be a file path"]),
+    ('[[api]]\nname = 5\nhosts = ["a"]\n', ["api[0].name must be a string"]),
+    ('[[client]]\nclient_id = "x"\nname = ["n"]\n', ["client[0].name must be a string"]),
+    ('[[client]]\nclient_id = ["x"]\n', ["client[0].client_id must be a string"]),
+    ("leeway_seconds = 99999999999999999999\n", ["leeway_seconds", "10 years"]),
+    ('max_decompressed = "0.5"\n', ["max_decompressed", "less than one byte"]),
+])
+def test_config_values_of_the_wrong_type_or_range(text: str, words: list[str], logs: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(text)
+    code, err = _cli(capsys, monkeypatch, "scan", str(logs), "--out", str(tmp_path / "o"), "--offline", "--quiet",
+                     "--config", str(cfg))
+    _one_line_usage_error(code, err, str(cfg), *words)
+
+
+def test_a_directory_given_as_config_or_key_set(logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    for flag, words in [("--config", "is a directory, not a config file"),
+                        ("--jwks", "is a directory, not a key set file")]:
+        code, err = _cli(capsys, monkeypatch, "scan", str(logs), "--out", str(tmp_path / "o"), "--offline",
+                         "--quiet", flag, str(tmp_path))
+        _one_line_usage_error(code, err, words)

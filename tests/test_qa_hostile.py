@@ -1,0 +1,75 @@
+"""Hostile token contents that the existing hostile tests missed (found by helper "qa").
+
+A JSON string may hold an escaped lone surrogate (`"\\ud800"`): Python's JSON reader accepts it, but
+UTF-8 (Arrow, Parquet, HTML) cannot hold it. Before the fix a single such claim ended the whole run
+with `internal error (UnicodeEncodeError)`, exit 70, everything read so far lost.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import tokens as T
+from conftest import ROOT
+from test_hostile import CLIENT, KEY, TENANT, nginx_line, scan
+
+from analyzer import schema as S
+
+BASE = T.access_token_claims(TENANT, "api://orders", CLIENT, scp="read", seed=3)
+
+
+def _with_raw_json(extra: str, header: bytes | None = None) -> str:
+    """A token signed over the claims with `extra` (raw JSON members, escapes kept) appended."""
+    payload = (json.dumps(BASE)[:-1] + ", " + extra + "}").encode()
+    hdr = header or json.dumps({"alg": "RS256", "kid": KEY.kid}).encode()
+    return T.sign_segments(T.b64url(hdr), T.b64url(payload), KEY, "RS256")
+
+
+LONE_SURROGATES = [
+    _with_raw_json('"appid": "\\ud800"'),
+    _with_raw_json('"aud": "\\udfff", "iss": "\\ud800x"'),
+    _with_raw_json('"name": "\\ud800\\udfff\\ud800", "upn": "\\u0000\\u202e", "x\\ud800": 1'),
+    _with_raw_json('"scp": "read \\udc80", "roles": ["\\ud801"], "tid": "\\ud802"'),
+    _with_raw_json('"ver": "2.0"', header=b'{"alg":"RS256","kid":"\\ud800","typ":"\\udfff"}'),
+]
+
+
+def test_lone_surrogates_in_claims_and_header_are_data(tmp_path: Path) -> None:
+    f = tmp_path / "surrogates.log"
+    f.write_text("".join(nginx_line(t) for t in LONE_SURROGATES))
+    out = tmp_path / "out"
+    s = scan(out, f)
+    assert s["exit_code"] == 0
+    assert s["tokens"]["occurrences"] == len(LONE_SURROGATES)
+    ev = pd.read_parquet(out / "events")
+    assert len(ev) == len(LONE_SURROGATES)
+    assert set(ev["cause"]) <= set(S.CAUSES)
+    # What cannot be written is replaced, visibly (U+FFFD), never dropped or crashing.
+    assert "\ufffd" in set(ev["client_id"].dropna())
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "\ud800" not in html
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_lone_surrogates_through_the_cli(tmp_path: Path, workers: str) -> None:
+    f = tmp_path / "surrogates.log"
+    f.write_text("".join(nginx_line(t) for t in LONE_SURROGATES))
+    r = subprocess.run([sys.executable, "-m", "analyzer", "scan", str(f), "--out", str(tmp_path / "out"), "--quiet",
+                        "--offline", "--workers", workers], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+
+
+@pytest.mark.parametrize("tok", LONE_SURROGATES[:2] + LONE_SURROGATES[4:])
+def test_inspect_a_token_with_lone_surrogates(tok: str) -> None:
+    for extra in ([], ["--json"]):
+        r = subprocess.run([sys.executable, "-m", "analyzer", "inspect", *extra, "-"], input=tok, capture_output=True,
+                           text=True, timeout=120, cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+        assert "Traceback" not in r.stderr
+        assert tok.rsplit(".", 1)[1] not in r.stdout
