@@ -328,6 +328,8 @@ def load_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config: {e.strerror or e}", str(path)) from None
     except UnicodeDecodeError:
         raise ConfigError("config is not UTF-8 text", str(path)) from None
+    # Windows editors (Notepad) start a UTF-8 file with a byte-order mark, which TOML does not allow.
+    text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

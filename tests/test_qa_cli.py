@@ -130,3 +130,12 @@ def test_a_missing_path_is_named_and_the_dataset_is_left_as_it_was(logs: Path, t
     assert code != 0
     assert str(missing) in err
     assert len(pd.read_parquet(out / "events")) == before
+
+
+def test_a_config_saved_by_notepad_with_a_byte_order_mark_and_crlf(tmp_path: Path) -> None:
+    from analyzer.config import load_config
+
+    cfg = tmp_path / "analyzer.toml"
+    cfg.write_bytes(b"\xef\xbb\xbfleeway_seconds = 60\r\noffline = true\r\n")
+    fields = load_config(cfg)
+    assert fields["leeway_seconds"] == 60 and fields["offline"] is True
