@@ -73,3 +73,20 @@ def test_inspect_a_token_with_lone_surrogates(tok: str) -> None:
         assert r.returncode == 0, r.stderr
         assert "Traceback" not in r.stderr
         assert tok.rsplit(".", 1)[1] not in r.stdout
+
+
+def test_scrubbed_claims_are_strict_json_and_utf8() -> None:
+    from analyzer.privacy import scrub_claims
+
+    claims = json.loads('{"exp": NaN, "nbf": Infinity, "iat": -Infinity, "big": ' + "9" * 40 + ', "n": 5, '
+                        '"f": 1.5, "b": true, "x\\ud800": "\\udfff", "deep": [[{"a": "\\ud800"}]]}')
+    out = scrub_claims(claims, b"k" * 32)
+
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)
+
+    text = json.dumps(out, ensure_ascii=False)
+    text.encode("utf-8")  # no lone surrogate left
+    assert json.loads(text, parse_constant=refuse) == out  # no NaN/Infinity, which JSON does not have
+    assert out["n"] == 5 and out["f"] == 1.5 and out["b"] is True
+    assert out["exp"] == "nan" and out["big"] == "9" * 40 and out["x\ufffd"] == "\ufffd"
