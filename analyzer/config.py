@@ -378,6 +378,8 @@ def build_settings(config: Path | None, inputs: list[str], **flags: Any) -> Sett
             fields[key] = value
     skip = {p for p in (fields.get("config_path"),) if p}
     skip |= {s.jwks_file for s in fields["issuers"] if s.jwks_file}
+    # The output directory inside a scanned one: a second run must not read the first one's outputs as logs.
+    skip.add(Path(fields.get("out_dir", Settings.out_dir)).resolve())
     fields["skip_paths"] = frozenset(skip)
     return Settings(**fields)
 

@@ -164,3 +164,16 @@ def test_report_on_a_run_json_that_is_not_an_object(logs: Path, tmp_path: Path, 
     (out / "run.json").write_text("[1, 2]\n")
     code, err = _cli(capsys, monkeypatch, "report", str(out))
     _one_line_usage_error(code, err, "not a readable analyzer output directory")
+
+
+def test_an_output_directory_inside_a_scanned_directory_is_not_read_as_logs(
+        logs: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    out = logs / "reports"  # `analyzer scan . --out reports`, as a new user runs it
+    for _ in range(2):
+        code, err = _cli(capsys, monkeypatch, "scan", str(logs), "--out", str(out), "--offline", "--quiet")
+        assert code == 0, err
+        run = json.loads((out / "run.json").read_text())
+        assert not [f["path"] for f in run["files"]["detail"] if "reports" in f["path"]]
+    assert run["dataset"]["occurrences"] == 1
