@@ -243,6 +243,12 @@ def scan(
 
         raise _fail(shown(problem))
     out = Path(out_arg)
+    if any(p != "-" and Path(p).is_dir() and Path(p).resolve() == out.resolve() for p in paths):
+        from analyzer.readers import shown
+
+        # Its outputs (events, report.html, state.sqlite) would be read as logs by the next run.
+        raise _fail(f"--out {shown(out_arg)} is a directory being scanned; write the outputs elsewhere "
+                    "(a subdirectory is fine)")
     if not _is_utf8(str(out)):
         from analyzer.readers import shown
 

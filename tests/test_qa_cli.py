@@ -177,3 +177,10 @@ def test_an_output_directory_inside_a_scanned_directory_is_not_read_as_logs(
         run = json.loads((out / "run.json").read_text())
         assert not [f["path"] for f in run["files"]["detail"] if "reports" in f["path"]]
     assert run["dataset"]["occurrences"] == 1
+
+
+def test_out_that_is_the_scanned_directory_is_refused(logs: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    code, err = _cli(capsys, monkeypatch, "scan", str(logs), "--out", str(logs), "--offline", "--quiet")
+    _one_line_usage_error(code, err, "is a directory being scanned")
+    assert sorted(p.name for p in logs.iterdir()) == ["a.log"]
