@@ -90,3 +90,19 @@ def test_scrubbed_claims_are_strict_json_and_utf8() -> None:
     assert json.loads(text, parse_constant=refuse) == out  # no NaN/Infinity, which JSON does not have
     assert out["n"] == 5 and out["f"] == 1.5 and out["b"] is True
     assert out["exp"] == "nan" and out["big"] == "9" * 40 and out["x\ufffd"] == "\ufffd"
+
+
+@pytest.mark.parametrize("stamp", ["01/Jan/0001:00:00:00 +0000", "01/Jan/1000:00:00:00 +0000",
+                                   "10/Oct/9999:13:55:36 +0000", "31/Dec/2262:23:59:59 +0000"])
+def test_lines_dated_in_impossible_years(tmp_path: Path, stamp: str) -> None:
+    """Before the fix the report's charts ended the run (OverflowError / NotImplementedError, exit 70)."""
+    f = tmp_path / "years.log"
+    tok = T.sign(BASE, KEY)
+    f.write_text(f'10.0.0.1 - - [{stamp}] "GET /orders HTTP/1.1" 401 5 "-" "curl/8" "Bearer {tok}"\n'
+                 + nginx_line(tok))
+    out = tmp_path / "out"
+    s = scan(out, f)
+    assert s["exit_code"] == 0 and s["tokens"]["occurrences"] == 2
+    ev = pd.read_parquet(out / "events").sort_values("line")
+    assert ev["ts"].isna().tolist() == [True, False]  # judged as a line without a time
+    assert (out / "report.html").stat().st_size > 0
