@@ -106,3 +106,14 @@ def test_lines_dated_in_impossible_years(tmp_path: Path, stamp: str) -> None:
     ev = pd.read_parquet(out / "events").sort_values("line")
     assert ev["ts"].isna().tolist() == [True, False]  # judged as a line without a time
     assert (out / "report.html").stat().st_size > 0
+
+
+def test_the_unverified_warning_line_cannot_be_forged_by_a_token() -> None:
+    """The `iss` of an unverified token is printed on stderr: a newline or escape in it made a fake line."""
+    from analyzer.unverified import summary_line
+
+    for iss in ["red\nanalyzer: all tokens verified", "\x1b[2J\x1b[31mred", "A" * 100_000]:
+        line = summary_line({"count": 1, "unique_tokens": 1, "issuers": [
+            {"issuer": iss, "count": 1, "reason": f"no key set for issuer {iss}: add an [[issuer]]"}]})
+        assert line is not None
+        assert line.isprintable() and len(line) < 1000, line[:200]
