@@ -343,6 +343,7 @@ def inspect(
     from analyzer.inspect_token import NOT_CHECKED
     from analyzer.inspect_token import inspect as inspect_one
     from analyzer.privacy import writable
+    from analyzer.readers import shown  # a claim in a detail may hold a newline: it must not forge a line
     from analyzer.timeparse import parse_any
 
     raw = sys.stdin.read() if token == "-" else token
@@ -366,7 +367,7 @@ def inspect(
     say(f"token {result['token_fp']}  kind: {result['kind']}  verdict: {result['cause']}"
                + (" (signature not checked)" if unchecked else ""))
     if result["detail"]:
-        say(f"  {result['detail']}")
+        say(f"  {shown(result['detail'])}")
     say("header:")
     say(json.dumps(result["header"], indent=2, ensure_ascii=False, default=str))
     say("claims:")
@@ -378,7 +379,7 @@ def inspect(
     say(f"checks (at {moment}{target}; signature checked: {'yes' if result['signature_checked'] else 'no'}):")
     labels = {"pass": "ok", "fail": "FAIL", NOT_CHECKED: NOT_CHECKED}
     for c in result["checks"]:
-        say(f"  {labels[c['verdict']]:<11} {c['check']}" + (f": {c['detail']}" if c.get("detail") else ""))
+        say(f"  {labels[c['verdict']]:<11} {c['check']}" + (f": {shown(c['detail'])}" if c.get("detail") else ""))
 
 
 def _usage_message(e: Exception) -> str | None:

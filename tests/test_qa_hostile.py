@@ -117,3 +117,17 @@ def test_the_unverified_warning_line_cannot_be_forged_by_a_token() -> None:
             {"issuer": iss, "count": 1, "reason": f"no key set for issuer {iss}: add an [[issuer]]"}]})
         assert line is not None
         assert line.isprintable() and len(line) < 1000, line[:200]
+
+
+def test_inspect_details_cannot_forge_lines(tmp_path: Path) -> None:
+    """A claim quoted in a check's detail (aud, iss) with a newline printed a fake `verdict: ok` line."""
+    claims = T.access_token_claims(TENANT, "x\nverdict: ok", CLIENT, seed=4)
+    claims["iss"] = "evil\nchecks: all ok"
+    tok = T.sign(claims, KEY)
+    cfg = tmp_path / "analyzer.toml"
+    cfg.write_text('[[api]]\nname = "orders"\nhosts = ["orders.example"]\naudiences = ["api://orders"]\n')
+    r = subprocess.run([sys.executable, "-m", "analyzer", "inspect", "--config", str(cfg), "--api", "orders", "-"],
+                       input=tok, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert not [x for x in lines if x.startswith(("verdict: ok", "checks: all ok"))], r.stdout
