@@ -64,12 +64,27 @@ def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) 
         name = writable(str(k)[:64])
         if name in S.PERSONAL_CLAIMS and not include_pii:
             out[name] = keyed_hash(key, v)
-        elif isinstance(v, bool) or v is None or (isinstance(v, int) and -(1 << 63) <= v < 1 << 63) or (
-                isinstance(v, float) and math.isfinite(v)):
-            out[name] = v
-        else:  # text, nested values, NaN/Infinity (not JSON) and huge numbers: bounded text
-            out[name] = writable(v[:200] if isinstance(v, str) else str(v)[:200])
+        else:
+            out[name] = _bounded(v)
     return out
+
+
+def _bounded(v: Any, depth: int = 0) -> Any:
+    """A claim value as JSON keeps it (lists stay lists, never a Python repr), with its size bounded.
+
+    What strict JSON or UTF-8 cannot hold becomes text: NaN and Infinity (which Python's JSON reader
+    accepts), integers beyond 64 bits, and lone surrogates from a `"\\ud800"` escape (as U+FFFD).
+    """
+    if isinstance(v, str):
+        return writable(v[:200])
+    if isinstance(v, bool) or v is None or (isinstance(v, int) and -(1 << 63) <= v < 1 << 63) or (
+            isinstance(v, float) and math.isfinite(v)):
+        return v
+    if isinstance(v, (list, tuple)) and depth < 3:
+        return [_bounded(x, depth + 1) for x in list(v)[:50]]
+    if isinstance(v, dict) and depth < 3:
+        return {writable(str(k)[:64]): _bounded(x, depth + 1) for k, x in list(v.items())[:50]}
+    return writable(str(v)[:200])
 
 
 def writable(text: str) -> str:
