@@ -28,6 +28,7 @@ BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 NO_TS_NOTE = "no time on the line: judged at the file's modification time"
 DAY_US = 86_400_000_000
+LAST_PLAUSIBLE_US = 7_258_118_400_000_000  # 2200-01-01: a later request time is a damaged line
 STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string dtype
 
 
@@ -36,13 +37,26 @@ def strings(values: Sequence[str | None] | np.ndarray | pa.Array) -> pd.arrays.A
 
     pandas would first infer the type of every value of a list or object array.
     """
-    return pd.arrays.ArrowStringArray(pa.array(values, pa.string()), dtype=STR)
+    try:
+        array = pa.array(values, pa.string())
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape (`"\\ud800"`) in a hostile claim
+        array = pa.array(_encodable(values), pa.string())
+    return pd.arrays.ArrowStringArray(array, dtype=STR)
+
+
+def _encodable(values: Sequence[str | None] | np.ndarray | pa.Array) -> list[str | None]:
+    """Strings that UTF-8 can hold: each lone surrogate becomes U+FFFD (the rest is unchanged)."""
+    return [v.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if isinstance(v, str) else v
+            for v in values]
 
 
 def categorical(values: Sequence[str | None] | np.ndarray) -> pd.Categorical:
     """Strings as a categorical, dictionary-encoded by Arrow as it reads them: categories in the order
     they first appear."""
-    encoded = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
+    try:
+        encoded = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
+    except UnicodeEncodeError:  # as in `strings`
+        encoded = pa.array(_encodable(values), pa.dictionary(pa.int32(), pa.string()))
     return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(), validate=False,
                                      categories=strings(encoded.dictionary))
 
@@ -209,6 +223,13 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
 
     # Time window, judged at the request time (or the file's mtime when the line has none).
     ts = occ["ts"].to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        impossible = (ts < 0) | (ts >= LAST_PLAUSIBLE_US)
+    if impossible.any():
+        # A line dated 0001 or 9999 is damaged, not a request: judged as a line without a time, and kept
+        # out of the dataset's times (which hold nanoseconds from 1677 to 2262 only).
+        occ = occ.assign(ts=occ["ts"].mask(impossible))
+        ts = np.where(impossible, np.nan, ts)
     no_ts = np.isnan(ts)
     when = np.where(no_ts, occ["mtime_us"].to_numpy(dtype="float64"), ts)
     leeway = settings.leeway_seconds * 1e6

@@ -18,6 +18,7 @@ import typer.core
 
 from analyzer import __version__
 from analyzer import schema as S
+from analyzer.config import MAX_KEEP_DAYS, MAX_LEEWAY
 from analyzer.errors import AnalyzerError, ConfigError, ExitCode
 
 if TYPE_CHECKING:
@@ -67,11 +68,13 @@ def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
     return typer.Exit(int(code))
 
 
-def _at_least(low: int) -> Any:
+def _at_least(low: int, high: int | None = None, unit: str = "") -> Any:
     """A check for a whole-number option: a clear message instead of a Python-style range in help."""
     def check(value: int | None) -> int | None:
         if value is not None and value < low:
             raise typer.BadParameter(f"must be {low} or more, not {value}")
+        if value is not None and high is not None and value > high:
+            raise typer.BadParameter(f"must be at most {high:,}{unit}, not {value}")
         return value
     return check
 
@@ -136,11 +139,42 @@ def _not_logs(files: dict[str, Any]) -> str:
 
 
 def _window(since: str | None, until: str | None) -> tuple[int | None, int | None]:
-    """--since/--until as epoch microseconds (relative times count back from now)."""
+    """--since/--until as epoch microseconds (relative times count back from now); an empty window is refused."""
     from analyzer.config import parse_when
 
     now_us = int(time.time() * 1_000_000)
-    return (parse_when(since, now_us) if since else None, parse_when(until, now_us) if until else None)
+
+    def when(name: str, value: str | None) -> int | None:
+        if value is None:
+            return None
+        try:
+            return parse_when(value, now_us)
+        except ConfigError as e:
+            raise _fail(f"--{name}: {e}") from None
+
+    bounds = (when("since", since), when("until", until))
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] >= bounds[1]:
+        raise _fail(f"--since {since} is not before --until {until}: the window would be empty")
+    return bounds
+
+
+def _writable_dir(out_arg: str) -> str | None:
+    """Why --out cannot be the output directory, or None (checked before a run, which creates it)."""
+    if not out_arg.strip():  # Path('') would be the working directory
+        return "--out is empty; name the output directory"
+    out = Path(out_arg)
+    if out.exists() and not out.is_dir():
+        return f"--out {out}: exists and is not a directory"
+    parent = out
+    while not parent.exists():  # the nearest ancestor that exists must be a directory we may write in
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    if parent != out and (not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK)):
+        return f"--out {out}: cannot create it in {parent}"
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        return f"--out {out}: the directory is not writable"
+    return None
 
 
 @app.command(cls=_Command)
@@ -148,7 +182,7 @@ def scan(
     paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Log files, directories (read "
                                                "recursively) or globs; - is stdin. In a directory, key material, "
                                                "key sets and Markdown are skipped; name such a file to read it.")],
-    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output directory.")] = Path("reports"),
+    out_arg: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Output directory.")] = "reports",
     config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE", help="TOML config file (default: "
                                                 "./analyzer.toml, or analyzer.toml inside a scanned "
                                                 "directory).")] = None,
@@ -158,7 +192,8 @@ def scan(
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", metavar="DIR", help="Where fetched signing keys "
                                                    "and their history are kept (default: the user cache "
                                                    "directory).")] = None,
-    leeway: Annotated[int | None, typer.Option("--leeway", metavar="SECONDS", callback=_at_least(0),
+    leeway: Annotated[int | None, typer.Option("--leeway", metavar="SECONDS",
+                                               callback=_at_least(0, MAX_LEEWAY, " (10 years)"),
                                                help="Clock-skew tolerance in seconds (default 300).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", metavar="N", callback=_at_least(1),
                                                 help="Worker processes (default: all cores).")] = None,
@@ -171,7 +206,8 @@ def scan(
                                               "12h).")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="TIME", help="End of that window "
                                               "(exclusive).")] = None,
-    keep_days: Annotated[int | None, typer.Option("--keep-days", metavar="DAYS", callback=_at_least(1),
+    keep_days: Annotated[int | None, typer.Option("--keep-days", metavar="DAYS",
+                                                  callback=_at_least(1, MAX_KEEP_DAYS, " (100 years)"),
                                                   help="Drop events older than this many days from the dataset "
                                                   "(retention).")] = None,
     rescan: Annotated[bool, typer.Option("--rescan", help="Forget what earlier runs read and rebuild the "
@@ -203,6 +239,18 @@ def scan(
         raise _fail(f"unknown --engine {engine!r}; choose local or dask")
     if scheduler and engine != "dask":
         raise _fail("--scheduler needs --engine dask")
+    problem = _writable_dir(out_arg)
+    if problem:
+        from analyzer.readers import shown
+
+        raise _fail(shown(problem))
+    out = Path(out_arg)
+    if any(p != "-" and Path(p).is_dir() and Path(p).resolve() == out.resolve() for p in paths):
+        from analyzer.readers import shown
+
+        # Its outputs (events, report.html, state.sqlite) would be read as logs by the next run.
+        raise _fail(f"--out {shown(out_arg)} is a directory being scanned; write the outputs elsewhere "
+                    "(a subdirectory is fine)")
     if not _is_utf8(str(out)):
         from analyzer.readers import shown
 
@@ -359,6 +407,8 @@ def inspect(
     from analyzer.config import build_settings
     from analyzer.inspect_token import NOT_CHECKED
     from analyzer.inspect_token import inspect as inspect_one
+    from analyzer.privacy import writable
+    from analyzer.readers import shown  # a claim in a detail may hold a newline: it must not forge a line
     from analyzer.timeparse import parse_any
 
     raw = sys.stdin.read() if token == "-" else token
@@ -371,26 +421,30 @@ def inspect(
             raise _fail(f"--at {at!r} is not an ISO 8601 time")
     settings = build_settings(config, [], jwks=[str(j) for j in jwks or []], cache_dir=cache_dir)
     result = inspect_one(raw, settings, at_us, api)
+
+    def say(text: str) -> None:  # a claim may hold a lone surrogate (`"\\ud800"`), which no terminal takes
+        typer.echo(writable(text))
+
     if as_json:
-        typer.echo(json.dumps(result, default=str, indent=2, ensure_ascii=False))
+        say(json.dumps(result, default=str, indent=2, ensure_ascii=False))
         return
     unchecked = result["cause"] == S.OK and not result["signature_checked"]
-    typer.echo(f"token {result['token_fp']}  kind: {result['kind']}  verdict: {result['cause']}"
+    say(f"token {result['token_fp']}  kind: {result['kind']}  verdict: {result['cause']}"
                + (" (signature not checked)" if unchecked else ""))
     if result["detail"]:
-        typer.echo(f"  {result['detail']}")
-    typer.echo("header:")
-    typer.echo(json.dumps(result["header"], indent=2, ensure_ascii=False, default=str))
-    typer.echo("claims:")
+        say(f"  {shown(result['detail'])}")
+    say("header:")
+    say(json.dumps(result["header"], indent=2, ensure_ascii=False, default=str))
+    say("claims:")
     for k, v in result["claims"].items():
         when = result["times"].get(k)
-        typer.echo(f"  {k}: {json.dumps(v, ensure_ascii=False, default=str)}" + (f"   ({when})" if when else ""))
+        say(f"  {k}: {json.dumps(v, ensure_ascii=False, default=str)}" + (f"   ({when})" if when else ""))
     moment = f"now, {result['judged_at']}" if result["judged_at_now"] else result["judged_at"]
     target = f"; API {result['api']}" if result["api"] else ""
-    typer.echo(f"checks (at {moment}{target}; signature checked: {'yes' if result['signature_checked'] else 'no'}):")
+    say(f"checks (at {moment}{target}; signature checked: {'yes' if result['signature_checked'] else 'no'}):")
     labels = {"pass": "ok", "fail": "FAIL", NOT_CHECKED: NOT_CHECKED}
     for c in result["checks"]:
-        typer.echo(f"  {labels[c['verdict']]:<11} {c['check']}" + (f": {c['detail']}" if c.get("detail") else ""))
+        say(f"  {labels[c['verdict']]:<11} {c['check']}" + (f": {shown(c['detail'])}" if c.get("detail") else ""))
 
 
 def _usage_message(e: Exception) -> str | None:
@@ -417,6 +471,13 @@ def main() -> None:
     except AnalyzerError as e:
         typer.echo(f"analyzer: {e}", err=True)
         sys.exit(int(e.exit_code))
+    except OSError as e:
+        # The machine refused (disk full, permission, a path that cannot be created): the user's to fix, no bug.
+        from analyzer.readers import shown
+
+        where = f"{shown(os.fsdecode(e.filename))}: " if e.filename is not None else ""
+        typer.echo(f"analyzer: {where}{e.strerror or type(e).__name__}", err=True)
+        sys.exit(int(ExitCode.USAGE))
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("analyzer: interrupted", err=True)
         sys.exit(130)

@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 from analyzer.errors import ConfigError
 
 DEFAULT_LEEWAY = 300
+MAX_LEEWAY = 10 * 365 * 86400  # a tolerance beyond years is a mistake, and overflows time arithmetic
+MAX_KEEP_DAYS = 36_500
+# Times the dataset's timestamps can hold (pandas' nanosecond range), in epoch microseconds.
+MIN_TIME_US, MAX_TIME_US = -9_223_372_036_854_775, 9_223_372_036_854_775
 CONFIG_NAME = "analyzer.toml"
 
 
@@ -197,14 +201,19 @@ def _known_keys(entry: dict[str, Any], known: set[str], where: str | None) -> No
     raise ConfigError(f"{where}: unknown key {key!r} ({hint})")
 
 
+def _name(entry: dict[str, Any], where: str) -> None:
+    if "name" in entry and not isinstance(entry["name"], str):
+        raise ConfigError(f"{where}.name must be a string")
+
+
 def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     """Turn a parsed TOML document into Settings fields; raises ConfigError on anything unusable."""
     _known_keys(data, _TOP_KEYS, None)
     out: dict[str, Any] = {}
     if "leeway_seconds" in data:
         leeway = data["leeway_seconds"]
-        if isinstance(leeway, bool) or not isinstance(leeway, int) or leeway < 0:
-            raise ConfigError("leeway_seconds must be a whole number of seconds, 0 or more")
+        if isinstance(leeway, bool) or not isinstance(leeway, int) or not 0 <= leeway <= MAX_LEEWAY:
+            raise ConfigError(f"leeway_seconds must be a whole number of seconds, 0 to {MAX_LEEWAY:,} (10 years)")
         out["leeway_seconds"] = leeway
     if "timezone" in data:
         from analyzer.timeparse import zone_from_text
@@ -233,6 +242,8 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         out["cache_dir"] = (base_dir / Path(data["cache_dir"]).expanduser()).resolve()
 
     issuers = [_issuer_entry(e, f"issuer[{i}]", base_dir) for i, e in enumerate(_table_list(data, "issuer"))]
+    if "jwks_file" in data and (not isinstance(data["jwks_file"], str) or not data["jwks_file"]):
+        raise ConfigError("jwks_file must be a file path")
     if isinstance(data.get("jwks_file"), str):
         issuers.append(IssuerSource(jwks_file=(base_dir / data["jwks_file"]).resolve()))
     out["issuers"] = tuple(issuers)
@@ -241,6 +252,7 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     for i, entry in enumerate(_table_list(data, "api")):
         where = f"api[{i}]"
         _known_keys(entry, _API_KEYS, where)
+        _name(entry, where)
         prefix = entry.get("path_prefix", "/")
         if not isinstance(prefix, str) or not prefix.startswith("/"):
             raise ConfigError(f"{where}.path_prefix must start with '/'")
@@ -261,7 +273,10 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     for i, entry in enumerate(_table_list(data, "client")):
         where = f"client[{i}]"
         _known_keys(entry, _CLIENT_KEYS, where)
+        _name(entry, where)
         cid = entry.get("client_id")
+        if "client_id" in entry and not isinstance(cid, str):
+            raise ConfigError(f"{where}.client_id must be a string")
         if not isinstance(cid, str) or not cid:
             raise ConfigError(f"{where}.client_id is required")
         prints = frozenset(
@@ -313,6 +328,8 @@ def load_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config: {e.strerror or e}", str(path)) from None
     except UnicodeDecodeError:
         raise ConfigError("config is not UTF-8 text", str(path)) from None
+    # Windows editors (Notepad) start a UTF-8 file with a byte-order mark, which TOML does not allow.
+    text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -328,6 +345,8 @@ def load_config(path: Path) -> dict[str, Any]:
 def find_config(explicit: Path | None, inputs: list[str]) -> Path | None:
     """The config to use: the one given, else ./analyzer.toml, else one inside a scanned directory."""
     if explicit is not None:
+        if explicit.is_dir():
+            raise ConfigError("is a directory, not a config file", str(explicit))
         if not explicit.is_file():
             raise ConfigError("config file not found", str(explicit))
         return explicit
@@ -348,6 +367,8 @@ def build_settings(config: Path | None, inputs: list[str], **flags: Any) -> Sett
     extra_issuers = []
     for j in jwks:
         p = Path(j)
+        if p.is_dir():
+            raise ConfigError("is a directory, not a key set file", str(p))
         if not p.is_file():
             raise ConfigError("key set file not found", str(p))
         extra_issuers.append(IssuerSource(jwks_file=p.resolve()))
@@ -357,6 +378,8 @@ def build_settings(config: Path | None, inputs: list[str], **flags: Any) -> Sett
             fields[key] = value
     skip = {p for p in (fields.get("config_path"),) if p}
     skip |= {s.jwks_file for s in fields["issuers"] if s.jwks_file}
+    # The output directory inside a scanned one: a second run must not read the first one's outputs as logs.
+    skip.add(Path(fields.get("out_dir", Settings.out_dir)).resolve())
     fields["skip_paths"] = frozenset(skip)
     return Settings(**fields)
 
@@ -372,7 +395,10 @@ def parse_size(value: object) -> int:
     if m is None or float(m[1]) <= 0:
         raise ValueError(f"{value!r} is not a size such as 500MB or 10GiB")
     power = "_kmgtp".index(m[2].lower() or "_")
-    return int(float(m[1]) * (1024 if m[3] else 1000) ** power)
+    size = int(float(m[1]) * (1024 if m[3] else 1000) ** power)
+    if size < 1:  # '0.1' would be no byte at all
+        raise ValueError(f"{value!r} is less than one byte")
+    return size
 
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -385,11 +411,17 @@ def parse_when(value: str, now_us: int) -> int:
 
     m = _RELATIVE.match(value)
     if m:
-        return now_us - int(m.group(1)) * _UNIT_SECONDS[m.group(2)] * 1_000_000
+        return _in_range(value, now_us - int(m.group(1)) * _UNIT_SECONDS[m.group(2)] * 1_000_000)
     text = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         text += "T00:00:00Z"
-    us = parse_any(text.encode())
+    us = parse_any(text.encode()) if text else None
     if us is None:
         raise ConfigError(f"{value!r} is not a time: use 7d, 12h, 30m, or an ISO 8601 date/time")
+    return _in_range(value, us)
+
+
+def _in_range(value: str, us: int) -> int:
+    if not MIN_TIME_US <= us <= MAX_TIME_US:
+        raise ConfigError(f"{value!r} is out of range (years 1678 to 2261)")
     return us

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import secrets
 from pathlib import Path
@@ -60,7 +61,7 @@ def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) 
     """Claims safe to show: personal ones hashed, long or odd values bounded."""
     out: dict[str, Any] = {}
     for k, v in list(claims.items())[:60]:
-        name = str(k)[:64]
+        name = writable(str(k)[:64])
         if name in S.PERSONAL_CLAIMS and not include_pii:
             out[name] = keyed_hash(key, v)
         else:
@@ -69,13 +70,27 @@ def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) 
 
 
 def _bounded(v: Any, depth: int = 0) -> Any:
-    """A claim value as JSON keeps it (lists stay lists, never a Python repr), with its size bounded."""
+    """A claim value as JSON keeps it (lists stay lists, never a Python repr), with its size bounded.
+
+    What strict JSON or UTF-8 cannot hold becomes text: NaN and Infinity (which Python's JSON reader
+    accepts), integers beyond 64 bits, and lone surrogates from a `"\\ud800"` escape (as U+FFFD).
+    """
     if isinstance(v, str):
-        return v[:200]
-    if isinstance(v, (int, float, bool)) or v is None:
+        return writable(v[:200])
+    if isinstance(v, bool) or v is None or (isinstance(v, int) and -(1 << 63) <= v < 1 << 63) or (
+            isinstance(v, float) and math.isfinite(v)):
         return v
     if isinstance(v, (list, tuple)) and depth < 3:
         return [_bounded(x, depth + 1) for x in list(v)[:50]]
     if isinstance(v, dict) and depth < 3:
-        return {str(k)[:64]: _bounded(x, depth + 1) for k, x in list(v.items())[:50]}
-    return str(v)[:200]
+        return {writable(str(k)[:64]): _bounded(x, depth + 1) for k, x in list(v.items())[:50]}
+    return writable(str(v)[:200])
+
+
+def writable(text: str) -> str:
+    """Text that UTF-8 can hold: a lone surrogate from a JSON escape (`"\\ud800"`) becomes U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text

@@ -171,6 +171,8 @@ def _walk(top: str, skip: frozenset[Path], out: Expansion, ancestors: frozenset[
             continue
         if stat.S_ISDIR(st.st_mode):
             key = (st.st_dev, st.st_ino)
+            if skip and Path(entry.path).resolve() in skip:
+                continue  # the run's own output directory
             if key in ancestors:
                 out.errors.append(f"{shown(entry.path)}: symlink loop back to a parent directory, skipped")
                 continue

@@ -132,7 +132,15 @@ def summary_line(unverified: dict[str, Any]) -> str | None:
             "passed without a signature check")
     if entries:
         top = entries[0]
-        line += f": {top['count']:,} from {top['issuer']} ({top['reason']})"
+        line += f": {top['count']:,} from {_inert(top['issuer'])} ({_inert(top['reason'], 400)})"
         if len(entries) > 1:
             line += f", and {len(entries) - 1} more (run.json: unverified_ok)"
     return line
+
+
+def _inert(text: Any, limit: int = 120) -> str:
+    """A value from a token (its `iss`) as one inert line on a terminal: control characters escaped, bounded."""
+    from analyzer.readers import shown
+
+    value = shown(str(text))
+    return value if len(value) <= limit else value[: limit - 1] + "…"
