@@ -91,6 +91,8 @@ class ReportData:
         """Read an output directory (run.json unless given, events/, examples.json)."""
         if run is None:
             run = json.loads((directory / "run.json").read_text(encoding="utf-8"))
+        if not isinstance(run, dict):
+            raise ValueError("run.json does not hold a JSON object")
         ex_path = directory / "examples.json"
         examples = json.loads(ex_path.read_text(encoding="utf-8")) if ex_path.exists() else {}
         scan = _scan_events(directory, since_us, until_us)
@@ -194,7 +196,7 @@ def history(out_dir: Path, keep: int = 20) -> list[dict[str, Any]]:
         if isinstance(prev.get("keys"), list):
             entry["kids"] = sorted({str(k) for key in prev["keys"] if isinstance(key, dict)
                                     for k in key.get("kids") or []})
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # AttributeError: not a JSON object
         return []
     past = prev.get("history") if isinstance(prev.get("history"), list) else []
     return [*past, entry][-keep:]

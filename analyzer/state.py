@@ -51,6 +51,22 @@ CREATE INDEX IF NOT EXISTS reads_file ON reads (file_id);
 _ADDED_COLUMNS = (("files", "abs_path", "TEXT"),)
 
 
+class DamagedStateError(AnalyzerError):
+    """The output directory's state store is not a readable SQLite database."""
+
+    def __init__(self, path: Path, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.path = path
+        self.cause = cause
+
+    def __str__(self) -> str:
+        from analyzer.readers import shown
+
+        return (f"{shown(str(self.path))} is damaged ({self.cause}); nothing was changed. Move it aside to "
+                "start the incremental state anew (the next run then reads every input again and rebuilds "
+                "the dataset from the paths given)")
+
+
 class LockedError(AnalyzerError):
     """Another run is writing the same output directory."""
 
@@ -203,10 +219,15 @@ class State:
     def __init__(self, out_dir: Path) -> None:
         self.path = out_dir / STATE_FILE
         self.db = sqlite3.connect(self.path, isolation_level=None)
-        self.db.executescript(_SCHEMA)
-        for table, column, kind in _ADDED_COLUMNS:
-            if column not in {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}:
-                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        try:
+            self.db.executescript(_SCHEMA)
+            for table, column, kind in _ADDED_COLUMNS:
+                if column not in {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        except sqlite3.DatabaseError as e:
+            self.db.close()
+            # Never repaired or replaced silently: it says what the dataset holds, and was read from where.
+            raise DamagedStateError(self.path, e) from None
         try:
             os.chmod(self.path, 0o640)
         except OSError:
