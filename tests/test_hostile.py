@@ -37,10 +37,13 @@ TS = "[10/Oct/2024:13:55:36 +0000]"
 # (10 MB line, 200 MB decompressed bomb) or built a quadratic structure would pass this.
 RSS_LIMIT_KB = 450_000
 
-# Run the CLI in a child and print its peak RSS (KB) on stderr as it exits.
+# Run the CLI in a child and print its peak RSS (KB) on stderr as it exits. VmHWM, not ru_maxrss: on
+# Linux a child's ru_maxrss starts from the RSS of the process that forked it (pytest, hundreds of MB
+# with coverage on), while VmHWM belongs to the child's own address space.
 _CHILD = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: sys.stderr.write('MAXRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "import atexit, re, sys\n"
+    "atexit.register(lambda: sys.stderr.write('MAXRSS %s\\n' % re.search(r'VmHWM:\\s+(\\d+)', "
+    "open('/proc/self/status').read()).group(1)))\n"
     "from analyzer.cli import main\n"
     "sys.argv = ['analyzer', *sys.argv[1:]]\n"
     "main()\n"
