@@ -318,7 +318,6 @@ class ExpectationLearner:
 
 LATENESS = ("within_skew", "minutes", "hours", "days")
 MAX_CLOCK_PAIRS = 20_000  # (host, token) pairs kept for the clock estimates (about 5 MB); beyond, a sample
-MIN_CLOCK_SAMPLES = clocks.MIN_SAMPLES
 WEBSOCKET_UPGRADE = 101  # status of a WebSocket handshake: its line's time may be the connection's end
 
 

@@ -114,7 +114,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     source = f.name  # a name that is not UTF-8, escaped: Parquet holds UTF-8 strings only
     in_query = (S.LOC_FORM, S.LOC_TEXT)
 
-    limit = settings.max_decompressed or settings.extra.get("max_decompressed") or decompressed_limit(f.size)
+    limit = settings.max_decompressed or decompressed_limit(f.size)
     for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end, count_from=count_from):
         if result.stats.fields_before is not None:
             # Content before the start was decompressed and dropped: the W3C field list in force.
@@ -720,15 +720,6 @@ def _count_by(values: Any) -> dict[str, int]:
     for v in values:
         counts[str(v)] = counts.get(str(v), 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
-
-
-def read_events(directory: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """The events dataset of an output directory (with `date` as a date, not a string)."""
-    import pyarrow.dataset as ds
-
-    dataset = ds.dataset(directory / "events", format="parquet", partitioning=ds.partitioning(
-        S.PARTITION_SCHEMA, flavor="hive"))
-    return dataset.to_table(columns=columns).to_pandas()
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,6 @@ class Expansion:
     not_logs: list[tuple[str, str]] = field(default_factory=list)
 
 
-NOT_LOG_REASONS = ("pem", "certificate", "jwks", "markdown")
 _MARKDOWN = (".md", ".markdown")
 _PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 _JWKS_MAX = 1 << 20  # a key set is a few KiB; a larger JSON file is read as a log

@@ -60,7 +60,6 @@ KIND_ACCESS = "access_token"
 KIND_ID = "id_token"
 KIND_ASSERTION = "client_assertion"
 KIND_UNKNOWN = "unknown"
-TOKEN_KINDS: tuple[str, ...] = (KIND_ACCESS, KIND_ID, KIND_ASSERTION, KIND_UNKNOWN)
 
 # Log formats that detection can name.
 FMT_NGINX = "nginx"
