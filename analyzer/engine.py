@@ -207,8 +207,8 @@ def use_memory_pool() -> None:
 
     Arrow's default mimalloc pool keeps what each thread freed: reading the events files back for
     the summary and report grew a process by about 70 MB that no batch needed, more with more files.
-    Nothing to do when the default pool was chosen before pyarrow loaded (`analyzer/__init__.py`
-    picks jemalloc on Linux, which the Parquet reader's own allocations use too; or the user chose).
+    Nothing to do when the default pool was chosen before pyarrow loaded (`analyzer.__main__` picks
+    jemalloc on Linux, which the Parquet reader's own allocations use too; or the user chose).
     """
     if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
         return

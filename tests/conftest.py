@@ -24,6 +24,24 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory):
         yield
 
 
+_CRASH_BEFORE_COMMIT = """\
+import os, sys
+from analyzer.__main__ import choose_arrow_pool, main
+choose_arrow_pool()
+import analyzer.pipeline
+analyzer.pipeline.between_commit_steps = lambda: os._exit(9)
+sys.argv[0] = "analyzer"
+main()
+"""
+
+
+@pytest.fixture
+def crash_before_commit() -> list[str]:
+    """The command that runs `analyzer` (append its arguments) in a child process that dies, exit code 9,
+    between the two commit steps of a scan: after the events are published, before the state says so."""
+    return [sys.executable, "-c", _CRASH_BEFORE_COMMIT]
+
+
 @pytest.fixture
 def scan_dir(tmp_path: Path):
     """Run `analyzer scan` in-process (Typer's CliRunner) and return (exit code, output dir, result)."""

@@ -41,7 +41,7 @@ RSS_LIMIT_KB = 450_000
 _CHILD = (
     "import atexit, resource, sys\n"
     "atexit.register(lambda: sys.stderr.write('MAXRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
-    "from analyzer.cli import main\n"
+    "from analyzer.__main__ import main\n"
     "sys.argv = ['analyzer', *sys.argv[1:]]\n"
     "main()\n"
 )
