@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from analyzer import clocks
 from analyzer import schema as S
+from analyzer.advice import default_scope
 from analyzer.config import ApiExpectation, Settings
 
 # ----------------------------------------------------------------------------- the server's own errors
@@ -752,7 +753,7 @@ class Diagnoser:
                         "occurrences": n,
                         "accepted": list(accepted),
                         "accepted_source": how,
-                        "should_ask_for": _scope(accepted) if accepted else None,
+                        "should_ask_for": default_scope(accepted) if accepted else None,
                     }
                 )
             versions = []
@@ -882,11 +883,6 @@ def _behaviour(late: dict[str, int]) -> str:
     if expired >= 2:
         return "refreshing_late"
     return "normal"
-
-
-def _scope(accepted: tuple[str, ...] | list[str]) -> str:
-    uri = next((a for a in accepted if "://" in a), accepted[0])
-    return uri.rstrip("/") + "/.default"
 
 
 def _finding(

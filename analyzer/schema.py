@@ -101,6 +101,9 @@ FORMATS: tuple[str, ...] = (
 GRAPH_AUDIENCES = frozenset({"00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com",
                              "https://graph.microsoft.com/"})
 
+# Example tokens kept per cause (examples.json, the report's cause details): distinct tokens, first seen first.
+EXAMPLES_PER_CAUSE = 3
+
 _ts = pa.timestamp("us", tz="UTC")
 _dict_str = pa.dictionary(pa.int32(), pa.string())
 
