@@ -41,7 +41,7 @@ _NO_KEYS_RE = re.compile(rb"Number of keys in Configuration: '0'")
 _REQUEST_ID_RE = re.compile(
     rb'(?i)"?\b(?:request_?id|x-request-id|trace_?id|correlation_?id|requestid)"?\s*[:=]\s*"?([A-Za-z0-9:._\-]{1,128})'
 )
-NO_KEYS = " keys=0"  # qualifier added in the scan, removed by `Diagnoser.take` once counted
+NO_KEYS = " keys=0"  # qualifier added in the scan; counted, then removed by `Diagnoser._bare` before writing
 LOOK_AROUND = 5  # lines searched before (and, with a matching request id, after) a token's line
 
 # Pseudo-causes for what the server logged that is about the server, not the token.

@@ -1,8 +1,10 @@
 """Connects the stages: read -> extract -> decode -> check -> aggregate -> write.
 
-`scan_file` is a pure function of one input file and the settings: it yields batches of
-occurrence columns plus the facts of the tokens first seen in them. It is what runs in worker
-processes (and, later, on a cluster). `run` owns everything else, including all writing.
+`scan_file` reads one input file (or byte range) with the settings and yields batches of
+occurrence columns plus the facts of the tokens first seen in them. It writes nothing, but it is not
+pure: it fills in the caller's `FileResult` (read statistics, format) and adds the tokens it decodes
+to the `known` cache it is given. It is what runs in worker processes (and on a Dask cluster).
+`run` owns everything else, including all writing.
 """
 
 from __future__ import annotations
