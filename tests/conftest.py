@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.__main__ import choose_arrow_pool
+
+# Tests run the analyzer in this process too: give it the Arrow memory pool the program picks, before
+# anything imports pyarrow. (A child's ru_maxrss starts at this process's peak: see test_hostile.)
+choose_arrow_pool()
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
