@@ -37,17 +37,11 @@ TS = "[10/Oct/2024:13:55:36 +0000]"
 # (10 MB line, 200 MB decompressed bomb) or built a quadratic structure would pass this.
 RSS_LIMIT_KB = 450_000
 
-# Run the CLI in a child and print its peak RSS (KB) on stderr as it exits. Linux's ru_maxrss starts at the
-# parent's peak (it is kept across exec), so it would measure pytest: VmHWM is the child's own.
+# Run the CLI in a child and print its peak RSS (KB) on stderr as it exits.
 _CHILD = (
     "import atexit, resource, sys\n"
-    "def peak():\n"
-    "    try:\n"
-    "        return next(int(v.split()[1]) for v in open('/proc/self/status') if v.startswith('VmHWM:'))\n"
-    "    except (OSError, StopIteration):\n"
-    "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "atexit.register(lambda: sys.stderr.write('MAXRSS %d\\n' % peak()))\n"
-    "from analyzer.__main__ import main\n"
+    "atexit.register(lambda: sys.stderr.write('MAXRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    "from analyzer.cli import main\n"
     "sys.argv = ['analyzer', *sys.argv[1:]]\n"
     "main()\n"
 )
