@@ -128,7 +128,8 @@ class Facts(NamedTuple):
     expected_issuers: tuple[str, ...] = ()
 
 
-def _scope_of(audiences: tuple[str, ...]) -> str:
+def default_scope(audiences: tuple[str, ...] | list[str]) -> str:
+    """The scope a client requests for a token to these audiences (an app ID URI's `/.default`)."""
     uri = next((a for a in audiences if "://" in a), audiences[0] if audiences else "api://<your-api>")
     return uri.rstrip("/") + "/.default"
 
@@ -140,10 +141,10 @@ def next_steps(cause: str, f: Facts) -> list[str]:
     expected_aud = ", ".join(f.expected_audiences) or "(not configured: inferred from accepted tokens)"
     if cause == S.AUDIENCE_MISMATCH:
         steps.append(f"Audience sent: {f.audience}. Audiences the API accepts: {expected_aud}. "
-                     f"Have the client request its token with scope {_scope_of(f.expected_audiences)}.")
+                     f"Have the client request its token with scope {default_scope(f.expected_audiences)}.")
     elif cause == S.WRONG_TOKEN_TYPE:
         steps.append(f"The token's aud is {f.audience} (the client itself). "
-                     f"Request an access token with scope {_scope_of(f.expected_audiences)} "
+                     f"Request an access token with scope {default_scope(f.expected_audiences)} "
                      "and send that instead.")
     elif cause == S.ISSUER_MISMATCH:
         expected = ", ".join(f.expected_issuers) or "(not configured: inferred from accepted tokens)"

@@ -16,7 +16,6 @@ import pandas as pd
 
 from analyzer import schema as S
 
-EXAMPLES_PER_CAUSE = 3
 EXAMPLE_COLUMNS = ("ts", "source", "line", "format", "location", "host", "method", "path", "status", "client_id",
                    "audience", "issuer", "token_fp", "token_kind", "detail")
 
@@ -40,13 +39,13 @@ class Aggregator:
         self._rows += len(ev)
         for cause, n in ev["cause"].value_counts().items():
             self._causes[str(cause)] = self._causes.get(str(cause), 0) + int(n)
-        if all(len(self.examples.get(c, ())) >= EXAMPLES_PER_CAUSE for c in self._causes):
+        if all(len(self.examples.get(c, ())) >= S.EXAMPLES_PER_CAUSE for c in self._causes):
             return
         firsts = ev.drop_duplicates(["cause", "token_fp"]).groupby("cause", observed=True, sort=False).head(
-            EXAMPLES_PER_CAUSE)
+            S.EXAMPLES_PER_CAUSE)
         for rec in firsts[[c for c in EXAMPLE_COLUMNS if c in ev.columns] + ["cause"]].to_dict("records"):
             have = self.examples.setdefault(str(rec["cause"]), [])
-            if len(have) < EXAMPLES_PER_CAUSE and all(e["token_fp"] != rec["token_fp"] for e in have):
+            if len(have) < S.EXAMPLES_PER_CAUSE and all(e["token_fp"] != rec["token_fp"] for e in have):
                 have.append({k: _plain(rec.get(k)) for k in EXAMPLE_COLUMNS})
 
     def merge(self, other: Aggregator) -> None:
@@ -61,7 +60,7 @@ class Aggregator:
         for cause, more in other.examples.items():
             have = self.examples.setdefault(cause, [])
             for e in more:
-                if len(have) < EXAMPLES_PER_CAUSE and all(h["token_fp"] != e["token_fp"] for h in have):
+                if len(have) < S.EXAMPLES_PER_CAUSE and all(h["token_fp"] != e["token_fp"] for h in have):
                     have.append(e)
 
     def cause_counts(self) -> dict[str, int]:

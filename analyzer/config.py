@@ -8,7 +8,7 @@ import difflib
 import ipaddress
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,7 +78,6 @@ class Settings:
     include_pii: bool = False
     format: str | None = None
     timezone: str = "UTC"  # the zone of log times that carry none: UTC, an offset (+01:00), or an IANA name
-    max_line_bytes: int = 1 << 20
     # Decompressed bytes read per compressed file at most (a bomb ends there); None: the default,
     # max(10 GiB, 1000 x the compressed size).
     max_decompressed: int | None = None
@@ -89,11 +88,10 @@ class Settings:
     until_us: int | None = None
     keep_days: int | None = None  # retention of the events dataset, in days
     skip_paths: frozenset[Path] = field(default_factory=frozenset)
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-
-    def with_(self, **changes: Any) -> Settings:
-        """A copy with some fields changed."""
-        return replace(self, **changes)
+    # The key store's HTTP timeout (seconds, or (connect, read)) and retries; None: the key store's defaults.
+    # Not config-file keys: tests shorten them.
+    http_timeout: float | tuple[float, float] | None = None
+    http_retries: int | None = None
 
     def fingerprint(self) -> str:
         """A hash of everything that changes how a token is classified: a change means a full rescan."""

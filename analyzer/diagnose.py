@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from analyzer import clocks
 from analyzer import schema as S
+from analyzer.advice import default_scope
 from analyzer.config import ApiExpectation, Settings
 
 # ----------------------------------------------------------------------------- the server's own errors
@@ -40,7 +41,7 @@ _NO_KEYS_RE = re.compile(rb"Number of keys in Configuration: '0'")
 _REQUEST_ID_RE = re.compile(
     rb'(?i)"?\b(?:request_?id|x-request-id|trace_?id|correlation_?id|requestid)"?\s*[:=]\s*"?([A-Za-z0-9:._\-]{1,128})'
 )
-NO_KEYS = " keys=0"  # qualifier added in the scan, removed by `Diagnoser.take` once counted
+NO_KEYS = " keys=0"  # qualifier added in the scan; counted, then removed by `Diagnoser._bare` before writing
 LOOK_AROUND = 5  # lines searched before (and, with a matching request id, after) a token's line
 
 # Pseudo-causes for what the server logged that is about the server, not the token.
@@ -318,7 +319,6 @@ class ExpectationLearner:
 
 LATENESS = ("within_skew", "minutes", "hours", "days")
 MAX_CLOCK_PAIRS = 20_000  # (host, token) pairs kept for the clock estimates (about 5 MB); beyond, a sample
-MIN_CLOCK_SAMPLES = clocks.MIN_SAMPLES
 WEBSOCKET_UPGRADE = 101  # status of a WebSocket handshake: its line's time may be the connection's end
 
 
@@ -753,7 +753,7 @@ class Diagnoser:
                         "occurrences": n,
                         "accepted": list(accepted),
                         "accepted_source": how,
-                        "should_ask_for": _scope(accepted) if accepted else None,
+                        "should_ask_for": default_scope(accepted) if accepted else None,
                     }
                 )
             versions = []
@@ -883,11 +883,6 @@ def _behaviour(late: dict[str, int]) -> str:
     if expired >= 2:
         return "refreshing_late"
     return "normal"
-
-
-def _scope(accepted: tuple[str, ...] | list[str]) -> str:
-    uri = next((a for a in accepted if "://" in a), accepted[0])
-    return uri.rstrip("/") + "/.default"
 
 
 def _finding(

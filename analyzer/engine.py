@@ -25,6 +25,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from analyzer import schema as S
 from analyzer.aggregate import Aggregator
 from analyzer.config import Settings
 from analyzer.decode import TokenFacts
@@ -35,7 +36,6 @@ from analyzer.readers import InputFile, compression, content_size
 RANGE_BYTES = 64 << 20
 BUNDLE_BYTES = 16 << 20  # files smaller than this are scanned together, up to this many bytes a task
 CACHE_LIMIT = 50_000  # token facts kept per unit (under 40 MB)
-EXAMPLES_PER_CAUSE = 3
 
 
 @dataclass(frozen=True)
@@ -207,8 +207,8 @@ def use_memory_pool() -> None:
 
     Arrow's default mimalloc pool keeps what each thread freed: reading the events files back for
     the summary and report grew a process by about 70 MB that no batch needed, more with more files.
-    Nothing to do when the default pool was chosen before pyarrow loaded (`analyzer/__init__.py`
-    picks jemalloc on Linux, which the Parquet reader's own allocations use too; or the user chose).
+    Nothing to do when the default pool was chosen before pyarrow loaded (`analyzer.__main__` picks
+    jemalloc on Linux, which the Parquet reader's own allocations use too; or the user chose).
     """
     if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
         return
@@ -423,7 +423,7 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
                 pending.add(later)
         # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
         firsts = ev[["cause", "token_fp"]].drop_duplicates().groupby("cause", observed=True, sort=False).head(
-            EXAMPLES_PER_CAUSE)
+            S.EXAMPLES_PER_CAUSE)
         for fp in firsts["token_fp"].tolist():
             if fp in batch.tokens:
                 out.examples[fp] = batch.tokens[fp]

@@ -34,12 +34,6 @@ class ConfigError(AnalyzerError):
         return f"{shown(self.path)}: {self.message}" if self.path else self.message
 
 
-class NothingReadError(AnalyzerError):
-    """No input could be read at all."""
-
-    exit_code = ExitCode.NOTHING_READ
-
-
 class InputNotFoundError(AnalyzerError):
     """Inputs that name nothing: a path that does not exist, or a glob that matches no file."""
 

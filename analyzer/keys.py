@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
-from analyzer.config import SIGNING_ALGS, IssuerSource
+from analyzer.config import SIGNING_ALGS
 from analyzer.errors import ConfigError
 from analyzer.issuers import accepts, mismatch_detail, same_keys
 
@@ -122,11 +122,6 @@ class KeyRing:
         self._distinct = {}
 
     @property
-    def has_keys(self) -> bool:
-        """Whether any key is known at all (else signatures cannot be checked)."""
-        return any(s.jwks for s in self.sets)
-
-    @property
     def issuers(self) -> list[str]:
         """Issuers whose tokens the key sets sign (from metadata or config, templates included): an Entra
         tenant's v1 and v2 issuers both, whichever of its metadata documents was configured."""
@@ -191,17 +186,6 @@ def check_issuer(ring: KeyRing, iss: str | None, tid: str | None) -> str | None:
     if accepts(accepted, iss, tid):
         return None
     return mismatch_detail(iss, accepted, "from the identity providers' metadata and config", tid)
-
-
-def build_keyring(sources: tuple[IssuerSource, ...]) -> KeyRing:
-    """Key sets from files only. analyzer.keystore.load_keyring also fetches from identity providers."""
-    ring = KeyRing()
-    for src in sources:
-        if src.jwks_file is not None:
-            ring.sets.append(KeySet(source=str(src.jwks_file), origin="file",
-                                    jwks=load_jwks_file(src.jwks_file), issuer=src.issuer,
-                                    algorithms=src.algorithms))
-    return ring
 
 
 # --------------------------------------------------------------------------- signatures

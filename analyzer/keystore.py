@@ -381,10 +381,8 @@ class KeyStore:
 
 def load_keyring(settings: Settings) -> KeyRing:
     """The key ring of a run: every configured issuer's keys, fetched (or cached) by the key store."""
-    timeout = settings.extra.get("http_timeout", DEFAULT_TIMEOUT)
-    store = KeyStore(settings.cache_dir, settings.offline, timeout=timeout,
-                     retries=int(settings.extra.get("http_retries", DEFAULT_RETRIES)),
-                     backoff=float(settings.extra.get("http_backoff", 0.5)),
-                     cooldown=float(settings.extra.get("refresh_cooldown", DEFAULT_COOLDOWN)))
+    timeout = DEFAULT_TIMEOUT if settings.http_timeout is None else settings.http_timeout
+    retries = DEFAULT_RETRIES if settings.http_retries is None else settings.http_retries
+    store = KeyStore(settings.cache_dir, settings.offline, timeout=timeout, retries=retries)
     accepted = [i for api in settings.apis for i in api.issuers]
     return store.load(settings.issuers, accepted)

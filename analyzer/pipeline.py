@@ -1,8 +1,10 @@
 """Connects the stages: read -> extract -> decode -> check -> aggregate -> write.
 
-`scan_file` is a pure function of one input file and the settings: it yields batches of
-occurrence columns plus the facts of the tokens first seen in them. It is what runs in worker
-processes (and, later, on a cluster). `run` owns everything else, including all writing.
+`scan_file` reads one input file (or byte range) with the settings and yields batches of
+occurrence columns plus the facts of the tokens first seen in them. It writes nothing, but it is not
+pure: it fills in the caller's `FileResult` (read statistics, format) and adds the tokens it decodes
+to the `known` cache it is given. It is what runs in worker processes (and on a Dask cluster).
+`run` owns everything else, including all writing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chun
 from analyzer.state import Rebuild, Recorded
 
 BATCH_ROWS = 16_384  # rows per classified batch: bounds the memory of every stage after the scan
+DETECT_BYTES = 1 << 16  # a file's format is detected from its first lines within this many bytes
+DETECT_LINES = 50
+RUN_JSON_FILES = 1000  # files listed one by one in run.json (the counts cover them all)
 _APP_FORMATS = frozenset({S.FMT_JSON, S.FMT_GENERIC, S.FMT_SYSLOG, S.FMT_TRAEFIK, S.FMT_CADDY})
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
                 "client_ip", "user_agent", "token_fp", "logged_error")
@@ -88,7 +93,8 @@ def _file_context(f: InputFile, settings: Settings, start: int) -> tuple[formats
         # A range in the middle of a file: detect from the file's first lines, and pick up the W3C
         # field list in force where the range starts.
         if fmt is None:
-            fmt = formats.detect(readers.read_head(f).split(b"\n")[:50])
+            head, _ = readers.read_head(f, DETECT_BYTES)
+            fmt = formats.detect(head.split(b"\n")[:DETECT_LINES])
         if fmt == S.FMT_IIS:
             directive = readers.last_line_starting(f, b"#Fields:", start)
             if directive:
@@ -114,14 +120,14 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     source = f.name  # a name that is not UTF-8, escaped: Parquet holds UTF-8 strings only
     in_query = (S.LOC_FORM, S.LOC_TEXT)
 
-    limit = settings.max_decompressed or settings.extra.get("max_decompressed") or decompressed_limit(f.size)
+    limit = settings.max_decompressed or decompressed_limit(f.size)
     for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end, count_from=count_from):
         if result.stats.fields_before is not None:
             # Content before the start was decompressed and dropped: the W3C field list in force.
             ctx.iis_fields = formats.field_names(result.stats.fields_before[8:])
             result.stats.fields_before = None
         if fmt is None:
-            fmt = formats.detect(chunk[:65536].split(b"\n")[:50])
+            fmt = formats.detect(chunk[:DETECT_BYTES].split(b"\n")[:DETECT_LINES])
             result.format = fmt
         # The compiled core finds every token, its line and where it sat, and fingerprints each
         # distinct token once; what is left per occurrence here is the request fields of its line.
@@ -327,6 +333,13 @@ class Progress:
             self._update(self.done, self.total, self.files_done, self.files_total)
 
 
+def between_commit_steps() -> None:
+    """Called after the events are published and before the state records them: nothing to do.
+
+    The crash-safety tests replace it with one that kills the process there.
+    """
+
+
 def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None = None,
         fail_above: float | None = None) -> RunOutcome:
     """Scan what is new in the inputs and write every output; the one place that connects all stages.
@@ -438,8 +451,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         out.publish_events()
         progressed = _progress_made(expansion.files, resumes, results, line_base)
         new_bytes = sum(r.stats.bytes_read for r in results.values())
-        if os.environ.get("ANALYZER_CRASH_BEFORE_COMMIT"):  # tests: die between the two commit steps
-            os._exit(9)
+        between_commit_steps()
         state.commit(out.run_id, progressed, new_bytes, agg.rows, started, meta, rebuild)
         if rebuild is not None:
             out.remove_orphans(state.committed_runs())  # the replaced dataset, now that the new one is in
@@ -512,7 +524,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
                     "paths": [{"path": p, "reason": reason} for p, reason in expansion.not_logs[:100]],
                 },
                 "detail": [{"path": r.path, "format": r.format, "bytes": r.stats.bytes_read, "lines": r.stats.lines,
-                            "tokens": r.tokens, "errors": len(r.stats.errors)} for r in results_list[:1000]],
+                            "tokens": r.tokens, "errors": len(r.stats.errors)} for r in results_list[:RUN_JSON_FILES]],
             },
             "tokens": {
                 "occurrences": occurrences,
@@ -722,15 +734,6 @@ def _count_by(values: Any) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def read_events(directory: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """The events dataset of an output directory (with `date` as a date, not a string)."""
-    import pyarrow.dataset as ds
-
-    dataset = ds.dataset(directory / "events", format="parquet", partitioning=ds.partitioning(
-        S.PARTITION_SCHEMA, flavor="hive"))
-    return dataset.to_table(columns=columns).to_pandas()
-
-
 @dataclass(frozen=True)
 class Written:
     """What `rebuild_report` wrote: the report (or the index) and, when split, each owner's report."""
@@ -746,6 +749,7 @@ def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str 
     from analyzer.errors import ConfigError
     from analyzer.report_data import SPLIT_DIMENSIONS, ReportData, report_file_name
     from analyzer.report_text import Names
+    from analyzer.write import DIR_MODE, write_text_file
 
     if split_by is not None and split_by not in SPLIT_DIMENSIONS:
         raise ConfigError(f"--split-by must be one of: {', '.join(SPLIT_DIMENSIONS)}")
@@ -756,32 +760,18 @@ def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str 
                           str(directory)) from None
     if split_by is None:
         target = out_file or directory / "report.html"
-        _write_html(target, report.render(data))
+        write_text_file(target, report.render(data))
         return Written(target, [])
     dim = SPLIT_DIMENSIONS[split_by]
     folder = out_file or directory / f"reports-by-{split_by}"
-    from analyzer.write import DIR_MODE
-
     folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     names = Names.of_run(data.run)
     entries, written = [], []
     for value, occ, fail in data.owners(dim):
         label = names.name(dim, value)
         name = report_file_name(dim, value, label if names.has_name(dim, value) else None)
-        _write_html(folder / name, report.render(data.only(dim, value)))
+        write_text_file(folder / name, report.render(data.only(dim, value)))
         entries.append((name, value, occ, fail))
         written.append((label, folder / name, occ, fail))
-    _write_html(folder / "index.html", report.render_index(entries, dim, data))
+    write_text_file(folder / "index.html", report.render_index(entries, dim, data))
     return Written(folder / "index.html", written)
-
-
-def _write_html(target: Path, text: str) -> None:
-    """Write one report file under a temporary name, then rename it into place."""
-    from analyzer.write import FILE_MODE
-
-    tmp = target.with_name(f".{target.name}.tmp")
-    # Like every output: no world read bit, whatever the umask.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    tmp.replace(target)

@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK_SIZE = 1 << 20
+BLOCK_SIZE = 1 << 16  # reads that look for a line's end
+_CUT_LOOKBACK = 1 << 16  # how far back `_safe_cut` looks for a byte outside a token
+_DIRECTIVE_MAX = 1 << 16  # the longest W3C `#Fields:` line kept whole (one beyond is cut short)
 # A chunk that holds no newline is cut at the last byte that cannot be part of a token,
 # so that a token is not split in two; this many bytes at most are carried into the next chunk.
 _TOKEN_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
@@ -96,7 +99,6 @@ class Expansion:
     not_logs: list[tuple[str, str]] = field(default_factory=list)
 
 
-NOT_LOG_REASONS = ("pem", "certificate", "jwks", "markdown")
 _MARKDOWN = (".md", ".markdown")
 _PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 _JWKS_MAX = 1 << 20  # a key set is a few KiB; a larger JSON file is read as a log
@@ -434,7 +436,7 @@ def open_stream(path: str, max_decompressed: int) -> tuple[BinaryIO, str | None]
 
 def _safe_cut(buf: bytearray | memoryview, end: int) -> int:
     """Where to cut a newline-less buffer: after the last byte that cannot belong to a token."""
-    floor = max(0, end - 65536)
+    floor = max(0, end - _CUT_LOOKBACK)
     i = end - 1
     while i >= floor and buf[i] in _TOKEN_BYTES:
         i -= 1
@@ -502,7 +504,7 @@ class _Dropped:
         if self.partial is not None:
             nl = piece.find(b"\n")
             if nl < 0:
-                if len(self.partial) < 65536:
+                if len(self.partial) < _DIRECTIVE_MAX:
                     self.partial += piece
             else:
                 self.stats.fields_before = bytes(self.partial + piece[:nl]).rstrip(b"\r")
@@ -549,7 +551,7 @@ def _drop(stream: BinaryIO, n: int, stats: ReadStats, count: bool,
         n -= len(block)
         seen.feed(block)
     while to_line_end:
-        block = _read(stream, 65536)
+        block = _read(stream, BLOCK_SIZE)
         if not block:
             return None
         nl = block.find(b"\n")
@@ -663,7 +665,7 @@ def _iter_range(f: InputFile, stats: ReadStats, chunk_size: int, start: int, end
             raw.seek(start - 1)
             pos = start - 1
             while True:
-                block = raw.read(65536)
+                block = raw.read(BLOCK_SIZE)
                 if not block:
                     return
                 nl = block.find(b"\n")
@@ -704,16 +706,29 @@ def _count(stats: ReadStats, chunk: bytes) -> None:
     stats.lines += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
 
 
-def read_head(f: InputFile, size: int = 65536) -> bytes:
-    """The first bytes of a file (decompressed), for format detection of a byte range; b'' on error."""
+def read_head(f: InputFile, n: int) -> tuple[bytes, bool]:
+    """The first n content bytes of a file (decompressed), and whether it is compressed.
+
+    What could be read: b"" for a file that cannot be opened; of a damaged archive, what came before the
+    damage (for format detection of a byte range, an empty head means the range's own lines decide).
+    """
     try:
-        stream, _ = open_stream(f.path, size)
+        stream, kind = open_stream(f.path, n)
     except OSError:
-        return b""
+        return b"", False
     try:
-        return stream.read(size) or b""
-    except Exception:  # a damaged archive: detection falls back to the range's own lines
-        return b""
+        chunks = []
+        got = 0
+        while got < n:
+            try:
+                block = stream.read(n - got)
+            except Exception:  # a damaged archive: what was read so far is the head
+                break
+            if not block:
+                break
+            chunks.append(block)
+            got += len(block)
+        return b"".join(chunks), kind is not None
     finally:
         stream.close()
 

@@ -21,7 +21,6 @@ from analyzer.aggregate import EXAMPLE_COLUMNS
 
 DIMENSIONS: tuple[str, ...] = ("client_id", "audience", "host", "api", "issuer", "tenant_id")
 SPLIT_DIMENSIONS = {"client": "client_id", "audience": "audience"}
-EXAMPLES_PER_CAUSE = 3
 _SAMPLE_COLUMNS = (
     "ts",
     "source",
@@ -329,10 +328,10 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
         for dim in SPLIT_DIMENSIONS.values():
             # The first tokens of a group overall are among the first ones of the batch that has them.
             head = (df[[dim, "cause", "token_fp"]].drop_duplicates()
-                    .groupby([dim, "cause"], observed=True, dropna=False, sort=False).head(EXAMPLES_PER_CAUSE))
+                    .groupby([dim, "cause"], observed=True, dropna=False, sort=False).head(S.EXAMPLES_PER_CAUSE))
             for value, cause, fp in head.itertuples(index=False):
                 have = firsts.setdefault((dim, _none(value), _none(cause)), [])
-                if len(have) < EXAMPLES_PER_CAUSE and _none(fp) not in have:
+                if len(have) < S.EXAMPLES_PER_CAUSE and _none(fp) not in have:
                     have.append(_none(fp))
         if len(cubes) >= _FOLD_EVERY:
             cubes = [_fold_cube([cats.unify(c) for c in cubes])]
@@ -415,7 +414,7 @@ def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
 
 
 def sample_examples(
-    samples: pd.DataFrame, cause: str, limit: int = EXAMPLES_PER_CAUSE
+    samples: pd.DataFrame, cause: str, limit: int = S.EXAMPLES_PER_CAUSE
 ) -> list[dict[str, Any]]:
     """Examples of one cause built from event rows: the decoded header and claims the events keep."""
     rows = samples[samples["cause"] == cause].head(limit)

@@ -628,7 +628,7 @@ def _cause_details(data: ReportData, cube: pd.DataFrame, names: Names, causes: p
         if cause == S.OK:
             continue
         a = ADVICE[cause]
-        examples = [e for e in data.examples.get(cause, []) if isinstance(e, dict)][:3]
+        examples = [e for e in data.examples.get(cause, []) if isinstance(e, dict)][:S.EXAMPLES_PER_CAUSE]
         if data.samples is not None and (not examples or all(not e.get("claims") and not e.get("header")
                                                               for e in examples)):
             examples = sample_examples(data.samples, cause) or examples

@@ -60,7 +60,6 @@ KIND_ACCESS = "access_token"
 KIND_ID = "id_token"
 KIND_ASSERTION = "client_assertion"
 KIND_UNKNOWN = "unknown"
-TOKEN_KINDS: tuple[str, ...] = (KIND_ACCESS, KIND_ID, KIND_ASSERTION, KIND_UNKNOWN)
 
 # Log formats that detection can name.
 FMT_NGINX = "nginx"
@@ -101,6 +100,9 @@ FORMATS: tuple[str, ...] = (
 # Microsoft Graph: tokens for it carry a header nonce and cannot be verified by anyone else.
 GRAPH_AUDIENCES = frozenset({"00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com",
                              "https://graph.microsoft.com/"})
+
+# Example tokens kept per cause (examples.json, the report's cause details): distinct tokens, first seen first.
+EXAMPLES_PER_CAUSE = 3
 
 _ts = pa.timestamp("us", tz="UTC")
 _dict_str = pa.dictionary(pa.int32(), pa.string())

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from analyzer.errors import AnalyzerError
-from analyzer.readers import InputFile, open_stream
+from analyzer.readers import InputFile, read_head
 
 STATE_FILE = "state.sqlite"
 LOCK_FILE = ".analyzer.lock"
@@ -186,29 +186,6 @@ class Lock:
             self._fh = None
 
 
-def read_head(f: InputFile, n: int = HEAD_BYTES) -> tuple[bytes, bool]:
-    """The first n content bytes of a file (decompressed), and whether it is compressed."""
-    try:
-        stream, kind = open_stream(f.path, n)
-    except OSError:
-        return b"", False
-    try:
-        chunks = []
-        got = 0
-        while got < n:
-            try:
-                block = stream.read(n - got)
-            except Exception:  # a damaged archive: what was read so far identifies it
-                break
-            if not block:
-                break
-            chunks.append(block)
-            got += len(block)
-        return b"".join(chunks), kind is not None
-    finally:
-        stream.close()
-
-
 def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -299,7 +276,7 @@ class State:
                 self._claimed.add(rid)
                 out[i] = Resume(rid, done, lines, True, bool(compressed), head_len, head_hash)
                 continue
-            head, is_compressed = heads[i] = read_head(f)
+            head, is_compressed = heads[i] = read_head(f, HEAD_BYTES)
             if len(head) >= head_len and _hash(head[:head_len]) == head_hash and f.size >= (0 if compressed else done):
                 self._claimed.add(rid)
                 out[i] = Resume(rid, done, lines, not is_compressed and f.size <= done, is_compressed, len(head),
@@ -307,7 +284,7 @@ class State:
         for i, f in enumerate(files):
             if out[i] is not None:
                 continue
-            head, compressed = heads[i] if i in heads else read_head(f)
+            head, compressed = heads[i] if i in heads else read_head(f, HEAD_BYTES)
             found = Resume(None, 0, 0, False, compressed, len(head), _hash(head))
             for rid, done, lines in self._same_content(f, head):
                 if rid not in self._claimed:

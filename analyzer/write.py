@@ -85,6 +85,16 @@ def _in_first_use_order(codes: np.ndarray, size: int) -> bool:
     return bool(top[0] == 0 and top[-1] == size - 1 and (codes[1:] <= top[:-1] + 1).all())
 
 
+def write_text_file(target: Path, text: str) -> None:
+    """Write a text file under a temporary name, then rename it into place (a reader never sees half)."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    # Like every output: no world read bit, whatever the umask.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    tmp.replace(target)
+
+
 def _secure(path: Path) -> None:
     try:
         os.chmod(path, DIR_MODE if path.is_dir() else FILE_MODE)
@@ -255,10 +265,7 @@ class OutputDir:
 
     def write_text(self, name: str, text: str) -> None:
         """Stage one text file."""
-        path = self.stage / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        write_text_file(self.stage / name, text)
 
     def write_json(self, name: str, data: Any) -> None:
         """Stage one JSON file."""

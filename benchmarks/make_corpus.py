@@ -40,7 +40,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -695,11 +695,6 @@ def make_corpus(
     }
     (out / "corpus.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
-
-
-def iter_log_files(logs: Path) -> Iterator[Path]:
-    """The corpus's log files, in a stable order."""
-    return iter(sorted(p for p in logs.rglob("*") if p.is_file()))
 
 
 def main(argv: list[str] | None = None) -> int:

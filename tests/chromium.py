@@ -145,7 +145,7 @@ class Chromium:
             self.page.call(f"{domain}.enable")
         return self.page
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: TracebackType | None) -> None:
         try:
             self.page.ws.close()
         except Exception:

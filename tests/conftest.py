@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.__main__ import choose_arrow_pool
+
+# Tests run the analyzer in this process too: give it the Arrow memory pool the program picks, before
+# anything imports pyarrow. (A child's ru_maxrss starts at this process's peak: see test_hostile.)
+choose_arrow_pool()
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,6 +28,24 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory):
         mp.setenv("XDG_CACHE_HOME", str(home / "cache"))
         mp.setenv("XDG_CONFIG_HOME", str(home / "config"))
         yield
+
+
+_CRASH_BEFORE_COMMIT = """\
+import os, sys
+from analyzer.__main__ import choose_arrow_pool, main
+choose_arrow_pool()
+import analyzer.pipeline
+analyzer.pipeline.between_commit_steps = lambda: os._exit(9)
+sys.argv[0] = "analyzer"
+main()
+"""
+
+
+@pytest.fixture
+def crash_before_commit() -> list[str]:
+    """The command that runs `analyzer` (append its arguments) in a child process that dies, exit code 9,
+    between the two commit steps of a scan: after the events are published, before the state says so."""
+    return [sys.executable, "-c", _CRASH_BEFORE_COMMIT]
 
 
 @pytest.fixture

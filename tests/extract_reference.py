@@ -56,7 +56,6 @@ _NOT_JWT = (
 _MASK_VALUE_RE = re.compile(_MASK_VALUE)
 BEARER_PARAMS = frozenset({"authorization", "access_token", "token", "bearer"})
 SIGNIN_PARAMS = frozenset({"id_token"})
-ASSERTION_PARAMS = frozenset({"client_assertion", "assertion"})
 
 
 class Hit(NamedTuple):

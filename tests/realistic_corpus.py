@@ -568,10 +568,6 @@ def elb_classic(r: Req, rng: random.Random) -> str:
             "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2")
 
 
-def _noise_nginx(t: float, rng: random.Random) -> str:
-    return f'10.244.0.1 - - [{clf(t)}] "GET /healthz HTTP/1.1" 200 2 "-" "kube-probe/1.30"'
-
-
 FORMATS: tuple[Fmt, ...] = (
     Fmt("nginx-combined", nginx_combined, True, host=False, ext=".log.gz", end_only=True, layout="members",
         fname="access.log-20261127.gz"),
@@ -609,7 +605,6 @@ FORMATS: tuple[Fmt, ...] = (
     Fmt("haproxy-host-after", haproxy_host_after, False),
     Fmt("elb-classic", elb_classic, False, ext=".log.gz"),
 )
-NOISE: dict[str, Callable[[float, random.Random], str]] = {"nginx-combined": _noise_nginx}
 
 
 # --------------------------------------------------------------------------- corpus

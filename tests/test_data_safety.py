@@ -213,13 +213,13 @@ def test_a_recorded_input_that_vanished_is_reported_and_its_events_are_kept(
 
 
 def test_a_crash_during_a_rebuild_leaves_the_dataset_as_it_was(logs: Path, tmp_path: Path,
+                                                              crash_before_commit: list[str],
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     analyzer("scan", logs, "--out", out, "--quiet", capsys=capsys)
     before = rows(events(out))
-    env = {**os.environ, "ANALYZER_CRASH_BEFORE_COMMIT": "1"}
-    crashed = subprocess.run([sys.executable, "-m", "analyzer", "scan", str(logs), "--out", str(out), "--leeway",
-                              "0", "--quiet", "--workers", "1"], env=env, capture_output=True, timeout=120)
+    crashed = subprocess.run([*crash_before_commit, "scan", str(logs), "--out", str(out), "--leeway",
+                              "0", "--quiet", "--workers", "1"], capture_output=True, timeout=120)
     assert crashed.returncode == 9
     code, _, stderr = analyzer("scan", logs, "--out", out, capsys=capsys)
     assert code == 0 and "nothing new since" in stderr and "the dataset holds 1,399 occurrences" in stderr

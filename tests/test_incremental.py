@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -94,11 +93,10 @@ def test_appended_and_rotated_lines_appear_exactly_once(site: Path) -> None:
     assert rot["line"].min() > 700
 
 
-def test_crash_between_events_and_state_loses_and_doubles_nothing(site: Path) -> None:
-    env = {**os.environ, "ANALYZER_CRASH_BEFORE_COMMIT": "1"}
-    cmd = [sys.executable, "-m", "analyzer", "scan", str(site / "logs"), "--config", str(site / "analyzer.toml"),
+def test_crash_between_events_and_state_loses_and_doubles_nothing(site: Path, crash_before_commit: list[str]) -> None:
+    cmd = [*crash_before_commit, "scan", str(site / "logs"), "--config", str(site / "analyzer.toml"),
            "--out", str(site / "out"), "--quiet", "--workers", "1"]
-    crashed = subprocess.run(cmd, env=env, capture_output=True, timeout=120)
+    crashed = subprocess.run(cmd, capture_output=True, timeout=120)
     assert crashed.returncode == 9
     assert any((site / "out" / "events").rglob("*.parquet")), "the crash left part files behind"
     again = scan(site)

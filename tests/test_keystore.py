@@ -629,7 +629,7 @@ def test_v1_and_v2_tokens_get_the_same_verdicts_online_offline_and_with_the_prov
 
     def scan(cfg: Path, name: str) -> dict[str, Any]:
         settings = build_settings(cfg, [str(log)], out_dir=tmp_path / name, cache_dir=cache, workers=1,
-                                  extra={"http_retries": 0, "http_timeout": 2.0})
+                                  http_retries=0, http_timeout=2.0)
         return run(settings, [str(log)]).summary
 
     runs = {"online": scan(online, "online"), "offline": scan(offline, "offline")}

@@ -129,7 +129,10 @@ def test_head_and_last_directive(tmp_path: Path) -> None:
     body += b"2026-11-26 00:00:01 y z\n" * 5000
     p.write_bytes(body)
     f = InputFile(str(p), len(body), 0)
-    assert read_head(f, 30) == body[:30]
+    assert read_head(f, 30) == (body[:30], False)
+    gz = tmp_path / "u_ex261126.log.gz"
+    gz.write_bytes(gzip.compress(body))
+    assert read_head(InputFile(str(gz), gz.stat().st_size, 0), 30) == (body[:30], True)  # decompressed
     assert last_line_starting(f, b"#Fields:", len(body) - 10, block=4096) == b"#Fields: date time b c"
     assert last_line_starting(f, b"#Fields:", 200, block=64) == b"#Fields: date time a"
 

@@ -38,7 +38,6 @@ Seed = int | str | random.Random | None
 TimeLike = int | float | datetime
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-MSA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 
 
 # --------------------------------------------------------------------------- encoding helpers
@@ -222,11 +221,6 @@ def cert_x5t(cert: x509.Certificate) -> str:
 def cert_x5t_s256(cert: x509.Certificate) -> str:
     """`x5t#S256`: base64url of the SHA-256 thumbprint."""
     return b64url(cert.fingerprint(hashes.SHA256()))
-
-
-def x5t_from_hex(thumbprint: str) -> str:
-    """Hex thumbprint (any case, colons allowed) to base64url `x5t`."""
-    return b64url(bytes.fromhex(thumbprint.replace(":", "").strip()))
 
 
 @dataclass(frozen=True)

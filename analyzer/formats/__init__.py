@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from analyzer import schema as S
 from analyzer import timeparse as T
@@ -32,7 +31,7 @@ from analyzer.formats.common import (
 from analyzer.formats.w3c import field_directives, field_names
 
 __all__ = ["EMPTY", "FORMATS", "IIS_DEFAULT_FIELDS", "FileContext", "Format", "LineFields", "detect",
-           "field_directives", "field_names", "parse_line", "unquote"]
+           "field_directives", "field_names", "parse_line"]
 
 
 @dataclass(frozen=True)
@@ -299,8 +298,3 @@ def parse_line(line: bytes, fmt: str, ctx: FileContext) -> tuple[str, LineFields
     if plain is not None:
         return plain
     return S.FMT_GENERIC, parse_generic(line, ctx, probe)
-
-
-def unquote(value: bytes) -> bytes:
-    """Percent-decoding for tokens written URL-encoded."""
-    return unquote_to_bytes(value)

@@ -50,8 +50,3 @@ def unwrap(line: bytes, ctx: FileContext) -> tuple[str, int | None, int] | None:
 def looks_like_syslog(line: bytes) -> bool:
     """A syslog header (either RFC) at the start of the line."""
     return (RFC5424.match(line) or ISO_SYSLOG.match(line) or RFC3164.match(line)) is not None
-
-
-def looks_like_cri(line: bytes) -> bool:
-    """A Kubernetes container log line (`<time> stdout F <message>`)."""
-    return CRI.match(line) is not None
