@@ -44,7 +44,7 @@ _CHILD = (
     "import atexit, re, sys\n"
     "atexit.register(lambda: sys.stderr.write('MAXRSS %s\\n' % re.search(r'VmHWM:\\s+(\\d+)', "
     "open('/proc/self/status').read()).group(1)))\n"
-    "from analyzer.cli import main\n"
+    "from analyzer.__main__ import main\n"
     "sys.argv = ['analyzer', *sys.argv[1:]]\n"
     "main()\n"
 )
