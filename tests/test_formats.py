@@ -257,15 +257,20 @@ _WRAPPERS = (b"2026-11-26T09:10:11.123456789Z stdout F ", b"<134>Nov 26 09:10:11
              b"<165>1 2026-11-26T09:10:11.003Z host1 proxy - - - ")
 
 
+def _token_lines(src: Path) -> list[bytes]:
+    """The sample's lines that hold a token, with the tokens filled in (no W3C directives)."""
+    toks = make_tokens()
+    return [render(line, toks).encode() for line in src.read_text(encoding="utf-8").splitlines()
+            if "{TOKEN_" in line and not line.startswith("#")]
+
+
 _UNWRAPPED = [s for s in SAMPLES if not s.name.startswith(("syslog_", "cri_", "iis_w3c"))]
 
 
 @pytest.mark.parametrize("src", _UNWRAPPED, ids=lambda s: s.stem)
 def test_a_wrapped_line_reads_as_the_line_itself(src: Path) -> None:
     """A CRI or syslog prefix changes nothing the line itself says (only a missing time is filled)."""
-    toks = make_tokens()
-    lines = [render(line, toks).encode() for line in src.read_text(encoding="utf-8").splitlines()
-             if "{TOKEN_" in line and not line.startswith("#")]
+    lines = _token_lines(src)
     fmt = formats.detect(lines)
     for line in lines:
         _, own = formats.parse_line(line, fmt, FileContext(year=2026))
@@ -280,9 +285,7 @@ def test_a_wrapped_line_reads_as_the_line_itself(src: Path) -> None:
 @pytest.mark.parametrize("src", [s for s in SAMPLES if s.name != "iis_w3c.log"], ids=lambda s: s.stem)
 def test_a_line_reads_the_same_in_a_file_of_any_format(src: Path) -> None:
     """Mixed files: a line that is not in its file's format is read by the format it is in."""
-    toks = make_tokens()
-    lines = [render(line, toks).encode() for line in src.read_text(encoding="utf-8").splitlines()
-             if "{TOKEN_" in line and not line.startswith("#")]
+    lines = _token_lines(src)
     fmt = formats.detect(lines)
     for line in lines:
         _, own = formats.parse_line(line, fmt, FileContext(year=2026))
