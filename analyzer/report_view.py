@@ -108,7 +108,7 @@ def build(data: ReportData) -> dict[str, Any]:
         "legend": [(SHORT.get(c, c) if c != OTHER else "Other causes", col) for c, col in colors.items()],
     }
     v["headline"] = _headline(data, cube, names, causes)
-    v["unverified"] = _unverified(data.run) if scope is None else None
+    v["unverified"] = _unverified(data.run, names) if scope is None else None
     v["cards"] = _cards(data, cube)
     v["changes"] = _changes(data.run) if scope is None else None
     v["matrix"] = _matrix(cube, names, colors)
@@ -266,7 +266,7 @@ def _none_client_reason(cube: pd.DataFrame, names: Names) -> str:
     return "; ".join(parts) or NONE["client_id"][1]
 
 
-def _unverified(run: dict[str, Any]) -> dict[str, Any] | None:
+def _unverified(run: dict[str, Any], names: Names) -> dict[str, Any] | None:
     u = run.get("unverified_ok")
     if not isinstance(u, dict):
         return None
@@ -277,7 +277,10 @@ def _unverified(run: dict[str, Any]) -> dict[str, Any] | None:
     return {
         "count": count(n),
         "unique": count(as_int(u.get("unique_tokens"))),
-        "issuers": [{"issuer": plain(i.get("issuer")) or NONE["issuer"][0], "count": count(as_int(i.get("count"))),
+        # A client assertion's issuer is its client: shown by the config's name for it, when there is one.
+        "issuers": [{"issuer": (names.client(i.get("issuer")) if i.get("reason") == ASSERTION_REASON
+                                else plain(i.get("issuer"))) or NONE["issuer"][0],
+                     "count": count(as_int(i.get("count"))),
                      "reason": plain(i.get("reason"))} for i in issuers[:10]],
         "more": max(len(issuers) - 10, 0),
         # Client assertions and Graph tokens cannot be verified by anyone here: say so, don't ask for keys.

@@ -238,10 +238,11 @@ def test_unverifiable_by_nature_asks_for_no_keys(out: Path, tmp_path: Path) -> N
     from analyzer.keys import ASSERTION_REASON, GRAPH_REASON
 
     html = _rebuilt(out, tmp_path, unverified_ok={"count": 20, "unique_tokens": 20, "issuers": [
-        {"issuer": "app-1", "count": 14, "reason": ASSERTION_REASON},
+        {"issuer": C.GOOD, "count": 14, "reason": ASSERTION_REASON},
         {"issuer": "https://sts.windows.net/t/", "count": 6, "reason": GRAPH_REASON}]})
     section = html[html.index('id="unverified"'):html.index("</section>", html.index('id="unverified"'))]
     assert 'class="warn info"' in html and "by their nature" in section
+    assert "billing-job: 14" in section  # a client assertion's issuer is its client: by the config's name
     assert "signing keys (an issuer entry" not in section
 
 
