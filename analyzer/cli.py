@@ -290,11 +290,12 @@ def scan(
         typer.echo(json.dumps(s, default=str, separators=(",", ":")))
     elif not quiet:
         typer.echo(f"{_outcome_line(s)} Report: {out / 'report.html'}", err=True)
-    from analyzer.unverified import summary_line
+    from analyzer.unverified import needs_keys, summary_line
 
     unverified = summary_line(s.get("unverified_ok", {}))
     if unverified and not quiet:
-        typer.echo(f"analyzer: warning: {unverified}", err=True)
+        label = "warning" if needs_keys(s["unverified_ok"]) else "note"
+        typer.echo(f"analyzer: {label}: {unverified}", err=True)
     raise typer.Exit(outcome.exit_code)
 
 

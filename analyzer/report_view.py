@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from analyzer import schema as S
 from analyzer.advice import ADVICE, FIX, SHORT, Facts, next_steps
-from analyzer.keys import ASSERTION_REASON, GRAPH_REASON
+from analyzer.keys import ASSERTION_REASON
 from analyzer.report_data import DIMENSIONS, ReportData, sample_examples
 from analyzer.report_diagnosis import humane
 from analyzer.report_text import (
@@ -33,6 +33,7 @@ from analyzer.report_text import (
     plural,
     when,
 )
+from analyzer.unverified import needs_keys
 
 TABLE_ROWS = 300  # rows a table holds at most (the Parquet holds them all)
 SHOWN_ROWS = 10  # rows shown before "show all"
@@ -284,7 +285,7 @@ def _unverified(run: dict[str, Any], names: Names) -> dict[str, Any] | None:
                      "reason": plain(i.get("reason"))} for i in issuers[:10]],
         "more": max(len(issuers) - 10, 0),
         # Client assertions and Graph tokens cannot be verified by anyone here: say so, don't ask for keys.
-        "need_keys": any(i.get("reason") not in (ASSERTION_REASON, GRAPH_REASON) for i in issuers),
+        "need_keys": needs_keys(u),
     }
 
 

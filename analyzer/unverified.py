@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import schema as S
-from analyzer.keys import KeyRing, unverified_reason
+from analyzer.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, unverified_reason
 
 _COLUMNS = ["cause", "signature_checked", "issuer", "tenant_id", "token_kind", "audience", "token_fp", "ts"]
 NO_ISSUER = "(none)"
@@ -136,6 +136,13 @@ def summary_line(unverified: dict[str, Any]) -> str | None:
         if len(entries) > 1:
             line += f", and {len(entries) - 1} more (run.json: unverified_ok)"
     return line
+
+
+def needs_keys(unverified: dict[str, Any]) -> bool:
+    """Whether giving the analyzer more keys would check any of these: client assertions and Graph
+    tokens cannot be checked with any key a user has, so they are a note, not a warning."""
+    return any(not isinstance(e, dict) or e.get("reason") not in (ASSERTION_REASON, GRAPH_REASON)
+               for e in unverified.get("issuers") or [])
 
 
 def _inert(text: Any, limit: int = 120) -> str:

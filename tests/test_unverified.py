@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import tokens as T
 
 from analyzer import schema as S
-from analyzer.keys import KeyRing, KeySet
-from analyzer.unverified import count, summary_line
+from analyzer.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, KeySet
+from analyzer.unverified import count, needs_keys, summary_line
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
@@ -52,3 +52,6 @@ def test_counts_only_unchecked_oks_in_the_window(tmp_path: Path) -> None:
     line = summary_line(got)
     assert line is not None and line.startswith("4 ok token occurrences (3 unique) passed without a signature check")
     assert summary_line(count(tmp_path / "nothing", ring)) is None
+    assert needs_keys(got)
+    assert not needs_keys({"count": 2, "issuers": [{"issuer": "c", "count": 1, "reason": ASSERTION_REASON},
+                                                  {"issuer": "g", "count": 1, "reason": GRAPH_REASON}]})
