@@ -549,7 +549,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
                 "rescanned": rebuild.reason if rebuild is not None else None,
                 "rebuild": None if rebuild is None else {
                     "reason": rebuild.reason,
-                    "inputs_given": inputs,
+                    "inputs_given": [shown(p) for p in inputs],
                     "inputs_recorded": len(recorded),
                     "files_read": len(results_list),
                     "vanished": [shown(rec.abs_path or rec.path) for rec in vanished],
