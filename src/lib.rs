@@ -4,11 +4,14 @@
 //! Everything but `py.rs` is free of Python so that `cargo test` runs without an interpreter.
 
 pub mod chunk;
+pub mod decode;
 pub mod fingerprint;
+pub mod formats;
 pub mod locate;
 pub mod marks;
 pub mod masked;
 pub mod scan;
+pub mod timeparse;
 
 #[cfg(feature = "python")]
 mod py;
