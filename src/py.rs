@@ -345,6 +345,33 @@ fn zone_problem(text: &str) -> Option<String> {
     Zone::from_text(text).err()
 }
 
+/// A syslog or CRI prefix of a line: (`syslog` or `cri`, its time, where the message starts).
+#[pyfunction]
+#[pyo3(signature = (line, year=1970, tz="UTC", mtime_us=None))]
+fn unwrap(
+    line: &[u8],
+    year: i32,
+    tz: &str,
+    mtime_us: Option<i64>,
+) -> PyResult<Option<(&'static str, Option<i64>, usize)>> {
+    use crate::formats::wrappers::WrapKind;
+    let ctx = FileContext {
+        year,
+        tz: zone_of(tz)?,
+        mtime_us,
+        iis_fields: Vec::new(),
+    };
+    Ok(
+        crate::formats::wrappers::unwrap(line, &ctx).map(|(kind, ts, at)| {
+            let name = match kind {
+                WrapKind::Syslog => "syslog",
+                WrapKind::Cri => "cri",
+            };
+            (name, ts, at)
+        }),
+    )
+}
+
 /// Every W3C `#Fields:` directive of a chunk: (offset, lowercased field names).
 #[pyfunction]
 fn field_directives(chunk: &[u8]) -> Vec<(usize, Vec<String>)> {
@@ -380,6 +407,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(time_from_number, m)?)?;
     m.add_function(wrap_pyfunction!(zone_problem, m)?)?;
     m.add_function(wrap_pyfunction!(field_directives, m)?)?;
+    m.add_function(wrap_pyfunction!(unwrap, m)?)?;
     m.add_function(wrap_pyfunction!(logged_error, m)?)?;
     m.add("MARK_PCT", crate::marks::MARK_PCT)?;
     m.add("MARK_CODES", crate::marks::MARK_CODES)?;
