@@ -33,7 +33,7 @@ from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks, shown
 from analyzer.state import Rebuild, Recorded
 
-BATCH_ROWS = 16_384  # rows per classified batch: bounds the memory of every stage after the scan
+BATCH_ROWS = 65_536  # rows per classified batch: bounds the memory of every stage after the scan
 DETECT_BYTES = 1 << 16  # a file's format is detected from its first lines within this many bytes
 DETECT_LINES = 50
 RUN_JSON_FILES = 1000  # files listed one by one in run.json (the counts cover them all)
