@@ -9,13 +9,21 @@
 //! Python's regexes (`CODE_RE`, `_REQUEST_ID_RE`, `_NO_KEYS_RE`) are byte walks here with the same
 //! matches; slices follow Python's clamping, so no offsets can make this panic.
 
-use memchr::memmem;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 /// Lines searched before (and, with a matching request id, after) a token's line.
 pub const LOOK_AROUND: usize = 5;
 /// Qualifier of a code logged by a server that had no signing keys at all.
 pub const NO_KEYS: &str = " keys=0";
-const NO_KEYS_TEXT: &[u8] = b"Number of keys in Configuration: '0'";
+
+/// Substring searchers built once (`_NO_KEYS_RE` is a plain text).
+static NO_KEYS_TEXT: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"Number of keys in Configuration: '0'"));
+static IDX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"IDX"));
+static AADSTS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"AADSTS"));
+static TOKEN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"eyJ"));
 
 /// The codes `diagnose.LOGGED_CODES` knows (what they mean stays in Python).
 pub const LOGGED_CODES: [&str; 44] = [
@@ -89,7 +97,7 @@ pub fn logged_error(
         let rid = request_id(line);
         let n = if rid.is_some() { LOOK_AROUND } else { 1 };
         for other in Nearby::new(chunk, line_start, line_end, n, rid.is_some()) {
-            if memmem::find(other, b"eyJ").is_some() {
+            if TOKEN.find(other).is_some() {
                 // Another token's line: its error is its own.
                 continue;
             }
@@ -109,7 +117,7 @@ pub fn logged_error(
     let code = code?;
     let mut text = String::from_utf8_lossy(code).into_owned();
     if matches!(code, b"IDX10503" | b"IDX10501" | b"IDX10516")
-        && memmem::find(source, NO_KEYS_TEXT).is_some()
+        && NO_KEYS_TEXT.find(source).is_some()
     {
         text.push_str(NO_KEYS);
     }
@@ -138,7 +146,7 @@ fn code_at(s: &[u8], i: usize) -> Option<usize> {
 
 /// The first known code in a line (else its first code at all): `CODE_RE.findall`'s order.
 fn first_code(line: &[u8]) -> Option<&[u8]> {
-    if memmem::find(line, b"IDX").is_none() && memmem::find(line, b"AADSTS").is_none() {
+    if IDX.find(line).is_none() && AADSTS.find(line).is_none() {
         // Cheap: most lines carry no error.
         return None;
     }

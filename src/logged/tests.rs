@@ -134,3 +134,49 @@ proptest! {
         let _ = logged_error(&c, start.min(c.len()), c.len(), status, nearby);
     }
 }
+
+/// `cargo test --release --lib logged::tests::timing -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn timing() {
+    let token = format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.sig",
+        "eyJzdWIiOiIxMjM0NTY3ODkwIn0x".repeat(40)
+    );
+    let chunk = format!(
+        "2026-11-26T03:14:15Z info worker started\n{{\"@x\":\"IDX10214: Audience validation failed\",\"RequestId\":\"r-1\"}}\n{{\"RequestId\":\"r-1\",\"h\":\"Bearer {token}\"}}\n"
+    );
+    let chunk = chunk.as_bytes();
+    let start = chunk.len()
+        - 1
+        - (chunk[..chunk.len() - 1]
+            .iter()
+            .rev()
+            .position(|&c| c == b'\n')
+            .unwrap());
+    let n = 200_000u32;
+    for (name, nearby) in [
+        (
+            "logged_error, code on the line before (1.2 KB token line)",
+            true,
+        ),
+        ("logged_error, nearby=false", false),
+    ] {
+        let t0 = std::time::Instant::now();
+        let mut hits = 0;
+        for _ in 0..n {
+            hits += usize::from(
+                logged_error(
+                    std::hint::black_box(chunk),
+                    start,
+                    chunk.len() - 1,
+                    Some(401),
+                    nearby,
+                )
+                .is_some(),
+            );
+        }
+        let per = t0.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+        eprintln!("{name}: {per:.3} µs per call ({hits})");
+    }
+}
