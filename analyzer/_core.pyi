@@ -8,6 +8,7 @@ MARK_FIELDS: int
 MARK_MASK: int
 MARK_COOKIE: int
 MARK_ALL: int
+LOGGED_CODES: list[str]  # the IDX/AADSTS codes the scan prefers on a line (diagnose.LOGGED_CODES' keys)
 
 def find_tokens(chunk: bytes, first_line: int, pct: bool) -> Any: ...
 def scan_chunk(chunk: bytes, first_line: int) -> tuple[Any, Any, int, int]: ...

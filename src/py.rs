@@ -409,6 +409,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(field_directives, m)?)?;
     m.add_function(wrap_pyfunction!(unwrap, m)?)?;
     m.add_function(wrap_pyfunction!(logged_error, m)?)?;
+    m.add("LOGGED_CODES", crate::logged::LOGGED_CODES.to_vec())?;
     m.add("MARK_PCT", crate::marks::MARK_PCT)?;
     m.add("MARK_CODES", crate::marks::MARK_CODES)?;
     m.add("MARK_FIELDS", crate::marks::MARK_FIELDS)?;
