@@ -456,10 +456,39 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
     }
 }
 
-/// `status()` of a text value: three digits (Python's `str.isdigit` also takes other scripts'
-/// decimal digits; the ASCII ones are all a log writes).
+/// `status()` of a text value: three characters that are all decimal digits. Python's
+/// `str.isdigit` and `int` take any script's decimal digits (`١٢٣` is 123).
 fn status_text(v: &[u8]) -> Option<i32> {
-    status(v)
+    if v.len() == 3 {
+        return status(v);
+    }
+    if v.len() > 12 || v.is_ascii() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(v);
+    let mut n = 0;
+    let mut count = 0;
+    for c in text.chars() {
+        n = n * 10 + decimal_digit(c)? as i32;
+        count += 1;
+    }
+    (count == 3).then_some(n)
+}
+
+/// The value of a Unicode decimal digit (general category Nd, Unicode 14 as in CPython 3.11).
+fn decimal_digit(c: char) -> Option<u32> {
+    const ZEROS: [u32; 66] = [
+        0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+        0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+        0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+        0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
+        0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
+        0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+    ];
+    let cp = c as u32;
+    let k = ZEROS.partition_point(|&z| z <= cp);
+    let zero = *ZEROS.get(k.checked_sub(1)?)?;
+    (cp - zero < 10).then_some(cp - zero)
 }
 
 #[cfg(test)]
@@ -490,6 +519,10 @@ mod tests {
 
     #[test]
     fn call_status_reads_what_follows_a_target() {
+        assert_eq!(status_text("١٢٣".as_bytes()), Some(123));
+        assert_eq!(status_text("4٠٣".as_bytes()), Some(403));
+        assert_eq!(status_text("²²²".as_bytes()), None);
+        assert_eq!(status_text(b"4031"), None);
         let cases: [(&[u8], Option<&[u8]>); 12] = [
             (b"GET /p 200 5.1 ms", Some(b"200")),
             (b"POST https://h/p -> 401 (12 ms)", Some(b"401")),
@@ -518,6 +551,58 @@ mod tests {
             eprintln!("{b}");
         }
         assert!(bad.is_empty(), "{} of {checked} differ", bad.len());
+    }
+
+    /// µs per `parse_line` over the vectors' lines (`cargo test --release --lib parse_line_timing
+    /// -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn parse_line_timing() {
+        use super::super::vectors::{bytes, context, load};
+        let cases: Vec<_> = load("lines")
+            .iter()
+            .map(|v| {
+                (
+                    bytes(&v["line"]),
+                    Format::from_name(v["fmt"].as_str().unwrap()).unwrap(),
+                    context(v),
+                )
+            })
+            .collect();
+        let rounds = 20;
+        let t = std::time::Instant::now();
+        let mut n = 0usize;
+        for _ in 0..rounds {
+            for (line, fmt, ctx) in &cases {
+                n += std::hint::black_box(super::super::parse_line(line, *fmt, ctx))
+                    .1
+                    .path
+                    .is_some() as usize;
+            }
+        }
+        let per = t.elapsed().as_secs_f64() * 1e6 / (rounds * cases.len()) as f64;
+        eprintln!(
+            "parse_line: {per:.2} µs/line over {} lines ({n})",
+            cases.len()
+        );
+        for f in Format::ALL {
+            let mine: Vec<_> = cases.iter().filter(|c| c.1 == f).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let t = std::time::Instant::now();
+            for _ in 0..rounds {
+                for (line, fmt, ctx) in &mine {
+                    std::hint::black_box(super::super::parse_line(line, *fmt, ctx));
+                }
+            }
+            let per = t.elapsed().as_secs_f64() * 1e6 / (rounds * mine.len()) as f64;
+            eprintln!(
+                "  given {:16} {per:7.2} µs/line ({} lines)",
+                f.name(),
+                mine.len()
+            );
+        }
     }
 
     fn pieces() -> impl Strategy<Value = Vec<u8>> {
