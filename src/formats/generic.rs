@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use memchr::memmem;
-use regex::bytes::{Captures, Regex};
+use regex::bytes::Regex;
 
 use super::common::{
     py_upper, split_target, status, strip_client_port, strip_port, FileContext, LineFields,
@@ -67,10 +67,6 @@ impl<'a> Probe<'a> {
     pub fn span(&self, start: usize, end: usize) -> &'a [u8] {
         let (a, b) = (self.at(start), self.at(end));
         self.line.get(a..b).unwrap_or_default()
-    }
-
-    fn group(&self, c: &Captures<'_>, i: usize) -> &'a [u8] {
-        c.get(i).map_or(&[][..], |m| self.span(m.start(), m.end()))
     }
 }
 
@@ -200,8 +196,6 @@ impl<'a> Flat<'a> {
 }
 
 // --- the searches -------------------------------------------------------------------------------
-const METHODS: &str = "(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)";
-
 fn rx(pattern: &str) -> Regex {
     Regex::new(pattern).expect("a valid pattern")
 }
@@ -785,6 +779,8 @@ mod tests {
             );
         }
     }
+
+    const METHODS: &str = "(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)";
 
     /// The Python regexes, as references for the hand-written searches.
     static REQUEST_ANY: LazyLock<Regex> = LazyLock::new(|| {
