@@ -13,7 +13,7 @@ pub mod w3c;
 pub mod wrappers;
 
 #[cfg(test)]
-mod vectors;
+pub(crate) mod vectors;
 
 pub use common::{FileContext, LineFields};
 pub use generic::{parse_generic, Probe};
