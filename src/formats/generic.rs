@@ -29,28 +29,53 @@ pub struct Probe<'a> {
 
 impl<'a> Probe<'a> {
     pub fn new(line: &'a [u8]) -> Probe<'a> {
+        Probe::with_tokens(line, None)
+    }
+
+    /// A probe of a line whose tokens the caller has found already: `tokens` are the spans
+    /// `scan::find_tokens(line, 1, false)` gives (the plain grammar's, in order). Spans that are
+    /// out of order or out of bounds are not trusted: the line is scanned then.
+    pub fn with_tokens(line: &'a [u8], tokens: Option<&[(usize, usize)]>) -> Probe<'a> {
         let mut p = Probe {
             line,
             text: Cow::Borrowed(line),
             marks: Vec::new(),
             shift: Vec::new(),
         };
-        if memmem::find(line, b"eyJ").is_none() {
-            return p;
-        }
-        let hits = crate::scan::find_tokens(line, 1, false);
-        if hits.is_empty() {
+        let valid = |t: &[(usize, usize)]| {
+            let mut prev = 0;
+            t.iter().all(|&(a, b)| {
+                let ok = prev <= a && a < b && b <= line.len();
+                prev = b;
+                ok
+            })
+        };
+        let found;
+        let spans: &[(usize, usize)] = match tokens {
+            Some(t) if valid(t) => t,
+            _ => {
+                if memmem::find(line, b"eyJ").is_none() {
+                    return p;
+                }
+                found = crate::scan::find_tokens(line, 1, false)
+                    .iter()
+                    .map(|h| (h.start, h.end))
+                    .collect::<Vec<_>>();
+                &found
+            }
+        };
+        if spans.is_empty() {
             return p;
         }
         let mut text = Vec::with_capacity(line.len());
         let (mut prev, mut cut) = (0, 0);
-        for h in &hits {
-            text.extend_from_slice(&line[prev..h.start]);
-            p.marks.push(h.start - cut);
-            cut += h.end - h.start - 1;
+        for &(start, end) in spans {
+            text.extend_from_slice(&line[prev..start]);
+            p.marks.push(start - cut);
+            cut += end - start - 1;
             p.shift.push(cut);
             text.push(b'x');
-            prev = h.end;
+            prev = end;
         }
         text.extend_from_slice(&line[prev..]);
         p.text = Cow::Owned(text);
@@ -908,7 +933,45 @@ mod tests {
         prop::collection::vec(piece, 0..30).prop_map(|v| v.concat())
     }
 
+    fn plain_tokens(line: &[u8]) -> Vec<(usize, usize)> {
+        crate::scan::find_tokens(line, 1, false)
+            .iter()
+            .map(|h| (h.start, h.end))
+            .collect()
+    }
+
+    #[test]
+    fn tokens_given_answer_as_tokens_found() {
+        use super::super::vectors::{bytes, context, load};
+        use super::super::{parse_line, parse_line_with_tokens};
+        for v in load("lines") {
+            let line = bytes(&v["line"]);
+            let fmt = Format::from_name(v["fmt"].as_str().unwrap()).unwrap();
+            let ctx = context(&v);
+            let spans = plain_tokens(&line);
+            assert_eq!(
+                parse_line_with_tokens(&line, fmt, &ctx, Some(&spans)),
+                parse_line(&line, fmt, &ctx)
+            );
+        }
+        // Spans that cannot be a scan's are not trusted.
+        let line = [&b"a="[..], TOKEN].concat();
+        let p = Probe::with_tokens(&line, Some(&[(1, 99)]));
+        assert_eq!(&*p.text, b"a=x");
+    }
+
     proptest! {
+        #[test]
+        fn tokens_given_answer_as_tokens_found_on_any_bytes(line in pieces(), k in 0usize..16) {
+            let ctx = FileContext::default();
+            let fmt = Format::ALL[k];
+            let spans = plain_tokens(&line);
+            prop_assert_eq!(
+                super::super::parse_line_with_tokens(&line, fmt, &ctx, Some(&spans)),
+                super::super::parse_line(&line, fmt, &ctx)
+            );
+        }
+
         #[test]
         fn any_bytes_parse_without_panic(line in pieces(), k in 0usize..16) {
             let ctx = FileContext::default();
