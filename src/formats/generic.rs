@@ -785,6 +785,20 @@ mod tests {
             "parse_line: {per:.2} µs/line over {} lines ({n})",
             cases.len()
         );
+        let spans: Vec<_> = cases.iter().map(|c| plain_tokens(&c.0)).collect();
+        let t = std::time::Instant::now();
+        for _ in 0..rounds {
+            for ((line, fmt, ctx), s) in cases.iter().zip(&spans) {
+                std::hint::black_box(super::super::parse_line_with_tokens(
+                    line,
+                    *fmt,
+                    ctx,
+                    Some(s),
+                ));
+            }
+        }
+        let per = t.elapsed().as_secs_f64() * 1e6 / (rounds * cases.len()) as f64;
+        eprintln!("parse_line_with_tokens: {per:.2} µs/line");
         for f in Format::ALL {
             let mine: Vec<_> = cases.iter().filter(|c| c.1 == f).collect();
             if mine.is_empty() {
