@@ -54,7 +54,9 @@ impl<'a> Probe<'a> {
         let spans: &[(usize, usize)] = match tokens {
             Some(t) if valid(t) => t,
             _ => {
-                if memmem::find(line, b"eyJ").is_none() {
+                static EYJ: LazyLock<memmem::Finder<'static>> =
+                    LazyLock::new(|| memmem::Finder::new(b"eyJ"));
+                if EYJ.find(line).is_none() {
                     return p;
                 }
                 found = crate::scan::find_tokens(line, 1, false)
@@ -270,7 +272,9 @@ struct Found {
 /// The target runs from a space to the ` HTTP/` that must follow it, so each ` HTTP/` stands for
 /// at most one match, and the first that has a method before its target is the leftmost.
 fn request_any(t: &[u8]) -> Option<Found> {
-    for h in memmem::find_iter(t, b" HTTP/") {
+    static HTTP: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b" HTTP/"));
+    for h in HTTP.find_iter(t) {
         let s = t[..h]
             .iter()
             .rposition(|&b| is_space(b))
@@ -396,29 +400,30 @@ enum Field {
 
 // Where some well-known app servers write a status or the client, when nothing else gave them:
 // (a cheap marker that must be in the line, the field, a regex whose group 1 is the value).
-static EXTRAS: LazyLock<[(&[u8], Field, Regex); 4]> = LazyLock::new(|| {
+static EXTRAS: LazyLock<[(memmem::Finder<'static>, Field, Regex); 4]> = LazyLock::new(|| {
+    let f = |needle: &'static [u8]| memmem::Finder::new(needle);
     [
         // uWSGI: `(HTTP/1.1 200)`
         (
-            &b"(HTTP/"[..],
+            f(b"(HTTP/"),
             Field::Status,
             rx(r"(?-u)\(HTTP/[\d.]+ (\d{3})\)"),
         ),
         // Apache's error log
         (
-            b"[client ",
+            f(b"[client "),
             Field::ClientIp,
             rx(&format!(r"(?-u)\[client {ADDR}\]")),
         ),
         // uWSGI
         (
-            b" vars in ",
+            f(b" vars in "),
             Field::ClientIp,
             rx(&format!(r"(?-u)\] {ADDR} \([^)]*\) \{{\d+ vars")),
         ),
         // Rails
         (
-            b" for ",
+            f(b" for "),
             Field::ClientIp,
             rx(&format!(r#"(?-u)^Started [A-Z]+ "[^"]*" for {ADDR} at "#)),
         ),
@@ -516,6 +521,13 @@ fn call_status(t: &[u8], pos: usize) -> Option<usize> {
         .or_else(|| digits(q))
 }
 
+/// Whether `t` holds `mid` with `after` right after it and, unless `before` is 0, `before` right
+/// before it (`b" | " in t`, `b'{"' in line`: two or three bytes, not worth a searcher's set-up).
+fn has_pair(t: &[u8], mid: u8, before: u8, after: u8) -> bool {
+    memchr::memchr_iter(mid, t)
+        .any(|i| t.get(i + 1) == Some(&after) && (before == 0 || i > 0 && t[i - 1] == before))
+}
+
 /// `bytes.strip()`: the six ASCII whitespace bytes off both ends.
 fn strip(b: &[u8]) -> &[u8] {
     let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
@@ -545,7 +557,7 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
     };
     let t: &[u8] = &probe.text;
     let ts = timeparse::search_any(t, ctx.year, &ctx.tz, ctx.mtime_us);
-    if memmem::find(line, b"{\"").is_some() {
+    if has_pair(line, b'{', 0, b'"') {
         if let Some(mut got) = jsonlog::parse_json_line(line, ctx, false) {
             if got.ts.is_none() {
                 got.ts = ts;
@@ -612,7 +624,7 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
                 Field::Status => code_.is_none(),
                 Field::ClientIp => ip.is_none(),
             };
-            if missing && memmem::find(t, marker).is_some() {
+            if missing && marker.find(t).is_some() {
                 if let Some(x) = rx.captures(t).and_then(|x| x.get(1)) {
                     match field {
                         Field::Status => code_ = status(x.as_bytes()),
@@ -624,7 +636,7 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
             }
         }
     }
-    if (code_.is_none() || ip.is_none()) && memmem::find(t, b" | ").is_some() {
+    if (code_.is_none() || ip.is_none()) && has_pair(t, b'|', b' ', b' ') {
         // Go web frameworks' request lines (Gin, Fiber, Echo): `| 401 | 1.2ms | 203.0.113.9 | GET "/p"`.
         let cells = t.split(|&b| b == b'|').map(strip);
         if code_.is_none() {
