@@ -959,6 +959,43 @@ mod tests {
         prop::collection::vec(piece, 0..30).prop_map(|v| v.concat())
     }
 
+    /// Lines of app-log fragments and what Python's `parse_line` answered for them
+    /// (`scripts/generic_cases.py`): the generic parser's searches meet each other there.
+    #[test]
+    fn fragment_cases_parse_as_python_did() {
+        use super::super::vectors::{bytes, context, expected_fields};
+        use std::io::BufRead;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/generic_cases.jsonl.gz"
+        );
+        let file = std::fs::File::open(path).unwrap();
+        let mut bad = Vec::new();
+        let mut n = 0;
+        for l in std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
+            let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+            n += 1;
+            let line = bytes(&v["line"]);
+            let fmt = Format::from_name(v["fmt"].as_str().unwrap()).unwrap();
+            let want = (
+                Format::from_name(v["name"].as_str().unwrap()).unwrap(),
+                expected_fields(&v["fields"]),
+            );
+            let got = super::super::parse_line(&line, fmt, &context(&v));
+            if got != want {
+                bad.push(format!(
+                    "[{}] {:?}\n  want {want:?}\n  got  {got:?}",
+                    fmt.name(),
+                    String::from_utf8_lossy(&line)
+                ));
+            }
+        }
+        for b in bad.iter().take(20) {
+            eprintln!("{b}");
+        }
+        assert!(n > 1000 && bad.is_empty(), "{} of {n} differ", bad.len());
+    }
+
     fn plain_tokens(line: &[u8]) -> Vec<(usize, usize)> {
         crate::scan::find_tokens(line, 1, false)
             .iter()
