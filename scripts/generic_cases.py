@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import format_vectors as FV  # noqa: E402
+import format_vectors as FV
 
-from analyzer import formats  # noqa: E402
-from analyzer import timeparse as T  # noqa: E402
-from analyzer.formats.common import FileContext  # noqa: E402
+from analyzer import formats
+from analyzer import timeparse as T
+from analyzer.formats.common import FileContext
 
 TOKEN = b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"
 FRAGS = [
