@@ -75,9 +75,19 @@ pub fn arrival(logged_us: Option<i64>, duration_us: Option<f64>) -> Option<i64> 
 /// Python's `float(text)` for the texts logs hold: surrounding whitespace allowed, `inf`/`nan` too.
 pub fn py_float(b: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(b).ok()?.trim();
-    if s.is_empty() || s.contains('_') {
-        // Python accepts digit separators (`1_000`); no log writes them in a duration.
+    if s.is_empty() {
         return None;
+    }
+    if s.contains('_') {
+        // Python takes digit separators (`1_000`), each between two digits.
+        let d = s.as_bytes();
+        let between = |i: usize| {
+            i > 0 && d[i - 1].is_ascii_digit() && d.get(i + 1).is_some_and(u8::is_ascii_digit)
+        };
+        if !(0..d.len()).all(|i| d[i] != b'_' || between(i)) {
+            return None;
+        }
+        return s.replace('_', "").parse::<f64>().ok();
     }
     s.parse::<f64>().ok()
 }
