@@ -8,6 +8,7 @@ pub mod decode;
 pub mod fingerprint;
 pub mod formats;
 pub mod locate;
+pub mod logged;
 pub mod marks;
 pub mod masked;
 pub mod scan;

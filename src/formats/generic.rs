@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use memchr::memmem;
-use regex::bytes::{Captures, Regex};
+use regex::bytes::Regex;
 
 use super::common::{
     py_upper, split_target, status, strip_client_port, strip_port, FileContext, LineFields,
@@ -29,28 +29,55 @@ pub struct Probe<'a> {
 
 impl<'a> Probe<'a> {
     pub fn new(line: &'a [u8]) -> Probe<'a> {
+        Probe::with_tokens(line, None)
+    }
+
+    /// A probe of a line whose tokens the caller has found already: `tokens` are the spans
+    /// `scan::find_tokens(line, 1, false)` gives (the plain grammar's, in order). Spans that are
+    /// out of order or out of bounds are not trusted: the line is scanned then.
+    pub fn with_tokens(line: &'a [u8], tokens: Option<&[(usize, usize)]>) -> Probe<'a> {
         let mut p = Probe {
             line,
             text: Cow::Borrowed(line),
             marks: Vec::new(),
             shift: Vec::new(),
         };
-        if memmem::find(line, b"eyJ").is_none() {
-            return p;
-        }
-        let hits = crate::scan::find_tokens(line, 1, false);
-        if hits.is_empty() {
+        let valid = |t: &[(usize, usize)]| {
+            let mut prev = 0;
+            t.iter().all(|&(a, b)| {
+                let ok = prev <= a && a < b && b <= line.len();
+                prev = b;
+                ok
+            })
+        };
+        let found;
+        let spans: &[(usize, usize)] = match tokens {
+            Some(t) if valid(t) => t,
+            _ => {
+                static EYJ: LazyLock<memmem::Finder<'static>> =
+                    LazyLock::new(|| memmem::Finder::new(b"eyJ"));
+                if EYJ.find(line).is_none() {
+                    return p;
+                }
+                found = crate::scan::find_tokens(line, 1, false)
+                    .iter()
+                    .map(|h| (h.start, h.end))
+                    .collect::<Vec<_>>();
+                &found
+            }
+        };
+        if spans.is_empty() {
             return p;
         }
         let mut text = Vec::with_capacity(line.len());
         let (mut prev, mut cut) = (0, 0);
-        for h in &hits {
-            text.extend_from_slice(&line[prev..h.start]);
-            p.marks.push(h.start - cut);
-            cut += h.end - h.start - 1;
+        for &(start, end) in spans {
+            text.extend_from_slice(&line[prev..start]);
+            p.marks.push(start - cut);
+            cut += end - start - 1;
             p.shift.push(cut);
             text.push(b'x');
-            prev = h.end;
+            prev = end;
         }
         text.extend_from_slice(&line[prev..]);
         p.text = Cow::Owned(text);
@@ -67,10 +94,6 @@ impl<'a> Probe<'a> {
     pub fn span(&self, start: usize, end: usize) -> &'a [u8] {
         let (a, b) = (self.at(start), self.at(end));
         self.line.get(a..b).unwrap_or_default()
-    }
-
-    fn group(&self, c: &Captures<'_>, i: usize) -> &'a [u8] {
-        c.get(i).map_or(&[][..], |m| self.span(m.start(), m.end()))
     }
 }
 
@@ -200,27 +223,170 @@ impl<'a> Flat<'a> {
 }
 
 // --- the searches -------------------------------------------------------------------------------
-const METHODS: &str = "(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)";
-
 fn rx(pattern: &str) -> Regex {
     Regex::new(pattern).expect("a valid pattern")
 }
 
-static REQUEST_ANY: LazyLock<Regex> = LazyLock::new(|| {
-    rx(&format!(
-        r#"(?-u)"?\b{METHODS} (\S+) HTTP/[\d.]+"?(?:\s+(\d{{3}})\b)?"#
-    ))
-});
-// urllib3's debug line names the origin before the request: `https://host:443 "POST /p HTTP/1.1" 200 12`.
-static ORIGIN_BEFORE: LazyLock<Regex> = LazyLock::new(|| rx(r#"(?-u)(https?://[^\s/"]+) "?$"#));
-// A call an app logs without a protocol version: `http: POST https://host/p -> 200 (122 ms)`,
-// `GET /p 200 5.1 ms` (morgan), `POST https://host/p status=401`. The status must follow the
-// target closely (an arrow, `returned`, `status=` or only spaces): `call_status` reads it.
-static CALL: LazyLock<Regex> = LazyLock::new(|| {
-    rx(&format!(
-        r#"(?-u)\b{METHODS}[ \t]+"?((?:https?://|/)[^\s"'<>]*)"?"#
-    ))
-});
+const METHOD_NAMES: [&[u8]; 7] = [
+    b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD", b"OPTIONS",
+];
+
+/// A byte of Python's bytes `\w`.
+#[inline]
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// A byte of Python's bytes `\s`.
+#[inline]
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Python's `\b` before a word byte at `i`.
+#[inline]
+fn word_starts(t: &[u8], i: usize) -> bool {
+    i == 0 || t.get(i - 1).is_some_and(|&b| !is_word(b))
+}
+
+/// The end of the run of bytes from `i` that satisfy `keep`.
+#[inline]
+fn run(t: &[u8], mut i: usize, keep: impl Fn(u8) -> bool) -> usize {
+    while t.get(i).is_some_and(|&b| keep(b)) {
+        i += 1;
+    }
+    i
+}
+
+/// Spans (in the probe text) of a request line found anywhere.
+struct Found {
+    start: usize,
+    method: (usize, usize),
+    target: (usize, usize),
+    code: Option<(usize, usize)>,
+    end: usize,
+}
+
+/// `_REQUEST_ANY.search`: `"?\b(METHOD) (\S+) HTTP/[\d.]+"?(?:\s+(\d{3})\b)?`.
+///
+/// The target runs from a space to the ` HTTP/` that must follow it, so each ` HTTP/` stands for
+/// at most one match, and the first that has a method before its target is the leftmost.
+fn request_any(t: &[u8]) -> Option<Found> {
+    static HTTP: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b" HTTP/"));
+    for h in HTTP.find_iter(t) {
+        let s = t[..h]
+            .iter()
+            .rposition(|&b| is_space(b))
+            .map_or(0, |i| i + 1);
+        if s == h || s == 0 || t[s - 1] != b' ' {
+            continue;
+        }
+        let before = &t[..s - 1];
+        let Some(m) = METHOD_NAMES.iter().find(|m| before.ends_with(m)) else {
+            continue;
+        };
+        let p = before.len() - m.len();
+        if !word_starts(t, p) {
+            continue;
+        }
+        let v = h + 6;
+        let mut e = run(t, v, |b| b.is_ascii_digit() || b == b'.');
+        if e == v {
+            continue;
+        }
+        if t.get(e) == Some(&b'"') {
+            e += 1;
+        }
+        let w = run(t, e, is_space);
+        let code = (w > e
+            && t.get(w..w + 3)
+                .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+            && t.get(w + 3).is_none_or(|&b| !is_word(b)))
+        .then_some((w, w + 3));
+        let start = if p > 0 && t[p - 1] == b'"' { p - 1 } else { p };
+        return Some(Found {
+            start,
+            method: (p, s - 1),
+            target: (s, h),
+            end: code.map_or(e, |c| c.1),
+            code,
+        });
+    }
+    None
+}
+
+/// `_ORIGIN_BEFORE.search(text, pos, endpos)` on `window = text[pos:endpos]`:
+/// `(https?://[^\s/"]+) "?$`, the origin urllib3's debug line names before the request.
+fn origin_before(window: &[u8]) -> Option<&[u8]> {
+    // `$` also matches before a final newline.
+    let w = window.strip_suffix(b"\n").unwrap_or(window);
+    let w = w.strip_suffix(b"\"").unwrap_or(w);
+    let g_end = w.len().checked_sub(1).filter(|&i| w[i] == b' ')?;
+    let run_start = w[..g_end]
+        .iter()
+        .rposition(|&b| is_space(b) || b == b'/' || b == b'"')
+        .map_or(0, |i| i + 1);
+    if run_start == g_end {
+        return None;
+    }
+    let head = &w[..run_start];
+    let scheme = [&b"http://"[..], b"https://"]
+        .into_iter()
+        .find(|s| head.ends_with(s))?;
+    Some(&w[run_start - scheme.len()..g_end])
+}
+
+/// `_CALL.search`'s required part: `\b(METHOD)[ \t]+"?((?:https?://|/)[^\s"'<>]*)"?`; `end` is
+/// where the optional status (`call_status`) is looked for.
+fn call(t: &[u8]) -> Option<Found> {
+    let mut i = 0;
+    while i < t.len() {
+        let b = t[i];
+        if matches!(b, b'G' | b'P' | b'D' | b'H' | b'O') && word_starts(t, i) {
+            if let Some(found) = call_at(t, i) {
+                return Some(found);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn call_at(t: &[u8], p: usize) -> Option<Found> {
+    let rest = &t[p..];
+    let m = METHOD_NAMES.iter().find(|m| rest.starts_with(m))?;
+    let me = p + m.len();
+    let mut i = run(t, me, |b| b == b' ' || b == b'\t');
+    if i == me {
+        return None;
+    }
+    if t.get(i) == Some(&b'"') {
+        i += 1;
+    }
+    let tail = &t[i..];
+    let scheme = if tail.starts_with(b"http://") {
+        7
+    } else if tail.starts_with(b"https://") {
+        8
+    } else if tail.starts_with(b"/") {
+        1
+    } else {
+        return None;
+    };
+    let te = run(t, i + scheme, |b| {
+        !(is_space(b) || matches!(b, b'"' | b'\'' | b'<' | b'>'))
+    });
+    let end = if t.get(te) == Some(&b'"') { te + 1 } else { te };
+    Some(Found {
+        start: p,
+        method: (p, me),
+        target: (i, te),
+        code: None,
+        end,
+    })
+}
+
 static IP_CELL: LazyLock<Regex> = LazyLock::new(|| {
     rx(r"(?-u)^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7})$")
 });
@@ -234,37 +400,89 @@ enum Field {
 
 // Where some well-known app servers write a status or the client, when nothing else gave them:
 // (a cheap marker that must be in the line, the field, a regex whose group 1 is the value).
-static EXTRAS: LazyLock<[(&[u8], Field, Regex); 4]> = LazyLock::new(|| {
+static EXTRAS: LazyLock<[(memmem::Finder<'static>, Field, Regex); 4]> = LazyLock::new(|| {
+    let f = |needle: &'static [u8]| memmem::Finder::new(needle);
     [
         // uWSGI: `(HTTP/1.1 200)`
         (
-            &b"(HTTP/"[..],
+            f(b"(HTTP/"),
             Field::Status,
             rx(r"(?-u)\(HTTP/[\d.]+ (\d{3})\)"),
         ),
         // Apache's error log
         (
-            b"[client ",
+            f(b"[client "),
             Field::ClientIp,
             rx(&format!(r"(?-u)\[client {ADDR}\]")),
         ),
         // uWSGI
         (
-            b" vars in ",
+            f(b" vars in "),
             Field::ClientIp,
             rx(&format!(r"(?-u)\] {ADDR} \([^)]*\) \{{\d+ vars")),
         ),
         // Rails
         (
-            b" for ",
+            f(b" for "),
             Field::ClientIp,
             rx(&format!(r#"(?-u)^Started [A-Z]+ "[^"]*" for {ADDR} at "#)),
         ),
     ]
 });
-static KV: LazyLock<Regex> = LazyLock::new(|| {
-    rx(r#"(?-u)(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)"#)
-});
+/// `_KV.finditer`: `(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)`,
+/// each match as (key span, value span, match end).
+///
+/// A key is the run of `[\w.@-]` right before an `=` (the class holds neither `=` nor the
+/// separators), so each `=` stands for at most one match, and they come in the `=`s' order.
+fn key_values(t: &[u8]) -> Vec<((usize, usize), (usize, usize))> {
+    let key_byte = |b: u8| is_word(b) || matches!(b, b'.' | b'@' | b'-');
+    let mut out = Vec::new();
+    let mut done = 0; // where the last match ended
+    for q in memchr::memchr_iter(b'=', t) {
+        let ks = t[..q]
+            .iter()
+            .rposition(|&b| !key_byte(b))
+            .map_or(0, |i| i + 1);
+        let start = if ks == 0 {
+            0
+        } else if matches!(t[ks - 1], b',' | b';') || is_space(t[ks - 1]) {
+            ks - 1
+        } else {
+            continue;
+        };
+        if start < done
+            || q == ks
+            || q - ks > 41
+            || !(t[ks].is_ascii_alphabetic() || matches!(t[ks], b'_' | b'@'))
+        {
+            continue;
+        }
+        let v = q + 1;
+        let end = quoted_end(t, v)
+            .unwrap_or_else(|| run(t, v, |b| !(is_space(b) || matches!(b, b',' | b';' | b'"'))));
+        out.push(((ks, q), (v, end)));
+        done = end;
+    }
+    out
+}
+
+/// The end of `"[^"\\]*(?:\\.[^"\\]*)*"` at `i` (`.` is any byte but a newline).
+fn quoted_end(t: &[u8], i: usize) -> Option<usize> {
+    if t.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut j = i + 1;
+    loop {
+        j += memchr::memchr2(b'"', b'\\', t.get(j..)?)?;
+        if t[j] == b'"' {
+            return Some(j + 1);
+        }
+        if t.get(j + 1).is_none_or(|&b| b == b'\n') {
+            return None;
+        }
+        j += 2;
+    }
+}
 
 /// `_CALL`'s optional tail from `pos` (after the target and its quote): `[ \t]*(?:->|=>|→|returned|
 /// responded(?: with)?|status(?:=|: ?)|-)?[ \t]*(\d{3})(?![\w.])`, the three digits' start.
@@ -303,6 +521,13 @@ fn call_status(t: &[u8], pos: usize) -> Option<usize> {
         .or_else(|| digits(q))
 }
 
+/// Whether `t` holds `mid` with `after` right after it and, unless `before` is 0, `before` right
+/// before it (`b" | " in t`, `b'{"' in line`: two or three bytes, not worth a searcher's set-up).
+fn has_pair(t: &[u8], mid: u8, before: u8, after: u8) -> bool {
+    memchr::memchr_iter(mid, t)
+        .any(|i| t.get(i + 1) == Some(&after) && (before == 0 || i > 0 && t[i - 1] == before))
+}
+
 /// `bytes.strip()`: the six ASCII whitespace bytes off both ends.
 fn strip(b: &[u8]) -> &[u8] {
     let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
@@ -332,7 +557,7 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
     };
     let t: &[u8] = &probe.text;
     let ts = timeparse::search_any(t, ctx.year, &ctx.tz, ctx.mtime_us);
-    if memmem::find(line, b"{\"").is_some() {
+    if has_pair(line, b'{', 0, b'"') {
         if let Some(mut got) = jsonlog::parse_json_line(line, ctx, false) {
             if got.ts.is_none() {
                 got.ts = ts;
@@ -344,45 +569,32 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
     let mut target: Option<String> = None;
     let mut code: Option<&[u8]> = None;
     let mut origin: Option<String> = None;
-    if let Some(m) = REQUEST_ANY.captures(t) {
-        let whole = m.get(0).map_or(0, |g| g.start());
-        method = m
-            .get(1)
-            .map(|g| String::from_utf8_lossy(g.as_bytes()).into_owned());
-        let tgt = String::from_utf8_lossy(probe.group(&m, 2)).into_owned();
-        code = m.get(3).map(|g| g.as_bytes());
+    if let Some(m) = request_any(t) {
+        method = Some(String::from_utf8_lossy(&t[m.method.0..m.method.1]).into_owned());
+        let tgt = String::from_utf8_lossy(probe.span(m.target.0, m.target.1)).into_owned();
+        code = m.code.map(|(a, b)| &t[a..b]);
         if tgt.starts_with('/') {
-            // `$` also matches before a final newline.
-            let mut window = &t[whole.saturating_sub(300)..whole];
-            if let Some(w) = window.strip_suffix(b"\n") {
-                window = w;
-            }
-            if let Some(o) = ORIGIN_BEFORE.captures(window).and_then(|o| o.get(1)) {
-                origin = Some(String::from_utf8_lossy(o.as_bytes()).into_owned());
+            if let Some(o) = origin_before(&t[m.start.saturating_sub(300)..m.start]) {
+                origin = Some(String::from_utf8_lossy(o).into_owned());
             }
         }
         target = Some(tgt);
-    } else if let Some(m) = CALL.captures(t) {
-        method = m
-            .get(1)
-            .map(|g| String::from_utf8_lossy(g.as_bytes()).into_owned());
+    } else if let Some(m) = call(t) {
+        method = Some(String::from_utf8_lossy(&t[m.method.0..m.method.1]).into_owned());
         // A sentence's punctuation after the target is not part of it.
-        let tgt = String::from_utf8_lossy(probe.group(&m, 2));
+        let tgt = String::from_utf8_lossy(probe.span(m.target.0, m.target.1));
         target = Some(tgt.trim_end_matches([':', ',', ';', '.', ')']).to_string());
-        let end = m.get(0).map_or(0, |g| g.end());
-        code = call_status(t, end).and_then(|i| t.get(i..i + 3));
+        code = call_status(t, m.end).and_then(|i| t.get(i..i + 3));
     }
     let mut flat = Flat { pairs: Vec::new() };
     if memchr::memchr(b'=', line).is_some() {
-        for k in KV.captures_iter(t) {
-            let mut v = probe.group(&k, 2);
+        for (k, v) in key_values(t) {
+            let mut v = probe.span(v.0, v.1);
             if v.first() == Some(&b'"') {
                 v = v.get(1..v.len().saturating_sub(1)).unwrap_or_default();
             }
             if !v.is_empty() && v != b"-" {
-                let key = k.get(1).map_or(String::new(), |g| {
-                    String::from_utf8_lossy(g.as_bytes()).to_ascii_lowercase()
-                });
+                let key = String::from_utf8_lossy(&t[k.0..k.1]).to_ascii_lowercase();
                 if !flat.pairs.iter().any(|(pk, _)| *pk == key) {
                     flat.pairs.push((key, v));
                 }
@@ -412,7 +624,7 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
                 Field::Status => code_.is_none(),
                 Field::ClientIp => ip.is_none(),
             };
-            if missing && memmem::find(t, marker).is_some() {
+            if missing && marker.find(t).is_some() {
                 if let Some(x) = rx.captures(t).and_then(|x| x.get(1)) {
                     match field {
                         Field::Status => code_ = status(x.as_bytes()),
@@ -424,7 +636,7 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
             }
         }
     }
-    if (code_.is_none() || ip.is_none()) && memmem::find(t, b" | ").is_some() {
+    if (code_.is_none() || ip.is_none()) && has_pair(t, b'|', b' ', b' ') {
         // Go web frameworks' request lines (Gin, Fiber, Echo): `| 401 | 1.2ms | 203.0.113.9 | GET "/p"`.
         let cells = t.split(|&b| b == b'|').map(strip);
         if code_.is_none() {
@@ -538,8 +750,8 @@ mod tests {
             (b"GET \"/p\" 200", Some(b"200")),
         ];
         for (line, want) in cases {
-            let m = CALL.find(line).unwrap();
-            let got = call_status(line, m.end()).map(|i| &line[i..i + 3]);
+            let m = call(line).unwrap();
+            let got = call_status(line, m.end).map(|i| &line[i..i + 3]);
             assert_eq!(got, want, "{:?}", String::from_utf8_lossy(line));
         }
     }
@@ -585,6 +797,20 @@ mod tests {
             "parse_line: {per:.2} µs/line over {} lines ({n})",
             cases.len()
         );
+        let spans: Vec<_> = cases.iter().map(|c| plain_tokens(&c.0)).collect();
+        let t = std::time::Instant::now();
+        for _ in 0..rounds {
+            for ((line, fmt, ctx), s) in cases.iter().zip(&spans) {
+                std::hint::black_box(super::super::parse_line_with_tokens(
+                    line,
+                    *fmt,
+                    ctx,
+                    Some(s),
+                ));
+            }
+        }
+        let per = t.elapsed().as_secs_f64() * 1e6 / (rounds * cases.len()) as f64;
+        eprintln!("parse_line_with_tokens: {per:.2} µs/line");
         for f in Format::ALL {
             let mine: Vec<_> = cases.iter().filter(|c| c.1 == f).collect();
             if mine.is_empty() {
@@ -602,6 +828,98 @@ mod tests {
                 f.name(),
                 mine.len()
             );
+        }
+    }
+
+    const METHODS: &str = "(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)";
+
+    /// The Python regexes, as references for the hand-written searches.
+    static REQUEST_ANY: LazyLock<Regex> = LazyLock::new(|| {
+        rx(&format!(
+            r#"(?-u)"?\b{METHODS} (\S+) HTTP/[\d.]+"?(?:\s+(\d{{3}})\b)?"#
+        ))
+    });
+    static ORIGIN_BEFORE: LazyLock<Regex> =
+        LazyLock::new(|| rx(r#"(?-u)(https?://[^\s/"]+) "?\n?$"#));
+    static CALL: LazyLock<Regex> = LazyLock::new(|| {
+        rx(&format!(
+            r#"(?-u)\b{METHODS}[ \t]+"?((?:https?://|/)[^\s"'<>]*)"?"#
+        ))
+    });
+
+    static KV: LazyLock<Regex> = LazyLock::new(|| {
+        rx(r#"(?-u)(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)"#)
+    });
+
+    fn searches() -> impl Strategy<Value = Vec<u8>> {
+        let bits = prop::sample::select(vec![
+            &b"GET"[..],
+            b"POST",
+            b"PUT",
+            b"OPTIONS",
+            b"xGET",
+            b" ",
+            b"\t",
+            b"\n",
+            b"\"",
+            b"'",
+            b"/",
+            b"http://",
+            b"https://",
+            b" HTTP/",
+            b"1.1",
+            b"200",
+            b"2001",
+            b"a",
+            b"_",
+            b".",
+            b"<",
+            b"=",
+            b"k=",
+            b"@",
+            b"-",
+            b",",
+            b";",
+            b"\\",
+            b"\"v\\\"w\"",
+            b"abcdefghijklmnopqrstuvwxyz0123456789",
+        ]);
+        prop::collection::vec(bits, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn hand_written_searches_match_the_regexes(t in searches()) {
+            let want = REQUEST_ANY.captures(&t);
+            let got = request_any(&t);
+            prop_assert_eq!(want.is_some(), got.is_some());
+            if let (Some(w), Some(g)) = (want, got) {
+                let span = |i: usize| w.get(i).map(|m| (m.start(), m.end()));
+                prop_assert_eq!(w.get(0).map(|m| (m.start(), m.end())), Some((g.start, g.end)));
+                prop_assert_eq!(span(1), Some(g.method));
+                prop_assert_eq!(span(2), Some(g.target));
+                prop_assert_eq!(span(3), g.code);
+            }
+            let want = CALL.captures(&t);
+            let got = call(&t);
+            prop_assert_eq!(want.is_some(), got.is_some());
+            if let (Some(w), Some(g)) = (want, got) {
+                let span = |i: usize| w.get(i).map(|m| (m.start(), m.end()));
+                prop_assert_eq!(w.get(0).map(|m| (m.start(), m.end())), Some((g.start, g.end)));
+                prop_assert_eq!(span(1), Some(g.method));
+                prop_assert_eq!(span(2), Some(g.target));
+            }
+            let want: Vec<_> = KV
+                .captures_iter(&t)
+                .map(|c| {
+                    let g = |i: usize| c.get(i).map_or((0, 0), |m| (m.start(), m.end()));
+                    (g(1), g(2))
+                })
+                .collect();
+            prop_assert_eq!(key_values(&t), want);
+            let want = ORIGIN_BEFORE.captures(&t).and_then(|c| c.get(1)).map(|m| m.as_bytes());
+            prop_assert_eq!(origin_before(&t), want);
         }
     }
 
@@ -641,7 +959,82 @@ mod tests {
         prop::collection::vec(piece, 0..30).prop_map(|v| v.concat())
     }
 
+    /// Lines of app-log fragments and what Python's `parse_line` answered for them
+    /// (`scripts/generic_cases.py`): the generic parser's searches meet each other there.
+    #[test]
+    fn fragment_cases_parse_as_python_did() {
+        use super::super::vectors::{bytes, context, expected_fields};
+        use std::io::BufRead;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/generic_cases.jsonl.gz"
+        );
+        let file = std::fs::File::open(path).unwrap();
+        let mut bad = Vec::new();
+        let mut n = 0;
+        for l in std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
+            let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+            n += 1;
+            let line = bytes(&v["line"]);
+            let fmt = Format::from_name(v["fmt"].as_str().unwrap()).unwrap();
+            let want = (
+                Format::from_name(v["name"].as_str().unwrap()).unwrap(),
+                expected_fields(&v["fields"]),
+            );
+            let got = super::super::parse_line(&line, fmt, &context(&v));
+            if got != want {
+                bad.push(format!(
+                    "[{}] {:?}\n  want {want:?}\n  got  {got:?}",
+                    fmt.name(),
+                    String::from_utf8_lossy(&line)
+                ));
+            }
+        }
+        for b in bad.iter().take(20) {
+            eprintln!("{b}");
+        }
+        assert!(n > 1000 && bad.is_empty(), "{} of {n} differ", bad.len());
+    }
+
+    fn plain_tokens(line: &[u8]) -> Vec<(usize, usize)> {
+        crate::scan::find_tokens(line, 1, false)
+            .iter()
+            .map(|h| (h.start, h.end))
+            .collect()
+    }
+
+    #[test]
+    fn tokens_given_answer_as_tokens_found() {
+        use super::super::vectors::{bytes, context, load};
+        use super::super::{parse_line, parse_line_with_tokens};
+        for v in load("lines") {
+            let line = bytes(&v["line"]);
+            let fmt = Format::from_name(v["fmt"].as_str().unwrap()).unwrap();
+            let ctx = context(&v);
+            let spans = plain_tokens(&line);
+            assert_eq!(
+                parse_line_with_tokens(&line, fmt, &ctx, Some(&spans)),
+                parse_line(&line, fmt, &ctx)
+            );
+        }
+        // Spans that cannot be a scan's are not trusted.
+        let line = [&b"a="[..], TOKEN].concat();
+        let p = Probe::with_tokens(&line, Some(&[(1, 99)]));
+        assert_eq!(&*p.text, b"a=x");
+    }
+
     proptest! {
+        #[test]
+        fn tokens_given_answer_as_tokens_found_on_any_bytes(line in pieces(), k in 0usize..16) {
+            let ctx = FileContext::default();
+            let fmt = Format::ALL[k];
+            let spans = plain_tokens(&line);
+            prop_assert_eq!(
+                super::super::parse_line_with_tokens(&line, fmt, &ctx, Some(&spans)),
+                super::super::parse_line(&line, fmt, &ctx)
+            );
+        }
+
         #[test]
         fn any_bytes_parse_without_panic(line in pieces(), k in 0usize..16) {
             let ctx = FileContext::default();

@@ -146,7 +146,7 @@ impl Format {
             Format::Traefik | Format::Caddy | Format::AppGw | Format::FrontDoor | Format::Json => {
                 jsonlog::parse_json_line(line, ctx, true)
             }
-            Format::Syslog => parse_wrapped(line, ctx, None).map(|(_, f)| f),
+            Format::Syslog => parse_wrapped(line, ctx, None, None).map(|(_, f)| f),
             Format::Generic => Some(parse_generic(line, ctx, None)),
         }
     }
@@ -217,6 +217,29 @@ fn parse_plain(
         .find_map(|f| f.parse(line, ctx).map(|got| (f, got)))
 }
 
+/// The spans of a line's tokens, when the caller has them (see `Probe::with_tokens`).
+type Tokens<'t> = Option<&'t [(usize, usize)]>;
+
+/// The token spans of `line[offset..]`, from those of the line; None (scan again) when a token
+/// straddles the offset or the byte before it could continue one.
+fn tokens_from(line: &[u8], offset: usize, tokens: Tokens<'_>) -> Option<Vec<(usize, usize)>> {
+    let tokens = tokens?;
+    if offset > 0 && line.get(offset - 1).is_none_or(|&b| crate::scan::is_b64(b)) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(tokens.len());
+    for &(a, b) in tokens {
+        if b <= offset {
+            continue;
+        }
+        if a < offset {
+            return None;
+        }
+        out.push((a - offset, b - offset));
+    }
+    Some(out)
+}
+
 /// A syslog- or CRI-wrapped line: the message's own fields, the wrapper's time as a fallback.
 ///
 /// The message is tried in the file's own format `first` (as an unwrapped line is), then in the
@@ -225,6 +248,7 @@ fn parse_wrapped(
     line: &[u8],
     ctx: &FileContext,
     first: Option<Format>,
+    tokens: Tokens<'_>,
 ) -> Option<(Format, LineFields)> {
     let (kind, wts, offset) = wrappers::unwrap(line, ctx)?;
     let inner = line.get(offset..).unwrap_or_default();
@@ -234,7 +258,8 @@ fn parse_wrapped(
     let (name, mut fields) = match own {
         Some(got) => got,
         None => {
-            let probe = Probe::new(inner);
+            let inner_tokens = tokens_from(line, offset, tokens);
+            let probe = Probe::with_tokens(inner, inner_tokens.as_deref());
             match parse_plain(inner, ctx, first, &probe) {
                 Some(got) => got,
                 None => (
@@ -257,15 +282,31 @@ fn parse_wrapped(
 
 /// Parse with the file's format; if the line is not of it, unwrap, try the others, then generic.
 pub fn parse_line(line: &[u8], fmt: Format, ctx: &FileContext) -> (Format, LineFields) {
-    if fmt != Format::Generic {
-        if let Some(got) = fmt.parse(line, ctx) {
-            return (fmt, got);
-        }
+    parse_line_with_tokens(line, fmt, ctx, None)
+}
+
+/// `parse_line` of a line whose tokens the caller has found already: `tokens` are the spans (in
+/// the line) that `scan::find_tokens(line, 1, false)` gives, in order. A chunk scanned with the
+/// `%3D` grammar (`pct`) finds other spans: pass None for its lines. The answer is the same
+/// either way; the tokens only spare a second scan of them when the line needs its `Probe`.
+pub fn parse_line_with_tokens(
+    line: &[u8],
+    fmt: Format,
+    ctx: &FileContext,
+    tokens: Tokens<'_>,
+) -> (Format, LineFields) {
+    let own = match fmt {
+        Format::Generic => None,
+        Format::Syslog => parse_wrapped(line, ctx, None, tokens).map(|(_, f)| f),
+        _ => fmt.parse(line, ctx),
+    };
+    if let Some(got) = own {
+        return (fmt, got);
     }
-    if let Some(wrapped) = parse_wrapped(line, ctx, Some(fmt)) {
+    if let Some(wrapped) = parse_wrapped(line, ctx, Some(fmt), tokens) {
         return wrapped;
     }
-    let probe = Probe::new(line);
+    let probe = Probe::with_tokens(line, tokens);
     if let Some(plain) = parse_plain(line, ctx, Some(fmt), &probe) {
         return plain;
     }

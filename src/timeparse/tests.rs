@@ -225,13 +225,21 @@ fn zone_text_never_panics(t: &[u8]) -> Option<Zone> {
 fn timing() {
     let n = 2_000_000u32;
     let utc = Zone::Utc;
-    let cases: [(&str, &[u8]); 4] = [
+    let generic = format!(
+        "worker 7 rejected {} at 2026-11-26T03:14:15.123Z",
+        "eyJhbGciOiJSUzI1NiJ9x".repeat(60)
+    );
+    let cases: [(&str, &[u8]); 5] = [
         ("parse_iso", b"2026-11-26T03:14:15.123456Z"),
         ("parse_clf", b"26/Nov/2026:03:14:15 +0000"),
         ("parse_iso (Berlin, no zone)", b"2026-11-26 03:14:15"),
         (
             "search_any (syslog line)",
             b"<34>Nov 26 03:14:15 host app[1]: GET /x?token=eyJhbGciOi",
+        ),
+        (
+            "search_any (1.2 KB token, ISO time after it)",
+            generic.as_bytes(),
         ),
     ];
     for (name, text) in cases {

@@ -65,3 +65,25 @@ proptest! {
         let _ = looks_like_syslog(&t);
     }
 }
+
+/// `cargo test --release --lib wrappers::tests::timing -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn timing() {
+    let ctx = ctx();
+    let n = 1_000_000u32;
+    for line in [
+        &b"<34>Nov 26 03:14:17 web01 nginx: 10.2.3.4 - - [26/Nov/2026:03:14:17 +0000] \"GET /x HTTP/1.1\" 401 0"[..],
+        b"<165>1 2026-11-26T22:14:15.003Z host app - ID47 [a x=\"1\"] msg",
+        b"2026-11-26T09:10:11.123456789Z stdout F 192.168.65.3 - - [26/Nov/2026:09:10:11 +0000]",
+        b"10.2.3.4 - - [26/Nov/2026:03:14:17 +0000] \"GET /x HTTP/1.1\" 401 0",
+    ] {
+        let t0 = std::time::Instant::now();
+        let mut acc = 0usize;
+        for _ in 0..n {
+            acc += unwrap(std::hint::black_box(line), &ctx).map_or(0, |u| u.2);
+        }
+        let per = t0.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+        eprintln!("unwrap {:?}: {per:.4} µs per call ({acc})", String::from_utf8_lossy(&line[..20]));
+    }
+}
