@@ -462,6 +462,9 @@ def bench_size(args: argparse.Namespace, size: int, work: Path, created: list[Pa
     if isinstance(tok, dict) and isinstance(tok.get("by_cause"), dict):
         got = {k: v for k, v in tok["by_cause"].items() if v}
         res["causes_match_corpus"] = got == man["occurrences_by_cause"]
+        want = man["occurrences_by_cause"]
+        res["cause_differences"] = {c: {"analyzer": got.get(c, 0), "corpus": want.get(c, 0)}
+                                    for c in sorted(set(got) | set(want)) if got.get(c, 0) != want.get(c, 0)}
     rows.append(
         row(
             f"analyzer scan --workers {args.workers}",
@@ -587,6 +590,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"analyzer causes match the corpus's intended mix: {verdict} {res['analyzer_by_cause']}"
                 )
+                for cause, d in res.get("cause_differences", {}).items():
+                    print(f"  {cause}: analyzer {d['analyzer']}, corpus {d['corpus']}")
             if "identical_workers" in res:
                 ok = res["identical_workers"]
                 print(f"--workers 1 vs 2: {'IDENTICAL' if ok['identical'] else 'DIFFERENT'}: {ok['detail']}")

@@ -38,7 +38,7 @@ def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
     formats = {f["format"] for f in man["files"]}
     assert len(formats) == 14 and {"nginx", "envoy", "json", "iis", "alb", "syslog", "app"} <= formats
     assert set(man["by_format"]) == formats and abs(sum(v["share"] for v in man["by_format"].values()) - 1) < 1e-3
-    assert man["lines"] > 2 * man["tokens"] > 0  # most lines carry no token
+    assert man["lines"] > 1.5 * man["tokens"] > 0  # most lines carry no token (App Gateway logs its twice)
     assert set(man["occurrences_by_cause"]) >= {"ok", "expired"}
     assert sum(man["occurrences_by_cause"].values()) == man["tokens"]
     assert sum(man["unique_by_cause"].values()) == man["unique_tokens"] < man["tokens"]
