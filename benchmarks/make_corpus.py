@@ -8,7 +8,7 @@ Writes, under OUT:
                  (nginx, Envoy, Serilog JSON, IIS W3C, AWS ALB, Apache vhost_combined, CRI-wrapped
                  ingress-nginx, HAProxy httplog in syslog, Traefik JSON, Caddy JSON, Azure App Gateway,
                  Azure Front Door, RFC 3164 syslog of nginx sign-in form posts, an app log of token
-                 requests with client assertions); about 19% of the bytes gzip, 3% zstd, 3% bz2
+                 requests with client assertions); about 19% of the bytes gzip, 3% zstd, 2.5% bz2
   analyzer.toml, jwks.json   config for `analyzer scan logs --config analyzer.toml`
   corpus.json    manifest: bytes (on disk and uncompressed), lines and token occurrences per file,
                  unique tokens, intended cause of every occurrence (counts by cause)
@@ -17,13 +17,13 @@ Sizes are uncompressed bytes. Like real logs, most lines carry no token (health 
 files, framework chatter): a little under one line in two has one. Access tokens are reused as clients
 reuse them: a pool of about 3 unique tokens per 100 occurrences, each used during its own hour by
 one client. Their intended causes: mostly ok, some expired, audience_mismatch, unknown_kid,
-bad_signature and malformed (truncated by the log). Two small files are dense with tokens used
-once, the slowest input per byte: sign-in form posts (a fresh ID token each; some without a nonce,
+bad_signature and malformed (truncated by the log). Two small files hold tokens used only
+once each, the slowest input per byte: sign-in form posts (a fresh ID token each; some without a nonce,
 some replayed hours later) and token requests (a fresh client assertion each; some signed with a
 certificate that is not registered).
 
 Fast: tokens are signed once (RSA-2048, ~0.4 ms each), lines are formatted from templates and
-written in blocks of a few MB on `--jobs` processes; 750 MB takes about a minute on 2 cores.
+written in blocks of a few MB on `--jobs` processes; 750 MB takes one to two minutes on 2 cores.
 """
 
 from __future__ import annotations
