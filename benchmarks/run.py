@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -367,6 +368,31 @@ def _frame(path: Path) -> Any:
     return df[cols].sort_values(cols).reset_index(drop=True)
 
 
+def causes_by_file(out: Path, corpus: Path, manifest: dict[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
+    """The files whose counts by cause in the scan's events differ from corpus.json's:
+    {file: {cause: {"analyzer": n, "corpus": m}}} (where a format's parser goes wrong)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    read = ds.dataset(out / "events", format="parquet", partitioning="hive").to_table(columns=["source", "cause"])
+    events = pa.table({c: read.column(c).cast(pa.string()) for c in ("source", "cause")})  # dictionaries differ
+    logs = (corpus / "logs").as_posix().rstrip("/") + "/"
+    got: dict[str, dict[str, int]] = {}
+    counts = events.group_by(["source", "cause"]).aggregate([([], "count_all")])
+    for src, cause, n in zip(*(counts.column(c).to_pylist() for c in ("source", "cause", "count_all")), strict=True):
+        rel = re.sub(r"\.\d{5}$", "", str(src).removeprefix(logs))  # a piece of a rotated corpus: its file
+        counted = got.setdefault(rel, {})
+        counted[str(cause)] = counted.get(str(cause), 0) + int(n)
+    out_diff: dict[str, dict[str, dict[str, int]]] = {}
+    for f in manifest["files"]:
+        have, want = got.get(f["path"], {}), f["causes"]
+        diff = {c: {"analyzer": have.get(c, 0), "corpus": want.get(c, 0)}
+                for c in sorted(set(have) | set(want)) if have.get(c, 0) != want.get(c, 0)}
+        if diff:
+            out_diff[f["path"]] = diff
+    return out_diff
+
+
 def compare_outputs(a: Path, b: Path) -> tuple[bool, str]:
     """Whether two scan outputs hold the same events and summary (order ignored)."""
     for part in ("events", "summary.parquet"):
@@ -465,6 +491,11 @@ def bench_size(args: argparse.Namespace, size: int, work: Path, created: list[Pa
         want = man["occurrences_by_cause"]
         res["cause_differences"] = {c: {"analyzer": got.get(c, 0), "corpus": want.get(c, 0)}
                                     for c in sorted(set(got) | set(want)) if got.get(c, 0) != want.get(c, 0)}
+        if res["cause_differences"]:
+            try:
+                res["cause_differences_by_file"] = causes_by_file(out, corpus, man)
+            except Exception as e:  # the events could not be read: the totals still tell
+                res["cause_differences_by_file"] = {"(events unreadable)": {type(e).__name__: {}}}
     rows.append(
         row(
             f"analyzer scan --workers {args.workers}",
@@ -592,6 +623,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 for cause, d in res.get("cause_differences", {}).items():
                     print(f"  {cause}: analyzer {d['analyzer']}, corpus {d['corpus']}")
+                for path, diff in res.get("cause_differences_by_file", {}).items():
+                    shown = ", ".join(f"{c} {d['analyzer']} (corpus {d['corpus']})" for c, d in diff.items())
+                    print(f"  {path}: {shown}")
             if "identical_workers" in res:
                 ok = res["identical_workers"]
                 print(f"--workers 1 vs 2: {'IDENTICAL' if ok['identical'] else 'DIFFERENT'}: {ok['detail']}")

@@ -86,6 +86,24 @@ def test_measure_peak_rss_is_the_high_water_mark_of_the_whole_tree() -> None:
     assert m.tree_rss_mb < m.peak_rss_mb  # the sampled sum at one moment is less
 
 
+def test_causes_by_file_names_the_files_whose_causes_differ(tmp_path: Path) -> None:
+    """Events in parts with different dictionaries, a rotated piece counted for its file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    logs = tmp_path / "c" / "logs"
+    part = tmp_path / "out" / "events" / "date=2026-11-20"
+    part.mkdir(parents=True)
+    rows = [[(f"{logs}/a.log", "ok"), (f"{logs}/a.log", "expired")], [(f"{logs}/b.log.00001", "ok")] * 2]
+    for i, chunk in enumerate(rows):
+        src, cause = zip(*chunk, strict=True)
+        pq.write_table(pa.table({"source": pa.array(src).dictionary_encode(), "cause": pa.array(cause)
+                                 .dictionary_encode()}), part / f"part-{i}.parquet")
+    manifest = {"files": [{"path": "a.log", "causes": {"ok": 2}}, {"path": "b.log", "causes": {"ok": 2}}]}
+    diff = _bench("run").causes_by_file(tmp_path / "out", tmp_path / "c", manifest)
+    assert diff == {"a.log": {"expired": {"analyzer": 1, "corpus": 0}, "ok": {"analyzer": 1, "corpus": 2}}}
+
+
 @pytest.mark.parametrize("text, expected", [("2MB", 2_000_000), ("1GB", 10**9), ("1.5G", 1_500_000_000)])
 def test_parse_size(text: str, expected: int) -> None:
     assert _bench("make_corpus").parse_size(text) == expected
