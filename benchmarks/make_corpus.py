@@ -888,7 +888,8 @@ def write_file(
             lines += 4
         while written < target:
             cap = BLOCK_LINES if lines > 64 else 64  # a small first block measures the line length
-            n = max(1, min(cap, int((target - written) / avg) + 1))
+            left = (target - written) / avg  # lines still to write, as far as the average says
+            n = cap if left > 2 * cap else max(1, int(left / 2) + 1)  # the last ones: halve, re-measure
             dt = (t_end - t_start) * avg / target
             parts = []
             for _ in range(n):
@@ -901,7 +902,7 @@ def write_file(
             out.write(block.encode("ascii"))
             written += len(block)
             lines += n
-            avg = len(block) / n
+            avg = written / lines
     os.utime(path, (t_end, t_end))  # last written at its last line: year-less times (RFC 3164) take its year
     return {
         "path": path.as_posix(),
