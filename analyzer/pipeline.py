@@ -106,8 +106,6 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     tokens decoded before (it gains the new ones), so each unique token is decoded once per
     process. A batch's `tokens` are the ones first decoded in it.
     """
-    import pyarrow.compute as pc
-
     from analyzer import readers
 
     known = {} if known is None else known
@@ -141,20 +139,11 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
             # Content before the start was decompressed and dropped: the W3C field list in force.
             scanner.set_fields(result.stats.fields_before[8:])
             result.stats.fields_before = None
-        occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line)
-        result.rejected += rejected
-        result.masked += masked
-        result.invalid_utf8_lines += invalid
-        fps = toks.column(1)
-        if occ.num_rows:
-            fp_of_row = pc.take(fps, occ.column(occ.num_columns - 1))
-            parts.append((occ.drop_columns(["token"]).append_column("token_fp", fp_of_row), source, mtime_us))
-            rows += occ.num_rows
-        # Each distinct token of the chunk that an occurrence kept and no earlier chunk decoded.
-        for i, (fp, used) in enumerate(zip(fps.to_pylist(), toks.column(2).to_pylist(), strict=True)):
-            if used and fp not in known:
-                known[fp] = new_tokens[fp] = analyze_token(toks.column(0)[i].as_py(), ring, settings.clients,
-                                                           truncated=toks.column(3)[i].as_py())
+        part, decoded = scan_chunk(scanner, chunk, first_line, result, known, ring, settings)
+        new_tokens.update(decoded)
+        if part is not None:
+            parts.append((part, source, mtime_us))
+            rows += part.num_rows
         if rows >= BATCH_ROWS:
             result.tokens += rows
             yield Batch(parts, new_tokens)
@@ -162,6 +151,29 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     if rows or new_tokens:
         result.tokens += rows
         yield Batch(parts, new_tokens)
+
+
+def scan_chunk(scanner: Any, chunk: bytes, first_line: int, result: FileResult, known: dict[str, TokenFacts],
+               ring: KeyRing, settings: Settings) -> tuple[pa.RecordBatch | None, dict[str, TokenFacts]]:
+    """One chunk through the core's `LineScanner`: its occurrences (None if it has none), with each
+    token's fingerprint, and the facts of the tokens no earlier chunk decoded (added to `known` too)."""
+    import pyarrow.compute as pc
+
+    occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line)
+    result.rejected += rejected
+    result.masked += masked
+    result.invalid_utf8_lines += invalid
+    fps = toks.column(1)
+    new: dict[str, TokenFacts] = {}
+    # Each distinct token of the chunk that an occurrence kept and no earlier chunk decoded.
+    for i, (fp, used) in enumerate(zip(fps.to_pylist(), toks.column(2).to_pylist(), strict=True)):
+        if used and fp not in known:
+            known[fp] = new[fp] = analyze_token(toks.column(0)[i].as_py(), ring, settings.clients,
+                                                truncated=toks.column(3)[i].as_py())
+    if not occ.num_rows:
+        return None, new
+    fp_of_row = pc.take(fps, occ.column(occ.num_columns - 1))
+    return occ.drop_columns(["token"]).append_column("token_fp", fp_of_row), new
 
 
 _CATEGORIES = ("format", "location", "param", "host", "method", "user_agent", "token_fp")

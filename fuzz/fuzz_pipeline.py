@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing of the hot path: bytes of a log chunk -> extract -> parse -> decode -> classify.
+"""Coverage-guided fuzzing of the hot path: bytes of a log chunk -> core scan (tokens, fields) -> decode -> classify.
 
     python fuzz/fuzz_pipeline.py -runs=2000          # the CI budget
     python fuzz/fuzz_pipeline.py -max_total_time=600 fuzz/corpus
@@ -12,59 +12,46 @@ from __future__ import annotations
 import os
 import sys
 from functools import cache
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from analyzer.formats import FileContext
+from typing import Any
 
 SEEDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
 
 @cache
-def _context() -> tuple[Any, Any, FileContext]:
-    from analyzer import formats
+def _context() -> tuple[Any, Any]:
     from analyzer.config import Settings
     from analyzer.keys import KeyRing
 
-    return KeyRing(), Settings(offline=True), formats.FileContext(year=2024, mtime_us=1_700_000_000_000_000)
+    return KeyRing(), Settings(offline=True)
 
 
 def check_chunk(data: bytes) -> None:
-    """Run one chunk through every per-line stage; raise only on a broken invariant."""
-    from analyzer import extract, formats
+    """Run one chunk through the scan as the pipeline does; raise only on a broken invariant.
+
+    Detection and the core's line scanner (tokens, request fields, locations), decoding of each
+    distinct token, then classification of the batch.
+    """
+    import analyzer._core as _core
+    from analyzer import formats
     from analyzer import schema as S
     from analyzer.check import classify
-    from analyzer.decode import TokenFacts, analyze_token, fingerprint
-    from analyzer.pipeline import Batch, _new_columns, batch_frame
+    from analyzer.pipeline import Batch, FileResult, batch_frame, scan_chunk
 
-    ring, settings, ctx = _context()
+    ring, settings = _context()
     fmt = formats.detect(data[:65536].split(b"\n")[:50])
-    extract.count_masked(data)
-    cols = _new_columns()
-    facts: dict[str, TokenFacts] = {}
-    for hit in extract.find_tokens(data, 1):
-        if not (0 <= hit.line_start <= hit.start < hit.end <= hit.line_end <= len(data)):
-            raise AssertionError(f"hit out of bounds: {hit}")
-        token = extract.canonical(data[hit.start:hit.end])
-        location, param = extract.locate(data[max(hit.line_start, hit.start - 160):hit.start])
-        if location not in S.LOCATIONS:
-            raise AssertionError(f"unknown location {location!r}")
-        extract.plausible_header(token)
-        fp = fingerprint(token)
-        if fp not in facts:
-            facts[fp] = analyze_token(token, ring, (), truncated=data[hit.end:hit.end + 1] in (b"", b"\n"))
-        line_fmt, fields = formats.parse_line(data[hit.line_start:hit.line_end], fmt, ctx)
-        if line_fmt not in (*S.FORMATS, S.FMT_GENERIC):
-            raise AssertionError(f"unknown format {line_fmt!r}")
-        row = {"ts": fields.ts, "source": "fuzz.log", "line": hit.line_no, "format": line_fmt,
-               "location": location, "param": param, "host": fields.host, "method": fields.method,
-               "path": fields.path, "status": fields.status, "client_ip": fields.client_ip,
-               "user_agent": fields.user_agent, "token_fp": fp, "logged_error": None}
-        for k, v in row.items():
-            cols[k].append(v)
-    if not cols["token_fp"]:
+    scanner = _core.LineScanner(fmt, 2024, "UTC", 1_700_000_000_000_000)
+    known: dict[str, Any] = {}
+    part, facts = scan_chunk(scanner, data, 1, FileResult("fuzz.log"), known, ring, settings)
+    if part is None:
         return
-    ev = classify(batch_frame(Batch(cols, facts, ctx.mtime_us or 0)), facts, settings)
+    lines = part.column("line").to_pylist()
+    if not all(1 <= n <= data.count(b"\n") + 1 for n in lines):
+        raise AssertionError(f"line numbers out of range: {lines[:5]}")
+    if set(part.column("location").to_pylist()) - set(S.LOCATIONS):
+        raise AssertionError("unknown location")
+    if set(part.column("format").to_pylist()) - {*S.FORMATS, S.FMT_GENERIC}:
+        raise AssertionError("unknown format")
+    ev = classify(batch_frame(Batch([(part, "fuzz.log", 1_700_000_000_000_000)], facts)), facts, settings)
     bad = set(ev["cause"]) - set(S.CAUSES)
     if bad:
         raise AssertionError(f"unknown causes {bad}")
