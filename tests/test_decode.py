@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import tokens as T
 
+from analyzer import _core
 from analyzer import schema as S
-from analyzer.config import ClientApp
-from analyzer.decode import analyze_token, fingerprint, token_kind
+from analyzer.config import SIGNING_ALGS, ClientApp
+from analyzer.decode import analyze_token, fingerprint
 from analyzer.keys import KeyRing, KeySet
 
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -94,11 +95,18 @@ def test_hostile_claim_types_do_not_crash(key, ring) -> None:
     assert f.nbf == -5_000_000
 
 
-def test_kinds() -> None:
-    assert token_kind({}, T.id_token_claims(TENANT, "c-1", iat=NOW, nonce="n"), ("c-1",)) == S.KIND_ID
-    ca = T.client_assertion_claims("c-1", TENANT, iat=NOW)
-    assert token_kind({}, ca, (ca["aud"],)) == S.KIND_ASSERTION
-    assert token_kind({}, {"foo": 1}, ()) == S.KIND_UNKNOWN
+def test_kinds(key, ring) -> None:
+    def kind(claims: dict) -> str:
+        return analyze_token(T.sign(claims, key).encode(), ring).kind
+
+    assert kind(T.id_token_claims(TENANT, "c-1", iat=NOW, nonce="n")) == S.KIND_ID
+    assert kind(T.client_assertion_claims("c-1", TENANT, iat=NOW)) == S.KIND_ASSERTION
+    assert kind({"foo": 1}) == S.KIND_UNKNOWN
+    assert kind({"tid": TENANT}) == S.KIND_ACCESS
+
+
+def test_the_core_allows_the_configured_signing_algorithms() -> None:
+    assert tuple(_core.SIGNING_ALGS) == SIGNING_ALGS
 
 
 def test_client_assertion_with_unregistered_certificate(key, ring) -> None:
