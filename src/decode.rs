@@ -146,7 +146,13 @@ pub fn decode(token: &[u8], truncated: bool) -> Decoded {
             token.len()
         ));
     }
-    let parts: Vec<&[u8]> = token.split(|&b| b == b'.').collect();
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(5);
+    let mut from = 0;
+    for dot in memchr::memchr_iter(b'.', token) {
+        parts.push(token.get(from..dot).unwrap_or_default());
+        from = dot + 1;
+    }
+    parts.push(token.get(from..).unwrap_or_default());
     let header_raw = parts.first().and_then(|p| b64decode(p));
     let header_text = header_raw.as_deref().and_then(pyjson::text);
     let header = header_text
@@ -380,6 +386,9 @@ fn text_of(doc: &Doc<'_>, name: &str, limit: usize) -> Option<String> {
 
 /// The first `limit` characters.
 fn cut(mut s: String, limit: usize) -> String {
+    if s.len() <= limit {
+        return s; // no more bytes than that, so no more characters
+    }
     if let Some((i, _)) = s.char_indices().nth(limit) {
         s.truncate(i);
     }

@@ -37,20 +37,109 @@ pub struct Doc<'a> {
     pub members: Vec<(Cow<'a, str>, Value<'a>)>,
     /// orjson accepted it: integers beyond 64 bits are floats.
     pub orjson: bool,
+    /// Where the last member of each name in `NAMES` is.
+    known: [Option<u32>; NAMES.len()],
 }
 
+/// The member names the decoder asks for, found in one pass over the members.
+const NAMES: [&str; 28] = [
+    "alg",
+    "kid",
+    "typ",
+    "enc",
+    "nonce",
+    "x5t",
+    "x5t#S256",
+    "exp",
+    "nbf",
+    "iat",
+    "aud",
+    "iss",
+    "sub",
+    "appid",
+    "azp",
+    "tid",
+    "ver",
+    "scp",
+    "roles",
+    "oid",
+    "idtyp",
+    "at_hash",
+    "c_hash",
+    "preferred_username",
+    "email",
+    "auth_time",
+    "name",
+    "login_hint",
+];
+
+/// The slot of a name in `NAMES`, comparing integers rather than calling memcmp per name (most
+/// claim names have three letters, as most of `NAMES` do).
+fn slot(key: &str) -> Option<usize> {
+    let b = key.as_bytes();
+    if b.len() > 18 {
+        return None;
+    }
+    let packed = pack(b);
+    (0..NAMES.len()).find(|&i| {
+        let n = NAMES[i].as_bytes();
+        n.len() == b.len() && PACKED[i] == packed && n.get(16..) == b.get(16..)
+    })
+}
+
+/// The first 16 bytes as one integer.
+const fn pack(b: &[u8]) -> u128 {
+    let mut v = 0u128;
+    let mut i = 0;
+    while i < b.len() && i < 16 {
+        v |= (b[i] as u128) << (8 * i);
+        i += 1;
+    }
+    v
+}
+
+const PACKED: [u128; NAMES.len()] = {
+    let mut out = [0u128; NAMES.len()];
+    let mut i = 0;
+    while i < NAMES.len() {
+        out[i] = pack(NAMES[i].as_bytes());
+        i += 1;
+    }
+    out
+};
+
 impl<'a> Doc<'a> {
+    fn new(members: Vec<(Cow<'a, str>, Value<'a>)>, orjson: bool) -> Doc<'a> {
+        let mut known = [None; NAMES.len()];
+        for (i, (k, _)) in members.iter().enumerate() {
+            if let Some(slot) = slot(k) {
+                known[slot] = u32::try_from(i).ok();
+            }
+        }
+        Doc {
+            members,
+            orjson,
+            known,
+        }
+    }
+
     /// `dict.get`: with duplicate keys the last value wins.
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        self.members
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        match slot(key) {
+            Some(slot) => self.known[slot]
+                .and_then(|i| self.members.get(i as usize))
+                .map(|(_, v)| v),
+            None => self
+                .members
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v),
+        }
     }
 
     pub fn contains(&self, key: &str) -> bool {
-        self.members.iter().any(|(k, _)| k == key)
+        self.get(key).is_some()
     }
 }
 
@@ -234,10 +323,7 @@ pub fn parse_doc(text: &str, orjson: bool) -> Option<Doc<'_>> {
     if p.i != p.b.len() {
         return None;
     }
-    Some(Doc {
-        members,
-        orjson: p.orjson,
-    })
+    Some(Doc::new(members, p.orjson))
 }
 
 struct Parser<'a> {
