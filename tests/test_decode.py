@@ -154,6 +154,9 @@ def _not_number(name: str, type_name: str) -> tuple[str, str]:
     (_RS, b'{"exp": 99999999999999999999, "aud": "a", "iss": "i"}', {"failures": [_outside("exp", "1e+20")]}),
     (_RS, b'{"exp": 99999999999999999999, "x": NaN, "aud": "a", "iss": "i"}',
      {"failures": [_outside("exp", "99999999999999999999")]}),
+    # An int too large for a float: Python's float(v) raised OverflowError, which ended the run.
+    (_RS, b'{"exp": 1' + b"0" * 400 + b', "x": NaN, "aud": "a", "iss": "i"}',
+     {"failures": [_outside("exp", "1" + "0" * 29)]}),
     (_RS, b'{"exp": true, "iat": "2026", "nbf": null, "aud": "a", "iss": "i"}',
      {"failures": [_not_number("exp", "bool"), _not_number("nbf", "NoneType"), _not_number("iat", "str")]}),
     (_RS, b'{"exp": -62135596801, "iat": 253402300799.5, "aud": "a", "iss": "i"}',
