@@ -6,7 +6,8 @@
 Every entry point of the core (`scan_chunk`, `find_tokens` in both grammars, `chunk_marks`,
 `count_masked`, `locate`, `canonical`) is fed the same bytes as the pure-Python regex scan it
 replaced (`tests/extract_reference.py`); any difference, or any exception, is a finding. The
-decoder (`decode_token`, `plausible_header`) gets the tokens found and the whole input. The core itself is Rust without `unsafe` of its own: a panic would surface here as a Python exception.
+decoder (`decode_token`, `plausible_header`) gets the tokens found and the whole input. The core
+itself is Rust without `unsafe` of its own: a panic would surface here as a Python exception.
 `check` is importable without atheris, so the tests drive it with random bytes.
 """
 
