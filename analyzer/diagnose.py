@@ -18,7 +18,6 @@ the diagnosis (`Diagnoser.report`).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,13 +35,9 @@ from analyzer.config import ApiExpectation, Settings
 
 # ----------------------------------------------------------------------------- the server's own errors
 
-CODE_RE = re.compile(rb"IDX\d{5}|AADSTS\d{5,6}")
-_NO_KEYS_RE = re.compile(rb"Number of keys in Configuration: '0'")
-_REQUEST_ID_RE = re.compile(
-    rb'(?i)"?\b(?:request_?id|x-request-id|trace_?id|correlation_?id|requestid)"?\s*[:=]\s*"?([A-Za-z0-9:._\-]{1,128})'
-)
+# The scan core (`src/logged.rs`) finds the code a server logged for a token's request, on its line
+# or a nearby one of the same request, and qualifies a kid miss by a server without keys:
 NO_KEYS = " keys=0"  # qualifier added in the scan; counted, then removed by `Diagnoser._bare` before writing
-LOOK_AROUND = 5  # lines searched before (and, with a matching request id, after) a token's line
 
 # Pseudo-causes for what the server logged that is about the server, not the token.
 SERVER_CONFIG = "server_config"
@@ -126,75 +121,6 @@ LOGGED_CODES: dict[str, tuple[tuple[str, ...], str]] = {
     **_codes((S.MISSING_CLAIMS,), "a required claim is missing", "AADSTS90016"),
     **_codes((S.UNKNOWN_KID,), "the app-specific signing key is missing", "AADSTS50146"),
 }
-
-
-def _first_code(line: bytes) -> bytes | None:
-    """The first known code in a line (else its first code at all)."""
-    if b"IDX" not in line and b"AADSTS" not in line:  # cheap: most lines carry no error
-        return None
-    found = CODE_RE.findall(line)
-    if not found:
-        return None
-    return next((c for c in found if c.decode() in LOGGED_CODES), found[0])
-
-
-def _request_id(line: bytes) -> bytes | None:
-    m = _REQUEST_ID_RE.search(line)
-    return m.group(1) if m else None
-
-
-def logged_error(chunk: bytes, line_start: int, line_end: int, status: int | None = None,
-                 nearby: bool = True) -> str | None:
-    """The IDX/AADSTS code the server logged for the token on this line, or None.
-
-    The code is taken from the line itself, else from a nearby line of the same request that carries
-    no token: one with the same request id within a few lines, or, when the lines carry no request
-    id, the line right before (ASP.NET logs "Failed to validate the token" just before the request).
-    `IDX10503 keys=0` marks a kid miss by a server that had no keys at all.
-    """
-    line = chunk[line_start:line_end]
-    code = _first_code(line)
-    source = line
-    # A request the server answered 2xx or 3xx passed validation: a nearby error belongs to another one.
-    if code is None and nearby and not (status is not None and 200 <= status < 400):
-        rid = _request_id(line)
-        for other in _nearby(chunk, line_start, line_end, LOOK_AROUND if rid else 1, both=rid is not None):
-            if b"eyJ" in other:  # another token's line: its error is its own
-                continue
-            c = _first_code(other)
-            if c is None:
-                continue
-            orid = _request_id(other)
-            if rid is not None and orid is not None and orid != rid:
-                continue
-            code, source = c, other
-            break
-    if code is None:
-        return None
-    text = code.decode()
-    if text in ("IDX10503", "IDX10501", "IDX10516") and _NO_KEYS_RE.search(source):
-        text += NO_KEYS
-    return text
-
-
-def _nearby(chunk: bytes, start: int, end: int, n: int, both: bool) -> Iterator[bytes]:
-    """Up to n lines before the line [start, end) (closest first), then, if `both`, up to n after."""
-    pos = start
-    for _ in range(n):
-        if pos <= 0:
-            break
-        prev = chunk.rfind(b"\n", 0, pos - 1) + 1
-        yield chunk[prev : pos - 1]
-        pos = prev
-    if both:
-        pos = end
-        for _ in range(n):
-            if pos >= len(chunk):
-                break
-            nxt = chunk.find(b"\n", pos + 1)
-            nxt = len(chunk) if nxt < 0 else nxt
-            yield chunk[pos + 1 : nxt]
-            pos = nxt
 
 
 def code_of(logged: str) -> str:

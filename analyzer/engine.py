@@ -447,7 +447,7 @@ def _task_batches(units: list[WorkUnit], outs: list[UnitOutput], cache: dict[str
             # A range of a compressed file counts the lines before it while it decompresses them.
             base = unit.line_base + out.result.stats.lines_before  # type: ignore[attr-defined]
             if base:
-                batch.columns["line"] = [n + base for n in batch.columns["line"]]
+                batch.shift_lines(base)
             if held is None:
                 held = batch
             else:

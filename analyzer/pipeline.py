@@ -22,45 +22,53 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
-from analyzer import diagnose, extract, formats
+import analyzer._core as _core
+from analyzer import formats
 from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.decode import TokenFacts, analyze_token
-from analyzer.extract import redact
 from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks, shown
 from analyzer.state import Rebuild, Recorded
 
-BATCH_ROWS = 16_384  # rows per classified batch: bounds the memory of every stage after the scan
+BATCH_ROWS = 65_536  # rows per classified batch: bounds the memory of every stage after the scan
 DETECT_BYTES = 1 << 16  # a file's format is detected from its first lines within this many bytes
 DETECT_LINES = 50
 RUN_JSON_FILES = 1000  # files listed one by one in run.json (the counts cover them all)
-_APP_FORMATS = frozenset({S.FMT_JSON, S.FMT_GENERIC, S.FMT_SYSLOG, S.FMT_TRAEFIK, S.FMT_CADDY})
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
                 "client_ip", "user_agent", "token_fp", "logged_error")
 
 
-@dataclass
 class Batch:
-    """Occurrences found in part of a file (or in several small files), and the tokens first seen there."""
+    """Occurrences found in part of a file (or in several small files), and the tokens first seen there.
 
-    columns: dict[str, list[Any]]
-    tokens: dict[str, TokenFacts]
-    mtime_us: int | list[int]  # the file's, or per row when batches of several files were joined
+    The occurrences stay Arrow record batches as the core made them (one per chunk), each with the
+    file it came from and that file's mtime, until `batch_frame` turns them into one DataFrame.
+    """
+
+    def __init__(self, parts: list[tuple[pa.RecordBatch, str, int]], tokens: dict[str, TokenFacts]) -> None:
+        self.parts = parts  # (occurrences with a `token_fp` column, source name, mtime in epoch µs)
+        self.tokens = tokens
 
     def __len__(self) -> int:
-        return len(self.columns["token_fp"])
+        return sum(p[0].num_rows for p in self.parts)
 
     def extend(self, other: Batch) -> None:
         """Append another batch's rows (of another file, maybe) and tokens to this one."""
-        n = len(self)
-        for name, values in self.columns.items():
-            values.extend(other.columns[name])
+        self.parts.extend(other.parts)
         self.tokens.update(other.tokens)
-        mine = self.mtime_us if isinstance(self.mtime_us, list) else [self.mtime_us] * n
-        theirs = other.mtime_us if isinstance(other.mtime_us, list) else [other.mtime_us] * len(other)
-        self.mtime_us = mine + theirs
+
+    def shift_lines(self, base: int) -> None:
+        """Add `base` to every line number (a byte range's lines counted from its file's start)."""
+        import pyarrow.compute as pc
+
+        shifted = []
+        for rb, source, mtime in self.parts:
+            i = rb.schema.get_field_index("line")
+            shifted.append((rb.set_column(i, "line", pc.add(rb.column(i), base)), source, mtime))
+        self.parts = shifted
 
 
 @dataclass
@@ -76,30 +84,16 @@ class FileResult:
     invalid_utf8_lines: int = 0
 
 
-def _new_columns() -> dict[str, list[Any]]:
-    return {c: [] for c in _OCC_COLUMNS}
+def _detect(head: bytes) -> str:
+    """A file's format from its first lines."""
+    return formats.detect(head[:DETECT_BYTES].split(b"\n")[:DETECT_LINES])
 
 
-def _file_context(f: InputFile, settings: Settings, start: int) -> tuple[formats.FileContext, str | None]:
-    """Per-file parsing state, and the format when it must come from the file's head (a byte range)."""
-    from analyzer import readers
-    from analyzer.timeparse import zone_from_text
-
+def _scanner(f: InputFile, settings: Settings, fmt: str) -> Any:
+    """The core's line scanner for a file of format `fmt`: year-less times are in the year of its mtime."""
     mtime = f.mtime or time.time()
-    ctx = formats.FileContext(year=datetime.fromtimestamp(mtime, tz=UTC).year,
-                              tz=zone_from_text(settings.timezone), mtime_us=int(mtime * 1_000_000))
-    fmt = settings.format
-    if start > 0:
-        # A range in the middle of a file: detect from the file's first lines, and pick up the W3C
-        # field list in force where the range starts.
-        if fmt is None:
-            head, _ = readers.read_head(f, DETECT_BYTES)
-            fmt = formats.detect(head.split(b"\n")[:DETECT_LINES])
-        if fmt == S.FMT_IIS:
-            directive = readers.last_line_starting(f, b"#Fields:", start)
-            if directive:
-                ctx.iis_fields = formats.field_names(directive[8:])
-    return ctx, fmt
+    return _core.LineScanner(fmt, datetime.fromtimestamp(mtime, tz=UTC).year, settings.timezone,
+                             int(mtime * 1_000_000))
 
 
 def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResult,
@@ -107,147 +101,126 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
               count_from: int | None = None) -> Iterator[Batch]:
     """Find and decode every token in one file (or byte range); yield occurrence batches.
 
-    `known` holds the facts of tokens decoded before (it gains the new ones): each unique token
-    is decoded once per process. A batch's `tokens` are the ones first decoded in it.
+    The core scans each chunk: it finds the tokens, parses the request fields of their lines and
+    hands back Arrow columns. What is left here is per distinct token: `known` holds the facts of
+    tokens decoded before (it gains the new ones), so each unique token is decoded once per
+    process. A batch's `tokens` are the ones first decoded in it.
     """
+    import pyarrow.compute as pc
+
+    from analyzer import readers
+
     known = {} if known is None else known
-    ctx, fmt = _file_context(f, settings, start)
-    mtime_us = ctx.mtime_us or 0
+    fmt = settings.format
+    directive = None
+    if start > 0:
+        # A range in the middle of a file: detect from the file's first lines, and pick up the W3C
+        # field list in force where the range starts.
+        if fmt is None:
+            fmt = _detect(readers.read_head(f, DETECT_BYTES)[0])
+        if fmt == S.FMT_IIS:
+            directive = readers.last_line_starting(f, b"#Fields:", start)
+    scanner = None
     if fmt is not None:
         result.format = fmt
-    rows: list[tuple[Any, ...]] = []
-    new_tokens: dict[str, TokenFacts] = {}
+        scanner = _scanner(f, settings, fmt)
+        if directive:
+            scanner.set_fields(directive[8:])
+    mtime_us = int((f.mtime or time.time()) * 1_000_000)
     source = f.name  # a name that is not UTF-8, escaped: Parquet holds UTF-8 strings only
-    in_query = (S.LOC_FORM, S.LOC_TEXT)
-
+    parts: list[tuple[pa.RecordBatch, str, int]] = []
+    rows = 0
+    new_tokens: dict[str, TokenFacts] = {}
     limit = settings.max_decompressed or decompressed_limit(f.size)
     for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end, count_from=count_from):
+        if scanner is None:
+            fmt = _detect(chunk)
+            result.format = fmt
+            scanner = _scanner(f, settings, fmt)
         if result.stats.fields_before is not None:
             # Content before the start was decompressed and dropped: the W3C field list in force.
-            ctx.iis_fields = formats.field_names(result.stats.fields_before[8:])
+            scanner.set_fields(result.stats.fields_before[8:])
             result.stats.fields_before = None
-        if fmt is None:
-            fmt = formats.detect(chunk[:DETECT_BYTES].split(b"\n")[:DETECT_LINES])
-            result.format = fmt
-        # The compiled core finds every token, its line and where it sat, and fingerprints each
-        # distinct token once; what is left per occurrence here is the request fields of its line.
-        scan = extract.scan_chunk(chunk, first_line)
-        marks = scan.marks
-        result.masked += scan.masked
-        if not chunk.isascii():
-            result.invalid_utf8_lines += _invalid_utf8_lines(chunk)
-        # W3C `#Fields:` directives may change the columns mid-file: apply each before the lines after it.
-        directives = formats.field_directives(chunk) if marks & extract.MARK_FIELDS else []
-        next_directive = 0
-        codes = marks & extract.MARK_CODES  # without any, no line of the chunk has a logged error
-        occ = scan.occurrences
-        n_tokens = scan.tokens.num_rows
-        tok_bytes = scan.tokens.column(0).to_pylist() if n_tokens else []
-        tok_fps = scan.tokens.column(1).to_pylist() if n_tokens else []
-        plausible: list[bool | None] = [None] * n_tokens
-        # Everything per line happens once per line, everything per token once per distinct token.
-        parsed = -1  # the start of the line `per_line` holds
-        fields = formats.EMPTY
-        per_line: tuple[Any, ...] = ()
-        columns = [occ.column(i).to_numpy(zero_copy_only=False).tolist() for i in (0, 1, 2, 3, 4, 5, 7, 8)]
-        params = occ.column(6).to_pylist()
-        for line_no, line_start, line_end, start, _end, loc, tok_i, cut, param in zip(*columns, params, strict=True):
-            while next_directive < len(directives) and directives[next_directive][0] < line_start:
-                ctx.iis_fields = directives[next_directive][1]
-                next_directive += 1
-            location = extract.LOCATIONS[loc]
-            # Inside an Authorization header anything `eyJ...` is a token (maybe a malformed one);
-            # elsewhere a JWT-shaped string must at least have a JOSE header to count.
-            if location != S.LOC_AUTHORIZATION:
-                ok = plausible[tok_i]
-                if ok is None:
-                    ok = plausible[tok_i] = extract.plausible_header(tok_bytes[tok_i])
-                if not ok:
-                    result.rejected += 1
-                    continue
-            fp = tok_fps[tok_i]
-            if fp not in known:
-                # A token that runs to the end of its line was probably cut by a line-length limit.
-                known[fp] = new_tokens[fp] = analyze_token(tok_bytes[tok_i], ring, settings.clients, truncated=cut)
-            if line_start != parsed:
-                # Once per line, however many tokens it holds.
-                parsed = line_start
-                line_fmt, fields = formats.parse_line(chunk[line_start:line_end], fmt, ctx)
-                # Only app logs write the validator's error on a line of its own near the request.
-                logged = diagnose.logged_error(chunk, line_start, line_end, fields.status,
-                                               nearby=line_fmt in _APP_FORMATS) if codes else None
-                per_line = (fields.ts, line_fmt, redact(fields.host), redact(fields.method), redact(fields.path),
-                            fields.status, redact(fields.client_ip), redact(fields.user_agent), logged)
-            span = fields.query_span
-            if span is not None and location in in_query and span[0] <= start - line_start < span[1]:
-                location = S.LOC_QUERY
-            rows.append((per_line, line_no, location, param, fp))
-        del tok_bytes
-        if directives:
-            ctx.iis_fields = directives[-1][1]
-        if len(rows) >= BATCH_ROWS:
-            result.tokens += len(rows)
-            yield Batch(_columns(rows, source), new_tokens, mtime_us)
-            rows, new_tokens = [], {}
+        occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line)
+        result.rejected += rejected
+        result.masked += masked
+        result.invalid_utf8_lines += invalid
+        fps = toks.column(1)
+        if occ.num_rows:
+            fp_of_row = pc.take(fps, occ.column(occ.num_columns - 1))
+            parts.append((occ.drop_columns(["token"]).append_column("token_fp", fp_of_row), source, mtime_us))
+            rows += occ.num_rows
+        # Each distinct token of the chunk that an occurrence kept and no earlier chunk decoded.
+        for i, (fp, used) in enumerate(zip(fps.to_pylist(), toks.column(2).to_pylist(), strict=True)):
+            if used and fp not in known:
+                known[fp] = new_tokens[fp] = analyze_token(toks.column(0)[i].as_py(), ring, settings.clients,
+                                                           truncated=toks.column(3)[i].as_py())
+        if rows >= BATCH_ROWS:
+            result.tokens += rows
+            yield Batch(parts, new_tokens)
+            parts, rows, new_tokens = [], 0, {}
     if rows or new_tokens:
-        result.tokens += len(rows)
-        yield Batch(_columns(rows, source), new_tokens, mtime_us)
+        result.tokens += rows
+        yield Batch(parts, new_tokens)
 
 
-def _columns(rows: list[tuple[Any, ...]], source: str) -> dict[str, list[Any]]:
-    """The occurrence columns of `scan_file`'s rows: (per-line fields, line, location, param, fp)."""
-    if not rows:
-        return _new_columns()
-    per_line, line, location, param, fp = zip(*rows, strict=True)
-    ts, fmt, host, method, path, status, client_ip, user_agent, logged = zip(*per_line, strict=True)
-    values = (ts, [source] * len(rows), line, fmt, location, param, host, method, path, status, client_ip,
-              user_agent, fp, logged)
-    return {name: list(v) for name, v in zip(_OCC_COLUMNS, values, strict=True)}
-
-
-def _invalid_utf8_lines(chunk: bytes) -> int:
-    """Lines of a non-ASCII chunk that are not valid UTF-8 (counted, then read as bytes anyway)."""
-    try:
-        chunk.decode("utf-8")
-        return 0
-    except UnicodeDecodeError:
-        pass
-    bad = 0
-    for line in chunk.split(b"\n"):
-        if not line.isascii():
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                bad += 1
-    return bad
+_CATEGORIES = ("format", "location", "param", "host", "method", "user_agent", "token_fp")
+_STRINGS = ("path", "client_ip", "logged_error")
 
 
 def batch_frame(batch: Batch) -> pd.DataFrame:
-    """A batch's columns as a DataFrame with the occurrence dtypes.
+    """A batch's columns as a DataFrame with the occurrence dtypes, converted by Arrow.
 
-    Strings are converted by Arrow, not inferred value by value by pandas: columns whose values
-    repeat become categoricals (which classification, the writer and the parent process work on
-    by code), the nearly unique `path` and `client_ip` plain strings.
+    Columns whose values repeat become categoricals (which classification, the writer and the
+    parent process work on by code), the nearly unique `path` and `client_ip` plain strings.
     """
+    import numpy as np
+
+    from analyzer.check import strings
+
+    if not batch.parts:
+        return _empty_frame()
+    table = pa.Table.from_batches([p[0] for p in batch.parts])
+    counts = [p[0].num_rows for p in batch.parts]
+
+    def column(name: str) -> pa.Array:
+        return table.column(name).combine_chunks()
+
+    frame: dict[str, Any] = {
+        "ts": pd.array(column("ts").to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), dtype="Int64"),
+        "source": _categorical(pa.array(np.repeat([p[1] for p in batch.parts], counts), pa.string())),
+        "line": column("line").to_numpy(),
+        "status": pd.array(column("status").to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get),
+                           dtype="Int32"),
+    }
+    for name in _CATEGORIES:
+        frame[name] = _categorical(column(name))
+    for name in _STRINGS:
+        frame[name] = strings(column(name))
+    frame["mtime_us"] = np.repeat(np.array([p[2] for p in batch.parts], dtype=np.int64), counts)
+    order = ["ts", "source", "line", *_OCC_COLUMNS[3:], "mtime_us"]
+    return pd.DataFrame({name: frame[name] for name in order})
+
+
+def _categorical(values: pa.Array) -> pd.Categorical:
+    """Strings as a categorical, categories in the order they first appear (dictionary-encoded by Arrow)."""
+    from analyzer.check import strings
+
+    encoded = values.dictionary_encode()
+    return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), validate=False,
+                                     categories=strings(encoded.dictionary))
+
+
+def _empty_frame() -> pd.DataFrame:
+    """The occurrence DataFrame of no rows."""
     from analyzer.check import categorical, strings
 
-    c = batch.columns
-    return pd.DataFrame({
-        "ts": pd.array(c["ts"], dtype="Int64"),
-        "source": categorical(c["source"]),
-        "line": pd.array(c["line"], dtype="int64"),
-        "format": categorical(c["format"]),
-        "location": categorical(c["location"]),
-        "param": categorical(c["param"]),
-        "host": categorical(c["host"]),
-        "method": categorical(c["method"]),
-        "path": strings(c["path"]),
-        "status": pd.array(c["status"], dtype="Int32"),
-        "client_ip": strings(c["client_ip"]),
-        "user_agent": categorical(c["user_agent"]),
-        "token_fp": categorical(c["token_fp"]),
-        "logged_error": strings(c["logged_error"]),
-    }).assign(mtime_us=batch.mtime_us)
+    frame: dict[str, Any] = {name: categorical([]) for name in (*_CATEGORIES, "source")}
+    frame.update({name: strings([]) for name in _STRINGS})
+    frame.update(ts=pd.array([], dtype="Int64"), line=pd.array([], dtype="int64"),
+                 status=pd.array([], dtype="Int32"), mtime_us=pd.array([], dtype="int64"))
+    order = ["ts", "source", "line", *_OCC_COLUMNS[3:], "mtime_us"]
+    return pd.DataFrame({name: frame[name] for name in order})
 
 
 def _load_report_data(directory: Path, since_us: int | None, until_us: int | None) -> Any:

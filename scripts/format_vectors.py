@@ -6,6 +6,7 @@ was deleted. Lines come from every sample in `tests/formats/`, `sample_logs/`, t
 corpus, a small benchmark corpus, and mutations of them (cut short, junk spliced in).
 
     python scripts/format_vectors.py            # writes tests/data/vectors/
+    python scripts/format_vectors.py --only logged   # writes logged.jsonl.gz alone
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from analyzer import formats  # noqa: E402
+from analyzer import diagnose, formats  # noqa: E402
 from analyzer import timeparse as T  # noqa: E402
 from analyzer.formats.common import FileContext  # noqa: E402
 
@@ -208,6 +209,112 @@ def time_vectors(files: list[Path], rng: random.Random, out: Any) -> None:
         out.write(json.dumps({"fn": "from_number", "value": v, "expect": T.from_number(v)}) + "\n")
 
 
+# ---- diagnose.logged_error: the code a server logged next to a token's line ----------------------
+
+_RIDS = ("r-1", "r-2", "abc:12.x_y-z", "0HMV1", "R-1")
+_RID_SHAPES = ('"RequestId":"{}"', "request_id={}", "X-Request-ID: {}", 'traceId = "{}"', "correlation_id:{}",
+               "requestid={}", "Request-Id: {}", "myrequest_id={}", 'request_id = "', "TRACE_ID\t:\t{}",
+               '"trace_id"  =  "{}"', "x-request-id={}{}")
+_CODE_LINES = (
+    "Microsoft.IdentityModel.Tokens.SecurityTokenSignatureKeyNotFoundException: IDX10503: Signature "
+    "validation failed. Number of keys in TokenValidationParameters: '0'. Number of keys in Configuration: '{}'.",
+    "IDX10501: Signature validation failed. Unable to match key: kid. Number of keys in Configuration: '0'",
+    "IDX10516: Signature validation failed. Number of keys in Configuration: '{}'.",
+    "IDX10214: Audience validation failed. Audiences: 'api://x'.",
+    "AADSTS50027: JWT token is invalid or malformed.",
+    "AADSTS5002712: six digits then more",
+    "AADSTS500131: Assertion audience does not match",
+    "IDX99999 unknown then IDX10223: Lifetime validation failed.",
+    "IDX99999 only an unknown code",
+    "IDX1021 too short, idx10214 lower case, XIDX10214 glued",
+    "AADSTS1234 short AADSTS700027: Client assertion failed",
+    "SecurityTokenExpiredException: IDX10223: Lifetime validation failed. The token is expired.",
+    "IDX10503 keys are fine: Number of keys in Configuration: '2'",
+    "IDX10214 Bearer eyJhbGciOiJIUzI1NiJ9.e30.x (a token's own line)",
+)
+_TOKEN_LINES = (
+    '{{"RequestId":"{rid}","h":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"}}',
+    "GET /api?access_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig HTTP/1.1 {rshape}",
+    "10.0.0.1 - - [26/Nov/2026:03:14:15 +0000] \"GET /x HTTP/1.1\" 401 0 \"Bearer eyJhbGciOi.x.y\"",
+    "POST /token client_assertion=eyJhbGciOiJSUzI1NiJ9.e30.s {rshape}",
+    "Authorization: Bearer eyJ0eXAiOiJKV1QifQ.e30.s IDX10214 on the line itself",
+)
+
+
+def _logged_chunks(files: list[Path], rng: random.Random) -> list[bytes]:
+    """Chunks: windows of the sample and corpus logs with error lines spliced in, and made-up requests."""
+    def rid_text() -> str:
+        return rng.choice(_RID_SHAPES).format(rng.choice(_RIDS), rng.choice(["", " ", ",", "x"]))
+
+    def code_line() -> str:
+        line = rng.choice(_CODE_LINES).format(rng.choice(["0", "2"]))
+        return line + (" " + rid_text() if rng.random() < 0.6 else "")
+
+    def token_line() -> str:
+        rshape = rid_text() if rng.random() < 0.6 else ""
+        return rng.choice(_TOKEN_LINES).format(rid=rng.choice(_RIDS), rshape=rshape)
+
+    chunks = []
+    for path in files:
+        try:
+            lines = [ln for ln in read(path).split(b"\n") if ln.strip()]
+        except Exception:  # a broken sample file is skipped
+            continue
+        token_idx = [i for i, ln in enumerate(lines) if b"eyJ" in ln]
+        for i in rng.sample(token_idx, min(6, len(token_idx))):
+            window = lines[max(0, i - rng.randint(0, 7)): i + rng.randint(1, 7)]
+            for _ in range(rng.randint(0, 3)):
+                window.insert(rng.randint(0, len(window)), code_line().encode())
+            chunks.append(b"\n".join(window) + rng.choice([b"\n", b""]))
+    noise = ["GET /healthz 200", "", "worker started", "request_id=r-9 done", "IDX", "AADSTS"]
+    for _ in range(1500):
+        lines = [rng.choice([code_line, token_line, lambda: rng.choice(noise)])() for _ in range(rng.randint(1, 12))]
+        sep = b"\r\n" if rng.random() < 0.1 else b"\n"
+        chunks.append(sep.join(x.encode() for x in lines) + rng.choice([b"\n", b""]))
+    return chunks
+
+
+def logged_vectors(files: list[Path], rng: random.Random, out: Any) -> int:
+    """One row per token line of each chunk: what `diagnose.logged_error` answered."""
+    rows = 0
+    for chunk in _logged_chunks(files, rng):
+        start = 0
+        while start <= len(chunk):
+            end = chunk.find(b"\n", start)
+            end = len(chunk) if end < 0 else end
+            if b"eyJ" in chunk[start:end]:
+                status = rng.choice([None, 200, 204, 302, 399, 400, 401, 403, 500, 199])
+                nearby = rng.random() < 0.85
+                ls, le = start, end
+                if rng.random() < 0.03:  # offsets off the line's bounds: Python's slices clamp
+                    ls, le = rng.choice([(start + 1, end), (start, len(chunk) + 5), (end, start), (len(chunk) + 2,
+                                                                                                  len(chunk) + 9)])
+                out.write(json.dumps({"chunk": b64(chunk), "line_start": ls, "line_end": le, "status": status,
+                                      "nearby": nearby,
+                                      "expect": diagnose.logged_error(chunk, ls, le, status, nearby)}) + "\n")
+                rows += 1
+            start = end + 1
+    return rows
+
+
+def _files(tmpdir: Path) -> list[Path]:
+    import realistic_corpus
+
+    realistic_corpus.build(tmpdir / "real", per_format=60)
+    return log_files(ROOT / "tests" / "formats") + log_files(ROOT / "sample_logs") + log_files(tmpdir / "real" / "logs")
+
+
+def main_logged() -> None:
+    """Only `logged.jsonl.gz` (the other vector files froze parsers that are gone from Python)."""
+    rng = random.Random(2027)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = _files(Path(tmp))
+        with gzip.open(OUT / "logged.jsonl.gz", "wt", encoding="utf-8", compresslevel=9) as out:
+            rows = logged_vectors(files, rng, out)
+    print(f"{rows} logged_error vectors written to {OUT / 'logged.jsonl.gz'}")
+
+
 def main() -> None:
     rng = random.Random(2026)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -231,4 +338,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--only", "logged"]:
+        main_logged()
+    elif sys.argv[1:]:
+        sys.exit("usage: format_vectors.py [--only logged]")
+    else:
+        main()

@@ -7,6 +7,7 @@
 
 mod pyjson;
 
+use crate::timeparse::clamp_us;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use pyjson::{Doc, Value};
@@ -42,10 +43,6 @@ const ID_HINTS: [&str; 8] = [
     "login_hint",
 ];
 const ACCESS_HINTS: [&str; 5] = ["scp", "roles", "appid", "azp", "idtyp"];
-
-// NumericDates outside years 1..9999 are refused (`timeparse.clamp_us`).
-const MIN_US: f64 = -62_135_596_800_000_000.0;
-const MAX_US: f64 = 253_402_300_799_000_000.0;
 
 /// How far decoding got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -416,15 +413,6 @@ fn numeric_date(claims: &Doc<'_>, name: &str) -> Result<Option<i64>, String> {
             cut(v.py_str(claims.orjson), 30)
         )),
     }
-}
-
-/// A NumericDate (seconds) as epoch microseconds, or None outside years 1..9999.
-fn clamp_us(seconds: f64) -> Option<i64> {
-    let us = seconds * 1_000_000.0;
-    if us.is_nan() || !(MIN_US..=MAX_US).contains(&us) {
-        return None;
-    }
-    Some(us as i64)
 }
 
 /// `aud` as sorted unique texts (each cut at 256 characters); `None` members are left out.

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use arrow_array::{
-    ArrayRef, BinaryArray, BooleanArray, Int64Array, RecordBatch, StringArray, UInt32Array,
-    UInt8Array,
+    ArrayRef, BinaryArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
+    UInt32Array, UInt8Array,
 };
 use arrow_pyarrow::ToPyArrow;
 use pyo3::exceptions::PyValueError;
@@ -16,7 +16,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyString, PyTuple};
 
 use crate::chunk::ChunkScan;
+use crate::formats::{FileContext, Format, LineFields};
+use crate::lines::{LineScanner, Rows};
 use crate::scan::Hit;
+use crate::timeparse::Zone;
 
 fn batch(columns: Vec<(&str, ArrayRef)>) -> PyResult<RecordBatch> {
     RecordBatch::try_from_iter(columns).map_err(|e| PyValueError::new_err(e.to_string()))
@@ -122,6 +125,273 @@ fn fingerprint(token: &[u8]) -> String {
     crate::fingerprint::fingerprint(token)
 }
 
+/// The `location` column's values, by `locate::LOC_*` code.
+const LOCATIONS: [&str; 6] = [
+    "authorization_header",
+    "query",
+    "form",
+    "cookie",
+    "json_field",
+    "text",
+];
+
+fn format_of(name: &str) -> PyResult<Format> {
+    Format::from_name(name).ok_or_else(|| PyValueError::new_err(format!("unknown format {name:?}")))
+}
+
+fn zone_of(text: &str) -> PyResult<Zone> {
+    Zone::from_text(text).map_err(PyValueError::new_err)
+}
+
+fn opt_strings(values: &[Option<String>]) -> ArrayRef {
+    Arc::new(StringArray::from_iter(values.iter().map(|v| v.as_deref())))
+}
+
+/// The occurrence and token record batches of one chunk's rows.
+fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
+    let occurrences = batch(vec![
+        (
+            "line",
+            Arc::new(Int64Array::from(rows.line.clone())) as ArrayRef,
+        ),
+        ("ts", Arc::new(Int64Array::from(rows.ts.clone()))),
+        (
+            "format",
+            Arc::new(StringArray::from_iter_values(
+                rows.format.iter().map(|f| f.name()),
+            )),
+        ),
+        (
+            "location",
+            Arc::new(StringArray::from_iter_values(
+                rows.location.iter().map(|&l| LOCATIONS[l as usize]),
+            )),
+        ),
+        (
+            "param",
+            Arc::new(StringArray::from_iter_values(rows.param.iter())),
+        ),
+        ("host", opt_strings(&rows.host)),
+        ("method", opt_strings(&rows.method)),
+        ("path", opt_strings(&rows.path)),
+        ("status", Arc::new(Int32Array::from(rows.status.clone()))),
+        ("client_ip", opt_strings(&rows.client_ip)),
+        ("user_agent", opt_strings(&rows.user_agent)),
+        ("logged_error", opt_strings(&rows.logged_error)),
+        ("token", Arc::new(UInt32Array::from(rows.token.clone()))),
+    ])?;
+    let tokens = batch(vec![
+        (
+            "token",
+            Arc::new(BinaryArray::from_iter_values(rows.tokens.iter())) as ArrayRef,
+        ),
+        (
+            "fp",
+            Arc::new(StringArray::from_iter_values(rows.fps.iter())),
+        ),
+        ("used", Arc::new(BooleanArray::from(rows.used.clone()))),
+        ("cut", Arc::new(BooleanArray::from(rows.cut.clone()))),
+    ])?;
+    Ok((occurrences, tokens))
+}
+
+/// Occurrences, tokens, and (rejected, masked, invalid_utf8_lines).
+type ScanOut<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, (usize, usize, usize));
+
+/// Reads the token lines of one file (or byte range), chunk after chunk.
+#[pyclass(name = "LineScanner", module = "analyzer._core")]
+struct PyLineScanner {
+    inner: LineScanner,
+}
+
+#[pymethods]
+impl PyLineScanner {
+    /// A scanner for a file of format `format` (a `format` column value) whose times without a
+    /// year are in `year`, without a zone in `tz` (`UTC`, `+01:00`, an IANA name).
+    #[new]
+    #[pyo3(signature = (format, year, tz, mtime_us=None))]
+    fn new(format: &str, year: i32, tz: &str, mtime_us: Option<i64>) -> PyResult<Self> {
+        let ctx = FileContext {
+            year,
+            tz: zone_of(tz)?,
+            mtime_us,
+            iis_fields: Vec::new(),
+        };
+        Ok(PyLineScanner {
+            inner: LineScanner::new(format_of(format)?, ctx),
+        })
+    }
+
+    /// Take the field list of a W3C `#Fields:` directive (the bytes after `#Fields:`).
+    fn set_fields(&mut self, values: &[u8]) {
+        self.inner.set_fields(values);
+    }
+
+    /// Scan one chunk of whole lines. Returns `(occurrences, tokens, (rejected, masked, invalid_utf8_lines))`:
+    ///
+    /// - `occurrences`: `line` (int64), `ts` (int64 epoch µs, null where the line has no time),
+    ///   `format`, `location`, `param` (utf8), `host`, `method`, `path` (utf8, null where the line has
+    ///   none), `status` (int32), `client_ip`, `user_agent`, `logged_error` (utf8), `token` (uint32
+    ///   index into `tokens`); one row per accepted occurrence;
+    /// - `tokens`: the chunk's distinct tokens: `token` (binary), `fp` (utf8), `used` (an occurrence
+    ///   was accepted), `cut` (its first accepted occurrence ended its line).
+    fn scan<'py>(
+        &mut self,
+        py: Python<'py>,
+        chunk: &[u8],
+        first_line: i64,
+    ) -> PyResult<ScanOut<'py>> {
+        let inner = &mut self.inner;
+        let rows = py.detach(|| inner.scan(chunk, first_line));
+        let (occ, tokens) = rows_batches(&rows)?;
+        Ok((
+            occ.to_pyarrow(py)?,
+            tokens.to_pyarrow(py)?,
+            (rows.rejected, rows.masked, rows.invalid_utf8_lines),
+        ))
+    }
+}
+
+/// The format most of these lines are in (`generic` if none fits).
+#[pyfunction]
+fn detect(lines: Vec<Vec<u8>>) -> &'static str {
+    let refs: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    crate::formats::detect(&refs).name()
+}
+
+type PyFields = (
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<(usize, usize)>,
+);
+
+/// `(format, (ts, host, method, path, status, client_ip, user_agent, query_span))` of one line.
+#[pyfunction]
+#[pyo3(signature = (line, format, year, tz, mtime_us, iis_fields))]
+fn parse_line(
+    line: &[u8],
+    format: &str,
+    year: i32,
+    tz: &str,
+    mtime_us: Option<i64>,
+    iis_fields: Vec<String>,
+) -> PyResult<(&'static str, PyFields)> {
+    let ctx = FileContext {
+        year,
+        tz: zone_of(tz)?,
+        mtime_us,
+        iis_fields,
+    };
+    let (f, x): (Format, LineFields) = crate::formats::parse_line(line, format_of(format)?, &ctx);
+    Ok((
+        f.name(),
+        (
+            x.ts,
+            x.host,
+            x.method,
+            x.path,
+            x.status,
+            x.client_ip,
+            x.user_agent,
+            x.query_span,
+        ),
+    ))
+}
+
+/// A time of shape `shape` (`iso`, `clf`, `slashed`, `asctime`, `syslog`, `epoch`, `rfc1123`,
+/// `any`, or `search` for the first time anywhere in the text) as epoch µs, or None.
+#[pyfunction]
+#[pyo3(signature = (shape, text, tz="UTC", year=1970, before_us=None))]
+fn parse_time(
+    shape: &str,
+    text: &[u8],
+    tz: &str,
+    year: i32,
+    before_us: Option<i64>,
+) -> PyResult<Option<i64>> {
+    use crate::timeparse as t;
+    let z = zone_of(tz)?;
+    Ok(match shape {
+        "iso" => t::parse_iso(text, &z),
+        "clf" => t::parse_clf(text, &z),
+        "slashed" => t::parse_slashed(text, &z),
+        "asctime" => t::parse_asctime(text, &z),
+        "syslog" => t::parse_syslog(text, year, &z, before_us),
+        "epoch" => t::parse_epoch(text),
+        "rfc1123" => t::parse_rfc1123(text, &z),
+        "any" => t::parse_any(text, &z),
+        "search" => t::search_any(text, year, &z, before_us),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown time shape {shape:?}"
+            )))
+        }
+    })
+}
+
+/// A JSON number as a time: epoch seconds, milliseconds, microseconds or nanoseconds.
+#[pyfunction]
+fn time_from_number(value: f64) -> Option<i64> {
+    crate::timeparse::from_number(value)
+}
+
+/// Why `text` is no time zone (`UTC`, an offset like `+01:00`, an IANA name), or None if it is one.
+#[pyfunction]
+fn zone_problem(text: &str) -> Option<String> {
+    Zone::from_text(text).err()
+}
+
+/// A syslog or CRI prefix of a line: (`syslog` or `cri`, its time, where the message starts).
+#[pyfunction]
+#[pyo3(signature = (line, year=1970, tz="UTC", mtime_us=None))]
+fn unwrap(
+    line: &[u8],
+    year: i32,
+    tz: &str,
+    mtime_us: Option<i64>,
+) -> PyResult<Option<(&'static str, Option<i64>, usize)>> {
+    use crate::formats::wrappers::WrapKind;
+    let ctx = FileContext {
+        year,
+        tz: zone_of(tz)?,
+        mtime_us,
+        iis_fields: Vec::new(),
+    };
+    Ok(
+        crate::formats::wrappers::unwrap(line, &ctx).map(|(kind, ts, at)| {
+            let name = match kind {
+                WrapKind::Syslog => "syslog",
+                WrapKind::Cri => "cri",
+            };
+            (name, ts, at)
+        }),
+    )
+}
+
+/// Every W3C `#Fields:` directive of a chunk: (offset, lowercased field names).
+#[pyfunction]
+fn field_directives(chunk: &[u8]) -> Vec<(usize, Vec<String>)> {
+    crate::formats::w3c::field_directives(chunk)
+}
+
+/// The IDX/AADSTS code the server logged for the token on the line `[line_start, line_end)`.
+#[pyfunction]
+#[pyo3(signature = (chunk, line_start, line_end, status=None, nearby=true))]
+fn logged_error(
+    chunk: &[u8],
+    line_start: usize,
+    line_end: usize,
+    status: Option<i32>,
+    nearby: bool,
+) -> Option<String> {
+    crate::logged::logged_error(chunk, line_start, line_end, status, nearby)
+}
+
 // --- Decoding unique tokens (decode helper: `crate::decode`) ----------------------------------------
 
 /// The interned Python string of a cause code or token kind.
@@ -211,6 +481,16 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(locate, m)?)?;
     m.add_function(wrap_pyfunction!(canonical, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint, m)?)?;
+    m.add_class::<PyLineScanner>()?;
+    m.add_function(wrap_pyfunction!(detect, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_line, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_time, m)?)?;
+    m.add_function(wrap_pyfunction!(time_from_number, m)?)?;
+    m.add_function(wrap_pyfunction!(zone_problem, m)?)?;
+    m.add_function(wrap_pyfunction!(field_directives, m)?)?;
+    m.add_function(wrap_pyfunction!(unwrap, m)?)?;
+    m.add_function(wrap_pyfunction!(logged_error, m)?)?;
+    m.add("LOGGED_CODES", crate::logged::LOGGED_CODES.to_vec())?;
     add_decode(m)?;
     m.add("MARK_PCT", crate::marks::MARK_PCT)?;
     m.add("MARK_CODES", crate::marks::MARK_CODES)?;

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import tokens as T
+from batches import batch_of, empty_columns
 
 from analyzer import schema as S
 from analyzer.check import audience_detail, classify, humanize, issuer_detail
 from analyzer.config import ApiExpectation, Settings
 from analyzer.decode import TokenFacts, analyze_token
 from analyzer.keys import KeyRing, KeySet
-from analyzer.pipeline import Batch, _new_columns, batch_frame
+from analyzer.pipeline import batch_frame
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 NOW = 1_795_000_000
@@ -154,7 +155,7 @@ def test_the_same_whatever_the_columns_are_stored_as(key) -> None:
     plain["ts"] = pd.array(cols["ts"], dtype="Int64")
     want = classify(plain, facts, settings)
     mtime = cols.pop("mtime_us")[0]
-    got = classify(batch_frame(Batch(cols, facts, mtime)), facts, settings)
+    got = classify(batch_frame(batch_of(cols, facts, mtime)), facts, settings)
     assert isinstance(got["issuer"].dtype, pd.CategoricalDtype)
 
     def text(ev: pd.DataFrame) -> pd.DataFrame:
@@ -168,7 +169,7 @@ def test_the_same_whatever_the_columns_are_stored_as(key) -> None:
 
 
 def test_an_empty_batch() -> None:
-    ev = classify(batch_frame(Batch(_new_columns(), {}, 0)), {}, Settings(apis=(ORDERS,)))
+    ev = classify(batch_frame(batch_of(empty_columns(), {}, 0)), {}, Settings(apis=(ORDERS,)))
     assert ev.empty
     assert set(S.EVENT_COLUMNS) <= set(ev.columns)
 

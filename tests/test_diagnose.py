@@ -12,7 +12,9 @@ import tokens as T
 from test_inference import nginx, token
 
 from analyzer import schema as S
-from analyzer.diagnose import LOGGED_CODES, Diagnoser, logged_error
+from analyzer._core import LOGGED_CODES as CORE_CODES
+from analyzer._core import logged_error
+from analyzer.diagnose import LOGGED_CODES, Diagnoser
 
 T0 = 1_795_000_000
 ERR = (
@@ -72,6 +74,11 @@ def test_logged_error_comes_from_the_line_or_its_request(
     chunk = b"\n".join(lines) + b"\n"
     start = chunk.rindex(lines[-1])
     assert logged_error(chunk, start, start + len(lines[-1]), status) == want
+
+
+def test_the_core_knows_the_codes_the_diagnosis_explains() -> None:
+    """The scan prefers a known code on a line; the known codes are the ones diagnose.py explains."""
+    assert sorted(CORE_CODES) == sorted(LOGGED_CODES)
 
 
 def test_every_code_in_the_domain_notes_is_mapped() -> None:

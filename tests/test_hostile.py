@@ -158,7 +158,7 @@ def test_long_runs_of_every_character_class_parse_in_linear_time(tmp_path: Path)
     # milliseconds per line; a quadratic pattern (as the HAProxy one was) takes many seconds.
     script = (
         "import time\n"
-        "from analyzer import formats, extract, diagnose\n"
+        "import analyzer._core\nfrom analyzer import formats, extract, diagnose\n"
         "from analyzer import schema as S\n"
         "ctx = formats.FileContext(year=2024, mtime_us=0)\n"
         "units = [b'A', b'0', b'a', b':', b'.', b'1.1.1.1:1 [', b'eyJ', b'{\"', b'\"a\":', b'a=\"', b'\\\\\"',\n"
@@ -170,7 +170,7 @@ def test_long_runs_of_every_character_class_parse_in_linear_time(tmp_path: Path)
         "        line = u * (size // len(u)) + b' Authorization: Bearer eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.'\n"
         "        t = time.perf_counter()\n"
         "        list(extract.find_tokens(line, 1)); extract.locate(line[-160:]); extract.count_masked(line)\n"
-        "        diagnose.logged_error(line, 0, len(line), None); formats.detect([line])\n"
+        "        analyzer._core.logged_error(line, 0, len(line), None); formats.detect([line])\n"
         "        for f in fmts:\n"
         "            formats.parse_line(line, f, ctx)\n"
         "        worst = max(worst, (time.perf_counter() - t, f'{u!r} x {size}'))\n"

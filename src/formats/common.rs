@@ -75,9 +75,19 @@ pub fn arrival(logged_us: Option<i64>, duration_us: Option<f64>) -> Option<i64> 
 /// Python's `float(text)` for the texts logs hold: surrounding whitespace allowed, `inf`/`nan` too.
 pub fn py_float(b: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(b).ok()?.trim();
-    if s.is_empty() || s.contains('_') {
-        // Python accepts digit separators (`1_000`); no log writes them in a duration.
+    if s.is_empty() {
         return None;
+    }
+    if s.contains('_') {
+        // Python takes digit separators (`1_000`), each between two digits.
+        let d = s.as_bytes();
+        let between = |i: usize| {
+            i > 0 && d[i - 1].is_ascii_digit() && d.get(i + 1).is_some_and(u8::is_ascii_digit)
+        };
+        if !(0..d.len()).all(|i| d[i] != b'_' || between(i)) {
+            return None;
+        }
+        return s.replace('_', "").parse::<f64>().ok();
     }
     s.parse::<f64>().ok()
 }
@@ -124,28 +134,250 @@ pub fn status_f64(v: f64) -> Option<i32> {
 
 /// (host, path without query) from a request target: `/a?b`, or `https://h/a?b` (Python's
 /// `split_target`, whose URL reading is `urllib.parse.urlsplit`'s).
+///
+/// An absolute URL (`://` within the first 12 characters) is read as `urlsplit` reads it:
+/// (`hostname`, `path or "/"`), or (None, the target before `?`) when `urlsplit` raises
+/// `ValueError`. Anything else: (None, the target before `?`), None when that is empty.
 pub fn split_target(target: &str) -> (Option<String>, Option<String>) {
-    // TODO(formats/mod.rs owner): port urlsplit's hostname/path exactly (see common.py).
     if target.is_empty() {
         return (None, None);
     }
     let head = target.split('?').next().unwrap_or("");
-    (
-        None,
-        if head.is_empty() {
-            None
-        } else {
-            Some(head.to_string())
-        },
+    split_head(head, url_window(target))
+}
+
+/// `split_target(text(target))` without decoding or copying the query string (common.py's
+/// `split_target_bytes`).
+///
+/// A token in the query makes a target 1.5 KB long; the path before `?` is all that is kept.
+/// Decoding the part before an ASCII `?` gives the same text as cutting the decoded whole (a `?`
+/// byte is never inside a UTF-8 sequence, and an invalid one cut short by it is replaced as it
+/// would be at the end), and `urlsplit` reads scheme, host and path from before the first `?`
+/// alone, so both are exact. Only the `://` test looks past the `?`: at the first 12 characters.
+pub fn split_target_bytes(target: &[u8]) -> (Option<String>, Option<String>) {
+    if target.is_empty() || target == b"-" || target == b"\"\"" {
+        return (None, None);
+    }
+    let q = memchr::memchr(b'?', target).unwrap_or(target.len());
+    let head = String::from_utf8_lossy(&target[..q]);
+    let first12 = &target[..target.len().min(12)];
+    let window = if first12.is_ascii() {
+        // ASCII bytes are characters: the first 12 characters are the first 12 bytes.
+        memchr::memmem::find(first12, b"://").is_some()
+    } else {
+        // Twelve characters are at most 48 bytes (a character or a replaced invalid sequence
+        // takes up to 4): decoding 64 leaves them as they are in the whole.
+        url_window(&String::from_utf8_lossy(&target[..target.len().min(64)]))
+    };
+    split_head(&head, window)
+}
+
+/// Python's `"://" in target[:12]`: the target is read as a URL.
+fn url_window(target: &str) -> bool {
+    let end = target
+        .char_indices()
+        .nth(12)
+        .map_or(target.len(), |(i, _)| i);
+    target[..end].contains("://")
+}
+
+/// `split_target` of the part before the first `?`; `url`: whether the whole is read as a URL.
+fn split_head(head: &str, url: bool) -> (Option<String>, Option<String>) {
+    if url {
+        return match urlsplit_host_path(head) {
+            Some((host, path)) => (host, Some(if path.is_empty() { "/".into() } else { path })),
+            None => (None, Some(head.to_string())),
+        };
+    }
+    (None, (!head.is_empty()).then(|| head.to_string()))
+}
+
+/// `urlsplit(url)`'s (`hostname`, `path`) for a URL without `?`, or None where it raises ValueError.
+fn urlsplit_host_path(url: &str) -> Option<(Option<String>, String)> {
+    // Leading C0 controls and spaces go, then every tab, CR and LF.
+    let url = url.trim_start_matches(|c: char| c <= ' ');
+    let owned;
+    let url = if url.contains(['\t', '\r', '\n']) {
+        owned = url.replace(['\t', '\r', '\n'], "");
+        owned.as_str()
+    } else {
+        url
+    };
+    let mut rest = url;
+    if let Some(i) = url.find(':') {
+        let scheme = &url[..i];
+        if i > 0
+            && url.as_bytes()[0].is_ascii_alphabetic()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        {
+            rest = &url[i + 1..];
+        }
+    }
+    let mut netloc = "";
+    if let Some(after) = rest.strip_prefix("//") {
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        netloc = &after[..end];
+        rest = &after[end..];
+        match (netloc.find('['), netloc.contains(']')) {
+            (Some(open), true) => {
+                let bracketed = &netloc[open + 1..];
+                let host = bracketed.split(']').next().unwrap_or("");
+                if !bracketed_host_ok(host) {
+                    return None;
+                }
+            }
+            (None, false) => {}
+            _ => return None, // "Invalid IPv6 URL"
+        }
+    }
+    let path = rest.split('#').next().unwrap_or("");
+    let path = path.split('?').next().unwrap_or("");
+    if !netloc.is_ascii() && netloc.chars().any(nfkc_has_delimiter) {
+        return None; // "netloc contains invalid characters under NFKC normalization"
+    }
+    Some((hostname(netloc), path.to_string()))
+}
+
+/// Characters whose NFKC form holds one of `/?#@:` (`urllib.parse._checknetloc`): ⁇ ⁈ ⁉ ℀ ℁ ℅ ℆
+/// ⩴ and the small and full-width forms.
+fn nfkc_has_delimiter(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x2047
+            ..=0x2049
+                | 0x2100
+                | 0x2101
+                | 0x2105
+                | 0x2106
+                | 0x2A74
+                | 0xFE13
+                | 0xFE16
+                | 0xFE55
+                | 0xFE56
+                | 0xFE5F
+                | 0xFE6B
+                | 0xFF03
+                | 0xFF0F
+                | 0xFF1A
+                | 0xFF1F
+                | 0xFF20
     )
 }
 
-/// `split_target(text(target))` without copying the query string (common.py's `split_target_bytes`).
-pub fn split_target_bytes(target: &[u8]) -> (Option<String>, Option<String>) {
-    match text(target) {
-        None => (None, None),
-        Some(t) => split_target(&t),
+/// `SplitResult.hostname`: after the last `@`, inside `[...]` or before `:`, lowercased up to a
+/// `%` zone; None when empty.
+fn hostname(netloc: &str) -> Option<String> {
+    let hostinfo = netloc.rsplit('@').next().unwrap_or("");
+    let host = match hostinfo.split_once('[') {
+        Some((_, bracketed)) => bracketed.split(']').next().unwrap_or(""),
+        None => hostinfo.split(':').next().unwrap_or(""),
+    };
+    if host.is_empty() {
+        return None;
     }
+    Some(match host.split_once('%') {
+        Some((h, zone)) => format!("{}%{zone}", py_lower(h)),
+        None => py_lower(host),
+    })
+}
+
+/// `urllib.parse._check_bracketed_host`: an IPvFuture (`v1.x`) or an IPv6 address (not IPv4).
+fn bracketed_host_ok(host: &str) -> bool {
+    if let Some(rest) = host.strip_prefix('v') {
+        // re.match(r"\Av[a-fA-F0-9]+\..+\Z"): `.` is any character but a newline.
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        let tail = &rest[hex..];
+        return hex > 0 && tail.len() > 1 && tail.starts_with('.') && !tail.contains('\n');
+    }
+    !is_ipv4(host) && is_ipv6(host)
+}
+
+/// `ipaddress.IPv4Address(s)` succeeds: four decimal octets 0-255 without leading zeros.
+fn is_ipv4(s: &str) -> bool {
+    let mut n = 0;
+    for octet in s.split('.') {
+        n += 1;
+        let b = octet.as_bytes();
+        if b.is_empty()
+            || b.len() > 3
+            || !b.iter().all(u8::is_ascii_digit)
+            || (b.len() > 1 && b[0] == b'0')
+            || octet.parse::<u32>().map_or(true, |v| v > 255)
+        {
+            return false;
+        }
+    }
+    n == 4
+}
+
+/// `ipaddress.IPv6Address(s)` succeeds (with a `%scope` suffix and an IPv4 tail allowed).
+fn is_ipv6(s: &str) -> bool {
+    if s.contains('/') {
+        return false;
+    }
+    let addr = match s.split_once('%') {
+        Some((a, scope)) if !scope.is_empty() && !scope.contains('%') => a,
+        Some(_) => return false,
+        None => s,
+    };
+    if addr.is_empty() {
+        return false;
+    }
+    let mut parts: Vec<&str> = addr.split(':').collect();
+    if parts.len() < 3 {
+        return false;
+    }
+    if parts.last().is_some_and(|p| p.contains('.')) {
+        if !parts.last().is_some_and(|p| is_ipv4(p)) {
+            return false;
+        }
+        parts.pop();
+        // Two hextets stand for it (their text is valid hex by construction).
+        parts.push("0");
+        parts.push("0");
+    }
+    if parts.len() > 9 {
+        return false;
+    }
+    let n = parts.len();
+    let mut skip = None;
+    for (i, p) in parts.iter().enumerate().take(n - 1).skip(1) {
+        if p.is_empty() {
+            if skip.is_some() {
+                return false;
+            }
+            skip = Some(i);
+        }
+    }
+    let (hi, lo) = if let Some(k) = skip {
+        let (mut hi, mut lo) = (k, n - k - 1);
+        if parts[0].is_empty() {
+            hi -= 1;
+            if hi > 0 {
+                return false;
+            }
+        }
+        if parts[n - 1].is_empty() {
+            lo -= 1;
+            if lo > 0 {
+                return false;
+            }
+        }
+        if hi + lo > 7 {
+            return false;
+        }
+        (hi, lo)
+    } else {
+        if n != 8 || parts[0].is_empty() || parts[n - 1].is_empty() {
+            return false;
+        }
+        (n, 0)
+    };
+    let hextet =
+        |p: &str| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_hexdigit());
+    parts[..hi].iter().all(|p| hextet(p)) && parts[n - lo..].iter().all(|p| hextet(p))
 }
 
 /// A Host value without its port, lowercased (`[::1]:443` keeps its brackets off too).
@@ -200,5 +432,247 @@ pub fn py_upper(s: &str) -> String {
         s.to_ascii_uppercase()
     } else {
         s.to_uppercase()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    // What Python's `split_target` / `split_target_bytes` answered (urllib.parse of CPython 3.11).
+    const STR_CASES: &[(&str, Option<&str>, Option<&str>)] = &[
+        ("/a?b", None, Some("/a")),
+        ("https://h/a?b", Some("h"), Some("/a")),
+        ("https://H.Example.COM:443/p/q?x", Some("h.example.com"), Some("/p/q")),
+        ("http://user:pw@Host:8080", Some("host"), Some("/")),
+        ("http://[::1]:443/p", Some("::1"), Some("/p")),
+        ("http://[::1/p", None, Some("http://[::1/p")),
+        ("http://::1]/p", None, Some("http://::1]/p")),
+        ("http://[1.2.3.4]/p", None, Some("http://[1.2.3.4]/p")),
+        ("http://[v1.fe]/p", Some("v1.fe"), Some("/p")),
+        ("http://[v1.]/p", None, Some("http://[v1.]/p")),
+        ("http://[vg.x]/p", None, Some("http://[vg.x]/p")),
+        ("http://[fe80::1%25eTH0]/p", Some("fe80::1%25eTH0"), Some("/p")),
+        ("http://[fe80::1%]/p", None, Some("http://[fe80::1%]/p")),
+        ("http://[::ffff:1.2.3.4]/p", Some("::ffff:1.2.3.4"), Some("/p")),
+        ("http://[::ffff:1.2.3.04]/p", None, Some("http://[::ffff:1.2.3.04]/p")),
+        ("http://[1:2:3:4:5:6:7:8]/x", Some("1:2:3:4:5:6:7:8"), Some("/x")),
+        ("http://[1:2:3:4:5:6:7]/x", None, Some("http://[1:2:3:4:5:6:7]/x")),
+        ("http://[1::2::3]/x", None, Some("http://[1::2::3]/x")),
+        ("http://[:1::2]/x", None, Some("http://[:1::2]/x")),
+        ("http://[1::]/x", Some("1::"), Some("/x")),
+        ("http://[::]/x", Some("::"), Some("/x")),
+        ("http://[1:2:3:4:5:6:7::]/x", Some("1:2:3:4:5:6:7::"), Some("/x")),
+        ("http://[1:2:3:4:5:6:7:8:9]/x", None, Some("http://[1:2:3:4:5:6:7:8:9]/x")),
+        ("http://[12345::]/x", None, Some("http://[12345::]/x")),
+        (" http://h/p", Some("h"), Some("/p")),
+        ("\u{1}\u{2}http://h/p", Some("h"), Some("/p")),
+        ("ht\u{9}tp://h/p", Some("h"), Some("/p")),
+        ("http://h\u{a}.com/p", Some("h.com"), Some("/p")),
+        ("http:/h/p", None, Some("http:/h/p")),
+        ("http:h/p", None, Some("http:h/p")),
+        ("abc def://x/y", None, Some("abc def://x/y")),
+        ("1http://h/p", None, Some("1http://h/p")),
+        ("ht%tp://h/p", None, Some("ht%tp://h/p")),
+        ("http://h#frag/p", Some("h"), Some("/")),
+        ("http://h/p#f?q", Some("h"), Some("/p")),
+        ("http://h/p?q#f", Some("h"), Some("/p")),
+        ("http://", None, Some("/")),
+        ("http://@/", None, Some("/")),
+        ("http://a@b@C/", Some("c"), Some("/")),
+        ("http://h:/", Some("h"), Some("/")),
+        ("http://:80/p", None, Some("/p")),
+        ("http://\u{ff21}\u{ff22}\u{ff23}/p", Some("\u{ff41}\u{ff42}\u{ff43}"), Some("/p")),
+        ("http://a\u{ff0f}b/p", None, Some("http://a\u{ff0f}b/p")),
+        ("http://a\u{2100}b/p", None, Some("http://a\u{2100}b/p")),
+        ("http://xn--caf-dma.com/p", Some("xn--caf-dma.com"), Some("/p")),
+        ("http://Caf\u{e9}.COM/p", Some("caf\u{e9}.com"), Some("/p")),
+        ("*", None, Some("*")),
+        ("host:443", None, Some("host:443")),
+        ("", None, None),
+        ("-", None, Some("-")),
+        ("\u{22}\u{22}", None, Some("\u{22}\u{22}")),
+        ("?x", None, None),
+        ("/?x", None, Some("/")),
+        ("\u{9}/p?://", None, Some("/p")),
+        ("a?://x", None, Some("a")),
+        ("/a\u{9}b?x://", None, Some("/ab")),
+        ("wss://h/p", Some("h"), Some("/p")),
+        ("x://y", Some("y"), Some("/")),
+        ("http://h", Some("h"), Some("/")),
+        ("http://h?x", Some("h"), Some("/")),
+        ("a\u{0}b://h/p", None, Some("a\u{0}b://h/p")),
+        ("\u{e9}://h/p", None, Some("\u{e9}://h/p")),
+        ("\u{e9}\u{e9}\u{e9}\u{e9}://h/p", None, Some("\u{e9}\u{e9}\u{e9}\u{e9}://h/p")),
+        ("\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}://h/p", None, Some("\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}://h/p")),
+        ("http://[::1]x:80/p", Some("::1"), Some("/p")),
+        ("http://x[::1]/p", Some("::1"), Some("/p")),
+        ("http://[::1]]/p", Some("::1"), Some("/p")),
+        ("http://[[::1]/p", None, Some("http://[[::1]/p")),
+        ("http://h]/p", None, Some("http://h]/p")),
+        ("HTTP://H/P", Some("h"), Some("/P")),
+        ("http://\u{3a3}\u{391}\u{3a3}/p", Some("\u{3c3}\u{3b1}\u{3c2}"), Some("/p")),
+        ("http://[::1%]/", None, Some("http://[::1%]/")),
+        ("http://[::1%a%b]/", None, Some("http://[::1%a%b]/")),
+        ("http://[v1.a\u{e9}]/", Some("v1.a\u{e9}"), Some("/")),
+        ("http://[1.2.3.4.5]/", None, Some("http://[1.2.3.4.5]/")),
+        ("http://[::1.2.3.4]/", Some("::1.2.3.4"), Some("/")),
+        ("http://[::1.2.3]/", None, Some("http://[::1.2.3]/")),
+        ("http://[0::0:1.2.3.4]/", Some("0::0:1.2.3.4"), Some("/")),
+        ("http://h:99999999/p", Some("h"), Some("/p")),
+        ("https://h/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?q", Some("h"), Some("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+        ("\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}http://h/p", None, Some("\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}http://h/p")),
+        ("           http://h/p", None, Some("           http://h/p")),
+        ("https://h\u{5c}p/q", Some("h\u{5c}p"), Some("/q")),
+        ("https://h;x/p", Some("h;x"), Some("/p")),
+        ("http://\u{2047}/", None, Some("http://\u{2047}/")),
+        ("http://[vAf.x\u{9}y]/", Some("vaf.xy"), Some("/")),
+        ("http://[v1.x]y]/", Some("v1.x"), Some("/")),
+    ];
+    const BYTE_CASES: &[(&[u8], Option<&str>, Option<&str>)] = &[
+        (b"/a?b", None, Some("/a")),
+        (b"https://h/a?b", Some("h"), Some("/a")),
+        (b"https://H.Example.COM:443/p/q?x", Some("h.example.com"), Some("/p/q")),
+        (b"http://user:pw@Host:8080", Some("host"), Some("/")),
+        (b"http://[::1]:443/p", Some("::1"), Some("/p")),
+        (b"http://[::1/p", None, Some("http://[::1/p")),
+        (b"http://::1]/p", None, Some("http://::1]/p")),
+        (b"http://[1.2.3.4]/p", None, Some("http://[1.2.3.4]/p")),
+        (b"http://[v1.fe]/p", Some("v1.fe"), Some("/p")),
+        (b"http://[v1.]/p", None, Some("http://[v1.]/p")),
+        (b"http://[vg.x]/p", None, Some("http://[vg.x]/p")),
+        (b"http://[fe80::1%25eTH0]/p", Some("fe80::1%25eTH0"), Some("/p")),
+        (b"http://[fe80::1%]/p", None, Some("http://[fe80::1%]/p")),
+        (b"http://[::ffff:1.2.3.4]/p", Some("::ffff:1.2.3.4"), Some("/p")),
+        (b"http://[::ffff:1.2.3.04]/p", None, Some("http://[::ffff:1.2.3.04]/p")),
+        (b"http://[1:2:3:4:5:6:7:8]/x", Some("1:2:3:4:5:6:7:8"), Some("/x")),
+        (b"http://[1:2:3:4:5:6:7]/x", None, Some("http://[1:2:3:4:5:6:7]/x")),
+        (b"http://[1::2::3]/x", None, Some("http://[1::2::3]/x")),
+        (b"http://[:1::2]/x", None, Some("http://[:1::2]/x")),
+        (b"http://[1::]/x", Some("1::"), Some("/x")),
+        (b"http://[::]/x", Some("::"), Some("/x")),
+        (b"http://[1:2:3:4:5:6:7::]/x", Some("1:2:3:4:5:6:7::"), Some("/x")),
+        (b"http://[1:2:3:4:5:6:7:8:9]/x", None, Some("http://[1:2:3:4:5:6:7:8:9]/x")),
+        (b"http://[12345::]/x", None, Some("http://[12345::]/x")),
+        (b" http://h/p", Some("h"), Some("/p")),
+        (b"\x01\x02http://h/p", Some("h"), Some("/p")),
+        (b"ht\x09tp://h/p", Some("h"), Some("/p")),
+        (b"http://h\x0a.com/p", Some("h.com"), Some("/p")),
+        (b"http:/h/p", None, Some("http:/h/p")),
+        (b"http:h/p", None, Some("http:h/p")),
+        (b"abc def://x/y", None, Some("abc def://x/y")),
+        (b"1http://h/p", None, Some("1http://h/p")),
+        (b"ht%tp://h/p", None, Some("ht%tp://h/p")),
+        (b"http://h#frag/p", Some("h"), Some("/")),
+        (b"http://h/p#f?q", Some("h"), Some("/p")),
+        (b"http://h/p?q#f", Some("h"), Some("/p")),
+        (b"http://", None, Some("/")),
+        (b"http://@/", None, Some("/")),
+        (b"http://a@b@C/", Some("c"), Some("/")),
+        (b"http://h:/", Some("h"), Some("/")),
+        (b"http://:80/p", None, Some("/p")),
+        (b"http://\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3/p", Some("\u{ff41}\u{ff42}\u{ff43}"), Some("/p")),
+        (b"http://a\xef\xbc\x8fb/p", None, Some("http://a\u{ff0f}b/p")),
+        (b"http://a\xe2\x84\x80b/p", None, Some("http://a\u{2100}b/p")),
+        (b"http://xn--caf-dma.com/p", Some("xn--caf-dma.com"), Some("/p")),
+        (b"http://Caf\xc3\xa9.COM/p", Some("caf\u{e9}.com"), Some("/p")),
+        (b"*", None, Some("*")),
+        (b"host:443", None, Some("host:443")),
+        (b"", None, None),
+        (b"-", None, None),
+        (b"\x22\x22", None, None),
+        (b"?x", None, None),
+        (b"/?x", None, Some("/")),
+        (b"\x09/p?://", None, Some("/p")),
+        (b"a?://x", None, Some("a")),
+        (b"/a\x09b?x://", None, Some("/ab")),
+        (b"wss://h/p", Some("h"), Some("/p")),
+        (b"x://y", Some("y"), Some("/")),
+        (b"http://h", Some("h"), Some("/")),
+        (b"http://h?x", Some("h"), Some("/")),
+        (b"a\x00b://h/p", None, Some("a\u{0}b://h/p")),
+        (b"\xc3\xa9://h/p", None, Some("\u{e9}://h/p")),
+        (b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9://h/p", None, Some("\u{e9}\u{e9}\u{e9}\u{e9}://h/p")),
+        (b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9://h/p", None, Some("\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}://h/p")),
+        (b"http://[::1]x:80/p", Some("::1"), Some("/p")),
+        (b"http://x[::1]/p", Some("::1"), Some("/p")),
+        (b"http://[::1]]/p", Some("::1"), Some("/p")),
+        (b"http://[[::1]/p", None, Some("http://[[::1]/p")),
+        (b"http://h]/p", None, Some("http://h]/p")),
+        (b"HTTP://H/P", Some("h"), Some("/P")),
+        (b"http://\xce\xa3\xce\x91\xce\xa3/p", Some("\u{3c3}\u{3b1}\u{3c2}"), Some("/p")),
+        (b"http://[::1%]/", None, Some("http://[::1%]/")),
+        (b"http://[::1%a%b]/", None, Some("http://[::1%a%b]/")),
+        (b"http://[v1.a\xc3\xa9]/", Some("v1.a\u{e9}"), Some("/")),
+        (b"http://[1.2.3.4.5]/", None, Some("http://[1.2.3.4.5]/")),
+        (b"http://[::1.2.3.4]/", Some("::1.2.3.4"), Some("/")),
+        (b"http://[::1.2.3]/", None, Some("http://[::1.2.3]/")),
+        (b"http://[0::0:1.2.3.4]/", Some("0::0:1.2.3.4"), Some("/")),
+        (b"http://h:99999999/p", Some("h"), Some("/p")),
+        (b"https://h/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?q", Some("h"), Some("/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")),
+        (b"\x00\x00\x00\x00\x00\x00\x00\x00\x00http://h/p", None, Some("\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}http://h/p")),
+        (b"           http://h/p", None, Some("           http://h/p")),
+        (b"https://h\x5cp/q", Some("h\u{5c}p"), Some("/q")),
+        (b"https://h;x/p", Some("h;x"), Some("/p")),
+        (b"http://\xe2\x81\x87/", None, Some("http://\u{2047}/")),
+        (b"http://[vAf.x\x09y]/", Some("vaf.xy"), Some("/")),
+        (b"http://[v1.x]y]/", Some("v1.x"), Some("/")),
+        (b"\xff://h/p", None, Some("\u{fffd}://h/p")),
+        (b"\xe2\x86?://h", None, Some("\u{fffd}")),
+        (b"\xe2\x86\x92\xe2\x86\x92\xe2\x86\x92\xe2\x86\x92http://h/p", None, Some("\u{2192}\u{2192}\u{2192}\u{2192}http://h/p")),
+        (b"http://h\xff/p?\xff", Some("h\u{fffd}"), Some("/p")),
+        (b"/p\xc3?q", None, Some("/p\u{fffd}")),
+        (b"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3?://x", None, Some("\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{fffd}")),
+        (b"abc\xf0\x9f\x98://x/p", None, Some("abc\u{fffd}://x/p")),
+        (b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff://h", None, Some("\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}://h")),
+        (b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff://h", None, Some("\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}://h")),
+        (b"h?\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9://", None, Some("h")),
+    ];
+
+    fn owned(x: Option<&str>) -> Option<String> {
+        x.map(str::to_string)
+    }
+
+    #[test]
+    fn split_target_reads_urls_as_urlsplit_does() {
+        for &(target, host, path) in STR_CASES {
+            assert_eq!(
+                split_target(target),
+                (owned(host), owned(path)),
+                "{target:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn split_target_bytes_is_split_target_of_the_text() {
+        for &(target, host, path) in BYTE_CASES {
+            assert_eq!(
+                split_target_bytes(target),
+                (owned(host), owned(path)),
+                "{target:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn split_target_bytes_agrees_with_split_target(
+            b in proptest::collection::vec(
+                prop_oneof![
+                    Just(b'?'), Just(b':'), Just(b'/'), Just(b'['), Just(b']'), Just(b'@'),
+                    Just(b'#'), Just(b'\t'), Just(0xc3u8), Just(0xa9u8), Just(0xffu8), Just(b'h'),
+                    Just(b'1'), Just(b'.'), Just(b'v'), Just(b'%'), any::<u8>()
+                ],
+                0..80,
+            )
+        ) {
+            let want = match text(&b) {
+                None => (None, None),
+                Some(t) => split_target(&t),
+            };
+            prop_assert_eq!(split_target_bytes(&b), want);
+        }
     }
 }

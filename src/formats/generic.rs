@@ -1,0 +1,1062 @@
+//! Any other line: the `Probe` (a line with its tokens cut short) and the generic best effort
+//! (the port of `parse_generic` and `Probe` in `formats/__init__.py`).
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem;
+use regex::bytes::Regex;
+
+use super::common::{
+    py_upper, split_target, status, strip_client_port, strip_port, FileContext, LineFields,
+};
+use super::jsonlog;
+use crate::timeparse;
+
+/// A line with each token cut down to one `x`, and the way back to the line's own offsets.
+///
+/// The formats' detection tests and the generic parser's searches (a timestamp, a request line,
+/// key=value pairs anywhere in the line) run on it: none of them can match inside a token, and a
+/// token is 1.2 KB to walk. What they capture is read from the line.
+pub struct Probe<'a> {
+    pub line: &'a [u8],
+    pub text: Cow<'a, [u8]>,
+    /// Where each `x` stands in `text`.
+    marks: Vec<usize>,
+    /// Bytes cut up to and including that token.
+    shift: Vec<usize>,
+}
+
+impl<'a> Probe<'a> {
+    pub fn new(line: &'a [u8]) -> Probe<'a> {
+        Probe::with_tokens(line, None)
+    }
+
+    /// A probe of a line whose tokens the caller has found already: `tokens` are the spans
+    /// `scan::find_tokens(line, 1, false)` gives (the plain grammar's, in order). Spans that are
+    /// out of order or out of bounds are not trusted: the line is scanned then.
+    pub fn with_tokens(line: &'a [u8], tokens: Option<&[(usize, usize)]>) -> Probe<'a> {
+        let mut p = Probe {
+            line,
+            text: Cow::Borrowed(line),
+            marks: Vec::new(),
+            shift: Vec::new(),
+        };
+        let valid = |t: &[(usize, usize)]| {
+            let mut prev = 0;
+            t.iter().all(|&(a, b)| {
+                let ok = prev <= a && a < b && b <= line.len();
+                prev = b;
+                ok
+            })
+        };
+        let found;
+        let spans: &[(usize, usize)] = match tokens {
+            Some(t) if valid(t) => t,
+            _ => {
+                static EYJ: LazyLock<memmem::Finder<'static>> =
+                    LazyLock::new(|| memmem::Finder::new(b"eyJ"));
+                if EYJ.find(line).is_none() {
+                    return p;
+                }
+                found = crate::scan::find_tokens(line, 1, false)
+                    .iter()
+                    .map(|h| (h.start, h.end))
+                    .collect::<Vec<_>>();
+                &found
+            }
+        };
+        if spans.is_empty() {
+            return p;
+        }
+        let mut text = Vec::with_capacity(line.len());
+        let (mut prev, mut cut) = (0, 0);
+        for &(start, end) in spans {
+            text.extend_from_slice(&line[prev..start]);
+            p.marks.push(start - cut);
+            cut += end - start - 1;
+            p.shift.push(cut);
+            text.push(b'x');
+            prev = end;
+        }
+        text.extend_from_slice(&line[prev..]);
+        p.text = Cow::Owned(text);
+        p
+    }
+
+    /// The line's offset for an offset of `text` (one past a token's `x` is one past the token).
+    pub fn at(&self, offset: usize) -> usize {
+        let k = self.marks.partition_point(|&m| m < offset);
+        offset + if k > 0 { self.shift[k - 1] } else { 0 }
+    }
+
+    /// What `text[start..end]` covers in the line.
+    pub fn span(&self, start: usize, end: usize) -> &'a [u8] {
+        let (a, b) = (self.at(start), self.at(end));
+        self.line.get(a..b).unwrap_or_default()
+    }
+}
+
+// --- the keys app logs name their fields by (jsonlog.py's *_KEYS) ------------------------------
+// TODO(lead): the w3cjson helper ports these to jsonlog.rs; dedupe when both have landed.
+const HOST_KEYS: &[&str] = &[
+    "requesthost",
+    "request.host",
+    "request_host",
+    "originalhost",
+    "host",
+    "hostname",
+    "url.domain",
+    ":authority",
+    "authority",
+    "x-forwarded-host",
+    "http_host",
+    "request_hostname",
+    "clientrequesthost",
+    "domainname",
+    "vhost",
+    "domain",
+];
+const METHOD_KEYS: &[&str] = &[
+    "requestmethod",
+    "request.method",
+    "request_method",
+    "http.request.method",
+    "method",
+    "httpmethod",
+    "http_method",
+    "clientrequestmethod",
+    "verb",
+];
+const PATH_KEYS: &[&str] = &[
+    "requestpath",
+    "request.uri",
+    "request_path",
+    "url.path",
+    "path",
+    "x-envoy-origin-path",
+    "x-envoy-original-path",
+    "uri",
+    "requesturi",
+    "request_uri",
+    "originalrequesturiwithargs",
+    "url.original",
+    "url.full",
+    "requesturl",
+    "request_url",
+    "url",
+    "originalurl",
+    "clientrequesturi",
+    "target",
+];
+const STATUS_KEYS: &[&str] = &[
+    "downstreamstatus",
+    "http.response.status_code",
+    "status",
+    "statuscode",
+    "status_code",
+    "httpstatus",
+    "httpstatuscode",
+    "http_status",
+    "response_status",
+    "responsestatus",
+    "response_code",
+    "responsecode",
+    "edgeresponsestatus",
+    "originstatus",
+];
+const IP_KEYS: &[&str] = &[
+    "clienthost",
+    "request.client_ip",
+    "client_ip",
+    "clientip",
+    "request.remote_ip",
+    "remote_ip",
+    "remoteip",
+    "remote_addr",
+    "remoteaddr",
+    "client.ip",
+    "source.ip",
+    "clientaddr",
+    "c-ip",
+    "clientaddress",
+    "client_address",
+    "sourceip",
+    "downstream_remote_address",
+    "client.address",
+    "source.address",
+    "ip",
+    "x_real_ip",
+    "x_forwarded_for",
+    "x-forwarded-for",
+    "http_x_forwarded_for",
+    "x_forward_for",
+    "fwd",
+];
+const UA_KEYS: &[&str] = &[
+    "request_user-agent",
+    "user_agent.original",
+    "useragent",
+    "user_agent",
+    "user-agent",
+    "http_user_agent",
+    "useragent_s",
+];
+
+/// The key=value pairs of a line, first value of a key kept (lowercased key, value's bytes).
+struct Flat<'a> {
+    pairs: Vec<(String, &'a [u8])>,
+}
+
+impl<'a> Flat<'a> {
+    /// `jsonlog.first`: the value of the first of these keys present (every value here is real:
+    /// empty and `-` values were not kept).
+    fn first(&self, keys: &[&str]) -> Option<&'a [u8]> {
+        keys.iter()
+            .find_map(|k| self.pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| *v))
+    }
+
+    fn first_text(&self, keys: &[&str]) -> Option<String> {
+        self.first(keys)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+}
+
+// --- the searches -------------------------------------------------------------------------------
+fn rx(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("a valid pattern")
+}
+
+const METHOD_NAMES: [&[u8]; 7] = [
+    b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD", b"OPTIONS",
+];
+
+/// A byte of Python's bytes `\w`.
+#[inline]
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// A byte of Python's bytes `\s`.
+#[inline]
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Python's `\b` before a word byte at `i`.
+#[inline]
+fn word_starts(t: &[u8], i: usize) -> bool {
+    i == 0 || t.get(i - 1).is_some_and(|&b| !is_word(b))
+}
+
+/// The end of the run of bytes from `i` that satisfy `keep`.
+#[inline]
+fn run(t: &[u8], mut i: usize, keep: impl Fn(u8) -> bool) -> usize {
+    while t.get(i).is_some_and(|&b| keep(b)) {
+        i += 1;
+    }
+    i
+}
+
+/// Spans (in the probe text) of a request line found anywhere.
+struct Found {
+    start: usize,
+    method: (usize, usize),
+    target: (usize, usize),
+    code: Option<(usize, usize)>,
+    end: usize,
+}
+
+/// `_REQUEST_ANY.search`: `"?\b(METHOD) (\S+) HTTP/[\d.]+"?(?:\s+(\d{3})\b)?`.
+///
+/// The target runs from a space to the ` HTTP/` that must follow it, so each ` HTTP/` stands for
+/// at most one match, and the first that has a method before its target is the leftmost.
+fn request_any(t: &[u8]) -> Option<Found> {
+    static HTTP: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b" HTTP/"));
+    for h in HTTP.find_iter(t) {
+        let s = t[..h]
+            .iter()
+            .rposition(|&b| is_space(b))
+            .map_or(0, |i| i + 1);
+        if s == h || s == 0 || t[s - 1] != b' ' {
+            continue;
+        }
+        let before = &t[..s - 1];
+        let Some(m) = METHOD_NAMES.iter().find(|m| before.ends_with(m)) else {
+            continue;
+        };
+        let p = before.len() - m.len();
+        if !word_starts(t, p) {
+            continue;
+        }
+        let v = h + 6;
+        let mut e = run(t, v, |b| b.is_ascii_digit() || b == b'.');
+        if e == v {
+            continue;
+        }
+        if t.get(e) == Some(&b'"') {
+            e += 1;
+        }
+        let w = run(t, e, is_space);
+        let code = (w > e
+            && t.get(w..w + 3)
+                .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+            && t.get(w + 3).is_none_or(|&b| !is_word(b)))
+        .then_some((w, w + 3));
+        let start = if p > 0 && t[p - 1] == b'"' { p - 1 } else { p };
+        return Some(Found {
+            start,
+            method: (p, s - 1),
+            target: (s, h),
+            end: code.map_or(e, |c| c.1),
+            code,
+        });
+    }
+    None
+}
+
+/// `_ORIGIN_BEFORE.search(text, pos, endpos)` on `window = text[pos:endpos]`:
+/// `(https?://[^\s/"]+) "?$`, the origin urllib3's debug line names before the request.
+fn origin_before(window: &[u8]) -> Option<&[u8]> {
+    // `$` also matches before a final newline.
+    let w = window.strip_suffix(b"\n").unwrap_or(window);
+    let w = w.strip_suffix(b"\"").unwrap_or(w);
+    let g_end = w.len().checked_sub(1).filter(|&i| w[i] == b' ')?;
+    let run_start = w[..g_end]
+        .iter()
+        .rposition(|&b| is_space(b) || b == b'/' || b == b'"')
+        .map_or(0, |i| i + 1);
+    if run_start == g_end {
+        return None;
+    }
+    let head = &w[..run_start];
+    let scheme = [&b"http://"[..], b"https://"]
+        .into_iter()
+        .find(|s| head.ends_with(s))?;
+    Some(&w[run_start - scheme.len()..g_end])
+}
+
+/// `_CALL.search`'s required part: `\b(METHOD)[ \t]+"?((?:https?://|/)[^\s"'<>]*)"?`; `end` is
+/// where the optional status (`call_status`) is looked for.
+fn call(t: &[u8]) -> Option<Found> {
+    let mut i = 0;
+    while i < t.len() {
+        let b = t[i];
+        if matches!(b, b'G' | b'P' | b'D' | b'H' | b'O') && word_starts(t, i) {
+            if let Some(found) = call_at(t, i) {
+                return Some(found);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn call_at(t: &[u8], p: usize) -> Option<Found> {
+    let rest = &t[p..];
+    let m = METHOD_NAMES.iter().find(|m| rest.starts_with(m))?;
+    let me = p + m.len();
+    let mut i = run(t, me, |b| b == b' ' || b == b'\t');
+    if i == me {
+        return None;
+    }
+    if t.get(i) == Some(&b'"') {
+        i += 1;
+    }
+    let tail = &t[i..];
+    let scheme = if tail.starts_with(b"http://") {
+        7
+    } else if tail.starts_with(b"https://") {
+        8
+    } else if tail.starts_with(b"/") {
+        1
+    } else {
+        return None;
+    };
+    let te = run(t, i + scheme, |b| {
+        !(is_space(b) || matches!(b, b'"' | b'\'' | b'<' | b'>'))
+    });
+    let end = if t.get(te) == Some(&b'"') { te + 1 } else { te };
+    Some(Found {
+        start: p,
+        method: (p, me),
+        target: (i, te),
+        code: None,
+        end,
+    })
+}
+
+static IP_CELL: LazyLock<Regex> = LazyLock::new(|| {
+    rx(r"(?-u)^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7})$")
+});
+const ADDR: &str = r"([0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]*|\[[0-9A-Fa-f:.]+\](?::\d+)?)";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Field {
+    Status,
+    ClientIp,
+}
+
+// Where some well-known app servers write a status or the client, when nothing else gave them:
+// (a cheap marker that must be in the line, the field, a regex whose group 1 is the value).
+static EXTRAS: LazyLock<[(memmem::Finder<'static>, Field, Regex); 4]> = LazyLock::new(|| {
+    let f = |needle: &'static [u8]| memmem::Finder::new(needle);
+    [
+        // uWSGI: `(HTTP/1.1 200)`
+        (
+            f(b"(HTTP/"),
+            Field::Status,
+            rx(r"(?-u)\(HTTP/[\d.]+ (\d{3})\)"),
+        ),
+        // Apache's error log
+        (
+            f(b"[client "),
+            Field::ClientIp,
+            rx(&format!(r"(?-u)\[client {ADDR}\]")),
+        ),
+        // uWSGI
+        (
+            f(b" vars in "),
+            Field::ClientIp,
+            rx(&format!(r"(?-u)\] {ADDR} \([^)]*\) \{{\d+ vars")),
+        ),
+        // Rails
+        (
+            f(b" for "),
+            Field::ClientIp,
+            rx(&format!(r#"(?-u)^Started [A-Z]+ "[^"]*" for {ADDR} at "#)),
+        ),
+    ]
+});
+/// `_KV.finditer`: `(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)`,
+/// each match as (key span, value span, match end).
+///
+/// A key is the run of `[\w.@-]` right before an `=` (the class holds neither `=` nor the
+/// separators), so each `=` stands for at most one match, and they come in the `=`s' order.
+fn key_values(t: &[u8]) -> Vec<((usize, usize), (usize, usize))> {
+    let key_byte = |b: u8| is_word(b) || matches!(b, b'.' | b'@' | b'-');
+    let mut out = Vec::new();
+    let mut done = 0; // where the last match ended
+    for q in memchr::memchr_iter(b'=', t) {
+        let ks = t[..q]
+            .iter()
+            .rposition(|&b| !key_byte(b))
+            .map_or(0, |i| i + 1);
+        let start = if ks == 0 {
+            0
+        } else if matches!(t[ks - 1], b',' | b';') || is_space(t[ks - 1]) {
+            ks - 1
+        } else {
+            continue;
+        };
+        if start < done
+            || q == ks
+            || q - ks > 41
+            || !(t[ks].is_ascii_alphabetic() || matches!(t[ks], b'_' | b'@'))
+        {
+            continue;
+        }
+        let v = q + 1;
+        let end = quoted_end(t, v)
+            .unwrap_or_else(|| run(t, v, |b| !(is_space(b) || matches!(b, b',' | b';' | b'"'))));
+        out.push(((ks, q), (v, end)));
+        done = end;
+    }
+    out
+}
+
+/// The end of `"[^"\\]*(?:\\.[^"\\]*)*"` at `i` (`.` is any byte but a newline).
+fn quoted_end(t: &[u8], i: usize) -> Option<usize> {
+    if t.get(i) != Some(&b'"') {
+        return None;
+    }
+    let mut j = i + 1;
+    loop {
+        j += memchr::memchr2(b'"', b'\\', t.get(j..)?)?;
+        if t[j] == b'"' {
+            return Some(j + 1);
+        }
+        if t.get(j + 1).is_none_or(|&b| b == b'\n') {
+            return None;
+        }
+        j += 2;
+    }
+}
+
+/// `_CALL`'s optional tail from `pos` (after the target and its quote): `[ \t]*(?:->|=>|→|returned|
+/// responded(?: with)?|status(?:=|: ?)|-)?[ \t]*(\d{3})(?![\w.])`, the three digits' start.
+fn call_status(t: &[u8], pos: usize) -> Option<usize> {
+    const ARROWS: [&[u8]; 10] = [
+        b"->",
+        b"=>",
+        b"\xe2\x86\x92",
+        b"returned",
+        b"responded with",
+        b"responded",
+        b"status=",
+        b"status: ",
+        b"status:",
+        b"-",
+    ];
+    let blank = |mut i: usize| {
+        while t.get(i).is_some_and(|&b| b == b' ' || b == b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let digits = |i: usize| {
+        let d = t.get(i..i + 3)?;
+        let next_ok = t
+            .get(i + 3)
+            .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'.'));
+        (d.iter().all(u8::is_ascii_digit) && next_ok).then_some(i)
+    };
+    let q = blank(pos);
+    let rest = t.get(q..).unwrap_or_default();
+    ARROWS
+        .iter()
+        .filter(|a| rest.starts_with(a))
+        .find_map(|a| digits(blank(q + a.len())))
+        .or_else(|| digits(q))
+}
+
+/// Whether `t` holds `mid` with `after` right after it and, unless `before` is 0, `before` right
+/// before it (`b" | " in t`, `b'{"' in line`: two or three bytes, not worth a searcher's set-up).
+fn has_pair(t: &[u8], mid: u8, before: u8, after: u8) -> bool {
+    memchr::memchr_iter(mid, t)
+        .any(|i| t.get(i + 1) == Some(&after) && (before == 0 || i > 0 && t[i - 1] == before))
+}
+
+/// `bytes.strip()`: the six ASCII whitespace bytes off both ends.
+fn strip(b: &[u8]) -> &[u8] {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let start = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !ws(c)).map_or(start, |e| e + 1);
+    &b[start..end]
+}
+
+/// `status()` of a value that is 0 when its digits are `000` (Python's `status(a) or status(b)`
+/// takes the second then).
+fn truthy(code: Option<i32>) -> Option<i32> {
+    code.filter(|&c| c != 0)
+}
+
+/// Best effort: the first timestamp anywhere, a request line if there is one, and key=value pairs.
+///
+/// The searches run on the line's `Probe` (the caller's, when it has one); what they capture is
+/// read from the line itself.
+pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) -> LineFields {
+    let own;
+    let probe = match probe {
+        Some(p) => p,
+        None => {
+            own = Probe::new(line);
+            &own
+        }
+    };
+    let t: &[u8] = &probe.text;
+    let ts = timeparse::search_any(t, ctx.year, &ctx.tz, ctx.mtime_us);
+    if has_pair(line, b'{', 0, b'"') {
+        if let Some(mut got) = jsonlog::parse_json_line(line, ctx, false) {
+            if got.ts.is_none() {
+                got.ts = ts;
+            }
+            return got;
+        }
+    }
+    let mut method: Option<String> = None;
+    let mut target: Option<String> = None;
+    let mut code: Option<&[u8]> = None;
+    let mut origin: Option<String> = None;
+    if let Some(m) = request_any(t) {
+        method = Some(String::from_utf8_lossy(&t[m.method.0..m.method.1]).into_owned());
+        let tgt = String::from_utf8_lossy(probe.span(m.target.0, m.target.1)).into_owned();
+        code = m.code.map(|(a, b)| &t[a..b]);
+        if tgt.starts_with('/') {
+            if let Some(o) = origin_before(&t[m.start.saturating_sub(300)..m.start]) {
+                origin = Some(String::from_utf8_lossy(o).into_owned());
+            }
+        }
+        target = Some(tgt);
+    } else if let Some(m) = call(t) {
+        method = Some(String::from_utf8_lossy(&t[m.method.0..m.method.1]).into_owned());
+        // A sentence's punctuation after the target is not part of it.
+        let tgt = String::from_utf8_lossy(probe.span(m.target.0, m.target.1));
+        target = Some(tgt.trim_end_matches([':', ',', ';', '.', ')']).to_string());
+        code = call_status(t, m.end).and_then(|i| t.get(i..i + 3));
+    }
+    let mut flat = Flat { pairs: Vec::new() };
+    if memchr::memchr(b'=', line).is_some() {
+        for (k, v) in key_values(t) {
+            let mut v = probe.span(v.0, v.1);
+            if v.first() == Some(&b'"') {
+                v = v.get(1..v.len().saturating_sub(1)).unwrap_or_default();
+            }
+            if !v.is_empty() && v != b"-" {
+                let key = String::from_utf8_lossy(&t[k.0..k.1]).to_ascii_lowercase();
+                if !flat.pairs.iter().any(|(pk, _)| *pk == key) {
+                    flat.pairs.push((key, v));
+                }
+            }
+        }
+    }
+    if target.is_none() {
+        target = flat.first_text(PATH_KEYS);
+    }
+    let (mut thost, path) = match &target {
+        Some(t) => split_target(t),
+        None => (None, None),
+    };
+    if let Some(o) = origin {
+        thost = split_target(&(o + "/")).0;
+    }
+    let host = flat.first_text(HOST_KEYS);
+    if method.is_none() {
+        method = flat.first_text(METHOD_KEYS);
+    }
+    let mut code_ =
+        truthy(code.and_then(status)).or_else(|| flat.first(STATUS_KEYS).and_then(status_text));
+    let mut ip = flat.first_text(IP_KEYS);
+    if code_.is_none() || ip.is_none() {
+        for (marker, field, rx) in EXTRAS.iter() {
+            let missing = match field {
+                Field::Status => code_.is_none(),
+                Field::ClientIp => ip.is_none(),
+            };
+            if missing && marker.find(t).is_some() {
+                if let Some(x) = rx.captures(t).and_then(|x| x.get(1)) {
+                    match field {
+                        Field::Status => code_ = status(x.as_bytes()),
+                        Field::ClientIp => {
+                            ip = Some(String::from_utf8_lossy(x.as_bytes()).into_owned())
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if (code_.is_none() || ip.is_none()) && has_pair(t, b'|', b' ', b' ') {
+        // Go web frameworks' request lines (Gin, Fiber, Echo): `| 401 | 1.2ms | 203.0.113.9 | GET "/p"`.
+        let cells = t.split(|&b| b == b'|').map(strip);
+        if code_.is_none() {
+            code_ = cells
+                .clone()
+                .find(|c| c.len() == 3 && c.iter().all(u8::is_ascii_digit))
+                .and_then(status);
+        }
+        if ip.is_none() {
+            ip = cells
+                .into_iter()
+                .find(|c| IP_CELL.is_match(c))
+                .map(|c| String::from_utf8_lossy(c).into_owned());
+        }
+    }
+    let client_ip = match ip {
+        Some(ip) if ip.contains('.') || ip.starts_with('[') => strip_client_port(Some(&ip)),
+        other => other,
+    };
+    LineFields {
+        ts,
+        host: strip_port(thost.or(host).as_deref()),
+        method: method.filter(|m| !m.is_empty()).map(|m| py_upper(&m)),
+        path,
+        status: code_,
+        client_ip,
+        user_agent: flat.first_text(UA_KEYS),
+        query_span: None,
+    }
+}
+
+/// `status()` of a text value: three characters that are all decimal digits. Python's
+/// `str.isdigit` and `int` take any script's decimal digits (`١٢٣` is 123).
+fn status_text(v: &[u8]) -> Option<i32> {
+    if v.len() == 3 {
+        return status(v);
+    }
+    if v.len() > 12 || v.is_ascii() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(v);
+    let mut n = 0;
+    let mut count = 0;
+    for c in text.chars() {
+        n = n * 10 + decimal_digit(c)? as i32;
+        count += 1;
+    }
+    (count == 3).then_some(n)
+}
+
+/// The value of a Unicode decimal digit (general category Nd, Unicode 14 as in CPython 3.11).
+fn decimal_digit(c: char) -> Option<u32> {
+    const ZEROS: [u32; 66] = [
+        0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+        0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+        0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+        0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
+        0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
+        0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+    ];
+    let cp = c as u32;
+    let k = ZEROS.partition_point(|&z| z <= cp);
+    let zero = *ZEROS.get(k.checked_sub(1)?)?;
+    (cp - zero < 10).then_some(cp - zero)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::vectors::line_mismatches;
+    use super::super::Format;
+    use super::*;
+    use proptest::prelude::*;
+
+    const TOKEN: &[u8] = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln";
+
+    #[test]
+    fn probe_cuts_tokens_and_maps_offsets_back() {
+        let line = [&b"a="[..], TOKEN, b" b ", TOKEN, b"!"].concat();
+        let p = Probe::new(&line);
+        assert_eq!(&*p.text, b"a=x b x!");
+        assert_eq!(p.at(0), 0);
+        assert_eq!(p.at(2), 2); // the first `x` is where the token starts
+        assert_eq!(p.at(3), 2 + TOKEN.len()); // one past it is one past the token
+        assert_eq!(p.span(2, 3), TOKEN);
+        assert_eq!(p.span(6, 7), TOKEN);
+        assert_eq!(p.span(7, 8), b"!");
+        assert_eq!(
+            &*Probe::new(b"no token eyJ here").text,
+            b"no token eyJ here"
+        );
+    }
+
+    #[test]
+    fn call_status_reads_what_follows_a_target() {
+        assert_eq!(status_text("١٢٣".as_bytes()), Some(123));
+        assert_eq!(status_text("4٠٣".as_bytes()), Some(403));
+        assert_eq!(status_text("²²²".as_bytes()), None);
+        assert_eq!(status_text(b"4031"), None);
+        let cases: [(&[u8], Option<&[u8]>); 12] = [
+            (b"GET /p 200 5.1 ms", Some(b"200")),
+            (b"POST https://h/p -> 401 (12 ms)", Some(b"401")),
+            (b"GET /p => 403", Some(b"403")),
+            (b"GET /p \xe2\x86\x92 404", Some(b"404")),
+            (b"GET /p returned 500", Some(b"500")),
+            (b"GET /p responded with 201", Some(b"201")),
+            (b"GET /p status: 204", Some(b"204")),
+            (b"GET /p - 302", Some(b"302")),
+            (b"GET /p 2001", None),
+            (b"GET /p 200.5", None),
+            (b"GET /p took 200", None),
+            (b"GET \"/p\" 200", Some(b"200")),
+        ];
+        for (line, want) in cases {
+            let m = call(line).unwrap();
+            let got = call_status(line, m.end).map(|i| &line[i..i + 3]);
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(line));
+        }
+    }
+
+    #[test]
+    fn generic_and_syslog_vectors_parse_as_python_did() {
+        let (checked, bad) = line_mismatches(&[Format::Generic, Format::Syslog]);
+        for b in bad.iter().take(40) {
+            eprintln!("{b}");
+        }
+        assert!(bad.is_empty(), "{} of {checked} differ", bad.len());
+    }
+
+    /// This thread's time on a CPU, in ns (wall time says little on a machine shared by many jobs).
+    fn cpu_ns() -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// CPU µs per `parse_line` over the vectors' lines (`cargo test --release --lib parse_line_timing
+    /// -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn parse_line_timing() {
+        use super::super::vectors::{bytes, context, load};
+        let cases: Vec<_> = load("lines")
+            .iter()
+            .map(|v| {
+                (
+                    bytes(&v["line"]),
+                    Format::from_name(v["fmt"].as_str().unwrap()).unwrap(),
+                    context(v),
+                )
+            })
+            .collect();
+        let rounds = 20;
+        let t = cpu_ns();
+        let mut n = 0usize;
+        for _ in 0..rounds {
+            for (line, fmt, ctx) in &cases {
+                n += std::hint::black_box(super::super::parse_line(line, *fmt, ctx))
+                    .1
+                    .path
+                    .is_some() as usize;
+            }
+        }
+        let per = (cpu_ns() - t) as f64 / 1e3 / (rounds * cases.len()) as f64;
+        eprintln!(
+            "parse_line: {per:.2} µs/line over {} lines ({n})",
+            cases.len()
+        );
+        let spans: Vec<_> = cases.iter().map(|c| plain_tokens(&c.0)).collect();
+        let t = cpu_ns();
+        for _ in 0..rounds {
+            for ((line, fmt, ctx), s) in cases.iter().zip(&spans) {
+                std::hint::black_box(super::super::parse_line_with_tokens(
+                    line,
+                    *fmt,
+                    ctx,
+                    Some(s),
+                ));
+            }
+        }
+        let per = (cpu_ns() - t) as f64 / 1e3 / (rounds * cases.len()) as f64;
+        eprintln!("parse_line_with_tokens: {per:.2} µs/line");
+        for f in Format::ALL {
+            let mine: Vec<_> = cases.iter().filter(|c| c.1 == f).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let t = cpu_ns();
+            for _ in 0..rounds {
+                for (line, fmt, ctx) in &mine {
+                    std::hint::black_box(super::super::parse_line(line, *fmt, ctx));
+                }
+            }
+            let per = (cpu_ns() - t) as f64 / 1e3 / (rounds * mine.len()) as f64;
+            eprintln!(
+                "  given {:16} {per:7.2} µs/line ({} lines)",
+                f.name(),
+                mine.len()
+            );
+        }
+    }
+
+    const METHODS: &str = "(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)";
+
+    /// The Python regexes, as references for the hand-written searches.
+    static REQUEST_ANY: LazyLock<Regex> = LazyLock::new(|| {
+        rx(&format!(
+            r#"(?-u)"?\b{METHODS} (\S+) HTTP/[\d.]+"?(?:\s+(\d{{3}})\b)?"#
+        ))
+    });
+    static ORIGIN_BEFORE: LazyLock<Regex> =
+        LazyLock::new(|| rx(r#"(?-u)(https?://[^\s/"]+) "?\n?$"#));
+    static CALL: LazyLock<Regex> = LazyLock::new(|| {
+        rx(&format!(
+            r#"(?-u)\b{METHODS}[ \t]+"?((?:https?://|/)[^\s"'<>]*)"?"#
+        ))
+    });
+
+    static KV: LazyLock<Regex> = LazyLock::new(|| {
+        rx(r#"(?-u)(?:^|[\s,;])([A-Za-z_@][\w.@-]{0,40})=("[^"\\]*(?:\\.[^"\\]*)*"|[^\s,;"]*)"#)
+    });
+
+    fn searches() -> impl Strategy<Value = Vec<u8>> {
+        let bits = prop::sample::select(vec![
+            &b"GET"[..],
+            b"POST",
+            b"PUT",
+            b"OPTIONS",
+            b"xGET",
+            b" ",
+            b"\t",
+            b"\n",
+            b"\"",
+            b"'",
+            b"/",
+            b"http://",
+            b"https://",
+            b" HTTP/",
+            b"1.1",
+            b"200",
+            b"2001",
+            b"a",
+            b"_",
+            b".",
+            b"<",
+            b"=",
+            b"k=",
+            b"@",
+            b"-",
+            b",",
+            b";",
+            b"\\",
+            b"\"v\\\"w\"",
+            b"abcdefghijklmnopqrstuvwxyz0123456789",
+        ]);
+        prop::collection::vec(bits, 0..24).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn hand_written_searches_match_the_regexes(t in searches()) {
+            let want = REQUEST_ANY.captures(&t);
+            let got = request_any(&t);
+            prop_assert_eq!(want.is_some(), got.is_some());
+            if let (Some(w), Some(g)) = (want, got) {
+                let span = |i: usize| w.get(i).map(|m| (m.start(), m.end()));
+                prop_assert_eq!(w.get(0).map(|m| (m.start(), m.end())), Some((g.start, g.end)));
+                prop_assert_eq!(span(1), Some(g.method));
+                prop_assert_eq!(span(2), Some(g.target));
+                prop_assert_eq!(span(3), g.code);
+            }
+            let want = CALL.captures(&t);
+            let got = call(&t);
+            prop_assert_eq!(want.is_some(), got.is_some());
+            if let (Some(w), Some(g)) = (want, got) {
+                let span = |i: usize| w.get(i).map(|m| (m.start(), m.end()));
+                prop_assert_eq!(w.get(0).map(|m| (m.start(), m.end())), Some((g.start, g.end)));
+                prop_assert_eq!(span(1), Some(g.method));
+                prop_assert_eq!(span(2), Some(g.target));
+            }
+            let want: Vec<_> = KV
+                .captures_iter(&t)
+                .map(|c| {
+                    let g = |i: usize| c.get(i).map_or((0, 0), |m| (m.start(), m.end()));
+                    (g(1), g(2))
+                })
+                .collect();
+            prop_assert_eq!(key_values(&t), want);
+            let want = ORIGIN_BEFORE.captures(&t).and_then(|c| c.get(1)).map(|m| m.as_bytes());
+            prop_assert_eq!(origin_before(&t), want);
+        }
+    }
+
+    fn pieces() -> impl Strategy<Value = Vec<u8>> {
+        let bits = prop::sample::select(vec![
+            TOKEN,
+            b"eyJ",
+            b"GET ",
+            b"POST https://h:443/p",
+            b" HTTP/1.1\" ",
+            b"200",
+            b" | ",
+            b"=",
+            b"\"",
+            b"a=",
+            b"status=",
+            b"ip=",
+            b"[client ",
+            b"(HTTP/1.1 ",
+            b"Started GET \"",
+            b" for ",
+            b" vars in ",
+            b"{\"",
+            b"\n",
+            b" ",
+            b"1.2.3.4:5",
+            b"[::1]",
+            b"\xe2\x86\x92",
+            b"\xff",
+            b"<13>Nov 26 12:14:14 h app[1]: ",
+            b"2026-11-26T09:10:12Z stdout F ",
+        ]);
+        let piece = prop_oneof![
+            bits.prop_map(|b| b.to_vec()),
+            prop::collection::vec(any::<u8>(), 0..6)
+        ];
+        prop::collection::vec(piece, 0..30).prop_map(|v| v.concat())
+    }
+
+    /// Lines of app-log fragments and what Python's `parse_line` answered for them
+    /// (`scripts/generic_cases.py`): the generic parser's searches meet each other there.
+    #[test]
+    fn fragment_cases_parse_as_python_did() {
+        use super::super::vectors::{bytes, context, expected_fields};
+        use std::io::BufRead;
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/generic_cases.jsonl.gz"
+        );
+        let file = std::fs::File::open(path).unwrap();
+        let mut bad = Vec::new();
+        let mut n = 0;
+        for l in std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
+            let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+            n += 1;
+            let line = bytes(&v["line"]);
+            let fmt = Format::from_name(v["fmt"].as_str().unwrap()).unwrap();
+            let want = (
+                Format::from_name(v["name"].as_str().unwrap()).unwrap(),
+                expected_fields(&v["fields"]),
+            );
+            let got = super::super::parse_line(&line, fmt, &context(&v));
+            if got != want {
+                bad.push(format!(
+                    "[{}] {:?}\n  want {want:?}\n  got  {got:?}",
+                    fmt.name(),
+                    String::from_utf8_lossy(&line)
+                ));
+            }
+        }
+        for b in bad.iter().take(20) {
+            eprintln!("{b}");
+        }
+        assert!(n > 1000 && bad.is_empty(), "{} of {n} differ", bad.len());
+    }
+
+    fn plain_tokens(line: &[u8]) -> Vec<(usize, usize)> {
+        crate::scan::find_tokens(line, 1, false)
+            .iter()
+            .map(|h| (h.start, h.end))
+            .collect()
+    }
+
+    #[test]
+    fn tokens_given_answer_as_tokens_found() {
+        use super::super::vectors::{bytes, context, load};
+        use super::super::{parse_line, parse_line_with_tokens};
+        for v in load("lines") {
+            let line = bytes(&v["line"]);
+            let fmt = Format::from_name(v["fmt"].as_str().unwrap()).unwrap();
+            let ctx = context(&v);
+            let spans = plain_tokens(&line);
+            assert_eq!(
+                parse_line_with_tokens(&line, fmt, &ctx, Some(&spans)),
+                parse_line(&line, fmt, &ctx)
+            );
+        }
+        // Spans that cannot be a scan's are not trusted.
+        let line = [&b"a="[..], TOKEN].concat();
+        let p = Probe::with_tokens(&line, Some(&[(1, 99)]));
+        assert_eq!(&*p.text, b"a=x");
+    }
+
+    proptest! {
+        #[test]
+        fn tokens_given_answer_as_tokens_found_on_any_bytes(line in pieces(), k in 0usize..16) {
+            let ctx = FileContext::default();
+            let fmt = Format::ALL[k];
+            let spans = plain_tokens(&line);
+            prop_assert_eq!(
+                super::super::parse_line_with_tokens(&line, fmt, &ctx, Some(&spans)),
+                super::super::parse_line(&line, fmt, &ctx)
+            );
+        }
+
+        #[test]
+        fn any_bytes_parse_without_panic(line in pieces(), k in 0usize..16) {
+            let ctx = FileContext::default();
+            let fmt = Format::ALL[k];
+            let (_, got) = super::super::parse_line(&line, fmt, &ctx);
+            if let Some((a, b)) = got.query_span {
+                prop_assert!(a <= b && b <= line.len());
+            }
+            let _ = parse_generic(&line, &ctx, None);
+            let _ = super::super::detect(&[&line[..], &line[..line.len() / 2]]);
+            let p = Probe::new(&line);
+            for i in 0..=p.text.len() {
+                prop_assert!(p.at(i) <= line.len());
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The line stage: one chunk of whole lines in, one row per token occurrence out, with the request
+//! fields of its line. Everything per line happens once per line, everything per token once per
+//! distinct token; nothing here knows about Python.
+
+use crate::chunk::{scan_chunk, ChunkScan};
+use crate::decode::plausible_header;
+use crate::formats::w3c::{field_directives, field_names};
+use crate::formats::{parse_line, FileContext, Format, LineFields};
+use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
+use crate::logged::logged_error;
+use crate::marks::{MARK_CODES, MARK_FIELDS};
+use crate::scan::find_tokens;
+
+/// What a token in a log field is replaced with: a path like `/cb/eyJ...` must not carry one out.
+pub const TOKEN_STANDIN: &str = "[token]";
+
+/// The occurrence columns of one chunk (one entry per accepted occurrence), and its distinct tokens.
+#[derive(Debug, Default)]
+pub struct Rows {
+    pub line: Vec<i64>,
+    pub ts: Vec<Option<i64>>,
+    pub format: Vec<Format>,
+    /// `locate::LOC_*`, after a query-string field of the line's format was taken into account.
+    pub location: Vec<u8>,
+    pub param: Vec<String>,
+    pub host: Vec<Option<String>>,
+    pub method: Vec<Option<String>>,
+    pub path: Vec<Option<String>>,
+    pub status: Vec<Option<i32>>,
+    pub client_ip: Vec<Option<String>>,
+    pub user_agent: Vec<Option<String>>,
+    pub logged_error: Vec<Option<String>>,
+    /// Index into `tokens`.
+    pub token: Vec<u32>,
+    /// Distinct tokens of the chunk, with their fingerprints; `used`: at least one occurrence was
+    /// accepted; `cut`: its first accepted occurrence ended its line (the log probably cut it).
+    pub tokens: Vec<Vec<u8>>,
+    pub fps: Vec<String>,
+    pub used: Vec<bool>,
+    pub cut: Vec<bool>,
+    /// JWT-shaped strings outside an Authorization header whose first segment is no JOSE header.
+    pub rejected: usize,
+    /// Bearer values masked before logging.
+    pub masked: usize,
+    /// Lines that are not valid UTF-8 (read as bytes anyway).
+    pub invalid_utf8_lines: usize,
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.line.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+}
+
+/// Reads the token lines of one file (or byte range), chunk after chunk: the file's format, its
+/// parsing context, and the W3C field list in force, which directives in a chunk change.
+pub struct LineScanner {
+    pub format: Format,
+    pub ctx: FileContext,
+}
+
+/// A log field's value with every token in it replaced by `TOKEN_STANDIN`.
+pub fn redact(value: Option<String>) -> Option<String> {
+    let v = value?;
+    if !v.contains("eyJ") {
+        return Some(v);
+    }
+    let hits = find_tokens(v.as_bytes(), 1, false);
+    if hits.is_empty() {
+        return Some(v);
+    }
+    let mut out = String::with_capacity(v.len());
+    let mut prev = 0;
+    for h in hits {
+        // Token bytes are ASCII: both ends fall on character boundaries.
+        out.push_str(&v[prev..h.start]);
+        out.push_str(TOKEN_STANDIN);
+        prev = h.end;
+    }
+    out.push_str(&v[prev..]);
+    Some(out)
+}
+
+fn invalid_utf8_lines(chunk: &[u8]) -> usize {
+    if chunk.is_ascii() || std::str::from_utf8(chunk).is_ok() {
+        return 0;
+    }
+    chunk
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_ascii() && std::str::from_utf8(l).is_err())
+        .count()
+}
+
+impl LineScanner {
+    pub fn new(format: Format, ctx: FileContext) -> LineScanner {
+        LineScanner { format, ctx }
+    }
+
+    /// Take the field list of a `#Fields:` directive (the bytes after `#Fields:`).
+    pub fn set_fields(&mut self, values: &[u8]) {
+        self.ctx.iis_fields = field_names(values);
+    }
+
+    /// Every token occurrence of a chunk of whole lines whose first line is `first_line`.
+    pub fn scan(&mut self, chunk: &[u8], first_line: i64) -> Rows {
+        let s: ChunkScan = scan_chunk(chunk, first_line);
+        let n_tokens = s.tokens.len();
+        let mut out = Rows {
+            masked: s.masked,
+            invalid_utf8_lines: invalid_utf8_lines(chunk),
+            used: vec![false; n_tokens],
+            cut: vec![false; n_tokens],
+            ..Rows::default()
+        };
+        let directives = if s.marks & MARK_FIELDS != 0 {
+            field_directives(chunk)
+        } else {
+            Vec::new()
+        };
+        let mut next_directive = 0;
+        let codes = s.marks & MARK_CODES != 0;
+        let mut plausible: Vec<Option<bool>> = vec![None; n_tokens];
+        let mut parsed: Option<usize> = None; // the start of the line `fields` belongs to
+        let mut line_format = self.format;
+        let mut fields = LineFields::default();
+        let mut logged: Option<String> = None;
+        for (i, h) in s.hits.iter().enumerate() {
+            while next_directive < directives.len() && directives[next_directive].0 < h.line_start {
+                self.ctx.iis_fields = directives[next_directive].1.clone();
+                next_directive += 1;
+            }
+            let mut location = s.location[i];
+            let tok = s.token[i] as usize;
+            // Inside an Authorization header anything `eyJ...` is a token (maybe a malformed one);
+            // elsewhere a JWT-shaped string must at least have a JOSE header to count.
+            if location != LOC_AUTHORIZATION {
+                let ok = *plausible[tok].get_or_insert_with(|| plausible_header(&s.tokens[tok]));
+                if !ok {
+                    out.rejected += 1;
+                    continue;
+                }
+            }
+            if !out.used[tok] {
+                out.used[tok] = true;
+                out.cut[tok] = s.cut[i];
+            }
+            if parsed != Some(h.line_start) {
+                // Once per line, however many tokens it holds.
+                parsed = Some(h.line_start);
+                let line = &chunk[h.line_start..h.line_end];
+                let (f, got) = parse_line(line, self.format, &self.ctx);
+                line_format = f;
+                fields = LineFields {
+                    host: redact(got.host),
+                    method: redact(got.method),
+                    path: redact(got.path),
+                    client_ip: redact(got.client_ip),
+                    user_agent: redact(got.user_agent),
+                    ..got
+                };
+                // Only app logs write the validator's error on a line of its own near the request.
+                logged = if codes {
+                    logged_error(
+                        chunk,
+                        h.line_start,
+                        h.line_end,
+                        fields.status,
+                        line_format.is_app(),
+                    )
+                } else {
+                    None
+                };
+            }
+            if let Some((lo, hi)) = fields.query_span {
+                let at = h.start - h.line_start;
+                if (location == LOC_FORM || location == LOC_TEXT) && lo <= at && at < hi {
+                    location = LOC_QUERY;
+                }
+            }
+            out.line.push(h.line_no);
+            out.ts.push(fields.ts);
+            out.format.push(line_format);
+            out.location.push(location);
+            out.param.push(s.param[i].clone());
+            out.host.push(fields.host.clone());
+            out.method.push(fields.method.clone());
+            out.path.push(fields.path.clone());
+            out.status.push(fields.status);
+            out.client_ip.push(fields.client_ip.clone());
+            out.user_agent.push(fields.user_agent.clone());
+            out.logged_error.push(logged.clone());
+            out.token.push(s.token[i]);
+        }
+        if let Some((_, names)) = directives.last() {
+            self.ctx.iis_fields = names.clone();
+        }
+        out.tokens = s.tokens;
+        out.fps = s.fps;
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_replaces_every_token() {
+        assert_eq!(
+            redact(Some("/cb/eyJhbGciOi.eyJzdWIi.c2ln?x=1".into())).as_deref(),
+            Some("/cb/[token]?x=1")
+        );
+        assert_eq!(redact(Some("/plain".into())).as_deref(), Some("/plain"));
+        assert_eq!(redact(None), None);
+    }
+
+    #[test]
+    fn invalid_lines_are_counted() {
+        assert_eq!(invalid_utf8_lines(b"ok\n\xff bad\nfine \xc3\xa9\n\xc3"), 2);
+        assert_eq!(invalid_utf8_lines(b"all ascii"), 0);
+    }
+}

@@ -1,0 +1,30 @@
+"""Occurrence batches built by hand, as the core would hand them to `pipeline.batch_frame`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from analyzer.decode import TokenFacts
+from analyzer.pipeline import Batch
+
+_TYPES = {"line": pa.int64(), "ts": pa.int64(), "status": pa.int32()}
+COLUMNS = ("line", "ts", "format", "location", "param", "host", "method", "path", "status", "client_ip",
+           "user_agent", "logged_error", "token_fp")
+
+
+def empty_columns() -> dict[str, list[Any]]:
+    """The columns of `batch_of`, without rows (plus `source`)."""
+    return {c: [] for c in (*COLUMNS, "source")}
+
+
+def batch_of(cols: dict[str, list[Any]], tokens: dict[str, TokenFacts], mtime_us: int) -> Batch:
+    """A Batch of these rows (one record batch per row, each with its own `source`)."""
+    n = len(cols["token_fp"])
+    parts = []
+    for i in range(n):
+        rb = pa.record_batch({c: pa.array([cols[c][i] if c in cols else None], _TYPES.get(c, pa.string()))
+                             for c in COLUMNS})
+        parts.append((rb, str(cols["source"][i]), mtime_us))
+    return Batch(parts, tokens)
