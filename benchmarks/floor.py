@@ -6,7 +6,7 @@ the work: whole compressed files, plain files in line-aligned byte ranges), each
 little more of what a scan needs, none of them decoding, classifying or writing anything:
 
 - `read`: start-up with the imports any Parquet writer needs (pandas, pyarrow), then read every
-  file in 1 MiB chunks (gzip through ISA-L, zstd through zstandard) cut at the last newline;
+  file in 1 MiB chunks (gzip through ISA-L, zstd through zstandard, bz2) cut at the last newline;
 - `find`: + every token candidate with the analyzer's regex (`extract.TOKEN_RE.finditer`);
 - `lines`: + per token its line's bounds and number, one regex match of the line's head (the
   fields before the token: the cheapest per-line parse there is), a dict lookup of the token,
@@ -51,6 +51,10 @@ def _open(path: str) -> Any:
         import zstandard
 
         return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), read_across_frames=True)
+    if path.endswith(".bz2"):
+        import bz2
+
+        return bz2.open(path, "rb")
     return open(path, "rb")
 
 
@@ -141,7 +145,7 @@ def tasks(root: Path, level: str) -> list[tuple[str, int, int | None, str]]:
     out: list[tuple[str, int, int | None, str]] = []
     for p in sorted(x for x in root.rglob("*") if x.is_file()):
         size = p.stat().st_size
-        if p.suffix in (".gz", ".zst") or size <= RANGE:
+        if p.suffix in (".gz", ".zst", ".bz2") or size <= RANGE:
             out.append((str(p), 0, None, level))
         else:
             out += [(str(p), s, min(s + RANGE, size), level) for s in range(0, size, RANGE)]

@@ -3,7 +3,7 @@
 
     python benchmarks/naive_baseline.py CORPUS/logs --jwks CORPUS/jwks.json --config CORPUS/analyzer.toml
 
-A `for line in file` loop (gzip via the stdlib, zstd via `zstandard`), a regex per line, and
+A `for line in file` loop (gzip and bz2 via the stdlib, zstd via `zstandard`), a regex per line, and
 `jwt.decode(token, key, algorithms=..., audience=..., options=...)` with PyJWT for every
 occurrence: no dedupe, no batching. Causes are counted from PyJWT's exceptions. Expiry is judged
 against `--now` (the corpus's timeline end by default would mark most tokens valid; PyJWT cannot
@@ -16,6 +16,7 @@ be sampled; run.py extrapolates the time by bytes and says so. Prints one JSON o
 from __future__ import annotations
 
 import argparse
+import bz2
 import gzip
 import io
 import json
@@ -35,7 +36,8 @@ TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?")
 
 
 def uncompressed_size(path: Path) -> int:
-    """Uncompressed size: gzip ISIZE trailer (mod 2**32), the zstd frame header, else the file size."""
+    """Uncompressed size: gzip ISIZE trailer (mod 2**32), the zstd frame header, bz2 counted, else the
+    file size."""
     if path.suffix == ".gz":
         with path.open("rb") as f:
             f.seek(-4, io.SEEK_END)
@@ -52,6 +54,12 @@ def uncompressed_size(path: Path) -> int:
             while chunk := r.read(1 << 20):
                 total += len(chunk)
         return total
+    if path.suffix == ".bz2":  # bz2 records no size: count
+        total = 0
+        with bz2.open(path, "rb") as r:
+            while chunk := r.read(1 << 20):
+                total += len(chunk)
+        return total
     return path.stat().st_size
 
 
@@ -63,6 +71,8 @@ def open_text(path: Path) -> IO[str]:
 
         raw = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
         return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    if path.suffix == ".bz2":
+        return bz2.open(path, "rt", encoding="utf-8", errors="replace")
     return path.open("r", encoding="utf-8", errors="replace")
 
 

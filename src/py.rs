@@ -21,8 +21,11 @@ use crate::lines::{LineScanner, Rows};
 use crate::scan::Hit;
 use crate::timeparse::Zone;
 
+/// A record batch whose columns are all nullable: the schema of a chunk must not depend on whether
+/// its rows happen to hold a null (batches of many chunks are joined into one table).
 fn batch(columns: Vec<(&str, ArrayRef)>) -> PyResult<RecordBatch> {
-    RecordBatch::try_from_iter(columns).map_err(|e| PyValueError::new_err(e.to_string()))
+    RecordBatch::try_from_iter_with_nullable(columns.into_iter().map(|(n, a)| (n, a, true)))
+        .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 fn i64s(hits: &[Hit], f: impl Fn(&Hit) -> usize) -> ArrayRef {
