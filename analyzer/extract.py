@@ -7,12 +7,8 @@ work), masked Bearer values, and where each token sat. This module is its Python
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterator
 from typing import Any, NamedTuple
-
-import orjson
 
 import analyzer._core as _core
 from analyzer import schema as S
@@ -165,25 +161,9 @@ def locate(before: bytes) -> tuple[str, str]:
     return LOCATIONS[code], param
 
 
-_header_ok: dict[bytes, bool] = {}
-
-
 def plausible_header(token: bytes) -> bool:
-    """Whether the first segment decodes to a JSON object that names an algorithm.
+    """Whether the first segment decodes (as orjson reads it) to a JSON object that names an algorithm.
 
     Used for tokens found in free text, where a JWT-shaped string may be something else.
     """
-    head = token.split(b".", 1)[0]
-    cached = _header_ok.get(head)
-    if cached is not None:
-        return cached
-    ok = False
-    try:
-        obj = orjson.loads(base64.urlsafe_b64decode(head.rstrip(b"=") + b"=" * (-len(head.rstrip(b"=")) % 4)))
-        ok = isinstance(obj, dict) and ("alg" in obj or "enc" in obj)
-    except (binascii.Error, ValueError):
-        ok = False
-    if len(_header_ok) > 65536:
-        _header_ok.clear()
-    _header_ok[head] = ok
-    return ok
+    return bool(_core.plausible_header(token))

@@ -18,11 +18,9 @@ from typing import Any
 import jwt
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
-from analyzer.config import SIGNING_ALGS
 from analyzer.errors import ConfigError
 from analyzer.issuers import accepts, mismatch_detail, same_keys
 
-ASYMMETRIC_ALGS = frozenset(SIGNING_ALGS)
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 VERDICT_MEMO = 32_768  # signature verdicts kept per process (about 4 MB: equal verdicts are one object)
 

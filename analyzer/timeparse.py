@@ -10,8 +10,6 @@ from __future__ import annotations
 import analyzer._core as _core
 
 UTC = "UTC"
-_MIN_US = -62135596800 * 1_000_000
-_MAX_US = 253402300799 * 1_000_000
 
 
 def zone_from_text(text: str) -> str:
@@ -54,11 +52,3 @@ def search_any(line: bytes, year: int, tz: str = UTC, before_us: int | None = No
 def from_number(value: float) -> int | None:
     """A JSON number as a time: epoch seconds, milliseconds, microseconds or nanoseconds."""
     return _core.time_from_number(float(value))
-
-
-def clamp_us(value: float) -> int | None:
-    """A NumericDate (seconds) as epoch microseconds, or None when it is outside years 1..9999."""
-    us = value * 1_000_000
-    if us != us or us < _MIN_US or us > _MAX_US:
-        return None
-    return int(us)

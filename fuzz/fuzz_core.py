@@ -6,7 +6,8 @@
 Every entry point of the core (`scan_chunk`, `find_tokens` in both grammars, `chunk_marks`,
 `count_masked`, `locate`, `canonical`) is fed the same bytes as the pure-Python regex scan it
 replaced (`tests/extract_reference.py`); any difference, or any exception, is a finding. The
-core itself is Rust without `unsafe` of its own: a panic would surface here as a Python exception.
+decoder (`decode_token`, `plausible_header`) gets the tokens found and the whole input. The core
+itself is Rust without `unsafe` of its own: a panic would surface here as a Python exception.
 `check` is importable without atheris, so the tests drive it with random bytes.
 """
 
@@ -53,6 +54,10 @@ def check(data: bytes) -> None:
     tail = data[-160:]
     if extract.locate(tail) != R.locate(tail):
         raise AssertionError("locate differs")
+    # Decoding (no reference left: the Python decoder was replaced): a panic would raise here.
+    for token in [*tok["token"][:4], data]:
+        _core.decode_token(token, True)
+        _core.plausible_header(token)
 
 
 def main(argv: list[str]) -> None:

@@ -13,6 +13,7 @@ use arrow_array::{
 use arrow_pyarrow::ToPyArrow;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyString, PyTuple};
 
 use crate::chunk::ChunkScan;
 use crate::formats::{FileContext, Format, LineFields};
@@ -394,6 +395,86 @@ fn logged_error(
     crate::logged::logged_error(chunk, line_start, line_end, status, nearby)
 }
 
+// --- Decoding unique tokens (decode helper: `crate::decode`) ----------------------------------------
+
+/// The interned Python string of a cause code or token kind.
+fn code<'py>(py: Python<'py>, c: &'static str) -> Bound<'py, PyAny> {
+    let s = match c {
+        crate::decode::MALFORMED => pyo3::intern!(py, "malformed"),
+        crate::decode::ENCRYPTED => pyo3::intern!(py, "encrypted"),
+        crate::decode::UNSUPPORTED_ALG => pyo3::intern!(py, "unsupported_alg"),
+        crate::decode::MISSING_CLAIMS => pyo3::intern!(py, "missing_claims"),
+        crate::decode::KIND_ACCESS => pyo3::intern!(py, "access_token"),
+        crate::decode::KIND_ID => pyo3::intern!(py, "id_token"),
+        crate::decode::KIND_ASSERTION => pyo3::intern!(py, "client_assertion"),
+        _ => pyo3::intern!(py, "unknown"),
+    };
+    s.clone().into_any()
+}
+
+/// Decode one unique token: everything `analyze_token` derives without keys, as one tuple
+/// `(status, header, claims, alg, kid, typ, kind, issuer, audiences, client_id, tenant_id, version,
+/// scopes, roles, exp, nbf, iat, has_nonce, header_nonce, x5t, thumbprints, subject,
+/// signing_input_len, signature, failures)`: status 0 decoded, 1 malformed, 2 encrypted; header and
+/// claims the decoded JSON bytes; audiences and thumbprints tuples of str; failures a tuple of
+/// (cause, detail).
+#[pyfunction]
+fn decode_token<'py>(
+    py: Python<'py>,
+    token: &[u8],
+    truncated: bool,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let d = py.detach(|| crate::decode::decode(token, truncated));
+    let failures = PyTuple::new(
+        py,
+        d.failures
+            .iter()
+            .map(|(c, t)| PyTuple::new(py, [code(py, c), PyString::new(py, t).into_any()]))
+            .collect::<PyResult<Vec<_>>>()?,
+    )?;
+    let items: [Bound<'py, PyAny>; 25] = [
+        (d.status as u8).into_pyobject(py)?.into_any(),
+        PyBytes::new(py, &d.header).into_any(),
+        PyBytes::new(py, &d.claims).into_any(),
+        d.alg.into_pyobject(py)?.into_any(),
+        d.kid.into_pyobject(py)?.into_any(),
+        d.typ.into_pyobject(py)?.into_any(),
+        code(py, d.kind),
+        d.issuer.into_pyobject(py)?.into_any(),
+        PyTuple::new(py, &d.audiences)?.into_any(),
+        d.client_id.into_pyobject(py)?.into_any(),
+        d.tenant_id.into_pyobject(py)?.into_any(),
+        d.version.into_pyobject(py)?.into_any(),
+        d.scopes.into_pyobject(py)?.into_any(),
+        d.roles.into_pyobject(py)?.into_any(),
+        d.exp.into_pyobject(py)?.into_any(),
+        d.nbf.into_pyobject(py)?.into_any(),
+        d.iat.into_pyobject(py)?.into_any(),
+        PyBool::new(py, d.has_nonce).to_owned().into_any(),
+        PyBool::new(py, d.header_nonce).to_owned().into_any(),
+        d.x5t.into_pyobject(py)?.into_any(),
+        PyTuple::new(py, &d.thumbprints)?.into_any(),
+        d.subject.into_pyobject(py)?.into_any(),
+        d.signing_input_len.into_pyobject(py)?.into_any(),
+        PyBytes::new(py, &d.signature).into_any(),
+        failures.into_any(),
+    ];
+    PyTuple::new(py, items)
+}
+
+/// Whether a token found in free text has a JOSE header (a JSON object naming `alg` or `enc`).
+#[pyfunction]
+fn plausible_header(token: &[u8]) -> bool {
+    crate::decode::plausible_header(token)
+}
+
+fn add_decode(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(decode_token, m)?)?;
+    m.add_function(wrap_pyfunction!(plausible_header, m)?)?;
+    m.add("SIGNING_ALGS", crate::decode::SIGNING_ALGS.to_vec())?;
+    Ok(())
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(find_tokens, m)?)?;
@@ -413,6 +494,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(unwrap, m)?)?;
     m.add_function(wrap_pyfunction!(logged_error, m)?)?;
     m.add("LOGGED_CODES", crate::logged::LOGGED_CODES.to_vec())?;
+    add_decode(m)?;
     m.add("MARK_PCT", crate::marks::MARK_PCT)?;
     m.add("MARK_CODES", crate::marks::MARK_CODES)?;
     m.add("MARK_FIELDS", crate::marks::MARK_FIELDS)?;

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import tokens as T
 
+from analyzer import _core
 from analyzer import schema as S
-from analyzer.config import ClientApp
-from analyzer.decode import analyze_token, fingerprint, token_kind
+from analyzer.config import SIGNING_ALGS, ClientApp
+from analyzer.decode import analyze_token, fingerprint
 from analyzer.keys import KeyRing, KeySet
 
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -94,11 +95,18 @@ def test_hostile_claim_types_do_not_crash(key, ring) -> None:
     assert f.nbf == -5_000_000
 
 
-def test_kinds() -> None:
-    assert token_kind({}, T.id_token_claims(TENANT, "c-1", iat=NOW, nonce="n"), ("c-1",)) == S.KIND_ID
-    ca = T.client_assertion_claims("c-1", TENANT, iat=NOW)
-    assert token_kind({}, ca, (ca["aud"],)) == S.KIND_ASSERTION
-    assert token_kind({}, {"foo": 1}, ()) == S.KIND_UNKNOWN
+def test_kinds(key, ring) -> None:
+    def kind(claims: dict) -> str:
+        return analyze_token(T.sign(claims, key).encode(), ring).kind
+
+    assert kind(T.id_token_claims(TENANT, "c-1", iat=NOW, nonce="n")) == S.KIND_ID
+    assert kind(T.client_assertion_claims("c-1", TENANT, iat=NOW)) == S.KIND_ASSERTION
+    assert kind({"foo": 1}) == S.KIND_UNKNOWN
+    assert kind({"tid": TENANT}) == S.KIND_ACCESS
+
+
+def test_the_core_allows_the_configured_signing_algorithms() -> None:
+    assert tuple(_core.SIGNING_ALGS) == SIGNING_ALGS
 
 
 def test_client_assertion_with_unregistered_certificate(key, ring) -> None:
@@ -118,3 +126,71 @@ def test_padded_segments_decode(key, ring) -> None:
     tok = T.sign_padded(_claims(), key)
     assert "=" in tok
     assert analyze_token(tok.encode(), ring).failures == ()
+
+
+# --- JSON and claims as Python's readers took them (the compiled core must give the same) -------------
+# Each case: header, claims (raw bytes), and what the facts must say. The expectations are what the
+# Python implementation (orjson, else `json`) answered; lone surrogates are the one intended change:
+# they come out as U+FFFD, as every writer replaced them anyway.
+
+_OK = b'"aud": "a", "iss": "i", "exp": 1'
+_RS = b'{"alg":"RS256"}'
+_NOT_JSON = [(S.MALFORMED, "the payload is not base64url-encoded JSON")]
+
+
+def _outside(name: str, shown: str) -> tuple[str, str]:
+    return (S.MALFORMED, f"claim {name} ({shown}) is outside any representable date")
+
+
+def _not_number(name: str, type_name: str) -> tuple[str, str]:
+    return (S.MALFORMED, f"claim {name} is {type_name}, not a number of seconds")
+
+
+@pytest.mark.parametrize(("header", "claims", "expected"), [
+    (_RS, b'{"exp": NaN, "aud": "a", "iss": "i"}', {"failures": [_not_number("exp", "float")]}),
+    (_RS, b'{"exp": 1e400, "nbf": -Infinity, "aud": "a", "iss": "i"}',
+     {"failures": [_not_number("exp", "float"), _not_number("nbf", "float")]}),
+    # Beyond 64 bits orjson reads a float; where only `json` reads the text (NaN), an int.
+    (_RS, b'{"exp": 99999999999999999999, "aud": "a", "iss": "i"}', {"failures": [_outside("exp", "1e+20")]}),
+    (_RS, b'{"exp": 99999999999999999999, "x": NaN, "aud": "a", "iss": "i"}',
+     {"failures": [_outside("exp", "99999999999999999999")]}),
+    # An int too large for a float: Python's float(v) raised OverflowError, which ended the run.
+    (_RS, b'{"exp": 1' + b"0" * 400 + b', "x": NaN, "aud": "a", "iss": "i"}',
+     {"failures": [_outside("exp", "1" + "0" * 29)]}),
+    (_RS, b'{"exp": true, "iat": "2026", "nbf": null, "aud": "a", "iss": "i"}',
+     {"failures": [_not_number("exp", "bool"), _not_number("nbf", "NoneType"), _not_number("iat", "str")]}),
+    (_RS, b'{"exp": -62135596801, "iat": 253402300799.5, "aud": "a", "iss": "i"}',
+     {"failures": [_outside("exp", "-62135596801"), _outside("iat", "253402300799.5")]}),
+    (_RS, b"\xef\xbb\xbf{" + _OK + b"}", {"failures": [], "exp": 1_000_000}),
+    (_RS, ("{" + _OK.decode() + "}").encode("utf-16"), {"failures": [], "issuer": "i"}),
+    (_RS, b'{"a": ' + b"[" * 1023 + b"]" * 1023 + b", " + _OK + b"}", {"failures": []}),
+    (_RS, b'{"a": ' + b"[" * 1024 + b"]" * 1024 + b", " + _OK + b"}", {"failures": _NOT_JSON}),
+    (_RS, b'{"a": ' + b"9" * 4300 + b", " + _OK + b"}", {"failures": []}),
+    (_RS, b'{"a": ' + b"9" * 4301 + b", " + _OK + b"}", {"failures": _NOT_JSON}),
+    (_RS, b"{" + _OK + b",}", {"failures": _NOT_JSON}),
+    (_RS, b'{"x": "\x01", ' + _OK + b"}", {"failures": _NOT_JSON}),
+    (_RS, b'{"scp": ["a", 1, 1.0, 1e16, true, null, -0], "roles": {"r": [1.5e-7]}, ' + _OK + b"}",
+     {"scopes": "a 1 1.0 1e+16 True None 0", "roles": "{'r': [1.5e-07]}", "kind": S.KIND_ACCESS}),
+    (_RS, b'{"iss": "x", "iss": "y", "aud": [3, null, "b", "b"], "exp": 1}',
+     {"issuer": "y", "audiences": ("3", "b")}),
+    (b'{"alg":"it\'s"}', b"{" + _OK + b"}",
+     {"failures": [(S.UNSUPPORTED_ALG, "alg \"it's\" is not an allowed signing algorithm")]}),
+    (b'{"alg":"RS256","x":NaN}', b"{" + _OK + b"}", {"failures": [], "header": ["alg", "x"]}),  # keys read
+    (_RS, b'{"appid": "\\ud800", ' + _OK + b"}", {"client_id": "\ufffd", "kind": S.KIND_ACCESS}),
+    (_RS, b'{"iss": 7, "sub": 7.0, "aud": "https://login.microsoftonline.com/t/oauth2/v2.0/token", "exp": 1}',
+     {"kind": S.KIND_ASSERTION, "client_id": "7.0", "issuer": "7"}),
+])
+def test_json_and_claims_read_as_python_did(header: bytes, claims: bytes, expected: dict) -> None:
+    tok = f"{T.b64url(header)}.{T.b64url(claims)}.c2ln".encode()
+    f = analyze_token(tok, KeyRing())  # no keys: only the key-free checks speak
+    got = {k: list(f.failures) if k == "failures" else getattr(f, k) for k in expected}
+    if "header" in got:
+        got["header"] = list(got["header"])
+    assert got == expected
+
+
+def test_header_and_claims_are_read_when_asked_for(key, ring) -> None:
+    f = analyze_token(T.sign(_claims(), key).encode(), ring)
+    assert "claims" not in f.__dict__  # not read yet
+    assert f.claims["aud"] == "api://orders" and f.header["alg"] == "RS256"
+    assert f.claims is f.claims  # read once
