@@ -1867,4 +1867,57 @@ mod tests {
             proptest::prop_assert_eq!(is_hostname(&long), HOSTNAME.is_match(&long));
         }
     }
+
+    /// Long hostile lines cost time in proportion to their length: the time per byte of each
+    /// pattern at 40 KB is at most a few times that at 10 KB (a quadratic walk would be 4x more).
+    #[test]
+    fn hostile_lines_take_linear_time() {
+        let units: [&[u8]; 14] = [
+            b"1,",
+            b"1, ",
+            b"a:1 [26/Nov/2026:03:14:15] x ",
+            b"\"\\\" ",
+            b"\"\\",
+            b"\" ",
+            b" rt=",
+            b"{",
+            b", client: \"",
+            b" GET /",
+            b"\"GET ",
+            b" 2026-11-26T22:23:00Z",
+            b"- [",
+            b"x.example.com ",
+        ];
+        let heads: [&[u8]; 3] = [
+            b"",
+            b"1.2.3.4 - - [26/Nov/2026:03:14:15 +0000] \"GET /\\",
+            b"2026/11/26 03:14:15 [error] 1#0: ",
+        ];
+        // The fastest of five runs: a run the scheduler interrupted does not count.
+        let per_byte = |line: &[u8]| {
+            (0..5)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    run_all(line);
+                    t.elapsed().as_secs_f64()
+                })
+                .fold(f64::MAX, f64::min)
+                / line.len() as f64
+        };
+        for unit in units {
+            for head in heads {
+                let line = |n: usize| [head, &unit.repeat(n / unit.len())].concat();
+                let small = per_byte(&line(10_000));
+                let big = per_byte(&line(40_000));
+                assert!(
+                    big < small * 3.0 + 5e-8,
+                    "{:?} + {:?}: {:.1} ns/byte at 10 KB, {:.1} at 40 KB",
+                    String::from_utf8_lossy(head),
+                    String::from_utf8_lossy(unit),
+                    small * 1e9,
+                    big * 1e9
+                );
+            }
+        }
+    }
 }
