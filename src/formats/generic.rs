@@ -8,7 +8,8 @@ use memchr::memmem;
 use regex::bytes::Regex;
 
 use super::common::{
-    py_upper, split_target, status, strip_client_port, strip_port, FileContext, LineFields,
+    py_upper, split_target, split_target_bytes, status, strip_client_port, strip_port, FileContext,
+    LineFields,
 };
 use super::jsonlog;
 use crate::timeparse;
@@ -528,6 +529,16 @@ fn has_pair(t: &[u8], mid: u8, before: u8, after: u8) -> bool {
         .any(|i| t.get(i + 1) == Some(&after) && (before == 0 || i > 0 && t[i - 1] == before))
 }
 
+/// `split_target(b.decode("utf-8", "replace"))`: `split_target_bytes`, which decodes only what
+/// comes before the `?`, reads the placeholders `-` and `""` as no value; `split_target` does not.
+fn split_target_raw(b: &[u8]) -> (Option<String>, Option<String>) {
+    match b {
+        b"-" => split_target("-"),
+        b"\"\"" => split_target("\"\""),
+        _ => split_target_bytes(b),
+    }
+}
+
 /// `bytes.strip()`: the six ASCII whitespace bytes off both ends.
 fn strip(b: &[u8]) -> &[u8] {
     let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
@@ -566,14 +577,16 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
         }
     }
     let mut method: Option<String> = None;
-    let mut target: Option<String> = None;
+    // The target's bytes in the line (with any token in them): only what comes before its `?`
+    // is decoded (`split_target_raw`).
+    let mut target: Option<&[u8]> = None;
     let mut code: Option<&[u8]> = None;
     let mut origin: Option<String> = None;
     if let Some(m) = request_any(t) {
         method = Some(String::from_utf8_lossy(&t[m.method.0..m.method.1]).into_owned());
-        let tgt = String::from_utf8_lossy(probe.span(m.target.0, m.target.1)).into_owned();
+        let tgt = probe.span(m.target.0, m.target.1);
         code = m.code.map(|(a, b)| &t[a..b]);
-        if tgt.starts_with('/') {
+        if tgt.starts_with(b"/") {
             if let Some(o) = origin_before(&t[m.start.saturating_sub(300)..m.start]) {
                 origin = Some(String::from_utf8_lossy(o).into_owned());
             }
@@ -581,9 +594,14 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
         target = Some(tgt);
     } else if let Some(m) = call(t) {
         method = Some(String::from_utf8_lossy(&t[m.method.0..m.method.1]).into_owned());
-        // A sentence's punctuation after the target is not part of it.
-        let tgt = String::from_utf8_lossy(probe.span(m.target.0, m.target.1));
-        target = Some(tgt.trim_end_matches([':', ',', ';', '.', ')']).to_string());
+        // A sentence's punctuation after the target is not part of it (cut from the bytes: these
+        // are ASCII, and a cut never changes how the bytes before decode).
+        let tgt = probe.span(m.target.0, m.target.1);
+        let keep = tgt
+            .iter()
+            .rposition(|b| !matches!(b, b':' | b',' | b';' | b'.' | b')'))
+            .map_or(0, |i| i + 1);
+        target = Some(&tgt[..keep]);
         code = call_status(t, m.end).and_then(|i| t.get(i..i + 3));
     }
     let mut flat = Flat { pairs: Vec::new() };
@@ -602,12 +620,9 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
         }
     }
     if target.is_none() {
-        target = flat.first_text(PATH_KEYS);
+        target = flat.first(PATH_KEYS);
     }
-    let (mut thost, path) = match &target {
-        Some(t) => split_target(t),
-        None => (None, None),
-    };
+    let (mut thost, path) = target.map_or((None, None), split_target_raw);
     if let Some(o) = origin {
         thost = split_target(&(o + "/")).0;
     }
@@ -1002,6 +1017,24 @@ mod tests {
             eprintln!("{b}");
         }
         assert!(n > 1000 && bad.is_empty(), "{} of {n} differ", bad.len());
+    }
+
+    #[test]
+    fn targets_decode_as_python_decoded_them() {
+        // (line, method, path, status) as Python's parse_generic answered.
+        let cases: [(&[u8], &str, &str, Option<i32>); 5] = [
+            (b"x GET - HTTP/1.1 200", "GET", "-", Some(200)),
+            (b"x GET \"\" HTTP/1.1", "GET", "\"\"", None),
+            (b"x GET /a\xc3?q HTTP/1.1", "GET", "/a\u{fffd}", None),
+            (b"POST /p\xe2\x86). then", "POST", "/p\u{fffd}", None),
+            (b"y path=- uri=/u", "", "/u", None),
+        ];
+        for (line, method, path, code) in cases {
+            let got = parse_generic(line, &FileContext::default(), None);
+            assert_eq!(got.method.as_deref().unwrap_or(""), method);
+            assert_eq!(got.path.as_deref(), Some(path));
+            assert_eq!(got.status, code);
+        }
     }
 
     fn plain_tokens(line: &[u8]) -> Vec<(usize, usize)> {
