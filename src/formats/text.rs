@@ -8,10 +8,7 @@
 //! a `regex` over the few bytes before the request; the same regex over the whole line is the
 //! fallback for the rare shapes the quick reading does not cover, as it was in Python.
 
-use std::sync::LazyLock;
-
 use memchr::{memchr, memchr2, memmem, memrchr};
-use regex::bytes::{Captures, Regex};
 
 use super::common::{
     arrival, seconds_us, split_target_bytes, status, strip_client_port, strip_port, text,
@@ -37,8 +34,28 @@ fn blank(b: &[u8]) -> bool {
     b.iter().all(|c| is_ws(*c))
 }
 
+/// Whether a short text holds `needle` (no searcher to build, as `memmem::find` does).
 fn has(hay: &[u8], needle: &[u8]) -> bool {
-    memmem::find(hay, needle).is_some()
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `b.split(b'"')`, the quotes found with memchr (a token inside quotes is skipped, not walked).
+fn quote_split(b: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut quotes = memchr::memchr_iter(b'"', b);
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let s = start?;
+        match quotes.next() {
+            Some(q) => {
+                start = Some(q + 1);
+                Some(&b[s..q])
+            }
+            None => {
+                start = None;
+                Some(&b[s..])
+            }
+        }
+    })
 }
 
 fn digits(b: &[u8]) -> bool {
@@ -143,12 +160,10 @@ fn is_ip_word(v: &[u8]) -> bool {
     let v = before_final_newline(v);
     let v4 = {
         let mut n = 0;
-        v.split(|c| *c == b'.')
-            .all(|p| {
-                n += 1;
-                (1..=3).contains(&p.len()) && digits(p)
-            })
-            && n == 4
+        v.split(|c| *c == b'.').all(|p| {
+            n += 1;
+            (1..=3).contains(&p.len()) && digits(p)
+        }) && n == 4
     };
     v4 || {
         let mut n = 0;
@@ -209,16 +224,20 @@ fn words(rest: &[u8]) -> Vec<(&[u8], bool)> {
         }
     } else {
         // Without escapes, splitting at quotes is the same: odd pieces were inside quotes.
-        let mut pieces = rest.split(|c| *c == b'"');
-        while let Some(bare) = pieces.next() {
-            out.extend(split_ws(bare).map(|w| (w, false)));
-            match pieces.next() {
-                Some(q) => out.push((q, true)),
-                None => break,
-            }
-        }
+        push_words(&mut out, quote_split(rest));
     }
     out
+}
+
+/// The words of a text without escapes from its pieces between quotes (bare, quoted, bare, ...).
+fn push_words<'a>(out: &mut Vec<(&'a [u8], bool)>, mut pieces: impl Iterator<Item = &'a [u8]>) {
+    while let Some(bare) = pieces.next() {
+        out.extend(split_ws(bare).map(|w| (w, false)));
+        match pieces.next() {
+            Some(q) => out.push((q, true)),
+            None => break,
+        }
+    }
 }
 
 /// The quoted fields among `words(rest)` (`_quoted`).
@@ -230,7 +249,7 @@ fn quoted(rest: &[u8]) -> Vec<&[u8]> {
             .map(|w| w.0)
             .collect()
     } else {
-        rest.split(|c| *c == b'"').skip(1).step_by(2).collect()
+        quote_split(rest).skip(1).step_by(2).collect()
     }
 }
 
@@ -253,28 +272,54 @@ pub fn request_line(req: Option<&[u8]>) -> (Option<String>, Option<String>, Opti
         Some(&c) if !is_ws(c) => {}
         _ => return NONE,
     }
-    let (host, path) = split_target_bytes(&req[start..word_end(req, start)]);
+    let (host, path) = split_target_bytes(target_word(&req[start..]));
     let method = String::from_utf8_lossy(&req[..sp]).to_ascii_uppercase();
     (Some(method), host, path)
 }
 
-// --- nginx / Apache combined and common, with appended fields -------------------------------------
+/// The request target at the start of `tail` (up to whitespace), or as much of it as
+/// `split_target_bytes` reads: the part before `?` and the first 64 bytes (Python's `target[:12]`
+/// is at most 48 bytes). A token in the query is then not walked byte by byte.
+fn target_word(tail: &[u8]) -> &[u8] {
+    match memchr(b'?', tail) {
+        Some(q) if !tail[..q].iter().any(|c| is_ws(*c)) => {
+            let lim = (q + 1).max(TARGET_PREFIX).min(tail.len());
+            let e = tail[..lim].iter().position(|c| is_ws(*c)).unwrap_or(lim);
+            &tail[..e]
+        }
+        _ => &tail[..word_end(tail, 0)],
+    }
+}
 
-/// `CLF` up to the request's opening quote. Not a line that starts with an ISO time (checked by
-/// hand: the `regex` crate has no lookahead): a CRI prefix (`<time> stdout F `) is unwrapped first.
-const CLF_HEAD: &str = concat!(
-    r#"(?-u)^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) "#,
-    r#"(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) "#,
-    r#"\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}[: ][^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30}|[A-Z][a-z]{2}, [^\]]{20,30})\] ""#,
-);
-static CLF_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(CLF_HEAD).expect("CLF head"));
-/// The whole of Python's `CLF` (`$` is end, or before a final newline).
-static CLF_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r#"{CLF_HEAD}(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{{3}}|-) (?P<bytes>\S+)(?P<rest>.*)\n?\z"#
-    ))
-    .expect("CLF")
-});
+const TARGET_PREFIX: usize = 64;
+
+// --- nginx / Apache combined and common, with appended fields -------------------------------------
+//
+// Python's `CLF`, read by hand:
+//
+//     ^(?!\d{4}-\d{2}-\d{2}T)(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*)
+//     (?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+)
+//     \[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}[: ][^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30}|[A-Z][a-z]{2}, [^\]]{20,30})\]
+//     "(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)$
+//
+// Its head (up to the request's opening quote) has four real choices, tried in the regex's order:
+// the vhost or not, where the (X-Forwarded-For) address list ends, the pre-0.20 ingress-nginx
+// `- [$the_real_ip] ` or not, and a quoted or bare user. Every other part is a run of one class
+// ended by a fixed byte: one way to match, or none. `clf_heads` walks the choices depth first, as
+// the regex engine backtracks, and hands each head to a continuation until one accepts it.
+
+/// A head of `CLF`: the vhost, the address list, the time, and where the request starts.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    vhost: Option<&'a [u8]>,
+    ip: &'a [u8],
+    ts: &'a [u8],
+    req: usize,
+}
+
+fn is_vhost_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')
+}
 
 /// `(?!\d{4}-\d{2}-\d{2}T)` at the start of a line.
 fn starts_iso_date_t(line: &[u8]) -> bool {
@@ -287,6 +332,202 @@ fn starts_iso_date_t(line: &[u8]) -> bool {
         && line[10] == b'T'
 }
 
+/// Every head of `CLF` in the regex's order of preference, each given to `k` until it accepts one.
+fn clf_heads<'a, T>(line: &'a [u8], k: &mut dyn FnMut(Head<'a>) -> Option<T>) -> Option<T> {
+    if starts_iso_date_t(line) {
+        return None;
+    }
+    // `(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?`: the run cannot stop early (its bytes are
+    // neither `:` nor a space), nor can the port.
+    let w = run_end(line, 0, is_vhost_byte);
+    let vhost_end = match line.get(w) {
+        _ if w == 0 => None,
+        Some(b' ') => Some(w),
+        Some(b':') => {
+            let d = run_end(line, w + 1, |c| c.is_ascii_digit());
+            ((1..=5).contains(&(d - w - 1)) && line.get(d) == Some(&b' ')).then_some(d)
+        }
+        _ => None,
+    };
+    let starts = vhost_end
+        .map(|e| (Some(&line[..e]), e + 1))
+        .into_iter()
+        .chain(std::iter::once((None, 0)));
+    for (vhost, p) in starts {
+        for e in ip_ends(line, p) {
+            let got = clf_after_ip(line, e + 1, &mut |ts, req| {
+                k(Head {
+                    vhost,
+                    ip: &line[p..e],
+                    ts,
+                    req,
+                })
+            });
+            if got.is_some() {
+                return got;
+            }
+        }
+    }
+    None
+}
+
+fn is_hex_addr_byte(c: u8) -> bool {
+    c.is_ascii_hexdigit() || c == b'.' || c == b':'
+}
+
+/// Where `(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) ` can end (at the space), in the regex's order.
+///
+/// `\S+` gives back one byte at a time; only where it stops at a comma can the list go on, and
+/// then only one way: each `, ?` is followed by a whole run of address bytes (a shorter one would
+/// be followed by an address byte, neither a comma nor a space). The list that starts at a comma
+/// inside the first word goes on as the one at the next comma does, so they are worked out right
+/// to left, once each.
+fn ip_ends(line: &[u8], p: usize) -> Vec<usize> {
+    let w = word_end(line, p);
+    let mut out = Vec::new();
+    if w == p {
+        return out;
+    }
+    if line.get(w) == Some(&b' ') {
+        out.push(w);
+    }
+    let Some(first) = memchr(b',', &line[p + 1..w]) else {
+        return out;
+    };
+    let mut next: Option<Option<usize>> = None; // the list's end from the comma to the right
+    let mut stop = w; // the comma to the right, or the end of the word
+    for q in (p + 1 + first..w).rev() {
+        if line[q] != b',' {
+            continue;
+        }
+        let end = if q + 1 == w {
+            ip_list_across(line, q)
+        } else if line[q + 1..stop].iter().all(|c| is_hex_addr_byte(*c)) {
+            match next {
+                Some(n) => n,
+                None => (line.get(w) == Some(&b' ')).then_some(w),
+            }
+        } else {
+            None
+        };
+        if let Some(e) = end {
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+        next = Some(end);
+        stop = q;
+    }
+    out
+}
+
+/// The end of `(?:, ?[0-9A-Fa-f.:]+)*` then a space, from a comma at the end of a word.
+fn ip_list_across(line: &[u8], mut q: usize) -> Option<usize> {
+    loop {
+        let mut j = q + 1;
+        if line.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        let r = run_end(line, j, is_hex_addr_byte);
+        if r == j {
+            return None;
+        }
+        match line.get(r) {
+            Some(b',') => q = r,
+            Some(b' ') => return Some(r),
+            _ => return None,
+        }
+    }
+}
+
+/// The rest of the head after the address list's space at `i`:
+/// `(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) \[(?P<ts>...)\] "`; `k(ts, request start)`.
+fn clf_after_ip<'a, T>(
+    line: &'a [u8],
+    i: usize,
+    k: &mut dyn FnMut(&'a [u8], usize) -> Option<T>,
+) -> Option<T> {
+    let real_ip = line
+        .get(i..)
+        .filter(|t| t.starts_with(b"- ["))
+        .and_then(|_| {
+            let e = run_end(line, i + 3, |c| c != b']' && !is_ws(c));
+            (line.get(e..e + 2) == Some(b"] ")).then_some(e + 2)
+        });
+    for j in real_ip.into_iter().chain(std::iter::once(i)) {
+        // `\S+ `
+        let w = word_end(line, j);
+        let Some(u) = byte_at(line, w, b' ').filter(|_| w > j) else {
+            continue;
+        };
+        // `"[^"]*" ` first, then `\S+ `.
+        let quoted = (line.get(u) == Some(&b'"'))
+            .then(|| memchr(b'"', &line[u + 1..]))
+            .flatten()
+            .and_then(|c| byte_at(line, u + 1 + c + 1, b' '));
+        let bare = {
+            let e = word_end(line, u);
+            byte_at(line, e, b' ').filter(|_| e > u)
+        };
+        for t in quoted.into_iter().chain(bare) {
+            if let Some((ts, req)) = clf_time(line, t) {
+                if let Some(got) = k(ts, req) {
+                    return Some(got);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}[: ][^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30}|[A-Z][a-z]{2},
+/// [^\]]{20,30})\] "` at `i`: (time, where the request starts).
+fn clf_time(line: &[u8], i: usize) -> Option<(&[u8], usize)> {
+    let s = byte_at(line, i, b'[')?;
+    // `[^\]]{m,n}\] "` from `x`: the first `]` ends it.
+    let close = |x: usize, m: usize, n: usize| -> Option<(&[u8], usize)> {
+        let window = line.get(x..line.len().min(x + n + 1))?;
+        let c = memchr(b']', window).filter(|c| (m..=n).contains(c))?;
+        (line.get(x + c + 1..x + c + 3) == Some(b" \"")).then(|| (&line[s..x + c], x + c + 3))
+    };
+    let d = run_end(line, s, |c| c.is_ascii_digit());
+    if (1..=2).contains(&(d - s)) && line.get(d) == Some(&b'/') {
+        let m = d + 1;
+        if line
+            .get(m..m + 3)
+            .is_some_and(|t| t.iter().all(u8::is_ascii_alphabetic))
+        {
+            if let Some(y) = byte_at(line, m + 3, b'/').and_then(|y| fixed_digits(line, y, 4)) {
+                if matches!(line.get(y), Some(b':' | b' ')) {
+                    if let Some(got) = close(y + 1, 8, 30) {
+                        return Some(got);
+                    }
+                }
+            }
+        }
+    }
+    let iso = fixed_digits(line, s, 4)
+        .and_then(|j| byte_at(line, j, b'-'))
+        .and_then(|j| fixed_digits(line, j, 2))
+        .and_then(|j| byte_at(line, j, b'-'))
+        .and_then(|j| fixed_digits(line, j, 2))
+        .and_then(|j| byte_at(line, j, b'T'));
+    if let Some(x) = iso {
+        if let Some(got) = close(x, 8, 30) {
+            return Some(got);
+        }
+    }
+    let t = line.get(s..s + 5)?;
+    if t[0].is_ascii_uppercase()
+        && t[1].is_ascii_lowercase()
+        && t[2].is_ascii_lowercase()
+        && &t[3..] == b", "
+    {
+        return close(s + 5, 20, 30);
+    }
+    None
+}
+
 /// What `CLF` matches: (vhost, ip, time, request, status, rest).
 struct Clf<'a> {
     vhost: Option<&'a [u8]>,
@@ -297,51 +538,55 @@ struct Clf<'a> {
     rest: &'a [u8],
 }
 
-fn group<'a>(c: &Captures<'a>, name: &str) -> &'a [u8] {
-    c.name(name).map_or(&b""[..], |m| m.as_bytes())
-}
-
-/// `" (\d{3}|-) \S+` at `end` (the request's closing quote): (status, where the rest starts).
+/// `" (?P<status>\d{3}|-) (?P<bytes>\S+)` at `end` (the request's closing quote): (status, where
+/// the rest starts).
 fn clf_tail(line: &[u8], end: usize) -> Option<(&[u8], usize)> {
     let i = byte_at(line, end + 1, b' ')?;
     let (code, i) = match fixed_digits(line, i, 3).and_then(|j| byte_at(line, j, b' ')) {
         Some(j) => (&line[i..i + 3], j),
-        None => (&line[i..byte_at(line, i, b'-')?], byte_at(line, i + 1, b' ')?),
+        None => (
+            &line[i..byte_at(line, i, b'-')?],
+            byte_at(line, i + 1, b' ')?,
+        ),
     };
     let e = word_end(line, i);
     (e > i).then_some((code, e))
 }
 
+/// `CLF.match(line)`.
 fn split_clf(line: &[u8]) -> Option<Clf<'_>> {
-    if starts_iso_date_t(line) {
-        return None;
-    }
-    let head = CLF_HEAD_RE.captures(line)?;
-    let start = head.get(0)?.end();
+    let head = clf_heads(line, &mut Some)?;
+    let start = head.req;
     // The request (maybe holding a token) is found with memchr and the appended fields sliced off:
-    // exactly `CLF`'s match when the request has no backslash escapes and the line no newline.
+    // the first head is `CLF`'s when the request has no backslash escapes and the tail follows.
     if let Some(end) = memchr(b'"', &line[start..]).map(|e| start + e) {
-        if memchr(b'\\', &line[start..end]).is_none() && memchr(b'\n', line).is_none() {
+        if memchr(b'\\', &line[start..end]).is_none() {
             if let Some((code, r)) = clf_tail(line, end) {
-                return Some(Clf {
-                    vhost: head.name("vhost").map(|m| m.as_bytes()),
-                    ip: group(&head, "ip"),
-                    ts: group(&head, "ts"),
-                    req: &line[start..end],
-                    code,
-                    rest: &line[r..],
-                });
+                if let Some(rest) = dot_star_to_end(&line[r..]) {
+                    return Some(Clf {
+                        vhost: head.vhost,
+                        ip: head.ip,
+                        ts: head.ts,
+                        req: &line[start..end],
+                        code,
+                        rest,
+                    });
+                }
             }
         }
     }
-    let full = CLF_RE.captures(line)?;
-    Some(Clf {
-        vhost: full.name("vhost").map(|m| m.as_bytes()),
-        ip: group(&full, "ip"),
-        ts: group(&full, "ts"),
-        req: group(&full, "req"),
-        code: group(&full, "status"),
-        rest: group(&full, "rest"),
+    // Otherwise the regex would backtrack into the head's other choices.
+    clf_heads(line, &mut |h: Head<'_>| {
+        let end = escaped_end(line, h.req)?;
+        let (code, r) = clf_tail(line, end)?;
+        Some(Clf {
+            vhost: h.vhost,
+            ip: h.ip,
+            ts: h.ts,
+            req: &line[h.req..end],
+            code,
+            rest: dot_star_to_end(&line[r..])?,
+        })
     })
 }
 
@@ -428,29 +673,31 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     let mut host = vhost;
     let (method, thost, path) = request_line(Some(req));
     let escaped = memchr(b'\\', rest).is_some();
-    // The text outside quotes: short, where a token (in a quoted header) makes `rest` long. With
-    // escaped quotes (`\x22` in a user agent) the quoted fields are told apart by `words`: a `[`
-    // or `rt=` inside a quoted user agent must not be taken for ingress-nginx's fields or a time.
-    let only_quoted = !escaped && rest.split(|c| *c == b'"').step_by(2).all(blank);
-    let (values, ua): (Vec<&[u8]>, Option<String>) = if only_quoted {
-        // Only quoted fields (`"$http_referer" "$http_user_agent" "..."`), the usual shape.
-        let values: Vec<&[u8]> = rest.split(|c| *c == b'"').skip(1).step_by(2).collect();
-        let ua = values.get(1).and_then(|v| text(v));
-        (values, ua)
+    let pieces: Vec<&[u8]> = if escaped {
+        Vec::new()
     } else {
-        let ws = words(rest);
-        let ua = if ws.len() >= 2 && ws[0].1 && ws[1].1 {
-            text(ws[1].0)
-        } else {
-            None
-        };
-        (ws.into_iter().map(|w| w.0).collect(), ua)
+        quote_split(rest).collect()
+    };
+    // Only quoted fields (`"$http_referer" "$http_user_agent" "..."`), the usual shape: no bare
+    // `$request_time` or ingress-nginx fields to look for.
+    let only_quoted = !escaped && pieces.iter().step_by(2).all(|p| blank(p));
+    let ws: Vec<(&[u8], bool)> = if escaped {
+        words(rest)
+    } else {
+        let mut ws = Vec::with_capacity(pieces.len());
+        push_words(&mut ws, pieces.iter().copied());
+        ws
+    };
+    let ua = if ws.len() >= 2 && ws[0].1 && ws[1].1 {
+        text(ws[1].0)
+    } else {
+        None
     };
     if host.is_none() {
         // Appended `"$host"` / `%{Host}i` / `host=$host`: the first word shaped like a host name,
         // after the referer and user agent (a referer is a URL, never a bare name).
         let skip = if ua.is_some() { 2 } else { 0 };
-        for &value in values.iter().skip(skip) {
+        for &(value, _) in ws.iter().skip(skip) {
             let mut value = value;
             if value.is_empty() || matches!(value[0], b'h' | b'H' | b'v') {
                 for prefix in HOST_PREFIX {
@@ -468,10 +715,7 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     if let Some(c) = memchr(b',', ip) {
         // `$http_x_forwarded_for` logged for `$remote_addr`: the client is the first.
         ip = &ip[..c];
-    } else if host.is_none()
-        && !ip.last().is_some_and(u8::is_ascii_digit)
-        && is_hostname(ip)
-    {
+    } else if host.is_none() && !ip.last().is_some_and(u8::is_ascii_digit) && is_hostname(ip) {
         // `$host $remote_addr $remote_user [...]`: a host name first, then the client's address.
         let from = ip.len() + 1;
         let to = memchr(b' ', line.get(from..).unwrap_or_default())
@@ -490,15 +734,20 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
         T::parse_any(ts, &ctx.tz)
     };
     if !only_quoted {
+        // The text outside quotes: short, where a token (in a quoted header) makes `rest` long.
+        // With escaped quotes (`\x22` in a user agent) the quoted fields are told apart by
+        // `words`: a `[` or `rt=` inside a quoted user agent must not be taken for ingress-nginx's
+        // fields or a request time.
         let bare: Vec<u8> = if escaped {
-            let parts: Vec<&[u8]> = words(rest)
-                .into_iter()
-                .filter(|w| !w.1)
-                .map(|w| w.0)
-                .collect();
+            let parts: Vec<&[u8]> = ws.iter().filter(|w| !w.1).map(|w| w.0).collect();
             parts.join(&b' ')
         } else {
-            rest.split(|c| *c == b'"').step_by(2).collect::<Vec<_>>().concat()
+            pieces
+                .iter()
+                .step_by(2)
+                .copied()
+                .collect::<Vec<_>>()
+                .concat()
         };
         // ingress-nginx logs `$request_time`: a WebSocket's entry is written when it closes.
         let ing = if memchr(b'[', &bare).is_some() {
@@ -533,7 +782,14 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
 /// (time, where the message starts).
 fn nginx_error_head(line: &[u8]) -> Option<(&[u8], usize)> {
     let mut i = 0;
-    for (n, sep) in [(4, b'/'), (2, b'/'), (2, b' '), (2, b':'), (2, b':'), (2, b' ')] {
+    for (n, sep) in [
+        (4, b'/'),
+        (2, b'/'),
+        (2, b' '),
+        (2, b':'),
+        (2, b':'),
+        (2, b' '),
+    ] {
         i = byte_at(line, fixed_digits(line, i, n)?, sep)?;
     }
     let ts = &line[..i - 1];
@@ -560,9 +816,12 @@ pub fn parse_nginx_error(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     if let Some(at) = memmem::find(&line[start..], b", client: ") {
         // `_NGINX_ERROR_KV.finditer`: `, (client|server|request|host|referrer): ("..."|[^,\s]*)`.
         let mut i = start + at;
-        while let Some(p) = memmem::find(line.get(i..).unwrap_or_default(), b", ") {
-            let k0 = i + p + 2;
-            i = i + p + 1;
+        while let Some(p) = memchr(b',', line.get(i..).unwrap_or_default()) {
+            i += p + 1;
+            if line.get(i) != Some(&b' ') {
+                continue;
+            }
+            let k0 = i + 1;
             let Some((slot, key)) = KEYS
                 .iter()
                 .enumerate()
@@ -581,8 +840,7 @@ pub fn parse_nginx_error(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
             } else {
                 None
             };
-            let v1 = quoted_end
-                .unwrap_or_else(|| run_end(line, v0, |c| c != b',' && !is_ws(c)));
+            let v1 = quoted_end.unwrap_or_else(|| run_end(line, v0, |c| c != b',' && !is_ws(c)));
             let mut v = &line[v0..v1];
             if v.first() == Some(&b'"') {
                 v = v.get(1..v.len().saturating_sub(1)).unwrap_or_default();
@@ -672,7 +930,9 @@ fn split_envoy(line: &[u8]) -> Option<Envoy<'_>> {
     // An optional word before the time: Emissary/Ambassador write `ACCESS [...]`.
     let mut i = 0;
     if line.first().is_some_and(u8::is_ascii_uppercase) {
-        let e = run_end(line, 1, |c| c.is_ascii_alphabetic() || c == b'_' || c == b'-');
+        let e = run_end(line, 1, |c| {
+            c.is_ascii_alphabetic() || c == b'_' || c == b'-'
+        });
         if e - 1 > 19 {
             return None;
         }
@@ -702,7 +962,12 @@ fn split_envoy(line: &[u8]) -> Option<Envoy<'_>> {
     let f0 = byte_at(line, s1, b' ')?;
     let f1 = word_end(line, f0);
     let rest = byte_at(line, f1, b' ').filter(|_| f1 > f0)?;
-    Some((ts, &line[r0..r1], &line[s0..s1], dot_star_to_end(&line[rest..])?))
+    Some((
+        ts,
+        &line[r0..r1],
+        &line[s0..s1],
+        dot_star_to_end(&line[rest..])?,
+    ))
 }
 
 /// Envoy's (or Istio's) text access log: `[START_TIME] "METHOD PATH PROTOCOL" CODE FLAGS ...`.
@@ -740,7 +1005,7 @@ type EnvoyFields<'a> = (
 /// the anchor, as users add quoted fields before or after.
 fn envoy_fields(rest: &[u8]) -> EnvoyFields<'_> {
     if memchr(b'\\', rest).is_none() {
-        let pieces: Vec<&[u8]> = rest.split(|c| *c == b'"').collect();
+        let pieces: Vec<&[u8]> = quote_split(rest).collect();
         let n = pieces.len();
         let mut k = 0;
         while k + 10 < n && k < 7 {
@@ -830,7 +1095,9 @@ fn is_addr_byte(c: u8) -> bool {
 fn haproxy_search(line: &[u8]) -> Option<Haproxy<'_>> {
     // A match's `ip:port` is a whole run of address bytes (the regex's lookbehind) that ends at
     // the space of ` [`: each ` [` is one candidate, tried left to right.
-    memmem::find_iter(line, b" [").find_map(|p| haproxy_at(line, p))
+    memchr::memchr_iter(b'[', line)
+        .filter(|&b| b > 0 && line[b - 1] == b' ')
+        .find_map(|b| haproxy_at(line, b - 1))
 }
 
 fn haproxy_at(line: &[u8], p: usize) -> Option<Haproxy<'_>> {
@@ -1087,7 +1354,7 @@ pub fn parse_alb(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     let pieces: Vec<&[u8]> = if escaped {
         Vec::new()
     } else {
-        rest.split(|c| *c == b'"').collect()
+        quote_split(rest).collect()
     };
     let quoted_fields: Vec<&[u8]> = if escaped {
         quoted(rest)
@@ -1126,8 +1393,10 @@ pub fn parse_alb(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
 mod tests {
     use super::super::vectors::{bytes, context, expected_fields, load};
     use super::*;
+    use crate::formats::Format;
 
     type Parser = fn(&[u8], &FileContext) -> Option<LineFields>;
+    type Looks = fn(&[u8]) -> bool;
 
     fn parser(name: &str) -> Option<Parser> {
         Some(match name {
@@ -1145,6 +1414,8 @@ mod tests {
     #[test]
     fn direct_vectors_parse_as_python_did() {
         let (mut checked, mut unwrapped) = (0, 0);
+        let stub_times =
+            T::parse_iso(b"2026-11-26T03:14:15Z", &crate::timeparse::Zone::Utc).is_none();
         let mut bad = Vec::new();
         for v in load("lines") {
             let (fmt, name) = (v["fmt"].as_str().unwrap(), v["name"].as_str().unwrap());
@@ -1152,9 +1423,20 @@ mod tests {
                 continue;
             };
             let line = bytes(&v["line"]);
-            let want = expected_fields(&v["fields"]);
+            let mut want = expected_fields(&v["fields"]);
+            if stub_times {
+                want.ts = None; // until `timeparse` is ported
+            }
             match parse(&line, &context(&v)) {
-                None => unwrapped += 1, // a wrapped line: the dispatch's (syslog/CRI) part
+                None => {
+                    unwrapped += 1; // a wrapped line: the dispatch's (syslog/CRI) part
+                    if std::env::var("TEXT_SHOW").is_ok() {
+                        eprintln!(
+                            "NONE {fmt} {:?}",
+                            String::from_utf8_lossy(&line[..line.len().min(150)])
+                        );
+                    }
+                }
                 Some(got) => {
                     checked += 1;
                     if got != want {
@@ -1170,7 +1452,427 @@ mod tests {
         for b in bad.iter().take(20) {
             eprintln!("{b}");
         }
-        eprintln!("checked {checked}, not parsed directly {unwrapped}, bad {}", bad.len());
+        eprintln!(
+            "checked {checked}, not parsed directly {unwrapped}, bad {}",
+            bad.len()
+        );
         assert!(bad.is_empty());
+    }
+
+    const MINE: [Format; 8] = [
+        Format::Nginx,
+        Format::Apache,
+        Format::IngressNginx,
+        Format::Envoy,
+        Format::Haproxy,
+        Format::Alb,
+        Format::NginxError,
+        Format::Squid,
+    ];
+
+    /// The oracle through the dispatch (`formats::parse_line`): vectors given or answered in one of
+    /// this module's formats. Ignored while the other parts (times, wrappers, W3C, JSON) are stubs.
+    #[test]
+    #[ignore]
+    fn line_vectors_of_these_formats_match() {
+        let (checked, bad) = super::super::vectors::line_mismatches(&MINE);
+        for b in bad.iter().take(20) {
+            eprintln!("{b}");
+        }
+        eprintln!("checked {checked}, bad {}", bad.len());
+        assert!(bad.is_empty());
+    }
+
+    /// TEMP: the oracle with times left out, while `timeparse` is a stub.
+    #[test]
+    #[ignore]
+    fn line_vectors_without_times() {
+        let (mut checked, mut bad) = (0, Vec::new());
+        for v in load("lines") {
+            let fmt = Format::from_name(v["fmt"].as_str().unwrap()).unwrap();
+            let want_name = Format::from_name(v["name"].as_str().unwrap()).unwrap();
+            if !MINE.contains(&want_name) && !MINE.contains(&fmt) {
+                continue;
+            }
+            checked += 1;
+            let line = bytes(&v["line"]);
+            let mut want = expected_fields(&v["fields"]);
+            let (name, mut got) = crate::formats::parse_line(&line, fmt, &context(&v));
+            want.ts = None;
+            got.ts = None;
+            if name != want_name || got != want {
+                bad.push(format!(
+                    "{} [{}] {:?}\n  want {} {want:?}\n  got  {} {got:?}",
+                    v["source"],
+                    fmt.name(),
+                    String::from_utf8_lossy(&line[..line.len().min(300)]),
+                    want_name.name(),
+                    name.name(),
+                ));
+            }
+        }
+        for b in &bad {
+            eprintln!("{b}");
+        }
+        eprintln!("checked {checked}, bad {}", bad.len());
+        assert!(bad.is_empty());
+    }
+
+    /// Differential check against the Python parsers (`/tmp/text/diff.jsonl.gz`, written by a
+    /// throwaway script from mutated vector lines; times left out).
+    #[test]
+    #[ignore]
+    fn differential_against_python() {
+        let path = std::env::var("TEXT_DIFF").unwrap_or("/tmp/text/diff.jsonl.gz".into());
+        let Ok(file) = std::fs::File::open(&path) else {
+            return;
+        };
+        use std::io::BufRead;
+        let ctx = FileContext::default();
+        let looks: [Looks; 8] = [
+            looks_like_clf,
+            looks_like_apache_vhost,
+            looks_like_ingress,
+            looks_like_envoy,
+            looks_like_alb,
+            looks_like_nginx_error,
+            looks_like_squid,
+            looks_like_haproxy,
+        ];
+        let parsers: [Parser; 6] = [
+            parse_clf,
+            parse_envoy,
+            parse_alb,
+            parse_nginx_error,
+            parse_squid,
+            parse_haproxy,
+        ];
+        let (mut n, mut bad) = (0, 0);
+        for l in std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
+            let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
+            let line = bytes(&v["line"]);
+            n += 1;
+            for (k, f) in looks.iter().enumerate() {
+                let want = v["looks"][k].as_bool().unwrap();
+                if f(&line) != want {
+                    bad += 1;
+                    if bad < 30 {
+                        eprintln!(
+                            "looks {k} want {want}: {:?}",
+                            String::from_utf8_lossy(&line)
+                        );
+                    }
+                }
+            }
+            for (k, p) in parsers.iter().enumerate() {
+                let w = &v["parsed"][k];
+                let want = (!w.is_null()).then(|| {
+                    let s = |i: usize| w[i].as_str().map(str::to_string);
+                    (
+                        s(0),
+                        s(1),
+                        s(2),
+                        w[3].as_i64().map(|x| x as i32),
+                        s(4),
+                        s(5),
+                    )
+                });
+                let got = p(&line, &ctx).map(|g| {
+                    (
+                        g.host,
+                        g.method,
+                        g.path,
+                        g.status,
+                        g.client_ip,
+                        g.user_agent,
+                    )
+                });
+                if got != want {
+                    bad += 1;
+                    if bad < 30 {
+                        eprintln!(
+                            "parse {k}: {:?}\n  want {want:?}\n  got  {got:?}",
+                            String::from_utf8_lossy(&line)
+                        );
+                    }
+                }
+            }
+        }
+        eprintln!("{n} lines, {bad} differences");
+        assert_eq!(bad, 0);
+    }
+
+    /// This thread's time on a CPU (ns; Linux's schedstat), as the machine is shared.
+    fn cpu_ns() -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// µs per line of each parser over the vectors it answered, and of each `looks_like_*` over
+    /// all line vectors (`cargo test --release --lib text_timing -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn text_timing() {
+        let cases: Vec<_> = load("lines")
+            .iter()
+            .map(|v| {
+                let fmt = v["fmt"].as_str().unwrap().to_string();
+                let direct = fmt == v["name"].as_str().unwrap();
+                (bytes(&v["line"]), fmt, direct, context(v))
+            })
+            .collect();
+        let rounds = 50;
+        for name in [
+            "nginx",
+            "apache",
+            "ingress-nginx",
+            "envoy",
+            "haproxy",
+            "aws-alb",
+            "nginx-error",
+            "squid",
+        ] {
+            if std::env::var("TEXT_ONLY").is_ok_and(|o| o != name) {
+                continue;
+            }
+            let parse = parser(name).unwrap();
+            let mine: Vec<_> = cases.iter().filter(|c| c.1 == name && c.2).collect();
+            let bytes_total: usize = mine.iter().map(|c| c.0.len()).sum();
+            let rounds = 200_000 / mine.len().max(1);
+            let (t, c) = (std::time::Instant::now(), cpu_ns());
+            for _ in 0..rounds {
+                for (line, _, _, ctx) in &mine {
+                    std::hint::black_box(parse(line, ctx));
+                }
+            }
+            let n = (rounds * mine.len()) as f64;
+            let per = t.elapsed().as_secs_f64() * 1e6 / n;
+            let cpu = (cpu_ns() - c) as f64 / 1e3 / n;
+            eprintln!(
+                "{name:>14}: {per:.2} µs/line wall, {cpu:.2} on CPU, over {} lines (mean {} bytes)",
+                mine.len(),
+                bytes_total / mine.len().max(1)
+            );
+        }
+        let looks: [(&str, Looks); 8] = [
+            ("clf", looks_like_clf),
+            ("apache_vhost", looks_like_apache_vhost),
+            ("ingress", looks_like_ingress),
+            ("envoy", looks_like_envoy),
+            ("alb", looks_like_alb),
+            ("nginx_error", looks_like_nginx_error),
+            ("squid", looks_like_squid),
+            ("haproxy", looks_like_haproxy),
+        ];
+        for (name, f) in looks {
+            let (t, c) = (std::time::Instant::now(), cpu_ns());
+            for _ in 0..rounds {
+                for c in &cases {
+                    std::hint::black_box(f(&c.0));
+                }
+            }
+            let n = (rounds * cases.len()) as f64;
+            let per = t.elapsed().as_secs_f64() * 1e6 / n;
+            let cpu = (cpu_ns() - c) as f64 / 1e3 / n;
+            eprintln!(
+                "looks_like_{name}: {per:.2} µs/line wall, {cpu:.2} on CPU, over {} lines",
+                cases.len()
+            );
+        }
+    }
+
+    /// `CLF` as the `regex` crate reads it (leftmost-first, as Python's engine): the reference the
+    /// hand-written head is checked against.
+    const CLF_REF: &str = concat!(
+        r#"(?-u)^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) "#,
+        r#"(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) "#,
+        r#"\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}[: ][^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30}|[A-Z][a-z]{2}, [^\]]{20,30})\] "#,
+        r#""(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)\n?\z"#,
+    );
+
+    /// The first (well-formed) variant `n` times more often than the others.
+    fn weigh(n: usize, v: Vec<&'static [u8]>) -> Vec<&'static [u8]> {
+        let mut out = vec![v[0]; n - 1];
+        out.extend(v);
+        out
+    }
+
+    static CLF_RE: std::sync::LazyLock<regex::bytes::Regex> =
+        std::sync::LazyLock::new(|| regex::bytes::Regex::new(CLF_REF).unwrap());
+
+    type ClfParts = (Option<Vec<u8>>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
+    fn clf_by_regex(re: &regex::bytes::Regex, line: &[u8]) -> Option<ClfParts> {
+        if starts_iso_date_t(line) {
+            return None;
+        }
+        let c = re.captures(line)?;
+        let g = |n: &str| c.name(n).map(|m| m.as_bytes().to_vec());
+        Some((
+            g("vhost"),
+            g("ip")?,
+            g("ts")?,
+            g("req")?,
+            g("status")?,
+            g("rest")?,
+        ))
+    }
+
+    fn clf_by_hand(line: &[u8]) -> Option<ClfParts> {
+        split_clf(line).map(|c| {
+            (
+                c.vhost.map(<[u8]>::to_vec),
+                c.ip.to_vec(),
+                c.ts.to_vec(),
+                c.req.to_vec(),
+                c.code.to_vec(),
+                c.rest.to_vec(),
+            )
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20000))]
+
+        /// Lines made of the bytes and words the head's choices turn on read as the regex reads them.
+        #[test]
+        fn clf_head_reads_as_the_regex(parts in proptest::collection::vec(proptest::sample::select(vec![
+            &b"1.2.3.4"[..], b"::1", b"h.example.com", b"h.example.com:443", b"-", b" ", b" ", b" ", b",", b", ",
+            b"- [1.2.3.4] ", b"[", b"]", b"\"", b"\\", b"\n", b"frank", b"\"a b\"", b"26/Nov/2026:03:14:15 +0000",
+            b"2026-11-26T03:14:15+01:00", b"Thu, 26 Nov 2026 03:14:15 GMT", b"[26/Nov/2026:03:14:15 +0000] \"",
+            b"\"GET /a HTTP/1.1\" 200 5", b" 200 ", b"-", b"abc", b"5.6.7.8", b"a,b", b"x:1",
+        ]), 0..16)) {
+            let line = parts.concat();
+            proptest::prop_assert_eq!(clf_by_hand(&line), clf_by_regex(&CLF_RE, &line));
+        }
+
+        /// Lines shaped like CLF, each slot from a few right and wrong variants.
+        #[test]
+        fn clf_shaped_lines_read_as_the_regex(slots in (
+            proptest::sample::select(weigh(1, vec![&b""[..], b"example.com ", b"example.com:443 ", b"a_b.c ", b"1.2.3.4 ", b"a.b:123456 ", b"x:1:2 "])),
+            proptest::sample::select(weigh(1, vec![&b"1.2.3.4"[..], b"1.2.3.4, 5.6.7.8", b"1.2.3.4,5.6.7.8", b"::1", b"h.example.com",
+                b"-", b"1.2.3.4,", b"a,b", b"1.2.3.4, 5.6.7.8,9.9.9.9", b"1,2,3", b"1.2.3.4, x", b"1,, 2", b"a,b c,d", b"1.2.3.4,\t5"])),
+            proptest::sample::select(weigh(4, vec![&b" "[..], b"  ", b"\t", b" - [1.2.3.4] ", b" - [1.2.3.4 ", b" - [] "])),
+            proptest::sample::select(weigh(4, vec![&b"-"[..], b"- -", b"x y", b"", b"-  -"])),
+            proptest::sample::select(weigh(6, vec![&b" "[..], b"  "])),
+            proptest::sample::select(weigh(3, vec![&b"-"[..], b"frank", b"\"-\"", b"\"a b\"", b"\"", b"\"a\"b", b"[x]", b"\"a ] [\""])),
+            proptest::sample::select(weigh(4, vec![&b" [26/Nov/2026:03:14:15 +0000] \""[..], b" [2026-11-26T03:14:15+01:00] \"",
+                b" [Thu, 26 Nov 2026 03:14:15 GMT] \"", b" [26/Nov/2026 03:14:17] \"", b" [1/Nov/2026:03:14:15 +0000] \"",
+                b" [26/Nov/2026:03] \"", b" [123/Nov/2026:03:14:15 +0000] \"", b" [Thu, 26 Nov] \"", b" [26/Nov/2026:03:14:15 +0000]\"",
+                b" [26/Nov/2026:03:14:15 +0000 [x] \"", b" [2026-11-26T03:14:15.123456789012345678901234567] \""])),
+            proptest::sample::select(weigh(3, vec![&b"GET /a?b HTTP/1.1"[..], b"-", b"\\x16\\x03", b"GET /a\\\"b HTTP/1.1", b"", b"a\\\nb", b"x\\"])),
+            proptest::sample::select(weigh(4, vec![&b"\" 200 5"[..], b"\" - -", b"\" 2000 5", b"\" 20 5", b"\" 200 ", b"\"", b"\" 200 5\n", b"\" 200 5\nx"])),
+            proptest::sample::select(weigh(1, vec![&b""[..], b" \"ref\" \"ua\"", b" \"-\" \"a\\\"b\" 1 2.5 [u]", b" rt=1.5", b"\n", b" \"x\n\""])),
+        )) {
+            let (a, b, c, d, e, f, g, h, i, j) = slots;
+            let line = [a, b, c, d, e, f, g, h, i, j].concat();
+            proptest::prop_assert_eq!(clf_by_hand(&line), clf_by_regex(&CLF_RE, &line));
+        }
+    }
+
+    #[test]
+    fn clf_head_reads_the_vectors_as_the_regex() {
+        for v in load("lines") {
+            let line = bytes(&v["line"]);
+            assert_eq!(
+                clf_by_hand(&line),
+                clf_by_regex(&CLF_RE, &line),
+                "{:?}",
+                String::from_utf8_lossy(&line)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// `target_word` cuts a target where `split_target_bytes` no longer looks.
+        #[test]
+        fn a_cut_target_splits_as_the_whole(
+            head in proptest::collection::vec(proptest::sample::select(vec![
+                &b"/"[..], b"a", b"https://", b"http://h.example.com", b":80", b"[::1]", b"#", b"%", b"\xc3\xa9", b"\xff",
+                b"@", b".", b"*", b"\xe3\x80\x82", b"?"]), 0..12),
+            query in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+        ) {
+            let mut target = head.concat();
+            target.push(b'?');
+            target.extend(query.iter().filter(|c| !is_ws(**c)));
+            let cut = target_word(&target);
+            proptest::prop_assert!(cut.len() >= TARGET_PREFIX.min(target.len()));
+            proptest::prop_assert_eq!(split_target_bytes(cut), split_target_bytes(&target));
+        }
+    }
+
+    const ALL_LOOKS: [Looks; 8] = [
+        looks_like_clf,
+        looks_like_apache_vhost,
+        looks_like_ingress,
+        looks_like_envoy,
+        looks_like_alb,
+        looks_like_nginx_error,
+        looks_like_squid,
+        looks_like_haproxy,
+    ];
+    const ALL_PARSERS: [Parser; 6] = [
+        parse_clf,
+        parse_envoy,
+        parse_alb,
+        parse_nginx_error,
+        parse_squid,
+        parse_haproxy,
+    ];
+
+    fn run_all(line: &[u8]) {
+        let ctx = FileContext::default();
+        for f in ALL_LOOKS {
+            f(line);
+        }
+        for p in ALL_PARSERS {
+            p(line, &ctx);
+        }
+        request_line(Some(line));
+        is_hostname(line);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Random bytes never panic.
+        #[test]
+        fn random_bytes_never_panic(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            run_all(&line);
+        }
+
+        /// Nor do the bytes the formats turn on, in any order.
+        #[test]
+        fn format_bytes_never_panic(parts in proptest::collection::vec(proptest::sample::select(vec![
+            &b" "[..], b"\"", b"\\", b"[", b"]", b"{", b"}", b"|", b",", b", ", b":", b"/", b".", b"-", b"?", b"\n",
+            b"1", b"12", b"123", b"1234", b"a", b"GET ", b"1.2.3.4:80 ", b"2026-11-26T03:14:15Z ", b"26/Nov/2026:03:14:15 ",
+            b"2026/11/26 03:14:15 ", b"1795662855.123 ", b", client: ", b", request: \"", b"rt=", b"host=", b"http://",
+            b"\xff", b"\xc3", b"ACCESS ", b"TCP_MISS/200 ", b"0/0/1 ", b"-1 ", b"[error] ", b"1#0: ",
+        ]), 0..40)) {
+            run_all(&parts.concat());
+        }
+    }
+
+    /// Every vector line cut short, or with a byte spliced in, never panics.
+    #[test]
+    fn cut_vector_lines_never_panic() {
+        for v in load("lines") {
+            let line = bytes(&v["line"]);
+            let step = (line.len() / 9).max(1);
+            for at in (0..=line.len())
+                .step_by(step)
+                .chain(line.len().saturating_sub(3)..line.len())
+            {
+                run_all(&line[..at]);
+                for junk in [b'"', b'\\', b'\n', b']'] {
+                    let mut l = line[..at].to_vec();
+                    l.push(junk);
+                    l.extend_from_slice(&line[at..]);
+                    run_all(&l);
+                }
+            }
+        }
     }
 }
