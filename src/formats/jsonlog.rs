@@ -1254,7 +1254,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the timeparse and text ports (merged later)"]
     fn vectors_of_my_formats_parse_as_python_did() {
         let (checked, bad) = line_mismatches(&[
             Format::Iis,
@@ -1268,9 +1267,8 @@ mod tests {
         assert!(bad.is_empty());
     }
 
-    /// The vectors whose given format is the one Python answered, parsed by these parsers directly
-    /// (`ignore_ts` while the time parsers are stubs).
-    pub(crate) fn direct_mismatches(skip_inner: bool) -> (usize, Vec<String>) {
+    /// The vectors whose given format is the one Python answered, parsed by these parsers directly.
+    fn direct_mismatches() -> (usize, Vec<String>) {
         use super::super::vectors::{bytes, context, expected_fields, load};
         let mine = [
             Format::Iis,
@@ -1296,19 +1294,6 @@ mod tests {
             } else {
                 parse_json_line(&line, &ctx, true)
             };
-            if skip_inner && fmt != Format::Iis {
-                // inner lines need the text parsers
-                if let Some(doc) = line_doc(&line) {
-                    let top = lookup(&doc).1;
-                    let rec = Record { doc, top };
-                    if rec
-                        .top_str("log")
-                        .is_some_and(|w| !w.trim_start().starts_with('{'))
-                    {
-                        continue;
-                    }
-                }
-            }
             let Some(got) = got else {
                 bad.push(format!(
                     "{} [{}] None {:?}",
@@ -1334,13 +1319,9 @@ mod tests {
 
     #[test]
     fn vectors_of_my_formats_parse_directly_as_python_did() {
-        let (checked, bad) = direct_mismatches(true);
+        let (checked, bad) = direct_mismatches();
         show("direct", checked, &bad);
         assert!(bad.is_empty());
-    }
-
-    fn times_ported() -> bool {
-        timeparse::from_number(1.5e9).is_some()
     }
 
     /// Lines and what Python's `jsonlog.py` answered (`tests/data/jsonlog_cases.json`, written
@@ -1352,14 +1333,9 @@ mod tests {
         let mut bad = Vec::new();
         for c in &cases {
             let line = c["line"].as_str().unwrap().as_bytes();
-            let mut want = (!c["fields"].is_null())
+            let want = (!c["fields"].is_null())
                 .then(|| super::super::vectors::expected_fields(&c["fields"]));
-            let mut got = parse_json_line(line, &FileContext::default(), false);
-            if !times_ported() {
-                for f in [&mut got, &mut want].into_iter().flatten() {
-                    f.ts = None;
-                }
-            }
+            let got = parse_json_line(line, &FileContext::default(), false);
             if got != want {
                 bad.push(format!(
                     "{:?}\n  want {want:?}\n  got  {got:?}",
