@@ -804,25 +804,28 @@ mod tests {
                 )
             })
             .collect();
-        let rounds = 20;
-        let t = cpu_ns();
-        let mut n = 0usize;
-        for _ in 0..rounds {
-            for (line, fmt, ctx) in &cases {
-                n += std::hint::black_box(super::super::parse_line(line, *fmt, ctx))
-                    .1
-                    .path
-                    .is_some() as usize;
+        // The thread's CPU time moves at scheduler ticks: each figure runs for at least 0.3 s.
+        let per_line = |run: &dyn Fn(usize) -> usize, lines: usize| {
+            let t = cpu_ns();
+            let mut calls = 0;
+            while cpu_ns() - t < 300_000_000 {
+                calls += run(lines);
             }
-        }
-        let per = (cpu_ns() - t) as f64 / 1e3 / (rounds * cases.len()) as f64;
+            (cpu_ns() - t) as f64 / 1e3 / calls as f64
+        };
+        let all = |_: usize| {
+            for (line, fmt, ctx) in &cases {
+                std::hint::black_box(super::super::parse_line(line, *fmt, ctx));
+            }
+            cases.len()
+        };
         eprintln!(
-            "parse_line: {per:.2} µs/line over {} lines ({n})",
+            "parse_line: {:.2} µs/line over {} lines",
+            per_line(&all, cases.len()),
             cases.len()
         );
         let spans: Vec<_> = cases.iter().map(|c| plain_tokens(&c.0)).collect();
-        let t = cpu_ns();
-        for _ in 0..rounds {
+        let with_tokens = |_: usize| {
             for ((line, fmt, ctx), s) in cases.iter().zip(&spans) {
                 std::hint::black_box(super::super::parse_line_with_tokens(
                     line,
@@ -831,24 +834,27 @@ mod tests {
                     Some(s),
                 ));
             }
-        }
-        let per = (cpu_ns() - t) as f64 / 1e3 / (rounds * cases.len()) as f64;
-        eprintln!("parse_line_with_tokens: {per:.2} µs/line");
+            cases.len()
+        };
+        eprintln!(
+            "parse_line_with_tokens: {:.2} µs/line",
+            per_line(&with_tokens, cases.len())
+        );
         for f in Format::ALL {
             let mine: Vec<_> = cases.iter().filter(|c| c.1 == f).collect();
             if mine.is_empty() {
                 continue;
             }
-            let t = cpu_ns();
-            for _ in 0..rounds {
+            let run = |_: usize| {
                 for (line, fmt, ctx) in &mine {
                     std::hint::black_box(super::super::parse_line(line, *fmt, ctx));
                 }
-            }
-            let per = (cpu_ns() - t) as f64 / 1e3 / (rounds * mine.len()) as f64;
+                mine.len()
+            };
             eprintln!(
-                "  given {:16} {per:7.2} µs/line ({} lines)",
+                "  given {:16} {:7.2} µs/line ({} lines)",
                 f.name(),
+                per_line(&run, mine.len()),
                 mine.len()
             );
         }
