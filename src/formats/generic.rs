@@ -341,17 +341,19 @@ fn origin_before(window: &[u8]) -> Option<&[u8]> {
 /// `_CALL.search`'s required part: `\b(METHOD)[ \t]+"?((?:https?://|/)[^\s"'<>]*)"?`; `end` is
 /// where the optional status (`call_status`) is looked for.
 fn call(t: &[u8]) -> Option<Found> {
-    let mut i = 0;
-    while i < t.len() {
-        let b = t[i];
-        if matches!(b, b'G' | b'P' | b'D' | b'H' | b'O') && word_starts(t, i) {
-            if let Some(found) = call_at(t, i) {
-                return Some(found);
+    // A method is followed by a space or a tab: look at the blanks that follow a capital letter
+    // (in order, they give the methods' starts in order).
+    memchr::memchr2_iter(b' ', b'\t', t)
+        .filter(|&s| s > 0 && t[s - 1].is_ascii_uppercase())
+        .find_map(|s| {
+            let m = METHOD_NAMES.iter().find(|m| t[..s].ends_with(m))?;
+            let p = s - m.len();
+            if word_starts(t, p) {
+                call_at(t, p)
+            } else {
+                None
             }
-        }
-        i += 1;
-    }
-    None
+        })
 }
 
 fn call_at(t: &[u8], p: usize) -> Option<Found> {
