@@ -205,16 +205,22 @@ const UA_KEYS: &[&str] = &[
 ];
 
 /// The key=value pairs of a line, first value of a key kept (lowercased key, value's bytes).
-struct Flat<'a> {
-    pairs: Vec<(String, &'a [u8])>,
+/// The key=value pairs of a line, first value of a key kept (key as written, value's bytes); keys
+/// are ASCII and compared without case, as Python compared the lowercased ones.
+struct Flat<'k, 'a> {
+    pairs: Vec<(&'k [u8], &'a [u8])>,
 }
 
-impl<'a> Flat<'a> {
+impl<'a> Flat<'_, 'a> {
     /// `jsonlog.first`: the value of the first of these keys present (every value here is real:
     /// empty and `-` values were not kept).
     fn first(&self, keys: &[&str]) -> Option<&'a [u8]> {
-        keys.iter()
-            .find_map(|k| self.pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| *v))
+        keys.iter().find_map(|k| {
+            self.pairs
+                .iter()
+                .find(|(pk, _)| pk.eq_ignore_ascii_case(k.as_bytes()))
+                .map(|(_, v)| *v)
+        })
     }
 
     fn first_text(&self, keys: &[&str]) -> Option<String> {
@@ -614,8 +620,12 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
                 v = v.get(1..v.len().saturating_sub(1)).unwrap_or_default();
             }
             if !v.is_empty() && v != b"-" {
-                let key = String::from_utf8_lossy(&t[k.0..k.1]).to_ascii_lowercase();
-                if !flat.pairs.iter().any(|(pk, _)| *pk == key) {
+                let key = &t[k.0..k.1];
+                if !flat
+                    .pairs
+                    .iter()
+                    .any(|(pk, _)| pk.eq_ignore_ascii_case(key))
+                {
                     flat.pairs.push((key, v));
                 }
             }
