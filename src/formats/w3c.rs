@@ -564,10 +564,10 @@ pub fn parse_w3c(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
         Some(stem) => split_target_bytes(stem),
         None => (None, None),
     };
-    let query_span = p[QUERY].as_slice().first().map(|&q| {
+    let query_span = p[QUERY].as_slice().first().and_then(|&q| {
         // one separator byte after each earlier value
-        let start: usize = parts[..q].iter().map(|v| v.len()).sum::<usize>() + q;
-        (start, start + parts[q].len())
+        let start: usize = parts.get(..q)?.iter().map(|v| v.len()).sum::<usize>() + q;
+        Some((start, start + parts.get(q)?.len()))
     });
     Some(LineFields {
         ts,
