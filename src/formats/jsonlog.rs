@@ -356,11 +356,30 @@ fn hex4(h: &[u8]) -> Option<u32> {
 
 /// Where the first quote, backslash or control character is.
 fn find_special(b: &[u8]) -> Option<usize> {
-    let special = |x: u8| x == b'"' || x == b'\\' || x < 0x20;
-    // Keys and most values are short: a plain loop ends them before memchr2 is set up.
-    const NEAR: usize = 16;
-    if let Some(p) = b.iter().take(NEAR).position(|&x| special(x)) {
-        return Some(p);
+    const L: u64 = 0x0101_0101_0101_0101;
+    const H: u64 = 0x8080_8080_8080_8080;
+    // Keys and most values are short: eight bytes at a time (SWAR) before memchr2 is set up. In
+    // each mask the lowest flagged byte is exact (borrows only run upwards), so is their union's.
+    const NEAR: usize = 64;
+    let mut i = 0;
+    while i < NEAR {
+        let Some(w) = b.get(i..i + 8) else {
+            return b
+                .get(i..)?
+                .iter()
+                .position(|&x| x == b'"' || x == b'\\' || x < 0x20)
+                .map(|p| i + p);
+        };
+        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        let q = w ^ (L * b'"' as u64);
+        let s = w ^ (L * b'\\' as u64);
+        let m =
+            ((q.wrapping_sub(L) & !q) | (s.wrapping_sub(L) & !s) | (w.wrapping_sub(L * 0x20) & !w))
+                & H;
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
     }
     let rest = b.get(NEAR..)?;
     let end = memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
@@ -1344,6 +1363,16 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_special_is_the_first_quote_backslash_or_control(
+            b in proptest::collection::vec(proptest::sample::select(vec![b'a', b'"', b'\\', 0u8, 0x1f, 0x20, 0x7f, 0x80, 0xff, b'!', b'[']), 0..200)
+        ) {
+            let want = b.iter().position(|&x| x == b'"' || x == b'\\' || x < 0x20);
+            proptest::prop_assert_eq!(find_special(&b), want);
+        }
     }
 
     #[test]
