@@ -1,12 +1,14 @@
 //! Space-separated proxy formats: nginx/Apache (combined, common, ingress-nginx), Envoy, HAProxy,
 //! AWS ALB, nginx's error log, Squid (the port of `formats/text.py`).
 //!
-//! Python matched these lines with backtracking regexes. Here every part that is deterministic (a
-//! fixed field, a run of one class of bytes ended by a space) is read by hand with `memchr`, so a
-//! 1.5 KB token in a request or header is skipped, not walked by a regex engine. The one head with
-//! real alternatives (nginx/Apache's optional vhost, `X-Forwarded-For` lists and time layouts) is
-//! a `regex` over the few bytes before the request; the same regex over the whole line is the
-//! fallback for the rare shapes the quick reading does not cover, as it was in Python.
+//! Python matched these lines with backtracking regexes. Here each regex is read by hand: a part
+//! with one way to match (a fixed field, a run of one class of bytes ended by a byte outside it)
+//! is a byte walk or a `memchr`, so a 1.5 KB token in a request or header is skipped, not walked;
+//! the few real choices (nginx/Apache's vhost, `X-Forwarded-For` list, quoted user; HAProxy's
+//! timers) are tried in the order the regex engine tries them. Python's fast paths were
+//! optimisations of the same semantics: one reading serves both. The answers are checked against
+//! Python's (the line vectors and `tests/data/text_cases.jsonl.gz`) and, for CLF's head, against
+//! the regex itself run by the `regex` crate (leftmost-first, as Python's engine).
 
 use memchr::{memchr, memchr2, memmem, memrchr};
 
@@ -27,11 +29,6 @@ fn is_ws(b: u8) -> bool {
 /// `bytes.split()`: the words between runs of whitespace.
 fn split_ws(b: &[u8]) -> impl Iterator<Item = &[u8]> {
     b.split(|c| is_ws(*c)).filter(|w| !w.is_empty())
-}
-
-/// `not b.strip()`.
-fn blank(b: &[u8]) -> bool {
-    b.iter().all(|c| is_ws(*c))
 }
 
 /// Whether a short text holds `needle` (no searcher to build, as `memmem::find` does).
@@ -559,19 +556,18 @@ fn split_clf(line: &[u8]) -> Option<Clf<'_>> {
     let start = head.req;
     // The request (maybe holding a token) is found with memchr and the appended fields sliced off:
     // the first head is `CLF`'s when the request has no backslash escapes and the tail follows.
-    if let Some(end) = memchr(b'"', &line[start..]).map(|e| start + e) {
-        if memchr(b'\\', &line[start..end]).is_none() {
-            if let Some((code, r)) = clf_tail(line, end) {
-                if let Some(rest) = dot_star_to_end(&line[r..]) {
-                    return Some(Clf {
-                        vhost: head.vhost,
-                        ip: head.ip,
-                        ts: head.ts,
-                        req: &line[start..end],
-                        code,
-                        rest,
-                    });
-                }
+    let end = memchr2(b'"', b'\\', &line[start..]).map(|e| start + e);
+    if let Some(end) = end.filter(|&e| line[e] == b'"') {
+        if let Some((code, r)) = clf_tail(line, end) {
+            if let Some(rest) = dot_star_to_end(&line[r..]) {
+                return Some(Clf {
+                    vhost: head.vhost,
+                    ip: head.ip,
+                    ts: head.ts,
+                    req: &line[start..end],
+                    code,
+                    rest,
+                });
             }
         }
     }
@@ -673,21 +669,11 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     let mut host = vhost;
     let (method, thost, path) = request_line(Some(req));
     let escaped = memchr(b'\\', rest).is_some();
-    let pieces: Vec<&[u8]> = if escaped {
-        Vec::new()
-    } else {
-        quote_split(rest).collect()
-    };
+    let ws = words(rest);
     // Only quoted fields (`"$http_referer" "$http_user_agent" "..."`), the usual shape: no bare
-    // `$request_time` or ingress-nginx fields to look for.
-    let only_quoted = !escaped && pieces.iter().step_by(2).all(|p| blank(p));
-    let ws: Vec<(&[u8], bool)> = if escaped {
-        words(rest)
-    } else {
-        let mut ws = Vec::with_capacity(pieces.len());
-        push_words(&mut ws, pieces.iter().copied());
-        ws
-    };
+    // `$request_time` or ingress-nginx fields to look for. (Without escapes, a bare word is a
+    // non-blank text between quoted fields.)
+    let only_quoted = !escaped && ws.iter().all(|w| w.1);
     let ua = if ws.len() >= 2 && ws[0].1 && ws[1].1 {
         text(ws[1].0)
     } else {
@@ -742,12 +728,7 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
             let parts: Vec<&[u8]> = ws.iter().filter(|w| !w.1).map(|w| w.0).collect();
             parts.join(&b' ')
         } else {
-            pieces
-                .iter()
-                .step_by(2)
-                .copied()
-                .collect::<Vec<_>>()
-                .concat()
+            quote_split(rest).step_by(2).collect::<Vec<_>>().concat()
         };
         // ingress-nginx logs `$request_time`: a WebSocket's entry is written when it closes.
         let ing = if memchr(b'[', &bare).is_some() {
@@ -1390,489 +1371,4 @@ pub fn parse_alb(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::vectors::{bytes, context, expected_fields, load};
-    use super::*;
-    use crate::formats::Format;
-
-    type Parser = fn(&[u8], &FileContext) -> Option<LineFields>;
-    type Looks = fn(&[u8]) -> bool;
-
-    fn parser(name: &str) -> Option<Parser> {
-        Some(match name {
-            "nginx" | "apache" | "ingress-nginx" => parse_clf,
-            "envoy" => parse_envoy,
-            "haproxy" => parse_haproxy,
-            "aws-alb" => parse_alb,
-            "nginx-error" => parse_nginx_error,
-            "squid" => parse_squid,
-            _ => return None,
-        })
-    }
-
-    /// The vectors a parser of this module answered directly (given format = answered format).
-    #[test]
-    fn direct_vectors_parse_as_python_did() {
-        let (mut checked, mut unwrapped) = (0, 0);
-        let stub_times =
-            T::parse_iso(b"2026-11-26T03:14:15Z", &crate::timeparse::Zone::Utc).is_none();
-        let mut bad = Vec::new();
-        for v in load("lines") {
-            let (fmt, name) = (v["fmt"].as_str().unwrap(), v["name"].as_str().unwrap());
-            let Some(parse) = parser(fmt).filter(|_| fmt == name) else {
-                continue;
-            };
-            let line = bytes(&v["line"]);
-            let mut want = expected_fields(&v["fields"]);
-            if stub_times {
-                want.ts = None; // until `timeparse` is ported
-            }
-            match parse(&line, &context(&v)) {
-                None => {
-                    unwrapped += 1; // a wrapped line: the dispatch's (syslog/CRI) part
-                    if std::env::var("TEXT_SHOW").is_ok() {
-                        eprintln!(
-                            "NONE {fmt} {:?}",
-                            String::from_utf8_lossy(&line[..line.len().min(150)])
-                        );
-                    }
-                }
-                Some(got) => {
-                    checked += 1;
-                    if got != want {
-                        bad.push(format!(
-                            "{} [{fmt}] {:?}\n  want {want:?}\n  got  {got:?}",
-                            v["source"],
-                            String::from_utf8_lossy(&line[..line.len().min(400)]),
-                        ));
-                    }
-                }
-            }
-        }
-        for b in bad.iter().take(20) {
-            eprintln!("{b}");
-        }
-        eprintln!(
-            "checked {checked}, not parsed directly {unwrapped}, bad {}",
-            bad.len()
-        );
-        assert!(bad.is_empty());
-    }
-
-    const MINE: [Format; 8] = [
-        Format::Nginx,
-        Format::Apache,
-        Format::IngressNginx,
-        Format::Envoy,
-        Format::Haproxy,
-        Format::Alb,
-        Format::NginxError,
-        Format::Squid,
-    ];
-
-    /// The oracle through the dispatch (`formats::parse_line`): vectors given or answered in one of
-    /// this module's formats. Ignored while the other parts (times, wrappers, W3C, JSON) are stubs.
-    #[test]
-    #[ignore]
-    fn line_vectors_of_these_formats_match() {
-        let (checked, bad) = super::super::vectors::line_mismatches(&MINE);
-        for b in bad.iter().take(20) {
-            eprintln!("{b}");
-        }
-        eprintln!("checked {checked}, bad {}", bad.len());
-        assert!(bad.is_empty());
-    }
-
-    /// TEMP: the oracle with times left out, while `timeparse` is a stub.
-    #[test]
-    #[ignore]
-    fn line_vectors_without_times() {
-        let (mut checked, mut bad) = (0, Vec::new());
-        for v in load("lines") {
-            let fmt = Format::from_name(v["fmt"].as_str().unwrap()).unwrap();
-            let want_name = Format::from_name(v["name"].as_str().unwrap()).unwrap();
-            if !MINE.contains(&want_name) && !MINE.contains(&fmt) {
-                continue;
-            }
-            checked += 1;
-            let line = bytes(&v["line"]);
-            let mut want = expected_fields(&v["fields"]);
-            let (name, mut got) = crate::formats::parse_line(&line, fmt, &context(&v));
-            want.ts = None;
-            got.ts = None;
-            if name != want_name || got != want {
-                bad.push(format!(
-                    "{} [{}] {:?}\n  want {} {want:?}\n  got  {} {got:?}",
-                    v["source"],
-                    fmt.name(),
-                    String::from_utf8_lossy(&line[..line.len().min(300)]),
-                    want_name.name(),
-                    name.name(),
-                ));
-            }
-        }
-        for b in &bad {
-            eprintln!("{b}");
-        }
-        eprintln!("checked {checked}, bad {}", bad.len());
-        assert!(bad.is_empty());
-    }
-
-    /// Differential check against the Python parsers (`/tmp/text/diff.jsonl.gz`, written by a
-    /// throwaway script from mutated vector lines; times left out).
-    #[test]
-    #[ignore]
-    fn differential_against_python() {
-        let path = std::env::var("TEXT_DIFF").unwrap_or("/tmp/text/diff.jsonl.gz".into());
-        let Ok(file) = std::fs::File::open(&path) else {
-            return;
-        };
-        use std::io::BufRead;
-        let ctx = FileContext::default();
-        let looks: [Looks; 8] = [
-            looks_like_clf,
-            looks_like_apache_vhost,
-            looks_like_ingress,
-            looks_like_envoy,
-            looks_like_alb,
-            looks_like_nginx_error,
-            looks_like_squid,
-            looks_like_haproxy,
-        ];
-        let parsers: [Parser; 6] = [
-            parse_clf,
-            parse_envoy,
-            parse_alb,
-            parse_nginx_error,
-            parse_squid,
-            parse_haproxy,
-        ];
-        let (mut n, mut bad) = (0, 0);
-        for l in std::io::BufReader::new(flate2::read::GzDecoder::new(file)).lines() {
-            let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
-            let line = bytes(&v["line"]);
-            n += 1;
-            for (k, f) in looks.iter().enumerate() {
-                let want = v["looks"][k].as_bool().unwrap();
-                if f(&line) != want {
-                    bad += 1;
-                    if bad < 30 {
-                        eprintln!(
-                            "looks {k} want {want}: {:?}",
-                            String::from_utf8_lossy(&line)
-                        );
-                    }
-                }
-            }
-            for (k, p) in parsers.iter().enumerate() {
-                let w = &v["parsed"][k];
-                let want = (!w.is_null()).then(|| {
-                    let s = |i: usize| w[i].as_str().map(str::to_string);
-                    (
-                        s(0),
-                        s(1),
-                        s(2),
-                        w[3].as_i64().map(|x| x as i32),
-                        s(4),
-                        s(5),
-                    )
-                });
-                let got = p(&line, &ctx).map(|g| {
-                    (
-                        g.host,
-                        g.method,
-                        g.path,
-                        g.status,
-                        g.client_ip,
-                        g.user_agent,
-                    )
-                });
-                if got != want {
-                    bad += 1;
-                    if bad < 30 {
-                        eprintln!(
-                            "parse {k}: {:?}\n  want {want:?}\n  got  {got:?}",
-                            String::from_utf8_lossy(&line)
-                        );
-                    }
-                }
-            }
-        }
-        eprintln!("{n} lines, {bad} differences");
-        assert_eq!(bad, 0);
-    }
-
-    /// This thread's time on a CPU (ns; Linux's schedstat), as the machine is shared.
-    fn cpu_ns() -> u64 {
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// µs per line of each parser over the vectors it answered, and of each `looks_like_*` over
-    /// all line vectors (`cargo test --release --lib text_timing -- --ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn text_timing() {
-        let cases: Vec<_> = load("lines")
-            .iter()
-            .map(|v| {
-                let fmt = v["fmt"].as_str().unwrap().to_string();
-                let direct = fmt == v["name"].as_str().unwrap();
-                (bytes(&v["line"]), fmt, direct, context(v))
-            })
-            .collect();
-        let rounds = 50;
-        for name in [
-            "nginx",
-            "apache",
-            "ingress-nginx",
-            "envoy",
-            "haproxy",
-            "aws-alb",
-            "nginx-error",
-            "squid",
-        ] {
-            if std::env::var("TEXT_ONLY").is_ok_and(|o| o != name) {
-                continue;
-            }
-            let parse = parser(name).unwrap();
-            let mine: Vec<_> = cases.iter().filter(|c| c.1 == name && c.2).collect();
-            let bytes_total: usize = mine.iter().map(|c| c.0.len()).sum();
-            let rounds = 200_000 / mine.len().max(1);
-            let (t, c) = (std::time::Instant::now(), cpu_ns());
-            for _ in 0..rounds {
-                for (line, _, _, ctx) in &mine {
-                    std::hint::black_box(parse(line, ctx));
-                }
-            }
-            let n = (rounds * mine.len()) as f64;
-            let per = t.elapsed().as_secs_f64() * 1e6 / n;
-            let cpu = (cpu_ns() - c) as f64 / 1e3 / n;
-            eprintln!(
-                "{name:>14}: {per:.2} µs/line wall, {cpu:.2} on CPU, over {} lines (mean {} bytes)",
-                mine.len(),
-                bytes_total / mine.len().max(1)
-            );
-        }
-        let looks: [(&str, Looks); 8] = [
-            ("clf", looks_like_clf),
-            ("apache_vhost", looks_like_apache_vhost),
-            ("ingress", looks_like_ingress),
-            ("envoy", looks_like_envoy),
-            ("alb", looks_like_alb),
-            ("nginx_error", looks_like_nginx_error),
-            ("squid", looks_like_squid),
-            ("haproxy", looks_like_haproxy),
-        ];
-        for (name, f) in looks {
-            let (t, c) = (std::time::Instant::now(), cpu_ns());
-            for _ in 0..rounds {
-                for c in &cases {
-                    std::hint::black_box(f(&c.0));
-                }
-            }
-            let n = (rounds * cases.len()) as f64;
-            let per = t.elapsed().as_secs_f64() * 1e6 / n;
-            let cpu = (cpu_ns() - c) as f64 / 1e3 / n;
-            eprintln!(
-                "looks_like_{name}: {per:.2} µs/line wall, {cpu:.2} on CPU, over {} lines",
-                cases.len()
-            );
-        }
-    }
-
-    /// `CLF` as the `regex` crate reads it (leftmost-first, as Python's engine): the reference the
-    /// hand-written head is checked against.
-    const CLF_REF: &str = concat!(
-        r#"(?-u)^(?:(?P<vhost>[A-Za-z0-9._-]+(?::\d{1,5})?) )?(?P<ip>\S+(?:, ?[0-9A-Fa-f.:]+)*) "#,
-        r#"(?:- \[[^\]\s]*\] )?\S+ (?P<user>"[^"]*"|\S+) "#,
-        r#"\[(?P<ts>\d{1,2}/[A-Za-z]{3}/\d{4}[: ][^\]]{8,30}|\d{4}-\d{2}-\d{2}T[^\]]{8,30}|[A-Z][a-z]{2}, [^\]]{20,30})\] "#,
-        r#""(?P<req>[^"\\]*(?:\\.[^"\\]*)*)" (?P<status>\d{3}|-) (?P<bytes>\S+)(?P<rest>.*)\n?\z"#,
-    );
-
-    /// The first (well-formed) variant `n` times more often than the others.
-    fn weigh(n: usize, v: Vec<&'static [u8]>) -> Vec<&'static [u8]> {
-        let mut out = vec![v[0]; n - 1];
-        out.extend(v);
-        out
-    }
-
-    static CLF_RE: std::sync::LazyLock<regex::bytes::Regex> =
-        std::sync::LazyLock::new(|| regex::bytes::Regex::new(CLF_REF).unwrap());
-
-    type ClfParts = (Option<Vec<u8>>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
-
-    fn clf_by_regex(re: &regex::bytes::Regex, line: &[u8]) -> Option<ClfParts> {
-        if starts_iso_date_t(line) {
-            return None;
-        }
-        let c = re.captures(line)?;
-        let g = |n: &str| c.name(n).map(|m| m.as_bytes().to_vec());
-        Some((
-            g("vhost"),
-            g("ip")?,
-            g("ts")?,
-            g("req")?,
-            g("status")?,
-            g("rest")?,
-        ))
-    }
-
-    fn clf_by_hand(line: &[u8]) -> Option<ClfParts> {
-        split_clf(line).map(|c| {
-            (
-                c.vhost.map(<[u8]>::to_vec),
-                c.ip.to_vec(),
-                c.ts.to_vec(),
-                c.req.to_vec(),
-                c.code.to_vec(),
-                c.rest.to_vec(),
-            )
-        })
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20000))]
-
-        /// Lines made of the bytes and words the head's choices turn on read as the regex reads them.
-        #[test]
-        fn clf_head_reads_as_the_regex(parts in proptest::collection::vec(proptest::sample::select(vec![
-            &b"1.2.3.4"[..], b"::1", b"h.example.com", b"h.example.com:443", b"-", b" ", b" ", b" ", b",", b", ",
-            b"- [1.2.3.4] ", b"[", b"]", b"\"", b"\\", b"\n", b"frank", b"\"a b\"", b"26/Nov/2026:03:14:15 +0000",
-            b"2026-11-26T03:14:15+01:00", b"Thu, 26 Nov 2026 03:14:15 GMT", b"[26/Nov/2026:03:14:15 +0000] \"",
-            b"\"GET /a HTTP/1.1\" 200 5", b" 200 ", b"-", b"abc", b"5.6.7.8", b"a,b", b"x:1",
-        ]), 0..16)) {
-            let line = parts.concat();
-            proptest::prop_assert_eq!(clf_by_hand(&line), clf_by_regex(&CLF_RE, &line));
-        }
-
-        /// Lines shaped like CLF, each slot from a few right and wrong variants.
-        #[test]
-        fn clf_shaped_lines_read_as_the_regex(slots in (
-            proptest::sample::select(weigh(1, vec![&b""[..], b"example.com ", b"example.com:443 ", b"a_b.c ", b"1.2.3.4 ", b"a.b:123456 ", b"x:1:2 "])),
-            proptest::sample::select(weigh(1, vec![&b"1.2.3.4"[..], b"1.2.3.4, 5.6.7.8", b"1.2.3.4,5.6.7.8", b"::1", b"h.example.com",
-                b"-", b"1.2.3.4,", b"a,b", b"1.2.3.4, 5.6.7.8,9.9.9.9", b"1,2,3", b"1.2.3.4, x", b"1,, 2", b"a,b c,d", b"1.2.3.4,\t5"])),
-            proptest::sample::select(weigh(4, vec![&b" "[..], b"  ", b"\t", b" - [1.2.3.4] ", b" - [1.2.3.4 ", b" - [] "])),
-            proptest::sample::select(weigh(4, vec![&b"-"[..], b"- -", b"x y", b"", b"-  -"])),
-            proptest::sample::select(weigh(6, vec![&b" "[..], b"  "])),
-            proptest::sample::select(weigh(3, vec![&b"-"[..], b"frank", b"\"-\"", b"\"a b\"", b"\"", b"\"a\"b", b"[x]", b"\"a ] [\""])),
-            proptest::sample::select(weigh(4, vec![&b" [26/Nov/2026:03:14:15 +0000] \""[..], b" [2026-11-26T03:14:15+01:00] \"",
-                b" [Thu, 26 Nov 2026 03:14:15 GMT] \"", b" [26/Nov/2026 03:14:17] \"", b" [1/Nov/2026:03:14:15 +0000] \"",
-                b" [26/Nov/2026:03] \"", b" [123/Nov/2026:03:14:15 +0000] \"", b" [Thu, 26 Nov] \"", b" [26/Nov/2026:03:14:15 +0000]\"",
-                b" [26/Nov/2026:03:14:15 +0000 [x] \"", b" [2026-11-26T03:14:15.123456789012345678901234567] \""])),
-            proptest::sample::select(weigh(3, vec![&b"GET /a?b HTTP/1.1"[..], b"-", b"\\x16\\x03", b"GET /a\\\"b HTTP/1.1", b"", b"a\\\nb", b"x\\"])),
-            proptest::sample::select(weigh(4, vec![&b"\" 200 5"[..], b"\" - -", b"\" 2000 5", b"\" 20 5", b"\" 200 ", b"\"", b"\" 200 5\n", b"\" 200 5\nx"])),
-            proptest::sample::select(weigh(1, vec![&b""[..], b" \"ref\" \"ua\"", b" \"-\" \"a\\\"b\" 1 2.5 [u]", b" rt=1.5", b"\n", b" \"x\n\""])),
-        )) {
-            let (a, b, c, d, e, f, g, h, i, j) = slots;
-            let line = [a, b, c, d, e, f, g, h, i, j].concat();
-            proptest::prop_assert_eq!(clf_by_hand(&line), clf_by_regex(&CLF_RE, &line));
-        }
-    }
-
-    #[test]
-    fn clf_head_reads_the_vectors_as_the_regex() {
-        for v in load("lines") {
-            let line = bytes(&v["line"]);
-            assert_eq!(
-                clf_by_hand(&line),
-                clf_by_regex(&CLF_RE, &line),
-                "{:?}",
-                String::from_utf8_lossy(&line)
-            );
-        }
-    }
-
-    proptest::proptest! {
-        /// `target_word` cuts a target where `split_target_bytes` no longer looks.
-        #[test]
-        fn a_cut_target_splits_as_the_whole(
-            head in proptest::collection::vec(proptest::sample::select(vec![
-                &b"/"[..], b"a", b"https://", b"http://h.example.com", b":80", b"[::1]", b"#", b"%", b"\xc3\xa9", b"\xff",
-                b"@", b".", b"*", b"\xe3\x80\x82", b"?"]), 0..12),
-            query in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
-        ) {
-            let mut target = head.concat();
-            target.push(b'?');
-            target.extend(query.iter().filter(|c| !is_ws(**c)));
-            let cut = target_word(&target);
-            proptest::prop_assert!(cut.len() >= TARGET_PREFIX.min(target.len()));
-            proptest::prop_assert_eq!(split_target_bytes(cut), split_target_bytes(&target));
-        }
-    }
-
-    const ALL_LOOKS: [Looks; 8] = [
-        looks_like_clf,
-        looks_like_apache_vhost,
-        looks_like_ingress,
-        looks_like_envoy,
-        looks_like_alb,
-        looks_like_nginx_error,
-        looks_like_squid,
-        looks_like_haproxy,
-    ];
-    const ALL_PARSERS: [Parser; 6] = [
-        parse_clf,
-        parse_envoy,
-        parse_alb,
-        parse_nginx_error,
-        parse_squid,
-        parse_haproxy,
-    ];
-
-    fn run_all(line: &[u8]) {
-        let ctx = FileContext::default();
-        for f in ALL_LOOKS {
-            f(line);
-        }
-        for p in ALL_PARSERS {
-            p(line, &ctx);
-        }
-        request_line(Some(line));
-        is_hostname(line);
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
-
-        /// Random bytes never panic.
-        #[test]
-        fn random_bytes_never_panic(line in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
-            run_all(&line);
-        }
-
-        /// Nor do the bytes the formats turn on, in any order.
-        #[test]
-        fn format_bytes_never_panic(parts in proptest::collection::vec(proptest::sample::select(vec![
-            &b" "[..], b"\"", b"\\", b"[", b"]", b"{", b"}", b"|", b",", b", ", b":", b"/", b".", b"-", b"?", b"\n",
-            b"1", b"12", b"123", b"1234", b"a", b"GET ", b"1.2.3.4:80 ", b"2026-11-26T03:14:15Z ", b"26/Nov/2026:03:14:15 ",
-            b"2026/11/26 03:14:15 ", b"1795662855.123 ", b", client: ", b", request: \"", b"rt=", b"host=", b"http://",
-            b"\xff", b"\xc3", b"ACCESS ", b"TCP_MISS/200 ", b"0/0/1 ", b"-1 ", b"[error] ", b"1#0: ",
-        ]), 0..40)) {
-            run_all(&parts.concat());
-        }
-    }
-
-    /// Every vector line cut short, or with a byte spliced in, never panics.
-    #[test]
-    fn cut_vector_lines_never_panic() {
-        for v in load("lines") {
-            let line = bytes(&v["line"]);
-            let step = (line.len() / 9).max(1);
-            for at in (0..=line.len())
-                .step_by(step)
-                .chain(line.len().saturating_sub(3)..line.len())
-            {
-                run_all(&line[..at]);
-                for junk in [b'"', b'\\', b'\n', b']'] {
-                    let mut l = line[..at].to_vec();
-                    l.push(junk);
-                    l.extend_from_slice(&line[at..]);
-                    run_all(&l);
-                }
-            }
-        }
-    }
-}
+mod tests;
