@@ -954,7 +954,11 @@ pub fn py_float_repr(f: f64) -> String {
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let digits = even_tie(
+        f.abs(),
+        mant.chars().filter(char::is_ascii_digit).collect(),
+        exp,
+    );
     let mut out = String::with_capacity(digits.len() + 8);
     if neg {
         out.push('-');
@@ -989,6 +993,41 @@ pub fn py_float_repr(f: f64) -> String {
         ));
     }
     out
+}
+
+/// The shortest digits of `f` (given as Rust found them, with their exponent) as Python picks
+/// them: where the value lies exactly halfway between two such digit strings that both read back,
+/// the one that ends in an even digit (Rust's may end in the odd one).
+fn even_tie(f: f64, digits: String, exp: i32) -> String {
+    let n = digits.len();
+    let exact = format!("{f:.800e}");
+    let Some((m, e)) = exact.split_once('e') else {
+        return digits;
+    };
+    if e.parse::<i32>() != Ok(exp) {
+        return digits;
+    }
+    let all: String = m.chars().filter(char::is_ascii_digit).collect();
+    let (Some(head), Some(tail)) = (all.get(..n), all.get(n..)) else {
+        return digits;
+    };
+    if !(tail.starts_with('5') && tail[1..].bytes().all(|b| b == b'0')) {
+        return digits;
+    }
+    let last = head.bytes().last().unwrap_or(b'0');
+    let candidate = if last % 2 == 0 {
+        head.to_string()
+    } else if last == b'9' {
+        return digits;
+    } else {
+        format!("{}{}", &head[..n - 1], (last + 1 - b'0'))
+    };
+    let text = format!("{}.{}e{exp}", &candidate[..1], &candidate[1..]);
+    if candidate != digits && text.parse::<f64>() == Ok(f) {
+        candidate
+    } else {
+        digits
+    }
 }
 
 /// Python's `str()` of the value orjson gives for a JSON number's text.
@@ -1390,6 +1429,8 @@ mod tests {
             (1.8446744073709552e19, "1.8446744073709552e+19"),
             (-2.5e-7, "-2.5e-07"),
             (12345.678, "12345.678"),
+            // exactly halfway between two shortest forms: Python takes the even one
+            (-1438096285768600.2, "-1438096285768600.2"),
         ] {
             assert_eq!(py_float_repr(f), want);
         }
