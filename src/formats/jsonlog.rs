@@ -195,6 +195,20 @@ struct Roles {
     by_key: FxMap<String, Role>,
     /// The prefixes (`request.`, `http.request.` ...) under which a dotted path can be a looked-up key.
     path_prefixes: Vec<String>,
+    /// Per key length (< 64), a bit per first byte (mod 64) of the keys of that length: most keys
+    /// of a record are no looked-up key, and this tells so without hashing them.
+    quick: [u64; 64],
+}
+
+impl Roles {
+    fn get(&self, key: &str) -> Option<&Role> {
+        let b = key.as_bytes();
+        let first = *b.first()?;
+        if b.len() >= 64 || self.quick[b.len()] & (1 << (first & 63)) == 0 {
+            return None;
+        }
+        self.by_key.get(key)
+    }
 }
 
 fn roles() -> &'static Roles {
@@ -247,9 +261,16 @@ fn roles() -> &'static Roles {
                 )
             })
             .collect();
+        let mut quick = [0u64; 64];
+        for k in &order {
+            if let (Some(&first), true) = (k.as_bytes().first(), k.len() < 64) {
+                quick[k.len()] |= 1 << (first & 63);
+            }
+        }
         Roles {
             by_key,
             path_prefixes,
+            quick,
         }
     })
 }
@@ -872,14 +893,14 @@ impl<'d, 's> Found<'d, 's> {
                 full.clear();
                 full.push_str(prefix);
                 full.push_str(&key);
-                if let Some(role) = self.roles.by_key.get(full.as_str()) {
+                if let Some(role) = self.roles.get(&full) {
                     let Some(v) = self.flat_value(v) else {
                         continue;
                     };
                     self.add(role, v);
                 }
             }
-            if let Some(role) = self.roles.by_key.get(key.as_str()) {
+            if let Some(role) = self.roles.get(&key) {
                 let Some(v) = self.flat_value(v) else {
                     continue;
                 };
@@ -1443,6 +1464,21 @@ mod tests {
             let want = b.iter().position(|&x| x == b'"' || x == b'\\' || x < 0x20);
             proptest::prop_assert_eq!(find_special(&b), want);
         }
+    }
+
+    #[test]
+    fn every_role_key_is_found_and_ids_fit_the_seen_set() {
+        let r = roles();
+        assert!(r.by_key.len() <= 512);
+        for keys in FIELD_KEYS {
+            for k in keys {
+                assert!(r.get(k).is_some(), "{k}");
+                if !k.contains('.') {
+                    assert!(r.get(&format!("{k}_s")).is_some(), "{k}_s");
+                }
+            }
+        }
+        assert!(r.get("elapsed").is_none() && r.get("").is_none());
     }
 
     #[test]
