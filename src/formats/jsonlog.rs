@@ -22,7 +22,7 @@ use super::common::{
 use crate::timeparse;
 
 // Where a record has both, the time the request started beats the time it was logged.
-const TS_KEYS: &[&str] = &[
+pub(crate) const TS_KEYS: &[&str] = &[
     "startutc",
     "start_time",
     "edgestarttimestamp",
@@ -45,7 +45,7 @@ const TS_KEYS: &[&str] = &[
     "date",
 ];
 // App Gateway's `host` is the Host after any rewrite; `originalHost` is what the client sent.
-const HOST_KEYS: &[&str] = &[
+pub(crate) const HOST_KEYS: &[&str] = &[
     "requesthost",
     "request.host",
     "request_host",
@@ -63,7 +63,7 @@ const HOST_KEYS: &[&str] = &[
     "vhost",
     "domain",
 ];
-const METHOD_KEYS: &[&str] = &[
+pub(crate) const METHOD_KEYS: &[&str] = &[
     "requestmethod",
     "request.method",
     "request_method",
@@ -74,7 +74,7 @@ const METHOD_KEYS: &[&str] = &[
     "clientrequestmethod",
     "verb",
 ];
-const PATH_KEYS: &[&str] = &[
+pub(crate) const PATH_KEYS: &[&str] = &[
     "requestpath",
     "request.uri",
     "request_path",
@@ -95,7 +95,7 @@ const PATH_KEYS: &[&str] = &[
     "clientrequesturi",
     "target",
 ];
-const STATUS_KEYS: &[&str] = &[
+pub(crate) const STATUS_KEYS: &[&str] = &[
     "downstreamstatus",
     "http.response.status_code",
     "status",
@@ -111,7 +111,7 @@ const STATUS_KEYS: &[&str] = &[
     "edgeresponsestatus",
     "originstatus",
 ];
-const IP_KEYS: &[&str] = &[
+pub(crate) const IP_KEYS: &[&str] = &[
     "clienthost",
     "request.client_ip",
     "client_ip",
@@ -139,7 +139,7 @@ const IP_KEYS: &[&str] = &[
     "x_forward_for",
     "fwd",
 ];
-const UA_KEYS: &[&str] = &[
+pub(crate) const UA_KEYS: &[&str] = &[
     "request_user-agent",
     "user_agent.original",
     "useragent",
