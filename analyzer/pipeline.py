@@ -166,10 +166,13 @@ def scan_chunk(scanner: Any, chunk: bytes, first_line: int, result: FileResult, 
     fps = toks.column(1)
     new: dict[str, TokenFacts] = {}
     # Each distinct token of the chunk that an occurrence kept and no earlier chunk decoded.
-    for i, (fp, used) in enumerate(zip(fps.to_pylist(), toks.column(2).to_pylist(), strict=True)):
-        if used and fp not in known:
-            known[fp] = new[fp] = analyze_token(toks.column(0)[i].as_py(), ring, settings.clients,
-                                                truncated=toks.column(3)[i].as_py())
+    fresh = [i for i, (fp, used) in enumerate(zip(fps.to_pylist(), toks.column(2).to_pylist(), strict=True))
+             if used and fp not in known]
+    if fresh:
+        picked = toks.take(fresh)
+        for fp, token, cut in zip(picked.column(1).to_pylist(), picked.column(0).to_pylist(),
+                                  picked.column(3).to_pylist(), strict=True):
+            known[fp] = new[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
     if not occ.num_rows:
         return None, new
     fp_of_row = pc.take(fps, occ.column(occ.num_columns - 1))
