@@ -27,3 +27,6 @@ _isolated_user_dirs
 _strict_report_templates
 _no_config_here
 pytestmark
+
+# formats.LineFields mirrors the core's fields; `query_span` is read by the core itself (lines.rs), and by tests.
+query_span

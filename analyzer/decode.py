@@ -75,8 +75,8 @@ class _Lazy:
     dict on first use. Most tokens' header and claims are never looked at (only examples and `inspect`
     show them), and reading them was a good part of the decoding time.
 
-    A non-data descriptor: a value in the instance's `__dict__` (from `__init__`, or set by
-    `engine._lean`) wins, and the first read stores its dict there.
+    A non-data descriptor: a value in the instance's `__dict__` (from `__init__`) wins, and the first
+    read stores its dict there.
     """
 
     def __init__(self, name: str) -> None:

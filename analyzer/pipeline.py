@@ -157,8 +157,6 @@ def scan_chunk(scanner: Any, chunk: bytes, first_line: int, result: FileResult, 
                ring: KeyRing, settings: Settings) -> tuple[pa.RecordBatch | None, dict[str, TokenFacts]]:
     """One chunk through the core's `LineScanner`: its occurrences (None if it has none), with each
     token's fingerprint, and the facts of the tokens no earlier chunk decoded (added to `known` too)."""
-    import pyarrow.compute as pc
-
     occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line)
     result.rejected += rejected
     result.masked += masked
@@ -173,10 +171,7 @@ def scan_chunk(scanner: Any, chunk: bytes, first_line: int, result: FileResult, 
         for fp, token, cut in zip(picked.column(1).to_pylist(), picked.column(0).to_pylist(),
                                   picked.column(3).to_pylist(), strict=True):
             known[fp] = new[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
-    if not occ.num_rows:
-        return None, new
-    fp_of_row = pc.take(fps, occ.column(occ.num_columns - 1))
-    return occ.drop_columns(["token"]).append_column("token_fp", fp_of_row), new
+    return (occ if occ.num_rows else None), new
 
 
 _CATEGORIES = ("format", "location", "param", "host", "method", "user_agent", "token_fp")

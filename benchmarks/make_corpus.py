@@ -812,22 +812,6 @@ LINE_FUNCS: dict[str, Callable[[Gen, float], str]] = {
     "syslog": line_syslog_signin,
     "app": line_app_assertions,
 }
-FORMAT_NAMES = {
-    "nginx": 'nginx `combined` + `"$http_authorization"`',
-    "envoy": 'Envoy default format + `"%REQ(AUTHORIZATION)%"`',
-    "json": "ASP.NET Core / Serilog compact JSON, `Headers.Authorization`",
-    "iis": "IIS W3C with `#Fields` (re-emitted on app-pool recycles), `cs(Authorization)` or `?access_token=`",
-    "alb": "AWS ALB, SignalR-style `?access_token=` in the URL",
-    "apache": 'Apache `vhost_combined` + `"%{Authorization}i"` (15% `?access_token=`)',
-    "ingress": "ingress-nginx (default format + `$http_authorization`) in CRI container logs",
-    "haproxy": "HAProxy `httplog` in RFC 3164 syslog, `{host|authorization}` captured",
-    "traefik": "Traefik JSON access log, `request_Authorization`",
-    "caddy": "Caddy JSON access log, `Authorization` header or an `access_token` cookie",
-    "appgw": "Azure Application Gateway JSON (escaped `/`), the query token logged twice",
-    "frontdoor": "Azure Front Door JSON, `?access_token=` in `requestUri`",
-    "syslog": "nginx in RFC 3164 syslog, /signin-oidc form-post bodies: a fresh ID token each",
-    "app": "app log of token requests: `client_assertion=` in the form body, a fresh one each",
-}
 MINTED = frozenset({"syslog", "app"})  # formats whose tokens are minted per request, not from the pool
 # Average line lengths with and without a token differ a lot; token ratios are per line.
 FILES = (

@@ -181,7 +181,12 @@ fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
         ("client_ip", opt_strings(&rows.client_ip)),
         ("user_agent", opt_strings(&rows.user_agent)),
         ("logged_error", opt_strings(&rows.logged_error)),
-        ("token", Arc::new(UInt32Array::from(rows.token.clone()))),
+        (
+            "token_fp",
+            Arc::new(StringArray::from_iter_values(
+                rows.token.iter().map(|&t| rows.fps[t as usize].as_str()),
+            )),
+        ),
     ])?;
     let tokens = batch(vec![
         (
@@ -234,8 +239,8 @@ impl PyLineScanner {
     ///
     /// - `occurrences`: `line` (int64), `ts` (int64 epoch µs, null where the line has no time),
     ///   `format`, `location`, `param` (utf8), `host`, `method`, `path` (utf8, null where the line has
-    ///   none), `status` (int32), `client_ip`, `user_agent`, `logged_error` (utf8), `token` (uint32
-    ///   index into `tokens`); one row per accepted occurrence;
+    ///   none), `status` (int32), `client_ip`, `user_agent`, `logged_error` (utf8), `token_fp` (utf8:
+    ///   the fingerprint of the row's token); one row per accepted occurrence;
     /// - `tokens`: the chunk's distinct tokens: `token` (binary), `fp` (utf8), `used` (an occurrence
     ///   was accepted), `cut` (its first accepted occurrence ended its line).
     fn scan<'py>(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -335,15 +334,3 @@ def test_a_large_archive_is_read_in_ranges_with_the_rows_of_a_whole_read(tmp_pat
     assert sorted(ranged["line"].astype(int)) == sorted(whole["line"].astype(int))
 
 
-def test_cached_token_facts_drop_header_and_claims_and_keep_the_rest() -> None:
-    from analyzer.decode import TokenFacts
-    from analyzer.engine import _lean
-
-    full = TokenFacts(fp="00ff", kind="access_token", header={"alg": "RS256"}, claims={"aud": "api://x"},
-                      alg="RS256", kid="k1", issuer="https://issuer/v2.0", audiences=("api://x", "api://y"),
-                      client_id="c1", version="2.0", scopes="read", exp=3, nbf=1, iat=1, has_nonce=True,
-                      signature_checked=True, subject="oid", failures=(("expired", "late"),))
-    lean = _lean(full)
-    assert lean == dataclasses.replace(full, header={}, claims={})
-    assert full.header == {"alg": "RS256"} and full.claims == {"aud": "api://x"}  # the original is untouched
-    assert lean.issuer is sys.intern("https://issuer/v2.0")  # one string object shared by every token
