@@ -192,22 +192,34 @@ struct Role {
 }
 
 struct Roles {
-    by_key: FxMap<String, Role>,
+    /// Each looked-up key with its role, by role id.
+    keys: Vec<(String, Role)>,
+    /// Role ids by `bucket(key)`: a key is compared with the few that share its length and four
+    /// bytes, without hashing it whole (most keys of a record are no looked-up key).
+    buckets: Vec<Vec<u16>>,
     /// The prefixes (`request.`, `http.request.` ...) under which a dotted path can be a looked-up key.
     path_prefixes: Vec<String>,
-    /// Per key length (< 64), a bit per first byte (mod 64) of the keys of that length: most keys
-    /// of a record are no looked-up key, and this tells so without hashing them.
-    quick: [u64; 64],
+}
+
+const BUCKETS: usize = 1024;
+
+/// A key's bucket from its length and four of its bytes (no pass over the whole key).
+fn bucket(key: &[u8]) -> Option<usize> {
+    let n = key.len();
+    let (&first, &last) = (key.first()?, key.last()?);
+    let (mid, tail) = (key[n / 2], key[n.saturating_sub(3)]);
+    let h = u64::from_le_bytes([n as u8, first, mid, tail, last, 0, 0, 0])
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    Some((h >> 54) as usize % BUCKETS)
 }
 
 impl Roles {
     fn get(&self, key: &str) -> Option<&Role> {
-        let b = key.as_bytes();
-        let first = *b.first()?;
-        if b.len() >= 64 || self.quick[b.len()] & (1 << (first & 63)) == 0 {
-            return None;
-        }
-        self.by_key.get(key)
+        let ids = self.buckets.get(bucket(key.as_bytes())?)?;
+        ids.iter()
+            .filter_map(|&id| self.keys.get(id as usize))
+            .find(|(k, _)| k == key)
+            .map(|(_, role)| role)
     }
 }
 
@@ -248,7 +260,7 @@ fn roles() -> &'static Roles {
                 }
             }
         }
-        let by_key = order
+        let keys: Vec<(String, Role)> = order
             .iter()
             .enumerate()
             .map(|(id, k)| {
@@ -261,16 +273,16 @@ fn roles() -> &'static Roles {
                 )
             })
             .collect();
-        let mut quick = [0u64; 64];
-        for k in &order {
-            if let (Some(&first), true) = (k.as_bytes().first(), k.len() < 64) {
-                quick[k.len()] |= 1 << (first & 63);
+        let mut buckets = vec![Vec::new(); BUCKETS];
+        for (id, (k, _)) in keys.iter().enumerate() {
+            if let Some(b) = bucket(k.as_bytes()) {
+                buckets[b].push(id as u16);
             }
         }
         Roles {
-            by_key,
+            keys,
+            buckets,
             path_prefixes,
-            quick,
         }
     })
 }
@@ -420,6 +432,9 @@ fn fx(b: &[u8]) -> u64 {
 
 /// Whether some key of an object's members is repeated.
 fn has_repeats<T>(keys: &[(Cow<'_, str>, T)]) -> bool {
+    if keys.len() <= 8 {
+        return (1..keys.len()).any(|j| keys[..j].iter().any(|(k, _)| *k == keys[j].0));
+    }
     if keys.len() > 64 {
         let mut set: std::collections::HashSet<&str, BuildHasherDefault<FxHasher>> =
             Default::default();
@@ -797,6 +812,9 @@ impl<'d, 's> Found<'d, 's> {
         }
         self.seen[word] |= bit;
         let Some(v) = v else { return };
+        if role.fields.iter().all(|&(f, r)| r >= self.ranks[f]) {
+            return; // a better key of its fields was found already
+        }
         let real = match self.doc.kind(v) {
             Kind::Str => {
                 let t = self.doc.text(v);
@@ -908,7 +926,10 @@ impl<'d, 's> Found<'d, 's> {
             }
         }
         for (key, n) in nested {
-            let inner = format!("{prefix}{key}.");
+            let mut inner = String::with_capacity(prefix.len() + key.len() + 1);
+            inner.push_str(prefix);
+            inner.push_str(&key);
+            inner.push('.');
             let entries = match n {
                 Nested::Obj(i) => self.doc.members(i),
                 Nested::Headers(h) => h,
@@ -1469,7 +1490,9 @@ mod tests {
     #[test]
     fn every_role_key_is_found_and_ids_fit_the_seen_set() {
         let r = roles();
-        assert!(r.by_key.len() <= 512);
+        assert!(r.keys.len() <= 512);
+        let most = r.buckets.iter().map(Vec::len).max();
+        assert!(most <= Some(6), "{most:?}");
         for keys in FIELD_KEYS {
             for k in keys {
                 assert!(r.get(k).is_some(), "{k}");
