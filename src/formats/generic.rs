@@ -11,7 +11,7 @@ use super::common::{
     py_upper, split_target, split_target_bytes, status, strip_client_port, strip_port, FileContext,
     LineFields,
 };
-use super::jsonlog;
+use super::jsonlog::{self, HOST_KEYS, IP_KEYS, METHOD_KEYS, PATH_KEYS, STATUS_KEYS, UA_KEYS};
 use crate::timeparse;
 
 /// A line with each token cut down to one `x`, and the way back to the line's own offsets.
@@ -97,112 +97,6 @@ impl<'a> Probe<'a> {
         self.line.get(a..b).unwrap_or_default()
     }
 }
-
-// --- the keys app logs name their fields by (jsonlog.py's *_KEYS) ------------------------------
-// TODO(lead): the w3cjson helper ports these to jsonlog.rs; dedupe when both have landed.
-const HOST_KEYS: &[&str] = &[
-    "requesthost",
-    "request.host",
-    "request_host",
-    "originalhost",
-    "host",
-    "hostname",
-    "url.domain",
-    ":authority",
-    "authority",
-    "x-forwarded-host",
-    "http_host",
-    "request_hostname",
-    "clientrequesthost",
-    "domainname",
-    "vhost",
-    "domain",
-];
-const METHOD_KEYS: &[&str] = &[
-    "requestmethod",
-    "request.method",
-    "request_method",
-    "http.request.method",
-    "method",
-    "httpmethod",
-    "http_method",
-    "clientrequestmethod",
-    "verb",
-];
-const PATH_KEYS: &[&str] = &[
-    "requestpath",
-    "request.uri",
-    "request_path",
-    "url.path",
-    "path",
-    "x-envoy-origin-path",
-    "x-envoy-original-path",
-    "uri",
-    "requesturi",
-    "request_uri",
-    "originalrequesturiwithargs",
-    "url.original",
-    "url.full",
-    "requesturl",
-    "request_url",
-    "url",
-    "originalurl",
-    "clientrequesturi",
-    "target",
-];
-const STATUS_KEYS: &[&str] = &[
-    "downstreamstatus",
-    "http.response.status_code",
-    "status",
-    "statuscode",
-    "status_code",
-    "httpstatus",
-    "httpstatuscode",
-    "http_status",
-    "response_status",
-    "responsestatus",
-    "response_code",
-    "responsecode",
-    "edgeresponsestatus",
-    "originstatus",
-];
-const IP_KEYS: &[&str] = &[
-    "clienthost",
-    "request.client_ip",
-    "client_ip",
-    "clientip",
-    "request.remote_ip",
-    "remote_ip",
-    "remoteip",
-    "remote_addr",
-    "remoteaddr",
-    "client.ip",
-    "source.ip",
-    "clientaddr",
-    "c-ip",
-    "clientaddress",
-    "client_address",
-    "sourceip",
-    "downstream_remote_address",
-    "client.address",
-    "source.address",
-    "ip",
-    "x_real_ip",
-    "x_forwarded_for",
-    "x-forwarded-for",
-    "http_x_forwarded_for",
-    "x_forward_for",
-    "fwd",
-];
-const UA_KEYS: &[&str] = &[
-    "request_user-agent",
-    "user_agent.original",
-    "useragent",
-    "user_agent",
-    "user-agent",
-    "http_user_agent",
-    "useragent_s",
-];
 
 /// The key=value pairs of a line, first value of a key kept (lowercased key, value's bytes).
 /// The key=value pairs of a line, first value of a key kept (key as written, value's bytes); keys
