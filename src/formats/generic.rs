@@ -8,8 +8,8 @@ use memchr::memmem;
 use regex::bytes::Regex;
 
 use super::common::{
-    py_upper, split_target, split_target_bytes, status, strip_client_port, strip_port, FileContext,
-    LineFields,
+    decimal_digit, py_upper, split_target, split_target_bytes, status, strip_client_port,
+    strip_port, FileContext, LineFields,
 };
 use super::jsonlog::{self, HOST_KEYS, IP_KEYS, METHOD_KEYS, PATH_KEYS, STATUS_KEYS, UA_KEYS};
 use crate::timeparse;
@@ -608,22 +608,6 @@ fn status_text(v: &[u8]) -> Option<i32> {
     (count == 3).then_some(n)
 }
 
-/// The value of a Unicode decimal digit (general category Nd, Unicode 14 as in CPython 3.11).
-fn decimal_digit(c: char) -> Option<u32> {
-    const ZEROS: [u32; 66] = [
-        0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
-        0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
-        0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
-        0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
-        0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
-        0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
-    ];
-    let cp = c as u32;
-    let k = ZEROS.partition_point(|&z| z <= cp);
-    let zero = *ZEROS.get(k.checked_sub(1)?)?;
-    (cp - zero < 10).then_some(cp - zero)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::vectors::line_mismatches;
@@ -895,7 +879,7 @@ mod tests {
     }
 
     /// Lines of app-log fragments and what Python's `parse_line` answered for them
-    /// (`scripts/generic_cases.py`): the generic parser's searches meet each other there.
+    /// (see `tests/data/README.md`): the generic parser's searches meet each other there.
     #[test]
     fn fragment_cases_parse_as_python_did() {
         use super::super::vectors::{bytes, context, expected_fields};

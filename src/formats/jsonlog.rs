@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use memchr::memchr;
 
 use super::common::{
-    arrival, py_float, py_lower, seconds_us_f64, split_target, split_target_bytes, status,
-    status_f64, strip_client_port, strip_port, FileContext, LineFields,
+    arrival, decimal_digit, py_float, py_lower, seconds_us_f64, split_target, status, status_f64,
+    strip_client_port, strip_port, FileContext, LineFields,
 };
 use crate::timeparse;
 
@@ -1096,23 +1096,6 @@ fn status_text(t: &str) -> Option<i32> {
     (count == 3).then_some(n)
 }
 
-/// The value of a Unicode decimal digit (general category Nd, Unicode 14 as in CPython 3.11).
-// TODO(lead): the same table is in generic.rs (`decimal_digit`); keep one when both have landed.
-fn decimal_digit(c: char) -> Option<u32> {
-    const ZEROS: [u32; 66] = [
-        0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
-        0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
-        0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
-        0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
-        0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
-        0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
-    ];
-    let cp = c as u32;
-    let k = ZEROS.partition_point(|&z| z <= cp);
-    let zero = *ZEROS.get(k.checked_sub(1)?)?;
-    (cp - zero < 10).then_some(cp - zero)
-}
-
 /// Python's `str.isspace()`: Unicode White_Space and the ASCII separators \x1c-\x1f.
 fn py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
@@ -1133,34 +1116,6 @@ const END_TIMES: [(&str, &str, &[&str]); 3] = [
         &["properties", "timeTaken"],
     ),
 ];
-
-/// (method, host, path) from a request line `GET /a?b HTTP/1.1` (text.py's `request_line`).
-fn request_line(req: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
-    let none = (None, None, None);
-    let sp = match memchr(b' ', &req[..req.len().min(13)]) {
-        Some(sp) if sp >= 3 => sp,
-        _ => return none,
-    };
-    let verb = &req[..sp];
-    if !verb.iter().all(u8::is_ascii_alphabetic) {
-        return none;
-    }
-    let rest = &req[sp + 1..];
-    let target_len = rest
-        .iter()
-        .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c'))
-        .unwrap_or(rest.len());
-    if target_len == 0 {
-        // whitespace right after the space, or nothing: not a request line
-        return none;
-    }
-    let (host, path) = split_target_bytes(&rest[..target_len]);
-    (
-        Some(String::from_utf8_lossy(verb).to_ascii_uppercase()),
-        host,
-        path,
-    )
-}
 
 /// A document and the line's fields read from it.
 struct Record<'s> {
@@ -1280,7 +1235,7 @@ pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<L
     if path.is_none() {
         if let Some(request) = rec.top_str("request") {
             // nginx's JSON `log_format`s carry `"request": "$request"`, the request line.
-            let (rmethod, rhost, rpath) = request_line(request.as_bytes());
+            let (rmethod, rhost, rpath) = super::text::request_line(Some(request.as_bytes()));
             thost = rhost;
             path = rpath;
             if !rec.truthy(method_v) {

@@ -1,5 +1,5 @@
 //! The oracle: what the Python parsers answered (`tests/data/vectors/`, written by
-//! `scripts/format_vectors.py` before they were deleted), replayed against the core.
+//! a script before they were deleted, see `tests/data/README.md`), replayed against the core.
 
 use std::io::{BufRead, BufReader};
 

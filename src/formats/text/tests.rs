@@ -85,7 +85,7 @@ fn line_vectors_of_these_formats_match() {
 }
 
 /// Replays a `.jsonl.gz` of lines (base64) with what Python's `looks_like` tests and parsers
-/// answered (`scripts/text_cases.py`): (lines, differences).
+/// answered (see `tests/data/README.md`): (lines, differences).
 fn replay(path: &str) -> (usize, usize) {
     use std::io::BufRead;
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
