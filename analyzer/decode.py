@@ -146,3 +146,31 @@ def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = 
         _claims_json=claims,
     )
     return facts
+
+
+class FactsMemo:
+    """The facts of tokens this process decoded, whichever task decoded them, bounded.
+
+    `analyze_token` gives the same facts for the same token (and `truncated`) while the keys stay the
+    same; a token whose kid was unknown is decoded again, as a later miss may have refreshed the keys.
+    Tokens recur across the files of an archive (a client sends one token to every host for an hour).
+    """
+
+    LIMIT = 50_000  # facts kept (about 1.5 KB each: header and claims stay JSON text)
+
+    def __init__(self) -> None:
+        self._facts: dict[tuple[str, bool], TokenFacts] = {}
+
+    def facts(self, token: bytes, fp: str, truncated: bool, ring: KeyRing,
+              clients: tuple[ClientApp, ...]) -> TokenFacts:
+        """The token's facts: remembered, or decoded now."""
+        key = (fp, truncated)
+        got = self._facts.get(key)
+        if got is None:
+            got = analyze_token(token, ring, clients, truncated=truncated)
+            if ring.refresher is None or not any(c == S.UNKNOWN_KID for c, _ in got.failures):
+                if len(self._facts) >= self.LIMIT:  # the oldest half goes: logs run forward in time
+                    for k in list(self._facts)[: self.LIMIT // 2]:
+                        del self._facts[k]
+                self._facts[key] = got
+        return got

@@ -26,7 +26,7 @@ import pandas as pd
 from analyzer import schema as S
 from analyzer.aggregate import Aggregator
 from analyzer.config import Settings
-from analyzer.decode import TokenFacts
+from analyzer.decode import FactsMemo, TokenFacts
 from analyzer.diagnose import Diagnoser, Observations, PendingRows
 from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, compression, content_size
@@ -198,6 +198,7 @@ class _Worker:
     settings: Settings
     ring: KeyRing
     sink: tuple[Path, str] | None = None  # (staging directory, run id): where this worker writes rows
+    memo: FactsMemo  # the facts of the tokens this process decoded
 
 
 def use_memory_pool() -> None:
@@ -345,6 +346,7 @@ def _init(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | None = Non
     _Worker.sink = sink
     _Worker.settings = settings
     _Worker.ring = ring
+    _Worker.memo = FactsMemo()
 
 
 def _evict(cache: dict[str, TokenFacts]) -> None:
@@ -371,9 +373,9 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
 
     settings, sink = _Worker.settings, _Worker.sink
     leeway = float(settings.leeway_seconds)
-    # Token facts are cached per task, not per process: which tokens a task decodes itself (and so
-    # offers as examples, with header and claims) must not depend on what its process scanned before,
-    # or the examples would differ with the number of workers.
+    # Which tokens a task sees first (and so offers as examples) is kept per task, not per process: it
+    # must not depend on what its process scanned before, or the examples would differ with the number
+    # of workers. The facts themselves come from the process's memo when another task decoded them.
     cache: dict[str, TokenFacts] = {}
     outs = [UnitOutput(u, FileResult(path=u.file.name), Aggregator(), Observations(leeway), {}) for u in units]
     out = outs[-1]
@@ -422,7 +424,7 @@ def _task_batches(units: list[WorkUnit], outs: list[UnitOutput], cache: dict[str
     held = None
     for unit, out in zip(units, outs, strict=True):
         for batch in scan_file(unit.file, settings, ring, out.result, cache,  # type: ignore[arg-type]
-                               start=unit.start, end=unit.end, count_from=unit.count_from):
+                               start=unit.start, end=unit.end, count_from=unit.count_from, memo=_Worker.memo):
             # A range of a compressed file counts the lines before it while it decompresses them.
             base = unit.line_base + out.result.stats.lines_before  # type: ignore[attr-defined]
             if base:

@@ -28,7 +28,7 @@ import analyzer._core as _core
 from analyzer import formats
 from analyzer import schema as S
 from analyzer.config import Settings
-from analyzer.decode import TokenFacts, analyze_token
+from analyzer.decode import FactsMemo, TokenFacts
 from analyzer.keys import KeyRing
 from analyzer.readers import InputFile, ReadStats, decompressed_limit, iter_chunks, shown
 from analyzer.state import Rebuild, Recorded
@@ -98,17 +98,19 @@ def _scanner(f: InputFile, settings: Settings, fmt: str) -> Any:
 
 def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResult,
               known: dict[str, TokenFacts] | None = None, start: int = 0, end: int | None = None,
-              count_from: int | None = None) -> Iterator[Batch]:
+              count_from: int | None = None, memo: FactsMemo | None = None) -> Iterator[Batch]:
     """Find and decode every token in one file (or byte range); yield occurrence batches.
 
     The core scans each chunk: it finds the tokens, parses the request fields of their lines and
     hands back Arrow columns. What is left here is per distinct token: `known` holds the facts of
     tokens decoded before (it gains the new ones), so each unique token is decoded once per
-    process. A batch's `tokens` are the ones first decoded in it.
+    task. A batch's `tokens` are the ones first seen in it; `memo` (the process's) saves decoding a
+    token that another task of the process decoded already.
     """
     from analyzer import readers
 
     known = {} if known is None else known
+    memo = FactsMemo() if memo is None else memo
     fmt = settings.format
     directive = None
     if start > 0:
@@ -139,7 +141,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
             # Content before the start was decompressed and dropped: the W3C field list in force.
             scanner.set_fields(result.stats.fields_before[8:])
             result.stats.fields_before = None
-        part, decoded = scan_chunk(scanner, chunk, first_line, result, known, ring, settings)
+        part, decoded = scan_chunk(scanner, chunk, first_line, result, known, memo, ring, settings)
         new_tokens.update(decoded)
         if part is not None:
             parts.append((part, source, mtime_us))
@@ -154,7 +156,8 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
 
 
 def scan_chunk(scanner: Any, chunk: bytes, first_line: int, result: FileResult, known: dict[str, TokenFacts],
-               ring: KeyRing, settings: Settings) -> tuple[pa.RecordBatch | None, dict[str, TokenFacts]]:
+               memo: FactsMemo, ring: KeyRing, settings: Settings,
+               ) -> tuple[pa.RecordBatch | None, dict[str, TokenFacts]]:
     """One chunk through the core's `LineScanner`: its occurrences (None if it has none), with each
     token's fingerprint, and the facts of the tokens no earlier chunk decoded (added to `known` too)."""
     occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line)
@@ -170,7 +173,7 @@ def scan_chunk(scanner: Any, chunk: bytes, first_line: int, result: FileResult, 
         picked = toks.take(fresh)
         for fp, token, cut in zip(picked.column(1).to_pylist(), picked.column(0).to_pylist(),
                                   picked.column(3).to_pylist(), strict=True):
-            known[fp] = new[fp] = analyze_token(token, ring, settings.clients, truncated=cut)
+            known[fp] = new[fp] = memo.facts(token, fp, cut, ring, settings.clients)
     return (occ if occ.num_rows else None), new
 
 

@@ -35,13 +35,14 @@ def check_chunk(data: bytes) -> None:
     from analyzer import formats
     from analyzer import schema as S
     from analyzer.check import classify
+    from analyzer.decode import FactsMemo
     from analyzer.pipeline import Batch, FileResult, batch_frame, scan_chunk
 
     ring, settings = _context()
     fmt = formats.detect(data[:65536].split(b"\n")[:50])
     scanner = _core.LineScanner(fmt, 2024, "UTC", 1_700_000_000_000_000)
     known: dict[str, Any] = {}
-    part, facts = scan_chunk(scanner, data, 1, FileResult("fuzz.log"), known, ring, settings)
+    part, facts = scan_chunk(scanner, data, 1, FileResult("fuzz.log"), known, FactsMemo(), ring, settings)
     if part is None:
         return
     lines = part.column("line").to_pylist()
