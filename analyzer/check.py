@@ -21,8 +21,8 @@ from analyzer import issuers
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
 from analyzer.decode import TokenFacts
-from analyzer.extract import BEARER_PARAMS, SIGNIN_PARAMS
 from analyzer.privacy import keyed_hash, load_key
+from analyzer.scan.extract import BEARER_PARAMS, SIGNIN_PARAMS
 
 BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -214,7 +214,7 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
             raise ConfigError(f"leeway_seconds must be a whole number of seconds, 0 to {MAX_LEEWAY:,} (10 years)")
         out["leeway_seconds"] = leeway
     if "timezone" in data:
-        from analyzer.timeparse import zone_from_text
+        from analyzer.scan.timeparse import zone_from_text
 
         tz = data["timezone"]
         if not isinstance(tz, str):
@@ -405,7 +405,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 def parse_when(value: str, now_us: int) -> int:
     """A point in time for --since/--until: `7d`, `12h`, `30m` before now, or an ISO 8601 date/time."""
-    from analyzer.timeparse import parse_any
+    from analyzer.scan.timeparse import parse_any
 
     m = _RELATIVE.match(value)
     if m:

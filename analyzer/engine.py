@@ -29,7 +29,8 @@ from analyzer.config import Settings
 from analyzer.decode import FactsMemo, TokenFacts
 from analyzer.diagnose import Diagnoser, Observations, PendingRows
 from analyzer.keys import KeyRing
-from analyzer.readers import InputFile, compression, content_size
+from analyzer.scan.chunks import BATCH_ROWS, FileResult, batch_frame, scan_file
+from analyzer.scan.readers import InputFile, compression, content_size
 
 RANGE_BYTES = 64 << 20
 BUNDLE_BYTES = 16 << 20  # files smaller than this are scanned together, up to this many bytes a task
@@ -62,7 +63,7 @@ class UnitOutput:
     """
 
     unit: WorkUnit
-    result: object  # pipeline.FileResult (kept untyped here to avoid an import cycle)
+    result: FileResult
     counts: Aggregator  # occurrences per cause and the first examples
     seen: Observations  # what the diagnosis keeps of the rows
     tokens: dict[str, str]  # token fingerprint -> kind, each token of the unit once
@@ -368,7 +369,6 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
     file. Each unit gets its own output for its file's counters; the last carries what the rows add up to.
     """
     from analyzer.check import classify
-    from analyzer.pipeline import FileResult, batch_frame
     from analyzer.write import write_parts
 
     settings, sink = _Worker.settings, _Worker.sink
@@ -418,15 +418,14 @@ def scan_task(units: list[WorkUnit]) -> list[UnitOutput]:
 
 def _task_batches(units: list[WorkUnit], outs: list[UnitOutput], cache: dict[str, TokenFacts]) -> Iterator[Any]:
     """The units' batches in order, with file line numbers; those of small files joined up to BATCH_ROWS rows."""
-    from analyzer.pipeline import BATCH_ROWS, scan_file
 
     settings, ring = _Worker.settings, _Worker.ring
     held = None
     for unit, out in zip(units, outs, strict=True):
-        for batch in scan_file(unit.file, settings, ring, out.result, cache,  # type: ignore[arg-type]
+        for batch in scan_file(unit.file, settings, ring, out.result, cache,
                                start=unit.start, end=unit.end, count_from=unit.count_from, memo=_Worker.memo):
             # A range of a compressed file counts the lines before it while it decompresses them.
-            base = unit.line_base + out.result.stats.lines_before  # type: ignore[attr-defined]
+            base = unit.line_base + out.result.stats.lines_before
             if base:
                 batch.shift_lines(base)
             if held is None:

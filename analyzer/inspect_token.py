@@ -18,9 +18,9 @@ from analyzer.check import WRONG_TYPE_DETAIL, classify, early_detail, expired_de
 from analyzer.config import ApiExpectation, Settings
 from analyzer.decode import TokenFacts, analyze_token
 from analyzer.errors import ConfigError
-from analyzer.extract import TOKEN_RE
 from analyzer.keys import KeyRing, unverified_reason
 from analyzer.keystore import load_keyring
+from analyzer.scan.extract import TOKEN_RE
 
 TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time", "xms_tcdt", "pwd_exp")
 PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"

@@ -86,7 +86,7 @@ def _chunks(path: str, start: int, end: int | None) -> Iterator[bytes]:
 
 def work(task: tuple[str, int, int | None, str]) -> tuple[int, int, int]:
     """(bytes, tokens, token lines) of one file or byte range at one level."""
-    from analyzer.extract import TOKEN_RE
+    from analyzer.scan.extract import TOKEN_RE
 
     path, start, end, level = task
     nbytes = tokens = lines = 0

@@ -16,8 +16,8 @@ import re
 import timeit
 from pathlib import Path
 
-from analyzer import formats
-from analyzer.formats import FileContext
+from analyzer.scan import formats
+from analyzer.scan.formats import FileContext
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "formats"
 TOKEN = b"eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0." + b"eyJ" + b"A" * 900 + b"." + b"S" * 342

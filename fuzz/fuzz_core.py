@@ -26,7 +26,8 @@ def check(data: bytes) -> None:
     """Run the core and the reference on one chunk; raise on any difference."""
     import extract_reference as R
 
-    from analyzer import _core, extract
+    from analyzer import _core
+    from analyzer.scan import extract
 
     marks = R.chunk_marks_exact(data)
     got_marks = _core.chunk_marks(data)

@@ -32,11 +32,11 @@ def check_chunk(data: bytes) -> None:
     distinct token, then classification of the batch.
     """
     import analyzer._core as _core
-    from analyzer import formats
     from analyzer import schema as S
     from analyzer.check import classify
     from analyzer.decode import FactsMemo
-    from analyzer.pipeline import Batch, FileResult, batch_frame, scan_chunk
+    from analyzer.scan import formats
+    from analyzer.scan.chunks import Batch, FileResult, batch_frame, scan_chunk
 
     ring, settings = _context()
     fmt = formats.detect(data[:65536].split(b"\n")[:50])

@@ -1,4 +1,4 @@
-"""Occurrence batches built by hand, as the core would hand them to `pipeline.batch_frame`."""
+"""Occurrence batches built by hand, as the core would hand them to `scan.chunks.batch_frame`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pyarrow as pa
 
 from analyzer.decode import TokenFacts
-from analyzer.pipeline import Batch
+from analyzer.scan.chunks import Batch
 
 _TYPES = {"line": pa.int64(), "ts": pa.int64(), "status": pa.int32()}
 COLUMNS = ("line", "ts", "format", "location", "param", "host", "method", "path", "status", "client_ip",

@@ -12,7 +12,7 @@ from analyzer.check import audience_detail, classify, humanize, issuer_detail
 from analyzer.config import ApiExpectation, Settings
 from analyzer.decode import TokenFacts, analyze_token
 from analyzer.keys import KeyRing, KeySet
-from analyzer.pipeline import batch_frame
+from analyzer.scan.chunks import batch_frame
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 NOW = 1_795_000_000

@@ -7,9 +7,9 @@ import time
 import pytest
 import tokens as tk
 
-from analyzer import extract
 from analyzer import schema as S
-from analyzer.readers import InputFile, ReadStats, iter_chunks
+from analyzer.scan import extract
+from analyzer.scan.readers import InputFile, ReadStats, iter_chunks
 
 
 @pytest.fixture(scope="module")

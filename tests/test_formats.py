@@ -24,10 +24,10 @@ import tokens as tk
 import zstandard
 
 import analyzer._core as _core
-from analyzer import formats
 from analyzer import schema as S
 from analyzer.decode import fingerprint
-from analyzer.formats import FileContext
+from analyzer.scan import formats
+from analyzer.scan.formats import FileContext
 
 HERE = Path(__file__).parent / "formats"
 SAMPLES = sorted(HERE.glob("*.log"))

@@ -27,7 +27,7 @@ from conftest import ROOT
 from analyzer import schema as S
 from analyzer.config import build_settings, parse_size
 from analyzer.pipeline import run
-from analyzer.readers import decompressed_limit
+from analyzer.scan.readers import decompressed_limit
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "22222222-2222-2222-2222-222222222222"
@@ -158,7 +158,7 @@ def test_long_runs_of_every_character_class_parse_in_linear_time(tmp_path: Path)
     # milliseconds per line; a quadratic pattern (as the HAProxy one was) takes many seconds.
     script = (
         "import time\n"
-        "import analyzer._core\nfrom analyzer import formats, extract, diagnose\n"
+        "import analyzer._core\nfrom analyzer.scan import formats, extract\n"
         "from analyzer import schema as S\n"
         "ctx = formats.FileContext(year=2024, mtime_us=0)\n"
         "units = [b'A', b'0', b'a', b':', b'.', b'1.1.1.1:1 [', b'eyJ', b'{\"', b'\"a\":', b'a=\"', b'\\\\\"',\n"
@@ -345,7 +345,7 @@ def test_directory_symlink_loop(tmp_path: Path) -> None:
 
 
 def test_file_that_vanishes_or_grows_while_being_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzer import readers
+    from analyzer.scan import readers
 
     logs = tmp_path / "logs"
     logs.mkdir()

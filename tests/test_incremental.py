@@ -46,7 +46,7 @@ def events(site: Path) -> pd.DataFrame:
 
 
 def token_lines(data: list[bytes]) -> int:
-    from analyzer.extract import TOKEN_RE
+    from analyzer.scan.extract import TOKEN_RE
 
     return sum(len(TOKEN_RE.findall(line)) for line in data if b"REDACTED" not in line)
 
@@ -214,7 +214,7 @@ def test_a_rotated_archive_resumed_in_ranges_keeps_its_line_numbers(site: Path,
     lines = {n + 1: line for n, line in enumerate(NGINX)}
     fps = {}
     from analyzer.decode import fingerprint
-    from analyzer.extract import TOKEN_RE
+    from analyzer.scan.extract import TOKEN_RE
 
     for n, line in lines.items():
         for tok in TOKEN_RE.findall(line):

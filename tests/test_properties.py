@@ -19,13 +19,13 @@ from batches import batch_of, empty_columns
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analyzer import extract
 from analyzer import schema as S
 from analyzer.check import classify
 from analyzer.config import Settings, build_settings
 from analyzer.decode import TokenFacts, analyze_token
 from analyzer.keys import KeyRing
-from analyzer.pipeline import batch_frame
+from analyzer.scan import extract
+from analyzer.scan.chunks import batch_frame
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -210,7 +210,7 @@ def test_field_directives_are_the_lines_that_start_with_fields(text: str) -> Non
     """What a regex anchored at every line start finds, found from `bytes.find` hits."""
     import re
 
-    from analyzer.formats import field_directives
+    from analyzer.scan.formats import field_directives
 
     chunk = text.encode()
     slow = [(m.start(), [f.lower() for f in m[1].decode("latin-1").split()])
@@ -274,7 +274,7 @@ def _w3c_line(draw: st.DrawFn) -> tuple[list[str], bytes]:
 @FAST
 @given(_w3c_line())
 def test_an_iis_line_without_its_directive_reads_as_with_it(case: tuple[list[str], bytes]) -> None:
-    from analyzer.formats import FileContext, parse_line
+    from analyzer.scan.formats import FileContext, parse_line
 
     names, line = case
     known_fmt, known = parse_line(line, S.FMT_IIS, FileContext(iis_fields=names))

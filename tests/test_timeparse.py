@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from analyzer import timeparse as T
+from analyzer.scan import timeparse as T
 
 
 def us(s: str) -> int:
