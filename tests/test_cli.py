@@ -335,3 +335,19 @@ def test_paths_that_are_not_utf8_in_options_are_one_line_errors(corpus: Path, tm
     assert "out-\\xff" in r.stderr and "UTF-8" in r.stderr
     r = _cli("scan", str(corpus), "--out", str(tmp_path / "o"), "--config", odd + ".toml")
     assert r.returncode == 2 and "out-\\xff.toml: config file not found" in r.stderr
+
+
+def test_process_wide_choices_are_made_before_the_libraries_load_and_a_user_choice_wins(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`analyzer` (the entry point) picks jemalloc for Arrow and one OpenBLAS thread, unless set already."""
+    from analyzer.__main__ import choose_arrow_pool, one_blas_thread
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    one_blas_thread()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    choose_arrow_pool()
+    assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
