@@ -555,7 +555,8 @@ pub fn parse_w3c(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
             buf.push(b' ');
             buf.extend_from_slice(c);
             buf.push(b'Z');
-            timeparse::parse_iso(&buf, &ctx.tz)
+            // UTC also where the `Z` cannot be read as the zone (a clock with trailing text).
+            timeparse::parse_iso(&buf, &timeparse::Zone::Utc)
         }
         _ => None,
     };
@@ -597,6 +598,26 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::Value;
+
+    /// W3C times are UTC whatever the configured zone, also where the clock is followed by text
+    /// (Python read `date clock Z` with its default zone, UTC).
+    #[test]
+    fn times_are_utc_whatever_the_zone() {
+        let line = b"2026-11-20 00:00:38 10.0.0.4 GET /p\tx";
+        let berlin = FileContext {
+            tz: timeparse::Zone::from_text("Europe/Berlin").unwrap(),
+            iis_fields: crate::formats::common::IIS_DEFAULT_FIELDS
+                .iter()
+                .map(|f| f.to_ascii_lowercase())
+                .collect(),
+            ..FileContext::default()
+        };
+        let got = parse_w3c(line, &berlin).and_then(|f| f.ts);
+        assert_eq!(got, Some(1_795_132_838_000_000));
+        let plain = b"2026-11-20 00:00:38 10.0.0.4 GET /p - 443 - 10.0.0.9 ua - 200 0 0 15";
+        let got = parse_w3c(plain, &berlin).and_then(|f| f.ts);
+        assert_eq!(got, Some(1_795_132_838_000_000));
+    }
 
     /// Lines and what Python's `w3c.py` answered (`tests/data/w3c_cases.json`).
     #[test]
