@@ -32,7 +32,7 @@ RUN_JSON_FILES = 1000  # files listed one by one in run.json (the counts cover t
 
 
 def _load_report_data(directory: Path, since_us: int | None, until_us: int | None) -> Any:
-    from analyzer.report_data import ReportData
+    from analyzer.report.data import ReportData
 
     return ReportData.load(directory, {}, since_us=since_us, until_us=until_us)
 
@@ -150,12 +150,14 @@ def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None
 
 def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallback | None,
                 fail_above: float | None, state: Any, run_id: str, started: float) -> RunOutcome:
-    from analyzer import __version__, privacy, report, report_data, unverified
+    from analyzer import __version__, privacy, unverified
     from analyzer.aggregate import Aggregator, DistinctTokens, summary_days
     from analyzer.diagnose import Diagnoser
     from analyzer.engine import plan, run_units, unit_bytes, use_memory_pool
     from analyzer.errors import ExitCode
     from analyzer.keystore import load_keyring
+    from analyzer.report import data as report_data
+    from analyzer.report import page as report
     from analyzer.scan.readers import expand_inputs
     from analyzer.write import OutputDir
 
@@ -526,10 +528,10 @@ class Written:
 def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str | None = None,
                    since_us: int | None = None, until_us: int | None = None) -> Written:
     """Write report.html again from an output directory; with `split_by`, one report per owner and an index."""
-    from analyzer import report
     from analyzer.errors import ConfigError
-    from analyzer.report_data import SPLIT_DIMENSIONS, ReportData, report_file_name
-    from analyzer.report_text import Names
+    from analyzer.report import page as report
+    from analyzer.report.data import SPLIT_DIMENSIONS, ReportData, report_file_name
+    from analyzer.report.text import Names
     from analyzer.write import DIR_MODE, write_text_file
 
     if split_by is not None and split_by not in SPLIT_DIMENSIONS:

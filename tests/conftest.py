@@ -66,6 +66,6 @@ def scan_dir(tmp_path: Path):
 @pytest.fixture(autouse=True)
 def _strict_report_templates(monkeypatch: pytest.MonkeyPatch) -> None:
     """In tests, a name a report template uses but the view lacks fails instead of printing nothing."""
-    from analyzer import report
+    from analyzer.report import page as report
 
     monkeypatch.setattr(report, "STRICT", True)

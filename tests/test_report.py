@@ -16,11 +16,11 @@ import pytest
 import report_corpus as C
 from typer.testing import CliRunner
 
-from analyzer import report
 from analyzer import schema as S
 from analyzer.cli import app
-from analyzer.report_data import ReportData, build_cube, report_file_name
-from analyzer.report_text import Names
+from analyzer.report import page as report
+from analyzer.report.data import ReportData, build_cube, report_file_name
+from analyzer.report.text import Names
 
 CHECKER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "check_outputs.py"
 

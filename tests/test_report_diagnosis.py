@@ -6,10 +6,10 @@ import re
 
 import pandas as pd
 
-from analyzer import report
-from analyzer.report_data import ReportData, build_cube
-from analyzer.report_diagnosis import diagnosis, humane
-from analyzer.report_text import Names
+from analyzer.report import page as report
+from analyzer.report.data import ReportData, build_cube
+from analyzer.report.diagnosis import diagnosis, humane
+from analyzer.report.text import Names
 
 RUN = {
     "findings": [{"kind": "clock_skew", "count": 9, "detail": "<script>x</script>", "hosts": ["h<b>"]}],

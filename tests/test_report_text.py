@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analyzer.report import esc, ident
-from analyzer.report_text import (
+from analyzer.report.html import esc
+from analyzer.report.page import ident
+from analyzer.report.text import (
     GRAPH,
     TOKEN_ENDPOINT,
     Names,

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from analyzer.advice import SHORT
-from analyzer.report_text import Names, as_int, count, missing, offset, plain, plural
+from analyzer.report.text import Names, as_int, count, missing, offset, plain, plural
 
 FINDING_TITLES = {
     "clock_skew": "A clock is off",

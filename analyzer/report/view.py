@@ -17,9 +17,9 @@ from markupsafe import Markup
 from analyzer import schema as S
 from analyzer.advice import ADVICE, FIX, SHORT, Facts, next_steps
 from analyzer.keys import ASSERTION_REASON
-from analyzer.report_data import DIMENSIONS, ReportData, sample_examples
-from analyzer.report_diagnosis import humane
-from analyzer.report_text import (
+from analyzer.report.data import DIMENSIONS, ReportData, sample_examples
+from analyzer.report.diagnosis import humane
+from analyzer.report.text import (
     NONE,
     Names,
     as_int,
@@ -119,7 +119,7 @@ def build(data: ReportData) -> dict[str, Any]:
     v["bars"] = _bars(cube, names, colors, scope)
     v["tables"] = [t for t in (_owner_table(cube, names, d) for d in _table_dims(data, cube)) if t]
     v["details"] = _cause_details(data, cube, names, causes)
-    from analyzer.report_diagnosis import diagnosis
+    from analyzer.report.diagnosis import diagnosis
 
     v["diagnosis"] = diagnosis(data.run, names, scope)
     v["method"] = _method(data)
@@ -521,7 +521,7 @@ def _behaviour(b: Any) -> str:
 
 
 def _timeline(data: ReportData, colors: dict[str, str]) -> dict[str, Markup] | None:
-    from analyzer import charts
+    from analyzer.report import charts
 
     hourly = data.cube.groupby(["hour", "cause"], observed=True)["occurrences"].sum().reset_index()
     wide = charts.timeline(hourly, "Failing token uses over time", colors, width=charts.WIDTH)
@@ -702,7 +702,7 @@ def _unrepr(value: Any) -> Any:
 
 
 def _method(data: ReportData) -> dict[str, Any]:
-    from analyzer.report_text import PathScrubber, relative
+    from analyzer.report.text import PathScrubber, relative
 
     run = data.run
     scrub = PathScrubber(run)

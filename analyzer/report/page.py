@@ -13,30 +13,19 @@ import base64
 import contextvars
 import functools
 import hashlib
-import html
-import re
 from typing import Any
 
 from markupsafe import Markup
 
-from analyzer.report_assets import SCRIPT, STYLE
-from analyzer.report_data import ReportData
-from analyzer.report_text import GUID, Names, PathScrubber, count, none_reason, pct, when
+from analyzer.report.assets import SCRIPT, STYLE
+from analyzer.report.data import ReportData
+from analyzer.report.html import esc
+from analyzer.report.text import GUID, Names, PathScrubber, count, none_reason, pct, when
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 # Beyond html.escape: `=`, `(` and `@` as references, so no log text can look like a URL attribute,
 # a CSS url() or an @import to a checker that reads the raw file.
-_EXTRA = str.maketrans({"=": "&#61;", "(": "&#40;", "@": "&#64;"})
 # The scrubber of the page being rendered: machine paths leave every printed value.
 _SCRUB: contextvars.ContextVar[PathScrubber | None] = contextvars.ContextVar("scrub", default=None)
-
-
-def esc(value: Any) -> str:
-    """Text for HTML: escaped, with control and bidi-override characters shown as code points."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    s = _CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", str(value))
-    return html.escape(s, quote=True).translate(_EXTRA)
 
 
 def _finalize(value: Any) -> Any:
@@ -115,7 +104,7 @@ def _page(template: str, run: dict[str, Any], **context: Any) -> str:
 
 def render(data: ReportData) -> str:
     """The whole report as one HTML string."""
-    from analyzer.report_view import build
+    from analyzer.report.view import build
 
     view = build(data)
     return _page("report.html.j2", data.run, v=view)

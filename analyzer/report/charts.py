@@ -3,7 +3,7 @@
 The markup is small, deterministic (same input, same bytes), fetches nothing and needs no script.
 It scales with its viewBox to the width of its column; the report draws it twice, for a desktop
 column and for a phone, so that its text keeps a readable size on both. Every text goes through
-`analyzer.report.esc`, the one escaper for text in the page. Colours are given per cause by the
+`analyzer.report.html.esc`, the one escaper for text in the page. Colours are given per cause by the
 report (a palette that colour-blind readers can tell apart); the legend is HTML beside the chart.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer import schema as S
+from analyzer.report.html import esc  # the one escaper for text in the page
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _EXTRA = str.maketrans({"=": "&#61;", "(": "&#40;", "@": "&#64;"})
@@ -38,7 +39,6 @@ _BUCKET_NS = {"h": pd.Timedelta(hours=1).value, "D": pd.Timedelta(days=1).value,
 
 
 def _esc(value: Any) -> str:
-    from analyzer.report import esc  # the one escaper for text in the page
 
     return esc(value)
 
