@@ -15,7 +15,7 @@ _root
 # Token fields copied by name (analyzer/engine.py `_SHARED_FIELDS`, getattr) into the events columns.
 typ
 scopes
-# requests reads it (analyzer/keystore.py): no proxy or .netrc.
+# requests reads it (analyzer/tokens/keystore.py): no proxy or .netrc.
 _.trust_env
 # The io protocol: readers' file objects are wrapped by io.BufferedReader / TextIOWrapper, which call it.
 _.readable

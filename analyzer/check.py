@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analyzer import issuers
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
-from analyzer.decode import TokenFacts
-from analyzer.privacy import keyed_hash, load_key
 from analyzer.scan.extract import BEARER_PARAMS, SIGNIN_PARAMS
+from analyzer.tokens import issuers
+from analyzer.tokens.decode import TokenFacts
+from analyzer.tokens.privacy import keyed_hash, load_key
 
 BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -96,7 +96,7 @@ def mask_causes(mask: int) -> tuple[str, list[str]]:
 
 
 def issuer_detail(iss: str | None, accepted: tuple[str, ...], inferred: bool = False, tid: str | None = None) -> str:
-    """Why `iss` is not accepted by an API (see analyzer.issuers.mismatch_detail)."""
+    """Why `iss` is not accepted by an API (see analyzer.tokens.issuers.mismatch_detail)."""
     return issuers.mismatch_detail(iss, accepted, "inferred from accepted tokens" if inferred else "configured", tid)
 
 

@@ -408,9 +408,9 @@ def inspect(
     from analyzer.config import build_settings
     from analyzer.inspect_token import NOT_CHECKED
     from analyzer.inspect_token import inspect as inspect_one
-    from analyzer.privacy import writable
     from analyzer.scan.readers import shown  # a claim in a detail may hold a newline: it must not forge a line
     from analyzer.scan.timeparse import parse_any
+    from analyzer.tokens.privacy import writable
 
     raw = sys.stdin.read() if token == "-" else token
     if not raw.strip():

@@ -26,11 +26,11 @@ import pandas as pd
 from analyzer import schema as S
 from analyzer.aggregate import Aggregator
 from analyzer.config import Settings
-from analyzer.decode import FactsMemo, TokenFacts
 from analyzer.diagnose import Diagnoser, Observations, PendingRows
-from analyzer.keys import KeyRing
 from analyzer.scan.chunks import BATCH_ROWS, FileResult, batch_frame, scan_file
 from analyzer.scan.readers import InputFile, compression, content_size
+from analyzer.tokens.decode import FactsMemo, TokenFacts
+from analyzer.tokens.keys import KeyRing
 
 RANGE_BYTES = 64 << 20
 BUNDLE_BYTES = 16 << 20  # files smaller than this are scanned together, up to this many bytes a task

@@ -16,11 +16,11 @@ import pandas as pd
 from analyzer import schema as S
 from analyzer.check import WRONG_TYPE_DETAIL, classify, early_detail, expired_detail, pair_verdict
 from analyzer.config import ApiExpectation, Settings
-from analyzer.decode import TokenFacts, analyze_token
 from analyzer.errors import ConfigError
-from analyzer.keys import KeyRing, unverified_reason
-from analyzer.keystore import load_keyring
 from analyzer.scan.extract import TOKEN_RE
+from analyzer.tokens.decode import TokenFacts, analyze_token
+from analyzer.tokens.keys import KeyRing, unverified_reason
+from analyzer.tokens.keystore import load_keyring
 
 TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time", "xms_tcdt", "pwd_exp")
 PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"

@@ -22,10 +22,10 @@ import pandas as pd
 
 from analyzer import schema as S
 from analyzer.config import Settings
-from analyzer.decode import TokenFacts
 from analyzer.scan.chunks import FileResult
 from analyzer.scan.readers import InputFile, shown
 from analyzer.state import Rebuild, Recorded
+from analyzer.tokens.decode import TokenFacts
 
 RUN_JSON_FILES = 1000  # files listed one by one in run.json (the counts cover them all)
 
@@ -150,15 +150,16 @@ def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None
 
 def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallback | None,
                 fail_above: float | None, state: Any, run_id: str, started: float) -> RunOutcome:
-    from analyzer import __version__, privacy, unverified
+    from analyzer import __version__, unverified
     from analyzer.aggregate import Aggregator, DistinctTokens, summary_days
     from analyzer.diagnose import Diagnoser
     from analyzer.engine import plan, run_units, unit_bytes, use_memory_pool
     from analyzer.errors import ExitCode
-    from analyzer.keystore import load_keyring
     from analyzer.report import data as report_data
     from analyzer.report import page as report
     from analyzer.scan.readers import expand_inputs
+    from analyzer.tokens import privacy
+    from analyzer.tokens.keystore import load_keyring
     from analyzer.write import OutputDir
 
     use_memory_pool()

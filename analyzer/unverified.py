@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import schema as S
-from analyzer.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, unverified_reason
+from analyzer.tokens.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, unverified_reason
 
 _COLUMNS = ["cause", "signature_checked", "issuer", "tenant_id", "token_kind", "audience", "token_fp", "ts"]
 NO_ISSUER = "(none)"

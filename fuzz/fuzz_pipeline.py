@@ -20,7 +20,7 @@ SEEDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 @cache
 def _context() -> tuple[Any, Any]:
     from analyzer.config import Settings
-    from analyzer.keys import KeyRing
+    from analyzer.tokens.keys import KeyRing
 
     return KeyRing(), Settings(offline=True)
 
@@ -34,9 +34,9 @@ def check_chunk(data: bytes) -> None:
     import analyzer._core as _core
     from analyzer import schema as S
     from analyzer.check import classify
-    from analyzer.decode import FactsMemo
     from analyzer.scan import formats
     from analyzer.scan.chunks import Batch, FileResult, batch_frame, scan_chunk
+    from analyzer.tokens.decode import FactsMemo
 
     ring, settings = _context()
     fmt = formats.detect(data[:65536].split(b"\n")[:50])

@@ -6,8 +6,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from analyzer.decode import TokenFacts
 from analyzer.scan.chunks import Batch
+from analyzer.tokens.decode import TokenFacts
 
 _TYPES = {"line": pa.int64(), "ts": pa.int64(), "status": pa.int32()}
 COLUMNS = ("line", "ts", "format", "location", "param", "host", "method", "path", "status", "client_ip",

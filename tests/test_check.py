@@ -10,9 +10,9 @@ from batches import batch_of, empty_columns
 from analyzer import schema as S
 from analyzer.check import audience_detail, classify, humanize, issuer_detail
 from analyzer.config import ApiExpectation, Settings
-from analyzer.decode import TokenFacts, analyze_token
-from analyzer.keys import KeyRing, KeySet
 from analyzer.scan.chunks import batch_frame
+from analyzer.tokens.decode import TokenFacts, analyze_token
+from analyzer.tokens.keys import KeyRing, KeySet
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 NOW = 1_795_000_000

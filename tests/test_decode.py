@@ -8,8 +8,8 @@ import tokens as T
 from analyzer import _core
 from analyzer import schema as S
 from analyzer.config import SIGNING_ALGS, ClientApp
-from analyzer.decode import analyze_token, fingerprint
-from analyzer.keys import KeyRing, KeySet
+from analyzer.tokens.decode import analyze_token, fingerprint
+from analyzer.tokens.keys import KeyRing, KeySet
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 NOW = 1_795_000_000

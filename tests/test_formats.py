@@ -25,9 +25,9 @@ import zstandard
 
 import analyzer._core as _core
 from analyzer import schema as S
-from analyzer.decode import fingerprint
 from analyzer.scan import formats
 from analyzer.scan.formats import FileContext
+from analyzer.tokens.decode import fingerprint
 
 HERE = Path(__file__).parent / "formats"
 SAMPLES = sorted(HERE.glob("*.log"))

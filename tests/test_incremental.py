@@ -213,8 +213,8 @@ def test_a_rotated_archive_resumed_in_ranges_keeps_its_line_numbers(site: Path,
     # Each token on the line where the file has it.
     lines = {n + 1: line for n, line in enumerate(NGINX)}
     fps = {}
-    from analyzer.decode import fingerprint
     from analyzer.scan.extract import TOKEN_RE
+    from analyzer.tokens.decode import fingerprint
 
     for n, line in lines.items():
         for tok in TOKEN_RE.findall(line):

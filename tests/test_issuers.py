@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import tokens as T
 
-from analyzer import issuers
 from analyzer import schema as S
 from analyzer.check import BIT, pair_verdict
 from analyzer.config import ApiExpectation
+from analyzer.tokens import issuers
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"

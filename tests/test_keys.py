@@ -10,11 +10,11 @@ import tokens as T
 
 from analyzer import schema as S
 from analyzer.config import check_url, is_loopback
-from analyzer.decode import analyze_token
-from analyzer.issuers import matches as issuer_matches
-from analyzer.issuers import mismatch_detail as issuer_mismatch_detail
-from analyzer.issuers import shape as issuer_shape
-from analyzer.keys import KeyRing, KeySet, check_issuer
+from analyzer.tokens.decode import analyze_token
+from analyzer.tokens.issuers import matches as issuer_matches
+from analyzer.tokens.issuers import mismatch_detail as issuer_mismatch_detail
+from analyzer.tokens.issuers import shape as issuer_shape
+from analyzer.tokens.keys import KeyRing, KeySet, check_issuer
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
@@ -150,7 +150,7 @@ def test_a_worker_asks_the_parent_and_never_takes_a_late_answer_for_a_new_questi
 
 
 def test_why_a_signature_could_not_be_checked() -> None:
-    from analyzer.keys import ASSERTION_REASON, GRAPH_REASON, unverified_reason
+    from analyzer.tokens.keys import ASSERTION_REASON, GRAPH_REASON, unverified_reason
 
     assert unverified_reason(KeyRing(), T.issuer_v2(TENANT), TENANT, S.KIND_ACCESS, False).startswith(
         "no signing keys are configured")

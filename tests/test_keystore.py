@@ -20,11 +20,11 @@ from werkzeug import Request, Response
 
 from analyzer import schema as S
 from analyzer.config import IssuerSource, build_settings
-from analyzer.decode import analyze_token
 from analyzer.errors import ConfigError
-from analyzer.keys import KeyRing
-from analyzer.keystore import HISTORY_NAME, KeyStore, default_cache_dir, load_keyring
 from analyzer.pipeline import run
+from analyzer.tokens.decode import analyze_token
+from analyzer.tokens.keys import KeyRing
+from analyzer.tokens.keystore import HISTORY_NAME, KeyStore, default_cache_dir, load_keyring
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from analyzer.privacy import scrub_claims
+from analyzer.tokens.privacy import scrub_claims
 
 
 def test_lists_stay_lists_and_people_are_hashed() -> None:

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from analyzer import schema as S
 from analyzer.check import classify
 from analyzer.config import Settings, build_settings
-from analyzer.decode import TokenFacts, analyze_token
-from analyzer.keys import KeyRing
 from analyzer.scan import extract
 from analyzer.scan.chunks import batch_frame
+from analyzer.tokens.decode import TokenFacts, analyze_token
+from analyzer.tokens.keys import KeyRing
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -46,7 +46,7 @@ token_bytes = st.binary(max_size=300) | st.text(
 @cache
 def _ring_and_settings() -> tuple[KeyRing, Settings]:
     """A key ring that holds KEY, so that a well-signed token can be `ok` (and alg tricks cannot)."""
-    from analyzer.keystore import load_keyring
+    from analyzer.tokens.keystore import load_keyring
 
     home = Path(__import__("tempfile").mkdtemp(prefix="props-"))
     jwks = home / "keys.json"

@@ -76,7 +76,7 @@ def test_inspect_a_token_with_lone_surrogates(tok: str) -> None:
 
 
 def test_scrubbed_claims_are_strict_json_and_utf8() -> None:
-    from analyzer.privacy import scrub_claims
+    from analyzer.tokens.privacy import scrub_claims
 
     claims = json.loads('{"exp": NaN, "nbf": Infinity, "iat": -Infinity, "big": ' + "9" * 40 + ', "n": 5, '
                         '"f": 1.5, "b": true, "x\\ud800": "\\udfff", "deep": [[{"a": "\\ud800"}]]}')

@@ -235,7 +235,7 @@ def test_unverified_ok_tokens_are_on_the_first_screen(out: Path, tmp_path: Path)
 def test_unverifiable_by_nature_asks_for_no_keys(out: Path, tmp_path: Path) -> None:
     """Client assertions and Graph tokens cannot be verified with any key the user could give: the box
     explains them without asking for keys, and is not styled as an alarm."""
-    from analyzer.keys import ASSERTION_REASON, GRAPH_REASON
+    from analyzer.tokens.keys import ASSERTION_REASON, GRAPH_REASON
 
     html = _rebuilt(out, tmp_path, unverified_ok={"count": 20, "unique_tokens": 20, "issuers": [
         {"issuer": C.GOOD, "count": 14, "reason": ASSERTION_REASON},

@@ -10,8 +10,8 @@ import pytest
 import tokens as T
 
 from analyzer import schema as S
-from analyzer.decode import analyze_token
-from analyzer.keys import KeyRing, KeySet
+from analyzer.tokens.decode import analyze_token
+from analyzer.tokens.keys import KeyRing, KeySet
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 API = "api://orders"
@@ -135,7 +135,7 @@ def test_ring_pickles_without_its_network_hook() -> None:
 def test_a_token_seen_again_is_not_verified_again_until_the_keys_change(monkeypatch: pytest.MonkeyPatch) -> None:
     """The verdict is kept per token fingerprint (a token is reused across files); a re-fetched set
     (a rotation) forgets the verdicts, so the same token is judged against the new keys."""
-    import analyzer.decode as D
+    import analyzer.tokens.decode as D
 
     calls: list[bytes] = []
     real = D.verify

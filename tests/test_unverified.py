@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import tokens as T
 
 from analyzer import schema as S
-from analyzer.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, KeySet
+from analyzer.tokens.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, KeySet
 from analyzer.unverified import count, needs_keys, summary_line
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

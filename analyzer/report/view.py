@@ -16,7 +16,6 @@ from markupsafe import Markup
 
 from analyzer import schema as S
 from analyzer.advice import ADVICE, FIX, SHORT, Facts, next_steps
-from analyzer.keys import ASSERTION_REASON
 from analyzer.report.data import DIMENSIONS, ReportData, sample_examples
 from analyzer.report.diagnosis import humane
 from analyzer.report.text import (
@@ -33,6 +32,7 @@ from analyzer.report.text import (
     plural,
     when,
 )
+from analyzer.tokens.keys import ASSERTION_REASON
 from analyzer.unverified import needs_keys
 
 TABLE_ROWS = 300  # rows a table holds at most (the Parquet holds them all)

@@ -24,10 +24,10 @@ import pyarrow as pa
 import analyzer._core as _core
 from analyzer import schema as S
 from analyzer.config import Settings
-from analyzer.decode import FactsMemo, TokenFacts
-from analyzer.keys import KeyRing
 from analyzer.scan import formats
 from analyzer.scan.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
+from analyzer.tokens.decode import FactsMemo, TokenFacts
+from analyzer.tokens.keys import KeyRing
 
 BATCH_ROWS = 65_536  # rows per classified batch: bounds the memory of every stage after the scan
 DETECT_BYTES = 1 << 16  # a file's format is detected from its first lines within this many bytes

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from analyzer.config import IssuerSource, Settings, check_url
 from analyzer.errors import ConfigError
-from analyzer.keys import KeyRing, KeySet, load_jwks_file, parse_jwks
+from analyzer.tokens.keys import KeyRing, KeySet, load_jwks_file, parse_jwks
 
 if TYPE_CHECKING:
     import requests

@@ -16,7 +16,7 @@ import orjson
 from analyzer import _core
 from analyzer import schema as S
 from analyzer.config import ClientApp
-from analyzer.keys import KeyRing, check_issuer, verify
+from analyzer.tokens.keys import KeyRing, check_issuer, verify
 
 
 def fingerprint(token: bytes) -> str:

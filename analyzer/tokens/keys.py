@@ -2,7 +2,7 @@
 
 A KeyRing holds plain JWK dicts so that it can be sent to worker processes; each process builds
 the key objects it needs once per kid. Nothing here opens a connection: a ring may carry a
-`refresher` hook (set by analyzer.keystore in the parent process) that is asked to re-fetch an
+`refresher` hook (set by analyzer.tokens.keystore in the parent process) that is asked to re-fetch an
 issuer's keys when a kid is missing.
 """
 
@@ -19,7 +19,7 @@ import jwt
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
 from analyzer.errors import ConfigError
-from analyzer.issuers import accepts, mismatch_detail, same_keys
+from analyzer.tokens.issuers import accepts, mismatch_detail, same_keys
 
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 VERDICT_MEMO = 32_768  # signature verdicts kept per process (about 4 MB: equal verdicts are one object)
