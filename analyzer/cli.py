@@ -241,18 +241,18 @@ def scan(
         raise _fail("--scheduler needs --engine dask")
     problem = _writable_dir(out_arg)
     if problem:
-        from analyzer.scan.readers import shown
+        from analyzer.scan.inputs import shown
 
         raise _fail(shown(problem))
     out = Path(out_arg)
     if any(p != "-" and Path(p).is_dir() and Path(p).resolve() == out.resolve() for p in paths):
-        from analyzer.scan.readers import shown
+        from analyzer.scan.inputs import shown
 
         # Its outputs (events, report.html, state.sqlite) would be read as logs by the next run.
         raise _fail(f"--out {shown(out_arg)} is a directory being scanned; write the outputs elsewhere "
                     "(a subdirectory is fine)")
     if not _is_utf8(str(out)):
-        from analyzer.scan.readers import shown
+        from analyzer.scan.inputs import shown
 
         # Inputs may have any name; Parquet's writer takes only UTF-8 paths.
         raise _fail(f"--out {shown(str(out))}: the output directory's path must be valid UTF-8")
@@ -362,7 +362,7 @@ def report(
 ) -> None:
     """Rebuild report.html from an existing output directory, or one report per client or audience."""
     from analyzer.pipeline import rebuild_report
-    from analyzer.scan.readers import shown
+    from analyzer.scan.inputs import shown
 
     if split_by is not None and split_by not in ("client", "audience"):
         raise _fail(f"unknown --split-by {split_by!r}; choose client or audience")
@@ -408,7 +408,7 @@ def inspect(
     from analyzer.config import build_settings
     from analyzer.inspect_token import NOT_CHECKED
     from analyzer.inspect_token import inspect as inspect_one
-    from analyzer.scan.readers import shown  # a claim in a detail may hold a newline: it must not forge a line
+    from analyzer.scan.inputs import shown
     from analyzer.scan.timeparse import parse_any
     from analyzer.tokens.privacy import writable
 
@@ -474,7 +474,7 @@ def main() -> None:
         sys.exit(int(e.exit_code))
     except OSError as e:
         # The machine refused (disk full, permission, a path that cannot be created): the user's to fix, no bug.
-        from analyzer.scan.readers import shown
+        from analyzer.scan.inputs import shown
 
         where = f"{shown(os.fsdecode(e.filename))}: " if e.filename is not None else ""
         typer.echo(f"analyzer: {where}{e.strerror or type(e).__name__}", err=True)

@@ -28,7 +28,8 @@ from analyzer.aggregate import Aggregator
 from analyzer.config import Settings
 from analyzer.diagnose import Diagnoser, Observations, PendingRows
 from analyzer.scan.chunks import BATCH_ROWS, FileResult, batch_frame, scan_file
-from analyzer.scan.readers import InputFile, compression, content_size
+from analyzer.scan.inputs import InputFile
+from analyzer.scan.readers import compression, content_size
 from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.keys import KeyRing
 

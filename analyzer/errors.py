@@ -29,7 +29,7 @@ class ConfigError(AnalyzerError):
         self.path = path
 
     def __str__(self) -> str:
-        from analyzer.scan.readers import shown
+        from analyzer.scan.inputs import shown
 
         return f"{shown(self.path)}: {self.message}" if self.path else self.message
 

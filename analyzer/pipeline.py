@@ -23,7 +23,7 @@ import pandas as pd
 from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.scan.chunks import FileResult
-from analyzer.scan.readers import InputFile, shown
+from analyzer.scan.inputs import InputFile, shown
 from analyzer.state import Rebuild, Recorded
 from analyzer.tokens.decode import TokenFacts
 
@@ -157,7 +157,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
     from analyzer.errors import ExitCode
     from analyzer.report import data as report_data
     from analyzer.report import page as report
-    from analyzer.scan.readers import expand_inputs
+    from analyzer.scan.inputs import expand_inputs
     from analyzer.tokens import privacy
     from analyzer.tokens.keystore import load_keyring
     from analyzer.write import OutputDir

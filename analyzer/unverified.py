@@ -147,7 +147,7 @@ def needs_keys(unverified: dict[str, Any]) -> bool:
 
 def _inert(text: Any, limit: int = 120) -> str:
     """A value from a token (its `iss`) as one inert line on a terminal: control characters escaped, bounded."""
-    from analyzer.scan.readers import shown
+    from analyzer.scan.inputs import shown
 
     value = shown(str(text))
     return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -323,7 +323,7 @@ def test_a_rebuild_from_another_directory_finds_inputs_recorded_by_relative_path
 
 
 def test_the_state_records_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
-    from analyzer.scan.readers import expand_inputs
+    from analyzer.scan.inputs import expand_inputs
     from analyzer.state import Progressed, State
 
     name = os.fsdecode(os.fsencode(str(tmp_path / "bad-name-")) + b"\xff\xfe.log")

@@ -9,7 +9,8 @@ import tokens as tk
 
 from analyzer import schema as S
 from analyzer.scan import extract
-from analyzer.scan.readers import InputFile, ReadStats, iter_chunks
+from analyzer.scan.inputs import InputFile
+from analyzer.scan.readers import ReadStats, iter_chunks
 
 
 @pytest.fixture(scope="module")

@@ -345,23 +345,23 @@ def test_directory_symlink_loop(tmp_path: Path) -> None:
 
 
 def test_file_that_vanishes_or_grows_while_being_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from analyzer.scan import readers
+    from analyzer.scan import inputs
 
     logs = tmp_path / "logs"
     logs.mkdir()
     gone, grows, stays = logs / "gone.log", logs / "grows.log", logs / "stays.log"
     for f in (gone, grows, stays):
         f.write_text(nginx_line(token()) * 10)
-    real = readers.expand_inputs
+    real = inputs.expand_inputs
 
-    def expand_then_change(paths: list[str], skip: frozenset[Path] = frozenset()) -> readers.Expansion:
+    def expand_then_change(paths: list[str], skip: frozenset[Path] = frozenset()) -> inputs.Expansion:
         got = real(paths, skip)
         gone.unlink()  # listed, then deleted before it is opened
         with grows.open("a") as fh:  # listed at one size, read at another
             fh.write(nginx_line(token(uti="more")) * 50_000)
         return got
 
-    monkeypatch.setattr(readers, "expand_inputs", expand_then_change)
+    monkeypatch.setattr(inputs, "expand_inputs", expand_then_change)
     s = scan(tmp_path / "out", logs)
     assert s["exit_code"] == 0
     assert s["tokens"]["occurrences"] == 50_020

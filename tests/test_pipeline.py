@@ -167,7 +167,7 @@ def test_examples_of_held_back_rows_have_their_header_and_claims(sample_run) -> 
 def test_units_run_largest_first_whatever_the_worker_count() -> None:
     """LPT order by the bytes a unit yields; equal costs keep the input order; ranges count their own size."""
     from analyzer.engine import WorkUnit, schedule
-    from analyzer.scan.readers import InputFile
+    from analyzer.scan.inputs import InputFile
 
     small, big = InputFile("a.log", 10, 0.0), InputFile("b.log", 100, 0.0)
     gz = InputFile("c.log.gz", 30, 0.0)  # 30 compressed bytes that decompress to 300
@@ -198,7 +198,8 @@ def test_plan_weighs_a_compressed_file_by_its_decompressed_size(tmp_path: Path, 
     import zstandard
 
     from analyzer.engine import plan, schedule
-    from analyzer.scan.readers import UNKNOWN_RATIO, content_size, expand_inputs
+    from analyzer.scan.inputs import expand_inputs
+    from analyzer.scan.readers import UNKNOWN_RATIO, content_size
 
     rng = random.Random(7)
     words = [f"GET /api/orders/{i} HTTP/1.1 200".encode() for i in range(50)]
@@ -311,7 +312,7 @@ def test_a_large_archive_is_read_in_ranges_with_the_rows_of_a_whole_read(tmp_pat
     import zstandard
 
     import analyzer.engine as E
-    from analyzer.scan.readers import expand_inputs
+    from analyzer.scan.inputs import expand_inputs
 
     data = _w3c_archive()
     logs = tmp_path / "logs"

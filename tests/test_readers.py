@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from analyzer.scan.readers import InputFile, ReadStats, expand_inputs, iter_chunks, last_line_starting, read_head
+from analyzer.scan.inputs import InputFile, expand_inputs
+from analyzer.scan.readers import ReadStats, iter_chunks, last_line_starting, read_head
 
 DATA = b"".join(b"line %06d some log text that compresses well enough\n" % i for i in range(60_000))
 CODECS = {

@@ -25,7 +25,8 @@ import analyzer._core as _core
 from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.scan import formats
-from analyzer.scan.readers import InputFile, ReadStats, decompressed_limit, iter_chunks
+from analyzer.scan.inputs import InputFile
+from analyzer.scan.readers import ReadStats, decompressed_limit, iter_chunks
 from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.keys import KeyRing
 
