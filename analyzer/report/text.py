@@ -289,3 +289,8 @@ def relative(path: Any, scrub: PathScrubber) -> str:
 def join(values: Iterable[Any], sep: str = ", ") -> str:
     """Values joined as plain words."""
     return sep.join(plain(v) for v in values)
+
+
+# What one of a dimension's values is called in a sentence ("only client X").
+SINGULAR = {"client_id": "client", "target": "API", "audience": "audience", "host": "host", "api": "API",
+            "issuer": "issuer", "tenant_id": "tenant"}
