@@ -26,7 +26,8 @@ import pandas as pd
 from analyzer import schema as S
 from analyzer.aggregate import Aggregator
 from analyzer.config import Settings
-from analyzer.diagnose import Diagnoser, Observations, PendingRows
+from analyzer.diagnose.diagnoser import Diagnoser
+from analyzer.diagnose.observe import Observations, PendingRows
 from analyzer.scan.chunks import BATCH_ROWS, FileResult, batch_frame, scan_file
 from analyzer.scan.inputs import InputFile
 from analyzer.scan.readers import compression, content_size

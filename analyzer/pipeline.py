@@ -152,7 +152,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
                 fail_above: float | None, state: Any, run_id: str, started: float) -> RunOutcome:
     from analyzer import __version__, unverified
     from analyzer.aggregate import Aggregator, DistinctTokens, summary_days
-    from analyzer.diagnose import Diagnoser
+    from analyzer.diagnose.diagnoser import Diagnoser
     from analyzer.engine import plan, run_units, unit_bytes, use_memory_pool
     from analyzer.errors import ExitCode
     from analyzer.report import data as report_data

@@ -15,7 +15,7 @@ from clock_logs import clock_logs
 from analyzer import clocks
 from analyzer.clocks import SKEW_THRESHOLD_S, OffsetEstimate, estimate, host_offsets
 from analyzer.config import Settings
-from analyzer.diagnose import Diagnoser
+from analyzer.diagnose.diagnoser import Diagnoser
 
 # Prompt clients' tokens reach a host within seconds: the edge is the offset, and the estimate lies
 # half the assumed quickest delay below it.
@@ -200,7 +200,7 @@ def test_clients_that_wait_anywhere_up_to_an_hour_still_give_the_edge() -> None:
 def test_a_websocket_upgrade_is_not_a_first_use() -> None:
     """Its line is written when the connection closes: its time says nothing about the token's first use."""
     from analyzer import schema as S
-    from analyzer.diagnose import Observations
+    from analyzer.diagnose.observe import Observations
 
     t0 = pd.Timestamp("2026-11-20 08:00", tz="UTC")
     ev = pd.DataFrame({

@@ -14,7 +14,8 @@ from test_inference import nginx, token
 from analyzer import schema as S
 from analyzer._core import LOGGED_CODES as CORE_CODES
 from analyzer._core import logged_error
-from analyzer.diagnose import LOGGED_CODES, Diagnoser
+from analyzer.diagnose.codes import LOGGED_CODES
+from analyzer.diagnose.diagnoser import Diagnoser
 
 T0 = 1_795_000_000
 ERR = (
@@ -77,7 +78,7 @@ def test_logged_error_comes_from_the_line_or_its_request(
 
 
 def test_the_core_knows_the_codes_the_diagnosis_explains() -> None:
-    """The scan prefers a known code on a line; the known codes are the ones diagnose.py explains."""
+    """The scan prefers a known code on a line; the known codes are the ones diagnose.codes explains."""
     assert sorted(CORE_CODES) == sorted(LOGGED_CODES)
 
 

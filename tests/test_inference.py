@@ -10,7 +10,7 @@ import pandas as pd
 import tokens as T
 
 from analyzer import schema as S
-from analyzer.diagnose import path_key
+from analyzer.diagnose.learn import path_key
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 T0 = 1_795_000_000

@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyzer import diagnose
 from analyzer import schema as S
 from analyzer.aggregate import Aggregator, DistinctTokens
-from analyzer.diagnose import Diagnoser, ExpectationLearner, Observations
+from analyzer.diagnose import observe as diagnose
+from analyzer.diagnose.diagnoser import Diagnoser
+from analyzer.diagnose.learn import ExpectationLearner
+from analyzer.diagnose.observe import Observations
 
 T0 = pd.Timestamp("2026-11-20", tz="UTC")
 

@@ -1,4 +1,4 @@
-"""The diagnosis keys of run.json (written by diagnose.py) as the report shows them: plain values.
+"""The diagnosis keys of run.json (written by `diagnose.diagnoser`) as the report shows them: plain values.
 
 Findings get a title a person understands, clock offsets read "4 min 2 s behind", lateness
 buckets read "hours late". Anything missing or of an unexpected shape is left out, never shown

@@ -1,0 +1,228 @@
+"""What the diagnosis keeps of classified rows (`Observations`, mergeable across workers) and the rows
+held back until expectations are learned (`PendingRows`): state bounded by hosts, clients and tokens."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from analyzer import schema as S
+from analyzer.diagnose.learn import ExpectationLearner
+
+# ----------------------------------------------------------------------------- clocks and lateness
+
+LATENESS = ("within_skew", "minutes", "hours", "days")
+MAX_CLOCK_PAIRS = 20_000  # (host, token) pairs kept for the clock estimates (about 5 MB); beyond, a sample
+WEBSOCKET_UPGRADE = 101  # status of a WebSocket handshake: its line's time may be the connection's end
+
+
+def lateness_bucket(seconds: float, leeway: float) -> str:
+    """How late a token past its exp was: within the skew, minutes, hours or days."""
+    if seconds <= leeway:
+        return "within_skew"
+    if seconds < 3600:
+        return "minutes"
+    if seconds < 86400:
+        return "hours"
+    return "days"
+
+
+def iso_or_none(ts: Any) -> str | None:
+    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).isoformat()
+
+
+# ----------------------------------------------------------------------------- the run-wide diagnoser
+
+_CLIENT_KEYS = ["client_id", "host", "api", "audience", "version", "cause"]
+MAX_CLIENTS = 500  # clients listed in run.json, the most failing first
+MAX_LOGGED_HOSTS = 10  # hosts named per (logged error, cause) pair
+PENDING_BATCH_ROWS = 1 << 15  # held-back rows judged (and written) at a time by `Diagnoser.finish`
+
+
+class Observations:
+    """What the diagnosis keeps of classified rows: state bounded by distinct hosts, clients and tokens.
+
+    Mergeable: each worker folds the rows of its unit into one of its own, and the parent merges
+    them in unit order, with the same result as folding every row in one process. So neither rows
+    nor anything proportional to them cross from the workers to the parent.
+    """
+
+    def __init__(self, leeway: float) -> None:
+        self.leeway = leeway
+        # Accepted tokens for the expectation learner, first row per (host, prefix, token) in order.
+        self.accepted: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.clock: dict[tuple[str, str], tuple[float, str | None, bool]] = {}  # -> (lag, client IP, assertion)
+        self.clock_level = 0  # `clock` holds the tokens whose fingerprint starts with this many zero bits
+        self.clients: dict[tuple[Any, ...], list[Any]] = {}  # _CLIENT_KEYS -> [rows, first failure, last]
+        self.late: Counter[tuple[str, str]] = Counter()  # (client_id, lateness bucket) of expired rows
+        self.lateness: Counter[str] = Counter()
+        self.logged: Counter[tuple[str, str, bool]] = Counter()  # (logged_error, cause, signature_checked)
+        self.logged_hosts: dict[tuple[str, str], dict[str, None]] = {}  # the first hosts, in order
+
+    def learn(self, ev: pd.DataFrame) -> None:
+        """Keep the batch's accepted tokens for `ExpectationLearner.add`."""
+        for row in ExpectationLearner.accepted(ev):
+            self.accepted.setdefault(row[:3], row)
+
+    def observe(self, ev: pd.DataFrame) -> None:
+        """Fold one final batch into the clock, client, lateness and logged-error statistics."""
+        if ev.empty:
+            return
+        self._observe_clock(ev)
+        cause = ev["cause"].astype("string")
+        past = pd.to_numeric(ev["seconds_past_exp"], errors="coerce")
+        late = past > 0
+        buckets = [lateness_bucket(float(s), self.leeway) for s in past[late]]
+        self.lateness.update(buckets)
+        is_exp = (cause == S.EXPIRED).fillna(False) & late
+        if is_exp.any():
+            for cid, s in zip(ev.loc[is_exp, "client_id"].astype("object"), past[is_exp], strict=True):
+                if isinstance(cid, str):
+                    self.late[(cid, lateness_bucket(float(s), self.leeway))] += 1
+        self._observe_clients(ev, (cause != S.OK).fillna(True).to_numpy(bool))
+        logged = ev["logged_error"]
+        has = logged.notna().to_numpy(bool)
+        if has.any():
+            sub = ev[has]
+            for le, c, sig, host in zip(
+                sub["logged_error"].astype("object"),
+                sub["cause"].astype("object"),
+                sub["signature_checked"].astype("object"),
+                sub["host"].astype("object"),
+                strict=True,
+            ):
+                self.logged[(str(le), str(c), bool(sig))] += 1
+                hosts = self.logged_hosts.setdefault((str(le), str(c)), {})
+                if isinstance(host, str) and len(hosts) < MAX_LOGGED_HOSTS:
+                    hosts[host] = None
+
+    def _observe_clients(self, ev: pd.DataFrame, failed: np.ndarray) -> None:
+        """Rows, first and last failure per client key (_CLIENT_KEYS) of the rows that name a client.
+
+        Grouped on the columns' integer codes (a categorical's own, else factorized): grouping the
+        values as objects took three quarters of `observe`. Groups come in the order of their first
+        row, as `groupby(sort=False)` gives them; a missing value is None.
+        """
+        has = ev["client_id"].notna().to_numpy(bool)
+        if not has.any():
+            return
+        group = np.zeros(int(has.sum()), dtype=np.int64)
+        columns = []
+        for k in _CLIENT_KEYS:
+            col = ev[k]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                codes, values = col.cat.codes.to_numpy()[has].astype(np.int64), col.cat.categories
+            else:
+                codes, values = pd.factorize(col.to_numpy(object)[has], use_na_sentinel=True)
+            columns.append((np.array([*values, None], dtype=object), codes))  # code -1 reads the trailing None
+            # The pair (group so far, code) as one id; ids stay below the row count, so nothing overflows.
+            group, _ = pd.factorize(group * (len(values) + 1) + (codes + 1))
+        fail_ts = ev["ts"][has].where(failed[has])
+        _, first_rows = np.unique(group, return_index=True)  # group ids number the groups in order
+        agg = fail_ts.groupby(group, sort=False).agg(["size", "min", "max"])
+        for row, n, first, last in zip(first_rows, agg["size"], agg["min"], agg["max"], strict=True):
+            self._add_client(tuple(names[ids[row]] for names, ids in columns), int(n), first, last)
+
+    def _observe_clock(self, ev: pd.DataFrame) -> None:
+        """Keep, per (host, token), the earliest `ts - iat`: the token's first use there.
+
+        A WebSocket upgrade (status 101) is left out: its line is often written when the connection
+        closes, hours after the token was sent.
+        """
+        status = pd.to_numeric(ev["status"], errors="coerce") if "status" in ev.columns else None
+        sel = ev["ts"].notna() & ev["iat"].notna() & ev["host"].notna()
+        if status is not None:
+            sel &= (status != WEBSOCKET_UPGRADE).fillna(True)
+        if not sel.any():
+            return
+        sub = ev.loc[sel, ["host", "token_fp", "client_ip", "token_kind"]].astype("object")
+        lag = pd.to_datetime(ev.loc[sel, "ts"], utc=True) - pd.to_datetime(ev.loc[sel, "iat"], utc=True)
+        sub = sub.assign(lag=lag.dt.total_seconds().to_numpy()).sort_values("lag")
+        sub = sub.drop_duplicates(["host", "token_fp"])
+        for host, fp, ip, kind, lg in sub.itertuples(index=False):
+            self._add_clock((str(host).lower(), str(fp)), float(lg), ip if isinstance(ip, str) else None,
+                            kind == S.KIND_ASSERTION)
+
+    def _add_clock(self, key: tuple[str, str], lag: float, ip: str | None, assertion: bool) -> None:
+        if int(key[1][:8], 16) >> (32 - self.clock_level):
+            return  # not in the sample
+        have = self.clock.get(key)
+        if have is None or lag < have[0]:
+            self.clock[key] = (lag, ip, assertion)
+        if len(self.clock) > MAX_CLOCK_PAIRS:
+            self._sample_clock(self.clock_level + 1)
+
+    def _sample_clock(self, level: int) -> None:
+        """Keep only the pairs of the tokens whose fingerprint starts with `level` zero bits (a 2^-level share).
+
+        Bounds memory however many tokens a run sees. The level ends as the lowest at which the
+        run's pairs fit, and the pairs kept are the same whatever order the rows come in: the
+        estimates are the same for any number of workers (and exact below MAX_CLOCK_PAIRS).
+        """
+        self.clock_level = level
+        self.clock = {k: v for k, v in self.clock.items() if not int(k[1][:8], 16) >> (32 - level)}
+
+    def _add_client(self, key: tuple[Any, ...], n: int, first: Any, last: Any) -> None:
+        have = self.clients.get(key)
+        if have is None:
+            self.clients[key] = [n, first, last]
+            return
+        have[0] += n
+        if pd.notna(first) and (pd.isna(have[1]) or first < have[1]):
+            have[1] = first
+        if pd.notna(last) and (pd.isna(have[2]) or last > have[2]):
+            have[2] = last
+
+    def merge(self, other: Observations) -> None:
+        """Fold in the observations of later rows (all but `accepted`, which the learner takes)."""
+        if other.clock_level > self.clock_level:
+            self._sample_clock(other.clock_level)
+        for key, (lag, ip, assertion) in other.clock.items():
+            self._add_clock(key, lag, ip, assertion)
+        for key, (n, first, last) in other.clients.items():
+            self._add_client(key, n, first, last)
+        self.late.update(other.late)
+        self.lateness.update(other.lateness)
+        self.logged.update(other.logged)
+        for key, more in other.logged_hosts.items():
+            hosts = self.logged_hosts.setdefault(key, {})
+            for host in more:
+                if len(hosts) < MAX_LOGGED_HOSTS:
+                    hosts[host] = None
+
+
+_PENDING_SCHEMA = pa.schema([*S.EVENT_FIELDS, pa.field("date", pa.date32())])
+
+
+class PendingRows:
+    """Rows held back for `Diagnoser.finish`, appended to a Parquet file as they come (not kept in memory)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: Any = None  # pyarrow.parquet.ParquetWriter, opened on the first row
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Append rows (classified, as `Diagnoser.prepare` holds them back)."""
+        if rows.empty:
+            return
+        import pyarrow.parquet as pq
+
+        from analyzer.write import to_table
+
+        table = to_table(rows, _PENDING_SCHEMA)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, _PENDING_SCHEMA, compression="zstd")
+        self._writer.write_table(table)
+
+    def close(self) -> Path | None:
+        """The file, complete; None when no row was held back."""
+        if self._writer is None:
+            return None
+        self._writer.close()
+        self._writer = None
+        return self.path
