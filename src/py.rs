@@ -354,6 +354,12 @@ fn zone_problem(text: &str) -> Option<String> {
     Zone::from_text(text).err()
 }
 
+/// A log field with every token in it replaced by `[token]`, as the line stage does.
+#[pyfunction]
+fn redact(value: String) -> String {
+    crate::lines::redact(Some(value)).unwrap_or_default()
+}
+
 /// A syslog or CRI prefix of a line: (`syslog` or `cri`, its time, where the message starts).
 #[pyfunction]
 #[pyo3(signature = (line, year=1970, tz="UTC", mtime_us=None))]
@@ -497,6 +503,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(zone_problem, m)?)?;
     m.add_function(wrap_pyfunction!(field_directives, m)?)?;
     m.add_function(wrap_pyfunction!(unwrap, m)?)?;
+    m.add_function(wrap_pyfunction!(redact, m)?)?;
     m.add_function(wrap_pyfunction!(logged_error, m)?)?;
     m.add("LOGGED_CODES", crate::logged::LOGGED_CODES.to_vec())?;
     add_decode(m)?;

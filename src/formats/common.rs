@@ -40,25 +40,6 @@ impl Default for FileContext {
     }
 }
 
-/// IIS's default field list (w3c's layouts have it and the other common ones).
-pub const IIS_DEFAULT_FIELDS: [&str; 15] = [
-    "date",
-    "time",
-    "s-ip",
-    "cs-method",
-    "cs-uri-stem",
-    "cs-uri-query",
-    "s-port",
-    "cs-username",
-    "c-ip",
-    "cs(User-Agent)",
-    "cs(Referer)",
-    "sc-status",
-    "sc-substatus",
-    "sc-win32-status",
-    "time-taken",
-];
-
 /// A logged duration shorter than this is not taken off the logged time: for an API call the two
 /// are the same second, and most formats' times have whole seconds only. A longer one (a WebSocket,
 /// a long poll, a slow upload) is: the token was checked when the request arrived.
@@ -121,6 +102,26 @@ pub fn status(b: &[u8]) -> Option<i32> {
     } else {
         None
     }
+}
+
+/// `status()` of a text value: three characters that are all decimal digits. Python's
+/// `str.isdigit` and `int` take any script's decimal digits (`١٢٣` is 123); the other characters
+/// `isdigit` takes, such as `²`, made Python's `int` raise: here they are no status.
+pub fn status_text(v: &[u8]) -> Option<i32> {
+    if v.len() == 3 {
+        return status(v);
+    }
+    if v.len() > 12 || v.is_ascii() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(v);
+    let mut n = 0;
+    let mut count = 0;
+    for c in text.chars() {
+        n = n * 10 + decimal_digit(c)? as i32;
+        count += 1;
+    }
+    (count == 3).then_some(n)
 }
 
 /// An HTTP status from a JSON number (an integer 100..=999, or a float with an integral value).

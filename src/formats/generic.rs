@@ -8,8 +8,8 @@ use memchr::memmem;
 use regex::bytes::Regex;
 
 use super::common::{
-    decimal_digit, py_upper, split_target, split_target_bytes, status, strip_client_port,
-    strip_port, FileContext, LineFields,
+    py_upper, split_target, split_target_bytes, status, status_text, strip_client_port, strip_port,
+    FileContext, LineFields,
 };
 use super::jsonlog::{self, HOST_KEYS, IP_KEYS, METHOD_KEYS, PATH_KEYS, STATUS_KEYS, UA_KEYS};
 use crate::timeparse;
@@ -587,25 +587,6 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
         user_agent: flat.first_text(UA_KEYS),
         query_span: None,
     }
-}
-
-/// `status()` of a text value: three characters that are all decimal digits. Python's
-/// `str.isdigit` and `int` take any script's decimal digits (`١٢٣` is 123).
-fn status_text(v: &[u8]) -> Option<i32> {
-    if v.len() == 3 {
-        return status(v);
-    }
-    if v.len() > 12 || v.is_ascii() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(v);
-    let mut n = 0;
-    let mut count = 0;
-    for c in text.chars() {
-        n = n * 10 + decimal_digit(c)? as i32;
-        count += 1;
-    }
-    (count == 3).then_some(n)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use memchr::memchr;
 
 use super::common::{
-    arrival, decimal_digit, py_float, py_lower, seconds_us_f64, split_target, status, status_f64,
+    arrival, py_float, py_lower, seconds_us_f64, split_target, status_f64, status_text,
     strip_client_port, strip_port, FileContext, LineFields,
 };
 use crate::timeparse;
@@ -1080,22 +1080,6 @@ fn py_num_str(s: &str) -> String {
     }
 }
 
-/// `status()` of a JSON string: `len(s) == 3 and s.isdigit()`, then `int(s)`, which takes any
-/// script's decimal digits (`٢٠٠` is 200). (The other characters `isdigit` takes, such as `²`, made
-/// Python's `int` raise; here they are no status.)
-fn status_text(t: &str) -> Option<i32> {
-    if t.len() == 3 || t.is_ascii() || t.len() > 12 {
-        return status(t.as_bytes());
-    }
-    let mut n = 0;
-    let mut count = 0;
-    for c in t.chars() {
-        n = n * 10 + decimal_digit(c)? as i32;
-        count += 1;
-    }
-    (count == 3).then_some(n)
-}
-
 /// Python's `str.isspace()`: Unicode White_Space and the ASCII separators \x1c-\x1f.
 fn py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
@@ -1147,7 +1131,7 @@ impl<'s> Record<'s> {
                 Some(i) => (100..=999).contains(&i).then_some(i as i32),
                 None => status_f64(num_f64(&t)),
             },
-            _ => status_text(&t),
+            _ => status_text(t.as_bytes()),
         }
     }
 

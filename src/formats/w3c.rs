@@ -606,10 +606,7 @@ mod tests {
         let line = b"2026-11-20 00:00:38 10.0.0.4 GET /p\tx";
         let berlin = FileContext {
             tz: timeparse::Zone::from_text("Europe/Berlin").unwrap(),
-            iis_fields: crate::formats::common::IIS_DEFAULT_FIELDS
-                .iter()
-                .map(|f| f.to_ascii_lowercase())
-                .collect(),
+            iis_fields: IIS_DEFAULT.iter().map(|f| f.to_string()).collect(),
             ..FileContext::default()
         };
         let got = parse_w3c(line, &berlin).and_then(|f| f.ts);
