@@ -1,6 +1,7 @@
 """The program's entry point (`python -m analyzer`, and the `analyzer` command).
 
 Process-wide choices that must precede the first import of pyarrow are made here, then the CLI runs.
+Imports `cli` only, and only after those choices.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""The command line: parse options, freeze them into Settings, call the pipeline, map errors to exit codes.
+"""The command line: parse options, freeze them into Settings, call the run, map errors to exit codes.
 
-Only this module imports Typer (and Rich, for the progress display).
+Only this module imports Typer (and Rich, for the progress display). It imports `run`, `inspect_token`,
+`report.rebuild` and the base modules, inside the commands that use them: `--help` and a bad option
+answer before pandas or pyarrow load.
 """
 
 from __future__ import annotations
@@ -231,7 +233,7 @@ def scan(
     """Scan logs for bearer tokens and write events/, summary.parquet, report.html and run.json."""
     from analyzer.config import build_settings
     from analyzer.errors import InputNotFoundError
-    from analyzer.pipeline import missing_inputs, run
+    from analyzer.run import missing_inputs, run
 
     if log_format is not None and log_format not in S.FORMATS:
         raise _fail(f"unknown --format {log_format!r}; choose one of: {', '.join(S.FORMATS)}")
@@ -290,7 +292,7 @@ def scan(
         typer.echo(json.dumps(s, default=str, separators=(",", ":")))
     elif not quiet:
         typer.echo(f"{_outcome_line(s)} Report: {out / 'report.html'}", err=True)
-    from analyzer.unverified import needs_keys, summary_line
+    from analyzer.diagnose.unverified import needs_keys, summary_line
 
     unverified = summary_line(s.get("unverified_ok", {}))
     if unverified and not quiet:
@@ -306,7 +308,7 @@ def _dataset_config(out: Path, paths: list[str], quiet: bool) -> Path | None:
     would otherwise find none and classify differently from the rest of the dataset.
     """
     from analyzer.config import find_config
-    from analyzer.state import recorded_meta
+    from analyzer.outputs.state import recorded_meta
 
     if find_config(None, paths) is not None:
         return None
@@ -361,7 +363,7 @@ def report(
                                               "time.")] = None,
 ) -> None:
     """Rebuild report.html from an existing output directory, or one report per client or audience."""
-    from analyzer.pipeline import rebuild_report
+    from analyzer.report.rebuild import rebuild_report
     from analyzer.scan.inputs import shown
 
     if split_by is not None and split_by not in ("client", "audience"):

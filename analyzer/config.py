@@ -1,4 +1,7 @@
-"""Settings: code defaults, then the TOML config file, then CLI flags (which win), frozen once."""
+"""Settings: code defaults, then the TOML config file, then CLI flags (which win), frozen once.
+
+A base module: it imports `errors`, `schema` and `scan.timeparse` (the core's time parser) only.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,18 @@ import binascii
 import difflib
 import ipaddress
 import re
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from analyzer import __version__
 from analyzer.errors import ConfigError
+from analyzer.scan.timeparse import parse_any, zone_from_text
+from analyzer.schema import SCHEMA_VERSION
 
 DEFAULT_LEEWAY = 300
 MAX_LEEWAY = 10 * 365 * 86400  # a tolerance beyond years is a mistake, and overflows time arithmetic
@@ -63,7 +71,7 @@ class ClientApp:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run needs, frozen: the pipeline reads nothing else."""
+    """Everything a run needs, frozen: a run reads nothing else."""
 
     leeway_seconds: int = DEFAULT_LEEWAY
     offline: bool = False
@@ -92,13 +100,15 @@ class Settings:
     # Not config-file keys: tests shorten them.
     http_timeout: float | tuple[float, float] | None = None
     http_retries: int | None = None
+    # The secret of the keyed hashes of personal claims (`tokens.privacy`): loaded once by the run, before
+    # any worker starts, so every process hashes with it; b"": `tokens.privacy.load_key()` when needed.
+    pii_key: bytes = field(default=b"", repr=False)
+    # The wall clock (epoch seconds) a run reads its times from: tests set their own.
+    clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def fingerprint(self) -> str:
         """A hash of everything that changes how a token is classified: a change means a full rescan."""
         import hashlib
-
-        from analyzer import __version__
-        from analyzer.schema import SCHEMA_VERSION
 
         parts = (__version__, SCHEMA_VERSION, self.leeway_seconds, self.issuers, self.apis,
                  sorted((c.client_id, c.name, sorted(c.thumbprints)) for c in self.clients), self.format,
@@ -214,8 +224,6 @@ def parse_config(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
             raise ConfigError(f"leeway_seconds must be a whole number of seconds, 0 to {MAX_LEEWAY:,} (10 years)")
         out["leeway_seconds"] = leeway
     if "timezone" in data:
-        from analyzer.scan.timeparse import zone_from_text
-
         tz = data["timezone"]
         if not isinstance(tz, str):
             raise ConfigError("timezone must be a string such as \"UTC\", \"+01:00\" or \"Europe/Berlin\"")
@@ -405,8 +413,6 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 def parse_when(value: str, now_us: int) -> int:
     """A point in time for --since/--until: `7d`, `12h`, `30m` before now, or an ISO 8601 date/time."""
-    from analyzer.scan.timeparse import parse_any
-
     m = _RELATIVE.match(value)
     if m:
         return _in_range(value, now_us - int(m.group(1)) * _UNIT_SECONDS[m.group(2)] * 1_000_000)

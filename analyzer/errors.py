@@ -1,4 +1,7 @@
-"""The project's one error base, and the exit codes the CLI maps errors to."""
+"""The project's one error base, and the exit codes the CLI maps errors to.
+
+A base module: it imports only `scan.inputs` (which imports nothing of ours), to show paths safely.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 A check is `pass` or `fail` only when it ran. One that could not run (no keys for the signature,
 no API for the audience, no sign-in response for the nonce) is `not checked`, with the reason.
 The token is judged as a bearer token in an Authorization header, at `--at` or now.
+Imports `tokens` (decode, keys, keystore, check), `scan.extract` and the base modules; only `cli` imports it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 import pandas as pd
 
 from analyzer import schema as S
-from analyzer.check import WRONG_TYPE_DETAIL, classify, early_detail, expired_detail, pair_verdict
 from analyzer.config import ApiExpectation, Settings
 from analyzer.errors import ConfigError
 from analyzer.scan.extract import TOKEN_RE
+from analyzer.tokens.check import WRONG_TYPE_DETAIL, classify, early_detail, expired_detail, pair_verdict
 from analyzer.tokens.decode import TokenFacts, analyze_token
 from analyzer.tokens.keys import KeyRing, unverified_reason
 from analyzer.tokens.keystore import load_keyring

@@ -1,6 +1,6 @@
 """The one source of truth for names: cause codes, token locations, log formats and columns.
 
-Every other module imports these names; nothing else spells them out.
+Every other module imports these names; nothing else spells them out. Imports nothing of the package.
 """
 
 from __future__ import annotations
@@ -100,6 +100,10 @@ FORMATS: tuple[str, ...] = (
 # Microsoft Graph: tokens for it carry a header nonce and cannot be verified by anyone else.
 GRAPH_AUDIENCES = frozenset({"00000003-0000-0000-c000-000000000000", "https://graph.microsoft.com",
                              "https://graph.microsoft.com/"})
+
+# Parameters that carry a token meant for an API, and one that carries a sign-in (ID) token.
+BEARER_PARAMS = frozenset({"authorization", "access_token", "token", "bearer"})
+SIGNIN_PARAMS = frozenset({"id_token"})
 
 # Example tokens kept per cause (examples.json, the report's cause details): distinct tokens, first seen first.
 EXAMPLES_PER_CAUSE = 3

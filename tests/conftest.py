@@ -34,8 +34,8 @@ _CRASH_BEFORE_COMMIT = """\
 import os, sys
 from analyzer.__main__ import choose_arrow_pool, main
 choose_arrow_pool()
-import analyzer.pipeline
-analyzer.pipeline.between_commit_steps = lambda: os._exit(9)
+import analyzer.run
+analyzer.run.between_commit_steps = lambda: os._exit(9)
 sys.argv[0] = "analyzer"
 main()
 """

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from analyzer import schema as S
-from analyzer.advice import SHORT
 from analyzer.report import charts
+from analyzer.report.advice import SHORT
 
 NS = "{http://www.w3.org/2000/svg}"
 HOSTILE = ["<script>alert(1)</script>", '"onload=alert(1) x="', "a\u202eb", "tab\there\x07", None]

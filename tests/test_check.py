@@ -8,9 +8,9 @@ import tokens as T
 from batches import batch_of, empty_columns
 
 from analyzer import schema as S
-from analyzer.check import audience_detail, classify, humanize, issuer_detail
 from analyzer.config import ApiExpectation, Settings
 from analyzer.scan.chunks import batch_frame
+from analyzer.tokens.check import audience_detail, classify, humanize, issuer_detail
 from analyzer.tokens.decode import TokenFacts, analyze_token
 from analyzer.tokens.keys import KeyRing, KeySet
 

@@ -12,9 +12,9 @@ import pytest
 import tokens as T
 from clock_logs import clock_logs
 
-from analyzer import clocks
-from analyzer.clocks import SKEW_THRESHOLD_S, OffsetEstimate, estimate, host_offsets
 from analyzer.config import Settings
+from analyzer.diagnose import clocks
+from analyzer.diagnose.clocks import SKEW_THRESHOLD_S, OffsetEstimate, estimate, host_offsets
 from analyzer.diagnose.diagnoser import Diagnoser
 
 # Prompt clients' tokens reach a host within seconds: the edge is the offset, and the estimate lies

@@ -139,7 +139,7 @@ def test_a_token_line_with_a_long_run_of_candidates_is_fast(tmp_path: Path) -> N
     """`eyJa=eyJa=...` lets a candidate start at every `=`: a regex rescans the run from each (quadratic;
     200 KB took 25 s, 6 MB hours). The core reads it once, in the scan and in the line's fields."""
     from analyzer.config import build_settings
-    from analyzer.pipeline import run
+    from analyzer.run import run
 
     log = tmp_path / "access.log"
     log.write_bytes(b'10.0.0.1 - - [20/Nov/2026:10:00:00 +0000] "GET /p?x=' + b"eyJa=" * 1_200_000

@@ -18,7 +18,7 @@ from conftest import ROOT
 
 from analyzer import cli
 from analyzer import schema as S
-from analyzer.state import STATE_FILE
+from analyzer.outputs.state import STATE_FILE
 
 SAMPLES = ROOT / "sample_logs"
 ORDERS = Path("nginx") / "orders-access.log"
@@ -323,8 +323,8 @@ def test_a_rebuild_from_another_directory_finds_inputs_recorded_by_relative_path
 
 
 def test_the_state_records_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    from analyzer.outputs.state import Progressed, State
     from analyzer.scan.inputs import expand_inputs
-    from analyzer.state import Progressed, State
 
     name = os.fsdecode(os.fsencode(str(tmp_path / "bad-name-")) + b"\xff\xfe.log")
     Path(name).write_bytes((SAMPLES / ORDERS).read_bytes())
@@ -342,7 +342,7 @@ def test_the_state_records_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
 
 
 def test_missing_inputs_are_named_on_one_line_whatever_their_bytes(tmp_path: Path) -> None:
-    from analyzer.pipeline import missing_inputs
+    from analyzer.run import missing_inputs
 
     (tmp_path / "a.log").write_text("x\n")
     odd = os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff\xfe.log")

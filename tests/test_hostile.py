@@ -26,7 +26,7 @@ from conftest import ROOT
 
 from analyzer import schema as S
 from analyzer.config import build_settings, parse_size
-from analyzer.pipeline import run
+from analyzer.run import run
 from analyzer.scan.readers import decompressed_limit
 
 TENANT = "11111111-1111-1111-1111-111111111111"
@@ -361,7 +361,9 @@ def test_file_that_vanishes_or_grows_while_being_read(tmp_path: Path, monkeypatc
             fh.write(nginx_line(token(uti="more")) * 50_000)
         return got
 
-    monkeypatch.setattr(inputs, "expand_inputs", expand_then_change)
+    import analyzer.run
+
+    monkeypatch.setattr(analyzer.run, "expand_inputs", expand_then_change)
     s = scan(tmp_path / "out", logs)
     assert s["exit_code"] == 0
     assert s["tokens"]["occurrences"] == 50_020

@@ -18,8 +18,8 @@ from conftest import ROOT
 from analyzer import schema as S
 from analyzer.config import build_settings
 from analyzer.errors import AnalyzerError
-from analyzer.pipeline import run
-from analyzer.state import Lock
+from analyzer.outputs.state import Lock
+from analyzer.run import run
 
 SAMPLES = ROOT / "sample_logs"
 NGINX = (SAMPLES / "nginx" / "orders-access.log").read_bytes().splitlines(keepends=True)
@@ -196,7 +196,7 @@ def test_a_rotated_archive_resumed_in_ranges_keeps_its_line_numbers(site: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Read half of a log; it is rotated and compressed; the next run resumes inside the archive and
     reads the rest in ranges of its content (on two workers). Every line once, numbered as in the file."""
-    import analyzer.engine as E
+    import analyzer.engine.plan as E
 
     log = site / "logs" / "access.log"
     data = b"".join(NGINX)

@@ -6,9 +6,9 @@ import pytest
 import tokens as T
 
 from analyzer import schema as S
-from analyzer.check import BIT, pair_verdict
 from analyzer.config import ApiExpectation
 from analyzer.tokens import issuers
+from analyzer.tokens.check import BIT, pair_verdict
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"

@@ -117,7 +117,7 @@ def test_a_worker_asks_the_parent_and_never_takes_a_late_answer_for_a_new_questi
     import pickle
     import threading
 
-    import analyzer.engine as E
+    import analyzer.engine.keybroker as E
 
     old, first, second = (T.jwks(T.make_rsa_key(k))["keys"] for k in ("k1", "k2", "k3"))
     calls: list[int] = []

@@ -21,7 +21,7 @@ from werkzeug import Request, Response
 from analyzer import schema as S
 from analyzer.config import IssuerSource, build_settings
 from analyzer.errors import ConfigError
-from analyzer.pipeline import run
+from analyzer.run import run
 from analyzer.tokens.decode import analyze_token
 from analyzer.tokens.keys import KeyRing
 from analyzer.tokens.keystore import HISTORY_NAME, KeyStore, default_cache_dir, load_keyring

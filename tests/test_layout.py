@@ -77,4 +77,35 @@ def test_no_module_over_600_lines() -> None:
 
 def test_stages_live_in_subpackages() -> None:
     packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
-    assert {"scan", "tokens", "diagnose", "report"} <= packages
+    assert {"scan", "tokens", "diagnose", "outputs", "report", "engine"} <= packages
+
+
+# The layers, bottom first: a module imports only from its own layer or the ones below (README,
+# "Architecture"). The base holds the names, settings and errors, and the two scan modules that import
+# nothing of ours; within a layer, the cycle test keeps the order.
+BASE = {"analyzer", "analyzer.schema", "analyzer.frames", "analyzer.errors", "analyzer.config",
+        "analyzer.scan.inputs", "analyzer.scan.timeparse"}
+LAYERS = ["analyzer.tokens", "analyzer.scan", "analyzer.outputs", "analyzer.diagnose", "analyzer.report",
+          "analyzer.engine", "analyzer.run_summary", "analyzer.run", "analyzer.inspect_token", "analyzer.cli",
+          "analyzer.__main__"]
+
+
+def _layer(module: str) -> int:
+    if module in BASE:
+        return 0
+    for rank, prefix in enumerate(LAYERS, start=1):
+        if module == prefix or module.startswith(prefix + "."):
+            return rank
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS")
+
+
+def test_imports_point_down_the_layers() -> None:
+    mods = _modules()
+    upward = sorted(f"{m} -> {dep}" for m, p in mods.items() for dep in _imports(p, mods)
+                    if _layer(dep) > _layer(m))
+    assert upward == []
+
+
+def test_an_upward_import_is_found() -> None:
+    assert _layer("analyzer.engine.task") > _layer("analyzer.diagnose.observe") > _layer("analyzer.scan.chunks")
+    assert _layer("analyzer.scan.inputs") == 0 < _layer("analyzer.scan.readers")

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from analyzer import schema as S
-from analyzer.aggregate import Aggregator, DistinctTokens
 from analyzer.diagnose import observe as diagnose
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.diagnose.learn import ExpectationLearner
 from analyzer.diagnose.observe import Observations
+from analyzer.outputs.aggregate import Aggregator, DistinctTokens
 
 T0 = pd.Timestamp("2026-11-20", tz="UTC")
 

@@ -12,7 +12,7 @@ from conftest import ROOT, SHARED
 
 from analyzer import schema as S
 from analyzer.config import build_settings
-from analyzer.pipeline import run
+from analyzer.run import run
 
 SAMPLES = ROOT / "sample_logs"
 TRUTH = ROOT / "tests" / "data" / "sample_truth.csv"
@@ -25,7 +25,7 @@ def _scan(out: Path, workers: int) -> dict:
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    import analyzer.engine as E
+    import analyzer.engine.plan as E
 
     out = tmp_path_factory.mktemp("sample") / "out"
     with pytest.MonkeyPatch.context() as mp:
@@ -84,7 +84,7 @@ def test_output_is_the_same_for_any_worker_count(sample_run, tmp_path: Path) -> 
 
 def test_large_plain_file_split_in_ranges_keeps_line_numbers(tmp_path: Path, monkeypatch) -> None:
     """A file cut into byte ranges gives the same events (and line numbers) as one read whole."""
-    from analyzer import engine
+    from analyzer.engine import plan as engine
 
     src = SAMPLES / "nginx" / "orders-access.log"
     big = tmp_path / "logs" / "big.log"
@@ -166,7 +166,7 @@ def test_examples_of_held_back_rows_have_their_header_and_claims(sample_run) -> 
 
 def test_units_run_largest_first_whatever_the_worker_count() -> None:
     """LPT order by the bytes a unit yields; equal costs keep the input order; ranges count their own size."""
-    from analyzer.engine import WorkUnit, schedule
+    from analyzer.engine.plan import WorkUnit, schedule
     from analyzer.scan.inputs import InputFile
 
     small, big = InputFile("a.log", 10, 0.0), InputFile("b.log", 100, 0.0)
@@ -197,7 +197,7 @@ def test_plan_weighs_a_compressed_file_by_its_decompressed_size(tmp_path: Path, 
 
     import zstandard
 
-    from analyzer.engine import plan, schedule
+    from analyzer.engine.plan import plan, schedule
     from analyzer.scan.inputs import expand_inputs
     from analyzer.scan.readers import UNKNOWN_RATIO, content_size
 
@@ -253,7 +253,7 @@ def test_many_small_files_share_batches_and_keep_their_own_lines(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Many small rotated files are scanned in bundles: far fewer part files, and every row keeps its
     own file and line, the same as when each file is a task of its own, on any number of workers."""
-    import analyzer.engine as E
+    import analyzer.engine.plan as E
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -311,7 +311,7 @@ def test_a_large_archive_is_read_in_ranges_with_the_rows_of_a_whole_read(tmp_pat
 
     import zstandard
 
-    import analyzer.engine as E
+    import analyzer.engine.plan as E
     from analyzer.scan.inputs import expand_inputs
 
     data = _w3c_archive()

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer import schema as S
-from analyzer.check import classify
 from analyzer.config import Settings, build_settings
 from analyzer.scan import extract
 from analyzer.scan.chunks import batch_frame
+from analyzer.tokens.check import classify
 from analyzer.tokens.decode import TokenFacts, analyze_token
 from analyzer.tokens.keys import KeyRing
 

@@ -110,7 +110,7 @@ def test_lines_dated_in_impossible_years(tmp_path: Path, stamp: str) -> None:
 
 def test_the_unverified_warning_line_cannot_be_forged_by_a_token() -> None:
     """The `iss` of an unverified token is printed on stderr: a newline or escape in it made a fake line."""
-    from analyzer.unverified import summary_line
+    from analyzer.diagnose.unverified import summary_line
 
     for iss in ["red\nanalyzer: all tokens verified", "\x1b[2J\x1b[31mred", "A" * 100_000]:
         line = summary_line({"count": 1, "unique_tokens": 1, "issuers": [

@@ -25,7 +25,7 @@ from werkzeug import Request, Response
 
 from analyzer import schema as S
 from analyzer.config import build_settings
-from analyzer.pipeline import run
+from analyzer.run import run
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKER = ROOT.parent / "shared" / "tools" / "check_outputs.py"

@@ -52,9 +52,9 @@ def test_written_day_by_day_in_the_contract_order(tmp_path: Path) -> None:
     occurrences first: the same as the whole summary folded and sorted at once."""
     from conftest import ROOT
 
-    from analyzer.aggregate import summarize_dataset
     from analyzer.config import build_settings
-    from analyzer.pipeline import run
+    from analyzer.outputs.aggregate import summarize_dataset
+    from analyzer.run import run
 
     lines = (ROOT / "sample_logs" / "nginx" / "orders-access.log").read_bytes().splitlines(keepends=True)
     logs = tmp_path / "logs"

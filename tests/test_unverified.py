@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import tokens as T
 
 from analyzer import schema as S
+from analyzer.diagnose.unverified import count, needs_keys, summary_line
 from analyzer.tokens.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, KeySet
-from analyzer.unverified import count, needs_keys, summary_line
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"

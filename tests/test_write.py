@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analyzer.write import _first_use, write_parts
+from analyzer.outputs.write import _first_use, write_parts
 
 DAY1, DAY2 = dt.date(2026, 11, 20), dt.date(2026, 11, 21)
 

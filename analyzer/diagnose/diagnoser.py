@@ -6,7 +6,7 @@ where and whose fault:
 
 - what a host without an `[[api]]` entry accepts, learned from the tokens it answered with 2xx;
 - which IDX/AADSTS error the server logged next to a token, and whether it agrees with our cause;
-- which machine's clock is off (the lower edge of `ts - iat` at tokens' first use, `analyzer.clocks`),
+- which machine's clock is off (the lower edge of `ts - iat` at tokens' first use, `analyzer.diagnose.clocks`),
   and which clients never refresh;
 - per client: failure rate, causes, audiences asked for against the ones accepted, version mismatch.
 
@@ -26,13 +26,13 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from analyzer import clocks
 from analyzer import schema as S
-from analyzer.advice import default_scope
 from analyzer.config import ApiExpectation, Settings
+from analyzer.diagnose import clocks
 from analyzer.diagnose.codes import LOGGED_CODES, NO_KEYS, SERVER_CONFIG, SERVER_METADATA, code_of
-from analyzer.diagnose.learn import HOST_WIDE, ExpectationLearner, Inferred
+from analyzer.diagnose.learn import HOST_WIDE, ExpectationLearner, Inferred, default_scope
 from analyzer.diagnose.observe import LATENESS, MAX_CLIENTS, PENDING_BATCH_ROWS, Observations, PendingRows, iso_or_none
+from analyzer.tokens.check import recheck
 
 
 class Diagnoser:
@@ -127,8 +127,6 @@ class Diagnoser:
             self._pending = []
 
     def _rejudge(self, ev: pd.DataFrame) -> pd.DataFrame:
-        from analyzer.check import recheck
-
         expectations: list[ApiExpectation | None] = []
         notes: list[str] = []
         apis: dict[int, ApiExpectation] = {}
@@ -163,7 +161,7 @@ class Diagnoser:
         `iat` from whoever minted the token. For tokens from the identity provider, `ts - iat` at a
         token's first use on a host is that host's clock error plus the client's delay between minting
         and first use (never negative): the host's offset is the lower edge of those values
-        (`analyzer.clocks`), whatever the clients' habits. A client assertion is minted by the client,
+        (`analyzer.diagnose.clocks`), whatever the clients' habits. A client assertion is minted by the client,
         so its `iat` is the client's clock: the upper edge of (host offset - lag) over a client IP's
         assertions is that client's offset. Skews inside the leeway are named too: nothing fails yet,
         but everything fails once they grow past it.

@@ -15,6 +15,13 @@ from analyzer.config import ApiExpectation
 # ----------------------------------------------------------------------------- inferred expectations
 
 
+def default_scope(audiences: tuple[str, ...] | list[str]) -> str:
+    """The scope a client requests for a token to these audiences (an app ID URI's `/.default`)."""
+    uri = next((a for a in audiences if "://" in a), audiences[0] if audiences else "api://<your-api>")
+    return uri.rstrip("/") + "/.default"
+
+
+
 def path_key(path: str | None) -> str:
     """The path prefix expectations are learned per: the first segment (`/v1/orders/42` -> `/v1`).
 

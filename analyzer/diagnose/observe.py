@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.diagnose.learn import ExpectationLearner
+from analyzer.outputs.write import to_table
 
 # ----------------------------------------------------------------------------- clocks and lateness
 
@@ -211,8 +212,6 @@ class PendingRows:
         if rows.empty:
             return
         import pyarrow.parquet as pq
-
-        from analyzer.write import to_table
 
         table = to_table(rows, _PENDING_SCHEMA)
         if self._writer is None:

@@ -1,11 +1,14 @@
 """The HTML report: what the dataset says, laid out for app owners, self-contained and escaped.
 
 - `html`: the one escaper for text in the page (imports nothing of ours);
-- `data`: the report's data, folded from the events dataset; `text`: names and times in words;
+- `advice`: what each cause means and what to do about it;
+- `text`: names and times in words; `data`: the report's data, folded from the events dataset;
 - `diagnosis`, `charts`: the diagnosis section and the SVG timeline;
-- `view`: the page's plain values, `context` what surrounds them (changes, method, examples);
+- `context`: what surrounds the numbers (changes, method, examples); `view`: the page's plain values;
 - `page`: the Jinja2 templates (`analyzer/templates/`, autoescaped) and the Content-Security-Policy;
-  `assets`: its inline style and script.
+  `assets`: its inline style and script;
+- `rebuild`: `analyzer report`, the report written again (or one per owner) from an output directory.
 
-Nothing here imports the scan, the engine or the pipeline.
+Imports `diagnose` (advice's scopes, unverified), `outputs` (aggregate, write), `tokens.keys` and the
+base modules; nothing of the scan, engine or run.
 """

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from analyzer import schema as S
+from analyzer.report.advice import SHORT
 from analyzer.report.html import esc  # the one escaper for text in the page
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
@@ -168,8 +169,6 @@ def _slots(n: int, plot_w: float) -> tuple[float, float]:
 def _stacks(table: pd.DataFrame, freq: str, left: float, plot_w: float, bottom: float, scale: float,
             colors: dict[str, str]) -> str:
     """One stacked bar per bucket, the most frequent cause at the bottom, each part with its exact count."""
-    from analyzer.advice import SHORT
-
     slot, bar_w = _slots(len(table), plot_w)
     causes = [str(c) for c in table.columns]
     fills = [colors.get(c, OTHER) for c in causes]

@@ -10,12 +10,13 @@ import json
 from typing import Any
 
 from analyzer import schema as S
-from analyzer.advice import SHORT
+from analyzer.report.advice import SHORT
 from analyzer.report.data import ReportData
 from analyzer.report.diagnosis import humane
 from analyzer.report.text import (
     SINGULAR,
     Names,
+    PathScrubber,
     as_int,
     count,
     duration,
@@ -23,6 +24,7 @@ from analyzer.report.text import (
     missing,
     plain,
     plural,
+    relative,
     when,
 )
 
@@ -141,8 +143,6 @@ def _unrepr(value: Any) -> Any:
 
 
 def method(data: ReportData) -> dict[str, Any]:
-    from analyzer.report.text import PathScrubber, relative
-
     run = data.run
     scrub = PathScrubber(run)
     opts = run.get("options") or {}

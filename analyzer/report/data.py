@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer import schema as S
-from analyzer.aggregate import EXAMPLE_COLUMNS
+from analyzer.outputs.aggregate import EXAMPLE_COLUMNS, iter_event_frames, token_codes
 
 DIMENSIONS: tuple[str, ...] = ("client_id", "audience", "host", "api", "issuer", "tenant_id")
 SPLIT_DIMENSIONS = {"client": "client_id", "audience": "audience"}
@@ -311,8 +311,6 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
     (16 bytes each), not by the occurrences: a nightly dataset of billions of rows folds through
     record batches.
     """
-    from analyzer.aggregate import iter_event_frames, token_codes
-
     columns = ["ts", "token_fp", "cause", *DIMENSIONS]
     cats = _Categories((*DIMENSIONS, "cause"))
     cubes: list[pd.DataFrame] = []

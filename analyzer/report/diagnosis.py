@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from analyzer.advice import SHORT
+from analyzer.report.advice import SHORT
 from analyzer.report.text import Names, as_int, count, missing, offset, plain, plural
 
 FINDING_TITLES = {

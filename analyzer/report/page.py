@@ -21,6 +21,7 @@ from analyzer.report.assets import SCRIPT, STYLE
 from analyzer.report.data import ReportData
 from analyzer.report.html import esc
 from analyzer.report.text import GUID, Names, PathScrubber, count, none_reason, pct, when
+from analyzer.report.view import build
 
 # Beyond html.escape: `=`, `(` and `@` as references, so no log text can look like a URL attribute,
 # a CSS url() or an @import to a checker that reads the raw file.
@@ -104,8 +105,6 @@ def _page(template: str, run: dict[str, Any], **context: Any) -> str:
 
 def render(data: ReportData) -> str:
     """The whole report as one HTML string."""
-    from analyzer.report.view import build
-
     view = build(data)
     return _page("report.html.j2", data.run, v=view)
 

@@ -14,10 +14,12 @@ import pandas as pd
 from markupsafe import Markup
 
 from analyzer import schema as S
-from analyzer.advice import ADVICE, FIX, SHORT, Facts, next_steps
+from analyzer.diagnose.unverified import needs_keys
+from analyzer.report import charts
+from analyzer.report.advice import ADVICE, FIX, SHORT, Facts, next_steps
 from analyzer.report.context import changes, day_of, example, method
 from analyzer.report.data import DIMENSIONS, ReportData, sample_examples
-from analyzer.report.diagnosis import humane
+from analyzer.report.diagnosis import diagnosis, humane
 from analyzer.report.text import (
     NONE,
     Names,
@@ -30,7 +32,6 @@ from analyzer.report.text import (
     when,
 )
 from analyzer.tokens.keys import ASSERTION_REASON
-from analyzer.unverified import needs_keys
 
 TABLE_ROWS = 300  # rows a table holds at most (the Parquet holds them all)
 SHOWN_ROWS = 10  # rows shown before "show all"
@@ -113,8 +114,6 @@ def build(data: ReportData) -> dict[str, Any]:
     v["bars"] = _bars(cube, names, colors, scope)
     v["tables"] = [t for t in (_owner_table(cube, names, d) for d in _table_dims(data, cube)) if t]
     v["details"] = _cause_details(data, cube, names, causes)
-    from analyzer.report.diagnosis import diagnosis
-
     v["diagnosis"] = diagnosis(data.run, names, scope)
     v["method"] = method(data)
     return v
@@ -455,8 +454,6 @@ def _behaviour(b: Any) -> str:
 
 
 def _timeline(data: ReportData, colors: dict[str, str]) -> dict[str, Markup] | None:
-    from analyzer.report import charts
-
     hourly = data.cube.groupby(["hour", "cause"], observed=True)["occurrences"].sum().reset_index()
     wide = charts.timeline(hourly, "Failing token uses over time", colors, width=charts.WIDTH)
     if not wide:

@@ -2,9 +2,11 @@
 
 - `inputs`: paths, directories and globs into the files to read (key material and docs skipped);
 - `readers`: plain and compressed files and byte ranges into line-aligned chunks;
-- `chunks`: a file's chunks through the core's `LineScanner` into Arrow batches (`scan_file`);
+- `chunks`: a file's chunks through the core's `LineScanner` into Arrow batches (`scan_file`), each
+  new distinct token decoded once (`tokens.decode`);
 - `formats`, `timeparse`, `extract`: the Python faces of the core's format detection and line
   parser, time parser and token finder (for detection, `--since`/`--at`, `inspect` and the tests).
 
-Nothing here imports the run's later stages (engine, pipeline, diagnosis, outputs, report).
+Imports `tokens` (decoding) and the base modules; nothing of outputs, diagnose, report, engine or run.
+`inputs` and `timeparse` import nothing of ours, so the base modules (`config`, `errors`) may use them.
 """

@@ -24,7 +24,8 @@ import pyarrow as pa
 import analyzer._core as _core
 from analyzer import schema as S
 from analyzer.config import Settings
-from analyzer.scan import formats
+from analyzer.frames import categorical, strings
+from analyzer.scan import formats, readers
 from analyzer.scan.inputs import InputFile
 from analyzer.scan.readers import ReadStats, decompressed_limit, iter_chunks
 from analyzer.tokens.decode import FactsMemo, TokenFacts
@@ -103,8 +104,6 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     task. A batch's `tokens` are the ones first seen in it; `memo` (the process's) saves decoding a
     token that another task of the process decoded already.
     """
-    from analyzer.scan import readers
-
     known = {} if known is None else known
     memo = FactsMemo() if memo is None else memo
     fmt = settings.format
@@ -185,8 +184,6 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
     """
     import numpy as np
 
-    from analyzer.check import strings
-
     if not batch.parts:
         return _empty_frame()
     table = pa.Table.from_batches([p[0] for p in batch.parts])
@@ -213,8 +210,6 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
 
 def _categorical(values: pa.Array) -> pd.Categorical:
     """Strings as a categorical, categories in the order they first appear (dictionary-encoded by Arrow)."""
-    from analyzer.check import strings
-
     encoded = values.dictionary_encode()
     return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), validate=False,
                                      categories=strings(encoded.dictionary))
@@ -222,8 +217,6 @@ def _categorical(values: pa.Array) -> pd.Categorical:
 
 def _empty_frame() -> pd.DataFrame:
     """The occurrence DataFrame of no rows."""
-    from analyzer.check import categorical, strings
-
     frame: dict[str, Any] = {name: categorical([]) for name in (*_CATEGORIES, "source")}
     frame.update({name: strings([]) for name in _STRINGS})
     frame.update(ts=pd.array([], dtype="Int64"), line=pd.array([], dtype="int64"),

@@ -64,8 +64,6 @@ class TokenPattern:
 
 
 TOKEN_RE = TokenPattern()
-BEARER_PARAMS = frozenset({"authorization", "access_token", "token", "bearer"})
-SIGNIN_PARAMS = frozenset({"id_token"})
 # The core's location codes, in order.
 LOCATIONS = (S.LOC_AUTHORIZATION, S.LOC_QUERY, S.LOC_FORM, S.LOC_COOKIE, S.LOC_JSON, S.LOC_TEXT)
 

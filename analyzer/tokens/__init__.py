@@ -1,10 +1,12 @@
-"""Tokens: what one unique token is and whether the identity provider signed it.
+"""Tokens: what one unique token is, whether the identity provider signed it, and how each use of it fares.
 
-- `decode`: a token's facts (the core decodes; Python adds the key-dependent checks), `FactsMemo`;
 - `issuers`: issuer shapes (v1/v2, tenant), the `{tenantid}` template, which issuers share keys;
 - `keys`: key sets and signature verification (PyJWT algorithm objects, `cryptography`);
 - `keystore`: the only module that opens connections (discovery, cached JWKS, key history);
-- `privacy`: keyed hashes of personal claims.
+- `privacy`: keyed hashes of personal claims, and values made safe to show;
+- `decode`: a token's facts (the core decodes; Python adds the key-dependent checks), `FactsMemo`;
+- `check`: classification of every occurrence, the token's facts joined with its request, as column operations.
 
-Imports `config`, `schema` and the core; nothing of the scan, engine, diagnosis, outputs or report.
+Imports only the base modules (`config`, `errors`, `frames`, `schema`) and the core; nothing of the
+scan, outputs, diagnosis, report, engine or run. Modules import down this list only.
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -30,8 +31,6 @@ class TokenFacts:
 
     fp: str
     kind: str = S.KIND_UNKNOWN
-    header: dict[str, Any] = field(default_factory=dict)
-    claims: dict[str, Any] = field(default_factory=dict)
     alg: str | None = None
     kid: str | None = None
     typ: str | None = None
@@ -48,14 +47,28 @@ class TokenFacts:
     has_nonce: bool = False
     signature_checked: bool = False
     # `oid` (else `sub`) of a token issued to a user: kept in memory only, written as a keyed hash.
-    subject: str | None = None
+    subject: str | None = field(default=None, repr=False)
     # Request-independent failures, in cause order: (cause, detail).
     failures: tuple[tuple[str, str], ...] = ()
+    # The header and claims as the JSON text the core decoded. Most tokens' are never looked at (only
+    # examples and `inspect` show them), and reading every one into a dict was a good part of decoding.
+    header_json: bytes = field(default=b"{}", repr=False)
+    claims_json: bytes = field(default=b"{}", repr=False)
 
     @property
     def audience(self) -> str | None:
         """`aud` as one string: list members sorted and comma-joined."""
         return ",".join(self.audiences) if self.audiences else None
+
+    @cached_property
+    def header(self) -> dict[str, Any]:
+        """The JOSE header, read from its JSON text on first use ({} when it is not a JSON object)."""
+        return _json_object(self.header_json) or {}
+
+    @cached_property
+    def claims(self) -> dict[str, Any]:
+        """The claims, read from their JSON text on first use ({} when they are not a JSON object)."""
+        return _json_object(self.claims_json) or {}
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
@@ -70,30 +83,6 @@ def _json_object(raw: bytes) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
-class _Lazy:
-    """`header` or `claims` of facts made by `analyze_token`: the JSON text the core decoded, read into a
-    dict on first use. Most tokens' header and claims are never looked at (only examples and `inspect`
-    show them), and reading them was a good part of the decoding time.
-
-    A non-data descriptor: a value in the instance's `__dict__` (from `__init__`) wins, and the first
-    read stores its dict there.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name, self.source = name, f"_{name}_json"
-
-    def __get__(self, obj: Any, owner: Any = None) -> Any:
-        if obj is None:
-            return self
-        value = _json_object(obj.__dict__.get(self.source, b"")) or {}
-        obj.__dict__[self.name] = value
-        return value
-
-
-for _name in ("header", "claims"):
-    setattr(TokenFacts, _name, _Lazy(_name))  # not a dataclass default: see _Lazy
-
-_new_facts = object.__new__
 _DECODED = 0  # `_core.decode_token` status: a JWS with JSON header and claims
 
 
@@ -136,16 +125,12 @@ def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = 
                                  f"registered for client {client_id}{' (' + app.name + ')' if app.name else ''}"))
         if len(failures) > 1:
             failures.sort(key=lambda f: S.CAUSE_RANK[f[0]])
-    # Made without the frozen dataclass's `__init__` (which cost more than the decoding): every field
-    # but `header` and `claims`, which `_Lazy` reads from their JSON text when first asked for.
-    facts: TokenFacts = _new_facts(TokenFacts)
-    facts.__dict__.update(
+    return TokenFacts(
         fp=fp, kind=kind, alg=alg, kid=kid, typ=typ, issuer=iss, audiences=auds, client_id=client_id,
         tenant_id=tid, version=ver, scopes=scopes, roles=roles, exp=exp, nbf=nbf, iat=iat, has_nonce=has_nonce,
-        signature_checked=checked, subject=subject, failures=tuple(failures), _header_json=header,
-        _claims_json=claims,
+        signature_checked=checked, subject=subject, failures=tuple(failures), header_json=header,
+        claims_json=claims,
     )
-    return facts
 
 
 class FactsMemo:

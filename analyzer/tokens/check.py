@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
-from analyzer.scan.extract import BEARER_PARAMS, SIGNIN_PARAMS
+from analyzer.frames import categorical, strings
 from analyzer.tokens import issuers
 from analyzer.tokens.decode import TokenFacts
 from analyzer.tokens.privacy import keyed_hash, load_key
@@ -29,38 +29,6 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 NO_TS_NOTE = "no time on the line: judged at the file's modification time"
 DAY_US = 86_400_000_000
 LAST_PLAUSIBLE_US = 7_258_118_400_000_000  # 2200-01-01: a later request time is a damaged line
-STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string dtype
-
-
-def strings(values: Sequence[str | None] | np.ndarray | pa.Array) -> pd.arrays.ArrowStringArray:
-    """Strings as pandas' default string column, converted by Arrow in one call.
-
-    pandas would first infer the type of every value of a list or object array.
-    """
-    try:
-        array = pa.array(values, pa.string())
-    except UnicodeEncodeError:  # a lone surrogate from a JSON escape (`"\\ud800"`) in a hostile claim
-        array = pa.array(_encodable(values), pa.string())
-    return pd.arrays.ArrowStringArray(array, dtype=STR)
-
-
-def _encodable(values: Sequence[str | None] | np.ndarray | pa.Array) -> list[str | None]:
-    """Strings that UTF-8 can hold: each lone surrogate becomes U+FFFD (the rest is unchanged)."""
-    return [v.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if isinstance(v, str) else v
-            for v in values]
-
-
-def categorical(values: Sequence[str | None] | np.ndarray) -> pd.Categorical:
-    """Strings as a categorical, dictionary-encoded by Arrow as it reads them: categories in the order
-    they first appear."""
-    try:
-        encoded = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
-    except UnicodeEncodeError:  # as in `strings`
-        encoded = pa.array(_encodable(values), pa.dictionary(pa.int32(), pa.string()))
-    return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(), validate=False,
-                                     categories=strings(encoded.dictionary))
-
-
 Distinct = tuple[np.ndarray, list[Any]]  # (code of each row's value, -1 where missing; the distinct values)
 
 
@@ -217,9 +185,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
 
     is_id = per_row([f.kind == S.KIND_ID for f in ufacts], bool)
     param = _distinct(occ["param"])
-    mask[is_id & _test(param, lambda p: p in BEARER_PARAMS)] |= BIT[S.WRONG_TOKEN_TYPE]
+    mask[is_id & _test(param, lambda p: p in S.BEARER_PARAMS)] |= BIT[S.WRONG_TOKEN_TYPE]
     has_nonce = per_row([f.has_nonce for f in ufacts], bool)
-    mask[is_id & _test(param, lambda p: p in SIGNIN_PARAMS) & ~has_nonce] |= BIT[S.MISSING_NONCE]
+    mask[is_id & _test(param, lambda p: p in S.SIGNIN_PARAMS) & ~has_nonce] |= BIT[S.MISSING_NONCE]
 
     # Time window, judged at the request time (or the file's mtime when the line has none).
     ts = occ["ts"].to_numpy(dtype="float64", na_value=np.nan)
@@ -322,7 +290,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
                                                 .take(mask_code)),
         "detail": strings(details),
         "signature_checked": per_row([f.signature_checked for f in ufacts], bool),
-        "subject_hash": token_strings(_subject_hashes(ufacts)),
+        "subject_hash": token_strings(_subject_hashes(ufacts, settings.pii_key)),
         "seconds_past_exp": past,
         "api": categorical(names).take(api_idx),  # -1 (no API) picks the trailing None
     }
@@ -335,11 +303,11 @@ def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
     return np.array([text(k) for k in distinct.tolist()], dtype=object)[inverse.reshape(-1)]
 
 
-def _subject_hashes(ufacts: list[TokenFacts]) -> list[str | None]:
+def _subject_hashes(ufacts: list[TokenFacts], key: bytes) -> list[str | None]:
     """The keyed hash of each token's user (never the clear `oid`/`sub`): joins one user across runs."""
     if not any(f.subject for f in ufacts):
         return [None] * len(ufacts)
-    key = load_key()
+    key = key or load_key()  # settings made without a run (inspect, tests) carry no key
     return [_subject_hash(key, f.subject) if f.subject else None for f in ufacts]
 
 

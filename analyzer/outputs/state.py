@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from analyzer.errors import AnalyzerError
-from analyzer.scan.inputs import InputFile
+from analyzer.scan.inputs import InputFile, shown
 from analyzer.scan.readers import read_head
 
 STATE_FILE = "state.sqlite"
@@ -61,8 +61,6 @@ class DamagedStateError(AnalyzerError):
         self.cause = cause
 
     def __str__(self) -> str:
-        from analyzer.scan.inputs import shown
-
         return (f"{shown(str(self.path))} is damaged ({self.cause}); nothing was changed. Move it aside to "
                 "start the incremental state anew (the next run then reads every input again and rebuilds "
                 "the dataset from the paths given)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from analyzer import schema as S
+from analyzer.diagnose.learn import default_scope
 
 
 class Advice(NamedTuple):
@@ -126,12 +127,6 @@ class Facts(NamedTuple):
     occurrences: int
     expected_audiences: tuple[str, ...] = ()
     expected_issuers: tuple[str, ...] = ()
-
-
-def default_scope(audiences: tuple[str, ...] | list[str]) -> str:
-    """The scope a client requests for a token to these audiences (an app ID URI's `/.default`)."""
-    uri = next((a for a in audiences if "://" in a), audiences[0] if audiences else "api://<your-api>")
-    return uri.rstrip("/") + "/.default"
 
 
 def next_steps(cause: str, f: Facts) -> list[str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import schema as S
+from analyzer.scan.inputs import shown
 from analyzer.tokens.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, unverified_reason
 
 _COLUMNS = ["cause", "signature_checked", "issuer", "tenant_id", "token_kind", "audience", "token_fp", "ts"]
@@ -147,7 +148,5 @@ def needs_keys(unverified: dict[str, Any]) -> bool:
 
 def _inert(text: Any, limit: int = 120) -> str:
     """A value from a token (its `iss`) as one inert line on a terminal: control characters escaped, bounded."""
-    from analyzer.scan.inputs import shown
-
     value = shown(str(text))
     return value if len(value) <= limit else value[: limit - 1] + "…"

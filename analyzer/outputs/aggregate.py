@@ -128,7 +128,7 @@ def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None 
         held = 0
         for path in sorted(d.glob("*.parquet")):
             # Neither pre-buffering nor reader threads: they allocate from Arrow's built-in pool
-            # (mimalloc, which `engine.use_memory_pool` cannot replace and which keeps what it
+            # (mimalloc, which `engine.processes.use_memory_pool` cannot replace and which keeps what it
             # freed), so the process grew with every file read.
             pf = pq.ParquetFile(path, pre_buffer=False)
             names = set(pf.schema_arrow.names)
