@@ -27,6 +27,7 @@ def _bench(module: str) -> Any:
         sys.path.remove(str(BENCH))
 
 
+@pytest.mark.whole_run
 def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
     make_corpus = _bench("make_corpus").make_corpus
     corpus = tmp_path / "c"
@@ -74,6 +75,7 @@ def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
     assert not (tmp_path / "root" / "corpus-2000000-seed7").exists()  # removed without --keep
 
 
+@pytest.mark.slow
 def test_measure_peak_rss_is_the_high_water_mark_of_the_whole_tree() -> None:
     """A forked child's 150 MB counts, and so does the parent's 120 MB peak, freed before the fork."""
     run = _bench("run")
@@ -109,6 +111,7 @@ def test_parse_size(text: str, expected: int) -> None:
     assert _bench("make_corpus").parse_size(text) == expected
 
 
+@pytest.mark.whole_run
 def test_rotated_corpus_cuts_plain_logs_and_keeps_every_token(tmp_path: Path) -> None:
     """`--rotated-lines`: plain logs in pieces of N lines (W3C pieces headed by their `#Fields:`),
     compressed files whole, and the analyzer finds the same tokens and causes in it."""
@@ -143,6 +146,7 @@ def test_format_bench_runs() -> None:
     assert {"nginx_combined", "iis_w3c", "generic_mixed"} <= set(rows)
 
 
+@pytest.mark.slow
 def test_floor_levels_read_every_byte_and_find_every_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`floor.py`: each level's work over plain files cut into many byte ranges finds the corpus's tokens."""
     floor = _bench("floor")

@@ -89,6 +89,7 @@ def test_help_shows_what_a_user_types_and_every_option_has_help(cmd: list[str]) 
         assert shown in flat, shown
 
 
+@pytest.mark.whole_run
 def test_scan_writes_the_contract_outputs(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["scan", str(corpus), "--out", str(out), "--json"])
@@ -106,6 +107,7 @@ def test_scan_writes_the_contract_outputs(corpus: Path, tmp_path: Path) -> None:
 CHECKER = SHARED / "tools" / "check_outputs.py"
 
 
+@pytest.mark.whole_run
 @pytest.mark.skipif(not CHECKER.exists(), reason="the shared contract checker (../shared) is not beside this clone")
 def test_scan_outputs_pass_the_contract_checker(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
@@ -115,6 +117,7 @@ def test_scan_outputs_pass_the_contract_checker(corpus: Path, tmp_path: Path) ->
     assert checker.returncode == 0, checker.stdout
 
 
+@pytest.mark.whole_run
 def test_fail_above_exit_code(corpus: Path, tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["scan", str(corpus), "--out", str(tmp_path / "o"), "--quiet", "--fail-above", "0.01"])
     assert r.exit_code == 1
@@ -122,6 +125,7 @@ def test_fail_above_exit_code(corpus: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0
 
 
+@pytest.mark.whole_run
 def test_nothing_readable_exits_3(tmp_path: Path) -> None:
     # A path that does not exist is a usage error (exit 2, tests/test_data_safety.py); one that exists
     # but cannot be read as a log is "nothing could be read".
@@ -136,6 +140,7 @@ def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
                           env=env, timeout=120)
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("args", [
     ["scan", "x.log", "--leeway", "-5"],
     ["scan", "x.log", "--format", "klingon"],
@@ -150,6 +155,7 @@ def test_bad_options_give_one_line_and_exit_2(args: list[str], tmp_path: Path) -
     assert r.stderr.strip(), "an error message is expected"
 
 
+@pytest.mark.whole_run
 def test_bad_config_file_subprocess(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text("leeway_seconds = [")
@@ -158,6 +164,7 @@ def test_bad_config_file_subprocess(tmp_path: Path) -> None:
     assert r.stderr.count("\n") == 1 and "invalid TOML" in r.stderr
 
 
+@pytest.mark.whole_run
 def test_subprocess_scan_and_json(corpus: Path, tmp_path: Path) -> None:
     r = _cli("scan", str(corpus), "--out", str(tmp_path / "o"), "--json")
     assert r.returncode == 0, r.stderr
@@ -165,6 +172,7 @@ def test_subprocess_scan_and_json(corpus: Path, tmp_path: Path) -> None:
     assert "\r" not in r.stderr  # stderr is not a terminal here: no progress bar
 
 
+@pytest.mark.whole_run
 def test_inspect_shows_claims_and_checks_not_signature(corpus: Path) -> None:
     key = T.make_rsa_key("k9")
     tok = T.sign(T.access_token_claims(TENANT, "api://orders", "c-1", iat=TS - 60, exp=TS + 3600, scp="read"), key)
@@ -179,6 +187,7 @@ def test_inspect_shows_claims_and_checks_not_signature(corpus: Path) -> None:
     assert tok.rsplit(".", 1)[1] not in late.stdout
 
 
+@pytest.mark.whole_run
 def test_report_rebuilds(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     CliRunner().invoke(app, ["scan", str(corpus), "--out", str(out), "--quiet"])
@@ -188,6 +197,7 @@ def test_report_rebuilds(corpus: Path, tmp_path: Path) -> None:
     assert "expired" in (out / "report.html").read_text()
 
 
+@pytest.mark.whole_run
 def test_the_entry_point_collects_young_objects_less_often() -> None:
     """`main` raises the collector's first threshold (the scan's allocations hold no cycles)."""
     from analyzer.cli import GC_THRESHOLDS
@@ -199,6 +209,7 @@ def test_the_entry_point_collects_young_objects_less_often() -> None:
     assert run.stderr.strip().splitlines()[-1] == str(GC_THRESHOLDS)
 
 
+@pytest.mark.whole_run
 def test_a_file_name_that_is_not_utf8_is_read_and_shown_escaped(corpus: Path, tmp_path: Path) -> None:
     """A name the operating system gives as bytes that are not UTF-8 no longer ends the run: the file is
     read, every output shows its name escaped, and the other files' events are kept."""
@@ -222,6 +233,7 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown_escaped(corpus: Path, tm
     assert "bad-name-\\xff\\xfe.log" in (out / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.whole_run
 def test_key_material_in_a_directory_is_skipped_and_counted(tmp_path: Path) -> None:
     """`analyzer scan sample_logs` no longer reads the demo keys, certificates and README as logs."""
     root = Path(__file__).resolve().parent.parent / "sample_logs"
@@ -240,6 +252,7 @@ def test_key_material_in_a_directory_is_skipped_and_counted(tmp_path: Path) -> N
     assert json.loads(named.stdout)["files"]["count"] == 1  # named on the command line: read
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize(("table", "typo", "words"), [
     ("[[api]]\nname = 'orders'\nhosts = ['h']\n", "audiance = ['api://orders']",
      "api[0]: unknown key 'audiance' (did you mean 'audiences'?)"),
@@ -254,6 +267,7 @@ def test_a_typo_in_a_table_is_one_line_and_exit_2(tmp_path: Path, table: str, ty
     assert r.stderr.count("\n") == 1 and words in r.stderr and str(cfg) in r.stderr
 
 
+@pytest.mark.whole_run
 def test_version() -> None:
     from analyzer import __version__
 
@@ -263,6 +277,7 @@ def test_version() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
 
 
+@pytest.mark.whole_run
 def test_bare_analyzer_prints_help_and_no_empty_error() -> None:
     r = _cli()
     assert r.returncode == 0, r.stderr
@@ -270,6 +285,7 @@ def test_bare_analyzer_prints_help_and_no_empty_error() -> None:
     assert r.stderr == ""
 
 
+@pytest.mark.whole_run
 def test_progress_display_on_a_terminal_only(corpus: Path, tmp_path: Path) -> None:
     """On a terminal the Rich display shows bytes, rate, ETA and files done; --quiet turns it off."""
     import pty
@@ -326,6 +342,7 @@ def test_the_contract_travels_with_the_repo() -> None:
                     assert opt in contract, f"{command.name} {opt}"
 
 
+@pytest.mark.whole_run
 def test_paths_that_are_not_utf8_in_options_are_one_line_errors(corpus: Path, tmp_path: Path) -> None:
     """Parquet cannot be written under a path that is not UTF-8: a one-line refusal, not a traceback;
     other messages show such a path escaped."""

@@ -146,6 +146,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return logs
 
 
+@pytest.mark.whole_run
 def test_every_host_is_estimated_within_30_s_and_only_skewed_ones_are_named(corpus: Path, scan_dir) -> None:
     code, out, result = scan_dir(str(corpus), "--offline")
     assert code == 0, result.output
@@ -168,6 +169,7 @@ def test_every_host_is_estimated_within_30_s_and_only_skewed_ones_are_named(corp
     assert any("ahead.example" in d and "inside the 300 s leeway" in d for d in details)
 
 
+@pytest.mark.whole_run
 def test_the_estimates_are_the_same_for_any_number_of_workers(corpus: Path, scan_dir, tmp_path: Path) -> None:
     runs = []
     for workers in ("1", "2"):

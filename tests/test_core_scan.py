@@ -135,6 +135,7 @@ def test_redact_and_token_re_agree_with_the_regex(text: str) -> None:
     assert [m.span() for m in extract.TOKEN_RE.finditer(raw)] == [m.span() for m in R.TOKEN_RE.finditer(raw)]
 
 
+@pytest.mark.whole_run
 def test_a_token_line_with_a_long_run_of_candidates_is_fast(tmp_path: Path) -> None:
     """`eyJa=eyJa=...` lets a candidate start at every `=`: a regex rescans the run from each (quadratic;
     200 KB took 25 s, 6 MB hours). The core reads it once, in the scan and in the line's fields."""

@@ -84,6 +84,7 @@ def rows(ev: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ missing inputs
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("bad", [["/nonexistent/logs"], ["{logs}/*.nope"], ["{logs}/nginx", "/nonexistent/a",
                                                                              "/nonexistent/b.log"]])
 def test_a_missing_input_is_refused_by_name_and_the_output_is_left_as_it_was(
@@ -110,6 +111,7 @@ def test_a_missing_input_into_a_new_directory_creates_nothing(tmp_path: Path,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.whole_run
 def test_a_missing_input_as_a_subprocess(logs: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "analyzer", "scan", str(logs), "--out", str(out), "--quiet", "--workers", "1"]
@@ -126,6 +128,7 @@ def test_a_missing_input_as_a_subprocess(logs: Path, tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------ subsets
 
 
+@pytest.mark.whole_run
 def test_a_subfolder_then_one_file_add_to_the_dataset(logs: Path, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -143,6 +146,7 @@ def test_a_subfolder_then_one_file_add_to_the_dataset(logs: Path, tmp_path: Path
         assert run_json(out)["dataset"]["total_occurrences"] == 1399
 
 
+@pytest.mark.whole_run
 def test_a_subset_with_the_same_config_adds_to_the_dataset(logs: Path, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     out, config = tmp_path / "out", logs / "analyzer.toml"
@@ -153,6 +157,7 @@ def test_a_subset_with_the_same_config_adds_to_the_dataset(logs: Path, tmp_path:
         assert len(events(out)) == 1399 and cause_totals(out) == totals
 
 
+@pytest.mark.whole_run
 def test_the_halves_scanned_apart_give_the_events_of_the_whole(logs: Path, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     config = logs / "analyzer.toml"
@@ -167,6 +172,7 @@ def test_the_halves_scanned_apart_give_the_events_of_the_whole(logs: Path, tmp_p
 # ------------------------------------------------------------------------------------ changed settings
 
 
+@pytest.mark.whole_run
 def test_changed_settings_rebuild_from_every_recorded_input(logs: Path, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -189,6 +195,7 @@ def test_changed_settings_rebuild_from_every_recorded_input(logs: Path, tmp_path
     assert "nothing new since" in stderr and len(events(out)) == 1399
 
 
+@pytest.mark.whole_run
 def test_a_recorded_input_that_vanished_is_reported_and_its_events_are_kept(
         logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -212,6 +219,7 @@ def test_a_recorded_input_that_vanished_is_reported_and_its_events_are_kept(
     assert run_json(out)["dataset"]["rebuild"]["vanished"] == [str(logs / GATEWAY)]
 
 
+@pytest.mark.whole_run
 def test_a_crash_during_a_rebuild_leaves_the_dataset_as_it_was(logs: Path, tmp_path: Path,
                                                               crash_before_commit: list[str],
                                                               capsys: pytest.CaptureFixture[str]) -> None:
@@ -226,6 +234,7 @@ def test_a_crash_during_a_rebuild_leaves_the_dataset_as_it_was(logs: Path, tmp_p
     assert rows(events(out)).equals(before)
 
 
+@pytest.mark.whole_run
 def test_rescan_rebuilds_from_the_paths_given_only(logs: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     out, config = tmp_path / "out", logs / "analyzer.toml"
@@ -240,6 +249,7 @@ def test_rescan_rebuilds_from_the_paths_given_only(logs: Path, tmp_path: Path,
 # ------------------------------------------------------------------------------------ reruns
 
 
+@pytest.mark.whole_run
 def test_a_rerun_with_nothing_new_says_so(logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     code, _, stderr = analyzer("scan", logs, "--out", out, capsys=capsys)
@@ -264,6 +274,7 @@ def test_a_rerun_with_nothing_new_says_so(logs: Path, tmp_path: Path, capsys: py
     assert history[-1]["failure_rate"] == first["dataset"]["failure_rate"] > 0
 
 
+@pytest.mark.whole_run
 def test_an_older_state_is_upgraded_in_place(logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sqlite3
 
@@ -279,6 +290,7 @@ def test_an_older_state_is_upgraded_in_place(logs: Path, tmp_path: Path, capsys:
     assert len(events(out)) == 1399 and S.OK in cause_totals(out)
 
 
+@pytest.mark.whole_run
 def test_a_rebuild_after_logrotate_keeps_the_deleted_nights_and_reads_the_live_log_once(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     nginx = (SAMPLES / ORDERS).read_bytes().splitlines(keepends=True)
@@ -307,6 +319,7 @@ def test_a_rebuild_after_logrotate_keeps_the_deleted_nights_and_reads_the_live_l
         assert rows(after).drop(columns=["cause", "detail"]).equals(rows(both).drop(columns=["cause", "detail"]))
 
 
+@pytest.mark.whole_run
 def test_a_rebuild_from_another_directory_finds_inputs_recorded_by_relative_paths(
         logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -102,6 +102,7 @@ def test_every_code_in_the_domain_notes_is_mapped() -> None:
         assert all(c in S.CAUSES or c.startswith("server_") for c in causes)
 
 
+@pytest.mark.whole_run
 def test_server_errors_are_extracted_mapped_and_compared(tmp_path: Path, scan_dir) -> None:
     key = T.make_rsa_key("k1")
     (tmp_path / "jwks.json").write_text(json.dumps(T.jwks(key)))
@@ -144,6 +145,7 @@ def test_server_errors_are_extracted_mapped_and_compared(tmp_path: Path, scan_di
     assert kinds["server_stale_keys"]["count"] == 1
 
 
+@pytest.mark.whole_run
 def test_skewed_hosts_and_clients_that_never_refresh_are_named(tmp_path: Path, scan_dir) -> None:
     key = T.make_rsa_key("k1")
     lines = []

@@ -131,6 +131,7 @@ def test_every_sample_has_expectations() -> None:
         assert src.with_suffix(".expected.csv").exists(), src.name
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("src", SAMPLES, ids=[s.stem for s in SAMPLES])
 def test_sample_gives_expected_events(src: Path, scanned: dict[str, Any]) -> None:
     ev = scanned["events"]
@@ -147,6 +148,7 @@ def test_sample_gives_expected_events(src: Path, scanned: dict[str, Any]) -> Non
     assert sorted(got, key=key) == sorted(want, key=key)
 
 
+@pytest.mark.whole_run
 def test_run_counts_masked_values_and_files(scanned: dict[str, Any]) -> None:
     run = scanned["run"]
     # `Bearer REDACTED` (nginx), `"request_Authorization":"REDACTED"` (Traefik), `["REDACTED"]` (Caddy).
@@ -155,6 +157,7 @@ def test_run_counts_masked_values_and_files(scanned: dict[str, Any]) -> None:
     assert not run["files"]["errors"]
 
 
+@pytest.mark.whole_run
 def test_formats_detected(scanned: dict[str, Any]) -> None:
     ev = scanned["events"]
     by_source = {Path(str(s)).name.split(".log")[0]: str(f)
@@ -176,6 +179,7 @@ def test_formats_detected(scanned: dict[str, Any]) -> None:
     assert by_source["haproxy_custom"] == S.FMT_HAPROXY
 
 
+@pytest.mark.whole_run
 def test_line_without_time_is_judged_at_mtime(scanned: dict[str, Any]) -> None:
     ev = scanned["events"]
     row = ev[(ev["source"].astype(str) == scanned["paths"]["generic_mixed.log"]) & (ev["line"] == 5)].iloc[0]
@@ -183,6 +187,7 @@ def test_line_without_time_is_judged_at_mtime(scanned: dict[str, Any]) -> None:
     assert "modification time" in str(row["detail"]) or "mtime" in str(row["detail"])
 
 
+@pytest.mark.whole_run
 def test_truncated_token_is_malformed(scanned: dict[str, Any]) -> None:
     ev = scanned["events"]
     fp = fingerprint(scanned["tokens"]["TOKEN_TRUNC"].encode())
@@ -192,6 +197,7 @@ def test_truncated_token_is_malformed(scanned: dict[str, Any]) -> None:
     assert all("truncated" in str(d) for d in rows["detail"])
 
 
+@pytest.mark.whole_run
 def test_jwe_and_alg_none(scanned: dict[str, Any]) -> None:
     ev = scanned["events"]
     causes = {str(fp): str(c) for fp, c in zip(ev["token_fp"], ev["cause"], strict=True)}

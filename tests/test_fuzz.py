@@ -25,6 +25,7 @@ def _target():
     return module.check_chunk
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is not installed")
 def test_atheris_short_run(tmp_path: Path) -> None:
     # A CI budget: a few hundred coverage-guided runs from the seed lines (-runs=2000 and more by hand).
@@ -37,6 +38,7 @@ def test_atheris_short_run(tmp_path: Path) -> None:
     assert done is not None and int(done.group(1)) >= 400, r.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_target_on_random_and_mutated_input() -> None:
     check_chunk = _target()
     rng = random.Random(20240601)

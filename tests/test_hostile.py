@@ -93,6 +93,7 @@ def causes(summary: dict[str, Any]) -> dict[str, int]:
 
 # --- bytes that are not text ----------------------------------------------------------------------
 
+@pytest.mark.whole_run
 def test_random_bytes(tmp_path: Path) -> None:
     rng = random.Random(7)
     f = tmp_path / "random.log"
@@ -103,6 +104,7 @@ def test_random_bytes(tmp_path: Path) -> None:
     assert set(s["tokens"]["by_cause"]) <= set(S.CAUSES)
 
 
+@pytest.mark.whole_run
 def test_invalid_utf8_and_nul_bytes_around_a_token(tmp_path: Path) -> None:
     tok = token()
     lines = [nginx_line(tok).encode().replace(b"GET", b"G\x00T"), b"\xff\xfe\x80\xc3(\x00\x00\n",
@@ -117,6 +119,7 @@ def test_invalid_utf8_and_nul_bytes_around_a_token(tmp_path: Path) -> None:
 
 # --- sizes that break naive code ------------------------------------------------------------------
 
+@pytest.mark.whole_run
 def test_ten_megabyte_line_without_newline(tmp_path: Path) -> None:
     f = tmp_path / "long.log"
     tok = token()
@@ -128,6 +131,7 @@ def test_ten_megabyte_line_without_newline(tmp_path: Path) -> None:
     assert rss < RSS_LIMIT_KB
 
 
+@pytest.mark.whole_run
 def test_millions_of_eyj_prefixes_scan_in_linear_time(tmp_path: Path) -> None:
     # The pitfall of design-notes: a pattern that may start at every `eyJ` of a run is quadratic
     # (hours for a few MB). Linear scanning does this in well under a second.
@@ -140,6 +144,7 @@ def test_millions_of_eyj_prefixes_scan_in_linear_time(tmp_path: Path) -> None:
     assert rss < RSS_LIMIT_KB
 
 
+@pytest.mark.whole_run
 def test_one_megabyte_tokens(tmp_path: Path) -> None:
     # One token of 1 MB (longer than a read chunk) and one of 200 KB, in a header and in a
     # JSON field; the HAProxy pattern used to spend 90 s on the long run of `A`.
@@ -153,6 +158,7 @@ def test_one_megabyte_tokens(tmp_path: Path) -> None:
     assert rss < RSS_LIMIT_KB
 
 
+@pytest.mark.whole_run
 def test_long_runs_of_every_character_class_parse_in_linear_time(tmp_path: Path) -> None:
     # Every log format's line parser on long runs of what its patterns repeat. Linear work takes
     # milliseconds per line; a quadratic pattern (as the HAProxy one was) takes many seconds.
@@ -186,6 +192,7 @@ def test_long_runs_of_every_character_class_parse_in_linear_time(tmp_path: Path)
 
 # --- JSON and claims of the wrong shape -------------------------------------------------------------
 
+@pytest.mark.whole_run
 def test_json_nested_100000_levels(tmp_path: Path) -> None:
     deep_list = b"[" * 100_000 + b"]" * 100_000
     deep_obj = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
@@ -206,6 +213,7 @@ def test_json_nested_100000_levels(tmp_path: Path) -> None:
     assert causes(s).get(S.MALFORMED, 0) == 3
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("claim,values", [
     ("aud", [5, 1e308, None, True, [], {}, [1, {"a": 1}, None], "x" * 100_000]),
     ("exp", ["tomorrow", 1e308, -1e308, -5, True, None, [], {"x": 1}, 2**70, 0, 1.5]),
@@ -230,6 +238,7 @@ def test_claims_of_every_json_type(tmp_path: Path, claim: str, values: list[Any]
         assert causes(s)[S.MALFORMED] >= 7
 
 
+@pytest.mark.whole_run
 def test_base64_with_padding_in_odd_places(tmp_path: Path) -> None:
     h, p, sig = token().split(".")
     variants = [f"{h}=.{p}.{sig}", f"{h}.{p}==.{sig}", f"{h}.{p}.{sig}===", f"{h}=a.{p}.{sig}",
@@ -254,6 +263,7 @@ def _gzip_run(n_mib: int, unit: bytes) -> tuple[bytes, int]:
     return b"".join(out) + c.flush(), len(piece) * n_mib
 
 
+@pytest.mark.whole_run
 def test_gzip_bomb_is_cut_at_the_limit(tmp_path: Path) -> None:
     f = tmp_path / "bomb.log.gz"
     data, size = _gzip_run(64, b"A" * 1000 + b"\n")
@@ -268,6 +278,7 @@ def test_gzip_bomb_is_cut_at_the_limit(tmp_path: Path) -> None:
     assert s["files"]["bytes"] == size and not s["files"]["errors"]
 
 
+@pytest.mark.whole_run
 def test_gzip_bomb_of_one_line_keeps_memory_bounded(tmp_path: Path) -> None:
     small = tmp_path / "small.log"
     small.write_text(nginx_line(token()))
@@ -310,6 +321,7 @@ def _lines(n: int) -> bytes:
     return b"".join(f"{rng.getrandbits(256):064x} {nginx_line(token())}".encode() for _ in range(n))
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("ext,compress", [("gz", gzip.compress), ("bz2", bz2.compress), ("xz", lzma.compress),
                                           ("zst", zstandard.compress)])
 def test_truncated_archives(tmp_path: Path, ext: str, compress: Any) -> None:
@@ -331,6 +343,7 @@ def test_truncated_archives(tmp_path: Path, ext: str, compress: Any) -> None:
 
 # --- the file system ------------------------------------------------------------------------------
 
+@pytest.mark.whole_run
 def test_directory_symlink_loop(tmp_path: Path) -> None:
     d = tmp_path / "logs" / "a" / "b"
     d.mkdir(parents=True)
@@ -344,6 +357,7 @@ def test_directory_symlink_loop(tmp_path: Path) -> None:
     assert any("loop" in e for e in s["files"]["errors"])
 
 
+@pytest.mark.whole_run
 def test_file_that_vanishes_or_grows_while_being_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from analyzer.scan import inputs
 
@@ -370,6 +384,7 @@ def test_file_that_vanishes_or_grows_while_being_read(tmp_path: Path, monkeypatc
     assert any("gone.log" in e for e in s["files"]["errors"])
 
 
+@pytest.mark.whole_run
 def test_nothing_readable_exits_3(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.log")  # exists, but is no log file
     s = scan(tmp_path / "out", tmp_path / "pipe.log")

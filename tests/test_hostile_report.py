@@ -21,6 +21,7 @@ from analyzer.cli import app
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.whole_run,  # every test here runs a whole scan
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="headless Chromium is not installed"),
 ]
 TENANT = "11111111-1111-1111-1111-111111111111"

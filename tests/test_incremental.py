@@ -21,6 +21,8 @@ from analyzer.errors import AnalyzerError
 from analyzer.outputs.state import Lock
 from analyzer.run import run
 
+pytestmark = pytest.mark.whole_run  # every test here runs a whole scan
+
 SAMPLES = ROOT / "sample_logs"
 NGINX = (SAMPLES / "nginx" / "orders-access.log").read_bytes().splitlines(keepends=True)
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import tokens as T
 
 from analyzer import schema as S
@@ -37,6 +38,7 @@ def test_path_key_is_the_first_segment() -> None:
     assert path_key("/items") == "/items"
 
 
+@pytest.mark.whole_run
 def test_rejections_at_a_host_without_config_are_judged_against_what_it_accepted(
     tmp_path: Path, scan_dir
 ) -> None:
@@ -112,6 +114,7 @@ def test_rejections_at_a_host_without_config_are_judged_against_what_it_accepted
     assert any("accessTokenAcceptedVersion" in s for s in v1_client["next_steps"])
 
 
+@pytest.mark.whole_run
 def test_a_prefix_that_accepted_tokens_is_judged_on_its_own(tmp_path: Path, scan_dir) -> None:
     key = T.make_rsa_key("k1")
     lines = [

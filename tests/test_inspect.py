@@ -137,6 +137,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120)
 
 
+@pytest.mark.whole_run
 def test_an_unknown_api_is_a_one_line_usage_error(config: Path) -> None:
     r = _cli("inspect", token(), "--config", str(config), "--api", "shipping")
     assert r.returncode == 2 and r.stderr.count("\n") == 1

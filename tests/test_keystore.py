@@ -475,6 +475,7 @@ def _causes(out: Path) -> dict[str, str]:
     return {str(p).rsplit("/", 1)[-1]: str(c) for p, c in zip(ev["path"], ev["cause"], strict=True)}
 
 
+@pytest.mark.whole_run
 def test_scan_twice_second_time_with_the_provider_down(idp: FakeIdP, elsewhere: HTTPServer, k1: T.KeyPair,
                                                        tmp_path: Path) -> None:
     idp.keys = [k1]
@@ -506,6 +507,7 @@ def test_scan_twice_second_time_with_the_provider_down(idp: FakeIdP, elsewhere: 
     assert elsewhere.log == []  # URLs from tokens (iss, jku, x5u) were never requested
 
 
+@pytest.mark.whole_run
 def test_scan_offline_cli_opens_no_socket(idp: FakeIdP, elsewhere: HTTPServer, k1: T.KeyPair, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch, scan_dir: Any) -> None:
     idp.keys = [k1]
@@ -539,6 +541,7 @@ def test_load_keyring_reads_settings(idp: FakeIdP, k1: T.KeyPair, tmp_path: Path
 KEYS_PATH = f"/{TENANT}/discovery/v2.0/keys"
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_rotation_during_the_cache_lifetime_is_caught_on_every_worker(idp: FakeIdP, k1: T.KeyPair,
                                                                          k2: T.KeyPair, tmp_path: Path,
@@ -608,6 +611,7 @@ def _verdicts(out: Path) -> dict[str, tuple[str, bool]]:
                                                            strict=True)}
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("api_issuers", [False, True], ids=["no-api-issuers", "api-accepts-v1-and-v2"])
 def test_v1_and_v2_tokens_get_the_same_verdicts_online_offline_and_with_the_provider_down(
         idp: FakeIdP, k1: T.KeyPair, tmp_path: Path, api_issuers: bool) -> None:
@@ -659,6 +663,7 @@ def test_every_kind_of_metadata_verifies_both_token_versions_of_a_tenant(idp: Fa
         assert verdict(ring, T.sign(claims, rogue).encode())[0] == S.UNKNOWN_KID, ver
 
 
+@pytest.mark.whole_run
 def test_oks_whose_signature_was_not_checked_are_counted_and_explained(idp: FakeIdP, k1: T.KeyPair,
                                                                         tmp_path: Path) -> None:
     """run.json, --json and a stderr line say how many `ok`s had no signature check, of which issuer,

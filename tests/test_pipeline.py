@@ -34,12 +34,14 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         return out, _scan(out, workers=2)
 
 
+@pytest.mark.whole_run
 def test_sample_run_shows_every_cause(sample_run) -> None:
     _, summary = sample_run
     assert all(summary["tokens"]["by_cause"][c] > 0 for c in S.CAUSES), summary["tokens"]["by_cause"]
     assert summary["exit_code"] == 0
 
 
+@pytest.mark.whole_run
 def test_sample_causes_match_the_truth(sample_run) -> None:
     out, _ = sample_run
     ev = pd.read_parquet(out / "events")
@@ -55,6 +57,7 @@ def test_sample_causes_match_the_truth(sample_run) -> None:
 CHECKER = SHARED / "tools" / "check_outputs.py"
 
 
+@pytest.mark.whole_run
 @pytest.mark.skipif(not CHECKER.exists(), reason="the shared contract checker (../shared) is not beside this clone")
 def test_sample_outputs_pass_the_contract_checker(sample_run) -> None:
     out, _ = sample_run
@@ -64,6 +67,7 @@ def test_sample_outputs_pass_the_contract_checker(sample_run) -> None:
     assert "FAIL" not in r.stdout
 
 
+@pytest.mark.whole_run
 def test_output_is_the_same_for_any_worker_count(sample_run, tmp_path: Path) -> None:
     out2, _ = sample_run
     out1 = tmp_path / "w1"
@@ -82,6 +86,7 @@ def test_output_is_the_same_for_any_worker_count(sample_run, tmp_path: Path) -> 
     assert (out1 / "examples.json").read_text() == (out2 / "examples.json").read_text()
 
 
+@pytest.mark.whole_run
 def test_large_plain_file_split_in_ranges_keeps_line_numbers(tmp_path: Path, monkeypatch) -> None:
     """A file cut into byte ranges gives the same events (and line numbers) as one read whole."""
     from analyzer.engine import plan as engine
@@ -110,6 +115,7 @@ def test_large_plain_file_split_in_ranges_keeps_line_numbers(tmp_path: Path, mon
         assert b"eyJ" in lines[line_no - 1]
 
 
+@pytest.mark.whole_run
 def test_a_token_in_the_path_or_user_agent_is_not_written_out(tmp_path: Path) -> None:
     """`path` and `user_agent` come from the line: a token standing in them is replaced, not copied."""
     import tokens as T
@@ -130,6 +136,7 @@ def test_a_token_in_the_path_or_user_agent_is_not_written_out(tmp_path: Path) ->
     assert not any(sig in p.read_bytes() for p in out.rglob("*") if p.is_file())
 
 
+@pytest.mark.whole_run
 def test_the_report_carries_the_diagnosis(sample_run, tmp_path: Path) -> None:
     """Clocks, refresh habits and the server-vs-analyzer agreement reach the report, per owner too."""
     from typer.testing import CliRunner
@@ -151,6 +158,7 @@ def test_the_report_carries_the_diagnosis(sample_run, tmp_path: Path) -> None:
     assert others and all("warehouse-scanner" not in t for t in others)
 
 
+@pytest.mark.whole_run
 def test_examples_of_held_back_rows_have_their_header_and_claims(sample_run) -> None:
     """Client assertions and ID tokens (judged at the end, at hosts without config) get decoded examples too."""
     import json
@@ -223,6 +231,7 @@ def test_plan_weighs_a_compressed_file_by_its_decompressed_size(tmp_path: Path, 
     assert order == (["b.log", "a.log.1"] if codec == "plain" else ["a.log.1", "b.log"])
 
 
+@pytest.mark.whole_run
 def test_progress_counts_bytes_of_log_a_compressed_file_by_its_decompressed_size(tmp_path: Path) -> None:
     """The meter's total is what will be read (not bytes on disk), it only grows, and it ends full."""
     import gzip
@@ -249,6 +258,7 @@ def _events(out: Path) -> pd.DataFrame:
                                                                          ignore_index=True)
 
 
+@pytest.mark.whole_run
 def test_many_small_files_share_batches_and_keep_their_own_lines(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Many small rotated files are scanned in bundles: far fewer part files, and every row keeps its
@@ -302,6 +312,7 @@ def _w3c_archive() -> bytes:
     return "".join(out).encode()
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("codec", ["gzip", "zstd"])
 def test_a_large_archive_is_read_in_ranges_with_the_rows_of_a_whole_read(tmp_path: Path, codec: str,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import extract_reference
 import pandas as pd
+import pytest
 import tokens as T
 from batches import batch_of, empty_columns
 from hypothesis import HealthCheck, given, settings
@@ -116,6 +117,7 @@ def test_analyze_token_on_any_bytes(raw: bytes, truncated: bool) -> None:
        st.dictionaries(st.sampled_from(("kid", "typ", "x5t", "jku", "x5u", "nonce", "enc")), json_values,
                        max_size=4),
        st.sampled_from(ALGS), st.sampled_from(("rsa", "hmac", "empty", "junk")))
+@pytest.mark.slow
 def test_any_claims_any_header_never_raise(claims: dict[str, Any], header: dict[str, Any], alg: Any,
                                            signer: str) -> None:
     ring, _ = _ring_and_settings()
@@ -142,6 +144,7 @@ def test_any_claims_any_header_never_raise(claims: dict[str, Any], header: dict[
 @FAST
 @given(st.sampled_from(("none", "None", "nOnE", "HS256", "HS384", "HS512")), st.booleans(),
        st.integers(min_value=-(2**40), max_value=2**40))
+@pytest.mark.slow
 def test_unsigned_and_hmac_tokens_are_never_ok(alg: str, with_kid: bool, skew: int) -> None:
     # A token that passes every other check: right issuer, live, and the kid of a real key.
     claims = T.access_token_claims(TENANT, "api://orders", CLIENT, scp="read", seed=1, iat=1_700_000_000,

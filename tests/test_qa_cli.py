@@ -112,6 +112,7 @@ def test_a_directory_given_as_config_or_key_set(logs: Path, tmp_path: Path, caps
 
 
 # Fails on qa's own base (88e5f47): main's pipeline.py (the data-safety helper's work, merged since) fixes it.
+@pytest.mark.whole_run
 def test_a_missing_path_is_named_and_the_dataset_is_left_as_it_was(logs: Path, tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,6 +141,7 @@ def test_a_config_saved_by_notepad_with_a_byte_order_mark_and_crlf(tmp_path: Pat
     assert fields["leeway_seconds"] == 60 and fields["offline"] is True
 
 
+@pytest.mark.whole_run
 def test_a_damaged_state_database_is_one_line(logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "o"
@@ -153,6 +155,7 @@ def test_a_damaged_state_database_is_one_line(logs: Path, tmp_path: Path, capsys
     assert (out / "state.sqlite").read_bytes() == b"garbage, not SQLite\n"  # left for the user to look at
 
 
+@pytest.mark.whole_run
 def test_report_on_a_run_json_that_is_not_an_object(logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "o"
@@ -163,6 +166,7 @@ def test_report_on_a_run_json_that_is_not_an_object(logs: Path, tmp_path: Path, 
     _one_line_usage_error(code, err, "not a readable analyzer output directory")
 
 
+@pytest.mark.whole_run
 def test_an_output_directory_inside_a_scanned_directory_is_not_read_as_logs(
         logs: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     import json

@@ -39,6 +39,7 @@ LONE_SURROGATES = [
 ]
 
 
+@pytest.mark.whole_run
 def test_lone_surrogates_in_claims_and_header_are_data(tmp_path: Path) -> None:
     f = tmp_path / "surrogates.log"
     f.write_text("".join(nginx_line(t) for t in LONE_SURROGATES))
@@ -55,6 +56,7 @@ def test_lone_surrogates_in_claims_and_header_are_data(tmp_path: Path) -> None:
     assert "\ud800" not in html
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_lone_surrogates_through_the_cli(tmp_path: Path, workers: str) -> None:
     f = tmp_path / "surrogates.log"
@@ -65,6 +67,7 @@ def test_lone_surrogates_through_the_cli(tmp_path: Path, workers: str) -> None:
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("tok", LONE_SURROGATES[:2] + LONE_SURROGATES[4:])
 def test_inspect_a_token_with_lone_surrogates(tok: str) -> None:
     for extra in ([], ["--json"]):
@@ -92,6 +95,7 @@ def test_scrubbed_claims_are_strict_json_and_utf8() -> None:
     assert out["exp"] == "nan" and out["big"] == "9" * 40 and out["x\ufffd"] == "\ufffd"
 
 
+@pytest.mark.whole_run
 @pytest.mark.parametrize("stamp", ["01/Jan/0001:00:00:00 +0000", "01/Jan/1000:00:00:00 +0000",
                                    "10/Oct/9999:13:55:36 +0000", "31/Dec/2262:23:59:59 +0000"])
 def test_lines_dated_in_impossible_years(tmp_path: Path, stamp: str) -> None:
@@ -119,6 +123,7 @@ def test_the_unverified_warning_line_cannot_be_forged_by_a_token() -> None:
         assert line.isprintable() and len(line) < 1000, line[:200]
 
 
+@pytest.mark.whole_run
 def test_inspect_details_cannot_forge_lines(tmp_path: Path) -> None:
     """A claim quoted in a check's detail (aud, iss) with a newline printed a fake `verdict: ok` line."""
     claims = T.access_token_claims(TENANT, "x\nverdict: ok", CLIENT, seed=4)

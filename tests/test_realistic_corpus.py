@@ -27,6 +27,8 @@ from analyzer import schema as S
 from analyzer.config import build_settings
 from analyzer.run import run
 
+pytestmark = pytest.mark.whole_run  # every test here runs a whole scan
+
 ROOT = Path(__file__).resolve().parent.parent
 CHECKER = ROOT.parent / "shared" / "tools" / "check_outputs.py"
 FIELDS = ("host", "path", "status", "client_ip")

@@ -37,6 +37,7 @@ def html(out: Path) -> str:
     return (out / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.whole_run
 def test_policy_forbids_fetches_and_allows_only_our_script(html: str) -> None:
     """The CSP has default-src 'none' and the hash of the one inline script."""
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
@@ -51,6 +52,7 @@ def test_policy_forbids_fetches_and_allows_only_our_script(html: str) -> None:
     )
 
 
+@pytest.mark.whole_run
 @pytest.mark.skipif(not CHECKER.exists(), reason="shared checker not present")
 def test_shared_checker_passes(out: Path) -> None:
     """The shared contract checker accepts the output directory."""
@@ -63,6 +65,7 @@ def test_shared_checker_passes(out: Path) -> None:
     assert res.returncode == 0, res.stdout
 
 
+@pytest.mark.whole_run
 def test_hostile_values_are_text(html: str) -> None:
     """Markup, javascript: URLs and bidi overrides from tokens never become live markup."""
     assert "<img" not in html
@@ -73,6 +76,7 @@ def test_hostile_values_are_text(html: str) -> None:
     assert 'href="javascript' not in html.lower()
 
 
+@pytest.mark.whole_run
 def test_chart_labels_are_escaped(html: str) -> None:
     """A client id like <img ...> is text in the bar chart, and the timeline is inline SVG without a prolog."""
     assert '<span class="hb-l">&lt;img src&#61;x onerror&#61;alert&#40;1)&gt;</span>' in html
@@ -81,6 +85,7 @@ def test_chart_labels_are_escaped(html: str) -> None:
     assert all("<?xml" not in svg and "DOCTYPE" not in svg for svg in svgs)
 
 
+@pytest.mark.whole_run
 def test_counts_match_the_parquet(out: Path, html: str) -> None:
     """Every cause count in the report is what summary.parquet says."""
     summary = pd.read_parquet(out / "summary.parquet")
@@ -93,6 +98,7 @@ def test_counts_match_the_parquet(out: Path, html: str) -> None:
     assert {k: v for k, v, _ in data.owners("client_id")} == per_client
 
 
+@pytest.mark.whole_run
 def test_headline_and_trend(out: Path, html: str) -> None:
     """The period, the failure rate and the trend against the previous scan are at the top."""
     run = json.loads((out / "run.json").read_text())
@@ -103,6 +109,7 @@ def test_headline_and_trend(out: Path, html: str) -> None:
     assert "billing-job" in html  # client names from the config
 
 
+@pytest.mark.whole_run
 def test_examples_show_claims_not_signatures_nor_people(html: str) -> None:
     """Examples hold the decoded header and claims; personal claims never appear in clear."""
     assert "&quot;alg&quot;: &quot;RS256&quot;" in html
@@ -122,6 +129,7 @@ def _split(out: Path, by: str, target: Path) -> Path:
     return target
 
 
+@pytest.mark.whole_run
 def test_split_by_client_holds_only_its_own_data(out: Path, tmp_path: Path) -> None:
     """Each client's report names no other client, no other client's host, and its own counts only."""
     folder = _split(out, "client", tmp_path / "by-client")
@@ -143,6 +151,7 @@ def test_split_by_client_holds_only_its_own_data(out: Path, tmp_path: Path) -> N
         assert "<dt>Inputs</dt>" not in page and "Log formats" not in page
 
 
+@pytest.mark.whole_run
 def test_split_by_audience(out: Path, tmp_path: Path) -> None:
     """The api://orders report does not show the hostile audience, and the reverse."""
     folder = _split(out, "audience", tmp_path / "by-aud")
@@ -161,12 +170,14 @@ def test_split_file_names_cannot_escape() -> None:
         assert Path(name).name == name
 
 
+@pytest.mark.whole_run
 def test_unknown_split_is_a_usage_error(out: Path) -> None:
     """--split-by takes client or audience only."""
     res = CliRunner().invoke(app, ["report", str(out), "--split-by", "host"])
     assert res.exit_code == 2
 
 
+@pytest.mark.whole_run
 def test_rebuild_with_since(out: Path, tmp_path: Path) -> None:
     """--since limits the report to later requests."""
     target = tmp_path / "late.html"
@@ -178,6 +189,7 @@ def test_rebuild_with_since(out: Path, tmp_path: Path) -> None:
     assert "Requests from 2024-05-01 15:" in page
 
 
+@pytest.mark.slow
 def test_million_occurrences_stay_under_two_megabytes() -> None:
     """A million occurrences over many owners render to a report well under 2 MB."""
     rng = np.random.default_rng(7)
@@ -217,6 +229,7 @@ def _rebuilt(out: Path, tmp_path: Path, **changes: object) -> str:
     return (copy / "report.html").read_text()
 
 
+@pytest.mark.whole_run
 def test_unverified_ok_tokens_are_on_the_first_screen(out: Path, tmp_path: Path) -> None:
     """Tokens that came out valid with no signature check: how many, which issuers, why, before anything else."""
     html = _rebuilt(out, tmp_path, unverified_ok={
@@ -232,6 +245,7 @@ def test_unverified_ok_tokens_are_on_the_first_screen(out: Path, tmp_path: Path)
     assert "signing keys (an issuer entry" in section and 'class="warn info"' not in html
 
 
+@pytest.mark.whole_run
 def test_unverifiable_by_nature_asks_for_no_keys(out: Path, tmp_path: Path) -> None:
     """Client assertions and Graph tokens cannot be verified with any key the user could give: the box
     explains them without asking for keys, and is not styled as an alarm."""
@@ -246,6 +260,7 @@ def test_unverifiable_by_nature_asks_for_no_keys(out: Path, tmp_path: Path) -> N
     assert "signing keys (an issuer entry" not in section
 
 
+@pytest.mark.whole_run
 def test_clock_estimates_read_as_words(out: Path, tmp_path: Path) -> None:
     html = _rebuilt(out, tmp_path, clocks=[{"host": "api1", "offset_seconds": -242.0, "samples": 40,
                                              "ci_low_s": -250.0, "ci_high_s": -230.0, "confidence": "medium"}],
@@ -254,6 +269,7 @@ def test_clock_estimates_read_as_words(out: Path, tmp_path: Path) -> None:
     assert "1 h 2 min ahead" in html and "-242" not in html
 
 
+@pytest.mark.whole_run
 def test_what_changed_since_the_previous_run(out: Path, tmp_path: Path) -> None:
     """New failing clients, causes that rose and a key rotation before an unknown_kid rise are named."""
     run = json.loads((out / "run.json").read_text())
@@ -271,6 +287,7 @@ def test_what_changed_since_the_previous_run(out: Path, tmp_path: Path) -> None:
     assert "This run read no new token uses" in rerun and "Fell:" not in rerun
 
 
+@pytest.mark.whole_run
 def test_split_report_names_and_cli_lines(out: Path, tmp_path: Path) -> None:
     """Split reports are named after the config name (the id otherwise), and the command says what it wrote."""
     res = CliRunner().invoke(app, ["report", str(out), "--split-by", "client", "--out", str(tmp_path / "s")])
@@ -283,6 +300,7 @@ def test_split_report_names_and_cli_lines(out: Path, tmp_path: Path) -> None:
     assert "\x07" not in res.output and "\u202e" not in res.output  # log text cannot drive the terminal
 
 
+@pytest.mark.whole_run
 def test_odd_shapes_in_run_json_do_not_break_the_report(out: Path, tmp_path: Path) -> None:
     """Keys other tools add, with unexpected types, render as best they can; nothing raises."""
     html = _rebuilt(out, tmp_path, unverified_ok={"count": "12", "unique_tokens": None,
@@ -293,6 +311,7 @@ def test_odd_shapes_in_run_json_do_not_break_the_report(out: Path, tmp_path: Pat
     assert "12 token uses" in html and "1 min 30 s behind" in html
 
 
+@pytest.mark.whole_run
 def test_an_audience_report_holds_no_other_audience(out: Path, tmp_path: Path) -> None:
     """A client's run-wide diagnosis (other hosts, other audiences) stays out of an audience's report."""
     run = json.loads((out / "run.json").read_text())

@@ -29,6 +29,7 @@ WIDTHS = (390, 1400)
 MAX_HEIGHT = 9000
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.whole_run,  # every test here runs a whole scan
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="headless Chromium is not installed"),
 ]
 # What a person must never read in the report: Python reprs, booleans, timestamps with microseconds.

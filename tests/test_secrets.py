@@ -23,6 +23,8 @@ from typer.testing import CliRunner
 
 from analyzer.cli import app
 
+pytestmark = pytest.mark.whole_run  # every test here runs a whole scan
+
 TENANT = "11111111-1111-1111-1111-111111111111"
 API_APP = "33333333-3333-3333-3333-333333333333"
 CLIENT = "22222222-2222-2222-2222-222222222222"

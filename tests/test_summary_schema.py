@@ -12,6 +12,8 @@ import report_corpus as C
 
 from analyzer import schema as S
 
+pytestmark = pytest.mark.whole_run  # every test here runs a whole scan
+
 _DICT = pa.dictionary(pa.int32(), pa.string())
 EXPECTED = pa.schema([
     ("date", pa.date32()), ("host", _DICT), ("client_id", _DICT), ("audience", _DICT), ("issuer", _DICT),

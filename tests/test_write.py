@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from analyzer.outputs.write import _first_use, write_parts
 
@@ -71,6 +72,7 @@ def test_first_use_is_what_dictionary_encode_gives() -> None:
         assert got.indices.equals(want.indices.cast(pa.int32()))
 
 
+@pytest.mark.whole_run
 def test_status_reads_back_as_a_nullable_integer(tmp_path: Path) -> None:
     """`status` is an integer column: pandas reads 401, not 401.0, and a line without one as <NA>."""
     from typer.testing import CliRunner
