@@ -3,7 +3,7 @@
 A check is `pass` or `fail` only when it ran. One that could not run (no keys for the signature,
 no API for the audience, no sign-in response for the nonce) is `not checked`, with the reason.
 The token is judged as a bearer token in an Authorization header, at `--at` or now.
-Imports `tokens` (decode, keys, keystore, check), `scan.extract` and the base modules; only `cli` imports it.
+Imports `tokens` (decode, keys, keystore, check, privacy), `scan.extract` and the base modules; only `cli` imports it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from analyzer.tokens.check import WRONG_TYPE_DETAIL, classify, early_detail, exp
 from analyzer.tokens.decode import TokenFacts, analyze_token
 from analyzer.tokens.keys import KeyRing, unverified_reason
 from analyzer.tokens.keystore import load_keyring
+from analyzer.tokens.privacy import shallow
 
 TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time", "xms_tcdt", "pwd_exp")
 PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"
@@ -163,8 +164,9 @@ def inspect(raw: str, settings: Settings, at_us: int | None = None, api_name: st
     return {
         "token_fp": facts.fp,
         "kind": facts.kind,
-        "header": facts.header,
-        "claims": facts.claims,
+        # Shown whole, but nested no deeper than a JSON writer can go (a claim may be ~1000 levels deep).
+        "header": shallow(facts.header),
+        "claims": shallow(facts.claims),
         "times": {k: v for k, v in times.items() if v},
         "judged_at": judged_at,
         "judged_at_now": at_us is None,

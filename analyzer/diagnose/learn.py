@@ -18,7 +18,8 @@ from analyzer.config import ApiExpectation
 def default_scope(audiences: tuple[str, ...] | list[str]) -> str:
     """The scope a client requests for a token to these audiences (an app ID URI's `/.default`)."""
     uri = next((a for a in audiences if "://" in a), audiences[0] if audiences else "api://<your-api>")
-    return uri.rstrip("/") + "/.default"
+    # An audience configured as a scope (`api://orders/.default`) must not become `…/.default/.default`.
+    return uri.rstrip("/").removesuffix("/.default") + "/.default"
 
 
 

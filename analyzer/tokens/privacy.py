@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 import os
 import secrets
@@ -13,6 +14,7 @@ from typing import Any
 from analyzer import schema as S
 
 KEY_ENV = "ANALYZER_PII_KEY_FILE"
+KEY_BYTES = 32
 
 
 def key_path() -> Path:
@@ -28,11 +30,10 @@ def key_path() -> Path:
 def load_key() -> bytes:
     """The secret for keyed hashes, created (readable by the owner only) on first use."""
     path = key_path()
-    try:
-        return bytes.fromhex(path.read_text().strip())
-    except (OSError, ValueError):
-        pass
-    key = secrets.token_bytes(32)
+    key = _read_key(path)
+    if key is not None:
+        return key
+    key = secrets.token_bytes(KEY_BYTES)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written aside, then linked into place (which fails if it exists): when two processes create
@@ -42,14 +43,29 @@ def load_key() -> bytes:
         with os.fdopen(fd, "w") as fh:
             fh.write(key.hex())
         try:
-            os.link(tmp, path)
-        except FileExistsError:
-            key = bytes.fromhex(path.read_text().strip())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                theirs = _read_key(path)
+                if theirs is not None:
+                    key = theirs
+                else:  # a corrupt file (empty, cut short, edited) would give a new key on every call
+                    os.replace(tmp, path)
         finally:
-            tmp.unlink()
-    except (OSError, ValueError):
+            tmp.unlink(missing_ok=True)
+    except OSError:
         pass  # an unwritable config dir: hashes still work, they just do not join across runs
     return key
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key in `path`, or None when there is none or it is not KEY_BYTES bytes of hex."""
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    # An empty file would key the hashes with b"": anyone could then compute the hash of a known upn.
+    return key if len(key) == KEY_BYTES else None
 
 
 def keyed_hash(key: bytes, value: Any) -> str:
@@ -63,7 +79,8 @@ def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) 
     for k, v in list(claims.items())[:60]:
         name = writable(str(k)[:64])
         if name in S.PERSONAL_CLAIMS and not include_pii:
-            out[name] = keyed_hash(key, v)
+            # Bounded first (strings kept whole): str() of a value nested ~1000 deep raises RecursionError.
+            out[name] = keyed_hash(key, v if isinstance(v, str) else _bounded(v))
         else:
             out[name] = _bounded(v)
     return out
@@ -84,7 +101,22 @@ def _bounded(v: Any, depth: int = 0) -> Any:
         return [_bounded(x, depth + 1) for x in list(v)[:50]]
     if isinstance(v, dict) and depth < 3:
         return {writable(str(k)[:64]): _bounded(x, depth + 1) for k, x in list(v.items())[:50]}
+    if isinstance(v, (list, tuple, dict)):  # nested too deep to keep: its JSON text, cut short
+        return writable(json.dumps(shallow(v), ensure_ascii=False, default=str)[:200])
     return writable(str(v)[:200])
+
+
+def shallow(v: Any, levels: int = 32) -> Any:
+    """`v` with lists and objects nested more than `levels` deep cut to `[…]` / `{…}`, object keys as text.
+
+    JSON readers take deeper values (orjson 1024 levels) than Python's JSON writer and repr() can
+    recurse through (about 1000 frames, fewer when called deep in a stack): RecursionError otherwise.
+    """
+    if isinstance(v, (list, tuple)):
+        return [shallow(x, levels - 1) for x in v] if levels > 0 else "[…]"
+    if isinstance(v, dict):
+        return {str(k): shallow(x, levels - 1) for k, x in v.items()} if levels > 0 else "{…}"
+    return v
 
 
 def writable(text: str) -> str:
