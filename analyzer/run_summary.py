@@ -26,6 +26,7 @@ from analyzer.scan.inputs import Expansion, shown
 from analyzer.tokens.keys import KeyRing
 
 RUN_JSON_FILES = 1000  # files listed one by one in run.json (the counts cover them all)
+RUN_JSON_SKIPPED = 100  # files skipped as not logs, listed one by one (the counts cover them all)
 
 
 @dataclass
@@ -105,7 +106,7 @@ def summary(settings: Settings, tally: Tally, ring: KeyRing, fail_above: float |
             "skipped_not_logs": {
                 "count": len(expansion.not_logs),
                 "by_reason": count_by(reason for _, reason in expansion.not_logs),
-                "paths": [{"path": p, "reason": reason} for p, reason in expansion.not_logs[:100]],
+                "paths": [{"path": p, "reason": reason} for p, reason in expansion.not_logs[:RUN_JSON_SKIPPED]],
             },
             "detail": [{"path": r.path, "format": r.format, "bytes": r.stats.bytes_read, "lines": r.stats.lines,
                         "tokens": r.tokens, "errors": len(r.stats.errors)} for r in results[:RUN_JSON_FILES]],

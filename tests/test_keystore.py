@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import tokens as T
+from local_server import LocalServer
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -93,7 +94,7 @@ class FakeIdP:
 
 @pytest.fixture
 def idp() -> Iterator[FakeIdP]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server = LocalServer(threaded=True)
     server.start()
     try:
         yield FakeIdP(server)
@@ -106,7 +107,7 @@ def idp() -> Iterator[FakeIdP]:
 @pytest.fixture
 def elsewhere() -> Iterator[HTTPServer]:
     """A second server whose URLs only ever appear inside tokens."""
-    server = HTTPServer(host="127.0.0.1", port=0)
+    server = LocalServer()
     server.expect_request(re.compile(r".*")).respond_with_json({"keys": []})
     server.start()
     try:

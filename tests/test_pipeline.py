@@ -268,7 +268,7 @@ def test_many_small_files_share_batches_and_keep_their_own_lines(tmp_path: Path,
     logs = tmp_path / "logs"
     logs.mkdir()
     lines = (SAMPLES / "nginx" / "orders-access.log").read_bytes().splitlines(keepends=True)
-    for i in range(0, len(lines), 20):
+    for i in range(0, 600, 20):  # 30 files
         (logs / f"access-{i:06d}.log").write_bytes(b"".join(lines[i:i + 20]))
 
     def scan(name: str, workers: int, bundle_bytes: int) -> tuple[pd.DataFrame, int]:
@@ -278,9 +278,9 @@ def test_many_small_files_share_batches_and_keep_their_own_lines(tmp_path: Path,
         return _events(out), len(list((out / "events").rglob("*.parquet")))
 
     alone, alone_parts = scan("alone", 2, 1)  # every file a task of its own
-    bundled, bundled_parts = scan("bundled", 2, 64 << 10)
-    single, _ = scan("single", 1, 64 << 10)
-    assert len(alone) > 250 and alone["source"].nunique() > 40
+    bundled, bundled_parts = scan("bundled", 2, 256 << 10)
+    single, _ = scan("single", 1, 256 << 10)
+    assert len(alone) > 120 and alone["source"].nunique() > 25
     pd.testing.assert_frame_equal(alone, bundled)
     pd.testing.assert_frame_equal(alone, single)
     assert bundled_parts * 4 <= alone_parts

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import realistic_corpus as RC
 import tokens as T
+from local_server import LocalServer
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -65,7 +66,7 @@ class IdP:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RC.Corpus, dict[str, Path], IdP]]:
     root = tmp_path_factory.mktemp("realistic")
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server = LocalServer(threaded=True)
     server.start()
     try:
         keys = RC.load_keys()

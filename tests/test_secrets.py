@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import tokens as T
+from local_server import LocalServer
 from typer.testing import CliRunner
 
 from analyzer.cli import app
@@ -110,9 +111,8 @@ def scanned(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     jwks = base / "keys.json"
     jwks.write_text(json.dumps(T.jwks(KEY)))
     # Keys also fetched over HTTP, so that the key store writes its cache under XDG_CACHE_HOME.
-    from pytest_httpserver import HTTPServer
 
-    server = HTTPServer(host="127.0.0.1")
+    server = LocalServer()
     server.expect_request("/keys").respond_with_json(T.jwks(T.make_rsa_key("served-k2")))
     server.start()
     cfg = base / "analyzer.toml"

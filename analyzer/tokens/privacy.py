@@ -73,11 +73,19 @@ def keyed_hash(key: bytes, value: Any) -> str:
     return "h:" + hmac.new(key, str(value).encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:16]
 
 
+# How much of a token's header or claims an example shows.
+MAX_CLAIMS = 60  # claims per token
+MAX_ITEMS = 50  # members of a list or object value
+MAX_NAME = 64  # characters of a claim's or member's name
+MAX_TEXT = 200  # characters of a value
+MAX_DEPTH = 3  # nesting kept as JSON; deeper values become their JSON text
+
+
 def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) -> dict[str, Any]:
     """Claims safe to show: personal ones hashed, long or odd values bounded."""
     out: dict[str, Any] = {}
-    for k, v in list(claims.items())[:60]:
-        name = writable(str(k)[:64])
+    for k, v in list(claims.items())[:MAX_CLAIMS]:
+        name = writable(str(k)[:MAX_NAME])
         if name in S.PERSONAL_CLAIMS and not include_pii:
             # Bounded first (strings kept whole): str() of a value nested ~1000 deep raises RecursionError.
             out[name] = keyed_hash(key, v if isinstance(v, str) else _bounded(v))
@@ -93,17 +101,17 @@ def _bounded(v: Any, depth: int = 0) -> Any:
     accepts), integers beyond 64 bits, and lone surrogates from a `"\\ud800"` escape (as U+FFFD).
     """
     if isinstance(v, str):
-        return writable(v[:200])
+        return writable(v[:MAX_TEXT])
     if isinstance(v, bool) or v is None or (isinstance(v, int) and -(1 << 63) <= v < 1 << 63) or (
             isinstance(v, float) and math.isfinite(v)):
         return v
-    if isinstance(v, (list, tuple)) and depth < 3:
-        return [_bounded(x, depth + 1) for x in list(v)[:50]]
-    if isinstance(v, dict) and depth < 3:
-        return {writable(str(k)[:64]): _bounded(x, depth + 1) for k, x in list(v.items())[:50]}
+    if isinstance(v, (list, tuple)) and depth < MAX_DEPTH:
+        return [_bounded(x, depth + 1) for x in list(v)[:MAX_ITEMS]]
+    if isinstance(v, dict) and depth < MAX_DEPTH:
+        return {writable(str(k)[:MAX_NAME]): _bounded(x, depth + 1) for k, x in list(v.items())[:MAX_ITEMS]}
     if isinstance(v, (list, tuple, dict)):  # nested too deep to keep: its JSON text, cut short
-        return writable(json.dumps(shallow(v), ensure_ascii=False, default=str)[:200])
-    return writable(str(v)[:200])
+        return writable(json.dumps(shallow(v), ensure_ascii=False, default=str)[:MAX_TEXT])
+    return writable(str(v)[:MAX_TEXT])
 
 
 def shallow(v: Any, levels: int = 32) -> Any:
