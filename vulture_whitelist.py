@@ -12,7 +12,7 @@ _.metavar
 _.display_type_rich
 # Typer calls the app callback (analyzer/cli.py).
 _root
-# Token fields copied by name (analyzer/engine.py `_SHARED_FIELDS`, getattr) into the events columns.
+# Token fields copied by name (analyzer/tokens/check.py, getattr) into the events columns.
 typ
 scopes
 # requests reads it (analyzer/tokens/keystore.py): no proxy or .netrc.
@@ -27,6 +27,9 @@ _isolated_user_dirs
 _strict_report_templates
 _no_config_here
 pytestmark
+_let_workers_go  # tests/outputs/test_state.py: by name, in usefixtures
+# pytest-httpserver calls it as its serving thread's target (tests/local_server.py).
+_.thread_target
 
 # formats.LineFields mirrors the core's fields; `query_span` is read by the core itself (lines.rs), and by tests.
 query_span

@@ -72,7 +72,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-import tokens as T  # noqa: E402  (tests/tokens.py, the shared token factory)
+import jwts as T  # noqa: E402  (tests/jwts.py, the shared token factory)
 
 OUT = ROOT / "sample_logs"
 KEYS_DIR = OUT / "demo-keys"

@@ -14,7 +14,7 @@ use pyjson::{Doc, Value};
 
 /// Longer than any real token: not decoded.
 pub const MAX_TOKEN_BYTES: usize = 64 * 1024;
-/// `config.SIGNING_ALGS` (checked by tests/test_decode.py).
+/// `config.SIGNING_ALGS` (checked by tests/tokens/test_decode.py).
 pub const SIGNING_ALGS: [&str; 12] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES256K", "ES384", "ES512",
     "EdDSA", "Ed25519",

@@ -1,4 +1,4 @@
-"""Logs with known clock offsets per host, for the clock estimates (tests/test_clocks.py).
+"""Logs with known clock offsets per host, for the clock estimates (tests/diagnose/test_clocks.py).
 
 The identity provider's clock is true. Each client gets a token, sends its first request after its
 habitual delay (most within seconds, some 20-240 s, some minutes), reuses the token from its cache
@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
-import tokens as T
+import jwts as T
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 API = "api://clocks"

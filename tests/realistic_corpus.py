@@ -53,7 +53,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tokens as T
+import jwts as T
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_KEYS = ROOT / "sample_logs" / "demo-keys"

@@ -1,6 +1,6 @@
 """A small log with several owners, causes and hostile values, scanned into an output directory.
 
-Used by the report tests: tokens are signed at test time with a throwaway key (tests/tokens.py).
+Used by the report tests: tokens are signed at test time with a throwaway key (tests/jwts.py).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import tokens as T
+import jwts as T
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 OTHER_TENANT = "99999999-8888-7777-6666-555555555555"

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwts as T
 import pandas as pd
 import pytest
-import tokens as T
 from conftest import SHARED
 from typer.testing import CliRunner
 

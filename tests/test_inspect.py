@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jwts as T
 import pytest
-import tokens as T
 from typer.testing import CliRunner
 
 from analyzer import schema as S

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jwts as T
 import pytest
-import tokens as T
 
 from analyzer import schema as S
 from analyzer.config import Settings, build_settings

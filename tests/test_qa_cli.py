@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import jwts as T
 import pytest
-import tokens as T
 
 from analyzer.cli import main
 

@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import jwts as T
 import pandas as pd
 import pytest
-import tokens as T
-from test_inference import nginx, token
+from host_logs import nginx, token
 
 from analyzer import schema as S
 from analyzer._core import LOGGED_CODES as CORE_CODES

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jwts as T
 import pyarrow as pa
 import pyarrow.parquet as pq
-import tokens as T
 
 from analyzer import schema as S
 from analyzer.diagnose.unverified import count, needs_keys, summary_line

@@ -19,20 +19,16 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import jwts as T
 import pytest
-import tokens as T
 import zstandard
 from conftest import ROOT
+from hostile_logs import CLIENT, TENANT, nginx_line, raw_token, scan, token
 
 from analyzer import schema as S
 from analyzer.config import build_settings, parse_size
-from analyzer.run import run
 from analyzer.scan.readers import decompressed_limit
 
-TENANT = "11111111-1111-1111-1111-111111111111"
-CLIENT = "22222222-2222-2222-2222-222222222222"
-KEY = T.make_rsa_key("hostile-k1")
-TS = "[10/Oct/2024:13:55:36 +0000]"
 # The analyzer with pandas and pyarrow loaded sits near 200 MB; a case that buffered its input
 # (10 MB line, 200 MB decompressed bomb) or built a quadratic structure would pass this.
 RSS_LIMIT_KB = 450_000
@@ -48,32 +44,6 @@ _CHILD = (
     "sys.argv = ['analyzer', *sys.argv[1:]]\n"
     "main()\n"
 )
-
-
-def token(**extra: Any) -> str:
-    """A well-formed, signed user access token."""
-    claims = T.access_token_claims(TENANT, "api://orders", CLIENT, scp="read", seed=1)
-    claims.update(extra)
-    return T.sign(claims, KEY)
-
-
-def raw_token(claims: Any, header: dict[str, Any] | None = None) -> str:
-    """A token signed over whatever JSON is given (PyJWT refuses odd claim types)."""
-    hdr = {"alg": "RS256", "kid": KEY.kid, **(header or {})}
-    return T.sign_segments(T.b64url_json(hdr), T.b64url_json(claims), KEY, "RS256")
-
-
-def nginx_line(tok: str) -> str:
-    return f'10.0.0.1 - - {TS} "GET /orders HTTP/1.1" 401 5 "-" "curl/8" "Bearer {tok}"\n'
-
-
-def scan(out: Path, *inputs: Path, **flags: Any) -> dict[str, Any]:
-    """Run the pipeline in this process; the run summary (as in run.json)."""
-    paths = [str(p) for p in inputs]
-    settings = build_settings(None, paths, out_dir=out, workers=1, offline=True, **flags)
-    outcome = run(settings, paths)
-    assert outcome.exit_code == outcome.summary["exit_code"]
-    return outcome.summary
 
 
 def scan_child(tmp_path: Path, *args: str, timeout: float = 120, out: str = "out") -> tuple[int, dict[str, Any], int]:

@@ -23,7 +23,7 @@ import pytest
 import report_corpus as C
 from chromium import CHROMIUM, Chromium, Page
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 WIDTHS = (390, 1400)
 MAX_HEIGHT = 9000

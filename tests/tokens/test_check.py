@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import jwts as T
 import pandas as pd
 import pytest
-import tokens as T
 from batches import batch_of, empty_columns
 
 from analyzer import schema as S

@@ -12,11 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwts as T
 import pandas as pd
 import pytest
-import tokens as T
 from conftest import ROOT
-from test_hostile import CLIENT, KEY, TENANT, nginx_line, scan
+from hostile_logs import CLIENT, KEY, TENANT, nginx_line, scan
 
 from analyzer import schema as S
 

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
+import jwts as T
 import pandas as pd
 import pytest
-import tokens as T
+from host_logs import T0, TENANT, nginx, token
 
 from analyzer import schema as S
 from analyzer.diagnose.learn import path_key
-
-TENANT = "11111111-2222-3333-4444-555555555555"
-T0 = 1_795_000_000
-
-
-def nginx(t: int, host: str, path: str, status: int, token: str, ip: str = "10.0.0.1") -> str:
-    """One line in the sample logs' nginx format (combined + Authorization, Host, body)."""
-    when = datetime.fromtimestamp(t, tz=UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-    return f'{ip} - - [{when}] "GET {path} HTTP/1.1" {status} 12 "-" "ua" "Bearer {token}" "{host}" "-"\n'
-
-
-def token(key: T.KeyPair, aud: str, client: str, iat: int, version: str = "2.0", seed: int = 0) -> str:
-    return T.sign(
-        T.access_token_claims(
-            TENANT, aud, client, version=version, iat=iat, exp=iat + 3600, scp="read", seed=seed
-        ),
-        key,
-    )
 
 
 def test_path_key_is_the_first_segment() -> None:

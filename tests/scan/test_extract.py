@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+import jwts as tk
 import pytest
-import tokens as tk
 
 from analyzer import schema as S
 from analyzer.scan import extract

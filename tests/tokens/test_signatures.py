@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import jwts as T
 import pytest
-import tokens as T
 
 from analyzer import schema as S
 from analyzer.tokens.decode import analyze_token

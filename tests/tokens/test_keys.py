@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+import jwts as T
 import pytest
-import tokens as T
 
 from analyzer import schema as S
 from analyzer.config import check_url, is_loopback

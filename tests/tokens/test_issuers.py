@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import jwts as T
 import pytest
-import tokens as T
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation

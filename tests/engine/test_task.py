@@ -12,9 +12,9 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
+import jwts as T
 import pandas as pd
 import pytest
-import tokens as T
 
 from analyzer import schema as S
 from analyzer.config import Settings

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwts as T
 import pandas as pd
 import pytest
 import realistic_corpus as RC
-import tokens as T
 from local_server import LocalServer
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -30,7 +30,7 @@ from analyzer.run import run
 
 pytestmark = pytest.mark.whole_run  # every test here runs a whole scan
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT.parent / "shared" / "tools" / "check_outputs.py"
 FIELDS = ("host", "path", "status", "client_ip")
 PER_FORMAT = 60  # token requests per format (about 1.7k occurrences in all; 2 MB of logs)

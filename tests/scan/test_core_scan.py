@@ -96,7 +96,7 @@ def test_hostile_runs_stay_linear() -> None:
 def _fuzz_target() -> Any:
     import importlib.util
 
-    path = Path(__file__).resolve().parents[1] / "fuzz" / "fuzz_core.py"
+    path = Path(__file__).resolve().parents[2] / "fuzz" / "fuzz_core.py"
     spec = importlib.util.spec_from_file_location("fuzz_core", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -116,7 +116,7 @@ def test_the_core_fuzz_target_on_seeds_and_random_bytes() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is not installed")
 def test_the_core_fuzz_target_under_atheris(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     r = subprocess.run([sys.executable, str(root / "fuzz" / "fuzz_core.py"), "-runs=3000", "-seed=1",
                         "-max_len=2048"], capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-4000:]

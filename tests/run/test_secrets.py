@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jwts as T
 import pyarrow.parquet as pq
 import pytest
-import tokens as T
 from local_server import LocalServer
 from typer.testing import CliRunner
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jwts as T
 import pandas as pd
 import pytest
-import tokens as T
 from local_server import LocalServer
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response

@@ -6,10 +6,10 @@ import json
 import random
 from pathlib import Path
 
+import jwts as T
 import numpy as np
 import pandas as pd
 import pytest
-import tokens as T
 from clock_logs import clock_logs
 
 from analyzer.config import Settings

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jwts as tk
 import pandas as pd
 import pytest
-import tokens as tk
 import zstandard
 
 import analyzer._core as _core
@@ -29,7 +29,7 @@ from analyzer.scan import formats
 from analyzer.scan.formats import FileContext
 from analyzer.tokens.decode import fingerprint
 
-HERE = Path(__file__).parent / "formats"
+HERE = Path(__file__).resolve().parents[1] / "formats"
 SAMPLES = sorted(HERE.glob("*.log"))
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 API = "6e7c1b0a-0000-0000-0000-000000000001"
@@ -302,6 +302,6 @@ def test_a_line_reads_the_same_in_a_file_of_any_format(src: Path) -> None:
 
 def test_every_format_is_documented() -> None:
     """docs/formats.md says, for each format, which field gives ts, host, path, status and client_ip."""
-    doc = (Path(__file__).parent.parent / "docs" / "formats.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "formats.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip().split(" ")[0] for line in doc.splitlines() if line.startswith("| `")}
     assert {f"`{name}`" for name in S.FORMATS} <= rows

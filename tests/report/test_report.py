@@ -22,7 +22,7 @@ from analyzer.report import page as report
 from analyzer.report.data import ReportData, build_cube, report_file_name
 from analyzer.report.text import Names
 
-CHECKER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "check_outputs.py"
+CHECKER = Path(__file__).resolve().parents[3] / "shared" / "tools" / "check_outputs.py"
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import extract_reference
+import jwts as T
 import pandas as pd
 import pytest
-import tokens as T
 from batches import batch_of, empty_columns
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

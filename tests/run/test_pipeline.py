@@ -118,7 +118,7 @@ def test_large_plain_file_split_in_ranges_keeps_line_numbers(tmp_path: Path, mon
 @pytest.mark.whole_run
 def test_a_token_in_the_path_or_user_agent_is_not_written_out(tmp_path: Path) -> None:
     """`path` and `user_agent` come from the line: a token standing in them is replaced, not copied."""
-    import tokens as T
+    import jwts as T
 
     key = T.make_rsa_key("k1")
     tok = T.sign(T.access_token_claims("t", "api://x", "c", iat=1_795_000_000, exp=1_795_003_600), key)

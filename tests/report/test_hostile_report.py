@@ -12,8 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import jwts as T
 import pytest
-import tokens as T
 from typer.testing import CliRunner
 
 from analyzer.cli import app
