@@ -26,7 +26,7 @@ def _scan_remote(task: list[WorkUnit], settings: Settings, ring: KeyRing, token:
 
 
 def run_dask(tasks: list[list[WorkUnit]], settings: Settings, ring: KeyRing, workers: int,
-              token: str) -> Iterator[UnitOutput]:
+             token: str) -> Iterator[UnitOutput]:
     """The same units on a Dask cluster: an existing scheduler, or a LocalCluster of `workers` processes."""
     try:
         from distributed import Client, LocalCluster
