@@ -159,7 +159,6 @@ _PANDAS_TYPES = json.dumps({
 })
 EVENT_SCHEMA = pa.schema(list(EVENT_FIELDS), metadata={"analyzer.schema_version": str(SCHEMA_VERSION),
                                                        "pandas": _PANDAS_TYPES})
-PARTITION_SCHEMA = pa.schema([pa.field("date", pa.date32())])
 
 SUMMARY_KEYS: tuple[str, ...] = ("date", "host", "client_id", "audience", "issuer", "cause")
 SUMMARY_SCHEMA = pa.schema(

@@ -28,7 +28,7 @@ from analyzer.tokens.check import classify
 from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.keys import KeyRing
 
-CACHE_LIMIT = 50_000  # token facts kept per unit (about 1.5 KB each: the header and claims stay JSON text)
+CACHE_LIMIT = 20_000  # token facts kept per task (mostly the memo's own objects; about 1.3 KB each)
 
 
 @dataclass

@@ -97,14 +97,18 @@ def _svg(title: str, width: float, height: float, body: Iterable[str]) -> str:
     )
 
 
-def timeline(hourly: pd.DataFrame, title: str, colors: dict[str, str] | None = None, width: float = WIDTH) -> str:
+def timeline(periods: pd.DataFrame, title: str, colors: dict[str, str] | None = None, width: float = WIDTH,
+             grain: str = "h") -> str:
     """Failing occurrences by cause over time: stacked bars per hour (per day or week over long periods).
+
+    `periods` holds occurrences per (period, cause), the period an hour (`grain` "h") or a day ("D");
+    bars are never finer than the grain.
 
     `colors` maps causes to colours, most frequent first; causes without one are drawn together as
     `other`. Without `colors` every cause has the grey of `other`.
     """
     colors = colors or {}
-    table, freq = _buckets(hourly, colors)
+    table, freq = _buckets(periods, colors, grain)
     peak = int(table.sum(axis=1).max()) if not table.empty else 0
     if peak <= 0:
         return ""
@@ -123,16 +127,16 @@ def timeline(hourly: pd.DataFrame, title: str, colors: dict[str, str] | None = N
     return _svg(title + " (UTC)", width, bottom + 34, body)
 
 
-def _buckets(hourly: pd.DataFrame, colors: dict[str, str]) -> tuple[pd.DataFrame, str]:
+def _buckets(periods: pd.DataFrame, colors: dict[str, str], grain: str = "h") -> tuple[pd.DataFrame, str]:
     """Failing occurrences per time bucket (rows, none missing) and cause (columns, in `colors` order)."""
-    df = hourly[(hourly["cause"] != S.OK) & hourly["hour"].notna()]
+    df = periods[(periods["cause"] != S.OK) & periods["period"].notna()]
     if df.empty:
         return pd.DataFrame(), "h"
-    span = df["hour"].max() - df["hour"].min()
-    # Few enough bars to stay small: hours up to four days, then days, then weeks.
-    freq = "h" if span <= pd.Timedelta(days=4) else "D" if span <= pd.Timedelta(days=120) else "7D"
+    span = df["period"].max() - df["period"].min()
+    # Few enough bars to stay small: hours up to four days, then days, then weeks (never finer than the grain).
+    freq = "h" if span <= pd.Timedelta(days=4) and grain == "h" else "D" if span <= pd.Timedelta(days=120) else "7D"
     cause = df["cause"].astype(str)
-    df = df.assign(bucket=df["hour"].dt.floor(freq), cause=cause.where(cause.isin(list(colors)), "other"))
+    df = df.assign(bucket=df["period"].dt.floor(freq), cause=cause.where(cause.isin(list(colors)), "other"))
     table = df.groupby(["bucket", "cause"])["occurrences"].sum().unstack(fill_value=0)
     table = table.reindex(pd.date_range(table.index.min(), table.index.max(), freq=freq), fill_value=0)
     order = [c for c in colors if c in table.columns] + (["other"] if "other" in table.columns and

@@ -1,8 +1,10 @@
 """What a report shows, read back from an output directory and reduced to a small cube.
 
 The events dataset is read with only the columns a report needs and at once folded into one row
-per (hour, client, audience, host, API, issuer, tenant, cause), so a report over a million
-occurrences holds thousands of rows, not millions. A report for one owner is the same data
+per (period, client, audience, host, API, issuer, tenant, cause), so a report over a million
+occurrences holds thousands of rows, not millions. The period is the hour, or the day over a
+dataset that spans more than HOURLY_DAYS days (its timeline is drawn per day or week anyway): the
+cube then grows with the days, not the hours, of a long archive. A report for one owner is the same data
 filtered to that owner's rows (`ReportData.only`).
 """
 
@@ -71,6 +73,7 @@ class ReportData:
     run: dict[str, Any]
     cube: pd.DataFrame
     unique_tokens: int
+    grain: str = "h"  # the cube's period: "h" (hours) or "D" (days), as pandas' frequency aliases
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     client_names: dict[str, str] = field(default_factory=dict)
     scope: Scope | None = None
@@ -98,6 +101,7 @@ class ReportData:
         data = cls(
             run=run,
             cube=scan.cube,
+            grain=scan.grain,
             unique_tokens=scan.unique_tokens,
             examples=examples,
             client_names=dict(run.get("expectations", {}).get("clients", {})),
@@ -230,10 +234,13 @@ def report_file_name(dimension: str, value: str | None, label: str | None = None
     return f"{prefix}-{slug}-{digest}.html"
 
 
-def build_cube(events: pd.DataFrame) -> pd.DataFrame:
-    """Occurrences, first and last seen per (hour, dimensions, cause)."""
-    keys = ["hour", *DIMENSIONS, "cause"]
-    ev = events.assign(hour=events["ts"].dt.floor("h"))
+HOURLY_DAYS = 4  # a dataset whose first and last day are at most this far apart is folded per hour
+
+
+def build_cube(events: pd.DataFrame, grain: str = "h") -> pd.DataFrame:
+    """Occurrences, first and last seen per (period, dimensions, cause); the period is the hour or the day."""
+    keys = ["period", *DIMENSIONS, "cause"]
+    ev = events.assign(period=events["ts"].dt.floor(grain))
     for col in (*DIMENSIONS, "cause"):
         if not isinstance(ev[col].dtype, pd.CategoricalDtype):
             ev[col] = ev[col].astype("category")
@@ -246,7 +253,7 @@ def build_cube(events: pd.DataFrame) -> pd.DataFrame:
     return cube
 
 
-_CUBE_KEYS = ["hour", *DIMENSIONS, "cause"]
+_CUBE_KEYS = ["period", *DIMENSIONS, "cause"]
 _FOLD_EVERY = 16  # batches whose partial cubes are folded together
 
 
@@ -264,6 +271,7 @@ class _Scan:
     """What one pass over the events dataset gives a report."""
 
     cube: pd.DataFrame
+    grain: str  # the cube's period
     unique_tokens: int
     unique_by: dict[str, pd.Series]  # per client (audience): its distinct tokens
     sample_tokens: set[str]  # the first few tokens per (client, cause) and (audience, cause)
@@ -312,13 +320,14 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
     record batches.
     """
     columns = ["ts", "token_fp", "cause", *DIMENSIONS]
+    grain = _grain(directory / "events", since_us, until_us)
     cats = _Categories((*DIMENSIONS, "cause"))
     cubes: list[pd.DataFrame] = []
     triples: list[pd.DataFrame] = []  # distinct (client, audience, token) as integers
     firsts: dict[tuple[str, Any, Any], list[str | None]] = {}  # (dimension, value, cause) -> first tokens
     for frame in iter_event_frames(directory / "events", columns, since_us, until_us):
         df = cats.unify(_typed(frame, columns))
-        cubes.append(build_cube(df))
+        cubes.append(build_cube(df, grain))
         token, has_token = token_codes(df["token_fp"])
         triples.append(pd.DataFrame({"client_id": df["client_id"].cat.codes.to_numpy(),
                                      "audience": df["audience"].cat.codes.to_numpy(),
@@ -335,7 +344,7 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
             cubes = [_fold_cube([cats.unify(c) for c in cubes])]
             triples = [pd.concat(triples, ignore_index=True).drop_duplicates()]
     if not cubes:
-        cubes = [build_cube(cats.unify(_typed(pd.DataFrame({c: [] for c in columns}), columns)))]
+        cubes = [build_cube(cats.unify(_typed(pd.DataFrame({c: [] for c in columns}), columns)), grain)]
     cube = cats.final(_fold_cube([cats.unify(c) for c in cubes]))
     known = pd.concat(triples or [_NO_TRIPLES], ignore_index=True).drop_duplicates()
     known = known[known["has_token"]]
@@ -343,8 +352,18 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
     for dim in SPLIT_DIMENSIONS.values():
         per = known.groupby(dim, sort=False)["token"].nunique()
         unique_by[dim] = pd.Series(per.to_numpy(), index=cats.values(dim, per.index.to_numpy()), name="token_fp")
-    return _Scan(cube, int(known["token"].nunique()), unique_by,
+    return _Scan(cube, grain, int(known["token"].nunique()), unique_by,
                  {t for tokens in firsts.values() for t in tokens if t is not None})
+
+
+def _grain(events: Path, since_us: int | None, until_us: int | None) -> str:
+    """The cube's period for the dataset's days (its `date=` partitions, within the window): hours, or days."""
+    days = sorted(pd.Timestamp(d.name[5:]) for d in events.glob("date=*") if d.is_dir()) if events.is_dir() else []
+    if since_us is not None:
+        days = [d for d in days if d >= pd.Timestamp(since_us, unit="us").floor("D")]
+    if until_us is not None:
+        days = [d for d in days if d < pd.Timestamp(until_us, unit="us")]
+    return "h" if not days or days[-1] - days[0] <= pd.Timedelta(days=HOURLY_DAYS) else "D"
 
 
 _NO_TRIPLES = pd.DataFrame({"client_id": np.array([], np.int8), "audience": np.array([], np.int8),

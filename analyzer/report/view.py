@@ -454,11 +454,12 @@ def _behaviour(b: Any) -> str:
 
 
 def _timeline(data: ReportData, colors: dict[str, str]) -> dict[str, Markup] | None:
-    hourly = data.cube.groupby(["hour", "cause"], observed=True)["occurrences"].sum().reset_index()
-    wide = charts.timeline(hourly, "Failing token uses over time", colors, width=charts.WIDTH)
+    periods = data.cube.groupby(["period", "cause"], observed=True)["occurrences"].sum().reset_index()
+    title = "Failing token uses over time"
+    wide = charts.timeline(periods, title, colors, width=charts.WIDTH, grain=data.grain)
     if not wide:
         return None
-    narrow = charts.timeline(hourly, "Failing token uses over time", colors, width=charts.NARROW)
+    narrow = charts.timeline(periods, title, colors, width=charts.NARROW, grain=data.grain)
     return {"wide": Markup(charts.safe_svg(wide)), "narrow": Markup(charts.safe_svg(narrow))}
 
 

@@ -44,9 +44,9 @@ def num(el: ET.Element, attr: str) -> float:
 
 
 def hourly(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
-    """A frame shaped like the report's (hour, cause, occurrences) table."""
-    df = pd.DataFrame(rows, columns=["hour", "cause", "occurrences"])
-    df["hour"] = pd.to_datetime(df["hour"], utc=True).dt.as_unit("us")
+    """A frame shaped like the report's (period, cause, occurrences) table, per hour."""
+    df = pd.DataFrame(rows, columns=["period", "cause", "occurrences"])
+    df["period"] = pd.to_datetime(df["period"], utc=True).dt.as_unit("us")
     df["cause"] = df["cause"].astype("category")
     df["occurrences"] = df["occurrences"].astype("int64")
     return df
@@ -182,3 +182,13 @@ def test_deterministic_and_self_contained() -> None:
     svg = charts.timeline(hourly(rows), "t", COLORS)
     assert svg == charts.timeline(hourly(rows), "t", COLORS)
     assert not re.search(r"href|<script|url\(|@import|https?://(?!www\.w3\.org/2000/svg\")", svg, re.I)
+
+
+def test_a_day_grained_timeline_has_no_hourly_bars() -> None:
+    """Over a dataset folded per day, failures within a few days are drawn per day: one bar per day, not per hour."""
+    times = pd.date_range("2024-10-10", periods=3, freq="1D", tz="UTC")
+    rows = [(str(t), S.EXPIRED, 5) for t in times]
+    hourly_svg = parse(charts.timeline(hourly(rows), "Failing", COLORS))
+    daily_svg = parse(charts.timeline(hourly(rows), "Failing", COLORS, grain="D"))
+    assert len(bars(hourly_svg)) == 3 and "failing per hour" in texts(hourly_svg)  # 49 hourly slots, 3 filled
+    assert len(bars(daily_svg)) == 3 and "failing per day" in texts(daily_svg)

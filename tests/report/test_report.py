@@ -321,3 +321,27 @@ def test_an_audience_report_holds_no_other_audience(out: Path, tmp_path: Path) -
     data = ReportData.load(out, run).only("audience", "api://orders")
     assert "secret-elsewhere" not in report.render(data)
     assert "secret-elsewhere" in report.render(ReportData.load(out, run).only("client_id", C.EXPIRING))
+
+
+@pytest.mark.parametrize(("days", "grain"), [(["2024-05-01"], "h"), (["2024-05-01", "2024-05-05"], "h"),
+                                             (["2024-05-01", "2024-05-06"], "D"), ([], "h")])
+def test_the_cube_is_folded_per_hour_or_per_day_by_the_span_of_the_dataset(tmp_path: Path, days: list[str],
+                                                                             grain: str) -> None:
+    """A dataset whose days span more than HOURLY_DAYS is folded per day: the cube grows with the days of a long
+    archive, not its hours. Only the days within the window count."""
+    from analyzer.report.data import _grain
+
+    for d in days:
+        (tmp_path / "events" / f"date={d}").mkdir(parents=True)
+    assert _grain(tmp_path / "events", None, None) == grain
+    if len(days) > 1:  # the window holds the last day only: hours again
+        since = int(pd.Timestamp(days[-1], tz="UTC").timestamp() * 1_000_000)
+        assert _grain(tmp_path / "events", since, None) == "h"
+    ev = pd.DataFrame({"ts": pd.to_datetime(["2024-05-01 08:10", "2024-05-01 09:20", "2024-05-02 10:00"], utc=True),
+                       "cause": pd.Categorical([S.EXPIRED] * 3), "token_fp": ["a", "b", "c"],
+                       **{d: pd.Categorical(["x"] * 3) for d in ("client_id", "audience", "host", "api", "issuer",
+                                                                 "tenant_id")}})
+    per_hour, per_day = build_cube(ev), build_cube(ev, "D")
+    assert len(per_hour) == 3 and len(per_day) == 2
+    assert per_day["occurrences"].sum() == per_hour["occurrences"].sum() == 3
+    assert per_day["first_seen"].min() == ev["ts"].min() and per_day["last_seen"].max() == ev["ts"].max()
