@@ -1,6 +1,6 @@
 """Settings: code defaults, then the TOML config file, then CLI flags (which win), frozen once.
 
-A base module: it imports `errors`, `schema` and `scan.timeparse` (the core's time parser) only.
+A base module: it imports `errors`, `schema`, `scan.timeparse` (the core's time parser) and the version only.
 """
 
 from __future__ import annotations
@@ -103,7 +103,9 @@ class Settings:
     # The secret of the keyed hashes of personal claims (`tokens.privacy`): loaded once by the run, before
     # any worker starts, so every process hashes with it; b"": `tokens.privacy.load_key()` when needed.
     pii_key: bytes = field(default=b"", repr=False)
-    # The wall clock (epoch seconds) a run reads its times from: tests set their own.
+    # The wall clock (epoch seconds) a run and `inspect` read "now" from (the run's times, the state's,
+    # the key store's, expiry at `inspect`): tests set their own. A module-level function, so that
+    # Settings still pickles (Dask). Run ids and `--since 7d` read the real clock.
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def fingerprint(self) -> str:

@@ -143,7 +143,7 @@ def inspect(raw: str, settings: Settings, at_us: int | None = None, api_name: st
     api = find_api(settings, api_name) if api_name is not None else None
     ring = load_keyring(settings)
     facts = analyze_token(_token(raw), ring, settings.clients)
-    now_us = at_us if at_us is not None else int(datetime.now(tz=UTC).timestamp() * 1_000_000)
+    now_us = at_us if at_us is not None else int(settings.clock() * 1_000_000)
     judged_at = datetime.fromtimestamp(now_us // 1_000_000, tz=UTC).isoformat()
     moment = "now" if at_us is None else f"{judged_at} (--at)"
     # Sent to the API by a host of its own, so that classify matches it whatever its hosts and paths are.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import itertools
 import json
 import os
 from collections import Counter
@@ -99,7 +100,7 @@ def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None
     if missing:
         raise InputNotFoundError(missing, str(settings.out_dir))
     started = settings.clock()
-    run_id = datetime.fromtimestamp(started, tz=UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
+    run_id = _new_run_id()
     lock = Lock(settings.out_dir)
     state = State(settings.out_dir)
     try:
@@ -109,6 +110,19 @@ def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None
     finally:
         state.close()
         lock.release()
+
+
+_runs_here = itertools.count()
+
+
+def _new_run_id() -> str:
+    """A run's id, unique whatever clock the settings carry: the real start time, the process, a counter.
+
+    Part files and the state's rows are named after it: two runs with one id would overwrite each other.
+    """
+    now = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    n = next(_runs_here)
+    return f"{now}-{os.getpid()}" + (f"-{n}" if n else "")
 
 
 @dataclass
@@ -165,7 +179,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         progressed = _progress_made(expansion.files, resumes, folded.results, folded.line_base)
         new_bytes = sum(r.stats.bytes_read for r in folded.results.values())
         between_commit_steps()
-        state.commit(out.run_id, progressed, new_bytes, folded.counts.rows, started, meta, rebuild)
+        state.commit(out.run_id, progressed, new_bytes, folded.counts.rows, started, meta, rebuild,
+                     now=settings.clock())
         if rebuild is not None:
             out.remove_orphans(state.committed_runs())  # the replaced dataset, now that the new one is in
         dropped: list[str] = []

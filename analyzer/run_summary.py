@@ -1,6 +1,7 @@
 """run.json: what a run counted (`Tally`), its exit code, and the summary record built from them.
 
-The keys are the public contract's (`docs/contract.md`); this is the one place that writes them.
+The keys are the public contract's (`docs/contract.md`); this module builds them all but the diagnosis
+keys, `finished_at` and the last timings, which `run` adds when it has them.
 Imports the stages' records (scan, outputs, diagnose, report data); nothing of `run` or `cli`.
 """
 

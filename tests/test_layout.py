@@ -109,3 +109,30 @@ def test_imports_point_down_the_layers() -> None:
 def test_an_upward_import_is_found() -> None:
     assert _layer("analyzer.engine.task") > _layer("analyzer.diagnose.observe") > _layer("analyzer.scan.chunks")
     assert _layer("analyzer.scan.inputs") == 0 < _layer("analyzer.scan.readers")
+
+
+def _listed_order(package: Path) -> list[str]:
+    """The modules a package's docstring lists (`- \\`name\\`: ...` lines, names in backticks), in order."""
+    doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8"))) or ""
+    names: list[str] = []
+    for line in doc.splitlines():
+        if line.startswith("- "):
+            for part in line.split("`")[1::2]:
+                if (package / f"{part}.py").exists() and part not in names:
+                    names.append(part)
+    return names
+
+
+def test_each_package_lists_its_modules_in_import_order() -> None:
+    """Every module of a package is in its docstring's list, and imports only its siblings listed before it."""
+    mods = _modules()
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        package = init.parent
+        order = _listed_order(package)
+        prefix = f"analyzer.{package.name}."
+        present = sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__")
+        assert sorted(order) == present, package.name
+        for name in order:
+            siblings = {m.removeprefix(prefix) for m in _imports(mods[prefix + name], mods) if m.startswith(prefix)}
+            later = siblings - set(order[: order.index(name)])
+            assert not later, f"{prefix}{name} imports {sorted(later)}, listed after it"

@@ -8,5 +8,5 @@
 - `unverified`: the `ok` rows whose signature could not be checked, by issuer and why (run.json, CLI).
 
 Imports `tokens`, `outputs.write` (held-back rows spill to Parquet) and the base modules; nothing of
-the engine, report or run. Modules import down this list only.
+the engine, report or run. Each module imports only the ones listed before it.
 """

@@ -1,6 +1,7 @@
 """The same tasks on a Dask cluster (`--engine dask`): an existing scheduler, or a LocalCluster.
 
-Imports `engine.task`; remote workers may not see the output directory, so the parent writes their rows.
+Imports `engine.plan` and `engine.task`. Remote workers may not see the output directory: the parent writes
+their rows.
 """
 
 from __future__ import annotations

@@ -4,6 +4,6 @@
 - `state`: the state store of incremental runs (what was read, how far) and the directory lock;
 - `aggregate`: a run's counts and examples as batches pass, and the summary from the events dataset.
 
-Imports `schema`, `errors` and the scan layer's readers; nothing of the diagnosis, engine, run or report.
-Modules import down this list only.
+Imports `schema`, `errors` and the scan layer's `inputs` and `readers`; nothing of the diagnosis, engine, run or report.
+Each module imports only the ones listed before it.
 """

@@ -308,14 +308,16 @@ class State:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def commit(self, run_id: str, progressed: list[Progressed], new_bytes: int, occurrences: int,
-               started: float, meta: dict[str, str], rebuild: Rebuild | None = None) -> None:
+               started: float, meta: dict[str, str], rebuild: Rebuild | None = None,
+               now: float | None = None) -> None:
         """Record how far each file was read, and the run, in one transaction.
 
         A rebuild forgets, in the same transaction, every earlier run and every record but those of
         vanished inputs (whose events this run kept): the dataset of the earlier runs is replaced
-        only once the new one is in place, and a crash before this leaves it as it was.
+        only once the new one is in place, and a crash before this leaves it as it was. `now` (epoch
+        seconds, the run's clock) is when the run finished; the wall clock when not given.
         """
-        now = time.time()
+        now = time.time() if now is None else now
         self.db.execute("BEGIN")
         if rebuild is not None:
             kept = sorted(rebuild.keep)

@@ -2,13 +2,16 @@
 
 - `html`: the one escaper for text in the page (imports nothing of ours);
 - `advice`: what each cause means and what to do about it;
-- `text`: names and times in words; `data`: the report's data, folded from the events dataset;
-- `diagnosis`, `charts`: the diagnosis section and the SVG timeline;
-- `context`: what surrounds the numbers (changes, method, examples); `view`: the page's plain values;
+- `text`: names and times in words;
+- `charts`: the SVG timeline;
+- `data`: the report's data, folded from the events dataset into a small cube;
+- `diagnosis`: the diagnosis section;
+- `context`: what surrounds the numbers (changes, method, examples);
+- `view`: the page's plain values;
+- `assets`: the page's inline style and script;
 - `page`: the Jinja2 templates (`analyzer/templates/`, autoescaped) and the Content-Security-Policy;
-  `assets`: its inline style and script;
 - `rebuild`: `analyzer report`, the report written again (or one per owner) from an output directory.
 
 Imports `diagnose` (advice's scopes, unverified), `outputs` (aggregate, write), `tokens.keys` and the
-base modules; nothing of the scan, engine or run.
+base modules; nothing of the scan, engine or run. Each module imports only the ones listed before it.
 """

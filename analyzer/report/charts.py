@@ -127,6 +127,9 @@ def timeline(periods: pd.DataFrame, title: str, colors: dict[str, str] | None = 
     return _svg(title + " (UTC)", width, bottom + 34, body)
 
 
+HOURLY_DAYS = 4  # a timeline over at most this many days is drawn per hour
+
+
 def _buckets(periods: pd.DataFrame, colors: dict[str, str], grain: str = "h") -> tuple[pd.DataFrame, str]:
     """Failing occurrences per time bucket (rows, none missing) and cause (columns, in `colors` order)."""
     df = periods[(periods["cause"] != S.OK) & periods["period"].notna()]
@@ -134,7 +137,8 @@ def _buckets(periods: pd.DataFrame, colors: dict[str, str], grain: str = "h") ->
         return pd.DataFrame(), "h"
     span = df["period"].max() - df["period"].min()
     # Few enough bars to stay small: hours up to four days, then days, then weeks (never finer than the grain).
-    freq = "h" if span <= pd.Timedelta(days=4) and grain == "h" else "D" if span <= pd.Timedelta(days=120) else "7D"
+    hourly = span <= pd.Timedelta(days=HOURLY_DAYS) and grain == "h"
+    freq = "h" if hourly else "D" if span <= pd.Timedelta(days=120) else "7D"
     cause = df["cause"].astype(str)
     df = df.assign(bucket=df["period"].dt.floor(freq), cause=cause.where(cause.isin(list(colors)), "other"))
     table = df.groupby(["bucket", "cause"])["occurrences"].sum().unstack(fill_value=0)

@@ -1,7 +1,8 @@
 """What surrounds the report's figures: what changed since the previous run, how the figures were made
 (the method section), and an example's decoded token as the page shows it.
 
-Plain values for the templates, like `view`; imports `report.text`, `report.data` and `advice` only.
+Plain values for the templates, like `view`; imports `report.text`, `report.data`, `report.diagnosis` and
+`report.advice` only.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The events dataset is read with only the columns a report needs and at once folded into one row
 per (period, client, audience, host, API, issuer, tenant, cause), so a report over a million
 occurrences holds thousands of rows, not millions. The period is the hour, or the day over a
-dataset that spans more than HOURLY_DAYS days (its timeline is drawn per day or week anyway): the
+dataset that spans more than `charts.HOURLY_DAYS` days (its timeline is drawn per day or week anyway): the
 cube then grows with the days, not the hours, of a long archive. A report for one owner is the same data
 filtered to that owner's rows (`ReportData.only`).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pandas as pd
 
 from analyzer import schema as S
 from analyzer.outputs.aggregate import EXAMPLE_COLUMNS, iter_event_frames, token_codes
+from analyzer.report.charts import HOURLY_DAYS
 
 DIMENSIONS: tuple[str, ...] = ("client_id", "audience", "host", "api", "issuer", "tenant_id")
 SPLIT_DIMENSIONS = {"client": "client_id", "audience": "audience"}
@@ -234,9 +236,6 @@ def report_file_name(dimension: str, value: str | None, label: str | None = None
     return f"{prefix}-{slug}-{digest}.html"
 
 
-HOURLY_DAYS = 4  # a dataset whose first and last day are at most this far apart is folded per hour
-
-
 def build_cube(events: pd.DataFrame, grain: str = "h") -> pd.DataFrame:
     """Occurrences, first and last seen per (period, dimensions, cause); the period is the hour or the day."""
     keys = ["period", *DIMENSIONS, "cause"]
@@ -358,12 +357,21 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
 
 def _grain(events: Path, since_us: int | None, until_us: int | None) -> str:
     """The cube's period for the dataset's days (its `date=` partitions, within the window): hours, or days."""
-    days = sorted(pd.Timestamp(d.name[5:]) for d in events.glob("date=*") if d.is_dir()) if events.is_dir() else []
+    days = sorted(day for d in events.glob("date=*") if d.is_dir() and (day := _day(d.name[5:])) is not None) \
+        if events.is_dir() else []
     if since_us is not None:
         days = [d for d in days if d >= pd.Timestamp(since_us, unit="us").floor("D")]
     if until_us is not None:
         days = [d for d in days if d < pd.Timestamp(until_us, unit="us")]
     return "h" if not days or days[-1] - days[0] <= pd.Timedelta(days=HOURLY_DAYS) else "D"
+
+
+def _day(text: str) -> pd.Timestamp | None:
+    """A partition's date (`YYYY-MM-DD`), or None for a folder some other tool left there."""
+    try:
+        return pd.Timestamp(date.fromisoformat(text))
+    except ValueError:
+        return None
 
 
 _NO_TRIPLES = pd.DataFrame({"client_id": np.array([], np.int8), "audience": np.array([], np.int8),

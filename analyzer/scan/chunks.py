@@ -7,7 +7,7 @@ left here is per distinct token (decoding, through `decode.FactsMemo`) and per b
 it is not pure: it fills in the caller's `FileResult` (read statistics, format) and adds the tokens
 it decodes to the `known` cache it is given. It runs in worker processes (and on a Dask cluster).
 
-Imports the scan layer and `decode`/`keys`/`config`; nothing of the run (engine, pipeline, outputs).
+Imports the scan layer, `frames`, `config` and `tokens.decode`/`keys`; nothing of the outputs, engine or run.
 """
 
 from __future__ import annotations

@@ -8,5 +8,5 @@
 - `check`: classification of every occurrence, the token's facts joined with its request, as column operations.
 
 Imports only the base modules (`config`, `errors`, `frames`, `schema`) and the core; nothing of the
-scan, outputs, diagnosis, report, engine or run. Modules import down this list only.
+scan, outputs, diagnosis, report, engine or run. Each module imports only the ones listed before it.
 """

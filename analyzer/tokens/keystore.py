@@ -383,6 +383,7 @@ def load_keyring(settings: Settings) -> KeyRing:
     """The key ring of a run: every configured issuer's keys, fetched (or cached) by the key store."""
     timeout = DEFAULT_TIMEOUT if settings.http_timeout is None else settings.http_timeout
     retries = DEFAULT_RETRIES if settings.http_retries is None else settings.http_retries
-    store = KeyStore(settings.cache_dir, settings.offline, timeout=timeout, retries=retries)
+    store = KeyStore(settings.cache_dir, settings.offline, timeout=timeout, retries=retries,
+                     now=lambda: datetime.fromtimestamp(settings.clock(), tz=UTC))
     accepted = [i for api in settings.apis for i in api.issuers]
     return store.load(settings.issuers, accepted)

@@ -14,7 +14,8 @@ from typing import Any
 from analyzer import schema as S
 
 KEY_ENV = "ANALYZER_PII_KEY_FILE"
-KEY_BYTES = 32
+KEY_BYTES = 32  # a key this module creates
+MIN_KEY_BYTES = 16  # a key file with less (empty, cut short) is replaced
 
 
 def key_path() -> Path:
@@ -59,13 +60,16 @@ def load_key() -> bytes:
 
 
 def _read_key(path: Path) -> bytes | None:
-    """The key in `path`, or None when there is none or it is not KEY_BYTES bytes of hex."""
+    """The key in `path`, or None when there is none or it is not hex of at least MIN_KEY_BYTES bytes.
+
+    A longer key someone put there (64 bytes, say) is used as it is, never replaced.
+    """
     try:
         key = bytes.fromhex(path.read_text().strip())
     except (OSError, ValueError):
         return None
     # An empty file would key the hashes with b"": anyone could then compute the hash of a known upn.
-    return key if len(key) == KEY_BYTES else None
+    return key if len(key) >= MIN_KEY_BYTES else None
 
 
 def keyed_hash(key: bytes, value: Any) -> str:

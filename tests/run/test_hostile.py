@@ -1,7 +1,7 @@
 """Hostile input: the real pipeline on what strangers can put in a log, with no crash, hang or blow-up.
 
 Cases that could hang or grow memory run in a subprocess with a generous timeout and report their
-peak RSS; the rest run in-process through `pipeline.run`. Each case is a regression test: the
+peak RSS; the rest run in-process through `run.run`. Each case is a regression test: the
 1 MB token took 90 s before the HAProxy line pattern got its lookbehind.
 """
 

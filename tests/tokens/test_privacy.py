@@ -72,7 +72,7 @@ def test_an_existing_key_file_is_read_not_replaced(key_file: Path) -> None:
     assert key_file.read_text() == f"  {mine.hex().upper()}\n"
 
 
-@pytest.mark.parametrize("content", ["", "\n", "not hex at all", "abcd", "00" * 31, "00" * 33, "0" * 63])
+@pytest.mark.parametrize("content", ["", "\n", "not hex at all", "abcd", "00" * 15, "0" * 63])
 def test_a_corrupt_key_file_is_replaced_by_one_key_that_then_stays(key_file: Path, content: str) -> None:
     """Before the fix, an empty file keyed every hash with b"" (anyone could hash a known upn), and a
     non-hex one gave a different key on each call, so hashes never joined across runs."""

@@ -346,3 +346,32 @@ def test_a_large_archive_is_read_in_ranges_with_the_rows_of_a_whole_read(tmp_pat
     assert sorted(ranged["line"].astype(int)) == sorted(whole["line"].astype(int))
 
 
+
+
+def _fixed_clock() -> float:
+    return 1_795_000_000.0  # 2026-11-18T11:06:40Z; a module-level function, as Settings.clock must be (it pickles)
+
+
+@pytest.mark.whole_run
+def test_runs_at_a_fixed_clock_keep_each_others_events(tmp_path: Path) -> None:
+    """Settings.clock fixes "now" (for tests), never a run's identity: two runs in one process at the same
+    fixed time get their own run ids, so the second's part files do not overwrite the first's."""
+    import dataclasses
+    import sqlite3
+
+    lines = (SAMPLES / "nginx" / "orders-access.log").read_bytes().splitlines(keepends=True)
+    logs, out = tmp_path / "logs", tmp_path / "out"
+    logs.mkdir()
+    (logs / "a.log").write_bytes(b"".join(lines[:300]))
+    first = run(dataclasses.replace(build_settings(None, [str(logs)], out_dir=out), clock=_fixed_clock),
+                [str(logs)]).summary
+    (logs / "b.log").write_bytes(b"".join(lines[300:600]))
+    second = run(dataclasses.replace(build_settings(None, [str(logs)], out_dir=out), clock=_fixed_clock),
+                 [str(logs)]).summary
+    assert first["run_id"] != second["run_id"]
+    assert first["tokens"]["occurrences"] > 0 and second["tokens"]["occurrences"] > 0
+    assert second["dataset"]["total_occurrences"] == first["tokens"]["occurrences"] + second["tokens"]["occurrences"]
+    assert len(_events(out)) == second["dataset"]["total_occurrences"]
+    assert first["started_at"] == second["started_at"] == "2026-11-18T11:06:40+00:00"
+    with sqlite3.connect(out / "state.sqlite") as db:
+        assert {r[0] for r in db.execute("SELECT finished_at FROM runs")} == {_fixed_clock()}
