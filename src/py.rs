@@ -99,6 +99,12 @@ fn scan_chunk<'py>(
 }
 
 /// Which MARK_* strings the chunk holds.
+/// The newlines in `data` (memchr's vectorized count; Python's `bytes.count` was a tenth as fast).
+#[pyfunction]
+fn count_newlines(py: Python<'_>, data: &[u8]) -> usize {
+    py.detach(|| memchr::memchr_iter(b'\n', data).count())
+}
+
 #[pyfunction]
 fn chunk_marks(py: Python<'_>, chunk: &[u8]) -> u32 {
     py.detach(|| crate::marks::chunk_marks(chunk))
@@ -490,6 +496,7 @@ fn add_decode(m: &Bound<'_, PyModule>) -> PyResult<()> {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(find_tokens, m)?)?;
     m.add_function(wrap_pyfunction!(scan_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
     m.add_function(wrap_pyfunction!(chunk_marks, m)?)?;
     m.add_function(wrap_pyfunction!(count_masked, m)?)?;
     m.add_function(wrap_pyfunction!(locate, m)?)?;

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from dataclasses import dataclass
 
+from analyzer._core import count_newlines
 from analyzer.engine.processes import init_child
 from analyzer.scan.inputs import InputFile
 from analyzer.scan.readers import compression, content_size
@@ -143,7 +144,7 @@ def _count_newlines(path: str, start: int, end: int) -> int | None:
                 block = fh.read(min(want, 8 << 20))
                 if not block:
                     break
-                n += block.count(b"\n")
+                n += count_newlines(block)
                 want -= len(block)
     except OSError:
         return None

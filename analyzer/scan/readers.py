@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from analyzer._core import count_newlines
 from analyzer.scan.inputs import InputFile
 
 CHUNK_SIZE = 1 << 20
@@ -314,7 +315,7 @@ class _Dropped:
     def feed(self, piece: bytes) -> None:
         self.bytes += len(piece)
         if self.count:
-            self.stats.lines_before += piece.count(b"\n")
+            self.stats.lines_before += count_newlines(piece)
         if self.partial is not None:
             nl = piece.find(b"\n")
             if nl < 0:
@@ -449,7 +450,7 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
         else:
             chunk = bytes(view[:cut])
             yield chunk, line_no
-            newlines = chunk.count(b"\n")
+            newlines = count_newlines(chunk)
             line_no += newlines
             stats.lines += newlines
             in_long_line = False
@@ -461,7 +462,7 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
         chunk = bytes(view[:filled])
         yield chunk, line_no
         stats.bytes_read += filled
-        stats.lines += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+        stats.lines += count_newlines(chunk) + (0 if chunk.endswith(b"\n") else 1)
 
 
 def _iter_range(f: InputFile, stats: ReadStats, chunk_size: int, start: int, end: int | None
@@ -517,7 +518,7 @@ def _until(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, c
 
 def _count(stats: ReadStats, chunk: bytes) -> None:
     stats.bytes_read += len(chunk)
-    stats.lines += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    stats.lines += count_newlines(chunk) + (0 if chunk.endswith(b"\n") else 1)
 
 
 def read_head(f: InputFile, n: int) -> tuple[bytes, bool]:

@@ -214,3 +214,16 @@ def test_a_file_named_explicitly_is_read_whatever_it_holds(tmp_path: Path) -> No
     exp = expand_inputs(named)
     assert sorted(Path(f.path).name for f in exp.files) == ["README.md", "key.pem", "keys.json"]
     assert exp.not_logs == []
+
+
+def test_the_core_counts_newlines_as_python_does() -> None:
+    """`_core.count_newlines` (memchr's vectorized count) gives bytes.count's answer on any bytes."""
+    import random
+
+    from analyzer._core import count_newlines
+
+    rng = random.Random(5)
+    for size in (0, 1, 31, 32, 33, 64, 1000, 1 << 16):
+        for density in (0.0, 0.01, 0.5, 1.0):
+            data = bytes(10 if rng.random() < density else rng.randrange(256) for _ in range(size))
+            assert count_newlines(data) == data.count(b"\n"), (size, density)
