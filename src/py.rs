@@ -105,6 +105,34 @@ fn count_newlines(py: Python<'_>, data: &[u8]) -> usize {
     py.detach(|| memchr::memchr_iter(b'\n', data).count())
 }
 
+/// The newlines in bytes [start, end) of a file, read through one reused 1 MiB buffer with the GIL
+/// released; None when it cannot be read (the scan of that range reports the error).
+#[pyfunction]
+fn count_file_newlines(
+    py: Python<'_>,
+    path: std::path::PathBuf,
+    start: u64,
+    end: u64,
+) -> Option<u64> {
+    py.detach(|| {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = std::fs::File::open(&path).ok()?;
+        file.seek(SeekFrom::Start(start)).ok()?;
+        let mut buf = vec![0u8; 1 << 20];
+        let (mut want, mut n) = (end.saturating_sub(start), 0u64);
+        while want > 0 {
+            let take = want.min(buf.len() as u64) as usize;
+            let got = file.read(&mut buf[..take]).ok()?;
+            if got == 0 {
+                break;
+            }
+            n += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
+            want -= got as u64;
+        }
+        Some(n)
+    })
+}
+
 #[pyfunction]
 fn chunk_marks(py: Python<'_>, chunk: &[u8]) -> u32 {
     py.detach(|| crate::marks::chunk_marks(chunk))
@@ -497,6 +525,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(find_tokens, m)?)?;
     m.add_function(wrap_pyfunction!(scan_chunk, m)?)?;
     m.add_function(wrap_pyfunction!(count_newlines, m)?)?;
+    m.add_function(wrap_pyfunction!(count_file_newlines, m)?)?;
     m.add_function(wrap_pyfunction!(chunk_marks, m)?)?;
     m.add_function(wrap_pyfunction!(count_masked, m)?)?;
     m.add_function(wrap_pyfunction!(locate, m)?)?;

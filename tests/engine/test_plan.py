@@ -145,10 +145,16 @@ def test_an_unreadable_file_is_one_whole_unit_left_to_the_scan(tmp_path: Path) -
     assert [(u.file, u.start, u.end, u.part) for u in units] == [(f, 0, None, 0), (d, 0, None, 0)]
 
 
-def test_count_newlines_of_a_file_that_cannot_be_read_is_none(tmp_path: Path) -> None:
+def test_segments_count_newlines_and_a_file_that_cannot_be_read_is_none(tmp_path: Path) -> None:
+    """The core counts each segment's newlines (across its 1 MiB reads), on threads or not: the same counts."""
     (tmp_path / "x").write_bytes(b"a\nb\nc\n")
-    assert P._count_newlines(str(tmp_path / "x"), 1, 4) == 2  # b"\nb\n"
-    assert P._count_newlines(str(tmp_path / "missing"), 0, 10) is None
+    big = tmp_path / "big"
+    big.write_bytes(b"line\n" * 600_000)  # 3 MB: several reads of the core's buffer
+    segments = [(str(tmp_path / "x"), 1, 4), (str(tmp_path / "missing"), 0, 10), (str(big), 7, 2_999_995),
+                (str(big), 0, 10_000_000), (str(tmp_path / "x"), 4, 4)]
+    expected = [2, None, big.read_bytes()[7:2_999_995].count(b"\n"), 600_000, 0]
+    assert P._count_segments(segments, workers=1) == expected
+    assert P._count_segments(segments, workers=2) == expected
 
 
 # --------------------------------------------------------------------------- plan: compressed files
