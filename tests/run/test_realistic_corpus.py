@@ -28,7 +28,8 @@ from analyzer import schema as S
 from analyzer.config import build_settings
 from analyzer.run import run
 
-pytestmark = pytest.mark.whole_run  # every test here runs a whole scan
+# Every test here reads one scan of the corpus (a module fixture): one worker runs them all, the scan once.
+pytestmark = [pytest.mark.whole_run, pytest.mark.xdist_group("realistic_corpus")]
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT.parent / "shared" / "tools" / "check_outputs.py"
