@@ -290,9 +290,13 @@ def _load_report_data(directory: Path, since_us: int | None, until_us: int | Non
     return ReportData.load(directory, {}, since_us=since_us, until_us=until_us)
 
 
+REPORT_FORK_BYTES = 16 << 20  # an events dataset smaller than this is read for the report here, not in a fork
+
+
 class _ReportReader:
     """`ReportData.load` of an output directory: in a forked process, while this one does other
-    work, when there is a core to spare (else here, when the data is asked for)."""
+    work, when there is a core to spare and the dataset is large enough to repay a fork (else here,
+    when the data is asked for)."""
 
     def __init__(self, directory: Path, settings: Settings) -> None:
         import multiprocessing
@@ -300,7 +304,7 @@ class _ReportReader:
 
         self._pool = None
         self._args = (directory, settings.since_us, settings.until_us)
-        if os.name == "posix" and settings.workers > 1:
+        if os.name == "posix" and settings.workers > 1 and _dataset_bytes(directory / "events") >= REPORT_FORK_BYTES:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                              initializer=init_child)
             self._future = self._pool.submit(_load_report_data, *self._args)
@@ -313,6 +317,16 @@ class _ReportReader:
             return self._future.result()
         finally:
             self._pool.shutdown()
+
+
+def _dataset_bytes(events: Path, enough: int = REPORT_FORK_BYTES) -> int:
+    """The bytes of the events dataset's part files, counted until `enough` is reached."""
+    total = 0
+    for part in events.glob("date=*/*.parquet"):
+        total += part.stat().st_size
+        if total >= enough:
+            break
+    return total
 
 
 def merge_results(into: FileResult | None, part: FileResult) -> FileResult:

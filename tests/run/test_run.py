@@ -375,3 +375,21 @@ def test_runs_at_a_fixed_clock_keep_each_others_events(tmp_path: Path) -> None:
     assert first["started_at"] == second["started_at"] == "2026-11-18T11:06:40+00:00"
     with sqlite3.connect(out / "state.sqlite") as db:
         assert {r[0] for r in db.execute("SELECT finished_at FROM runs")} == {_fixed_clock()}
+
+
+@pytest.mark.whole_run
+def test_the_report_data_read_in_a_fork_is_the_data_read_here(sample_run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dataset large enough is read for the report in a forked process (beside the summary); a small one
+    here. Both give the same data."""
+    import analyzer.run as R
+
+    out, _ = sample_run
+    settings = build_settings(None, [str(SAMPLES)], out_dir=out, workers=2)
+    here = R._ReportReader(out, settings)
+    assert here._pool is None  # the sample's events are far below REPORT_FORK_BYTES
+    monkeypatch.setattr(R, "REPORT_FORK_BYTES", 0)
+    forked = R._ReportReader(out, settings)
+    assert forked._pool is not None
+    a, b = here.result(), forked.result()
+    pd.testing.assert_frame_equal(a.cube, b.cube)
+    assert (a.unique_tokens, a.grain) == (b.unique_tokens, b.grain) and len(a.cube) > 10
