@@ -30,7 +30,6 @@ MAX_HEIGHT = 9000
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.whole_run,  # every test here runs a whole scan
-    pytest.mark.xdist_group("browser"),  # one worker: the reports (module fixtures) are made once
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="headless Chromium is not installed"),
 ]
 # What a person must never read in the report: Python reprs, booleans, timestamps with microseconds.

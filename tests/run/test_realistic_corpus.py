@@ -28,8 +28,7 @@ from analyzer import schema as S
 from analyzer.config import build_settings
 from analyzer.run import run
 
-# Every test here reads one scan of the corpus (a module fixture): one worker runs them all, the scan once.
-pytestmark = [pytest.mark.whole_run, pytest.mark.xdist_group("realistic_corpus")]
+pytestmark = pytest.mark.whole_run  # every test here runs a whole scan
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT.parent / "shared" / "tools" / "check_outputs.py"

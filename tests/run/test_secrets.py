@@ -24,8 +24,7 @@ from typer.testing import CliRunner
 
 from analyzer.cli import app
 
-# Every test here reads one scan (a module fixture): one worker runs them all, the scan once.
-pytestmark = [pytest.mark.whole_run, pytest.mark.xdist_group("secrets")]
+pytestmark = pytest.mark.whole_run  # every test here runs a whole scan
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 API_APP = "33333333-3333-3333-3333-333333333333"
