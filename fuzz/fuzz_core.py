@@ -27,6 +27,7 @@ def check(data: bytes) -> None:
     import extract_reference as R
 
     from analyzer import _core
+    from analyzer import schema as S
     from analyzer.scan import extract
 
     marks = R.chunk_marks_exact(data)
@@ -45,7 +46,7 @@ def check(data: bytes) -> None:
     occ, tok = occurrences.to_pydict(), tokens.to_pydict()
     for i in range(occurrences.num_rows):
         start, line_start = occ["start"][i], occ["line_start"][i]
-        if (extract.LOCATIONS[occ["location"][i]], occ["param"][i]) != R.locate_at(data, line_start, start):
+        if (S.LOCATIONS[occ["location"][i]], occ["param"][i]) != R.locate_at(data, line_start, start):
             raise AssertionError("locations differ")
         token = tok["token"][occ["token"][i]]
         if token != R.canonical(data[start:occ["end"][i]]):

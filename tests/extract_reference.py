@@ -54,8 +54,6 @@ _NOT_JWT = (
     re.compile(rb"uthorization(?<=[Aa]uthorization)[\"']?\s*[:=]\s*\[?\s*[\"']?(?![Bb]earer|eyJ)"),
 )
 _MASK_VALUE_RE = re.compile(_MASK_VALUE)
-BEARER_PARAMS = frozenset({"authorization", "access_token", "token", "bearer"})
-SIGNIN_PARAMS = frozenset({"id_token"})
 
 
 class Hit(NamedTuple):

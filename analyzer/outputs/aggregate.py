@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer import schema as S
+from analyzer.outputs.write import date_partitions
 
 EXAMPLE_COLUMNS = ("ts", "source", "line", "format", "location", "host", "method", "path", "status", "client_id",
                    "audience", "issuer", "token_fp", "token_kind", "detail")
@@ -120,10 +121,7 @@ def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None 
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    if not events_dir.is_dir():
-        return
-    for d in sorted(p for p in events_dir.iterdir() if p.is_dir() and p.name.startswith("date=")):
-        day = pd.Timestamp(d.name[5:]).date()
+    for day, d in date_partitions(events_dir):
         pending: list[pa.RecordBatch] = []
         held = 0
         for path in sorted(d.glob("*.parquet")):

@@ -6,6 +6,7 @@ leaves the previous good output readable. Files are created without world read p
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -83,6 +84,24 @@ def _in_first_use_order(codes: np.ndarray, size: int) -> bool:
         return size == 0
     top = np.maximum.accumulate(codes)
     return bool(top[0] == 0 and top[-1] == size - 1 and (codes[1:] <= top[:-1] + 1).all())
+
+
+def date_partitions(events: Path) -> list[tuple[datetime.date, Path]]:
+    """The events dataset's `date=YYYY-MM-DD` folders with their dates, oldest first.
+
+    A folder whose name is no such date (left there by another tool) is not a partition: every
+    reader and the retention skip it alike.
+    """
+    if not events.is_dir():
+        return []
+    found = []
+    for d in events.iterdir():
+        if d.is_dir() and d.name.startswith("date="):
+            try:
+                found.append((datetime.date.fromisoformat(d.name[5:]), d))
+            except ValueError:
+                continue
+    return sorted(found)
 
 
 def write_text_file(target: Path, text: str) -> None:
@@ -243,10 +262,8 @@ class OutputDir:
     def drop_partitions_before(self, date: str) -> list[str]:
         """Retention: remove date partitions older than `date` (YYYY-MM-DD); returns their names."""
         dropped: list[str] = []
-        if not self.events.is_dir():
-            return dropped
-        for d in sorted(self.events.iterdir()):
-            if d.is_dir() and d.name.startswith("date=") and d.name[5:] < date:
+        for day, d in date_partitions(self.events):
+            if day.isoformat() < date:
                 shutil.rmtree(d, ignore_errors=True)
                 dropped.append(d.name[5:])
         return dropped

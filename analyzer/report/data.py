@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pandas as pd
 
 from analyzer import schema as S
 from analyzer.outputs.aggregate import EXAMPLE_COLUMNS, iter_event_frames, token_codes
+from analyzer.outputs.write import date_partitions
 from analyzer.report.charts import HOURLY_DAYS
 
 DIMENSIONS: tuple[str, ...] = ("client_id", "audience", "host", "api", "issuer", "tenant_id")
@@ -357,21 +357,12 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
 
 def _grain(events: Path, since_us: int | None, until_us: int | None) -> str:
     """The cube's period for the dataset's days (its `date=` partitions, within the window): hours, or days."""
-    days = sorted(day for d in events.glob("date=*") if d.is_dir() and (day := _day(d.name[5:])) is not None) \
-        if events.is_dir() else []
+    days = [pd.Timestamp(day) for day, _ in date_partitions(events)]
     if since_us is not None:
         days = [d for d in days if d >= pd.Timestamp(since_us, unit="us").floor("D")]
     if until_us is not None:
         days = [d for d in days if d < pd.Timestamp(until_us, unit="us")]
     return "h" if not days or days[-1] - days[0] <= pd.Timedelta(days=HOURLY_DAYS) else "D"
-
-
-def _day(text: str) -> pd.Timestamp | None:
-    """A partition's date (`YYYY-MM-DD`), or None for a folder some other tool left there."""
-    try:
-        return pd.Timestamp(date.fromisoformat(text))
-    except ValueError:
-        return None
 
 
 _NO_TRIPLES = pd.DataFrame({"client_id": np.array([], np.int8), "audience": np.array([], np.int8),
@@ -412,7 +403,7 @@ def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
     chosen = pa.array(sorted(fps))
     taken: set[tuple[str, Any]] = set()
     parts: list[pd.DataFrame] = []
-    for d in sorted(p for p in events_dir.iterdir() if p.is_dir() and p.name.startswith("date=")):
+    for _, d in date_partitions(events_dir):
         for path in sorted(d.glob("*.parquet")):
             pf = pq.ParquetFile(path, pre_buffer=False)
             names = set(pf.schema_arrow.names)

@@ -64,8 +64,6 @@ class TokenPattern:
 
 
 TOKEN_RE = TokenPattern()
-# The core's location codes, in order.
-LOCATIONS = (S.LOC_AUTHORIZATION, S.LOC_QUERY, S.LOC_FORM, S.LOC_COOKIE, S.LOC_JSON, S.LOC_TEXT)
 
 
 class Hit(NamedTuple):
@@ -144,7 +142,7 @@ def locate_at(chunk: bytes, line_start: int, start: int, marks: int = MARK_ALL) 
 def locate(before: bytes) -> tuple[str, str]:
     """(location, parameter name) for a token preceded by these bytes of its line."""
     code, param = _core.locate(before)
-    return LOCATIONS[code], param
+    return S.LOCATIONS[code], param  # the core's location codes are indexes into it
 
 
 def plausible_header(token: bytes) -> bool:

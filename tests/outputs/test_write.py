@@ -88,3 +88,19 @@ def test_status_reads_back_as_a_nullable_integer(tmp_path: Path) -> None:
     ev = pd.read_parquet(tmp_path / "out" / "events")
     assert str(ev["status"].dtype) == "Int32"
     assert 401 in ev["status"].tolist() and ev["status"].isna().any()
+
+
+def test_date_partitions_are_the_dated_folders_oldest_first(tmp_path) -> None:
+    """Every reader of the events dataset and the retention list partitions through one function, which
+    skips what is no `date=YYYY-MM-DD` folder (another tool's leftovers, stray files)."""
+    import datetime
+
+    from analyzer.outputs.write import date_partitions
+
+    events = tmp_path / "events"
+    assert date_partitions(events) == []
+    for name in ("date=2024-05-02", "date=2024-05-01", "date=None", "other"):
+        (events / name).mkdir(parents=True)
+    (events / "date=2024-05-03").write_text("a file, not a folder")
+    assert date_partitions(events) == [(datetime.date(2024, 5, 1), events / "date=2024-05-01"),
+                                       (datetime.date(2024, 5, 2), events / "date=2024-05-02")]

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from analyzer import _core
+from analyzer import schema as S
 from analyzer.scan import extract
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,7 +70,7 @@ def test_the_chunk_scan_agrees_occurrence_by_occurrence(chunk: bytes) -> None:
     assert list(zip(occ["line"], occ["line_start"], occ["line_end"], occ["start"], occ["end"], strict=True)) == hits
     for i, h in enumerate(hits):
         want = R.locate_at(chunk, h[1], h[3], marks)
-        assert (extract.LOCATIONS[occ["location"][i]], occ["param"][i]) == want
+        assert (S.LOCATIONS[occ["location"][i]], occ["param"][i]) == want
         token = R.canonical(chunk[h[3]:h[4]])
         assert tokens["token"][occ["token"][i]] == token
         assert occ["cut"][i] == (chunk[h[4]:h[4] + 1] in (b"", b"\n", b"\r"))
