@@ -290,7 +290,7 @@ def _load_report_data(directory: Path, since_us: int | None, until_us: int | Non
     return ReportData.load(directory, {}, since_us=since_us, until_us=until_us)
 
 
-REPORT_FORK_BYTES = 16 << 20  # an events dataset smaller than this is read for the report here, not in a fork
+REPORT_FORK_BYTES = 1 << 20  # an events dataset smaller than this is read for the report here, not in a fork
 
 
 class _ReportReader:
