@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from analyzer import schema as S
 from analyzer.outputs.write import date_partitions
@@ -106,21 +109,18 @@ def _plain(value: Any) -> Any:
 
 
 SUMMARY_READ = ["ts", "host", "client_id", "audience", "issuer", "cause", "token_fp"]
-SUMMARY_ROWS = 1 << 14
+SUMMARY_ROWS = 1 << 16
 
 
-def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None = None,
-                      until_us: int | None = None, rows: int = 1 << 16) -> Iterator[pd.DataFrame]:
-    """The events dataset as pandas frames of about `rows` rows, day by day (with `date` from the partition).
+def iter_event_tables(events_dir: Any, columns: list[str], since_us: int | None = None,
+                      until_us: int | None = None, rows: int = 1 << 16) -> Iterator[tuple[Any, pa.Table]]:
+    """The events dataset as (day, Arrow table of about `rows` rows), day by day, oldest first.
 
-    Plain per-file reads keep memory flat; a dataset scanner reads ahead across files and
-    buffers far more than one batch. A day's small part files are read into one frame until it
-    holds `rows` rows: per-frame costs in pandas are then paid once per many files.
+    Only the asked-for columns that a part file has are read. Plain per-file reads keep memory flat;
+    a dataset scanner reads ahead across files and buffers far more than one batch. A day's small part
+    files are read into one table until it holds `rows` rows: per-table costs are then paid once per
+    many files.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     for day, d in date_partitions(events_dir):
         pending: list[pa.RecordBatch] = []
         held = 0
@@ -143,22 +143,22 @@ def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None 
                 if batch.num_rows == 0:
                     continue
                 if pending and (held + batch.num_rows > rows or not batch.schema.equals(pending[0].schema)):
-                    yield _frame(pending, day, columns)
+                    yield day, pa.Table.from_batches(pending)
                     pending, held = [], 0
                 pending.append(batch)
                 held += batch.num_rows
         if pending:
-            yield _frame(pending, day, columns)
+            yield day, pa.Table.from_batches(pending)
 
 
-def _frame(batches: list[Any], day: Any, columns: list[str]) -> pd.DataFrame:
-    """Record batches of one day (one schema) as one frame, with `date` if asked for."""
-    import pyarrow as pa
-
-    df = pa.Table.from_batches(batches).to_pandas()
-    if "date" in columns:
-        df["date"] = day
-    return df
+def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None = None,
+                      until_us: int | None = None, rows: int = 1 << 16) -> Iterator[pd.DataFrame]:
+    """`iter_event_tables` as pandas frames (with `date` from the partition if asked for)."""
+    for day, table in iter_event_tables(events_dir, columns, since_us, until_us, rows):
+        df = table.to_pandas()
+        if "date" in columns:
+            df["date"] = day
+        yield df
 
 
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
@@ -176,76 +176,66 @@ def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | N
                  ) -> Iterator[pd.DataFrame]:
     """The contract's summary over the events dataset (or a time window), one day at a time, in order.
 
-    No summary row spans two days, so each day is folded on its own, batch by batch: each batch is
-    reduced at once to one row per (group, token), with the group's values as integer ids and the
-    token as a 64-bit integer, and those partials are folded as they come. Memory is bounded by the
-    distinct (group, token) pairs of one day, about 50 bytes each, whatever the number of
-    occurrences or days. The days come in date order, each sorted as the whole summary is.
+    No summary row spans two days, so each day is folded on its own, table by table, by Arrow's
+    hash aggregation: each table is reduced at once to one row per (group, token) with its count and
+    first and last time, and those partials are folded as they come. Memory is bounded by the
+    distinct (group, token) pairs of one day, whatever the number of occurrences or days. The days
+    come in date order, each sorted as the whole summary is.
     """
     day: _DayFold | None = None
-    # Smaller frames than the report's reader takes: this runs beside it (in the parent), where
-    # memory counts more than the tenth of a second larger frames would save.
-    for df in iter_event_frames(events_dir, [*SUMMARY_READ, "date"], since_us, until_us, rows=SUMMARY_ROWS):
-        if day is None or df["date"].iat[0] != day.date:
+    for date, table in iter_event_tables(events_dir, SUMMARY_READ, since_us, until_us, rows=SUMMARY_ROWS):
+        if day is None or date != day.date:
             if day is not None:
                 yield day.summary()
-            day = _DayFold(df["date"].iat[0])
-        day.add(df)
+            day = _DayFold(date)
+        day.add(table)
     if day is not None:
         yield day.summary()
 
 
 _GROUP = [k for k in S.SUMMARY_KEYS if k != "date"]
-_FOLD_EVERY = 16  # batch partials folded together
+_PAIR = [*_GROUP, "token_fp"]
+_FOLD_EVERY = 16  # table partials folded together
 
 
 class _DayFold:
-    """The summary of one day, folded batch by batch from per-(group, token) partials of integers."""
+    """The summary of one day, folded table by table from per-(group, token) partials."""
 
     def __init__(self, date: Any) -> None:
         self.date = date
-        self._ids: dict[str, dict[Any, int]] = {k: {} for k in _GROUP}  # value -> id, per group column
-        self._parts: list[pd.DataFrame] = []
+        self._parts: list[pa.Table] = []
 
-    def add(self, df: pd.DataFrame) -> None:
-        """Reduce one batch to its (group, token) partial."""
-        part: dict[str, Any] = {k: self._codes(df[k], self._ids[k]) for k in _GROUP}
-        part["fp"], part["has_fp"] = token_codes(df["token_fp"])
-        part["ts"] = df["ts"].array
-        keys = [*_GROUP, "fp", "has_fp"]
-        self._parts.append(pd.DataFrame(part).groupby(keys, sort=False)["ts"]
-                           .agg(occurrences="size", first_seen="min", last_seen="max").reset_index())
+    def add(self, table: pa.Table) -> None:
+        """Reduce one table to its (group, token) partial: occurrences, first and last time."""
+        n = table.num_rows
+        # Keys as plain strings: part files carry dictionaries of their own, which Arrow cannot group across.
+        keys = {k: (pc.cast(table.column(k), pa.string()) if k in table.column_names else pa.nulls(n, pa.string()))
+                for k in _PAIR}
+        part = pa.table({**keys, "ts": table.column("ts")}).group_by(_PAIR, use_threads=False).aggregate(
+            [([], "count_all"), ("ts", "min"), ("ts", "max")])
+        self._parts.append(part.rename_columns({"count_all": "occurrences", "ts_min": "first_seen",
+                                                "ts_max": "last_seen"}))
         if len(self._parts) >= _FOLD_EVERY:
             self._parts = [self._fold()]
 
-    @staticmethod
-    def _codes(col: pd.Series, ids: dict[Any, int]) -> np.ndarray:
-        """The column's values as ids (-1: missing), ids given in order of first appearance."""
-        cat = col.astype("category")
-        lookup = np.fromiter((ids.setdefault(v, len(ids)) for v in cat.cat.categories), dtype=np.int32,
-                             count=len(cat.cat.categories))
-        codes = cat.cat.codes.to_numpy()
-        return np.where(codes < 0, -1, lookup[np.maximum(codes, 0)] if len(lookup) else -1).astype(np.int32)
-
-    def _fold(self) -> pd.DataFrame:
-        return (pd.concat(self._parts, ignore_index=True).groupby([*_GROUP, "fp", "has_fp"], sort=False)
-                .agg(occurrences=("occurrences", "sum"), first_seen=("first_seen", "min"),
-                     last_seen=("last_seen", "max")).reset_index())
+    def _fold(self) -> pa.Table:
+        folded = pa.concat_tables(self._parts).group_by(_PAIR, use_threads=False).aggregate(
+            [("occurrences", "sum"), ("first_seen", "min"), ("last_seen", "max")])
+        return folded.rename_columns({"occurrences_sum": "occurrences", "first_seen_min": "first_seen",
+                                      "last_seen_max": "last_seen"})
 
     def summary(self) -> pd.DataFrame:
-        """One row per group of the day, with the group's values."""
-        per_group = (self._fold().groupby(_GROUP, sort=False)
-                     .agg(occurrences=("occurrences", "sum"), unique_tokens=("has_fp", "sum"),
-                          first_seen=("first_seen", "min"), last_seen=("last_seen", "max")).reset_index())
-        for k in _GROUP:
-            values = np.array([*self._ids[k], None], dtype=object)  # id -1 reads the trailing None
-            per_group[k] = values[per_group[k].to_numpy()]
-        per_group.insert(0, "date", self.date)
-        per_group["occurrences"] = per_group["occurrences"].astype("int64")
-        per_group["unique_tokens"] = per_group["unique_tokens"].astype("int64")
+        """One row per group of the day, with the group's values; unique_tokens counts its fingerprints."""
+        per_group = self._fold().group_by(_GROUP, use_threads=False).aggregate(
+            [("occurrences", "sum"), ("token_fp", "count"), ("first_seen", "min"), ("last_seen", "max")])
+        df = per_group.rename_columns({"occurrences_sum": "occurrences", "token_fp_count": "unique_tokens",
+                                       "first_seen_min": "first_seen", "last_seen_max": "last_seen"}).to_pandas()
+        df.insert(0, "date", self.date)
+        df["occurrences"] = df["occurrences"].astype("int64")
+        df["unique_tokens"] = df["unique_tokens"].astype("int64")
         # Most occurrences first; ties in the order of the group's values (missing last).
-        return per_group.sort_values(["occurrences", *_GROUP], ascending=[False, *[True] * len(_GROUP)],
-                                     na_position="last", kind="stable", ignore_index=True)[SUMMARY_COLUMNS]
+        return df.sort_values(["occurrences", *_GROUP], ascending=[False, *[True] * len(_GROUP)],
+                              na_position="last", kind="stable", ignore_index=True)[SUMMARY_COLUMNS]
 
 
 def token_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
