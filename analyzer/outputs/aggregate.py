@@ -151,16 +151,6 @@ def iter_event_tables(events_dir: Any, columns: list[str], since_us: int | None 
             yield day, pa.Table.from_batches(pending)
 
 
-def iter_event_frames(events_dir: Any, columns: list[str], since_us: int | None = None,
-                      until_us: int | None = None, rows: int = 1 << 16) -> Iterator[pd.DataFrame]:
-    """`iter_event_tables` as pandas frames (with `date` from the partition if asked for)."""
-    for day, table in iter_event_tables(events_dir, columns, since_us, until_us, rows):
-        df = table.to_pandas()
-        if "date" in columns:
-            df["date"] = day
-        yield df
-
-
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
     """The contract's summary over the whole events dataset (or a time window), as one frame."""
     days = list(summary_days(events_dir, since_us, until_us))
@@ -236,13 +226,6 @@ class _DayFold:
         # Most occurrences first; ties in the order of the group's values (missing last).
         return df.sort_values(["occurrences", *_GROUP], ascending=[False, *[True] * len(_GROUP)],
                               na_position="last", kind="stable", ignore_index=True)[SUMMARY_COLUMNS]
-
-
-def token_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """A column of token fingerprints as (64-bit integers, present); a missing one as (0, False)."""
-    cat = col.astype("category").cat
-    codes = cat.codes.to_numpy()
-    return np.append(token_ids(cat.categories), np.uint64(0))[codes], codes >= 0
 
 
 def token_ids(fingerprints: Collection[Any]) -> np.ndarray:

@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analyzer import schema as S
-from analyzer.outputs.aggregate import EXAMPLE_COLUMNS, iter_event_frames, token_codes
+from analyzer.outputs.aggregate import EXAMPLE_COLUMNS, iter_event_tables
 from analyzer.outputs.write import date_partitions
 from analyzer.report.charts import HOURLY_DAYS
 
@@ -237,32 +239,65 @@ def report_file_name(dimension: str, value: str | None, label: str | None = None
 
 
 def build_cube(events: pd.DataFrame, grain: str = "h") -> pd.DataFrame:
-    """Occurrences, first and last seen per (period, dimensions, cause); the period is the hour or the day."""
-    keys = ["period", *DIMENSIONS, "cause"]
-    ev = events.assign(period=events["ts"].dt.floor(grain))
-    for col in (*DIMENSIONS, "cause"):
-        if not isinstance(ev[col].dtype, pd.CategoricalDtype):
-            ev[col] = ev[col].astype("category")
-    cube = (
-        ev.groupby(keys, observed=True, dropna=False, sort=False)["ts"]
-        .agg(occurrences="size", first_seen="min", last_seen="max")
-        .reset_index()
-    )
-    cube["occurrences"] = cube["occurrences"].astype("int64")
-    return cube
+    """Occurrences, first and last seen per (period, dimensions, cause) of a frame of events; the period
+    is the hour ("h") or the day ("D")."""
+    columns = ["ts", *DIMENSIONS, "cause"]
+    table = pa.Table.from_pandas(events[[c for c in columns if c in events.columns]], preserve_index=False)
+    return _cube_frame(_cube_part(table, grain))
 
 
 _CUBE_KEYS = ["period", *DIMENSIONS, "cause"]
-_FOLD_EVERY = 16  # batches whose partial cubes are folded together
+_TOKEN_KEYS = ["client_id", "audience", "cause", "token_fp"]
+_FOLD_EVERY = 16  # tables whose partial cubes are folded together
+_FLOOR = {"h": "hour", "D": "day"}
 
 
-def _fold_cube(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Partial cubes (of record batches, with the same categories) summed into one."""
-    out = (pd.concat(parts, ignore_index=True).groupby(_CUBE_KEYS, observed=True, dropna=False, sort=False)
-           .agg(occurrences=("occurrences", "sum"), first_seen=("first_seen", "min"), last_seen=("last_seen", "max"))
-           .reset_index())
-    out["occurrences"] = out["occurrences"].astype("int64")
-    return out
+def _as_strings(table: pa.Table, names: list[str]) -> dict[str, pa.ChunkedArray | pa.Array]:
+    """Columns as plain strings (a part file's dictionary is its own: Arrow groups across files only
+    plain values); a column the table lacks is all missing."""
+    return {k: pc.cast(table.column(k), pa.string()) if k in table.column_names else pa.nulls(len(table), pa.string())
+            for k in names}
+
+
+def _rows(table: pa.Table, offset: int) -> pa.Array:
+    """The rows' numbers in the dataset: Arrow's grouping does not keep the order of first appearance,
+    so each group carries the number of its first row."""
+    return pa.array(np.arange(offset, offset + len(table), dtype=np.int64))
+
+
+def _cube_part(table: pa.Table, grain: str, offset: int = 0) -> pa.Table:
+    """One table's partial cube (its rows numbered from `offset`), by Arrow's hash aggregation."""
+    ts = pc.cast(table.column("ts"), pa.timestamp("us", tz="UTC"))
+    keyed = pa.table({"period": pc.floor_temporal(ts, unit=_FLOOR[grain]), **_as_strings(table, _CUBE_KEYS[1:]),
+                      "ts": ts, "row": _rows(table, offset)})
+    part = keyed.group_by(_CUBE_KEYS, use_threads=False).aggregate(
+        [([], "count_all"), ("ts", "min"), ("ts", "max"), ("row", "min")])
+    return part.rename_columns({"count_all": "occurrences", "ts_min": "first_seen", "ts_max": "last_seen",
+                                "row_min": "row"})
+
+
+def _fold_cube(parts: list[pa.Table]) -> pa.Table:
+    """Partial cubes summed into one."""
+    out = pa.concat_tables(parts).group_by(_CUBE_KEYS, use_threads=False).aggregate(
+        [("occurrences", "sum"), ("first_seen", "min"), ("last_seen", "max"), ("row", "min")])
+    return out.rename_columns({"occurrences_sum": "occurrences", "first_seen_min": "first_seen",
+                               "last_seen_max": "last_seen", "row_min": "row"})
+
+
+def _cube_frame(cube: pa.Table) -> pd.DataFrame:
+    """The cube for pandas, groups in the order of their first row; dimensions and cause as categoricals
+    of their values in sorted order."""
+    df = cube.sort_by("row").drop_columns(["row"]).to_pandas()
+    for col in (*DIMENSIONS, "cause"):
+        df[col] = pd.Categorical(df[col].astype(object), categories=sorted(df[col].dropna().unique()))
+    df["occurrences"] = df["occurrences"].astype("int64")
+    return df
+
+
+def _distinct(tables: list[pa.Table], keys: list[str]) -> pa.Table:
+    """The distinct key rows of tables that number their rows (`row`), each with its first row's number."""
+    return pa.concat_tables(tables).group_by(keys, use_threads=False).aggregate([("row", "min")]).rename_columns(
+        {"row_min": "row"})
 
 
 @dataclass
@@ -276,83 +311,47 @@ class _Scan:
     sample_tokens: set[str]  # the first few tokens per (client, cause) and (audience, cause)
 
 
-class _Categories:
-    """Categories that only grow, shared by the frames of every batch.
-
-    Frames whose categoricals share categories concatenate and group as integer codes; with
-    differing categories pandas falls back to Python strings, and memory grows with the data.
-    """
-
-    def __init__(self, columns: tuple[str, ...]) -> None:
-        self._known: dict[str, pd.Index] = {c: pd.Index([], dtype="str") for c in columns}
-
-    def unify(self, df: pd.DataFrame) -> pd.DataFrame:
-        """The frame with its categoricals on the shared categories (extended by its new values)."""
-        for col, known in self._known.items():
-            have = df[col].cat.categories
-            if have.equals(known):
-                continue
-            new = have.difference(known, sort=False)
-            if len(new):
-                known = self._known[col] = known.append(new)
-            df[col] = df[col].cat.set_categories(known)
-        return df
-
-    def values(self, column: str, codes: np.ndarray) -> pd.Index:
-        """The values of codes (-1 as None)."""
-        return pd.Index(np.array([*self._known[column], None], dtype=object)[codes])
-
-    def final(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Only the categories in use, in sorted order."""
-        for col in self._known:
-            if col in df.columns:
-                used = df[col].cat.remove_unused_categories()
-                df[col] = used.cat.reorder_categories(sorted(used.cat.categories))
-        return df
-
-
 def _scan_events(directory: Path, since_us: int | None, until_us: int | None) -> _Scan:
-    """The cube, the distinct-token counts and the tokens to sample, in one pass batch by batch.
+    """The cube, the distinct-token counts and the tokens to sample, in one pass table by table.
 
-    Memory is bounded by the cube's groups and the distinct (client, audience, token) triples
-    (16 bytes each), not by the occurrences: a nightly dataset of billions of rows folds through
-    record batches.
+    Both are folded by Arrow's hash aggregation as the tables come: the cube's groups, and the
+    distinct (client, audience, cause, token) rows with their first row, so memory is bounded by the
+    cube's groups and the distinct tokens, not by the occurrences.
     """
-    columns = ["ts", "token_fp", "cause", *DIMENSIONS]
     grain = _grain(directory / "events", since_us, until_us)
-    cats = _Categories((*DIMENSIONS, "cause"))
-    cubes: list[pd.DataFrame] = []
-    triples: list[pd.DataFrame] = []  # distinct (client, audience, token) as integers
-    firsts: dict[tuple[str, Any, Any], list[str | None]] = {}  # (dimension, value, cause) -> first tokens
-    for frame in iter_event_frames(directory / "events", columns, since_us, until_us):
-        df = cats.unify(_typed(frame, columns))
-        cubes.append(build_cube(df, grain))
-        token, has_token = token_codes(df["token_fp"])
-        triples.append(pd.DataFrame({"client_id": df["client_id"].cat.codes.to_numpy(),
-                                     "audience": df["audience"].cat.codes.to_numpy(),
-                                     "token": token, "has_token": has_token}).drop_duplicates())
-        for dim in SPLIT_DIMENSIONS.values():
-            # The first tokens of a group overall are among the first ones of the batch that has them.
-            head = (df[[dim, "cause", "token_fp"]].drop_duplicates()
-                    .groupby([dim, "cause"], observed=True, dropna=False, sort=False).head(S.EXAMPLES_PER_CAUSE))
-            for value, cause, fp in head.itertuples(index=False):
-                have = firsts.setdefault((dim, _none(value), _none(cause)), [])
-                if len(have) < S.EXAMPLES_PER_CAUSE and _none(fp) not in have:
-                    have.append(_none(fp))
+    cubes: list[pa.Table] = []
+    tokens: list[pa.Table] = []
+    seen = 0
+    for _, table in iter_event_tables(directory / "events", ["ts", "token_fp", "cause", *DIMENSIONS],
+                                      since_us, until_us):
+        cubes.append(_cube_part(table, grain, seen))
+        tokens.append(_distinct([pa.table({**_as_strings(table, _TOKEN_KEYS), "row": _rows(table, seen)})],
+                                _TOKEN_KEYS))
+        seen += len(table)
         if len(cubes) >= _FOLD_EVERY:
-            cubes = [_fold_cube([cats.unify(c) for c in cubes])]
-            triples = [pd.concat(triples, ignore_index=True).drop_duplicates()]
+            cubes = [_fold_cube(cubes)]
+            tokens = [_distinct(tokens, _TOKEN_KEYS)]
     if not cubes:
-        cubes = [build_cube(cats.unify(_typed(pd.DataFrame({c: [] for c in columns}), columns)), grain)]
-    cube = cats.final(_fold_cube([cats.unify(c) for c in cubes]))
-    known = pd.concat(triples or [_NO_TRIPLES], ignore_index=True).drop_duplicates()
-    known = known[known["has_token"]]
+        cubes = [_cube_part(pa.table({"ts": pa.array([], pa.timestamp("us", tz="UTC"))}), grain)]
+        tokens = [pa.table({**_as_strings(pa.table({"ts": pa.array([], pa.int64())}), _TOKEN_KEYS),
+                            "row": pa.array([], pa.int64())})]
+    known = _distinct(tokens, _TOKEN_KEYS)
+    with_token = known.filter(pc.is_valid(known.column("token_fp")))
     unique_by = {}
+    sample: set[str] = set()
     for dim in SPLIT_DIMENSIONS.values():
-        per = known.groupby(dim, sort=False)["token"].nunique()
-        unique_by[dim] = pd.Series(per.to_numpy(), index=cats.values(dim, per.index.to_numpy()), name="token_fp")
-    return _Scan(cube, grain, int(known["token"].nunique()), unique_by,
-                 {t for tokens in firsts.values() for t in tokens if t is not None})
+        per = (_distinct([with_token.select([dim, "token_fp", "row"])], [dim, "token_fp"])
+               .group_by([dim], use_threads=False).aggregate([("token_fp", "count"), ("row", "min")])
+               .sort_by("row_min"))
+        unique_by[dim] = pd.Series(per.column("token_fp_count").to_numpy(), index=pd.Index(per.column(dim).to_pylist()),
+                                   name="token_fp")
+        # The first few distinct tokens of each (owner, cause), a missing token taking its place too.
+        firsts = _distinct([known.select([dim, "cause", "token_fp", "row"])], [dim, "cause", "token_fp"])
+        head = firsts.sort_by("row").to_pandas().groupby([dim, "cause"], dropna=False, sort=False).head(
+            S.EXAMPLES_PER_CAUSE)
+        sample.update(fp for fp in head["token_fp"].tolist() if isinstance(fp, str))
+    unique = len(pc.unique(with_token.column("token_fp"))) if with_token.num_rows else 0
+    return _Scan(_cube_frame(_fold_cube(cubes)), grain, unique, unique_by, sample)
 
 
 def _grain(events: Path, since_us: int | None, until_us: int | None) -> str:
@@ -365,27 +364,6 @@ def _grain(events: Path, since_us: int | None, until_us: int | None) -> str:
     return "h" if not days or days[-1] - days[0] <= pd.Timedelta(days=HOURLY_DAYS) else "D"
 
 
-_NO_TRIPLES = pd.DataFrame({"client_id": np.array([], np.int8), "audience": np.array([], np.int8),
-                            "token": np.array([], np.uint64), "has_token": np.array([], bool)})
-
-
-def _none(value: Any) -> Any:
-    """A missing value (NaN of a categorical) as None, which compares equal to itself."""
-    return None if pd.isna(value) else value
-
-
-def _typed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Missing columns added, strings as categoricals, ts as UTC timestamps."""
-    for c in columns:
-        if c not in df.columns:
-            df[c] = pd.Series([None] * len(df), dtype="category")
-        elif c != "ts" and not isinstance(df[c].dtype, pd.CategoricalDtype):
-            df[c] = df[c].astype("category")
-    if not isinstance(df["ts"].dtype, pd.DatetimeTZDtype):
-        df["ts"] = pd.to_datetime(df["ts"], utc=True)
-    return df
-
-
 def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
     """Whole rows of the chosen tokens: examples for per-owner reports.
 
@@ -393,8 +371,6 @@ def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
     `cause` are read everywhere; the other columns only of the row groups that hold a row to
     keep, so the sample costs memory (and time) for the sample, not for the dataset.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     events_dir = directory / "events"
@@ -402,7 +378,7 @@ def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=list(_SAMPLE_COLUMNS))
     chosen = pa.array(sorted(fps))
     taken: set[tuple[str, Any]] = set()
-    parts: list[pd.DataFrame] = []
+    parts: list[pa.Table] = []
     for _, d in date_partitions(events_dir):
         for path in sorted(d.glob("*.parquet")):
             pf = pq.ParquetFile(path, pre_buffer=False)
@@ -411,22 +387,27 @@ def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
             for group in range(pf.num_row_groups):
                 keys = pf.read_row_group(group, columns=["token_fp", "cause"], use_threads=False)
                 rows = pc.indices_nonzero(pc.is_in(keys.column("token_fp"), value_set=chosen))
-                hits = keys.take(rows)
+                if not len(rows):
+                    continue
+                # The first row of each (token, cause) of the row group; kept if no earlier one had it.
+                hits = pa.table({**_as_strings(keys.take(rows), ["token_fp", "cause"]), "row": rows})
+                firsts = hits.group_by(["token_fp", "cause"], use_threads=False).aggregate([("row", "min")])
                 new = []
-                for i, key in zip(rows.to_pylist(), zip(hits.column("token_fp").to_pylist(),
-                                                        hits.column("cause").to_pylist(), strict=True), strict=True):
-                    if key not in taken:
-                        taken.add(key)
-                        new.append(i)
+                for fp, cause, row in zip(*(firsts.column(c).to_pylist() for c in ("token_fp", "cause", "row_min")),
+                                          strict=True):
+                    if (fp, cause) not in taken:
+                        taken.add((fp, cause))
+                        new.append(row)
                 if new:
-                    part = pf.read_row_group(group, columns=cols, use_threads=False).take(new).to_pandas()
-                    for c in part.columns:
-                        if isinstance(part[c].dtype, pd.CategoricalDtype):
-                            part[c] = part[c].astype("object")
-                    parts.append(part)
+                    parts.append(pf.read_row_group(group, columns=cols, use_threads=False).take(sorted(new)))
     if not parts:
         return pd.DataFrame(columns=list(_SAMPLE_COLUMNS))
-    return pd.concat(parts, ignore_index=True)
+    table = pa.concat_tables(parts, promote_options="permissive")  # an older part file may lack a column
+    df = table.to_pandas()
+    for c, type_ in zip(table.column_names, table.schema.types, strict=True):
+        if pa.types.is_dictionary(type_):
+            df[c] = df[c].astype("object")
+    return df
 
 
 def sample_examples(
