@@ -235,6 +235,24 @@ def test_schedule_runs_the_largest_first_and_keeps_the_input_order_of_ties() -> 
     assert [u.index for u in units] == [0, 1, 2, 3, 4]  # the plan itself is left as it was
 
 
+def test_schedule_weighs_slow_compressions_so_a_bz2_archive_does_not_run_last(tmp_path: Path) -> None:
+    import lzma
+
+    data = log_bytes(300)
+    files = [write(tmp_path, "plain.log", data * 4), write(tmp_path, "a.log.gz", gzip.compress(data * 2)),
+             write(tmp_path, "b.log.bz2", bz2.compress(data)), write(tmp_path, "c.log.xz", lzma.compress(data))]
+    units = plan(files)
+    content = [unit_bytes(u) for u in units]  # the progress meter's bytes: content, not work
+    assert content[:2] == [4 * len(data), 2 * len(data)] and content[0] > max(content[2:])
+    weights = [1, 1, P.SLOWER["bz2"], P.SLOWER["xz"]]
+    assert [P.unit_work(u) for u in units] == [c * w for c, w in zip(content, weights, strict=True)]
+    # By content the bz2 archive would run third; by work it runs first.
+    assert [u.file.name.rsplit("/", 1)[-1] for u in schedule(units)] == ["b.log.bz2", "c.log.xz", "plain.log",
+                                                                         "a.log.gz"]
+    # Bundled by work too: the archive, of less content than the bundle size, is a task of its own.
+    assert [len(t) for t in bundle(schedule(units), size=int(P.unit_work(units[2])))] == [1, 3]
+
+
 def test_bundle_of_scheduled_units_puts_large_ones_alone_and_small_ones_together() -> None:
     sizes = [20, 10, 9, 5, 4, 4, 3, 2, 1]  # as `schedule` orders them
     units = [unit(s, index=i) for i, s in enumerate(sizes)]
