@@ -32,7 +32,7 @@ from analyzer.engine.workers import run_units
 from analyzer.errors import InputNotFoundError
 from analyzer.outputs.aggregate import Aggregator, DistinctTokens, summary_days
 from analyzer.outputs.state import Lock, Progressed, Rebuild, Recorded, Resume, State
-from analyzer.outputs.write import OutputDir
+from analyzer.outputs.write import OutputDir, part_files
 from analyzer.report import page as report
 from analyzer.report.data import ReportData
 from analyzer.run_summary import Tally
@@ -322,7 +322,7 @@ class _ReportReader:
 def _dataset_bytes(events: Path, enough: int = REPORT_FORK_BYTES) -> int:
     """The bytes of the events dataset's part files, counted until `enough` is reached."""
     total = 0
-    for part in events.glob("date=*/*.parquet"):
+    for part in part_files(events):
         total += part.stat().st_size
         if total >= enough:
             break

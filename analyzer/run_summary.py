@@ -21,6 +21,7 @@ from analyzer.diagnose import unverified
 from analyzer.errors import ExitCode
 from analyzer.outputs.aggregate import Aggregator, DistinctTokens
 from analyzer.outputs.state import Rebuild, Recorded
+from analyzer.outputs.write import part_files
 from analyzer.report import data as report_data
 from analyzer.scan.chunks import FileResult
 from analyzer.scan.inputs import Expansion, shown
@@ -220,7 +221,7 @@ def dataset_rows(events: Path) -> int:
 
     if not events.is_dir():
         return 0
-    return sum(pq.read_metadata(part).num_rows for part in events.glob("date=*/*.parquet"))
+    return sum(pq.read_metadata(part).num_rows for part in part_files(events))
 
 
 def iso(us: int | None) -> str | None:

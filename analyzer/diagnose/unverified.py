@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import schema as S
+from analyzer.outputs.write import part_files
 from analyzer.scan.inputs import shown
 from analyzer.tokens.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, unverified_reason
 
@@ -47,7 +48,7 @@ def _batches(events_dir: Path, since_us: int | None, until_us: int | None) -> It
     if not events_dir.is_dir():
         return
     window = since_us is not None or until_us is not None
-    for path in sorted(events_dir.glob("date=*/*.parquet")):
+    for path in part_files(events_dir):
         pf = pq.ParquetFile(path, pre_buffer=False)
         names = set(pf.schema_arrow.names)
         if not {"cause", "signature_checked"} <= names:

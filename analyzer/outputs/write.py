@@ -104,6 +104,11 @@ def date_partitions(events: Path) -> list[tuple[datetime.date, Path]]:
     return sorted(found)
 
 
+def part_files(events: Path) -> list[Path]:
+    """The events dataset's Parquet files, in dataset order: by date (`date_partitions`), then by name."""
+    return [path for _, d in date_partitions(events) for path in sorted(d.glob("*.parquet"))]
+
+
 def write_text_file(target: Path, text: str) -> None:
     """Write a text file under a temporary name, then rename it into place (a reader never sees half)."""
     tmp = target.with_name(f".{target.name}.tmp")

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from analyzer import schema as S
 from analyzer.outputs.aggregate import EXAMPLE_COLUMNS, iter_event_tables
-from analyzer.outputs.write import date_partitions
+from analyzer.outputs.write import date_partitions, part_files
 from analyzer.report.charts import HOURLY_DAYS
 
 DIMENSIONS: tuple[str, ...] = ("client_id", "audience", "host", "api", "issuer", "tenant_id")
@@ -379,27 +379,26 @@ def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
     chosen = pa.array(sorted(fps))
     taken: set[tuple[str, Any]] = set()
     parts: list[pa.Table] = []
-    for _, d in date_partitions(events_dir):
-        for path in sorted(d.glob("*.parquet")):
-            pf = pq.ParquetFile(path, pre_buffer=False)
-            names = set(pf.schema_arrow.names)
-            cols = [c for c in _SAMPLE_COLUMNS if c in names]
-            for group in range(pf.num_row_groups):
-                keys = pf.read_row_group(group, columns=["token_fp", "cause"], use_threads=False)
-                rows = pc.indices_nonzero(pc.is_in(keys.column("token_fp"), value_set=chosen))
-                if not len(rows):
-                    continue
-                # The first row of each (token, cause) of the row group; kept if no earlier one had it.
-                hits = pa.table({**_as_strings(keys.take(rows), ["token_fp", "cause"]), "row": rows})
-                firsts = hits.group_by(["token_fp", "cause"], use_threads=False).aggregate([("row", "min")])
-                new = []
-                for fp, cause, row in zip(*(firsts.column(c).to_pylist() for c in ("token_fp", "cause", "row_min")),
-                                          strict=True):
-                    if (fp, cause) not in taken:
-                        taken.add((fp, cause))
-                        new.append(row)
-                if new:
-                    parts.append(pf.read_row_group(group, columns=cols, use_threads=False).take(sorted(new)))
+    for path in part_files(events_dir):
+        pf = pq.ParquetFile(path, pre_buffer=False)
+        names = set(pf.schema_arrow.names)
+        cols = [c for c in _SAMPLE_COLUMNS if c in names]
+        for group in range(pf.num_row_groups):
+            keys = pf.read_row_group(group, columns=["token_fp", "cause"], use_threads=False)
+            rows = pc.indices_nonzero(pc.is_in(keys.column("token_fp"), value_set=chosen))
+            if not len(rows):
+                continue
+            # The first row of each (token, cause) of the row group; kept if no earlier one had it.
+            hits = pa.table({**_as_strings(keys.take(rows), ["token_fp", "cause"]), "row": rows})
+            firsts = hits.group_by(["token_fp", "cause"], use_threads=False).aggregate([("row", "min")])
+            new = []
+            for fp, cause, row in zip(*(firsts.column(c).to_pylist() for c in ("token_fp", "cause", "row_min")),
+                                      strict=True):
+                if (fp, cause) not in taken:
+                    taken.add((fp, cause))
+                    new.append(row)
+            if new:
+                parts.append(pf.read_row_group(group, columns=cols, use_threads=False).take(sorted(new)))
     if not parts:
         return pd.DataFrame(columns=list(_SAMPLE_COLUMNS))
     table = pa.concat_tables(parts, promote_options="permissive")  # an older part file may lack a column
