@@ -167,10 +167,11 @@ def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | N
     """The contract's summary over the events dataset (or a time window), one day at a time, in order.
 
     No summary row spans two days, so each day is folded on its own, table by table, by Arrow's
-    hash aggregation: each table is reduced at once to one row per (group, token) with its count and
-    first and last time, and those partials are folded as they come. Memory is bounded by the
-    distinct (group, token) pairs of one day, whatever the number of occurrences or days. The days
-    come in date order, each sorted as the whole summary is.
+    hash aggregation over integers (`KeyCodes`): each table is reduced at once to one row per
+    (group, token) with its count and first and last time, and those partials are folded as they
+    come. Memory is bounded by the distinct (group, token) pairs of one day, about 40 bytes each,
+    whatever the number of occurrences or days. The days come in date order, each sorted as the
+    whole summary is.
     """
     day: _DayFold | None = None
     for date, table in iter_event_tables(events_dir, SUMMARY_READ, since_us, until_us, rows=SUMMARY_ROWS):
@@ -188,21 +189,69 @@ _PAIR = [*_GROUP, "token_fp"]
 _FOLD_EVERY = 16  # table partials folded together
 
 
+class KeyCodes:
+    """String columns as int32 codes into lists of values that only grow, shared by every table of a fold.
+
+    Arrow groups integers in a fraction of the memory and time strings take, and part files each carry
+    dictionaries of their own: each table's distinct values are looked up once, never its rows.
+    Token fingerprints become 64-bit integers instead (`tokens`): there are too many to list.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, dict[Any, int]] = {}
+
+    def encode(self, table: pa.Table, name: str) -> pa.Array:
+        """The column's codes (null where missing; all null where the table lacks the column)."""
+        ids = self._ids.setdefault(name, {})
+        return _per_value(table, name, pa.int32(),
+                          lambda values: np.fromiter((ids.setdefault(v, len(ids)) for v in values), np.int32,
+                                                     count=len(values)))
+
+    def decode(self, name: str, codes: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """The values of codes (None where null)."""
+        values = np.array([*self._ids.get(name, {}), None], dtype=object)
+        return values[pc.fill_null(codes, -1).to_numpy()]  # -1 reads the trailing None
+
+    @staticmethod
+    def tokens(table: pa.Table, name: str = "token_fp") -> pa.Array:
+        """Token fingerprints as 64-bit integers (`token_ids`), null where missing."""
+        return _per_value(table, name, pa.uint64(), lambda values: token_ids(values))
+
+
+def _per_value(table: pa.Table, name: str, type_: pa.DataType, lookup: Any) -> pa.Array:
+    """A string column mapped value by value: `lookup` of each chunk's dictionary, taken by its indices."""
+    n = table.num_rows
+    if name not in table.column_names:
+        return pa.nulls(n, type_)
+    column = table.column(name)
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    out = np.empty(n, dtype=type_.to_pandas_dtype())
+    missing = np.zeros(n, dtype=bool)
+    at = 0
+    for chunk in column.chunks:
+        values = chunk.dictionary.to_pylist()
+        mapped = lookup(values) if values else np.empty(0, out.dtype)
+        indices = chunk.indices.fill_null(-1).to_numpy()
+        missing[at:at + len(chunk)] = indices < 0
+        out[at:at + len(chunk)] = np.append(mapped, np.zeros(1, out.dtype))[indices]  # -1 reads the trailing 0
+        at += len(chunk)
+    return pa.array(out, type_, mask=missing if missing.any() else None)
+
+
 class _DayFold:
-    """The summary of one day, folded table by table from per-(group, token) partials."""
+    """The summary of one day, folded table by table from per-(group, token) partials of integers."""
 
     def __init__(self, date: Any) -> None:
         self.date = date
+        self._codes = KeyCodes()
         self._parts: list[pa.Table] = []
 
     def add(self, table: pa.Table) -> None:
         """Reduce one table to its (group, token) partial: occurrences, first and last time."""
-        n = table.num_rows
-        # Keys as plain strings: part files carry dictionaries of their own, which Arrow cannot group across.
-        keys = {k: (pc.cast(table.column(k), pa.string()) if k in table.column_names else pa.nulls(n, pa.string()))
-                for k in _PAIR}
-        part = pa.table({**keys, "ts": table.column("ts")}).group_by(_PAIR, use_threads=False).aggregate(
-            [([], "count_all"), ("ts", "min"), ("ts", "max")])
+        keys = {k: self._codes.encode(table, k) for k in _GROUP}
+        part = pa.table({**keys, "token_fp": KeyCodes.tokens(table), "ts": table.column("ts")}).group_by(
+            _PAIR, use_threads=False).aggregate([([], "count_all"), ("ts", "min"), ("ts", "max")])
         self._parts.append(part.rename_columns({"count_all": "occurrences", "ts_min": "first_seen",
                                                 "ts_max": "last_seen"}))
         if len(self._parts) >= _FOLD_EVERY:
@@ -218,11 +267,12 @@ class _DayFold:
         """One row per group of the day, with the group's values; unique_tokens counts its fingerprints."""
         per_group = self._fold().group_by(_GROUP, use_threads=False).aggregate(
             [("occurrences", "sum"), ("token_fp", "count"), ("first_seen", "min"), ("last_seen", "max")])
-        df = per_group.rename_columns({"occurrences_sum": "occurrences", "token_fp_count": "unique_tokens",
-                                       "first_seen_min": "first_seen", "last_seen_max": "last_seen"}).to_pandas()
-        df.insert(0, "date", self.date)
-        df["occurrences"] = df["occurrences"].astype("int64")
-        df["unique_tokens"] = df["unique_tokens"].astype("int64")
+        df = pd.DataFrame({"date": [self.date] * per_group.num_rows,
+                           **{k: self._codes.decode(k, per_group.column(k)) for k in _GROUP}})
+        df["occurrences"] = per_group.column("occurrences_sum").to_numpy().astype("int64")
+        df["unique_tokens"] = per_group.column("token_fp_count").to_numpy().astype("int64")
+        df["first_seen"] = per_group.column("first_seen_min").to_pandas()
+        df["last_seen"] = per_group.column("last_seen_max").to_pandas()
         # Most occurrences first; ties in the order of the group's values (missing last).
         return df.sort_values(["occurrences", *_GROUP], ascending=[False, *[True] * len(_GROUP)],
                               na_position="last", kind="stable", ignore_index=True)[SUMMARY_COLUMNS]

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer import schema as S
-from analyzer.outputs.aggregate import EXAMPLE_COLUMNS, iter_event_tables
+from analyzer.outputs.aggregate import EXAMPLE_COLUMNS, KeyCodes, iter_event_tables
 from analyzer.outputs.write import date_partitions, part_files
 from analyzer.report.charts import HOURLY_DAYS
 
@@ -238,38 +238,32 @@ def report_file_name(dimension: str, value: str | None, label: str | None = None
     return f"{prefix}-{slug}-{digest}.html"
 
 
+_CUBE_KEYS = ["period", *DIMENSIONS, "cause"]
+_FOLD_EVERY = 16  # tables whose partial cubes are folded together
+_FLOOR = {"h": "hour", "D": "day"}
+
+
 def build_cube(events: pd.DataFrame, grain: str = "h") -> pd.DataFrame:
     """Occurrences, first and last seen per (period, dimensions, cause) of a frame of events; the period
     is the hour ("h") or the day ("D")."""
     columns = ["ts", *DIMENSIONS, "cause"]
     table = pa.Table.from_pandas(events[[c for c in columns if c in events.columns]], preserve_index=False)
-    return _cube_frame(_cube_part(table, grain))
+    codes = KeyCodes()
+    return _cube_frame(_cube_part(table, {k: codes.encode(table, k) for k in _CUBE_KEYS[1:]}, grain), codes)
 
 
-_CUBE_KEYS = ["period", *DIMENSIONS, "cause"]
-_TOKEN_KEYS = ["client_id", "audience", "cause", "token_fp"]
-_FOLD_EVERY = 16  # tables whose partial cubes are folded together
-_FLOOR = {"h": "hour", "D": "day"}
+def _rows(n: int, offset: int) -> pa.Array:
+    """Row numbers in the dataset: Arrow's grouping does not keep the order of first appearance, so each
+    group carries the number of its first row."""
+    return pa.array(np.arange(offset, offset + n, dtype=np.int64))
 
 
-def _as_strings(table: pa.Table, names: list[str]) -> dict[str, pa.ChunkedArray | pa.Array]:
-    """Columns as plain strings (a part file's dictionary is its own: Arrow groups across files only
-    plain values); a column the table lacks is all missing."""
-    return {k: pc.cast(table.column(k), pa.string()) if k in table.column_names else pa.nulls(len(table), pa.string())
-            for k in names}
-
-
-def _rows(table: pa.Table, offset: int) -> pa.Array:
-    """The rows' numbers in the dataset: Arrow's grouping does not keep the order of first appearance,
-    so each group carries the number of its first row."""
-    return pa.array(np.arange(offset, offset + len(table), dtype=np.int64))
-
-
-def _cube_part(table: pa.Table, grain: str, offset: int = 0) -> pa.Table:
-    """One table's partial cube (its rows numbered from `offset`), by Arrow's hash aggregation."""
+def _cube_part(table: pa.Table, keys: dict[str, pa.Array], grain: str, offset: int = 0) -> pa.Table:
+    """One table's partial cube (its rows numbered from `offset`), by Arrow's hash aggregation over
+    the codes of its dimensions and cause."""
     ts = pc.cast(table.column("ts"), pa.timestamp("us", tz="UTC"))
-    keyed = pa.table({"period": pc.floor_temporal(ts, unit=_FLOOR[grain]), **_as_strings(table, _CUBE_KEYS[1:]),
-                      "ts": ts, "row": _rows(table, offset)})
+    keyed = pa.table({"period": pc.floor_temporal(ts, unit=_FLOOR[grain]), **keys, "ts": ts,
+                      "row": _rows(len(table), offset)})
     part = keyed.group_by(_CUBE_KEYS, use_threads=False).aggregate(
         [([], "count_all"), ("ts", "min"), ("ts", "max"), ("row", "min")])
     return part.rename_columns({"count_all": "occurrences", "ts_min": "first_seen", "ts_max": "last_seen",
@@ -284,13 +278,17 @@ def _fold_cube(parts: list[pa.Table]) -> pa.Table:
                                "last_seen_max": "last_seen", "row_min": "row"})
 
 
-def _cube_frame(cube: pa.Table) -> pd.DataFrame:
+def _cube_frame(cube: pa.Table, codes: KeyCodes) -> pd.DataFrame:
     """The cube for pandas, groups in the order of their first row; dimensions and cause as categoricals
     of their values in sorted order."""
-    df = cube.sort_by("row").drop_columns(["row"]).to_pandas()
+    cube = cube.sort_by("row")
+    df = pd.DataFrame({"period": cube.column("period").to_pandas()})
     for col in (*DIMENSIONS, "cause"):
-        df[col] = pd.Categorical(df[col].astype(object), categories=sorted(df[col].dropna().unique()))
-    df["occurrences"] = df["occurrences"].astype("int64")
+        values = codes.decode(col, cube.column(col))
+        df[col] = pd.Categorical(values, categories=sorted({v for v in values if v is not None}))
+    df["occurrences"] = cube.column("occurrences").to_numpy().astype("int64")
+    df["first_seen"] = cube.column("first_seen").to_pandas()
+    df["last_seen"] = cube.column("last_seen").to_pandas()
     return df
 
 
@@ -311,47 +309,72 @@ class _Scan:
     sample_tokens: set[str]  # the first few tokens per (client, cause) and (audience, cause)
 
 
+_TOKEN_KEYS = ["client_id", "audience", "token"]
+Firsts = dict[tuple[str, int, int], list[str | None]]  # (dimension, its code, cause code) -> first tokens
+
+
 def _scan_events(directory: Path, since_us: int | None, until_us: int | None) -> _Scan:
     """The cube, the distinct-token counts and the tokens to sample, in one pass table by table.
 
-    Both are folded by Arrow's hash aggregation as the tables come: the cube's groups, and the
-    distinct (client, audience, cause, token) rows with their first row, so memory is bounded by the
-    cube's groups and the distinct tokens, not by the occurrences.
+    Both are folded by Arrow's hash aggregation over integers as the tables come (`KeyCodes`): the
+    cube's groups, and the distinct (client, audience, token) rows, so memory is bounded by the cube's
+    groups and the distinct tokens (about 30 bytes each), not by the occurrences.
     """
     grain = _grain(directory / "events", since_us, until_us)
+    codes = KeyCodes()
     cubes: list[pa.Table] = []
     tokens: list[pa.Table] = []
+    firsts: Firsts = {}
     seen = 0
     for _, table in iter_event_tables(directory / "events", ["ts", "token_fp", "cause", *DIMENSIONS],
                                       since_us, until_us):
-        cubes.append(_cube_part(table, grain, seen))
-        tokens.append(_distinct([pa.table({**_as_strings(table, _TOKEN_KEYS), "row": _rows(table, seen)})],
-                                _TOKEN_KEYS))
+        keys = {k: codes.encode(table, k) for k in _CUBE_KEYS[1:]}
+        token = KeyCodes.tokens(table)
+        cubes.append(_cube_part(table, keys, grain, seen))
+        tokens.append(_distinct([pa.table({"client_id": keys["client_id"], "audience": keys["audience"],
+                                           "token": token, "row": _rows(len(table), seen)})], _TOKEN_KEYS))
+        _first_tokens(table, keys, token, firsts)
         seen += len(table)
         if len(cubes) >= _FOLD_EVERY:
             cubes = [_fold_cube(cubes)]
             tokens = [_distinct(tokens, _TOKEN_KEYS)]
     if not cubes:
-        cubes = [_cube_part(pa.table({"ts": pa.array([], pa.timestamp("us", tz="UTC"))}), grain)]
-        tokens = [pa.table({**_as_strings(pa.table({"ts": pa.array([], pa.int64())}), _TOKEN_KEYS),
-                            "row": pa.array([], pa.int64())})]
+        empty = pa.table({"ts": pa.array([], pa.timestamp("us", tz="UTC"))})
+        cubes = [_cube_part(empty, {k: codes.encode(empty, k) for k in _CUBE_KEYS[1:]}, grain)]
+        tokens = [pa.table({k: pa.array([], pa.int32()) for k in _TOKEN_KEYS[:2]} |
+                           {"token": pa.array([], pa.uint64()), "row": pa.array([], pa.int64())})]
     known = _distinct(tokens, _TOKEN_KEYS)
-    with_token = known.filter(pc.is_valid(known.column("token_fp")))
+    with_token = known.filter(pc.is_valid(known.column("token")))
     unique_by = {}
-    sample: set[str] = set()
     for dim in SPLIT_DIMENSIONS.values():
-        per = (_distinct([with_token.select([dim, "token_fp", "row"])], [dim, "token_fp"])
-               .group_by([dim], use_threads=False).aggregate([("token_fp", "count"), ("row", "min")])
+        per = (_distinct([with_token.select([dim, "token", "row"])], [dim, "token"])
+               .group_by([dim], use_threads=False).aggregate([("token", "count"), ("row", "min")])
                .sort_by("row_min"))
-        unique_by[dim] = pd.Series(per.column("token_fp_count").to_numpy(), index=pd.Index(per.column(dim).to_pylist()),
-                                   name="token_fp")
-        # The first few distinct tokens of each (owner, cause), a missing token taking its place too.
-        firsts = _distinct([known.select([dim, "cause", "token_fp", "row"])], [dim, "cause", "token_fp"])
-        head = firsts.sort_by("row").to_pandas().groupby([dim, "cause"], dropna=False, sort=False).head(
-            S.EXAMPLES_PER_CAUSE)
-        sample.update(fp for fp in head["token_fp"].tolist() if isinstance(fp, str))
-    unique = len(pc.unique(with_token.column("token_fp"))) if with_token.num_rows else 0
-    return _Scan(_cube_frame(_fold_cube(cubes)), grain, unique, unique_by, sample)
+        unique_by[dim] = pd.Series(per.column("token_count").to_numpy(),
+                                   index=pd.Index(list(codes.decode(dim, per.column(dim)))), name="token_fp")
+    unique = len(pc.unique(with_token.column("token"))) if with_token.num_rows else 0
+    sample = {fp for fps in firsts.values() for fp in fps if fp is not None}
+    return _Scan(_cube_frame(_fold_cube(cubes), codes), grain, unique, unique_by, sample)
+
+
+def _first_tokens(table: pa.Table, keys: dict[str, pa.Array], token: pa.Array, firsts: Firsts) -> None:
+    """Add the table's first distinct tokens of each (client, cause) and (audience, cause), up to
+    EXAMPLES_PER_CAUSE each (a missing token takes its place too): the first ones overall are among
+    the first ones of the table that has them."""
+    rows = _rows(len(table), 0)
+    for dim in SPLIT_DIMENSIONS.values():
+        distinct = _distinct([pa.table({dim: keys[dim], "cause": keys["cause"], "token": token, "row": rows})],
+                             [dim, "cause", "token"]).sort_by("row")
+        head = (pd.DataFrame({dim: pc.fill_null(distinct.column(dim), -1).to_numpy(),
+                              "cause": pc.fill_null(distinct.column("cause"), -1).to_numpy(),
+                              "row": distinct.column("row").to_numpy()})
+                .groupby([dim, "cause"], sort=False).head(S.EXAMPLES_PER_CAUSE))
+        fps = (pc.cast(table.column("token_fp").take(pa.array(head["row"].to_numpy())), pa.string()).to_pylist()
+               if "token_fp" in table.column_names else [None] * len(head))
+        for value, cause, fp in zip(head[dim].tolist(), head["cause"].tolist(), fps, strict=True):
+            have = firsts.setdefault((dim, value, cause), [])
+            if len(have) < S.EXAMPLES_PER_CAUSE and fp not in have:
+                have.append(fp)
 
 
 def _grain(events: Path, since_us: int | None, until_us: int | None) -> str:
@@ -389,7 +412,8 @@ def _sample_events(directory: Path, fps: set[str]) -> pd.DataFrame:
             if not len(rows):
                 continue
             # The first row of each (token, cause) of the row group; kept if no earlier one had it.
-            hits = pa.table({**_as_strings(keys.take(rows), ["token_fp", "cause"]), "row": rows})
+            hits = pa.table({k: pc.cast(keys.column(k).take(rows), pa.string()) for k in ("token_fp", "cause")}
+                            | {"row": rows})
             firsts = hits.group_by(["token_fp", "cause"], use_threads=False).aggregate([("row", "min")])
             new = []
             for fp, cause, row in zip(*(firsts.column(c).to_pylist() for c in ("token_fp", "cause", "row_min")),
