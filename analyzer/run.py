@@ -27,7 +27,7 @@ from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.engine.plan import plan, unit_bytes
-from analyzer.engine.processes import init_child, use_memory_pool
+from analyzer.engine.processes import init_child, release_freed_memory, use_memory_pool
 from analyzer.engine.workers import run_units
 from analyzer.errors import InputNotFoundError
 from analyzer.outputs.aggregate import Aggregator, DistinctTokens, summary_days
@@ -189,6 +189,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             dropped = out.drop_partitions_before(cutoff.strftime("%Y-%m-%d"))
 
         t0 = settings.clock()
+        release_freed_memory()  # before the fork below: it would start as big as the scan left this process
         # The summary and the report's data each read the events dataset once: with a core to spare,
         # the report's data is read in a forked process meanwhile.
         report_reader = _ReportReader(out.out, settings)

@@ -43,3 +43,18 @@ def init_child() -> None:
     """In any forked helper process: let go of the output directory's lock, and die with the parent."""
     release_inherited_locks()
     die_with_parent()
+
+
+def release_freed_memory() -> None:
+    """glibc: hand the heap's free pages back to the system (`malloc_trim`); elsewhere nothing.
+
+    A worker's large transient buffers (decompressed chunks, the core's columns, a batch's frames) are
+    freed after each task, but glibc keeps the freed heap: a worker grew by ~50 MB more over a 7.4 GB
+    input than over 740 MB with nothing live to show for it. Called between tasks (a few milliseconds).
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass

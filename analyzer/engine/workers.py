@@ -15,7 +15,7 @@ from analyzer.config import Settings
 from analyzer.engine.cluster import run_dask
 from analyzer.engine.keybroker import KeyBroker
 from analyzer.engine.plan import WorkUnit, bundle, schedule
-from analyzer.engine.processes import init_child, use_memory_pool
+from analyzer.engine.processes import init_child, release_freed_memory, use_memory_pool
 from analyzer.engine.task import UnitOutput, WorkerContext, scan_task
 from analyzer.tokens.keys import KeyRing
 
@@ -36,7 +36,10 @@ def _init_worker(settings: Settings, ring: KeyRing, sink: tuple[Path, str] | Non
 def _scan_in_worker(task: list[WorkUnit]) -> list[UnitOutput]:
     """scan_task in a pool's worker process, with the context its initializer made."""
     assert _context is not None, "a pool worker without _init_worker"
-    return scan_task(task, _context)
+    try:
+        return scan_task(task, _context)
+    finally:
+        release_freed_memory()
 
 
 def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers: int,
@@ -54,6 +57,7 @@ def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
         here = WorkerContext(settings, ring, sink)
         for task in tasks:
             yield from scan_task(task, here)
+            release_freed_memory()
         return
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     # Results the parent has not taken yet wait in its memory: feed the pool only a few tasks ahead
