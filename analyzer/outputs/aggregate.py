@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from collections.abc import Collection, Iterator
 from typing import Any
 
@@ -278,10 +279,21 @@ class _DayFold:
                               na_position="last", kind="stable", ignore_index=True)[SUMMARY_COLUMNS]
 
 
+_HEX = re.compile(r"[0-9a-fA-F]*")
+
+
 def token_ids(fingerprints: Collection[Any]) -> np.ndarray:
-    """Token fingerprints (16 hex digits) as 64-bit integers; anything else as a 64-bit hash of it."""
-    def one(fp: Any) -> int:
-        text = str(fp)
+    """Token fingerprints (16 hex digits) as 64-bit integers; anything else as a 64-bit hash of it.
+
+    Fingerprints as the scan makes them are read in one call (their hex joined); any other value
+    makes the whole list go value by value.
+    """
+    values = [str(fp) for fp in fingerprints]
+    joined = "".join(values)
+    if len(joined) == 16 * len(values) and all(len(v) == 16 for v in values) and _HEX.fullmatch(joined):
+        return np.frombuffer(bytes.fromhex(joined), dtype=">u8").astype(np.uint64)
+
+    def one(text: str) -> int:
         try:
             if len(text) == 16:
                 return int(text, 16)
@@ -289,4 +301,4 @@ def token_ids(fingerprints: Collection[Any]) -> np.ndarray:
             pass
         return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
-    return np.fromiter((one(fp) for fp in fingerprints), dtype=np.uint64, count=len(fingerprints))
+    return np.fromiter((one(v) for v in values), dtype=np.uint64, count=len(values))

@@ -1,0 +1,48 @@
+"""The integer keys the summary and the report fold by: token ids and KeyCodes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+
+from analyzer.outputs.aggregate import KeyCodes, token_ids
+
+
+def _slow(text: str) -> int:
+    """What one value becomes, by the rule: 16 hex digits as their number, anything else hashed."""
+    try:
+        if len(text) == 16:
+            return int(text, 16)
+    except ValueError:
+        pass
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def test_token_ids_of_fingerprints_are_their_hex_numbers() -> None:
+    fps = ["0000000000000000", "ffffffffffffffff", "0123456789ABCDEF", "8000000000000001"]
+    assert token_ids(fps).tolist() == [int(f, 16) for f in fps]
+    assert token_ids(fps).dtype == np.uint64 and token_ids([]).tolist() == []
+
+
+def test_token_ids_of_odd_values_follow_the_rule_value_by_value() -> None:
+    # Lengths that add up to 16 each on average, `int`'s own prefixes and separators, non-hex letters.
+    values = ["0123456789abcde", "0123456789abcdef0", "0x0123456789abcd", "0123_56789abcdef", "zzzzzzzzzzzzzzzz",
+              " 123456789abcdef", "0123456789abcdef", 42]
+    assert token_ids(values).tolist() == [_slow(str(v)) for v in values]
+
+
+def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> None:
+    codes = KeyCodes()
+    first = pa.table({"host": pa.array(["b", None, "a", "b"]).dictionary_encode()})
+    second = pa.table({"host": pa.chunked_array([pa.array(["a", "c"]).dictionary_encode(),
+                                                  pa.array([None, "c", "b"]).dictionary_encode()])})
+    one, two = codes.encode(first, "host"), codes.encode(second, "host")
+    assert one.to_pylist() == [0, None, 1, 0] and two.to_pylist() == [1, 2, None, 2, 0]
+    assert codes.decode("host", two).tolist() == ["a", "c", None, "c", "b"]
+    assert codes.encode(first, "missing").null_count == 4  # a column the table lacks: all missing
+    plain = pa.table({"host": pa.array(["c", "d", None])})  # not dictionary-encoded (an older writer)
+    assert codes.encode(plain, "host").to_pylist() == [2, 3, None]
+    tokens = KeyCodes.tokens(pa.table({"token_fp": pa.array(["000000000000000a", None]).dictionary_encode()}))
+    assert tokens.type == pa.uint64() and tokens.to_pylist() == [10, None]
