@@ -9,8 +9,8 @@ use crate::decode::plausible_header;
 use crate::formats::w3c::{field_directives, field_names};
 use crate::formats::{parse_line, FileContext, Format};
 use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
-use crate::logged::logged_error;
-use crate::marks::{has_codes, has_pct};
+use crate::logged::{logged_error, CodeSpots};
+use crate::marks::has_pct;
 use crate::masked::count_masked;
 use crate::scan::find_tokens;
 
@@ -129,7 +129,7 @@ impl LineScanner {
     /// No pass of `chunk_marks` over the chunk: each mark is found only where it is needed, by
     /// searches that run several times as fast (`marks` tests that they agree). Without a mask
     /// string `count_masked` finds nothing, without `#Fields:` no directive, and without a code
-    /// no line has a logged error, so those marks need no search of their own.
+    /// near it a line has no logged error (`CodeSpots`), so those marks need no search of their own.
     pub fn scan(&mut self, chunk: &[u8], first_line: i64) -> Rows {
         let s: ChunkScan = occurrences(chunk, first_line, has_pct(chunk));
         let n_tokens = s.tokens.len();
@@ -142,7 +142,7 @@ impl LineScanner {
         };
         let directives = field_directives(chunk);
         let mut next_directive = 0;
-        let mut codes: Option<bool> = None; // the chunk holds an IDX/AADSTS code: asked at its first token line
+        let mut codes: Option<CodeSpots> = None; // found at the chunk's first token line
         let mut plausible: Vec<Option<bool>> = vec![None; n_tokens];
         let mut parsed: Option<usize> = None; // the start of the line `query_span` belongs to
         let mut query_span = None;
@@ -175,7 +175,11 @@ impl LineScanner {
                 let (f, got) = parse_line(line, self.format, &self.ctx);
                 query_span = got.query_span;
                 // Only app logs write the validator's error on a line of its own near the request.
-                let logged_error = if *codes.get_or_insert_with(|| has_codes(chunk)) {
+                let logged_error = if codes.get_or_insert_with(|| CodeSpots::find(chunk)).near(
+                    chunk,
+                    h.line_start,
+                    h.line_end,
+                ) {
                     logged_error(chunk, h.line_start, h.line_end, got.status, f.is_app())
                 } else {
                     None

@@ -2,9 +2,8 @@
 //!
 //! One pass of one pattern finds every candidate; the scan stops as soon as every mark has been seen.
 
-use memchr::memmem::Finder;
 use regex::bytes::Regex;
-use std::sync::{LazyLock, OnceLock};
+use std::sync::OnceLock;
 
 /// `%3D`: URL-encoded padding, the token grammar that allows it.
 pub const MARK_PCT: u32 = 1;
@@ -75,9 +74,6 @@ pub fn chunk_marks(chunk: &[u8]) -> u32 {
     marks
 }
 
-static IDX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"IDX"));
-static AADSTS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"AADSTS"));
-
 /// `chunk_marks(chunk) & MARK_PCT != 0`, by a search for `%` (which most logs hardly hold): the
 /// line stage needs this mark before anything else, and a byte search runs many times as fast as
 /// the pass for every mark string. (No other mark string holds a `%`, so that pass hides none.)
@@ -85,12 +81,6 @@ pub fn has_pct(chunk: &[u8]) -> bool {
     memchr::memchr_iter(b'%', chunk).any(|i| {
         chunk.get(i + 1) == Some(&b'3') && chunk.get(i + 2).is_some_and(|&d| d | 0x20 == b'd')
     })
-}
-
-/// `chunk_marks(chunk) & MARK_CODES != 0`, by substring searches (no mark string ends with `I`,
-/// `ID` or a prefix of `AADSTS`, so the pass never hides one).
-pub fn has_codes(chunk: &[u8]) -> bool {
-    IDX.find(chunk).is_some() || AADSTS.find(chunk).is_some()
 }
 
 #[cfg(test)]
@@ -115,6 +105,7 @@ mod tests {
     mod props {
         use super::super::*;
         use crate::formats::w3c::field_directives;
+        use crate::logged::CodeSpots;
         use crate::masked::count_masked;
         use proptest::prelude::*;
 
@@ -169,7 +160,7 @@ mod tests {
             fn single_marks_agree(chunk in pieces()) {
                 let marks = chunk_marks(&chunk);
                 prop_assert_eq!(has_pct(&chunk), marks & MARK_PCT != 0);
-                prop_assert_eq!(has_codes(&chunk), marks & MARK_CODES != 0);
+                prop_assert_eq!(!CodeSpots::find(&chunk).is_empty(), marks & MARK_CODES != 0);
                 if marks & MARK_MASK == 0 {
                     prop_assert_eq!(count_masked(&chunk), 0);
                 }
