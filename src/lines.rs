@@ -6,12 +6,11 @@ use std::borrow::Cow;
 
 use crate::chunk::{occurrences, ChunkScan};
 use crate::decode::plausible_header;
-use crate::formats::w3c::{field_directives, field_names};
+use crate::formats::w3c::{directives_at, field_names};
 use crate::formats::{parse_line, FileContext, Format};
 use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
 use crate::logged::{logged_error, CodeSpots};
-use crate::marks::has_pct;
-use crate::masked::count_masked;
+use crate::marks::line_marks;
 use crate::scan::find_tokens;
 
 /// What a token in a log field is replaced with: a path like `/cb/eyJ...` must not carry one out.
@@ -126,23 +125,24 @@ impl LineScanner {
 
     /// Every token occurrence of a chunk of whole lines whose first line is `first_line`.
     ///
-    /// No pass of `chunk_marks` over the chunk: each mark is found only where it is needed, by
-    /// searches that run several times as fast (`marks` tests that they agree). Without a mask
-    /// string `count_masked` finds nothing, without `#Fields:` no directive, and without a code
-    /// near it a line has no logged error (`CodeSpots`), so those marks need no search of their own.
+    /// No pass of `chunk_marks` over the chunk: one pass (`line_marks`) finds what the marks
+    /// gated (`marks` tests that they agree). Without a mask string `count_masked` finds nothing,
+    /// without `#Fields:` no directive, and without a code near it a line has no logged error
+    /// (`CodeSpots`), so those marks need no search of their own.
     pub fn scan(&mut self, chunk: &[u8], first_line: i64) -> Rows {
-        let s: ChunkScan = occurrences(chunk, first_line, has_pct(chunk));
+        let marks = line_marks(chunk);
+        let s: ChunkScan = occurrences(chunk, first_line, marks.pct);
         let n_tokens = s.tokens.len();
         let mut out = Rows {
-            masked: count_masked(chunk),
+            masked: marks.masked,
             invalid_utf8_lines: invalid_utf8_lines(chunk),
             used: vec![false; n_tokens],
             cut: vec![false; n_tokens],
             ..Rows::default()
         };
-        let directives = field_directives(chunk);
+        let directives = directives_at(chunk, marks.fields);
         let mut next_directive = 0;
-        let mut codes: Option<CodeSpots> = None; // found at the chunk's first token line
+        let codes = CodeSpots::new(marks.codes);
         let mut plausible: Vec<Option<bool>> = vec![None; n_tokens];
         let mut parsed: Option<usize> = None; // the start of the line `query_span` belongs to
         let mut query_span = None;
@@ -175,11 +175,7 @@ impl LineScanner {
                 let (f, got) = parse_line(line, self.format, &self.ctx);
                 query_span = got.query_span;
                 // Only app logs write the validator's error on a line of its own near the request.
-                let logged_error = if codes.get_or_insert_with(|| CodeSpots::find(chunk)).near(
-                    chunk,
-                    h.line_start,
-                    h.line_end,
-                ) {
+                let logged_error = if codes.near(chunk, h.line_start, h.line_end) {
                     logged_error(chunk, h.line_start, h.line_end, got.status, f.is_app())
                 } else {
                     None

@@ -35,7 +35,6 @@ struct Patterns {
     param: Regex,
     key_before: Regex,
     json_key: Regex,
-    cookie: Regex,
 }
 
 // `\n?\z` is Python's `$` without MULTILINE: the end, or right before a final newline.
@@ -51,17 +50,21 @@ fn patterns() -> &'static Patterns {
             json_key: re(
                 r#"(?-u)["']([A-Za-z_@:][A-Za-z0-9_.\-@:]{0,60})\\?["'][\t\n\x0B\x0C\r ]*[:=][\t\n\x0B\x0C\r ]*\\?["']\n?\z"#,
             ),
-            cookie: re(r"(?-u)(?i:cookie)"),
         }
     })
 }
 
 /// A `Cookie:` header or cookie field shortly before, with no quote in between.
 fn is_cookie(before: &[u8]) -> bool {
-    let Some(m) = patterns().cookie.find_iter(before).last() else {
+    // The last `cookie` in any case (no two can overlap): a look at the bytes from the end, not
+    // the regex's every match.
+    let Some(at) = before
+        .windows(6)
+        .rposition(|w| w.eq_ignore_ascii_case(b"cookie"))
+    else {
         return false;
     };
-    let rest = &before[m.end()..];
+    let rest = &before[at + 6..];
     let skip = rest.iter().take_while(|b| b"\":= ".contains(b)).count();
     !rest[skip..].contains(&b'"')
 }

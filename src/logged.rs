@@ -91,6 +91,11 @@ impl CodeSpots {
     pub fn find(chunk: &[u8]) -> CodeSpots {
         let mut at: Vec<usize> = IDX.find_iter(chunk).collect();
         at.extend(AADSTS.find_iter(chunk));
+        CodeSpots::new(at)
+    }
+
+    /// The spots found otherwise (`marks::line_marks`), in any order.
+    pub fn new(mut at: Vec<usize>) -> CodeSpots {
         at.sort_unstable();
         CodeSpots(at)
     }

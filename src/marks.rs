@@ -2,6 +2,8 @@
 //!
 //! One pass of one pattern finds every candidate; the scan stops as soon as every mark has been seen.
 
+use crate::masked::{authorization_masked_at, bearer_masked_at};
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::Regex;
 use std::sync::OnceLock;
 
@@ -74,13 +76,64 @@ pub fn chunk_marks(chunk: &[u8]) -> u32 {
     marks
 }
 
-/// `chunk_marks(chunk) & MARK_PCT != 0`, by a search for `%` (which most logs hardly hold): the
-/// line stage needs this mark before anything else, and a byte search runs many times as fast as
-/// the pass for every mark string. (No other mark string holds a `%`, so that pass hides none.)
-pub fn has_pct(chunk: &[u8]) -> bool {
-    memchr::memchr_iter(b'%', chunk).any(|i| {
-        chunk.get(i + 1) == Some(&b'3') && chunk.get(i + 2).is_some_and(|&d| d | 0x20 == b'd')
+/// What the line stage needs of a chunk's marks, from one pass: `chunk_marks` and the searches
+/// that used to follow it (`count_masked`, `field_directives`, `CodeSpots::find`) each read the
+/// whole chunk, seven passes where this is one.
+pub struct LineMarks {
+    /// `MARK_PCT`: the chunk holds `%3D` or `%3d`.
+    pub pct: bool,
+    /// `count_masked(chunk)`.
+    pub masked: usize,
+    /// Where `#Fields:` stands, in order.
+    pub fields: Vec<usize>,
+    /// Where `IDX` or `AADSTS` stands, in order.
+    pub codes: Vec<usize>,
+}
+
+/// The texts `LineMarks` is made of, by index. No suffix of one is a prefix of another (or of
+/// itself), so the leftmost non-overlapping matches are every place each of them stands: what a
+/// search for each alone finds.
+const LINE_TEXTS: [&str; 8] = [
+    "%3D",
+    "%3d",
+    "#Fields:",
+    "IDX",
+    "AADSTS",
+    "earer",
+    "EARER",
+    "uthorization",
+];
+
+fn line_texts() -> &'static AhoCorasick {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(LINE_TEXTS)
+            .expect("fixed texts build")
     })
+}
+
+/// The marks of a chunk the line stage acts on (see `LineMarks`).
+pub fn line_marks(chunk: &[u8]) -> LineMarks {
+    let mut out = LineMarks {
+        pct: false,
+        masked: 0,
+        fields: Vec::new(),
+        codes: Vec::new(),
+    };
+    for m in line_texts().find_iter(chunk) {
+        let q = m.start();
+        match m.pattern().as_usize() {
+            0 | 1 => out.pct = true,
+            2 => out.fields.push(q),
+            3 | 4 => out.codes.push(q),
+            5 => out.masked += usize::from(bearer_masked_at(chunk, q, b"Bb")),
+            6 => out.masked += usize::from(bearer_masked_at(chunk, q, b"B")),
+            _ => out.masked += usize::from(authorization_masked_at(chunk, q)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -104,7 +157,7 @@ mod tests {
 
     mod props {
         use super::super::*;
-        use crate::formats::w3c::field_directives;
+        use crate::formats::w3c::{directives_at, field_directives};
         use crate::logged::CodeSpots;
         use crate::masked::count_masked;
         use proptest::prelude::*;
@@ -132,6 +185,9 @@ mod tests {
                 b"cookie",
                 b"Bearer ",
                 b"bearer ",
+                b"earer",
+                b"EARER",
+                b"uthorization",
                 b"BEARER ",
                 b"Authorization: ",
                 b"authorization=",
@@ -154,13 +210,27 @@ mod tests {
         }
 
         proptest! {
-            /// The line stage skips `chunk_marks`: its single-mark searches must say the same, and
-            /// what the marks only gated (masked values, directives) must be nothing without them.
+            /// The line stage skips `chunk_marks` and the searches it gated: its one pass must
+            /// find the same, and what the marks gated (masked values, directives) must be
+            /// nothing without them.
             #[test]
-            fn single_marks_agree(chunk in pieces()) {
+            fn line_marks_agree(chunk in pieces()) {
                 let marks = chunk_marks(&chunk);
-                prop_assert_eq!(has_pct(&chunk), marks & MARK_PCT != 0);
-                prop_assert_eq!(!CodeSpots::find(&chunk).is_empty(), marks & MARK_CODES != 0);
+                let line = line_marks(&chunk);
+                prop_assert_eq!(line.pct, marks & MARK_PCT != 0);
+                prop_assert_eq!(line.masked, count_masked(&chunk));
+                prop_assert_eq!(
+                    directives_at(&chunk, line.fields.iter().copied()),
+                    field_directives(&chunk)
+                );
+                let spots = CodeSpots::find(&chunk);
+                prop_assert_eq!(!spots.is_empty(), marks & MARK_CODES != 0);
+                let mut codes = line.codes.clone();
+                codes.sort_unstable();
+                let mut want: Vec<usize> = memchr::memmem::find_iter(&chunk, b"IDX").collect();
+                want.extend(memchr::memmem::find_iter(&chunk, b"AADSTS"));
+                want.sort_unstable();
+                prop_assert_eq!(codes, want);
                 if marks & MARK_MASK == 0 {
                     prop_assert_eq!(count_masked(&chunk), 0);
                 }

@@ -214,7 +214,6 @@ pub fn find_tokens(chunk: &[u8], first_line: i64, pct: bool) -> Vec<Hit> {
             continue;
         };
         line_no += memchr::memchr_iter(b'\n', &chunk[counted..p]).count() as i64;
-        counted = p;
         if !have_line || p > line_end {
             have_line = true;
             line_start = memchr::memrchr(b'\n', &chunk[..p]).map_or(0, |i| i + 1);
@@ -227,6 +226,8 @@ pub fn find_tokens(chunk: &[u8], first_line: i64, pct: bool) -> Vec<Hit> {
             start: p,
             end,
         });
+        // A token holds no newline: the next count starts after it.
+        counted = end;
         pos = end;
     }
     hits
