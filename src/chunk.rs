@@ -60,7 +60,7 @@ pub fn occurrences(chunk: &[u8], first_line: i64, pct: bool) -> ChunkScan {
         cut: Vec::with_capacity(n),
         ..ChunkScan::default()
     };
-    let mut index = TokenIndex::default();
+    let mut index = TokenIndex::with_capacity_and_hasher(n, Default::default());
     for h in &hits {
         let lo = h.line_start.max(h.start.saturating_sub(LOOK_BEHIND));
         let (loc, param) = locate_param(&chunk[lo..h.start]);

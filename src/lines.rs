@@ -133,7 +133,13 @@ impl LineScanner {
         let marks = line_marks(chunk);
         let s: ChunkScan = occurrences(chunk, first_line, marks.pct);
         let n_tokens = s.tokens.len();
+        let n = s.hits.len();
         let mut out = Rows {
+            line: Vec::with_capacity(n),
+            location: Vec::with_capacity(n),
+            param: Vec::with_capacity(n),
+            at: Vec::with_capacity(n),
+            token: Vec::with_capacity(n),
             masked: marks.masked,
             invalid_utf8_lines: invalid_utf8_lines(chunk),
             used: vec![false; n_tokens],

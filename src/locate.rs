@@ -56,13 +56,20 @@ fn patterns() -> &'static Patterns {
 
 /// A `Cookie:` header or cookie field shortly before, with no quote in between.
 fn is_cookie(before: &[u8]) -> bool {
-    // The last `cookie` in any case (no two can overlap): a look at the bytes from the end, not
-    // the regex's every match.
-    let Some(at) = before
-        .windows(6)
-        .rposition(|w| w.eq_ignore_ascii_case(b"cookie"))
-    else {
-        return false;
+    // The last `cookie` in any case (no two can overlap): its `c` is the last `c` or `C` that
+    // starts one, found from the end rather than by every match of a regex.
+    let mut end = before.len();
+    let at = loop {
+        let Some(i) = memchr::memrchr2(b'c', b'C', &before[..end]) else {
+            return false;
+        };
+        if before
+            .get(i..i + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"cookie"))
+        {
+            break i;
+        }
+        end = i;
     };
     let rest = &before[at + 6..];
     let skip = rest.iter().take_while(|b| b"\":= ".contains(b)).count();

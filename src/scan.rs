@@ -217,7 +217,8 @@ pub fn find_tokens(chunk: &[u8], first_line: i64, pct: bool) -> Vec<Hit> {
         if !have_line || p > line_end {
             have_line = true;
             line_start = memchr::memrchr(b'\n', &chunk[..p]).map_or(0, |i| i + 1);
-            line_end = memchr::memchr(b'\n', &chunk[p..]).map_or(chunk.len(), |i| p + i);
+            // From the token's end: a token holds no newline, and it is most of its line.
+            line_end = memchr::memchr(b'\n', &chunk[end..]).map_or(chunk.len(), |i| end + i);
         }
         hits.push(Hit {
             line_no,
