@@ -90,7 +90,7 @@ fn in_url(before: &[u8]) -> bool {
 
 fn lower(name: &[u8]) -> String {
     // The patterns admit ASCII only.
-    String::from_utf8_lossy(name).to_ascii_lowercase()
+    crate::formats::common::lossy(name).to_ascii_lowercase()
 }
 
 /// (location code, parameter name) for a token preceded by these bytes of its line.
