@@ -112,21 +112,25 @@ impl CodeSpots {
             return true;
         }
         // A spot k lines before has k newlines between it and the line; k lines after, k from
-        // the line's end to it (a code holds no newline).
-        let lines_between = |a: usize, b: usize| {
-            memchr::memchr_iter(b'\n', py_slice(chunk, a, b))
-                .take(LOOK_AROUND + 1)
-                .count()
-        };
+        // the line's end to it (a code holds no newline). Both are counted from the line
+        // outwards, and only so far: no more is read than the lines `logged_error` would read.
+        let far = LOOK_AROUND + 1;
         let before = k
             .checked_sub(1)
             .and_then(|j| self.0.get(j))
-            .is_some_and(|&q| lines_between(q, start) <= LOOK_AROUND);
+            .is_some_and(|&q| {
+                memchr::memrchr_iter(b'\n', py_slice(chunk, q, start))
+                    .take(far)
+                    .count()
+                    < far
+            });
         before
-            || self
-                .0
-                .get(k)
-                .is_some_and(|&q| lines_between(end, q) <= LOOK_AROUND)
+            || self.0.get(k).is_some_and(|&q| {
+                memchr::memchr_iter(b'\n', py_slice(chunk, end, q))
+                    .take(far)
+                    .count()
+                    < far
+            })
     }
 }
 
