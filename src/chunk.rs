@@ -2,7 +2,7 @@
 //! which distinct token it is; each distinct token once, with its fingerprint.
 
 use crate::fingerprint::fingerprint;
-use crate::locate::{locate, LOOK_BEHIND};
+use crate::locate::{locate_param, LOOK_BEHIND};
 use crate::marks::{chunk_marks, MARK_MASK, MARK_PCT};
 use crate::masked::count_masked;
 use crate::scan::{canonical, find_tokens, Hit};
@@ -15,7 +15,7 @@ pub struct ChunkScan {
     pub hits: Vec<Hit>,
     /// `locate::LOC_*` per occurrence.
     pub location: Vec<u8>,
-    pub param: Vec<String>,
+    pub param: Vec<Cow<'static, str>>,
     /// Index into `tokens` per occurrence.
     pub token: Vec<u32>,
     /// The line ends right after the token: the log probably cut it.
@@ -36,24 +36,43 @@ pub fn scan_chunk(chunk: &[u8], first_line: i64) -> ChunkScan {
     } else {
         0
     };
-    let hits = find_tokens(chunk, first_line, marks & MARK_PCT != 0);
+    ChunkScan {
+        marks,
+        masked,
+        ..occurrences(chunk, first_line, marks & MARK_PCT != 0)
+    }
+}
+
+/// A distinct token's index in `ChunkScan::tokens`, by its bytes. Tokens are ~1.2 KB: a fast
+/// hash of the whole token (`foldhash`, seeded per process), not SipHash, which was a tenth of the
+/// scan.
+type TokenIndex<'a> = HashMap<Cow<'a, [u8]>, u32, foldhash::fast::RandomState>;
+
+/// The token occurrences of a chunk read with the grammar `pct` picks (`MARK_PCT`); `marks` and
+/// `masked` are left 0 (the line stage finds what it needs of them itself).
+pub fn occurrences(chunk: &[u8], first_line: i64, pct: bool) -> ChunkScan {
+    let hits = find_tokens(chunk, first_line, pct);
     let n = hits.len();
     let mut out = ChunkScan {
         location: Vec::with_capacity(n),
         param: Vec::with_capacity(n),
         token: Vec::with_capacity(n),
         cut: Vec::with_capacity(n),
-        marks,
-        masked,
         ..ChunkScan::default()
     };
-    let mut index: HashMap<Cow<'_, [u8]>, u32> = HashMap::new();
+    let mut index = TokenIndex::with_capacity_and_hasher(n, Default::default());
     for h in &hits {
         let lo = h.line_start.max(h.start.saturating_sub(LOOK_BEHIND));
-        let (loc, param) = locate(&chunk[lo..h.start]);
+        let (loc, param) = locate_param(&chunk[lo..h.start]);
         out.location.push(loc);
         out.param.push(param);
-        let tok = canonical(&chunk[h.start..h.end]);
+        let raw = &chunk[h.start..h.end];
+        // Only the `%3D` grammar lets a `%` into a token.
+        let tok = if pct {
+            canonical(raw)
+        } else {
+            Cow::Borrowed(raw)
+        };
         let next = index.len() as u32;
         let id = *index.entry(tok).or_insert_with_key(|t| {
             out.tokens.push(t.to_vec());

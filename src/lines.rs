@@ -2,34 +2,50 @@
 //! fields of its line. Everything per line happens once per line, everything per token once per
 //! distinct token; nothing here knows about Python.
 
-use crate::chunk::{scan_chunk, ChunkScan};
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+use crate::chunk::{occurrences, ChunkScan};
 use crate::decode::plausible_header;
-use crate::formats::w3c::{field_directives, field_names};
-use crate::formats::{parse_line, FileContext, Format, LineFields};
+use crate::formats::w3c::{directives_at, field_names};
+use crate::formats::{parse_line, FileContext, Format};
 use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
-use crate::logged::logged_error;
-use crate::marks::{MARK_CODES, MARK_FIELDS};
+use crate::logged::{logged_error, CodeSpots};
+use crate::marks::line_marks;
 use crate::scan::find_tokens;
 
 /// What a token in a log field is replaced with: a path like `/cb/eyJ...` must not carry one out.
 pub const TOKEN_STANDIN: &str = "[token]";
 
+/// The request fields of one token line (after redaction), shared by the line's occurrences.
+#[derive(Debug)]
+pub struct TokenLine {
+    pub ts: Option<i64>,
+    pub format: Format,
+    pub host: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<i32>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub logged_error: Option<String>,
+}
+
 /// The occurrence columns of one chunk (one entry per accepted occurrence), and its distinct tokens.
+///
+/// A line's fields are kept once, in `lines`, and each occurrence points at its line (`at`): no
+/// string is copied per occurrence here, the Arrow columns are built from the two.
 #[derive(Debug, Default)]
 pub struct Rows {
     pub line: Vec<i64>,
-    pub ts: Vec<Option<i64>>,
-    pub format: Vec<Format>,
     /// `locate::LOC_*`, after a query-string field of the line's format was taken into account.
     pub location: Vec<u8>,
-    pub param: Vec<String>,
-    pub host: Vec<Option<String>>,
-    pub method: Vec<Option<String>>,
-    pub path: Vec<Option<String>>,
-    pub status: Vec<Option<i32>>,
-    pub client_ip: Vec<Option<String>>,
-    pub user_agent: Vec<Option<String>>,
-    pub logged_error: Vec<Option<String>>,
+    pub param: Vec<Cow<'static, str>>,
+    /// Index into `lines`.
+    pub at: Vec<u32>,
+    pub lines: Vec<TokenLine>,
     /// Index into `tokens`.
     pub token: Vec<u32>,
     /// Distinct tokens of the chunk, with their fingerprints; `used`: at least one occurrence was
@@ -54,6 +70,11 @@ impl Rows {
     pub fn is_empty(&self) -> bool {
         self.line.is_empty()
     }
+
+    /// The fields of occurrence `i`'s line.
+    pub fn line_of(&self, i: usize) -> &TokenLine {
+        &self.lines[self.at[i] as usize]
+    }
 }
 
 /// Reads the token lines of one file (or byte range), chunk after chunk: the file's format, its
@@ -66,7 +87,9 @@ pub struct LineScanner {
 /// A log field's value with every token in it replaced by `TOKEN_STANDIN`.
 pub fn redact(value: Option<String>) -> Option<String> {
     let v = value?;
-    if !v.contains("eyJ") {
+    // Five fields of every token line: a searcher built once, not one per call (`str::contains`).
+    static TOKEN_START: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"eyJ"));
+    if TOKEN_START.find(v.as_bytes()).is_none() {
         return Some(v);
     }
     let hits = find_tokens(v.as_bytes(), 1, false);
@@ -106,29 +129,37 @@ impl LineScanner {
     }
 
     /// Every token occurrence of a chunk of whole lines whose first line is `first_line`.
+    ///
+    /// No pass of `chunk_marks` over the chunk: one pass (`line_marks`) finds what the marks
+    /// gated (`marks` tests that they agree). Without a mask string `count_masked` finds nothing,
+    /// without `#Fields:` no directive, and without a code near it a line has no logged error
+    /// (`CodeSpots`), so those marks need no search of their own.
     pub fn scan(&mut self, chunk: &[u8], first_line: i64) -> Rows {
-        let s: ChunkScan = scan_chunk(chunk, first_line);
+        let marks = line_marks(chunk);
+        let s: ChunkScan = occurrences(chunk, first_line, marks.pct);
         let n_tokens = s.tokens.len();
+        let n = s.hits.len();
         let mut out = Rows {
-            masked: s.masked,
+            line: Vec::with_capacity(n),
+            location: Vec::with_capacity(n),
+            param: Vec::with_capacity(n),
+            at: Vec::with_capacity(n),
+            token: Vec::with_capacity(n),
+            masked: marks.masked,
             invalid_utf8_lines: invalid_utf8_lines(chunk),
             used: vec![false; n_tokens],
             cut: vec![false; n_tokens],
             ..Rows::default()
         };
-        let directives = if s.marks & MARK_FIELDS != 0 {
-            field_directives(chunk)
-        } else {
-            Vec::new()
-        };
+        let directives = directives_at(chunk, marks.fields);
         let mut next_directive = 0;
-        let codes = s.marks & MARK_CODES != 0;
+        let codes = CodeSpots::new(marks.codes);
         let mut plausible: Vec<Option<bool>> = vec![None; n_tokens];
-        let mut parsed: Option<usize> = None; // the start of the line `fields` belongs to
-        let mut line_format = self.format;
-        let mut fields = LineFields::default();
-        let mut logged: Option<String> = None;
+        let mut parsed: Option<usize> = None; // the start of the line `query_span` belongs to
+        let mut query_span = None;
+        let mut params = s.param.into_iter();
         for (i, h) in s.hits.iter().enumerate() {
+            let param = params.next().unwrap_or_default();
             while next_directive < directives.len() && directives[next_directive].0 < h.line_start {
                 self.ctx.iis_fields = directives[next_directive].1.clone();
                 next_directive += 1;
@@ -153,46 +184,35 @@ impl LineScanner {
                 parsed = Some(h.line_start);
                 let line = &chunk[h.line_start..h.line_end];
                 let (f, got) = parse_line(line, self.format, &self.ctx);
-                line_format = f;
-                fields = LineFields {
-                    host: redact(got.host),
-                    method: redact(got.method),
-                    path: redact(got.path),
-                    client_ip: redact(got.client_ip),
-                    user_agent: redact(got.user_agent),
-                    ..got
-                };
+                query_span = got.query_span;
                 // Only app logs write the validator's error on a line of its own near the request.
-                logged = if codes {
-                    logged_error(
-                        chunk,
-                        h.line_start,
-                        h.line_end,
-                        fields.status,
-                        line_format.is_app(),
-                    )
+                let logged_error = if codes.near(chunk, h.line_start, h.line_end) {
+                    logged_error(chunk, h.line_start, h.line_end, got.status, f.is_app())
                 } else {
                     None
                 };
+                out.lines.push(TokenLine {
+                    ts: got.ts,
+                    format: f,
+                    host: redact(got.host),
+                    method: redact(got.method),
+                    path: redact(got.path),
+                    status: got.status,
+                    client_ip: redact(got.client_ip),
+                    user_agent: redact(got.user_agent),
+                    logged_error,
+                });
             }
-            if let Some((lo, hi)) = fields.query_span {
+            if let Some((lo, hi)) = query_span {
                 let at = h.start - h.line_start;
                 if (location == LOC_FORM || location == LOC_TEXT) && lo <= at && at < hi {
                     location = LOC_QUERY;
                 }
             }
             out.line.push(h.line_no);
-            out.ts.push(fields.ts);
-            out.format.push(line_format);
             out.location.push(location);
-            out.param.push(s.param[i].clone());
-            out.host.push(fields.host.clone());
-            out.method.push(fields.method.clone());
-            out.path.push(fields.path.clone());
-            out.status.push(fields.status);
-            out.client_ip.push(fields.client_ip.clone());
-            out.user_agent.push(fields.user_agent.clone());
-            out.logged_error.push(logged.clone());
+            out.param.push(param);
+            out.at.push(out.lines.len() as u32 - 1);
             out.token.push(s.token[i]);
         }
         if let Some((_, names)) = directives.last() {

@@ -5,6 +5,7 @@
 //! (the `regex` crate: no backtracking), once per token.
 
 use regex::bytes::Regex;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 pub const LOC_AUTHORIZATION: u8 = 0;
@@ -34,7 +35,6 @@ struct Patterns {
     param: Regex,
     key_before: Regex,
     json_key: Regex,
-    cookie: Regex,
 }
 
 // `\n?\z` is Python's `$` without MULTILINE: the end, or right before a final newline.
@@ -50,17 +50,28 @@ fn patterns() -> &'static Patterns {
             json_key: re(
                 r#"(?-u)["']([A-Za-z_@:][A-Za-z0-9_.\-@:]{0,60})\\?["'][\t\n\x0B\x0C\r ]*[:=][\t\n\x0B\x0C\r ]*\\?["']\n?\z"#,
             ),
-            cookie: re(r"(?-u)(?i:cookie)"),
         }
     })
 }
 
 /// A `Cookie:` header or cookie field shortly before, with no quote in between.
 fn is_cookie(before: &[u8]) -> bool {
-    let Some(m) = patterns().cookie.find_iter(before).last() else {
-        return false;
+    // The last `cookie` in any case (no two can overlap): its `c` is the last `c` or `C` that
+    // starts one, found from the end rather than by every match of a regex.
+    let mut end = before.len();
+    let at = loop {
+        let Some(i) = memchr::memrchr2(b'c', b'C', &before[..end]) else {
+            return false;
+        };
+        if before
+            .get(i..i + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"cookie"))
+        {
+            break i;
+        }
+        end = i;
     };
-    let rest = &before[m.end()..];
+    let rest = &before[at + 6..];
     let skip = rest.iter().take_while(|b| b"\":= ".contains(b)).count();
     !rest[skip..].contains(&b'"')
 }
@@ -79,28 +90,35 @@ fn in_url(before: &[u8]) -> bool {
 
 fn lower(name: &[u8]) -> String {
     // The patterns admit ASCII only.
-    String::from_utf8_lossy(name).to_ascii_lowercase()
+    crate::formats::common::lossy(name).to_ascii_lowercase()
 }
 
 /// (location code, parameter name) for a token preceded by these bytes of its line.
 pub fn locate(before: &[u8]) -> (u8, String) {
+    let (loc, name) = locate_param(before);
+    (loc, name.into_owned())
+}
+
+/// `locate`, with the fixed names (`authorization`, `cookie`, none) not allocated: it runs once per
+/// token occurrence.
+pub fn locate_param(before: &[u8]) -> (u8, Cow<'static, str>) {
     let tail = &before[before.len().saturating_sub(LOOK_BEHIND)..];
     let p = patterns();
     if BEARER_ENDINGS.iter().any(|e| tail.ends_with(e)) || p.bearer.is_match(tail) {
         return if is_cookie(tail) {
-            (LOC_COOKIE, "cookie".into())
+            (LOC_COOKIE, Cow::Borrowed("cookie"))
         } else {
-            (LOC_AUTHORIZATION, "authorization".into())
+            (LOC_AUTHORIZATION, Cow::Borrowed("authorization"))
         };
     }
     if let Some(m) = p.json_key.captures(tail) {
         let key = lower(&m[1]);
         return match key.as_str() {
             "authorization" | "http_authorization" | "request_authorization" | "auth" => {
-                (LOC_AUTHORIZATION, "authorization".into())
+                (LOC_AUTHORIZATION, Cow::Borrowed("authorization"))
             }
-            "cookie" | "cookies" => (LOC_COOKIE, "cookie".into()),
-            _ => (LOC_JSON, key),
+            "cookie" | "cookies" => (LOC_COOKIE, Cow::Borrowed("cookie")),
+            _ => (LOC_JSON, Cow::Owned(key)),
         };
     }
     if let Some(m) = p.param.captures(tail) {
@@ -109,11 +127,11 @@ pub fn locate(before: &[u8]) -> (u8, String) {
         let lname = lower(name_m.as_bytes());
         let before = &tail[..sep_m.start()];
         if sep == b";" || before.ends_with(b";") || is_cookie(&tail[..name_m.start()]) {
-            return (LOC_COOKIE, lname);
+            return (LOC_COOKIE, Cow::Owned(lname));
         }
         if matches!(sep, b"?" | b"%3F" | b"%3f") || (matches!(sep, b"&" | b"%26") && in_url(before))
         {
-            return (LOC_QUERY, lname);
+            return (LOC_QUERY, Cow::Owned(lname));
         }
         if matches!(sep, b"\"" | b"'") {
             if let Some(k) = p.key_before.captures(before) {
@@ -122,13 +140,13 @@ pub fn locate(before: &[u8]) -> (u8, String) {
                     .iter()
                     .any(|q| memchr::memmem::find(&key, q).is_some())
                 {
-                    return (LOC_QUERY, lname);
+                    return (LOC_QUERY, Cow::Owned(lname));
                 }
             }
         }
-        return (LOC_FORM, lname);
+        return (LOC_FORM, Cow::Owned(lname));
     }
-    (LOC_TEXT, String::new())
+    (LOC_TEXT, Cow::Borrowed(""))
 }
 
 #[cfg(test)]

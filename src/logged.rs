@@ -80,6 +80,60 @@ fn py_slice(s: &[u8], a: usize, b: usize) -> &[u8] {
     &s[a..b]
 }
 
+/// Where a code (`IDX`, `AADSTS`) may start in a chunk: every place either text starts, in order.
+///
+/// `logged_error` reads a code only from its line and the lines around it, and never one where
+/// neither text stands: a token line with none of these near it is answered None without reading
+/// its request id (a pass over the whole ~2 KB line).
+pub struct CodeSpots(Vec<usize>);
+
+impl CodeSpots {
+    pub fn find(chunk: &[u8]) -> CodeSpots {
+        let mut at: Vec<usize> = IDX.find_iter(chunk).collect();
+        at.extend(AADSTS.find_iter(chunk));
+        CodeSpots::new(at)
+    }
+
+    /// The spots found otherwise (`marks::line_marks`), in any order.
+    pub fn new(mut at: Vec<usize>) -> CodeSpots {
+        at.sort_unstable();
+        CodeSpots(at)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a code text stands on the line [start, end) or within `LOOK_AROUND` lines before
+    /// or after it: the only lines `logged_error` reads a code from.
+    pub fn near(&self, chunk: &[u8], start: usize, end: usize) -> bool {
+        let k = self.0.partition_point(|&q| q < start);
+        if self.0.get(k).is_some_and(|&q| q < end) {
+            return true;
+        }
+        // A spot k lines before has k newlines between it and the line; k lines after, k from
+        // the line's end to it (a code holds no newline). Both are counted from the line
+        // outwards, and only so far: no more is read than the lines `logged_error` would read.
+        let far = LOOK_AROUND + 1;
+        let before = k
+            .checked_sub(1)
+            .and_then(|j| self.0.get(j))
+            .is_some_and(|&q| {
+                memchr::memrchr_iter(b'\n', py_slice(chunk, q, start))
+                    .take(far)
+                    .count()
+                    < far
+            });
+        before
+            || self.0.get(k).is_some_and(|&q| {
+                memchr::memchr_iter(b'\n', py_slice(chunk, end, q))
+                    .take(far)
+                    .count()
+                    < far
+            })
+    }
+}
+
 /// The IDX/AADSTS code the server logged for the token on this line, or None.
 pub fn logged_error(
     chunk: &[u8],

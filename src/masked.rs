@@ -86,59 +86,54 @@ fn skip_space(c: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// A masked value after the `earer` (`EARER`) that stands at `q`, behind one of `first`:
 /// `[Bb]earer` / `BEARER` followed by separators and a mask value.
-fn count_bearer(c: &[u8], needle: &[u8], first: &[u8]) -> usize {
-    let mut n = 0;
-    for q in memmem::find_iter(c, needle) {
-        if q == 0 || !first.contains(&c[q - 1]) {
-            continue;
-        }
-        let (end, seps) = separators(c, q + needle.len());
-        // A JWT right after the run is no masked value (giving separators back leaves one next).
-        if seps > 0 && !c[end..].starts_with(b"eyJ") && mask_at(c, end) {
-            n += 1;
-        }
+pub fn bearer_masked_at(c: &[u8], q: usize, first: &[u8]) -> bool {
+    if q == 0 || !first.contains(&c[q - 1]) {
+        return false;
     }
-    n
+    let (end, seps) = separators(c, q + 5);
+    // A JWT right after the run is no masked value (giving separators back leaves one next).
+    seps > 0 && !c[end..].starts_with(b"eyJ") && mask_at(c, end)
 }
 
-/// `[Aa]uthorization` `"'`? `:`/`=` `[`? `"'`? followed by a mask value (not by `Bearer` or a JWT).
-fn count_authorization(c: &[u8]) -> usize {
-    let mut n = 0;
-    for q in memmem::find_iter(c, b"uthorization") {
-        if q == 0 || !matches!(c[q - 1], b'A' | b'a') {
-            continue;
-        }
-        let mut i = q + 12;
-        if i < c.len() && matches!(c[i], b'"' | b'\'') {
-            i += 1;
-        }
-        i = skip_space(c, i);
-        if i >= c.len() || !matches!(c[i], b':' | b'=') {
-            continue;
-        }
-        i = skip_space(c, i + 1);
-        if i < c.len() && c[i] == b'[' {
-            i += 1;
-        }
-        i = skip_space(c, i);
-        if i < c.len() && matches!(c[i], b'"' | b'\'') {
-            i += 1;
-        }
-        let rest = &c[i..];
-        if rest.starts_with(b"Bearer") || rest.starts_with(b"bearer") || rest.starts_with(b"eyJ") {
-            continue; // what a backtracking match would end on is a separator: never a mask value
-        }
-        if mask_at(c, i) {
-            n += 1;
-        }
+/// A masked value after the `uthorization` that stands at `q`: `[Aa]uthorization` `"'`? `:`/`=`
+/// `[`? `"'`? followed by a mask value (not by `Bearer` or a JWT).
+pub fn authorization_masked_at(c: &[u8], q: usize) -> bool {
+    if q == 0 || !matches!(c[q - 1], b'A' | b'a') {
+        return false;
     }
-    n
+    let mut i = q + 12;
+    if i < c.len() && matches!(c[i], b'"' | b'\'') {
+        i += 1;
+    }
+    i = skip_space(c, i);
+    if i >= c.len() || !matches!(c[i], b':' | b'=') {
+        return false;
+    }
+    i = skip_space(c, i + 1);
+    if i < c.len() && c[i] == b'[' {
+        i += 1;
+    }
+    i = skip_space(c, i);
+    if i < c.len() && matches!(c[i], b'"' | b'\'') {
+        i += 1;
+    }
+    let rest = &c[i..];
+    if rest.starts_with(b"Bearer") || rest.starts_with(b"bearer") || rest.starts_with(b"eyJ") {
+        return false; // what a backtracking match would end on is a separator: never a mask value
+    }
+    mask_at(c, i)
 }
 
-/// Bearer values that were masked before logging.
+/// Bearer values masked before logging.
 pub fn count_masked(c: &[u8]) -> usize {
-    count_bearer(c, b"earer", b"Bb") + count_bearer(c, b"EARER", b"B") + count_authorization(c)
+    let n = |needle: &[u8], at: &dyn Fn(usize) -> bool| {
+        memmem::find_iter(c, needle).filter(|&q| at(q)).count()
+    };
+    n(b"earer", &|q| bearer_masked_at(c, q, b"Bb"))
+        + n(b"EARER", &|q| bearer_masked_at(c, q, b"B"))
+        + n(b"uthorization", &|q| authorization_masked_at(c, q))
 }
 
 #[cfg(test)]

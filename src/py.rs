@@ -17,7 +17,7 @@ use pyo3::types::{PyBool, PyBytes, PyString, PyTuple};
 
 use crate::chunk::ChunkScan;
 use crate::formats::{FileContext, Format, LineFields};
-use crate::lines::{LineScanner, Rows};
+use crate::lines::{LineScanner, Rows, TokenLine};
 use crate::scan::Hit;
 use crate::timeparse::Zone;
 
@@ -180,22 +180,27 @@ fn zone_of(text: &str) -> PyResult<Zone> {
     Zone::from_text(text).map_err(PyValueError::new_err)
 }
 
-fn opt_strings(values: &[Option<String>]) -> ArrayRef {
-    Arc::new(StringArray::from_iter(values.iter().map(|v| v.as_deref())))
+/// A utf8 column of a line field, one value per occurrence (the line's, repeated).
+fn line_strings(rows: &Rows, field: impl Fn(&TokenLine) -> Option<&str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter(
+        (0..rows.len()).map(|i| field(rows.line_of(i))),
+    ))
 }
 
 /// The occurrence and token record batches of one chunk's rows.
 fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
+    let n = rows.len();
+    let lines = || (0..n).map(|i| rows.line_of(i));
     let occurrences = batch(vec![
         (
             "line",
-            Arc::new(Int64Array::from(rows.line.clone())) as ArrayRef,
+            Arc::new(Int64Array::from_iter_values(rows.line.iter().copied())) as ArrayRef,
         ),
-        ("ts", Arc::new(Int64Array::from(rows.ts.clone()))),
+        ("ts", Arc::new(Int64Array::from_iter(lines().map(|l| l.ts)))),
         (
             "format",
             Arc::new(StringArray::from_iter_values(
-                rows.format.iter().map(|f| f.name()),
+                lines().map(|l| l.format.name()),
             )),
         ),
         (
@@ -208,13 +213,22 @@ fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
             "param",
             Arc::new(StringArray::from_iter_values(rows.param.iter())),
         ),
-        ("host", opt_strings(&rows.host)),
-        ("method", opt_strings(&rows.method)),
-        ("path", opt_strings(&rows.path)),
-        ("status", Arc::new(Int32Array::from(rows.status.clone()))),
-        ("client_ip", opt_strings(&rows.client_ip)),
-        ("user_agent", opt_strings(&rows.user_agent)),
-        ("logged_error", opt_strings(&rows.logged_error)),
+        ("host", line_strings(rows, |l| l.host.as_deref())),
+        ("method", line_strings(rows, |l| l.method.as_deref())),
+        ("path", line_strings(rows, |l| l.path.as_deref())),
+        (
+            "status",
+            Arc::new(Int32Array::from_iter(lines().map(|l| l.status))),
+        ),
+        ("client_ip", line_strings(rows, |l| l.client_ip.as_deref())),
+        (
+            "user_agent",
+            line_strings(rows, |l| l.user_agent.as_deref()),
+        ),
+        (
+            "logged_error",
+            line_strings(rows, |l| l.logged_error.as_deref()),
+        ),
         (
             "token_fp",
             Arc::new(StringArray::from_iter_values(

@@ -81,6 +81,35 @@ fn dot_at(c: &[u8], i: usize) -> bool {
     i < c.len() && c[i] == b'.'
 }
 
+/// `A-Za-z0-9_-`, by comparisons rather than the table: a block of them compiles to SIMD compares.
+#[inline(always)]
+fn b64_arith(b: u8) -> bool {
+    (b.wrapping_sub(b'0') < 10) | ((b | 0x20).wrapping_sub(b'a') < 26) | (b == b'_') | (b == b'-')
+}
+
+/// The end of the run of base64url bytes (and `=` too if `eq`) from `i`.
+///
+/// Tokens are most of a token line's bytes (~1.2 KB each), so their runs are read a block at a
+/// time: whether every byte of 32 keeps the run compiles to SIMD compares; the block that holds
+/// the run's end is read byte by byte.
+#[inline(always)]
+fn run_b64(c: &[u8], mut i: usize, eq: bool) -> usize {
+    while let Some(block) = c.get(i..i + 32) {
+        let all = block
+            .iter()
+            .fold(true, |all, &b| all & (b64_arith(b) | (eq & (b == b'='))));
+        if !all {
+            break;
+        }
+        i += 32;
+    }
+    if eq {
+        run(c, i, is_seg)
+    } else {
+        run(c, i, is_b64)
+    }
+}
+
 /// The end of a token starting at `p` in a plain chunk (segments may hold `=` anywhere).
 ///
 /// `first_run` remembers the last first-segment run `(from, to)`: `=eyJ` may start a candidate
@@ -91,26 +120,26 @@ fn match_plain(c: &[u8], p: usize, first_run: &mut (usize, usize)) -> Option<usi
     let e1 = if i >= first_run.0 && i <= first_run.1 {
         first_run.1
     } else {
-        let e = run(c, i, is_seg);
+        let e = run_b64(c, i, true);
         *first_run = (i, e);
         e
     };
     if e1 - i < 2 || !dot_at(c, e1) {
         return None;
     }
-    let e2 = run(c, e1 + 1, is_seg);
+    let e2 = run_b64(c, e1 + 1, true);
     if !dot_at(c, e2) {
         return Some(e2);
     }
-    let e3 = run(c, e2 + 1, is_seg);
+    let e3 = run_b64(c, e2 + 1, true);
     if !dot_at(c, e3) {
         return Some(e3);
     }
-    let e4 = run(c, e3 + 1, is_seg);
+    let e4 = run_b64(c, e3 + 1, true);
     if !dot_at(c, e4) {
         return Some(e3); // four segments: the fourth is not part of the token
     }
-    Some(run(c, e4 + 1, is_seg))
+    Some(run_b64(c, e4 + 1, true))
 }
 
 /// Up to two padding marks (`=`, `%3D`, `%3d`) from `i`.
@@ -135,7 +164,7 @@ fn pad(c: &[u8], mut i: usize) -> usize {
 /// The end of a token starting at `p` in a chunk with URL-encoded padding.
 fn match_pct(c: &[u8], p: usize) -> Option<usize> {
     let i = p + 3;
-    let r1 = run(c, i, is_b64);
+    let r1 = run_b64(c, i, false);
     if r1 - i < 2 {
         return None;
     }
@@ -143,19 +172,19 @@ fn match_pct(c: &[u8], p: usize) -> Option<usize> {
     if !dot_at(c, e1) {
         return None;
     }
-    let e2 = pad(c, run(c, e1 + 1, is_b64));
+    let e2 = pad(c, run_b64(c, e1 + 1, false));
     if !dot_at(c, e2) {
         return Some(e2);
     }
-    let e3 = pad(c, run(c, e2 + 1, is_b64));
+    let e3 = pad(c, run_b64(c, e2 + 1, false));
     if !dot_at(c, e3) {
         return Some(e3);
     }
-    let e4 = run(c, e3 + 1, is_b64);
+    let e4 = run_b64(c, e3 + 1, false);
     if !dot_at(c, e4) {
         return Some(e3);
     }
-    Some(run(c, e4 + 1, is_b64))
+    Some(run_b64(c, e4 + 1, false))
 }
 
 /// Every token candidate in `chunk`, in order, with 1-based line numbers counted from `first_line`.
@@ -185,11 +214,11 @@ pub fn find_tokens(chunk: &[u8], first_line: i64, pct: bool) -> Vec<Hit> {
             continue;
         };
         line_no += memchr::memchr_iter(b'\n', &chunk[counted..p]).count() as i64;
-        counted = p;
         if !have_line || p > line_end {
             have_line = true;
             line_start = memchr::memrchr(b'\n', &chunk[..p]).map_or(0, |i| i + 1);
-            line_end = memchr::memchr(b'\n', &chunk[p..]).map_or(chunk.len(), |i| p + i);
+            // From the token's end: a token holds no newline, and it is most of its line.
+            line_end = memchr::memchr(b'\n', &chunk[end..]).map_or(chunk.len(), |i| end + i);
         }
         hits.push(Hit {
             line_no,
@@ -198,6 +227,8 @@ pub fn find_tokens(chunk: &[u8], first_line: i64, pct: bool) -> Vec<Hit> {
             start: p,
             end,
         });
+        // A token holds no newline: the next count starts after it.
+        counted = end;
         pos = end;
     }
     hits
@@ -284,6 +315,18 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(unit)
             );
+        }
+    }
+
+    #[test]
+    fn block_classes_are_the_table() {
+        for b in 0..=255u8 {
+            assert_eq!(b64_arith(b), is_b64(b), "{b}");
+        }
+        let c = b"eyJabcdefghijklmnopqrstuvwxyz0123456789-_ABC=def.x";
+        for from in 0..c.len() {
+            assert_eq!(run_b64(c, from, true), run(c, from, is_seg));
+            assert_eq!(run_b64(c, from, false), run(c, from, is_b64));
         }
     }
 

@@ -92,7 +92,16 @@ pub fn text(b: &[u8]) -> Option<String> {
     if b.is_empty() || b == b"-" || b == b"\"\"" {
         return None;
     }
-    Some(String::from_utf8_lossy(b).into_owned())
+    Some(lossy(b).into_owned())
+}
+
+/// `String::from_utf8_lossy`, checked by `str::from_utf8` first: the same text, but valid UTF-8
+/// (nearly every field) is read a word at a time rather than a character at a time.
+pub fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// An HTTP status from a field's bytes, or None when it is not a three-digit code.

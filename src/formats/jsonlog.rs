@@ -763,14 +763,23 @@ struct Found<'d, 's> {
     ranks: [usize; 7],
     seen: [u64; 8],
     roles: &'static Roles,
+    /// Scratch for a key lowercased and a dotted path: reused by every object walked.
+    key: String,
+    full: String,
 }
 
 /// Python's `str.lower()` of a key, into `out` (no allocation for ASCII keys).
 fn lower_into(k: &str, out: &mut String) {
     out.clear();
+    push_lower(k, out);
+}
+
+/// Python's `str.lower()` of a key, appended to `out`.
+fn push_lower(k: &str, out: &mut String) {
     if k.is_ascii() {
+        let at = out.len();
         out.push_str(k);
-        out.make_ascii_lowercase();
+        out[at..].make_ascii_lowercase();
     } else {
         out.push_str(&py_lower(k));
     }
@@ -785,6 +794,8 @@ impl<'d, 's> Found<'d, 's> {
             ranks: FIELD_KEYS.map(<[&str]>::len),
             seen: [0; 8],
             roles,
+            key: String::new(),
+            full: String::new(),
         }
     }
 
@@ -880,16 +891,17 @@ impl<'d, 's> Found<'d, 's> {
         if depth > MAX_DEPTH {
             return;
         }
-        let mut nested: Vec<(String, Nested<'s>)> = Vec::new();
+        // Nested objects keep their key as written, lowercased again when they are walked.
+        let mut nested: Vec<(Cow<'s, str>, Nested<'s>)> = Vec::new();
         let dotted = !prefix.is_empty() && self.roles.path_prefixes.iter().any(|p| p == prefix);
-        let mut full = String::new();
-        let mut key = String::new();
+        let mut full = std::mem::take(&mut self.full);
+        let mut key = std::mem::take(&mut self.key);
         for (k, v) in entries {
             lower_into(&k, &mut key);
             if let Some(i) = v {
                 match self.doc.kind(i) {
                     Kind::Obj => {
-                        nested.push((key.clone(), Nested::Obj(i)));
+                        nested.push((k, Nested::Obj(i)));
                         continue;
                     }
                     Kind::Arr => {
@@ -899,7 +911,7 @@ impl<'d, 's> Found<'d, 's> {
                                 && self.doc.get(first, "value").is_some()
                             {
                                 // Headers as `[{"name": "Host", "value": "..."}]` (AWS WAF, CloudTrail).
-                                nested.push((key.clone(), Nested::Headers(self.headers(i))));
+                                nested.push((k, Nested::Headers(self.headers(i))));
                                 continue;
                             }
                         }
@@ -925,10 +937,11 @@ impl<'d, 's> Found<'d, 's> {
                 self.add(role, v);
             }
         }
-        for (key, n) in nested {
-            let mut inner = String::with_capacity(prefix.len() + key.len() + 1);
+        (self.full, self.key) = (full, key);
+        for (k, n) in nested {
+            let mut inner = String::with_capacity(prefix.len() + k.len() + 1);
             inner.push_str(prefix);
-            inner.push_str(&key);
+            push_lower(&k, &mut inner);
             inner.push('.');
             let entries = match n {
                 Nested::Obj(i) => self.doc.members(i),

@@ -270,7 +270,7 @@ pub fn request_line(req: Option<&[u8]>) -> (Option<String>, Option<String>, Opti
         _ => return NONE,
     }
     let (host, path) = split_target_bytes(target_word(&req[start..]));
-    let method = String::from_utf8_lossy(&req[..sp]).to_ascii_uppercase();
+    let method = super::common::lossy(&req[..sp]).to_ascii_uppercase();
     (Some(method), host, path)
 }
 

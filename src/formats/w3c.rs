@@ -32,8 +32,16 @@ pub fn field_names(values: &[u8]) -> Vec<String> {
 
 /// Every `#Fields:` directive in a chunk: (offset, lowercased field names), in order.
 pub fn field_directives(chunk: &[u8]) -> Vec<(usize, Vec<String>)> {
+    directives_at(chunk, memmem::find_iter(chunk, b"#Fields:"))
+}
+
+/// The directives of a chunk whose `#Fields:` texts stand at `spots` (in order).
+pub fn directives_at(
+    chunk: &[u8],
+    spots: impl IntoIterator<Item = usize>,
+) -> Vec<(usize, Vec<String>)> {
     let mut out = Vec::new();
-    for at in memmem::find_iter(chunk, b"#Fields:") {
+    for at in spots {
         if at == 0 || chunk.get(at - 1) == Some(&b'\n') {
             // `#Fields:[ \t]*(.*?)\r?$` (re.M): the rest of the line, less one `\r` before its end.
             let rest = chunk.get(at + 8..).unwrap_or_default();

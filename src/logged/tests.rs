@@ -180,3 +180,30 @@ fn timing() {
         eprintln!("{name}: {per:.3} µs per call ({hits})");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    /// The line stage asks `logged_error` only for lines with a code text near them: for every
+    /// other line it must answer None, whatever the status and `nearby`.
+    #[test]
+    fn no_code_near_means_no_logged_error(
+        picks in proptest::collection::vec(0usize..12, 0..60),
+        status in proptest::option::of(-1i32..600),
+        nearby in any::<bool>(),
+    ) {
+        let parts: [&[u8]; 12] = [
+            b"\n", b"\n", b"\n", b"IDX10214 ", b"AADSTS50013 ", b"request_id=r1 ", b"request_id=r2 ",
+            b"Bearer eyJab.cd.ef ", b"text ", b"IDX", b"AADSTS", b"\n\n",
+        ];
+        let chunk: Vec<u8> = picks.iter().flat_map(|&p| parts[p].iter().copied()).collect();
+        let spots = CodeSpots::find(&chunk);
+        let mut start = 0;
+        while start <= chunk.len() {
+            let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+            if !spots.near(&chunk, start, end) {
+                prop_assert_eq!(logged_error(&chunk, start, end, status, nearby), None);
+            }
+            start = end + 1;
+        }
+    }
+}
