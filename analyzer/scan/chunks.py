@@ -195,7 +195,7 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
 
     frame: dict[str, Any] = {
         "ts": pd.array(column("ts").to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), dtype="Int64"),
-        "source": _categorical(pa.array(np.repeat([p[1] for p in batch.parts], counts), pa.string())),
+        "source": _sources(batch.parts, counts),
         "line": column("line").to_numpy(),
         "status": pd.array(column("status").to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get),
                            dtype="Int32"),
@@ -214,6 +214,16 @@ def _categorical(values: pa.Array) -> pd.Categorical:
     encoded = values.dictionary_encode()
     return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), validate=False,
                                      categories=strings(encoded.dictionary))
+
+
+def _sources(parts: list[tuple[pa.RecordBatch, str, int]], counts: list[int]) -> pd.Categorical:
+    """Each row's source file, a categorical made from the parts' names (not from a string per row)."""
+    import numpy as np
+
+    names: dict[str, int] = {}
+    codes = [names.setdefault(source, len(names)) for _, source, _ in parts]
+    return pd.Categorical.from_codes(np.repeat(np.array(codes, dtype=np.int32), counts), validate=False,
+                                     categories=strings(list(names)))
 
 
 def _empty_frame() -> pd.DataFrame:
