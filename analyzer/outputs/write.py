@@ -74,15 +74,18 @@ def _encoded(codes: np.ndarray, dictionary: pa.Array, type_: pa.DataType) -> pa.
     """Codes into `dictionary` (-1: null) as a dictionary array of `type_` whose entries are the ones
     the codes use, in the order they first use them (`_first_use`)."""
     missing = codes < 0
-    present = codes[~missing] if missing.any() else codes
+    nulls = bool(missing.any())
+    present = codes[~missing] if nulls else codes
     if not _in_first_use_order(present, len(dictionary)):
         used = pd.unique(present)
         remap = np.full(len(dictionary) + 1, -1, dtype=np.int32)
         remap[used] = np.arange(len(used), dtype=np.int32)
         codes = remap[codes]  # -1 (null) picks the trailing -1
         dictionary = dictionary.take(used)
-    indices = pa.array(codes, pa.int32(), mask=missing if missing.any() else None)
-    return pa.DictionaryArray.from_arrays(indices, dictionary.cast(type_.value_type))
+    indices = pa.array(codes, pa.int32(), mask=missing if nulls else None)
+    if dictionary.type != type_.value_type:
+        dictionary = dictionary.cast(type_.value_type)
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
 def _in_first_use_order(codes: np.ndarray, size: int) -> bool:
@@ -178,7 +181,7 @@ def _codes(col: pd.Series, type_: pa.DataType) -> tuple[np.ndarray, pa.Array]:
     if isinstance(col.dtype, pd.CategoricalDtype):
         return col.cat.codes.to_numpy(), pa.array(col.cat.categories, type_.value_type)
     arr = _dictionary(col, type_)
-    return arr.indices.fill_null(-1).to_numpy(), arr.dictionary
+    return arr.indices.fill_null(-1).to_numpy(), arr.dictionary.cast(type_.value_type)
 
 
 def part_run_id(name: str) -> str | None:

@@ -219,15 +219,16 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     # Audience and issuer: once per (API, what of a token they judge), which few tokens differ in.
     api_idx = match_apis(occ, settings.apis)
     pair = (api_idx.astype(np.int64) + 1) * (u + 1) + codes  # each row's (API, token) pair as one number
-    judged: dict[tuple[Any, ...], int] = {}  # (kind, audiences, issuer, malformed, tid) -> its number
-    judged_as = np.fromiter(
-        (judged.setdefault((k, a, i, bool(m & BIT[S.MALFORMED]), t), len(judged))
-         for k, a, i, m, t in zip(tok["kind"], tok["audiences"], tok["issuer"], token_mask.tolist(),
-                                  tok["tenant_id"], strict=True)), dtype=np.int64, count=u)
+    # What the checks judge of each token, (kind, audiences, issuer, malformed, tid), numbered in order
+    # of first appearance (tuples made and looked up in C: no Python frame per token).
+    judged_of = list(zip(tok["kind"], tok["audiences"], tok["issuer"],
+                         ((token_mask & BIT[S.MALFORMED]) != 0).tolist(), tok["tenant_id"], strict=True))
+    judged = {key: number for number, key in enumerate(dict.fromkeys(judged_of))}
+    judged_as = np.fromiter(map(judged.__getitem__, judged_of), dtype=np.int64, count=u)
     verdicts: dict[tuple[int, int], tuple[int, str, str]] = {}  # (API index + 1, judged number) -> verdict
     if settings.apis and n:
         keys = list(judged)
-        pairs = np.unique((api_idx.astype(np.int64) + 1) * len(judged) + judged_as[codes])
+        pairs, _ = _small_unique((api_idx.astype(np.int64) + 1) * len(judged) + judged_as[codes])
         bits = np.zeros((len(settings.apis) + 1) * len(judged), dtype=np.int64)
         for key in pairs.tolist():
             i, j = divmod(key, len(judged))
@@ -239,8 +240,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         mask |= bits[(api_idx.astype(np.int64) + 1) * len(judged) + judged_as[codes]]
 
     # Primary cause, once per distinct mask; its detail once per distinct text.
-    masks, mask_code = np.unique(mask, return_inverse=True)
-    mask_code = mask_code.reshape(-1)
+    masks, mask_code = _small_unique(mask)
     per_mask = [mask_causes(int(m)) for m in masks]
 
     def detail(p: str, rows: np.ndarray) -> np.ndarray | str:
@@ -323,6 +323,15 @@ def _times(values: Any, codes: np.ndarray) -> pd.DatetimeIndex:
     """Epoch microseconds per token (None: missing) as UTC times per row."""
     per_token = np.array([NAT if v is None else v for v in values], dtype=np.int64)
     return pd.DatetimeIndex(per_token.view("datetime64[us]")[codes]).tz_localize("UTC")
+
+
+def _small_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(values, return_inverse=True)` of small non-negative integers (cause bits, pair
+    numbers), by counting instead of sorting."""
+    distinct = np.flatnonzero(np.bincount(values)) if len(values) else np.zeros(0, dtype=np.int64)
+    number = np.zeros(int(distinct[-1]) + 1 if len(distinct) else 0, dtype=np.int64)
+    number[distinct] = np.arange(len(distinct))
+    return distinct, number[values]
 
 
 def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
