@@ -23,6 +23,7 @@ from analyzer.tokens.issuers import accepts, mismatch_detail, same_keys
 
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 VERDICT_MEMO = 32_768  # signature verdicts kept per process (about 4 MB: equal verdicts are one object)
+ROUTE_MEMO = 4_096  # (issuer, alg, kid) routes and issuer checks kept per process: hostile tokens vary them
 
 # Which JWK a JWS alg can be verified with: key type, and the curve where the alg fixes one.
 _ALG_KTY = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
@@ -189,6 +190,8 @@ def check_issuer(ring: KeyRing, iss: str | None, tid: str | None) -> str | None:
     """
     key = (iss, tid)
     if key not in ring._issuer_checks:
+        if len(ring._issuer_checks) >= ROUTE_MEMO:
+            ring._issuer_checks.clear()
         ring._issuer_checks[key] = _check_issuer(ring, iss, tid)
     return ring._issuer_checks[key]
 
@@ -281,6 +284,8 @@ def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid:
         # "no keys" where a refresh may bring some.
         if not isinstance(route, SignatureVerdict) or not (
                 route.cause == "unknown_kid" or (route.cause is None and any(s.refreshable for s in ring.sets))):
+            if len(ring._routes) >= ROUTE_MEMO:
+                ring._routes.clear()
             ring._routes[key] = route
     if isinstance(route, SignatureVerdict):
         return route
