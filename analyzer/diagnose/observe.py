@@ -159,7 +159,7 @@ class Observations:
         order = lags.argsort(kind="quicksort")  # as `sort_values` orders them: which of equal lags comes first
         host, hosts = pd.factorize(ev["host"].iloc[rows])
         low, lows = pd.factorize(np.array([str(h).lower() for h in hosts], dtype=object))
-        fp, fps = pd.factorize(ev["token_fp"].iloc[rows])
+        fp, fps = pd.factorize(ev["token_fp"].iloc[rows], use_na_sentinel=False)
         pair = low[host].astype(np.int64)[order] * len(fps) + fp[order]
         _, first = np.unique(pair, return_index=True)
         take = rows[order[np.sort(first)]]  # the earliest row of each pair, earliest first
