@@ -95,8 +95,8 @@ class ExpectationLearner:
             ev["api"].isna()
             & ev["host"].notna()
             & status.between(200, 299).fillna(False)
-            & (ev["cause"].astype("string") == S.OK)
-            & ev["token_kind"].astype("string").isin([S.KIND_ACCESS, S.KIND_UNKNOWN]).fillna(False)
+            & (ev["cause"] == S.OK).fillna(False)
+            & ev["token_kind"].isin([S.KIND_ACCESS, S.KIND_UNKNOWN]).fillna(False)
         )
         if not sel.any():
             return []

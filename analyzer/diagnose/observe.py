@@ -4,6 +4,7 @@ held back until expectations are learned (`PendingRows`): state bounded by hosts
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,12 @@ def lateness_bucket(seconds: float, leeway: float) -> str:
     if seconds < 86400:
         return "hours"
     return "days"
+
+
+def _lateness_codes(seconds: np.ndarray, leeway: float) -> np.ndarray:
+    """`lateness_bucket` of each value, as its index in LATENESS (for values that are no NaN)."""
+    with np.errstate(invalid="ignore"):
+        return np.select([seconds <= leeway, seconds < 3600, seconds < 86400], [0, 1, 2], 3)
 
 
 def iso_or_none(ts: Any) -> str | None:
@@ -75,17 +82,21 @@ class Observations:
         if ev.empty:
             return
         self._observe_clock(ev)
-        cause = ev["cause"].astype("string")
-        past = pd.to_numeric(ev["seconds_past_exp"], errors="coerce")
-        late = past > 0
-        buckets = [lateness_bucket(float(s), self.leeway) for s in past[late]]
-        self.lateness.update(buckets)
-        is_exp = (cause == S.EXPIRED).fillna(False) & late
+        cause = ev["cause"]
+        past = pd.to_numeric(ev["seconds_past_exp"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            late = past > 0
+        bucket = _lateness_codes(past, self.leeway)
+        for b, n in zip(*np.unique(bucket[late], return_counts=True), strict=True):
+            self.lateness[LATENESS[b]] += int(n)
+        is_exp = (cause == S.EXPIRED).to_numpy(bool, na_value=False) & late
         if is_exp.any():
-            for cid, s in zip(ev.loc[is_exp, "client_id"].astype("object"), past[is_exp], strict=True):
-                if isinstance(cid, str):
-                    self.late[(cid, lateness_bucket(float(s), self.leeway))] += 1
-        self._observe_clients(ev, (cause != S.OK).fillna(True).to_numpy(bool))
+            cid, names = pd.factorize(ev["client_id"].iloc[np.flatnonzero(is_exp)])
+            named = np.array([isinstance(c, str) for c in names] + [False])[cid]  # -1 picks the trailing False
+            keys = cid.astype(np.int64) * len(LATENESS) + bucket[is_exp]
+            for key, n in zip(*np.unique(keys[named], return_counts=True), strict=True):
+                self.late[(names[key // len(LATENESS)], LATENESS[key % len(LATENESS)])] += int(n)
+        self._observe_clients(ev, ~(cause == S.OK).to_numpy(bool, na_value=False))  # a missing cause: failed
         logged = ev["logged_error"]
         has = logged.notna().to_numpy(bool)
         if has.any():
@@ -119,7 +130,7 @@ class Observations:
             if isinstance(col.dtype, pd.CategoricalDtype):
                 codes, values = col.cat.codes.to_numpy()[has].astype(np.int64), col.cat.categories
             else:
-                codes, values = pd.factorize(col.to_numpy(object)[has], use_na_sentinel=True)
+                codes, values = pd.factorize(col[has], use_na_sentinel=True)  # Arrow's own for Arrow strings
             columns.append((np.array([*values, None], dtype=object), codes))  # code -1 reads the trailing None
             # The pair (group so far, code) as one id; ids stay below the row count, so nothing overflows.
             group, _ = pd.factorize(group * (len(values) + 1) + (codes + 1))
@@ -133,7 +144,8 @@ class Observations:
         """Keep, per (host, token), the earliest `ts - iat`: the token's first use there.
 
         A WebSocket upgrade (status 101) is left out: its line is often written when the connection
-        closes, hours after the token was sent.
+        closes, hours after the token was sent. Only each pair's earliest row of the batch is looked
+        at in Python: the rows are ordered by lag and reduced to their pairs by their codes.
         """
         status = pd.to_numeric(ev["status"], errors="coerce") if "status" in ev.columns else None
         sel = ev["ts"].notna() & ev["iat"].notna() & ev["host"].notna()
@@ -141,22 +153,35 @@ class Observations:
             sel &= (status != WEBSOCKET_UPGRADE).fillna(True)
         if not sel.any():
             return
-        sub = ev.loc[sel, ["host", "token_fp", "client_ip", "token_kind"]].astype("object")
-        lag = pd.to_datetime(ev.loc[sel, "ts"], utc=True) - pd.to_datetime(ev.loc[sel, "iat"], utc=True)
-        sub = sub.assign(lag=lag.dt.total_seconds().to_numpy()).sort_values("lag")
-        sub = sub.drop_duplicates(["host", "token_fp"])
-        for host, fp, ip, kind, lg in sub.itertuples(index=False):
-            self._add_clock((str(host).lower(), str(fp)), float(lg), ip if isinstance(ip, str) else None,
-                            kind == S.KIND_ASSERTION)
+        rows = np.flatnonzero(sel.to_numpy(bool))
+        lag = (pd.to_datetime(ev["ts"].iloc[rows], utc=True) - pd.to_datetime(ev["iat"].iloc[rows], utc=True))
+        lags = lag.dt.total_seconds().to_numpy()
+        order = lags.argsort(kind="quicksort")  # as `sort_values` orders them: which of equal lags comes first
+        host, hosts = pd.factorize(ev["host"].iloc[rows])
+        low, lows = pd.factorize(np.array([str(h).lower() for h in hosts], dtype=object))
+        fp, fps = pd.factorize(ev["token_fp"].iloc[rows], use_na_sentinel=False)
+        pair = low[host].astype(np.int64)[order] * len(fps) + fp[order]
+        _, first = np.unique(pair, return_index=True)
+        take = rows[order[np.sort(first)]]  # the earliest row of each pair, earliest first
+        keep = order[np.sort(first)]
+        ips = [ip if isinstance(ip, str) else None for ip in ev["client_ip"].iloc[take].astype("object")]
+        assertion = (ev["token_kind"].iloc[take].astype("object") == S.KIND_ASSERTION).to_numpy(bool).tolist()
+        keys = zip(np.asarray(lows, dtype=object)[low[host[keep]]].tolist(),
+                   [str(f) for f in np.asarray(fps, dtype=object)[fp[keep]].tolist()], strict=True)
+        self._fold_clock(zip(keys, lags[keep].tolist(), ips, assertion, strict=True))
 
-    def _add_clock(self, key: tuple[str, str], lag: float, ip: str | None, assertion: bool) -> None:
-        if int(key[1][:8], 16) >> (32 - self.clock_level):
-            return  # not in the sample
-        have = self.clock.get(key)
-        if have is None or lag < have[0]:
-            self.clock[key] = (lag, ip, assertion)
-        if len(self.clock) > MAX_CLOCK_PAIRS:
-            self._sample_clock(self.clock_level + 1)
+    def _fold_clock(self, pairs: Iterable[tuple[tuple[str, str], float, str | None, bool]]) -> None:
+        """Fold in (host, token) pairs with their lag, client IP and whether the token is an assertion."""
+        clock, level = self.clock, self.clock_level
+        for key, lag, ip, assertion in pairs:
+            if level and int(key[1][:8], 16) >> (32 - level):
+                continue  # not in the sample
+            have = clock.get(key)
+            if have is None or lag < have[0]:
+                clock[key] = (lag, ip, assertion)
+            if len(clock) > MAX_CLOCK_PAIRS:
+                self._sample_clock(level + 1)
+                clock, level = self.clock, self.clock_level
 
     def _sample_clock(self, level: int) -> None:
         """Keep only the pairs of the tokens whose fingerprint starts with `level` zero bits (a 2^-level share).
@@ -183,8 +208,7 @@ class Observations:
         """Fold in the observations of later rows (all but `accepted`, which the learner takes)."""
         if other.clock_level > self.clock_level:
             self._sample_clock(other.clock_level)
-        for key, (lag, ip, assertion) in other.clock.items():
-            self._add_clock(key, lag, ip, assertion)
+        self._fold_clock((key, lag, ip, assertion) for key, (lag, ip, assertion) in other.clock.items())
         for key, (n, first, last) in other.clients.items():
             self._add_client(key, n, first, last)
         self.late.update(other.late)

@@ -100,7 +100,7 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
         out.counts.add(now)
         out.seen.learn(now)
         out.seen.observe(now)
-        firsts = ev.drop_duplicates("token_fp")
+        firsts = ev[["token_fp", "token_kind"]].drop_duplicates("token_fp")  # two columns, not every one
         for fp, kind in zip(firsts["token_fp"].tolist(), firsts["token_kind"].astype("object").tolist(),
                             strict=True):
             out.tokens.setdefault(fp, str(kind))

@@ -67,14 +67,25 @@ def _used_dictionaries(table: pa.Table) -> pa.Table:
 def _first_use(arr: pa.DictionaryArray) -> pa.DictionaryArray:
     """The entries the rows use, in the order they first use them: what `dictionary_encode` gives for
     the values (a categorical's categories may be unused, or in another order, in a subset of rows)."""
-    present = arr.indices.drop_null().to_numpy()
-    if _in_first_use_order(present, len(arr.dictionary)):
-        return arr
-    used = pd.unique(present)
-    remap = np.full(len(arr.dictionary) + 1, -1, dtype=np.int32)
-    remap[used] = np.arange(len(used), dtype=np.int32)
-    indices = remap[arr.indices.fill_null(-1).to_numpy()]  # -1 (null) picks the trailing -1
-    return pa.DictionaryArray.from_arrays(pa.array(indices, mask=indices < 0), arr.dictionary.take(used))
+    return _encoded(arr.indices.fill_null(-1).to_numpy(), arr.dictionary, arr.type)
+
+
+def _encoded(codes: np.ndarray, dictionary: pa.Array, type_: pa.DataType) -> pa.DictionaryArray:
+    """Codes into `dictionary` (-1: null) as a dictionary array of `type_` whose entries are the ones
+    the codes use, in the order they first use them (`_first_use`)."""
+    missing = codes < 0
+    nulls = bool(missing.any())
+    present = codes[~missing] if nulls else codes
+    if not _in_first_use_order(present, len(dictionary)):
+        used = pd.unique(present)
+        remap = np.full(len(dictionary) + 1, -1, dtype=np.int32)
+        remap[used] = np.arange(len(used), dtype=np.int32)
+        codes = remap[codes]  # -1 (null) picks the trailing -1
+        dictionary = dictionary.take(used)
+    indices = pa.array(codes, pa.int32(), mask=missing if nulls else None)
+    if dictionary.type != type_.value_type:
+        dictionary = dictionary.cast(type_.value_type)
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
 def _in_first_use_order(codes: np.ndarray, size: int) -> bool:
@@ -133,20 +144,49 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
     """Stage a classified batch as part files (one per date) named `part-<run id>-<tag>.parquet`.
 
     Worker processes call this too (each with its own tags), so that the parent does not write rows.
+    Each dictionary column is encoded once for the batch, as codes into its values (a categorical's
+    own); a part takes its rows' codes and the entries they use (`_encoded`), with no strings hashed
+    again per part.
     """
     if ev.empty:
         return 0
-    table = to_table(ev, EVENT_WRITE_SCHEMA)
+    schema = EVENT_WRITE_SCHEMA
+    codes: dict[str, tuple[np.ndarray, pa.Array]] = {}
+    plain: list[pa.Field] = []
+    for f in schema:
+        if pa.types.is_dictionary(f.type) and f.name in ev.columns:
+            codes[f.name] = _codes(ev[f.name], f.type)
+        else:
+            plain.append(f)
+    rest = to_table(ev, pa.schema(plain))
     dates = pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False)  # Arrow dates or date objects
     distinct = np.unique(dates)
     for date in distinct:
-        rows = table if len(distinct) == 1 else table.filter(pa.array(dates == date))
+        rows = None if len(distinct) == 1 else dates == date
+        part = rest if rows is None else rest.filter(pa.array(rows))
+        arrays = []
+        for f in schema:
+            if f.name in codes:
+                c, dictionary = codes[f.name]
+                arrays.append(_encoded(c if rows is None else c[rows], dictionary, f.type))
+            else:
+                arrays.append(part.column(f.name))
         d = stage / "events" / f"date={date}"
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{run_id}-{tag}.parquet"
-        pq.write_table(_used_dictionaries(rows), path, compression="zstd", row_group_size=1 << 16)
+        pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path, compression="zstd",
+                       row_group_size=1 << 16)
         _secure(path)
     return len(distinct)
+
+
+def _codes(col: pd.Series, type_: pa.DataType) -> tuple[np.ndarray, pa.Array]:
+    """A string column as (code per row, -1 where missing; the values): a categorical's own codes and
+    categories, else Arrow's `dictionary_encode`."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy(), pa.array(col.cat.categories, type_.value_type)
+    arr = _dictionary(col, type_)
+    return arr.indices.fill_null(-1).to_numpy(), arr.dictionary.cast(type_.value_type)
 
 
 def part_run_id(name: str) -> str | None:

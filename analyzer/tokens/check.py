@@ -11,6 +11,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -175,18 +176,22 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     codes, fps_u = pd.factorize(occ["token_fp"], sort=False)
     ufacts = [tokens[fp] for fp in fps_u]
     u = len(ufacts)
+    # Each fact of the batch's unique tokens as one tuple per column: one C call per token, not one
+    # attribute lookup per token and column.
+    tok = dict(zip(_TOKEN_FIELDS, zip(*map(_token_row, ufacts), strict=True), strict=True)) if u else {
+        name: () for name in _TOKEN_FIELDS}
 
-    def per_row(values: list[Any], dtype: Any = object) -> np.ndarray:
+    def per_row(values: Any, dtype: Any = object) -> np.ndarray:
         return np.asarray(values, dtype=dtype)[codes] if n else np.empty(0, dtype=dtype)
 
     # Request-independent failures, once per token.
-    token_mask = {f.fp: sum(BIT[c] for c, _ in f.failures) for f in ufacts}
-    mask = per_row([token_mask[f.fp] for f in ufacts], np.int64)
+    token_mask = np.fromiter(map(_failure_bits, tok["failures"]), dtype=np.int64, count=u)
+    mask = token_mask[codes] if n else np.zeros(0, dtype=np.int64)
 
-    is_id = per_row([f.kind == S.KIND_ID for f in ufacts], bool)
+    is_id = per_row(np.asarray(tok["kind"], dtype=object) == S.KIND_ID, bool)
     param = _distinct(occ["param"])
     mask[is_id & _test(param, lambda p: p in S.BEARER_PARAMS)] |= BIT[S.WRONG_TOKEN_TYPE]
-    has_nonce = per_row([f.has_nonce for f in ufacts], bool)
+    has_nonce = per_row(tok["has_nonce"], bool)
     mask[is_id & _test(param, lambda p: p in S.SIGNIN_PARAMS) & ~has_nonce] |= BIT[S.MISSING_NONCE]
 
     # Time window, judged at the request time (or the file's mtime when the line has none).
@@ -201,9 +206,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     no_ts = np.isnan(ts)
     when = np.where(no_ts, occ["mtime_us"].to_numpy(dtype="float64"), ts)
     leeway = settings.leeway_seconds * 1e6
-    exp = per_row([np.nan if f.exp is None else f.exp for f in ufacts], "float64")
-    start = per_row([np.nan if (f.nbf if f.nbf is not None else f.iat) is None
-                     else (f.nbf if f.nbf is not None else f.iat) for f in ufacts], "float64")
+    exp = per_row(np.array(tok["exp"], dtype="float64"), "float64")  # None reads as NaN
+    nbf = np.array(tok["nbf"], dtype="float64")
+    start = per_row(np.where(np.isnan(nbf), np.array(tok["iat"], dtype="float64"), nbf), "float64")
     past = (when - exp) / 1e6
     with np.errstate(invalid="ignore"):
         expired = (when - exp) > leeway
@@ -211,26 +216,31 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     mask[expired] |= BIT[S.EXPIRED]
     mask[early] |= BIT[S.NOT_YET_VALID]
 
-    # Audience and issuer: once per (API, token).
+    # Audience and issuer: once per (API, what of a token they judge), which few tokens differ in.
     api_idx = match_apis(occ, settings.apis)
     pair = (api_idx.astype(np.int64) + 1) * (u + 1) + codes  # each row's (API, token) pair as one number
-    verdicts: dict[int, tuple[int, str, str]] = {}
+    # What the checks judge of each token, (kind, audiences, issuer, malformed, tid), numbered in order
+    # of first appearance (tuples made and looked up in C: no Python frame per token).
+    judged_of = list(zip(tok["kind"], tok["audiences"], tok["issuer"],
+                         ((token_mask & BIT[S.MALFORMED]) != 0).tolist(), tok["tenant_id"], strict=True))
+    judged = {key: number for number, key in enumerate(dict.fromkeys(judged_of))}
+    judged_as = np.fromiter(map(judged.__getitem__, judged_of), dtype=np.int64, count=u)
+    verdicts: dict[tuple[int, int], tuple[int, str, str]] = {}  # (API index + 1, judged number) -> verdict
     if settings.apis and n:
-        keys, inverse = np.unique(pair, return_inverse=True)
-        bits = np.zeros(len(keys), dtype=np.int64)
-        for j, key in enumerate(keys.tolist()):
-            i, code = divmod(key, u + 1)
+        keys = list(judged)
+        pairs, _ = _small_unique((api_idx.astype(np.int64) + 1) * len(judged) + judged_as[codes])
+        bits = np.zeros((len(settings.apis) + 1) * len(judged), dtype=np.int64)
+        for key in pairs.tolist():
+            i, j = divmod(key, len(judged))
             if i == 0:
                 continue
-            f = ufacts[code]
-            verdicts[key] = pair_verdict(settings.apis[i - 1], f.kind, f.audiences, f.issuer,
-                                         bool(token_mask[f.fp] & BIT[S.MALFORMED]), tid=f.tenant_id)
-            bits[j] = verdicts[key][0]
-        mask |= bits[inverse.reshape(-1)]
+            kind, auds, iss, malformed, tid = keys[j]
+            verdicts[i, j] = pair_verdict(settings.apis[i - 1], kind, auds, iss, malformed, tid=tid)
+            bits[key] = verdicts[i, j][0]
+        mask |= bits[(api_idx.astype(np.int64) + 1) * len(judged) + judged_as[codes]]
 
     # Primary cause, once per distinct mask; its detail once per distinct text.
-    masks, mask_code = np.unique(mask, return_inverse=True)
-    mask_code = mask_code.reshape(-1)
+    masks, mask_code = _small_unique(mask)
     per_mask = [mask_causes(int(m)) for m in masks]
 
     def detail(p: str, rows: np.ndarray) -> np.ndarray | str:
@@ -253,8 +263,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
 
             def pair_detail(key: int) -> str:
                 """The API's verdict, else the token's own (an issuer no configured provider knows)."""
-                _, ad, idt = verdicts.get(key, (0, "", ""))
-                return (ad if p == S.AUDIENCE_MISMATCH else idt) or own(key % (u + 1))
+                i, code = divmod(key, u + 1)
+                _, ad, idt = verdicts.get((i, int(judged_as[code])), (0, "", ""))
+                return (ad if p == S.AUDIENCE_MISMATCH else idt) or own(code)
 
             return _per_key(pair[rows], pair_detail)
         return _per_key(codes[rows], own)
@@ -266,11 +277,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     if no_ts.any():
         details[no_ts] = _per_key(details[no_ts], lambda d: f"{d}; {NO_TS_NOTE}" if d else NO_TS_NOTE)
 
-    def token_strings(values: list[str | None]) -> pd.Categorical:
-        return categorical(values).take(codes)
-
-    def token_times(values: list[int | None]) -> pd.DatetimeIndex:
-        return pd.to_datetime(pd.array(values, dtype="Int64"), unit="us", utc=True).take(codes)
+    def token_strings(values: Any) -> pd.Categorical:
+        per_token = categorical(list(values))
+        return pd.Categorical.from_codes(per_token.codes[codes], dtype=per_token.dtype, validate=False)
 
     names = [a.name for a in settings.apis] + [None]
     # One new frame (inserting column by column rebuilds the column index each time).
@@ -279,22 +288,50 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         "ts": pd.to_datetime(occ["ts"], unit="us", utc=True),
         # The line's UTC day, as Arrow dates: no Python date object per row.
         "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int64).view("datetime64[D]"))),
-        "token_kind": token_strings([f.kind for f in ufacts]),
-        **{col: token_strings([getattr(f, col) for f in ufacts])
-           for col in ("alg", "kid", "typ", "issuer", "audience", "client_id", "tenant_id", "version", "scopes",
-                       "roles")},
-        **{col: token_times([getattr(f, col) for f in ufacts]) for col in ("exp", "nbf", "iat")},
+        **{col: token_strings(tok[col]) for col in ("kind", *_TOKEN_STRINGS)},
+        **{col: _times(tok[col], codes) for col in ("exp", "nbf", "iat")},
         "cause": strings([p for p, _ in per_mask]).take(mask_code),
         # Every failing check, as an Arrow list column: one list per distinct mask, taken per row.
         "causes": pd.arrays.ArrowExtensionArray(pa.array([cs for _, cs in per_mask], pa.list_(pa.string()))
                                                 .take(mask_code)),
         "detail": strings(details),
-        "signature_checked": per_row([f.signature_checked for f in ufacts], bool),
-        "subject_hash": token_strings(_subject_hashes(ufacts, settings.pii_key)),
+        "signature_checked": per_row(tok["signature_checked"], bool),
+        "subject_hash": token_strings(_subject_hashes(tok["subject"], settings.pii_key)),
         "seconds_past_exp": past,
         "api": categorical(names).take(api_idx),  # -1 (no API) picks the trailing None
     }
-    return pd.DataFrame(out, index=occ.index, copy=False)
+    out["token_kind"] = out.pop("kind")
+    order = [*occ.columns.drop("mtime_us", errors="ignore"), *_OUT_COLUMNS]
+    return pd.DataFrame({c: out[c] for c in dict.fromkeys(order)}, index=occ.index, copy=False)
+
+
+_TOKEN_STRINGS = ("alg", "kid", "typ", "issuer", "audience", "client_id", "tenant_id", "version", "scopes", "roles")
+_TOKEN_FIELDS = ("kind", *_TOKEN_STRINGS, "exp", "nbf", "iat", "has_nonce", "signature_checked", "failures",
+                 "audiences", "subject")
+_token_row = attrgetter(*_TOKEN_FIELDS)
+_OUT_COLUMNS = ("ts", "date", "token_kind", *_TOKEN_STRINGS, "exp", "nbf", "iat", "cause", "causes", "detail",
+                "signature_checked", "subject_hash", "seconds_past_exp", "api")
+NAT = np.iinfo(np.int64).min
+
+
+def _failure_bits(failures: tuple[tuple[str, str], ...]) -> int:
+    """The cause bits of a token's request-independent failures."""
+    return sum(BIT[c] for c, _ in failures) if failures else 0
+
+
+def _times(values: Any, codes: np.ndarray) -> pd.DatetimeIndex:
+    """Epoch microseconds per token (None: missing) as UTC times per row."""
+    per_token = np.array([NAT if v is None else v for v in values], dtype=np.int64)
+    return pd.DatetimeIndex(per_token.view("datetime64[us]")[codes]).tz_localize("UTC")
+
+
+def _small_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(values, return_inverse=True)` of small non-negative integers (cause bits, pair
+    numbers), by counting instead of sorting."""
+    distinct = np.flatnonzero(np.bincount(values)) if len(values) else np.zeros(0, dtype=np.int64)
+    number = np.zeros(int(distinct[-1]) + 1 if len(distinct) else 0, dtype=np.int64)
+    number[distinct] = np.arange(len(distinct))
+    return distinct, number[values]
 
 
 def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
@@ -303,12 +340,12 @@ def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
     return np.array([text(k) for k in distinct.tolist()], dtype=object)[inverse.reshape(-1)]
 
 
-def _subject_hashes(ufacts: list[TokenFacts], key: bytes) -> list[str | None]:
+def _subject_hashes(subjects: tuple[str | None, ...], key: bytes) -> list[str | None]:
     """The keyed hash of each token's user (never the clear `oid`/`sub`): joins one user across runs."""
-    if not any(f.subject for f in ufacts):
-        return [None] * len(ufacts)
+    if not any(subjects):
+        return [None] * len(subjects)
     key = key or load_key()  # settings made without a run (inspect, tests) carry no key
-    return [_subject_hash(key, f.subject) if f.subject else None for f in ufacts]
+    return [_subject_hash(key, s) if s else None for s in subjects]
 
 
 _subject_hash = lru_cache(maxsize=1 << 14)(keyed_hash)  # a user's tokens recur batch after batch

@@ -88,14 +88,15 @@ _DECODED = 0  # `_core.decode_token` status: a JWS with JSON header and claims
 
 
 def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = (),
-                  truncated: bool = False) -> TokenFacts:
-    """Decode and check one unique token. `truncated` says the log line was cut right after it.
+                  truncated: bool = False, fp: str | None = None) -> TokenFacts:
+    """Decode and check one unique token. `truncated` says the log line was cut right after it; `fp`
+    is its `fingerprint` when the caller has it already (the scan's core computes it).
 
     The compiled core decodes it (`_core.decode_token`: base64url, JSON, claims, and the failures that
     need no key: malformed, encrypted, dates, algorithm, missing claims); here come the checks that
     need the configuration: issuer, signature, client assertion certificates.
     """
-    fp = fingerprint(token)
+    fp = fp or fingerprint(token)
     (status, header, claims, alg, kid, typ, kind, iss, auds, client_id, tid, ver, scopes, roles, exp, nbf, iat,
      has_nonce, header_nonce, x5t, thumbprints, subject, signed, signature,
      found) = _core.decode_token(token, truncated)
@@ -162,7 +163,7 @@ class FactsMemo:
         key = (fp, truncated)
         got = self._facts.get(key)
         if got is None:
-            got = analyze_token(token, ring, clients, truncated=truncated)
+            got = analyze_token(token, ring, clients, truncated=truncated, fp=fp)
             if ring.refresher is None or not any(c == S.UNKNOWN_KID for c, _ in got.failures):
                 if len(self._facts) >= self.LIMIT:  # the oldest half goes: logs run forward in time
                     for k in list(self._facts)[: self.LIMIT // 2]:

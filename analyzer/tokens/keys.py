@@ -23,6 +23,7 @@ from analyzer.tokens.issuers import accepts, mismatch_detail, same_keys
 
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 VERDICT_MEMO = 32_768  # signature verdicts kept per process (about 4 MB: equal verdicts are one object)
+ROUTE_MEMO = 4_096  # (issuer, alg, kid) routes and issuer checks kept per process: hostile tokens vary them
 
 # Which JWK a JWS alg can be verified with: key type, and the curve where the alg fixes one.
 _ALG_KTY = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
@@ -104,6 +105,12 @@ class KeyRing:
     # file, say) is not verified again. Forgotten when a set changes.
     _verdicts: dict[str, SignatureVerdict] = field(default_factory=dict, repr=False, compare=False)
     _distinct: dict[SignatureVerdict, SignatureVerdict] = field(default_factory=dict, repr=False, compare=False)
+    # (iss, tid, alg, kid, x5t) -> the keys that may have signed such a token (`_route`): most tokens of a
+    # run share a few of these. Forgotten when a set changes.
+    _routes: dict[tuple[Any, ...], Route] = field(default_factory=dict, repr=False, compare=False)
+    # (iss, tid) -> `check_issuer`'s answer. Forgotten when a set changes.
+    _issuer_checks: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict, repr=False,
+                                                                           compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         # Key objects and the network hook stay in the process that made them.
@@ -118,6 +125,8 @@ class KeyRing:
         self._cache = {}
         self._verdicts = {}
         self._distinct = {}
+        self._routes = {}
+        self._issuer_checks = {}
 
     @property
     def issuers(self) -> list[str]:
@@ -136,6 +145,8 @@ class KeyRing:
         for k in [k for k in self._cache if k[0] == index]:
             del self._cache[k]
         self._verdicts.clear()
+        self._routes.clear()
+        self._issuer_checks.clear()
 
     def verdict(self, fp: str) -> SignatureVerdict | None:
         """The verdict on the signature of the token with this fingerprint, if it was checked before."""
@@ -175,8 +186,17 @@ def check_issuer(ring: KeyRing, iss: str | None, tid: str | None) -> str | None:
     """Why `iss` is not an issuer of any configured provider (tenant filled in), or None if it is.
 
     Only judged when some provider's issuer is known (from its metadata or the config); bare key
-    files say nothing about issuers.
+    files say nothing about issuers. Judged once per (iss, tid) while the key sets stay the same.
     """
+    key = (iss, tid)
+    if key not in ring._issuer_checks:
+        if len(ring._issuer_checks) >= ROUTE_MEMO:
+            ring._issuer_checks.clear()
+        ring._issuer_checks[key] = _check_issuer(ring, iss, tid)
+    return ring._issuer_checks[key]
+
+
+def _check_issuer(ring: KeyRing, iss: str | None, tid: str | None) -> str | None:
     own = ring.issuers
     if not own or not iss:
         return None
@@ -243,10 +263,54 @@ def _unknown_kid(ring: KeyRing, cands: list[KeySet], kid: str) -> SignatureVerdi
     return SignatureVerdict(True, "unknown_kid", detail)
 
 
+# The keys a token may have been signed with: (algorithm, key objects to try, the key's name), or the
+# verdict when no key needs trying.
+Route = tuple[Any, list[Any], str] | SignatureVerdict
+
+
 def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid: str | None,
            iss: str | None, header_nonce: bool, tid: str | None = None,
            x5t: str | None = None) -> SignatureVerdict:
-    """Check a signature with the keys for its issuer; each key object is built once per kid."""
+    """Check a signature with the keys for its issuer; each key object is built once per kid.
+
+    Which keys to try is found once per (iss, tid, alg, kid, x5t) while the key sets stay the same
+    (`_route`): a run's tokens share a few of these, so most tokens cost just the signature check.
+    """
+    key = (iss, tid, alg, kid, x5t)
+    route = ring._routes.get(key)
+    if route is None:
+        route = _route(ring, alg, kid, iss, tid, x5t)
+        # Not kept: a kid miss (a refresh may find the kid; its detail names the keys' history), nor
+        # "no keys" where a refresh may bring some.
+        if not isinstance(route, SignatureVerdict) or not (
+                route.cause == "unknown_kid" or (route.cause is None and any(s.refreshable for s in ring.sets))):
+            if len(ring._routes) >= ROUTE_MEMO:
+                ring._routes.clear()
+            ring._routes[key] = route
+    if isinstance(route, SignatureVerdict):
+        return route
+    algorithm, keys, name = route
+    for k in keys:
+        try:
+            if algorithm.verify(signing_input, k.key, signature):
+                return SignatureVerdict(True)
+        except (ValueError, TypeError, AttributeError, InvalidKeyError):
+            pass  # a signature of the wrong length or shape simply does not verify
+    if not keys:
+        return SignatureVerdict(False, "bad_signature", f"key {name} is in the key set but cannot be loaded "
+                                "(invalid JWK): the signature could not be checked")
+    if header_nonce:
+        return SignatureVerdict(True, "bad_signature",
+                                "the header carries a nonce: this is a Microsoft Graph token, which only "
+                                "Graph can verify; it was never meant for this API")
+    return SignatureVerdict(True, "bad_signature", f"key {name} was found but the signature does not "
+                            "verify (altered token, or signed by another key with the same kid)")
+
+
+def _route(ring: KeyRing, alg: str, kid: str | None, iss: str | None, tid: str | None,
+           x5t: str | None) -> Route:
+    """The keys a token of this issuer, alg and kid may be signed with; or the verdict when there are none
+    to try (no keys, a forbidden or unknown alg, an unknown kid, keys of the wrong type)."""
     cands = ring.candidates(iss, tid)
     if not any(s.jwks for s in cands) and not any(s.refreshable for s in cands):
         return SignatureVerdict(False)
@@ -288,26 +352,8 @@ def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid:
         kinds = ", ".join(sorted({" ".join(str(j[k]) for k in ("kty", "crv") if k in j) for _, j in found}))
         return SignatureVerdict(True, "bad_signature", f"key {name} is a {kinds} key, which cannot "
                                 f"verify alg {alg}: the token was not signed with this issuer's key")
-    loaded = False
-    for i, jwk in usable:
-        key = ring.key_for(i, jwk)
-        if key is None:
-            continue
-        loaded = True
-        try:
-            if algorithm.verify(signing_input, key.key, signature):
-                return SignatureVerdict(True)
-        except (ValueError, TypeError, AttributeError, InvalidKeyError):
-            pass  # a signature of the wrong length or shape simply does not verify
-    if not loaded:
-        return SignatureVerdict(False, "bad_signature", f"key {name} is in the key set but cannot be loaded "
-                                "(invalid JWK): the signature could not be checked")
-    if header_nonce:
-        return SignatureVerdict(True, "bad_signature",
-                                "the header carries a nonce: this is a Microsoft Graph token, which only "
-                                "Graph can verify; it was never meant for this API")
-    return SignatureVerdict(True, "bad_signature", f"key {name} was found but the signature does not "
-                            "verify (altered token, or signed by another key with the same kid)")
+    keys = [k for k in (ring.key_for(i, jwk) for i, jwk in usable) if k is not None]
+    return algorithm, keys, name
 
 
 # --------------------------------------------------------------------------- unverified tokens

@@ -131,3 +131,40 @@ def test_clients_are_folded_as_a_row_by_row_count_would_fold_them() -> None:
         assert got[0] == n
         assert (pd.isna(got[1]) and pd.isna(first)) or got[1] == first
         assert (pd.isna(got[2]) and pd.isna(last)) or got[2] == last
+
+
+def _clock_by_rows(ev: pd.DataFrame, seen: Observations) -> None:
+    """The clock fold as it reads: every row's (host, token) pair in order of lag, through the per-pair rule."""
+    sel = ev["ts"].notna() & ev["iat"].notna() & ev["host"].notna() & (ev["status"] != 101).fillna(True)
+    sub = ev.loc[sel, ["host", "token_fp", "client_ip", "token_kind"]].astype("object")
+    sub = sub.assign(lag=(ev.loc[sel, "ts"] - ev.loc[sel, "iat"]).dt.total_seconds().to_numpy()).sort_values("lag")
+    for host, fp, ip, kind, lag in sub.drop_duplicates(["host", "token_fp"]).itertuples(index=False):
+        key = (str(host).lower(), str(fp))
+        if int(key[1][:8], 16) >> (32 - seen.clock_level):
+            continue  # not in the sample
+        have = seen.clock.get(key)
+        if have is None or lag < have[0]:
+            seen.clock[key] = (float(lag), ip if isinstance(ip, str) else None, kind == S.KIND_ASSERTION)
+        if len(seen.clock) > diagnose.MAX_CLOCK_PAIRS:
+            seen._sample_clock(seen.clock_level + 1)
+
+
+@pytest.mark.parametrize("limit", [100_000, 150])
+def test_the_clock_of_a_batch_is_its_rows_folded_one_by_one(monkeypatch, limit: int) -> None:
+    """Reduced to one row per (host, token) by codes, the clock still keeps the earliest lag (the first of
+    equal lags in `sort_values`' order, with its client IP) of hosts that differ in case only."""
+    monkeypatch.setattr(diagnose, "MAX_CLOCK_PAIRS", limit)
+    batches = []
+    for seed in range(3):
+        ev = classified(600, seed, tokens=400)
+        rng = np.random.default_rng(seed)
+        ev["host"] = pd.Categorical(np.array(["a.example", "A.example", "b.example", None])[rng.integers(0, 4, 600)])
+        ev["ts"] = T0 + pd.to_timedelta(rng.integers(0, 5, 600) * 60, unit="s")  # many equal lags
+        ev["client_ip"] = np.array(["10.0.0.1", "10.0.0.2", None])[rng.integers(0, 3, 600)]
+        batches.append(ev)
+    fast, slow = Observations(300.0), Observations(300.0)
+    for ev in batches:
+        fast._observe_clock(ev)
+        _clock_by_rows(ev, slow)
+    assert (fast.clock_level, fast.clock) == (slow.clock_level, slow.clock)
+    assert limit > 1000 or fast.clock_level > 0

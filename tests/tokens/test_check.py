@@ -186,3 +186,16 @@ def test_an_issuer_no_provider_knows_is_explained_at_any_host(key) -> None:
     assert ev["cause"].tolist() == [S.ISSUER_MISMATCH] * 3
     assert "accepted (configured)" in ev["detail"][0]  # the API's verdict
     assert all("identity providers' metadata" in d for d in ev["detail"][1:])  # the token's own
+
+
+def test_small_unique_is_numpy_unique() -> None:
+    import numpy as np
+
+    from analyzer.tokens.check import _small_unique
+
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 7, 500):
+        values = rng.integers(0, 40, size)
+        want, inverse = np.unique(values, return_inverse=True)
+        got, number = _small_unique(values)
+        assert got.tolist() == want.tolist() and number.tolist() == inverse.reshape(-1).tolist()

@@ -164,3 +164,16 @@ def test_why_a_signature_could_not_be_checked() -> None:
                            error="no keys: provider unreachable: HTTP 500 (GET https://idp/meta)")])
     why = unverified_reason(down, T.issuer_v1(TENANT), TENANT, S.KIND_ACCESS, False)
     assert why.startswith(f"no keys could be had for issuer {T.issuer_v1(TENANT)} (provider unreachable: HTTP 500")
+
+
+def test_the_keys_to_try_are_found_again_when_a_set_changes() -> None:
+    """Tokens of one issuer and kid share the keys to try (found once); a re-fetched set replaces them."""
+    first, rotated = T.make_rsa_key("k"), T.make_rsa_key("k")  # the same kid, another key
+    ring = KeyRing([KeySet("u", "network", T.jwks(first)["keys"])])
+    now = int(time.time())
+    claims = T.access_token_claims(TENANT, "api://x", "c", iat=now, exp=now + 60)
+    assert analyze_token(T.sign(claims, first).encode(), ring).failures == ()
+    assert analyze_token(T.sign(claims, rotated).encode(), ring).failures[0][0] == S.BAD_SIGNATURE
+    ring.replace(0, KeySet("u", "network", T.jwks(rotated)["keys"]))
+    assert analyze_token(T.sign({**claims, "nonce": "n"}, rotated).encode(), ring).failures == ()
+    assert analyze_token(T.sign({**claims, "nonce": "m"}, first).encode(), ring).failures[0][0] == S.BAD_SIGNATURE
