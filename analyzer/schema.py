@@ -160,6 +160,15 @@ _PANDAS_TYPES = json.dumps({
 EVENT_SCHEMA = pa.schema(list(EVENT_FIELDS), metadata={"analyzer.schema_version": str(SCHEMA_VERSION),
                                                        "pandas": _PANDAS_TYPES})
 
+# Event columns whose min/max statistics a part file keeps, for readers that skip row groups (DuckDB, pyarrow
+# filters): times, numbers and the low-cardinality strings queries filter on. Nearly unique strings
+# (path, detail, user agent, client IP, token fingerprint, subject hash, scopes) span their whole range in
+# every row group, so their statistics could skip nothing and cost an eighth of the write.
+EVENT_STATISTICS: tuple[str, ...] = (
+    "ts", "line", "status", "exp", "nbf", "iat", "seconds_past_exp", "signature_checked", "source", "format",
+    "location", "param", "host", "method", "token_kind", "alg", "kid", "typ", "issuer", "audience", "client_id",
+    "tenant_id", "version", "cause", "logged_error", "api",
+)
 SUMMARY_KEYS: tuple[str, ...] = ("date", "host", "client_id", "audience", "issuer", "cause")
 SUMMARY_SCHEMA = pa.schema(
     [

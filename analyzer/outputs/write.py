@@ -175,7 +175,7 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"part-{run_id}-{tag}.parquet"
         pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path, compression="zstd",
-                       row_group_size=1 << 16)
+                       row_group_size=1 << 16, write_statistics=list(S.EVENT_STATISTICS))
         _secure(path)
     return len(distinct)
 

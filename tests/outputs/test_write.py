@@ -104,3 +104,15 @@ def test_date_partitions_are_the_dated_folders_oldest_first(tmp_path) -> None:
     (events / "date=2024-05-03").write_text("a file, not a folder")
     assert date_partitions(events) == [(datetime.date(2024, 5, 1), events / "date=2024-05-01"),
                                        (datetime.date(2024, 5, 2), events / "date=2024-05-02")]
+
+
+def test_part_files_keep_statistics_of_the_columns_queries_filter_on(tmp_path: Path) -> None:
+    from analyzer import schema as S
+
+    write_parts(tmp_path, "r", "t", _frame(categorical=True))
+    meta = pq.ParquetFile(tmp_path / "events" / f"date={DAY1}" / "part-r-t.parquet").metadata.row_group(0)
+    stats = {meta.column(i).path_in_schema: meta.column(i).statistics for i in range(meta.num_columns)}
+    assert stats["line"] is not None and (stats["line"].min, stats["line"].max) == (1, 4)
+    assert stats["host"] is not None and stats["host"].has_min_max and stats["cause"] is not None
+    assert stats["path"] is None  # nearly unique: its statistics could not skip a row group
+    assert {"ts", "cause", "host", "client_id"} <= set(S.EVENT_STATISTICS) <= set(S.EVENT_COLUMNS)
