@@ -28,6 +28,7 @@ _strict_report_templates
 _no_config_here
 pytestmark
 _let_workers_go  # tests/outputs/test_state.py: by name, in usefixtures
+small_tables  # tests/report/test_data.py: by name, in usefixtures
 # pytest-httpserver calls it as its serving thread's target (tests/local_server.py).
 _.thread_target
 

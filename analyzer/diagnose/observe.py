@@ -23,19 +23,9 @@ MAX_CLOCK_PAIRS = 20_000  # (host, token) pairs kept for the clock estimates (ab
 WEBSOCKET_UPGRADE = 101  # status of a WebSocket handshake: its line's time may be the connection's end
 
 
-def lateness_bucket(seconds: float, leeway: float) -> str:
-    """How late a token past its exp was: within the skew, minutes, hours or days."""
-    if seconds <= leeway:
-        return "within_skew"
-    if seconds < 3600:
-        return "minutes"
-    if seconds < 86400:
-        return "hours"
-    return "days"
-
-
 def _lateness_codes(seconds: np.ndarray, leeway: float) -> np.ndarray:
-    """`lateness_bucket` of each value, as its index in LATENESS (for values that are no NaN)."""
+    """How late each token past its exp was, as its index in LATENESS: within the skew (the leeway),
+    minutes, hours or days (for values that are no NaN)."""
     with np.errstate(invalid="ignore"):
         return np.select([seconds <= leeway, seconds < 3600, seconds < 86400], [0, 1, 2], 3)
 
