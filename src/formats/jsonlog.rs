@@ -199,6 +199,10 @@ struct Roles {
     buckets: Vec<Vec<u16>>,
     /// The prefixes (`request.`, `http.request.` ...) under which a dotted path can be a looked-up key.
     path_prefixes: Vec<String>,
+    /// By length (< 64), the last bytes (ASCII) of the looked-up keys of that length.
+    tails: [u128; 64],
+    /// Some looked-up key is 64 bytes or longer.
+    long: bool,
 }
 
 const BUCKETS: usize = 1024;
@@ -214,6 +218,14 @@ fn bucket(key: &[u8]) -> Option<usize> {
 }
 
 impl Roles {
+    /// Whether some looked-up key is `n` bytes long and ends in the ASCII byte `last`.
+    fn may_be(&self, n: usize, last: u8) -> bool {
+        match self.tails.get(n) {
+            Some(set) => last >= 128 || set & (1u128 << last) != 0,
+            None => self.long,
+        }
+    }
+
     fn get(&self, key: &str) -> Option<&Role> {
         let ids = self.buckets.get(bucket(key.as_bytes())?)?;
         ids.iter()
@@ -279,7 +291,18 @@ fn roles() -> &'static Roles {
                 buckets[b].push(id as u16);
             }
         }
+        let mut tails = [0u128; 64];
+        for (k, _) in &keys {
+            if let (Some(set), Some(&last)) = (tails.get_mut(k.len()), k.as_bytes().last()) {
+                if last < 128 {
+                    *set |= 1u128 << last;
+                }
+            }
+        }
+        let long = keys.iter().any(|(k, _)| k.len() >= tails.len());
         Roles {
+            tails,
+            long,
             keys,
             buckets,
             path_prefixes,
@@ -326,6 +349,36 @@ struct Node {
 pub(crate) struct Doc<'s> {
     src: &'s str,
     nodes: Vec<Node>,
+}
+
+/// The most nodes a spare tape keeps room for (a line of ~4 KB has a few hundred values).
+const SPARE_MAX: usize = 4096;
+
+thread_local! {
+    /// The last document's tape, for the next line's: a line's ~50 nodes take 2-3 KB, past
+    /// glibc's per-thread cache of small blocks, so each line's tape went through malloc's bins
+    /// (malloc and free were a tenth of the JSON formats' scan).
+    static SPARE_NODES: std::cell::RefCell<Vec<Node>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Keep a finished tape's room for the next document (the larger of the two, up to `SPARE_MAX`).
+fn give_back(nodes: Vec<Node>) {
+    if nodes.capacity() > SPARE_MAX {
+        return;
+    }
+    let _ = SPARE_NODES.try_with(|spare| {
+        if let Ok(mut spare) = spare.try_borrow_mut() {
+            if spare.capacity() < nodes.capacity() {
+                *spare = nodes;
+            }
+        }
+    });
+}
+
+impl Drop for Doc<'_> {
+    fn drop(&mut self) {
+        give_back(std::mem::take(&mut self.nodes));
+    }
 }
 
 fn skip_ws(s: &[u8], mut i: usize) -> usize {
@@ -561,9 +614,24 @@ fn unescape(raw: &str) -> String {
 impl<'s> Doc<'s> {
     /// The document `input` holds, or None where orjson would not read it.
     pub(crate) fn parse(input: &'s [u8]) -> Option<Doc<'s>> {
+        let mut nodes = SPARE_NODES
+            .try_with(|spare| std::mem::take(&mut *spare.borrow_mut()))
+            .unwrap_or_default();
+        nodes.clear();
+        nodes.reserve(48);
+        match Doc::read(input, &mut nodes) {
+            Some(src) => Some(Doc { src, nodes }),
+            None => {
+                give_back(nodes);
+                None
+            }
+        }
+    }
+
+    /// `parse`'s reading, into `nodes` (empty): the text, or None.
+    fn read(input: &'s [u8], nodes: &mut Vec<Node>) -> Option<&'s str> {
         let src = std::str::from_utf8(input).ok()?;
         let s = input;
-        let mut nodes: Vec<Node> = Vec::with_capacity(48);
         let mut stack: Vec<usize> = Vec::new();
         let mut i = skip_ws(s, 0);
         let mut key = (0, 0);
@@ -635,7 +703,7 @@ impl<'s> Doc<'s> {
             loop {
                 i = skip_ws(s, i);
                 let Some(&top) = stack.last() else {
-                    return (i == s.len()).then_some(Doc { src, nodes });
+                    return (i == s.len()).then_some(src);
                 };
                 let obj = nodes[top].kind == Kind::Obj;
                 match (*s.get(i)?, obj) {
@@ -897,7 +965,19 @@ impl<'d, 's> Found<'d, 's> {
         let mut full = std::mem::take(&mut self.full);
         let mut key = std::mem::take(&mut self.key);
         for (k, v) in entries {
-            lower_into(&k, &mut key);
+            // An ASCII key is lowercased and looked up only where a looked-up key has its length
+            // and last byte (as the whole or after `prefix`): most keys of a record have none.
+            let tail = k
+                .as_bytes()
+                .last()
+                .filter(|_| k.is_ascii())
+                .map(u8::to_ascii_lowercase);
+            let as_full =
+                dotted && tail.is_none_or(|t| self.roles.may_be(prefix.len() + k.len(), t));
+            let as_key = tail.is_none_or(|t| self.roles.may_be(k.len(), t));
+            if as_full || as_key {
+                lower_into(&k, &mut key);
+            }
             if let Some(i) = v {
                 match self.doc.kind(i) {
                     Kind::Obj => {
@@ -919,7 +999,7 @@ impl<'d, 's> Found<'d, 's> {
                     _ => {}
                 }
             }
-            if dotted {
+            if as_full {
                 full.clear();
                 full.push_str(prefix);
                 full.push_str(&key);
@@ -929,6 +1009,9 @@ impl<'d, 's> Found<'d, 's> {
                     };
                     self.add(role, v);
                 }
+            }
+            if !as_key {
+                continue;
             }
             if let Some(role) = self.roles.get(&key) {
                 let Some(v) = self.flat_value(v) else {

@@ -199,8 +199,13 @@ fn is_address(v: &[u8]) -> bool {
 
 /// The fields after a format's fixed part, each with whether it was quoted (`_words`).
 fn words(rest: &[u8]) -> Vec<(&[u8], bool)> {
+    words_escaped(rest, memchr(b'\\', rest).is_some())
+}
+
+/// `words(rest)`, told whether `rest` holds a backslash.
+fn words_escaped(rest: &[u8], escaped: bool) -> Vec<(&[u8], bool)> {
     let mut out = Vec::new();
-    if memchr(b'\\', rest).is_some() {
+    if escaped {
         // `QUOTED.finditer`: `"([^"\\]*(?:\\.[^"\\]*)*)"|(\S+)`.
         let mut i = 0;
         while i < rest.len() {
@@ -235,6 +240,23 @@ fn push_words<'a>(out: &mut Vec<(&'a [u8], bool)>, mut pieces: impl Iterator<Ite
             None => break,
         }
     }
+}
+
+/// The text outside quotes of a `rest` without escapes (`b"".join(rest.split(b'"')[::2])`), from
+/// its `words`: each quoted word is the piece between two quotes (or after a last, unclosed one),
+/// a slice of `rest` whose place gives the quotes around it. The quotes (and a token between two
+/// of them) are not searched for again.
+fn outside_quotes(rest: &[u8], ws: &[(&[u8], bool)]) -> Vec<u8> {
+    let base = rest.as_ptr() as usize;
+    let mut out = Vec::with_capacity(rest.len().min(256));
+    let mut prev = 0;
+    for (q, _) in ws.iter().filter(|w| w.1) {
+        let at = q.as_ptr() as usize - base;
+        out.extend_from_slice(&rest[prev..at - 1]);
+        prev = (at + q.len() + 1).min(rest.len());
+    }
+    out.extend_from_slice(&rest[prev..]);
+    out
 }
 
 /// The quoted fields among `words(rest)` (`_quoted`).
@@ -669,7 +691,7 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     let mut host = vhost;
     let (method, thost, path) = request_line(Some(req));
     let escaped = memchr(b'\\', rest).is_some();
-    let ws = words(rest);
+    let ws = words_escaped(rest, escaped);
     // Only quoted fields (`"$http_referer" "$http_user_agent" "..."`), the usual shape: no bare
     // `$request_time` or ingress-nginx fields to look for. (Without escapes, a bare word is a
     // non-blank text between quoted fields.)
@@ -728,7 +750,7 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
             let parts: Vec<&[u8]> = ws.iter().filter(|w| !w.1).map(|w| w.0).collect();
             parts.join(&b' ')
         } else {
-            quote_split(rest).step_by(2).collect::<Vec<_>>().concat()
+            outside_quotes(rest, &ws)
         };
         // ingress-nginx logs `$request_time`: a WebSocket's entry is written when it closes.
         let ing = if memchr(b'[', &bare).is_some() {

@@ -530,3 +530,14 @@ fn hostile_lines_take_linear_time() {
         }
     }
 }
+
+proptest::proptest! {
+    /// `outside_quotes` finds from the words what `b"".join(rest.split(b'"')[::2])` gives.
+    #[test]
+    fn outside_quotes_is_the_even_pieces(
+        rest in proptest::collection::vec(proptest::sample::select(vec![b'a', b'"', b' ', b'\t', b'[', b'r', b't', b'=', b'1']), 0..60)
+    ) {
+        let want: Vec<u8> = quote_split(&rest).step_by(2).collect::<Vec<_>>().concat();
+        proptest::prop_assert_eq!(outside_quotes(&rest, &words_escaped(&rest, false)), want);
+    }
+}
