@@ -46,8 +46,7 @@ class Aggregator:
             self._causes[str(cause)] = self._causes.get(str(cause), 0) + int(n)
         if all(len(self.examples.get(c, ())) >= S.EXAMPLES_PER_CAUSE for c in self._causes):
             return
-        firsts = ev.drop_duplicates(["cause", "token_fp"]).groupby("cause", observed=True, sort=False).head(
-            S.EXAMPLES_PER_CAUSE)
+        firsts = ev.iloc[_first_rows(ev, S.EXAMPLES_PER_CAUSE)]
         for rec in firsts[[c for c in EXAMPLE_COLUMNS if c in ev.columns] + ["cause"]].to_dict("records"):
             have = self.examples.setdefault(str(rec["cause"]), [])
             if len(have) < S.EXAMPLES_PER_CAUSE and all(e["token_fp"] != rec["token_fp"] for e in have):
@@ -76,6 +75,21 @@ class Aggregator:
     def rows(self) -> int:
         """Occurrences folded in so far."""
         return self._rows
+
+
+def _first_rows(ev: pd.DataFrame, per_cause: int) -> np.ndarray:
+    """The rows of the first `per_cause` distinct tokens of each cause, in row order: what
+    `drop_duplicates(["cause", "token_fp"]).groupby("cause").head(per_cause)` keeps, on integer codes."""
+    cause, _ = pd.factorize(ev["cause"])
+    token, tokens = pd.factorize(ev["token_fp"])
+    _, first = np.unique(cause.astype(np.int64) * (len(tokens) + 1) + (token + 1), return_index=True)
+    first.sort()  # the first row of each (cause, token), in row order
+    by_cause = cause[first]
+    order = np.argsort(by_cause, kind="stable")
+    starts = np.searchsorted(by_cause[order], by_cause[order])  # where each row's cause begins in `order`
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[order] = np.arange(len(first)) - starts  # the row's place among its cause's first rows
+    return first[(rank < per_cause) & (by_cause >= 0)]  # a row without a cause is no example
 
 
 class DistinctTokens:

@@ -46,3 +46,23 @@ def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> Non
     assert codes.encode(plain, "host").to_pylist() == [2, 3, None]
     tokens = KeyCodes.tokens(pa.table({"token_fp": pa.array(["000000000000000a", None]).dictionary_encode()}))
     assert tokens.type == pa.uint64() and tokens.to_pylist() == [10, None]
+
+
+def test_example_rows_are_the_first_distinct_tokens_of_each_cause() -> None:
+    """`_first_rows` keeps what drop_duplicates + groupby.head kept, on random batches with missing values."""
+    import random
+
+    import pandas as pd
+
+    from analyzer.outputs.aggregate import _first_rows
+
+    rng = random.Random(3)
+    for _ in range(300):
+        n = rng.randrange(0, 60)
+        ev = pd.DataFrame({
+            "cause": pd.array([rng.choice(["ok", "expired", "malformed", None]) for _ in range(n)], dtype="str"),
+            "token_fp": pd.Categorical([rng.choice(["a", "b", "c", "d", "e", None]) for _ in range(n)]),
+        })
+        k = rng.randrange(1, 4)
+        want = ev.drop_duplicates(["cause", "token_fp"]).groupby("cause", observed=True, sort=False).head(k)
+        assert _first_rows(ev, k).tolist() == want.index.tolist()
