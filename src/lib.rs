@@ -17,3 +17,23 @@ pub mod timeparse;
 
 #[cfg(feature = "python")]
 mod py;
+
+/// What the property tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use proptest::prelude::*;
+
+    /// Byte strings of up to `count` pieces, each one of `bits` (the bytes that matter to the code
+    /// under test) or up to `raw - 1` arbitrary bytes, concatenated.
+    pub fn pieces(
+        bits: Vec<&'static [u8]>,
+        raw: usize,
+        count: usize,
+    ) -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            prop::sample::select(bits).prop_map(|b| b.to_vec()),
+            prop::collection::vec(any::<u8>(), 0..raw)
+        ];
+        prop::collection::vec(piece, 0..count).prop_map(|v| v.concat())
+    }
+}

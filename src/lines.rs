@@ -10,7 +10,7 @@ use memchr::memmem::Finder;
 use crate::chunk::{occurrences, ChunkScan};
 use crate::decode::plausible_header;
 use crate::formats::w3c::{directives_at, field_names};
-use crate::formats::{parse_line, FileContext, Format};
+use crate::formats::{parse_line, FileContext, Format, LineFields};
 use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
 use crate::logged::{logged_error, CodeSpots};
 use crate::marks::line_marks;
@@ -19,17 +19,12 @@ use crate::scan::find_tokens;
 /// What a token in a log field is replaced with: a path like `/cb/eyJ...` must not carry one out.
 pub const TOKEN_STANDIN: &str = "[token]";
 
-/// The request fields of one token line (after redaction), shared by the line's occurrences.
+/// One token line as its occurrences share it: its request fields (tokens redacted), the format
+/// that parsed it and the validator's error logged near it.
 #[derive(Debug)]
 pub struct TokenLine {
-    pub ts: Option<i64>,
+    pub fields: LineFields,
     pub format: Format,
-    pub host: Option<String>,
-    pub method: Option<String>,
-    pub path: Option<String>,
-    pub status: Option<i32>,
-    pub client_ip: Option<String>,
-    pub user_agent: Option<String>,
     pub logged_error: Option<String>,
 }
 
@@ -192,14 +187,15 @@ impl LineScanner {
                     None
                 };
                 out.lines.push(TokenLine {
-                    ts: got.ts,
+                    fields: LineFields {
+                        host: redact(got.host),
+                        method: redact(got.method),
+                        path: redact(got.path),
+                        client_ip: redact(got.client_ip),
+                        user_agent: redact(got.user_agent),
+                        ..got
+                    },
                     format: f,
-                    host: redact(got.host),
-                    method: redact(got.method),
-                    path: redact(got.path),
-                    status: got.status,
-                    client_ip: redact(got.client_ip),
-                    user_agent: redact(got.user_agent),
                     logged_error,
                 });
             }

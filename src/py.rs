@@ -196,7 +196,10 @@ fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
             "line",
             Arc::new(Int64Array::from_iter_values(rows.line.iter().copied())) as ArrayRef,
         ),
-        ("ts", Arc::new(Int64Array::from_iter(lines().map(|l| l.ts)))),
+        (
+            "ts",
+            Arc::new(Int64Array::from_iter(lines().map(|l| l.fields.ts))),
+        ),
         (
             "format",
             Arc::new(StringArray::from_iter_values(
@@ -213,17 +216,20 @@ fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
             "param",
             Arc::new(StringArray::from_iter_values(rows.param.iter())),
         ),
-        ("host", line_strings(rows, |l| l.host.as_deref())),
-        ("method", line_strings(rows, |l| l.method.as_deref())),
-        ("path", line_strings(rows, |l| l.path.as_deref())),
+        ("host", line_strings(rows, |l| l.fields.host.as_deref())),
+        ("method", line_strings(rows, |l| l.fields.method.as_deref())),
+        ("path", line_strings(rows, |l| l.fields.path.as_deref())),
         (
             "status",
-            Arc::new(Int32Array::from_iter(lines().map(|l| l.status))),
+            Arc::new(Int32Array::from_iter(lines().map(|l| l.fields.status))),
         ),
-        ("client_ip", line_strings(rows, |l| l.client_ip.as_deref())),
+        (
+            "client_ip",
+            line_strings(rows, |l| l.fields.client_ip.as_deref()),
+        ),
         (
             "user_agent",
-            line_strings(rows, |l| l.user_agent.as_deref()),
+            line_strings(rows, |l| l.fields.user_agent.as_deref()),
         ),
         (
             "logged_error",

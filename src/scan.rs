@@ -341,26 +341,25 @@ mod tests {
         use proptest::prelude::*;
 
         fn pieces() -> impl Strategy<Value = Vec<u8>> {
-            let bits = prop::sample::select(vec![
-                &b"eyJ"[..],
-                b"ab",
-                b".",
-                b"=",
-                b"%3D",
-                b"%3d",
-                b"%20",
-                b"\n",
-                b"\r",
-                b" ",
-                b"-",
-                b"_",
-                b"Bearer ",
-            ]);
-            let piece = prop_oneof![
-                bits.prop_map(|b| b.to_vec()),
-                prop::collection::vec(any::<u8>(), 0..6)
-            ];
-            prop::collection::vec(piece, 0..50).prop_map(|v| v.concat())
+            crate::testing::pieces(
+                vec![
+                    &b"eyJ"[..],
+                    b"ab",
+                    b".",
+                    b"=",
+                    b"%3D",
+                    b"%3d",
+                    b"%20",
+                    b"\n",
+                    b"\r",
+                    b" ",
+                    b"-",
+                    b"_",
+                    b"Bearer ",
+                ],
+                6,
+                50,
+            )
         }
 
         proptest! {

@@ -152,8 +152,8 @@ class Observations:
         fp, fps = pd.factorize(ev["token_fp"].iloc[rows], use_na_sentinel=False)
         pair = low[host].astype(np.int64)[order] * len(fps) + fp[order]
         _, first = np.unique(pair, return_index=True)
-        take = rows[order[np.sort(first)]]  # the earliest row of each pair, earliest first
-        keep = order[np.sort(first)]
+        keep = order[np.sort(first)]  # the earliest row of each pair (among the selected), earliest first
+        take = rows[keep]
         ips = [ip if isinstance(ip, str) else None for ip in ev["client_ip"].iloc[take].astype("object")]
         assertion = (ev["token_kind"].iloc[take].astype("object") == S.KIND_ASSERTION).to_numpy(bool).tolist()
         keys = zip(np.asarray(lows, dtype=object)[low[host[keep]]].tolist(),

@@ -306,13 +306,14 @@ def token_ids(fingerprints: Collection[Any]) -> np.ndarray:
     joined = "".join(values)
     if len(joined) == 16 * len(values) and all(len(v) == 16 for v in values) and _HEX.fullmatch(joined):
         return np.frombuffer(bytes.fromhex(joined), dtype=">u8").astype(np.uint64)
+    return np.fromiter(map(_token_id, values), dtype=np.uint64, count=len(values))
 
-    def one(text: str) -> int:
-        try:
-            if len(text) == 16:
-                return int(text, 16)
-        except ValueError:
-            pass
-        return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
-    return np.fromiter((one(v) for v in values), dtype=np.uint64, count=len(values))
+def _token_id(text: str) -> int:
+    """One value's id: 16 hex digits as their number, anything else as a 64-bit hash of it."""
+    try:
+        if len(text) == 16:
+            return int(text, 16)
+    except ValueError:
+        pass
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")

@@ -824,39 +824,38 @@ mod tests {
     }
 
     fn pieces() -> impl Strategy<Value = Vec<u8>> {
-        let bits = prop::sample::select(vec![
-            TOKEN,
-            b"eyJ",
-            b"GET ",
-            b"POST https://h:443/p",
-            b" HTTP/1.1\" ",
-            b"200",
-            b" | ",
-            b"=",
-            b"\"",
-            b"a=",
-            b"status=",
-            b"ip=",
-            b"[client ",
-            b"(HTTP/1.1 ",
-            b"Started GET \"",
-            b" for ",
-            b" vars in ",
-            b"{\"",
-            b"\n",
-            b" ",
-            b"1.2.3.4:5",
-            b"[::1]",
-            b"\xe2\x86\x92",
-            b"\xff",
-            b"<13>Nov 26 12:14:14 h app[1]: ",
-            b"2026-11-26T09:10:12Z stdout F ",
-        ]);
-        let piece = prop_oneof![
-            bits.prop_map(|b| b.to_vec()),
-            prop::collection::vec(any::<u8>(), 0..6)
-        ];
-        prop::collection::vec(piece, 0..30).prop_map(|v| v.concat())
+        crate::testing::pieces(
+            vec![
+                TOKEN,
+                b"eyJ",
+                b"GET ",
+                b"POST https://h:443/p",
+                b" HTTP/1.1\" ",
+                b"200",
+                b" | ",
+                b"=",
+                b"\"",
+                b"a=",
+                b"status=",
+                b"ip=",
+                b"[client ",
+                b"(HTTP/1.1 ",
+                b"Started GET \"",
+                b" for ",
+                b" vars in ",
+                b"{\"",
+                b"\n",
+                b" ",
+                b"1.2.3.4:5",
+                b"[::1]",
+                b"\xe2\x86\x92",
+                b"\xff",
+                b"<13>Nov 26 12:14:14 h app[1]: ",
+                b"2026-11-26T09:10:12Z stdout F ",
+            ],
+            6,
+            30,
+        )
     }
 
     /// Lines of app-log fragments and what Python's `parse_line` answered for them

