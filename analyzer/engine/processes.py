@@ -5,7 +5,10 @@ Imports only `outputs.state` (to let go of the output directory's lock in a chil
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from analyzer.outputs.state import release_inherited_locks
 
@@ -26,6 +29,30 @@ def use_memory_pool() -> None:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     except NotImplementedError:  # a pyarrow built without jemalloc (Windows)
         pa.set_memory_pool(pa.system_memory_pool())
+
+
+GC_YOUNG = 10_000  # allocations between young-generation collections (CPython's default: 700)
+
+
+@contextmanager
+def quiet_collector() -> Iterator[None]:
+    """During the scan: move everything alive (the imported modules, the settings, the keys) out of
+    the cyclic collector's sight, and collect the young generation less often.
+
+    The scan allocates millions of short-lived objects that hold no cycles (tuples, strings, small
+    frames); with the default threshold the collector ran ~500 times a run and rescanned the
+    survivors each time: 0.25 s of 5.5 s of a worker-like loop, 0.07 s at 10,000. A frozen heap is
+    also not written to by a forked child's collections, so its pages stay shared with the parent.
+    Both are undone afterwards: a long-lived caller (tests, a service) keeps collecting as before.
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def die_with_parent() -> None:

@@ -15,7 +15,7 @@ from analyzer.config import Settings
 from analyzer.engine.cluster import run_dask
 from analyzer.engine.keybroker import KeyBroker
 from analyzer.engine.plan import WorkUnit, bundle, schedule
-from analyzer.engine.processes import init_child, release_freed_memory, use_memory_pool
+from analyzer.engine.processes import init_child, quiet_collector, release_freed_memory, use_memory_pool
 from analyzer.engine.task import UnitOutput, WorkerContext, scan_task
 from analyzer.tokens.keys import KeyRing
 
@@ -50,6 +50,13 @@ def run_units(units: list[WorkUnit], settings: Settings, ring: KeyRing, workers:
     With a `sink` (staging directory, run id), local workers write their rows themselves.
     """
     tasks = bundle(schedule(units))
+    with quiet_collector():  # entered before forking: the workers inherit it
+        yield from _run_tasks(tasks, settings, ring, workers, token, sink)
+
+
+def _run_tasks(tasks: list[list[WorkUnit]], settings: Settings, ring: KeyRing, workers: int, token: str,
+               sink: tuple[Path, str] | None) -> Iterator[UnitOutput]:
+    """run_units' tasks, here, on forked workers or on a Dask cluster."""
     if settings.engine == "dask":  # remote workers may not see the output directory: the parent writes
         yield from run_dask(tasks, settings, ring, workers, token)
         return
