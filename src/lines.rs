@@ -9,6 +9,7 @@ use memchr::memmem::Finder;
 
 use crate::chunk::{occurrences, ChunkScan};
 use crate::decode::plausible_header;
+use crate::fingerprint::Fp;
 use crate::formats::w3c::{directives_at, field_names};
 use crate::formats::{parse_line, FileContext, Format, LineFields};
 use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
@@ -33,7 +34,7 @@ pub struct TokenLine {
 /// A line's fields are kept once, in `lines`, and each occurrence points at its line (`at`): no
 /// string is copied per occurrence here, the Arrow columns are built from the two.
 #[derive(Debug, Default)]
-pub struct Rows {
+pub struct Rows<'c> {
     pub line: Vec<i64>,
     /// `locate::LOC_*`, after a query-string field of the line's format was taken into account.
     pub location: Vec<u8>,
@@ -45,8 +46,8 @@ pub struct Rows {
     pub token: Vec<u32>,
     /// Distinct tokens of the chunk, with their fingerprints; `used`: at least one occurrence was
     /// accepted; `cut`: its first accepted occurrence ended its line (the log probably cut it).
-    pub tokens: Vec<Vec<u8>>,
-    pub fps: Vec<String>,
+    pub tokens: Vec<Cow<'c, [u8]>>,
+    pub fps: Vec<Fp>,
     pub used: Vec<bool>,
     pub cut: Vec<bool>,
     /// JWT-shaped strings outside an Authorization header whose first segment is no JOSE header.
@@ -57,7 +58,7 @@ pub struct Rows {
     pub invalid_utf8_lines: usize,
 }
 
-impl Rows {
+impl Rows<'_> {
     pub fn len(&self) -> usize {
         self.line.len()
     }
@@ -129,7 +130,7 @@ impl LineScanner {
     /// gated (`marks` tests that they agree). Without a mask string `count_masked` finds nothing,
     /// without `#Fields:` no directive, and without a code near it a line has no logged error
     /// (`CodeSpots`), so those marks need no search of their own.
-    pub fn scan(&mut self, chunk: &[u8], first_line: i64) -> Rows {
+    pub fn scan<'c>(&mut self, chunk: &'c [u8], first_line: i64) -> Rows<'c> {
         let marks = line_marks(chunk);
         let s: ChunkScan = occurrences(chunk, first_line, marks.pct);
         let n_tokens = s.tokens.len();
@@ -142,6 +143,14 @@ impl LineScanner {
             token: Vec::with_capacity(n),
             masked: marks.masked,
             invalid_utf8_lines: invalid_utf8_lines(chunk),
+            // A `TokenLine` is ~200 bytes: grown by doubling, the column was copied over and over.
+            lines: Vec::with_capacity(
+                1 + s
+                    .hits
+                    .windows(2)
+                    .filter(|w| w[0].line_start != w[1].line_start)
+                    .count(),
+            ),
             used: vec![false; n_tokens],
             cut: vec![false; n_tokens],
             ..Rows::default()
