@@ -10,6 +10,7 @@ use memchr::memmem::Finder;
 use crate::chunk::{occurrences, ChunkScan};
 use crate::decode::plausible_header;
 use crate::fingerprint::Fp;
+use crate::formats::common::Text;
 use crate::formats::w3c::{directives_at, field_names};
 use crate::formats::{parse_line, FileContext, Format, LineFields};
 use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
@@ -23,8 +24,8 @@ pub const TOKEN_STANDIN: &str = "[token]";
 /// One token line as its occurrences share it: its request fields (tokens redacted), the format
 /// that parsed it and the validator's error logged near it.
 #[derive(Debug)]
-pub struct TokenLine {
-    pub fields: LineFields,
+pub struct TokenLine<'c> {
+    pub fields: LineFields<'c>,
     pub format: Format,
     pub logged_error: Option<String>,
 }
@@ -41,7 +42,7 @@ pub struct Rows<'c> {
     pub param: Vec<Cow<'static, str>>,
     /// Index into `lines`.
     pub at: Vec<u32>,
-    pub lines: Vec<TokenLine>,
+    pub lines: Vec<TokenLine<'c>>,
     /// Index into `tokens`.
     pub token: Vec<u32>,
     /// Distinct tokens of the chunk, with their fingerprints; `used`: at least one occurrence was
@@ -68,7 +69,7 @@ impl Rows<'_> {
     }
 
     /// The fields of occurrence `i`'s line.
-    pub fn line_of(&self, i: usize) -> &TokenLine {
+    pub fn line_of(&self, i: usize) -> &TokenLine<'_> {
         &self.lines[self.at[i] as usize]
     }
 }
@@ -81,7 +82,7 @@ pub struct LineScanner {
 }
 
 /// A log field's value with every token in it replaced by `TOKEN_STANDIN`.
-pub fn redact(value: Option<String>) -> Option<String> {
+pub fn redact(value: Text<'_>) -> Text<'_> {
     let v = value?;
     // Five fields of every token line: a searcher built once, not one per call (`str::contains`).
     static TOKEN_START: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"eyJ"));
@@ -101,7 +102,7 @@ pub fn redact(value: Option<String>) -> Option<String> {
         prev = h.end;
     }
     out.push_str(&v[prev..]);
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 fn invalid_utf8_lines(chunk: &[u8]) -> usize {
@@ -240,6 +241,10 @@ mod tests {
             Some("/cb/[token]?x=1")
         );
         assert_eq!(redact(Some("/plain".into())).as_deref(), Some("/plain"));
+        assert!(matches!(
+            redact(Some("/plain".into())),
+            Some(Cow::Borrowed(_))
+        ));
         assert_eq!(redact(None), None);
     }
 

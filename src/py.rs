@@ -4,6 +4,7 @@
 //! go back as Arrow record batches through the Arrow C data interface (`arrow-pyarrow`), so no
 //! Python object is made per row here.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::builder::{BinaryBuilder, StringBuilder};
@@ -205,7 +206,10 @@ fn binary<'a>(values: impl Iterator<Item = &'a [u8]> + Clone) -> ArrayRef {
 }
 
 /// A utf8 column of a line field, one value per occurrence (the line's, repeated).
-fn line_strings(rows: &Rows<'_>, field: impl Fn(&TokenLine) -> Option<&str>) -> ArrayRef {
+fn line_strings<'r>(
+    rows: &'r Rows<'_>,
+    field: impl Fn(&'r TokenLine<'_>) -> Option<&'r str>,
+) -> ArrayRef {
     utf8(|| (0..rows.len()).map(|i| field(rows.line_of(i))))
 }
 
@@ -357,17 +361,18 @@ fn parse_line(
         mtime_us,
         iis_fields,
     };
-    let (f, x): (Format, LineFields) = crate::formats::parse_line(line, format_of(format)?, &ctx);
+    let (f, x): (Format, LineFields<'_>) =
+        crate::formats::parse_line(line, format_of(format)?, &ctx);
     Ok((
         f.name(),
         (
             x.ts,
-            x.host,
-            x.method,
-            x.path,
+            x.host.map(Cow::into_owned),
+            x.method.map(Cow::into_owned),
+            x.path.map(Cow::into_owned),
             x.status,
-            x.client_ip,
-            x.user_agent,
+            x.client_ip.map(Cow::into_owned),
+            x.user_agent.map(Cow::into_owned),
             x.query_span,
         ),
     ))
@@ -419,7 +424,9 @@ fn zone_problem(text: &str) -> Option<String> {
 /// A log field with every token in it replaced by `[token]`, as the line stage does.
 #[pyfunction]
 fn redact(value: String) -> String {
-    crate::lines::redact(Some(value)).unwrap_or_default()
+    crate::lines::redact(Some(value.into()))
+        .map(Cow::into_owned)
+        .unwrap_or_default()
 }
 
 /// A syslog or CRI prefix of a line: (`syslog` or `cri`, its time, where the message starts).

@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use memchr::memchr;
 
 use super::common::{
-    arrival, py_float, py_lower, seconds_us_f64, split_target, status_f64, status_text,
-    strip_client_port, strip_port, FileContext, LineFields,
+    arrival, owned, owned_text, py_float, py_lower, seconds_us_f64, split_target, status_f64,
+    status_text, strip_client_port_text, strip_port_text, FileContext, LineFields, Text,
 };
 use crate::timeparse;
 
@@ -1204,10 +1204,10 @@ struct Record<'s> {
 }
 
 impl<'s> Record<'s> {
-    fn leaf_text(&self, v: usize) -> String {
+    fn leaf_text(&self, v: usize) -> Cow<'s, str> {
         match self.doc.kind(v) {
-            Kind::Num => py_num_str(&self.doc.text(v)),
-            _ => self.doc.text(v).into_owned(),
+            Kind::Num => Cow::Owned(py_num_str(&self.doc.text(v))),
+            _ => self.doc.text(v),
         }
     }
 
@@ -1287,7 +1287,11 @@ fn line_doc(line: &[u8]) -> Option<Doc<'_>> {
 /// The fields of a JSON line, or None when the line holds no JSON object. `nested`: an inner
 /// message (a `message`/`log` string holding a whole access line) is parsed with
 /// `super::parse_inner`, as `jsonlog.py`'s `inner=` callback does.
-pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<LineFields> {
+pub fn parse_json_line<'a>(
+    line: &'a [u8],
+    ctx: &FileContext,
+    nested: bool,
+) -> Option<LineFields<'a>> {
     let doc = line_doc(line)?;
     let ([ts_v, host_v, method_v, path_v, status_v, ip_v, ua_v], top) = lookup(&doc);
     let rec = Record { doc, top };
@@ -1297,8 +1301,17 @@ pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<L
     if nested {
         if let Some(wrapped) = rec.top_str("log") {
             if !wrapped.trim_start_matches(py_space).starts_with('{') {
-                let msg = wrapped.trim_matches(py_space);
-                if let Some(got) = super::parse_inner(msg.as_bytes(), ctx) {
+                // The message's fields borrow from the line where the string is its bytes.
+                let got = match &wrapped {
+                    Cow::Borrowed(msg) => {
+                        super::parse_inner(msg.trim_matches(py_space).as_bytes(), ctx)
+                    }
+                    Cow::Owned(msg) => {
+                        super::parse_inner(msg.trim_matches(py_space).as_bytes(), ctx)
+                            .map(LineFields::into_owned)
+                    }
+                };
+                if let Some(got) = got {
                     return Some(LineFields {
                         ts: got.ts.or(ts),
                         ..got
@@ -1307,15 +1320,24 @@ pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<L
             }
         }
     }
-    let (mut thost, mut path) = match path_v {
-        Some(v) => split_target(&rec.leaf_text(v)),
+    let (mut thost, mut path): (Text<'a>, Text<'a>) = match path_v {
+        Some(v) => {
+            let (h, p) = split_target(&rec.leaf_text(v));
+            (owned(h), owned(p))
+        }
         None => (None, None),
     };
     let mut method = method_v.map(|v| rec.leaf_text(v));
     if path.is_none() {
         if let Some(request) = rec.top_str("request") {
             // nginx's JSON `log_format`s carry `"request": "$request"`, the request line.
-            let (rmethod, rhost, rpath) = super::text::request_line(Some(request.as_bytes()));
+            let (rmethod, rhost, rpath) = match request {
+                Cow::Borrowed(r) => super::text::request_line(Some(r.as_bytes())),
+                Cow::Owned(r) => {
+                    let (m, h, p) = super::text::request_line(Some(r.as_bytes()));
+                    (owned_text(m), owned_text(h), owned_text(p))
+                }
+            };
             thost = rhost;
             path = rpath;
             if !rec.truthy(method_v) {
@@ -1324,29 +1346,30 @@ pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<L
         }
     }
     let mut ip = ip_v.map(|v| rec.leaf_text(v));
-    if let Some(s) = &ip {
-        if s.contains(',') {
-            // an X-Forwarded-For list: the client is the first
-            ip = Some(
-                s.split(',')
-                    .next()
-                    .unwrap_or_default()
-                    .trim_matches(py_space)
-                    .to_string(),
-            );
+    if ip.as_ref().is_some_and(|s| s.contains(',')) {
+        // an X-Forwarded-For list: the client is the first
+        fn first(s: &str) -> &str {
+            s.split(',')
+                .next()
+                .unwrap_or_default()
+                .trim_matches(py_space)
         }
+        ip = ip.map(|s| match s {
+            Cow::Borrowed(s) => Cow::Borrowed(first(s)),
+            Cow::Owned(s) => Cow::Owned(first(&s).to_string()),
+        });
     }
     let client_ip = match ip {
         // `203.0.113.9:51234` and `[2001:db8::1]:51234` lose the port; bare IPv6 is left alone.
         Some(s) if !s.is_empty() && (s.contains('.') || s.starts_with('[')) => {
-            strip_client_port(Some(&s))
+            strip_client_port_text(Some(s))
         }
         other => other,
     };
     let host = host_v.map(|v| rec.leaf_text(v)).or(thost);
     Some(LineFields {
         ts,
-        host: strip_port(host.as_deref()),
+        host: strip_port_text(host),
         method,
         path,
         status: status_v.and_then(|v| rec.status_of(v)),
