@@ -190,6 +190,20 @@ pub fn split_target(target: &str) -> (Option<String>, Option<String>) {
     split_head(head, url_window(target))
 }
 
+/// `split_target` of a text, with the path borrowed from it where it is its text (no URL).
+pub fn split_target_str(target: Cow<'_, str>) -> (Option<String>, Text<'_>) {
+    match target {
+        Cow::Borrowed(t) if !t.is_empty() && !url_window(t) => {
+            let head = t.split('?').next().unwrap_or("");
+            (None, (!head.is_empty()).then_some(Cow::Borrowed(head)))
+        }
+        t => {
+            let (host, path) = split_target(&t);
+            (host, owned(path))
+        }
+    }
+}
+
 /// `split_target(text(target))` without decoding or copying the query string (common.py's
 /// `split_target_bytes`).
 ///
@@ -808,6 +822,9 @@ mod tests {
             );
             let (host, path) = split_target_text(&b);
             prop_assert_eq!((host, path.map(Cow::into_owned)), split_target_bytes(&b));
+            let whole = lossy(&b);
+            let (host, path) = split_target_str(whole.clone());
+            prop_assert_eq!((host, path.map(Cow::into_owned)), split_target(&whole));
             if let Some(s) = s {
                 prop_assert_eq!(lower_text(s), py_lower(s));
             }

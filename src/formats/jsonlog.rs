@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use memchr::memchr;
 
 use super::common::{
-    arrival, owned, owned_text, py_float, py_lower, seconds_us_f64, split_target, status_f64,
+    arrival, owned, owned_text, py_float, py_lower, seconds_us_f64, split_target_str, status_f64,
     status_text, strip_client_port_text, strip_port_text, FileContext, LineFields, Text,
 };
 use crate::timeparse;
@@ -787,8 +787,11 @@ impl<'s> Doc<'s> {
     /// An object's members as Python's dict has them: a repeated key at its first position, with
     /// its last value.
     fn members(&self, obj: usize) -> Vec<(Cow<'s, str>, Option<usize>)> {
-        let mut out: Vec<(Cow<'s, str>, Option<usize>)> =
-            self.children(obj).map(|c| (self.key(c), Some(c))).collect();
+        // Room for every value below the object (`after` bounds its members): collected from an
+        // iterator without a size, the list was grown by doubling, a realloc a few times per line.
+        let below = self.node(obj).after.saturating_sub(obj + 1);
+        let mut out: Vec<(Cow<'s, str>, Option<usize>)> = Vec::with_capacity(below.min(256));
+        out.extend(self.children(obj).map(|c| (self.key(c), Some(c))));
         if has_repeats(&out) {
             let mut first: FxMap<String, usize> = FxMap::default();
             let mut dedup: Vec<(Cow<'s, str>, Option<usize>)> = Vec::with_capacity(out.len());
@@ -1322,8 +1325,8 @@ pub fn parse_json_line<'a>(
     }
     let (mut thost, mut path): (Text<'a>, Text<'a>) = match path_v {
         Some(v) => {
-            let (h, p) = split_target(&rec.leaf_text(v));
-            (owned(h), owned(p))
+            let (h, p) = split_target_str(rec.leaf_text(v));
+            (owned(h), p)
         }
         None => (None, None),
     };
