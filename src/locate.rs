@@ -54,6 +54,17 @@ fn patterns() -> &'static Patterns {
     })
 }
 
+/// The last bytes each pattern can end with (its `\n?\z` taken into account): a tail that ends
+/// otherwise is not run on the automaton. Most tokens in JSON logs sit after `":"` or `=`, so two
+/// of the three searches were run to fail on every occurrence.
+fn may_end(tail: &[u8], ends: &[u8]) -> bool {
+    tail.last().is_some_and(|b| *b == b'\n' || ends.contains(b))
+}
+
+const BEARER_LAST: &[u8] = b"\t\x0b\x0c\r +0t";
+const JSON_KEY_LAST: &[u8] = b"\"'";
+const PARAM_LAST: &[u8] = b"=Dd";
+
 /// A `Cookie:` header or cookie field shortly before, with no quote in between.
 fn is_cookie(before: &[u8]) -> bool {
     // The last `cookie` in any case (no two can overlap): its `c` is the last `c` or `C` that
@@ -104,14 +115,19 @@ pub fn locate(before: &[u8]) -> (u8, String) {
 pub fn locate_param(before: &[u8]) -> (u8, Cow<'static, str>) {
     let tail = &before[before.len().saturating_sub(LOOK_BEHIND)..];
     let p = patterns();
-    if BEARER_ENDINGS.iter().any(|e| tail.ends_with(e)) || p.bearer.is_match(tail) {
+    if BEARER_ENDINGS.iter().any(|e| tail.ends_with(e))
+        || (may_end(tail, BEARER_LAST) && p.bearer.is_match(tail))
+    {
         return if is_cookie(tail) {
             (LOC_COOKIE, Cow::Borrowed("cookie"))
         } else {
             (LOC_AUTHORIZATION, Cow::Borrowed("authorization"))
         };
     }
-    if let Some(m) = p.json_key.captures(tail) {
+    if let Some(m) = may_end(tail, JSON_KEY_LAST)
+        .then(|| p.json_key.captures(tail))
+        .flatten()
+    {
         let key = lower(&m[1]);
         return match key.as_str() {
             "authorization" | "http_authorization" | "request_authorization" | "auth" => {
@@ -121,7 +137,10 @@ pub fn locate_param(before: &[u8]) -> (u8, Cow<'static, str>) {
             _ => (LOC_JSON, Cow::Owned(key)),
         };
     }
-    if let Some(m) = p.param.captures(tail) {
+    if let Some(m) = may_end(tail, PARAM_LAST)
+        .then(|| p.param.captures(tail))
+        .flatten()
+    {
         let (sep_m, name_m) = (m.get(1).expect("group 1"), m.get(2).expect("group 2"));
         let sep = sep_m.as_bytes();
         let lname = lower(name_m.as_bytes());
@@ -188,5 +207,56 @@ mod tests {
             loc(b"bearer\\t"),
             (LOC_AUTHORIZATION, "authorization".into())
         );
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn tails() -> impl Strategy<Value = Vec<u8>> {
+            crate::testing::pieces(
+                vec![
+                    &b"Bearer"[..],
+                    b"bearer",
+                    b" ",
+                    b"\t",
+                    b"\n",
+                    b"+",
+                    b"%20",
+                    b"\\t",
+                    b"\"",
+                    b"'",
+                    b":",
+                    b"=",
+                    b"%3D",
+                    b"%3d",
+                    b"key",
+                    b"?",
+                    b"&",
+                    b"\\",
+                    b"\r",
+                    b"\x0b",
+                ],
+                3,
+                12,
+            )
+        }
+
+        proptest! {
+            /// The last-byte tests only skip searches that would find nothing.
+            #[test]
+            fn skipped_searches_find_nothing(tail in tails()) {
+                let p = patterns();
+                if !may_end(&tail, BEARER_LAST) {
+                    prop_assert!(!p.bearer.is_match(&tail));
+                }
+                if !may_end(&tail, JSON_KEY_LAST) {
+                    prop_assert!(!p.json_key.is_match(&tail));
+                }
+                if !may_end(&tail, PARAM_LAST) {
+                    prop_assert!(!p.param.is_match(&tail));
+                }
+            }
+        }
     }
 }
