@@ -14,7 +14,7 @@ use crate::formats::common::Text;
 use crate::formats::w3c::{directives_at, field_names};
 use crate::formats::{parse_line, FileContext, Format, LineFields};
 use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
-use crate::logged::{logged_error, CodeSpots};
+use crate::logged::{logged_error, CodeSpots, SpotLines};
 use crate::marks::line_marks;
 use crate::scan::find_tokens;
 
@@ -158,7 +158,7 @@ impl LineScanner {
         };
         let directives = directives_at(chunk, marks.fields);
         let mut next_directive = 0;
-        let codes = CodeSpots::new(marks.codes);
+        let codes = SpotLines::new(chunk, &CodeSpots::new(marks.codes), &s.hits);
         let mut plausible: Vec<Option<bool>> = vec![None; n_tokens];
         let mut parsed: Option<usize> = None; // the start of the line `query_span` belongs to
         let mut query_span = None;
@@ -191,7 +191,7 @@ impl LineScanner {
                 let (f, got) = parse_line(line, self.format, &self.ctx);
                 query_span = got.query_span;
                 // Only app logs write the validator's error on a line of its own near the request.
-                let logged_error = if codes.near(chunk, h.line_start, h.line_end) {
+                let logged_error = if codes.near(h.line_no) {
                     logged_error(chunk, h.line_start, h.line_end, got.status, f.is_app())
                 } else {
                     None
