@@ -207,11 +207,13 @@ struct Roles {
 
 const BUCKETS: usize = 1024;
 
-/// A key's bucket from its length and four of its bytes (no pass over the whole key).
+/// A key's bucket from its length and four of its bytes (no pass over the whole key); the bytes
+/// are read lowercased, so an ASCII key has its lowercase form's bucket.
 fn bucket(key: &[u8]) -> Option<usize> {
     let n = key.len();
-    let (&first, &last) = (key.first()?, key.last()?);
-    let (mid, tail) = (key[n / 2], key[n.saturating_sub(3)]);
+    let low = |b: u8| b.to_ascii_lowercase();
+    let (first, last) = (low(*key.first()?), low(*key.last()?));
+    let (mid, tail) = (low(key[n / 2]), low(key[n.saturating_sub(3)]));
     let h = u64::from_le_bytes([n as u8, first, mid, tail, last, 0, 0, 0])
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     Some((h >> 54) as usize % BUCKETS)
@@ -231,6 +233,16 @@ impl Roles {
         ids.iter()
             .filter_map(|&id| self.keys.get(id as usize))
             .find(|(k, _)| k == key)
+            .map(|(_, role)| role)
+    }
+
+    /// `get` of an ASCII key's lowercase form, without making it (the looked-up keys are
+    /// lowercase: comparing without case is comparing with the lowercased key).
+    fn get_ascii(&self, key: &str) -> Option<&Role> {
+        let ids = self.buckets.get(bucket(key.as_bytes())?)?;
+        ids.iter()
+            .filter_map(|&id| self.keys.get(id as usize))
+            .find(|(k, _)| k.as_bytes().eq_ignore_ascii_case(key.as_bytes()))
             .map(|(_, role)| role)
     }
 }
@@ -970,15 +982,17 @@ impl<'d, 's> Found<'d, 's> {
         for (k, v) in entries {
             // An ASCII key is lowercased and looked up only where a looked-up key has its length
             // and last byte (as the whole or after `prefix`): most keys of a record have none.
+            let ascii = k.is_ascii();
             let tail = k
                 .as_bytes()
                 .last()
-                .filter(|_| k.is_ascii())
+                .filter(|_| ascii)
                 .map(u8::to_ascii_lowercase);
             let as_full =
                 dotted && tail.is_none_or(|t| self.roles.may_be(prefix.len() + k.len(), t));
             let as_key = tail.is_none_or(|t| self.roles.may_be(k.len(), t));
-            if as_full || as_key {
+            // An ASCII key alone is looked up without being lowercased (`get_ascii`).
+            if as_full || (as_key && !ascii) {
                 lower_into(&k, &mut key);
             }
             if let Some(i) = v {
@@ -1016,7 +1030,12 @@ impl<'d, 's> Found<'d, 's> {
             if !as_key {
                 continue;
             }
-            if let Some(role) = self.roles.get(&key) {
+            let role = if ascii {
+                self.roles.get_ascii(&k)
+            } else {
+                self.roles.get(&key)
+            };
+            if let Some(role) = role {
                 let Some(v) = self.flat_value(v) else {
                     continue;
                 };
@@ -1563,6 +1582,27 @@ mod tests {
             }
         }
         assert!(r.get("elapsed").is_none() && r.get("").is_none());
+        assert!(r.keys.iter().all(|(k, _)| k.to_lowercase() == *k));
+    }
+
+    proptest::proptest! {
+        /// `get_ascii` of a key is `get` of its lowercase form.
+        #[test]
+        fn ascii_keys_are_found_without_lowering(
+            pick in 0usize..400,
+            flips in proptest::collection::vec(proptest::prelude::any::<bool>(), 0..40),
+            junk in "[A-Za-z_.@-]{0,12}",
+        ) {
+            let r = roles();
+            let base = r.keys.get(pick).map_or(junk.as_str(), |(k, _)| k.as_str());
+            let key: String = base
+                .chars()
+                .zip(flips.iter().chain(std::iter::repeat(&false)))
+                .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let want = r.get(&key.to_ascii_lowercase()).map(|role| role.id);
+            proptest::prop_assert_eq!(r.get_ascii(&key).map(|role| role.id), want);
+        }
     }
 
     #[test]
