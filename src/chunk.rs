@@ -1,7 +1,7 @@
 //! One chunk of log bytes in, columns out: every token occurrence with its line, where it sat and
 //! which distinct token it is; each distinct token once, with its fingerprint.
 
-use crate::fingerprint::fingerprint;
+use crate::fingerprint::{fp, Fp};
 use crate::locate::{locate_param, LOOK_BEHIND};
 use crate::marks::{chunk_marks, MARK_MASK, MARK_PCT};
 use crate::masked::count_masked;
@@ -9,9 +9,10 @@ use crate::scan::{canonical, find_tokens, Hit};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// The columns of one chunk's token occurrences, and its distinct tokens.
+/// The columns of one chunk's token occurrences, and its distinct tokens (borrowed from the chunk
+/// where they are its bytes).
 #[derive(Debug, Default)]
-pub struct ChunkScan {
+pub struct ChunkScan<'c> {
     pub hits: Vec<Hit>,
     /// `locate::LOC_*` per occurrence.
     pub location: Vec<u8>,
@@ -21,15 +22,15 @@ pub struct ChunkScan {
     /// The line ends right after the token: the log probably cut it.
     pub cut: Vec<bool>,
     /// Distinct tokens (URL-encoded padding turned back into `=`), in order of first occurrence.
-    pub tokens: Vec<Vec<u8>>,
-    pub fps: Vec<String>,
+    pub tokens: Vec<Cow<'c, [u8]>>,
+    pub fps: Vec<Fp>,
     pub marks: u32,
     /// Bearer values masked before logging.
     pub masked: usize,
 }
 
 /// Scan one chunk (whole lines) whose first line is `first_line`.
-pub fn scan_chunk(chunk: &[u8], first_line: i64) -> ChunkScan {
+pub fn scan_chunk(chunk: &[u8], first_line: i64) -> ChunkScan<'_> {
     let marks = chunk_marks(chunk);
     let masked = if marks & MARK_MASK != 0 {
         count_masked(chunk)
@@ -50,7 +51,7 @@ type TokenIndex<'a> = HashMap<Cow<'a, [u8]>, u32, foldhash::fast::RandomState>;
 
 /// The token occurrences of a chunk read with the grammar `pct` picks (`MARK_PCT`); `marks` and
 /// `masked` are left 0 (the line stage finds what it needs of them itself).
-pub fn occurrences(chunk: &[u8], first_line: i64, pct: bool) -> ChunkScan {
+pub fn occurrences(chunk: &[u8], first_line: i64, pct: bool) -> ChunkScan<'_> {
     let hits = find_tokens(chunk, first_line, pct);
     let n = hits.len();
     let mut out = ChunkScan {
@@ -75,8 +76,8 @@ pub fn occurrences(chunk: &[u8], first_line: i64, pct: bool) -> ChunkScan {
         };
         let next = index.len() as u32;
         let id = *index.entry(tok).or_insert_with_key(|t| {
-            out.tokens.push(t.to_vec());
-            out.fps.push(fingerprint(t));
+            out.tokens.push(t.clone());
+            out.fps.push(fp(t));
             next
         });
         out.token.push(id);
@@ -97,16 +98,16 @@ mod tests {
         let c = b"a Bearer eyJab.cd.ef\nb ?t=eyJab%3D.cd.ef&x\nc Bearer eyJab.cd.ef";
         let s = scan_chunk(c, 1);
         assert_eq!(s.hits.len(), 3);
-        assert_eq!(
-            s.tokens,
-            vec![b"eyJab.cd.ef".to_vec(), b"eyJab=.cd.ef".to_vec()]
-        );
+        assert_eq!(s.tokens, vec![&b"eyJab.cd.ef"[..], &b"eyJab=.cd.ef"[..]]);
         assert_eq!(s.token, vec![0, 1, 0]);
         assert_eq!(
             s.location,
             vec![LOC_AUTHORIZATION, LOC_QUERY, LOC_AUTHORIZATION]
         );
         assert_eq!(s.cut, vec![true, false, true]);
-        assert_eq!(s.fps[0], fingerprint(b"eyJab.cd.ef"));
+        assert_eq!(
+            s.fps[0].as_str(),
+            crate::fingerprint::fingerprint(b"eyJab.cd.ef")
+        );
     }
 }

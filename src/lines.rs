@@ -9,10 +9,12 @@ use memchr::memmem::Finder;
 
 use crate::chunk::{occurrences, ChunkScan};
 use crate::decode::plausible_header;
+use crate::fingerprint::Fp;
+use crate::formats::common::Text;
 use crate::formats::w3c::{directives_at, field_names};
 use crate::formats::{parse_line, FileContext, Format, LineFields};
 use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
-use crate::logged::{logged_error, CodeSpots};
+use crate::logged::{logged_error, CodeSpots, SpotLines};
 use crate::marks::line_marks;
 use crate::scan::find_tokens;
 
@@ -22,8 +24,8 @@ pub const TOKEN_STANDIN: &str = "[token]";
 /// One token line as its occurrences share it: its request fields (tokens redacted), the format
 /// that parsed it and the validator's error logged near it.
 #[derive(Debug)]
-pub struct TokenLine {
-    pub fields: LineFields,
+pub struct TokenLine<'c> {
+    pub fields: LineFields<'c>,
     pub format: Format,
     pub logged_error: Option<String>,
 }
@@ -33,20 +35,20 @@ pub struct TokenLine {
 /// A line's fields are kept once, in `lines`, and each occurrence points at its line (`at`): no
 /// string is copied per occurrence here, the Arrow columns are built from the two.
 #[derive(Debug, Default)]
-pub struct Rows {
+pub struct Rows<'c> {
     pub line: Vec<i64>,
     /// `locate::LOC_*`, after a query-string field of the line's format was taken into account.
     pub location: Vec<u8>,
     pub param: Vec<Cow<'static, str>>,
     /// Index into `lines`.
     pub at: Vec<u32>,
-    pub lines: Vec<TokenLine>,
+    pub lines: Vec<TokenLine<'c>>,
     /// Index into `tokens`.
     pub token: Vec<u32>,
     /// Distinct tokens of the chunk, with their fingerprints; `used`: at least one occurrence was
     /// accepted; `cut`: its first accepted occurrence ended its line (the log probably cut it).
-    pub tokens: Vec<Vec<u8>>,
-    pub fps: Vec<String>,
+    pub tokens: Vec<Cow<'c, [u8]>>,
+    pub fps: Vec<Fp>,
     pub used: Vec<bool>,
     pub cut: Vec<bool>,
     /// JWT-shaped strings outside an Authorization header whose first segment is no JOSE header.
@@ -57,7 +59,7 @@ pub struct Rows {
     pub invalid_utf8_lines: usize,
 }
 
-impl Rows {
+impl Rows<'_> {
     pub fn len(&self) -> usize {
         self.line.len()
     }
@@ -67,7 +69,7 @@ impl Rows {
     }
 
     /// The fields of occurrence `i`'s line.
-    pub fn line_of(&self, i: usize) -> &TokenLine {
+    pub fn line_of(&self, i: usize) -> &TokenLine<'_> {
         &self.lines[self.at[i] as usize]
     }
 }
@@ -80,7 +82,7 @@ pub struct LineScanner {
 }
 
 /// A log field's value with every token in it replaced by `TOKEN_STANDIN`.
-pub fn redact(value: Option<String>) -> Option<String> {
+pub fn redact(value: Text<'_>) -> Text<'_> {
     let v = value?;
     // Five fields of every token line: a searcher built once, not one per call (`str::contains`).
     static TOKEN_START: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"eyJ"));
@@ -100,7 +102,7 @@ pub fn redact(value: Option<String>) -> Option<String> {
         prev = h.end;
     }
     out.push_str(&v[prev..]);
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 fn invalid_utf8_lines(chunk: &[u8]) -> usize {
@@ -129,7 +131,7 @@ impl LineScanner {
     /// gated (`marks` tests that they agree). Without a mask string `count_masked` finds nothing,
     /// without `#Fields:` no directive, and without a code near it a line has no logged error
     /// (`CodeSpots`), so those marks need no search of their own.
-    pub fn scan(&mut self, chunk: &[u8], first_line: i64) -> Rows {
+    pub fn scan<'c>(&mut self, chunk: &'c [u8], first_line: i64) -> Rows<'c> {
         let marks = line_marks(chunk);
         let s: ChunkScan = occurrences(chunk, first_line, marks.pct);
         let n_tokens = s.tokens.len();
@@ -142,13 +144,21 @@ impl LineScanner {
             token: Vec::with_capacity(n),
             masked: marks.masked,
             invalid_utf8_lines: invalid_utf8_lines(chunk),
+            // A `TokenLine` is ~200 bytes: grown by doubling, the column was copied over and over.
+            lines: Vec::with_capacity(
+                1 + s
+                    .hits
+                    .windows(2)
+                    .filter(|w| w[0].line_start != w[1].line_start)
+                    .count(),
+            ),
             used: vec![false; n_tokens],
             cut: vec![false; n_tokens],
             ..Rows::default()
         };
         let directives = directives_at(chunk, marks.fields);
         let mut next_directive = 0;
-        let codes = CodeSpots::new(marks.codes);
+        let codes = SpotLines::new(chunk, &CodeSpots::new(marks.codes), &s.hits);
         let mut plausible: Vec<Option<bool>> = vec![None; n_tokens];
         let mut parsed: Option<usize> = None; // the start of the line `query_span` belongs to
         let mut query_span = None;
@@ -181,7 +191,7 @@ impl LineScanner {
                 let (f, got) = parse_line(line, self.format, &self.ctx);
                 query_span = got.query_span;
                 // Only app logs write the validator's error on a line of its own near the request.
-                let logged_error = if codes.near(chunk, h.line_start, h.line_end) {
+                let logged_error = if codes.near(h.line_no) {
                     logged_error(chunk, h.line_start, h.line_end, got.status, f.is_app())
                 } else {
                     None
@@ -231,6 +241,10 @@ mod tests {
             Some("/cb/[token]?x=1")
         );
         assert_eq!(redact(Some("/plain".into())).as_deref(), Some("/plain"));
+        assert!(matches!(
+            redact(Some("/plain".into())),
+            Some(Cow::Borrowed(_))
+        ));
         assert_eq!(redact(None), None);
     }
 

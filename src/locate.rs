@@ -54,6 +54,48 @@ fn patterns() -> &'static Patterns {
     })
 }
 
+/// The last bytes each pattern can end with (its `\n?\z` taken into account): a tail that ends
+/// otherwise is not run on the automaton. Most tokens in JSON logs sit after `":"` or `=`, so two
+/// of the three searches were run to fail on every occurrence.
+fn may_end(tail: &[u8], ends: &[u8]) -> bool {
+    tail.last().is_some_and(|b| *b == b'\n' || ends.contains(b))
+}
+
+const BEARER_LAST: &[u8] = b"\t\x0b\x0c\r +0t";
+const JSON_KEY_LAST: &[u8] = b"\"'";
+const PARAM_LAST: &[u8] = b"=Dd";
+
+/// Where the name that starts at `from` ends: the first byte after it that is no name byte
+/// (`@` and `:` are name bytes of a JSON key, `at`).
+fn name_end(tail: &[u8], from: usize, at: bool) -> usize {
+    let name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-');
+    from + tail[from..]
+        .iter()
+        .take_while(|&&c| name(c) || (at && matches!(c, b'@' | b':')))
+        .count()
+}
+
+/// The capture group of a `json_key` match that starts at `start`: its key is the run of key
+/// bytes after the opening quote. Only the match is searched for (`find`: the reverse DFA alone),
+/// not its groups (a backtracker run per token occurrence).
+fn json_key_group(tail: &[u8], start: usize) -> std::ops::Range<usize> {
+    start + 1..name_end(tail, start + 1, true)
+}
+
+/// The capture groups of a `param` match that starts at `start`: the separator is the one byte
+/// of the class there, `%26` or `%3F` where a `%` stands, or empty (`^`) where a name starts; the
+/// name runs to the `=` or `%3D` (no name byte is either). No two readings of the separator can
+/// start at one place, so the match's start decides them.
+fn param_groups(tail: &[u8], start: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let sep = match tail[start] {
+        b'%' => 3,
+        c if c.is_ascii_alphabetic() || c == b'_' => 0,
+        _ => 1,
+    };
+    let name = start + sep;
+    (start..name, name..name_end(tail, name, false))
+}
+
 /// A `Cookie:` header or cookie field shortly before, with no quote in between.
 fn is_cookie(before: &[u8]) -> bool {
     // The last `cookie` in any case (no two can overlap): its `c` is the last `c` or `C` that
@@ -104,15 +146,20 @@ pub fn locate(before: &[u8]) -> (u8, String) {
 pub fn locate_param(before: &[u8]) -> (u8, Cow<'static, str>) {
     let tail = &before[before.len().saturating_sub(LOOK_BEHIND)..];
     let p = patterns();
-    if BEARER_ENDINGS.iter().any(|e| tail.ends_with(e)) || p.bearer.is_match(tail) {
+    if BEARER_ENDINGS.iter().any(|e| tail.ends_with(e))
+        || (may_end(tail, BEARER_LAST) && p.bearer.is_match(tail))
+    {
         return if is_cookie(tail) {
             (LOC_COOKIE, Cow::Borrowed("cookie"))
         } else {
             (LOC_AUTHORIZATION, Cow::Borrowed("authorization"))
         };
     }
-    if let Some(m) = p.json_key.captures(tail) {
-        let key = lower(&m[1]);
+    if let Some(m) = may_end(tail, JSON_KEY_LAST)
+        .then(|| p.json_key.find(tail))
+        .flatten()
+    {
+        let key = lower(&tail[json_key_group(tail, m.start())]);
         return match key.as_str() {
             "authorization" | "http_authorization" | "request_authorization" | "auth" => {
                 (LOC_AUTHORIZATION, Cow::Borrowed("authorization"))
@@ -121,12 +168,15 @@ pub fn locate_param(before: &[u8]) -> (u8, Cow<'static, str>) {
             _ => (LOC_JSON, Cow::Owned(key)),
         };
     }
-    if let Some(m) = p.param.captures(tail) {
-        let (sep_m, name_m) = (m.get(1).expect("group 1"), m.get(2).expect("group 2"));
-        let sep = sep_m.as_bytes();
-        let lname = lower(name_m.as_bytes());
-        let before = &tail[..sep_m.start()];
-        if sep == b";" || before.ends_with(b";") || is_cookie(&tail[..name_m.start()]) {
+    if let Some(m) = may_end(tail, PARAM_LAST)
+        .then(|| p.param.find(tail))
+        .flatten()
+    {
+        let (sep_m, name_m) = param_groups(tail, m.start());
+        let sep = &tail[sep_m.clone()];
+        let lname = lower(&tail[name_m.clone()]);
+        let before = &tail[..sep_m.start];
+        if sep == b";" || before.ends_with(b";") || is_cookie(&tail[..name_m.start]) {
             return (LOC_COOKIE, Cow::Owned(lname));
         }
         if matches!(sep, b"?" | b"%3F" | b"%3f") || (matches!(sep, b"&" | b"%26") && in_url(before))
@@ -188,5 +238,85 @@ mod tests {
             loc(b"bearer\\t"),
             (LOC_AUTHORIZATION, "authorization".into())
         );
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn tails() -> impl Strategy<Value = Vec<u8>> {
+            crate::testing::pieces(
+                vec![
+                    &b"Bearer"[..],
+                    b"bearer",
+                    b" ",
+                    b"\t",
+                    b"\n",
+                    b"+",
+                    b"%20",
+                    b"\\t",
+                    b"\"",
+                    b"'",
+                    b":",
+                    b"=",
+                    b"%3D",
+                    b"%3d",
+                    b"key",
+                    b"?",
+                    b"&",
+                    b"\\",
+                    b"\r",
+                    b"\x0b",
+                    b"%26",
+                    b"%3F",
+                    b"%3f",
+                    b"@",
+                    b";",
+                    b",",
+                    b"{",
+                    b"|",
+                    b"_",
+                    b".",
+                    b"-",
+                    b"a1",
+                    b"Z",
+                ],
+                3,
+                16,
+            )
+        }
+
+        proptest! {
+            /// The groups read from a match's start are the ones the regex captures.
+            #[test]
+            fn groups_from_the_start_are_the_captures(tail in tails()) {
+                let p = patterns();
+                if let Some(c) = p.json_key.captures(&tail) {
+                    let start = c.get(0).expect("match").start();
+                    prop_assert_eq!(json_key_group(&tail, start), c.get(1).expect("group 1").range());
+                }
+                if let Some(c) = p.param.captures(&tail) {
+                    let start = c.get(0).expect("match").start();
+                    let (sep, name) = param_groups(&tail, start);
+                    prop_assert_eq!(sep, c.get(1).expect("group 1").range());
+                    prop_assert_eq!(name, c.get(2).expect("group 2").range());
+                }
+            }
+
+            /// The last-byte tests only skip searches that would find nothing.
+            #[test]
+            fn skipped_searches_find_nothing(tail in tails()) {
+                let p = patterns();
+                if !may_end(&tail, BEARER_LAST) {
+                    prop_assert!(!p.bearer.is_match(&tail));
+                }
+                if !may_end(&tail, JSON_KEY_LAST) {
+                    prop_assert!(!p.json_key.is_match(&tail));
+                }
+                if !may_end(&tail, PARAM_LAST) {
+                    prop_assert!(!p.param.is_match(&tail));
+                }
+            }
+        }
     }
 }

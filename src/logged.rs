@@ -13,6 +13,8 @@ use std::sync::LazyLock;
 
 use memchr::memmem::Finder;
 
+use crate::scan::Hit;
+
 /// Lines searched before (and, with a matching request id, after) a token's line.
 pub const LOOK_AROUND: usize = 5;
 /// Qualifier of a code logged by a server that had no signing keys at all.
@@ -131,6 +133,57 @@ impl CodeSpots {
                     .count()
                     < far
             })
+    }
+}
+
+/// The line numbers of a chunk's code spots near its token lines, in order: `near` of a token line
+/// is then a binary search, where `CodeSpots::near` counted up to `LOOK_AROUND` + 1 lines either
+/// side of every token line (two passes over ~6 KB per line).
+///
+/// A spot's line comes from the token line it stands on, or the one before or after it (their
+/// numbers are known: `Hit::line_no`), counting at most `LOOK_AROUND` + 1 newlines from each; a
+/// spot farther than that from both is near no token line and is left out.
+pub struct SpotLines(Vec<i64>);
+
+impl SpotLines {
+    /// `hits`: the chunk's token candidates, in order (as `find_tokens` gives them).
+    pub fn new(chunk: &[u8], spots: &CodeSpots, hits: &[Hit]) -> SpotLines {
+        let far = LOOK_AROUND + 1;
+        let mut lines = Vec::with_capacity(spots.0.len());
+        for &q in &spots.0 {
+            let k = hits.partition_point(|h| h.line_start <= q);
+            let before = k.checked_sub(1).map(|j| &hits[j]);
+            if let Some(b) = before.filter(|b| q < b.line_end) {
+                lines.push(b.line_no);
+                continue;
+            }
+            let after_before = before.and_then(|b| {
+                let n = memchr::memchr_iter(b'\n', py_slice(chunk, b.line_end, q))
+                    .take(far)
+                    .count();
+                (n < far).then_some(b.line_no + n as i64)
+            });
+            let before_after = || {
+                let a = hits.get(k)?;
+                let n = memchr::memrchr_iter(b'\n', py_slice(chunk, q, a.line_start))
+                    .take(far)
+                    .count();
+                (n < far).then_some(a.line_no - n as i64)
+            };
+            if let Some(line) = after_before.or_else(before_after) {
+                lines.push(line);
+            }
+        }
+        SpotLines(lines)
+    }
+
+    /// `CodeSpots::near` of the token line numbered `line_no`.
+    pub fn near(&self, line_no: i64) -> bool {
+        let from = line_no - LOOK_AROUND as i64;
+        let k = self.0.partition_point(|&l| l < from);
+        self.0
+            .get(k)
+            .is_some_and(|&l| l <= line_no + LOOK_AROUND as i64)
     }
 }
 

@@ -4,11 +4,13 @@
 //! go back as Arrow record batches through the Arrow C data interface (`arrow-pyarrow`), so no
 //! Python object is made per row here.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
+use arrow_array::builder::{BinaryBuilder, StringBuilder};
 use arrow_array::{
-    ArrayRef, BinaryArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
-    UInt32Array, UInt8Array,
+    ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray, UInt32Array,
+    UInt8Array,
 };
 use arrow_pyarrow::ToPyArrow;
 use pyo3::exceptions::PyValueError;
@@ -88,11 +90,8 @@ fn scan_chunk<'py>(
     cols.push(("cut", Arc::new(BooleanArray::from(s.cut))));
     let occurrences = batch(cols)?.to_pyarrow(py)?;
     let tokens = batch(vec![
-        (
-            "token",
-            Arc::new(BinaryArray::from_iter_values(s.tokens.iter())) as ArrayRef,
-        ),
-        ("fp", Arc::new(StringArray::from_iter_values(s.fps.iter()))),
+        ("token", binary(s.tokens.iter().map(|t| &**t))),
+        ("fp", utf8(|| s.fps.iter().map(|f| Some(f.as_str())))),
     ])?
     .to_pyarrow(py)?;
     Ok((occurrences, tokens, s.marks, s.masked))
@@ -180,15 +179,42 @@ fn zone_of(text: &str) -> PyResult<Zone> {
     Zone::from_text(text).map_err(PyValueError::new_err)
 }
 
+/// A utf8 column whose data buffer is sized first (a pass over the values' lengths): a column
+/// grown by doubling is copied about twice over and reallocated a dozen times per chunk.
+fn utf8<'a, I>(values: impl Fn() -> I) -> ArrayRef
+where
+    I: Iterator<Item = Option<&'a str>>,
+{
+    let (n, bytes) = values().fold((0, 0), |(n, b), v| (n + 1, b + v.map_or(0, str::len)));
+    let mut out = StringBuilder::with_capacity(n, bytes);
+    for v in values() {
+        out.append_option(v);
+    }
+    Arc::new(out.finish())
+}
+
+/// A binary column, sized first as `utf8` is.
+fn binary<'a>(values: impl Iterator<Item = &'a [u8]> + Clone) -> ArrayRef {
+    let (n, bytes) = values
+        .clone()
+        .fold((0, 0), |(n, b), v| (n + 1, b + v.len()));
+    let mut out = BinaryBuilder::with_capacity(n, bytes);
+    for v in values {
+        out.append_value(v);
+    }
+    Arc::new(out.finish())
+}
+
 /// A utf8 column of a line field, one value per occurrence (the line's, repeated).
-fn line_strings(rows: &Rows, field: impl Fn(&TokenLine) -> Option<&str>) -> ArrayRef {
-    Arc::new(StringArray::from_iter(
-        (0..rows.len()).map(|i| field(rows.line_of(i))),
-    ))
+fn line_strings<'r>(
+    rows: &'r Rows<'_>,
+    field: impl Fn(&'r TokenLine<'_>) -> Option<&'r str>,
+) -> ArrayRef {
+    utf8(|| (0..rows.len()).map(|i| field(rows.line_of(i))))
 }
 
 /// The occurrence and token record batches of one chunk's rows.
-fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
+fn rows_batches(rows: &Rows<'_>) -> PyResult<(RecordBatch, RecordBatch)> {
     let n = rows.len();
     let lines = || (0..n).map(|i| rows.line_of(i));
     let occurrences = batch(vec![
@@ -200,22 +226,12 @@ fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
             "ts",
             Arc::new(Int64Array::from_iter(lines().map(|l| l.fields.ts))),
         ),
-        (
-            "format",
-            Arc::new(StringArray::from_iter_values(
-                lines().map(|l| l.format.name()),
-            )),
-        ),
+        ("format", utf8(|| lines().map(|l| Some(l.format.name())))),
         (
             "location",
-            Arc::new(StringArray::from_iter_values(
-                rows.location.iter().map(|&l| LOCATIONS[l as usize]),
-            )),
+            utf8(|| rows.location.iter().map(|&l| Some(LOCATIONS[l as usize]))),
         ),
-        (
-            "param",
-            Arc::new(StringArray::from_iter_values(rows.param.iter())),
-        ),
+        ("param", utf8(|| rows.param.iter().map(|p| Some(&**p)))),
         ("host", line_strings(rows, |l| l.fields.host.as_deref())),
         ("method", line_strings(rows, |l| l.fields.method.as_deref())),
         ("path", line_strings(rows, |l| l.fields.path.as_deref())),
@@ -237,20 +253,16 @@ fn rows_batches(rows: &Rows) -> PyResult<(RecordBatch, RecordBatch)> {
         ),
         (
             "token_fp",
-            Arc::new(StringArray::from_iter_values(
-                rows.token.iter().map(|&t| rows.fps[t as usize].as_str()),
-            )),
+            utf8(|| {
+                rows.token
+                    .iter()
+                    .map(|&t| Some(rows.fps[t as usize].as_str()))
+            }),
         ),
     ])?;
     let tokens = batch(vec![
-        (
-            "token",
-            Arc::new(BinaryArray::from_iter_values(rows.tokens.iter())) as ArrayRef,
-        ),
-        (
-            "fp",
-            Arc::new(StringArray::from_iter_values(rows.fps.iter())),
-        ),
+        ("token", binary(rows.tokens.iter().map(|t| &**t))),
+        ("fp", utf8(|| rows.fps.iter().map(|f| Some(f.as_str())))),
         ("used", Arc::new(BooleanArray::from(rows.used.clone()))),
         ("cut", Arc::new(BooleanArray::from(rows.cut.clone()))),
     ])?;
@@ -349,17 +361,18 @@ fn parse_line(
         mtime_us,
         iis_fields,
     };
-    let (f, x): (Format, LineFields) = crate::formats::parse_line(line, format_of(format)?, &ctx);
+    let (f, x): (Format, LineFields<'_>) =
+        crate::formats::parse_line(line, format_of(format)?, &ctx);
     Ok((
         f.name(),
         (
             x.ts,
-            x.host,
-            x.method,
-            x.path,
+            x.host.map(Cow::into_owned),
+            x.method.map(Cow::into_owned),
+            x.path.map(Cow::into_owned),
             x.status,
-            x.client_ip,
-            x.user_agent,
+            x.client_ip.map(Cow::into_owned),
+            x.user_agent.map(Cow::into_owned),
             x.query_span,
         ),
     ))
@@ -411,7 +424,9 @@ fn zone_problem(text: &str) -> Option<String> {
 /// A log field with every token in it replaced by `[token]`, as the line stage does.
 #[pyfunction]
 fn redact(value: String) -> String {
-    crate::lines::redact(Some(value)).unwrap_or_default()
+    crate::lines::redact(Some(value.into()))
+        .map(Cow::into_owned)
+        .unwrap_or_default()
 }
 
 /// A syslog or CRI prefix of a line: (`syslog` or `cri`, its time, where the message starts).

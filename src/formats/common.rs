@@ -1,21 +1,45 @@
 //! What every format parser shares: the fields of a line, per-file state, and small value helpers.
 
+use std::borrow::Cow;
+
 use crate::timeparse::Zone;
+
+/// A field's text: borrowed from the line where it is the line's bytes as they stand (most
+/// fields of most lines), owned where it was decoded or changed. A `String` each was five
+/// allocations and frees per token line.
+pub type Text<'a> = Option<Cow<'a, str>>;
 
 /// The request fields a log line carries; None where the format has no such field.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct LineFields {
+pub struct LineFields<'a> {
     /// Epoch microseconds, UTC.
     pub ts: Option<i64>,
-    pub host: Option<String>,
-    pub method: Option<String>,
-    pub path: Option<String>,
+    pub host: Text<'a>,
+    pub method: Text<'a>,
+    pub path: Text<'a>,
     pub status: Option<i32>,
-    pub client_ip: Option<String>,
-    pub user_agent: Option<String>,
+    pub client_ip: Text<'a>,
+    pub user_agent: Text<'a>,
     /// Byte span of the request's query string within the line, when the format keeps it in a
     /// field of its own (IIS `cs-uri-query`, App Gateway `requestQuery`): a token there is in the query.
     pub query_span: Option<(usize, usize)>,
+}
+
+impl LineFields<'_> {
+    /// The same fields, owning their texts (fields read from a text the parser made).
+    pub fn into_owned(self) -> LineFields<'static> {
+        let own = owned_text;
+        LineFields {
+            ts: self.ts,
+            host: own(self.host),
+            method: own(self.method),
+            path: own(self.path),
+            status: self.status,
+            client_ip: own(self.client_ip),
+            user_agent: own(self.user_agent),
+            query_span: self.query_span,
+        }
+    }
 }
 
 /// Per-file parsing state: the year for year-less times, the default zone, the W3C field list.
@@ -88,11 +112,21 @@ pub fn seconds_us_f64(v: f64, scale: f64) -> Option<f64> {
 }
 
 /// A field's text; None for the `-` and empty placeholders logs use for 'no value'.
-pub fn text(b: &[u8]) -> Option<String> {
+pub fn text(b: &[u8]) -> Text<'_> {
     if b.is_empty() || b == b"-" || b == b"\"\"" {
         return None;
     }
-    Some(lossy(b).into_owned())
+    Some(lossy(b))
+}
+
+/// The same text, owned.
+pub fn owned_text(t: Text<'_>) -> Text<'static> {
+    t.map(|t| Cow::Owned(t.into_owned()))
+}
+
+/// A text that is owned either way (a value the format computed).
+pub fn owned<'a>(s: Option<String>) -> Text<'a> {
+    s.map(Cow::Owned)
 }
 
 /// `String::from_utf8_lossy`, checked by `str::from_utf8` first: the same text, but valid UTF-8
@@ -156,6 +190,20 @@ pub fn split_target(target: &str) -> (Option<String>, Option<String>) {
     split_head(head, url_window(target))
 }
 
+/// `split_target` of a text, with the path borrowed from it where it is its text (no URL).
+pub fn split_target_str(target: Cow<'_, str>) -> (Option<String>, Text<'_>) {
+    match target {
+        Cow::Borrowed(t) if !t.is_empty() && !url_window(t) => {
+            let head = t.split('?').next().unwrap_or("");
+            (None, (!head.is_empty()).then_some(Cow::Borrowed(head)))
+        }
+        t => {
+            let (host, path) = split_target(&t);
+            (host, owned(path))
+        }
+    }
+}
+
 /// `split_target(text(target))` without decoding or copying the query string (common.py's
 /// `split_target_bytes`).
 ///
@@ -165,11 +213,18 @@ pub fn split_target(target: &str) -> (Option<String>, Option<String>) {
 /// would be at the end), and `urlsplit` reads scheme, host and path from before the first `?`
 /// alone, so both are exact. Only the `://` test looks past the `?`: at the first 12 characters.
 pub fn split_target_bytes(target: &[u8]) -> (Option<String>, Option<String>) {
+    let (host, path) = split_target_text(target);
+    (host, path.map(Cow::into_owned))
+}
+
+/// `split_target_bytes`, with the path borrowed from `target` where it is its bytes (a target
+/// that is no URL, valid UTF-8).
+pub fn split_target_text(target: &[u8]) -> (Option<String>, Text<'_>) {
     if target.is_empty() || target == b"-" || target == b"\"\"" {
         return (None, None);
     }
     let q = memchr::memchr(b'?', target).unwrap_or(target.len());
-    let head = String::from_utf8_lossy(&target[..q]);
+    let head = lossy(&target[..q]);
     let first12 = &target[..target.len().min(12)];
     let window = if first12.is_ascii() {
         // ASCII bytes are characters: the first 12 characters are the first 12 bytes.
@@ -179,7 +234,11 @@ pub fn split_target_bytes(target: &[u8]) -> (Option<String>, Option<String>) {
         // takes up to 4): decoding 64 leaves them as they are in the whole.
         url_window(&String::from_utf8_lossy(&target[..target.len().min(64)]))
     };
-    split_head(&head, window)
+    if !window {
+        return (None, Some(head).filter(|h| !h.is_empty()));
+    }
+    let (host, path) = split_head(&head, window);
+    (host, owned(path))
 }
 
 /// Python's `"://" in target[:12]`: the target is read as a URL.
@@ -392,38 +451,70 @@ fn is_ipv6(s: &str) -> bool {
 
 /// A Host value without its port, lowercased (`[::1]:443` keeps its brackets off too).
 pub fn strip_port(host: Option<&str>) -> Option<String> {
-    let host = host.filter(|h| !h.is_empty())?;
+    host.and_then(host_part).map(py_lower)
+}
+
+/// The part of a Host value `strip_port` keeps, before it is lowercased; None when empty
+/// (lowercasing leaves a text empty only if it was).
+fn host_part(host: &str) -> Option<&str> {
+    if host.is_empty() {
+        return None;
+    }
     if let Some(rest) = host.strip_prefix('[') {
         let inner = rest.split(']').next().unwrap_or("");
-        return if inner.is_empty() {
-            None
-        } else {
-            Some(py_lower(inner))
-        };
+        return (!inner.is_empty()).then_some(inner);
     }
     let h = if host.matches(':').count() == 1 {
         host.rsplit_once(':').map(|(a, _)| a).unwrap_or(host)
     } else {
         host
     };
-    let h = py_lower(h.trim_end_matches('.'));
-    if h.is_empty() {
-        None
+    let h = h.trim_end_matches('.');
+    (!h.is_empty()).then_some(h)
+}
+
+/// `py_lower`, borrowed where it changes nothing (ASCII without capitals: most host names).
+fn lower_text(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
     } else {
-        Some(h)
+        Cow::Owned(py_lower(s))
+    }
+}
+
+/// `strip_port` of a text, borrowed from it where it can be.
+pub fn strip_port_text(host: Text<'_>) -> Text<'_> {
+    match host? {
+        Cow::Borrowed(h) => host_part(h).map(lower_text),
+        Cow::Owned(h) => strip_port(Some(&h)).map(Cow::Owned),
     }
 }
 
 /// `203.0.113.9:51234` -> `203.0.113.9`; IPv6 without brackets is left alone.
 pub fn strip_client_port(addr: Option<&str>) -> Option<String> {
-    let addr = addr.filter(|a| !a.is_empty())?;
+    addr.and_then(client_part).map(str::to_string)
+}
+
+/// The part of an address `strip_client_port` keeps.
+fn client_part(addr: &str) -> Option<&str> {
+    if addr.is_empty() {
+        return None;
+    }
     if let Some(rest) = addr.strip_prefix('[') {
-        return Some(rest.split(']').next().unwrap_or("").to_string());
+        return Some(rest.split(']').next().unwrap_or(""));
     }
     if addr.matches(':').count() == 1 {
-        return Some(addr.split(':').next().unwrap_or("").to_string());
+        return Some(addr.split(':').next().unwrap_or(""));
     }
-    Some(addr.to_string())
+    Some(addr)
+}
+
+/// `strip_client_port` of a text, borrowed from it where it can be.
+pub fn strip_client_port_text(addr: Text<'_>) -> Text<'_> {
+    match addr? {
+        Cow::Borrowed(a) => client_part(a).map(Cow::Borrowed),
+        Cow::Owned(a) => strip_client_port(Some(&a)).map(Cow::Owned),
+    }
 }
 
 /// Python's `str.lower()` (full Unicode lowercase; Rust's `to_lowercase` agrees except for a few
@@ -699,6 +790,44 @@ mod tests {
                 Some(t) => split_target(&t),
             };
             prop_assert_eq!(split_target_bytes(&b), want);
+        }
+
+        /// The borrowed readings are the owned ones: the same text, from a borrowed or an
+        /// owned input alike.
+        #[test]
+        fn borrowed_texts_are_the_owned_ones(
+            b in crate::testing::pieces(
+                vec![
+                    &b"["[..], b"]", b":", b".", b",", b"H", b"h", b"\xc3\x89", b"\xc3\xa9", b"\xff",
+                    b"-", b"", b"1", b"::1", b"?", b"://",
+                ],
+                3,
+                12,
+            )
+        ) {
+            let t = text(&b);
+            let s = t.as_deref();
+            prop_assert_eq!(strip_port_text(t.clone()).map(Cow::into_owned), strip_port(s));
+            prop_assert_eq!(
+                strip_port_text(owned_text(t.clone())).map(Cow::into_owned),
+                strip_port(s)
+            );
+            prop_assert_eq!(
+                strip_client_port_text(t.clone()).map(Cow::into_owned),
+                strip_client_port(s)
+            );
+            prop_assert_eq!(
+                strip_client_port_text(owned_text(t.clone())).map(Cow::into_owned),
+                strip_client_port(s)
+            );
+            let (host, path) = split_target_text(&b);
+            prop_assert_eq!((host, path.map(Cow::into_owned)), split_target_bytes(&b));
+            let whole = lossy(&b);
+            let (host, path) = split_target_str(whole.clone());
+            prop_assert_eq!((host, path.map(Cow::into_owned)), split_target(&whole));
+            if let Some(s) = s {
+                prop_assert_eq!(lower_text(s), py_lower(s));
+            }
         }
     }
 }

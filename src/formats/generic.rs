@@ -8,8 +8,8 @@ use memchr::memmem;
 use regex::bytes::Regex;
 
 use super::common::{
-    py_upper, split_target, split_target_bytes, status, status_text, strip_client_port, strip_port,
-    FileContext, LineFields,
+    owned, py_upper, split_target, split_target_bytes, status, status_text, strip_client_port,
+    strip_port, FileContext, LineFields,
 };
 use super::jsonlog::{self, HOST_KEYS, IP_KEYS, METHOD_KEYS, PATH_KEYS, STATUS_KEYS, UA_KEYS};
 use crate::timeparse;
@@ -459,7 +459,11 @@ fn truthy(code: Option<i32>) -> Option<i32> {
 ///
 /// The searches run on the line's `Probe` (the caller's, when it has one); what they capture is
 /// read from the line itself.
-pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) -> LineFields {
+pub fn parse_generic<'a>(
+    line: &'a [u8],
+    ctx: &FileContext,
+    probe: Option<&Probe<'_>>,
+) -> LineFields<'a> {
     let own;
     let probe = match probe {
         Some(p) => p,
@@ -579,12 +583,12 @@ pub fn parse_generic(line: &[u8], ctx: &FileContext, probe: Option<&Probe<'_>>) 
     };
     LineFields {
         ts,
-        host: strip_port(thost.or(host).as_deref()),
-        method: method.filter(|m| !m.is_empty()).map(|m| py_upper(&m)),
-        path,
+        host: owned(strip_port(thost.or(host).as_deref())),
+        method: owned(method.filter(|m| !m.is_empty()).map(|m| py_upper(&m))),
+        path: owned(path),
         status: code_,
-        client_ip,
-        user_agent: flat.first_text(UA_KEYS),
+        client_ip: owned(client_ip),
+        user_agent: owned(flat.first_text(UA_KEYS)),
         query_span: None,
     }
 }

@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use memchr::memchr;
 
 use super::common::{
-    arrival, py_float, py_lower, seconds_us_f64, split_target, status_f64, status_text,
-    strip_client_port, strip_port, FileContext, LineFields,
+    arrival, owned, owned_text, py_float, py_lower, seconds_us_f64, split_target_str, status_f64,
+    status_text, strip_client_port_text, strip_port_text, FileContext, LineFields, Text,
 };
 use crate::timeparse;
 
@@ -207,11 +207,13 @@ struct Roles {
 
 const BUCKETS: usize = 1024;
 
-/// A key's bucket from its length and four of its bytes (no pass over the whole key).
+/// A key's bucket from its length and four of its bytes (no pass over the whole key); the bytes
+/// are read lowercased, so an ASCII key has its lowercase form's bucket.
 fn bucket(key: &[u8]) -> Option<usize> {
     let n = key.len();
-    let (&first, &last) = (key.first()?, key.last()?);
-    let (mid, tail) = (key[n / 2], key[n.saturating_sub(3)]);
+    let low = |b: u8| b.to_ascii_lowercase();
+    let (first, last) = (low(*key.first()?), low(*key.last()?));
+    let (mid, tail) = (low(key[n / 2]), low(key[n.saturating_sub(3)]));
     let h = u64::from_le_bytes([n as u8, first, mid, tail, last, 0, 0, 0])
         .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     Some((h >> 54) as usize % BUCKETS)
@@ -231,6 +233,16 @@ impl Roles {
         ids.iter()
             .filter_map(|&id| self.keys.get(id as usize))
             .find(|(k, _)| k == key)
+            .map(|(_, role)| role)
+    }
+
+    /// `get` of an ASCII key's lowercase form, without making it (the looked-up keys are
+    /// lowercase: comparing without case is comparing with the lowercased key).
+    fn get_ascii(&self, key: &str) -> Option<&Role> {
+        let ids = self.buckets.get(bucket(key.as_bytes())?)?;
+        ids.iter()
+            .filter_map(|&id| self.keys.get(id as usize))
+            .find(|(k, _)| k.as_bytes().eq_ignore_ascii_case(key.as_bytes()))
             .map(|(_, role)| role)
     }
 }
@@ -787,8 +799,11 @@ impl<'s> Doc<'s> {
     /// An object's members as Python's dict has them: a repeated key at its first position, with
     /// its last value.
     fn members(&self, obj: usize) -> Vec<(Cow<'s, str>, Option<usize>)> {
-        let mut out: Vec<(Cow<'s, str>, Option<usize>)> =
-            self.children(obj).map(|c| (self.key(c), Some(c))).collect();
+        // Room for every value below the object (`after` bounds its members): collected from an
+        // iterator without a size, the list was grown by doubling, a realloc a few times per line.
+        let below = self.node(obj).after.saturating_sub(obj + 1);
+        let mut out: Vec<(Cow<'s, str>, Option<usize>)> = Vec::with_capacity(below.min(256));
+        out.extend(self.children(obj).map(|c| (self.key(c), Some(c))));
         if has_repeats(&out) {
             let mut first: FxMap<String, usize> = FxMap::default();
             let mut dedup: Vec<(Cow<'s, str>, Option<usize>)> = Vec::with_capacity(out.len());
@@ -967,15 +982,17 @@ impl<'d, 's> Found<'d, 's> {
         for (k, v) in entries {
             // An ASCII key is lowercased and looked up only where a looked-up key has its length
             // and last byte (as the whole or after `prefix`): most keys of a record have none.
+            let ascii = k.is_ascii();
             let tail = k
                 .as_bytes()
                 .last()
-                .filter(|_| k.is_ascii())
+                .filter(|_| ascii)
                 .map(u8::to_ascii_lowercase);
             let as_full =
                 dotted && tail.is_none_or(|t| self.roles.may_be(prefix.len() + k.len(), t));
             let as_key = tail.is_none_or(|t| self.roles.may_be(k.len(), t));
-            if as_full || as_key {
+            // An ASCII key alone is looked up without being lowercased (`get_ascii`).
+            if as_full || (as_key && !ascii) {
                 lower_into(&k, &mut key);
             }
             if let Some(i) = v {
@@ -1013,7 +1030,12 @@ impl<'d, 's> Found<'d, 's> {
             if !as_key {
                 continue;
             }
-            if let Some(role) = self.roles.get(&key) {
+            let role = if ascii {
+                self.roles.get_ascii(&k)
+            } else {
+                self.roles.get(&key)
+            };
+            if let Some(role) = role {
                 let Some(v) = self.flat_value(v) else {
                     continue;
                 };
@@ -1204,10 +1226,10 @@ struct Record<'s> {
 }
 
 impl<'s> Record<'s> {
-    fn leaf_text(&self, v: usize) -> String {
+    fn leaf_text(&self, v: usize) -> Cow<'s, str> {
         match self.doc.kind(v) {
-            Kind::Num => py_num_str(&self.doc.text(v)),
-            _ => self.doc.text(v).into_owned(),
+            Kind::Num => Cow::Owned(py_num_str(&self.doc.text(v))),
+            _ => self.doc.text(v),
         }
     }
 
@@ -1287,7 +1309,11 @@ fn line_doc(line: &[u8]) -> Option<Doc<'_>> {
 /// The fields of a JSON line, or None when the line holds no JSON object. `nested`: an inner
 /// message (a `message`/`log` string holding a whole access line) is parsed with
 /// `super::parse_inner`, as `jsonlog.py`'s `inner=` callback does.
-pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<LineFields> {
+pub fn parse_json_line<'a>(
+    line: &'a [u8],
+    ctx: &FileContext,
+    nested: bool,
+) -> Option<LineFields<'a>> {
     let doc = line_doc(line)?;
     let ([ts_v, host_v, method_v, path_v, status_v, ip_v, ua_v], top) = lookup(&doc);
     let rec = Record { doc, top };
@@ -1297,8 +1323,17 @@ pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<L
     if nested {
         if let Some(wrapped) = rec.top_str("log") {
             if !wrapped.trim_start_matches(py_space).starts_with('{') {
-                let msg = wrapped.trim_matches(py_space);
-                if let Some(got) = super::parse_inner(msg.as_bytes(), ctx) {
+                // The message's fields borrow from the line where the string is its bytes.
+                let got = match &wrapped {
+                    Cow::Borrowed(msg) => {
+                        super::parse_inner(msg.trim_matches(py_space).as_bytes(), ctx)
+                    }
+                    Cow::Owned(msg) => {
+                        super::parse_inner(msg.trim_matches(py_space).as_bytes(), ctx)
+                            .map(LineFields::into_owned)
+                    }
+                };
+                if let Some(got) = got {
                     return Some(LineFields {
                         ts: got.ts.or(ts),
                         ..got
@@ -1307,15 +1342,24 @@ pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<L
             }
         }
     }
-    let (mut thost, mut path) = match path_v {
-        Some(v) => split_target(&rec.leaf_text(v)),
+    let (mut thost, mut path): (Text<'a>, Text<'a>) = match path_v {
+        Some(v) => {
+            let (h, p) = split_target_str(rec.leaf_text(v));
+            (owned(h), p)
+        }
         None => (None, None),
     };
     let mut method = method_v.map(|v| rec.leaf_text(v));
     if path.is_none() {
         if let Some(request) = rec.top_str("request") {
             // nginx's JSON `log_format`s carry `"request": "$request"`, the request line.
-            let (rmethod, rhost, rpath) = super::text::request_line(Some(request.as_bytes()));
+            let (rmethod, rhost, rpath) = match request {
+                Cow::Borrowed(r) => super::text::request_line(Some(r.as_bytes())),
+                Cow::Owned(r) => {
+                    let (m, h, p) = super::text::request_line(Some(r.as_bytes()));
+                    (owned_text(m), owned_text(h), owned_text(p))
+                }
+            };
             thost = rhost;
             path = rpath;
             if !rec.truthy(method_v) {
@@ -1324,29 +1368,30 @@ pub fn parse_json_line(line: &[u8], ctx: &FileContext, nested: bool) -> Option<L
         }
     }
     let mut ip = ip_v.map(|v| rec.leaf_text(v));
-    if let Some(s) = &ip {
-        if s.contains(',') {
-            // an X-Forwarded-For list: the client is the first
-            ip = Some(
-                s.split(',')
-                    .next()
-                    .unwrap_or_default()
-                    .trim_matches(py_space)
-                    .to_string(),
-            );
+    if ip.as_ref().is_some_and(|s| s.contains(',')) {
+        // an X-Forwarded-For list: the client is the first
+        fn first(s: &str) -> &str {
+            s.split(',')
+                .next()
+                .unwrap_or_default()
+                .trim_matches(py_space)
         }
+        ip = ip.map(|s| match s {
+            Cow::Borrowed(s) => Cow::Borrowed(first(s)),
+            Cow::Owned(s) => Cow::Owned(first(&s).to_string()),
+        });
     }
     let client_ip = match ip {
         // `203.0.113.9:51234` and `[2001:db8::1]:51234` lose the port; bare IPv6 is left alone.
         Some(s) if !s.is_empty() && (s.contains('.') || s.starts_with('[')) => {
-            strip_client_port(Some(&s))
+            strip_client_port_text(Some(s))
         }
         other => other,
     };
     let host = host_v.map(|v| rec.leaf_text(v)).or(thost);
     Some(LineFields {
         ts,
-        host: strip_port(host.as_deref()),
+        host: strip_port_text(host),
         method,
         path,
         status: status_v.and_then(|v| rec.status_of(v)),
@@ -1537,6 +1582,27 @@ mod tests {
             }
         }
         assert!(r.get("elapsed").is_none() && r.get("").is_none());
+        assert!(r.keys.iter().all(|(k, _)| k.to_lowercase() == *k));
+    }
+
+    proptest::proptest! {
+        /// `get_ascii` of a key is `get` of its lowercase form.
+        #[test]
+        fn ascii_keys_are_found_without_lowering(
+            pick in 0usize..400,
+            flips in proptest::collection::vec(proptest::prelude::any::<bool>(), 0..40),
+            junk in "[A-Za-z_.@-]{0,12}",
+        ) {
+            let r = roles();
+            let base = r.keys.get(pick).map_or(junk.as_str(), |(k, _)| k.as_str());
+            let key: String = base
+                .chars()
+                .zip(flips.iter().chain(std::iter::repeat(&false)))
+                .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let want = r.get(&key.to_ascii_lowercase()).map(|role| role.id);
+            proptest::prop_assert_eq!(r.get_ascii(&key).map(|role| role.id), want);
+        }
     }
 
     #[test]

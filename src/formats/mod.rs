@@ -134,7 +134,7 @@ impl Format {
     }
 
     /// The format's parser: None when the line is not of it (generic always answers).
-    fn parse(self, line: &[u8], ctx: &FileContext) -> Option<LineFields> {
+    fn parse<'a>(self, line: &'a [u8], ctx: &FileContext) -> Option<LineFields<'a>> {
         match self {
             Format::Iis => w3c::parse_w3c(line, ctx),
             Format::Envoy => text::parse_envoy(line, ctx),
@@ -205,12 +205,12 @@ pub fn detect(lines: &[&[u8]]) -> Format {
 
 /// The first format (other than `skip`) that recognises and parses an unwrapped line; the tests
 /// run on the line's `Probe` text.
-fn parse_plain(
-    line: &[u8],
+fn parse_plain<'a>(
+    line: &'a [u8],
     ctx: &FileContext,
     skip: Option<Format>,
     probe: &Probe<'_>,
-) -> Option<(Format, LineFields)> {
+) -> Option<(Format, LineFields<'a>)> {
     PLAIN
         .into_iter()
         .filter(|&f| Some(f) != skip && f.looks_like(&probe.text))
@@ -244,12 +244,12 @@ fn tokens_from(line: &[u8], offset: usize, tokens: Tokens<'_>) -> Option<Vec<(us
 ///
 /// The message is tried in the file's own format `first` (as an unwrapped line is), then in the
 /// others.
-fn parse_wrapped(
-    line: &[u8],
+fn parse_wrapped<'a>(
+    line: &'a [u8],
     ctx: &FileContext,
     first: Option<Format>,
     tokens: Tokens<'_>,
-) -> Option<(Format, LineFields)> {
+) -> Option<(Format, LineFields<'a>)> {
     let (kind, wts, offset) = wrappers::unwrap(line, ctx)?;
     let inner = line.get(offset..).unwrap_or_default();
     let own = first
@@ -281,7 +281,7 @@ fn parse_wrapped(
 }
 
 /// Parse with the file's format; if the line is not of it, unwrap, try the others, then generic.
-pub fn parse_line(line: &[u8], fmt: Format, ctx: &FileContext) -> (Format, LineFields) {
+pub fn parse_line<'a>(line: &'a [u8], fmt: Format, ctx: &FileContext) -> (Format, LineFields<'a>) {
     parse_line_with_tokens(line, fmt, ctx, None)
 }
 
@@ -289,12 +289,12 @@ pub fn parse_line(line: &[u8], fmt: Format, ctx: &FileContext) -> (Format, LineF
 /// the line) that `scan::find_tokens(line, 1, false)` gives, in order. A chunk scanned with the
 /// `%3D` grammar (`pct`) finds other spans: pass None for its lines. The answer is the same
 /// either way; the tokens only spare a second scan of them when the line needs its `Probe`.
-pub fn parse_line_with_tokens(
-    line: &[u8],
+pub fn parse_line_with_tokens<'a>(
+    line: &'a [u8],
     fmt: Format,
     ctx: &FileContext,
     tokens: Tokens<'_>,
-) -> (Format, LineFields) {
+) -> (Format, LineFields<'a>) {
     let own = match fmt {
         Format::Generic => None,
         Format::Syslog => parse_wrapped(line, ctx, None, tokens).map(|(_, f)| f),
@@ -314,6 +314,6 @@ pub fn parse_line_with_tokens(
 }
 
 /// An inner message (of a JSON log line) read as any plain format; None if none fits.
-pub fn parse_inner(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
+pub fn parse_inner<'a>(line: &'a [u8], ctx: &FileContext) -> Option<LineFields<'a>> {
     parse_plain(line, ctx, None, &Probe::new(line)).map(|(_, f)| f)
 }

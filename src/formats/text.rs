@@ -12,9 +12,11 @@
 
 use memchr::{memchr, memchr2, memmem, memrchr};
 
+use std::borrow::Cow;
+
 use super::common::{
-    arrival, seconds_us, split_target_bytes, status, strip_client_port, strip_port, text,
-    FileContext, LineFields,
+    arrival, lossy, owned, seconds_us, split_target_text, status, strip_client_port_text,
+    strip_port_text, text, FileContext, LineFields, Text,
 };
 use crate::timeparse as T;
 
@@ -97,9 +99,9 @@ fn before_final_newline(v: &[u8]) -> &[u8] {
 }
 
 /// `a or b()` of Python, for optional strings (an empty string is false).
-fn or_else(a: Option<String>, b: impl FnOnce() -> Option<String>) -> Option<String> {
+fn or_else<S: AsRef<str>>(a: Option<S>, b: impl FnOnce() -> Option<S>) -> Option<S> {
     match a {
-        Some(s) if !s.is_empty() => Some(s),
+        Some(s) if !s.as_ref().is_empty() => Some(s),
         _ => b(),
     }
 }
@@ -124,6 +126,14 @@ fn escaped_end(b: &[u8], mut i: usize) -> Option<usize> {
 /// `HOSTNAME.match` of common.py: `^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}\.?(?::\d{1,5})?$`.
 pub fn is_hostname(v: &[u8]) -> bool {
     let v = before_final_newline(v);
+    // Only letters, digits, `-`, `.` and `:` make one: a word such as `Bearer eyJ...` (1.2 KB,
+    // no `:` in it to stop the search for the port) is told from its first bytes.
+    if v.iter()
+        .take(16)
+        .any(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b':')))
+    {
+        return false;
+    }
     let main = match memchr(b':', v) {
         Some(c) => {
             let port = &v[c + 1..];
@@ -204,7 +214,9 @@ fn words(rest: &[u8]) -> Vec<(&[u8], bool)> {
 
 /// `words(rest)`, told whether `rest` holds a backslash.
 fn words_escaped(rest: &[u8], escaped: bool) -> Vec<(&[u8], bool)> {
-    let mut out = Vec::new();
+    // Room for the usual appended fields (ingress-nginx logs ~16): grown from empty, the list
+    // was reallocated four or five times per line.
+    let mut out = Vec::with_capacity(24);
     if escaped {
         // `QUOTED.finditer`: `"([^"\\]*(?:\\.[^"\\]*)*)"|(\S+)`.
         let mut i = 0;
@@ -273,8 +285,8 @@ fn quoted(rest: &[u8]) -> Vec<&[u8]> {
 }
 
 /// (method, host, path) from a request line `GET /a?b HTTP/1.1`.
-pub fn request_line(req: Option<&[u8]>) -> (Option<String>, Option<String>, Option<String>) {
-    const NONE: (Option<String>, Option<String>, Option<String>) = (None, None, None);
+pub fn request_line(req: Option<&[u8]>) -> (Text<'_>, Text<'_>, Text<'_>) {
+    const NONE: (Text<'_>, Text<'_>, Text<'_>) = (None, None, None);
     let Some(req) = req.filter(|r| !r.is_empty()) else {
         return NONE;
     };
@@ -291,9 +303,15 @@ pub fn request_line(req: Option<&[u8]>) -> (Option<String>, Option<String>, Opti
         Some(&c) if !is_ws(c) => {}
         _ => return NONE,
     }
-    let (host, path) = split_target_bytes(target_word(&req[start..]));
-    let method = super::common::lossy(&req[..sp]).to_ascii_uppercase();
-    (Some(method), host, path)
+    let (host, path) = split_target_text(target_word(&req[start..]));
+    // ASCII letters (checked above): the bytes are the text, upper case already in most lines.
+    let method = lossy(&req[..sp]);
+    let method = if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(method.to_ascii_uppercase())
+    } else {
+        method
+    };
+    (Some(method), owned(host), path)
 }
 
 /// The request target at the start of `tail` (up to whitespace), or as much of it as
@@ -679,7 +697,7 @@ fn request_time(bare: &[u8]) -> Option<&[u8]> {
 const HOST_PREFIX: [&[u8]; 4] = [b"host=", b"host:", b"Host: ", b"vhost="];
 
 /// nginx/Apache combined or common; a hostname among appended fields becomes `host`.
-pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
+pub fn parse_clf<'a>(line: &'a [u8], ctx: &FileContext) -> Option<LineFields<'a>> {
     let Clf {
         vhost,
         mut ip,
@@ -769,7 +787,7 @@ pub fn parse_clf(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     }
     Some(LineFields {
         ts: when,
-        host: strip_port(or_else(thost, || host.and_then(text)).as_deref()),
+        host: strip_port_text(or_else(thost, || host.and_then(text))),
         method,
         path,
         status: status(code),
@@ -812,7 +830,7 @@ pub fn looks_like_nginx_error(line: &[u8]) -> bool {
 }
 
 /// An nginx error-log line: the client, request and Host that nginx appends to the message.
-pub fn parse_nginx_error(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
+pub fn parse_nginx_error<'a>(line: &'a [u8], ctx: &FileContext) -> Option<LineFields<'a>> {
     let (ts, start) = nginx_error_head(line)?;
     const KEYS: [&[u8]; 5] = [b"client", b"server", b"request", b"host", b"referrer"];
     let mut kv: [Option<&[u8]>; 5] = [None; 5];
@@ -855,7 +873,7 @@ pub fn parse_nginx_error(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     let (method, thost, path) = request_line(kv[2]);
     Some(LineFields {
         ts: T::parse_slashed(ts, &ctx.tz),
-        host: strip_port(or_else(thost, || kv[3].and_then(text)).as_deref()),
+        host: strip_port_text(or_else(thost, || kv[3].and_then(text))),
         method,
         path,
         status: None,
@@ -907,14 +925,14 @@ pub fn looks_like_squid(line: &[u8]) -> bool {
 
 /// A Squid access-log line in its native format; the time is when it was logged, `%tr` (ms)
 /// its duration.
-pub fn parse_squid(line: &[u8], _ctx: &FileContext) -> Option<LineFields> {
+pub fn parse_squid<'a>(line: &'a [u8], _ctx: &FileContext) -> Option<LineFields<'a>> {
     let (ts, elapsed, ip, code, method, start) = squid_head(line)?;
     let end = memchr(b' ', &line[start..]).map_or(line.len(), |e| start + e);
-    let (thost, path) = split_target_bytes(&line[start..end]);
+    let (thost, path) = split_target_text(&line[start..end]);
     Some(LineFields {
         ts: arrival(T::parse_epoch(ts), seconds_us(elapsed, 1000.0)),
-        host: strip_port(thost.as_deref()),
-        method: Some(String::from_utf8_lossy(method).into_owned()),
+        host: strip_port_text(owned(thost)),
+        method: Some(lossy(method)),
         path,
         status: status(code),
         client_ip: text(ip),
@@ -1062,20 +1080,25 @@ fn py_strip(s: &str) -> &str {
 /// Envoy's default format: XFF, user agent, request id, authority, upstream, then anything added.
 /// The client is Istio's `%DOWNSTREAM_REMOTE_ADDRESS%` where the line has it, else the first
 /// address of X-Forwarded-For.
-pub fn parse_envoy(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
+pub fn parse_envoy<'a>(line: &'a [u8], ctx: &FileContext) -> Option<LineFields<'a>> {
     let (ts, req, code, rest) = split_envoy(line)?;
     let (method, thost, path) = request_line(Some(req));
     let (xff, ua, authority, remote) = envoy_fields(rest);
     let client = remote
         .filter(|r| is_address(r))
-        .and_then(|r| strip_client_port(Some(String::from_utf8_lossy(r).as_ref())));
+        .and_then(|r| strip_client_port_text(Some(lossy(r))));
     let client = or_else(client, || {
-        xff.and_then(text)
-            .map(|x| py_strip(x.split(',').next().unwrap_or_default()).to_string())
+        fn first(x: &str) -> &str {
+            py_strip(x.split(',').next().unwrap_or_default())
+        }
+        xff.and_then(text).map(|x| match x {
+            Cow::Borrowed(x) => Cow::Borrowed(first(x)),
+            Cow::Owned(x) => Cow::Owned(first(&x).to_string()),
+        })
     });
     Some(LineFields {
         ts: T::parse_iso(ts, &ctx.tz),
-        host: strip_port(or_else(authority.and_then(text), || thost).as_deref()),
+        host: strip_port_text(or_else(authority.and_then(text), || thost)),
         method,
         path,
         status: status(code),
@@ -1225,13 +1248,13 @@ fn haproxy_bare_request(rest: &[u8]) -> Option<(usize, &[u8], usize)> {
 /// HAProxy's `option httplog` or a custom format that starts like it; the host is the request
 /// URL's, else a captured header's `{host|...}`, else a bare or quoted host name logged after the
 /// request (`%[capture.req.hdr(0)]`, `%[req.hdr(host)]`).
-pub fn parse_haproxy(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
+pub fn parse_haproxy<'a>(line: &'a [u8], ctx: &FileContext) -> Option<LineFields<'a>> {
     let (ip, ts, code, end) = haproxy_search(line)?;
     let rest = &line[end..];
     // `%{+Q}r`, else `%HM %HU %HV` unquoted.
     let r = haproxy_request(rest).or_else(|| haproxy_bare_request(rest));
     let (method, thost, path) = request_line(r.map(|r| r.1));
-    let mut host: Option<String> = thost;
+    let mut host: Text<'_> = thost;
     if host.is_none() {
         // Captured headers `{host|...}`, or a host logged bare (`%[capture.req.hdr(0)]`), before
         // the request; the fields there are otherwise counters, flags and cookies, never host names.
@@ -1245,27 +1268,25 @@ pub fn parse_haproxy(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
             host = block
                 .split(|c| *c == b'|')
                 .find(|v| is_hostname(v))
-                .map(|v| String::from_utf8_lossy(v).into_owned());
+                .map(lossy);
             if host.is_some() {
                 break;
             }
             i += o + 1 + c + 1;
         }
         if host.is_none() && memchr(b'{', before).is_none() {
-            host = split_ws(before)
-                .find(|v| is_hostname(v))
-                .map(|v| String::from_utf8_lossy(v).into_owned());
+            host = split_ws(before).find(|v| is_hostname(v)).map(lossy);
         }
     }
     if let (None, Some(r)) = (&host, r) {
         host = words(&rest[r.2..])
             .into_iter()
             .find(|w| is_hostname(w.0))
-            .map(|w| String::from_utf8_lossy(w.0).into_owned());
+            .map(|w| lossy(w.0));
     }
     Some(LineFields {
         ts: T::parse_clf(ts, &ctx.tz),
-        host: strip_port(host.as_deref()),
+        host: strip_port_text(host),
         method,
         path,
         status: status(code),
@@ -1350,7 +1371,7 @@ fn alb_created(rest: &[u8]) -> Option<&[u8]> {
 }
 
 /// An ALB access log entry; the host comes from the request URL, else `domain_name`.
-pub fn parse_alb(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
+pub fn parse_alb<'a>(line: &'a [u8], ctx: &FileContext) -> Option<LineFields<'a>> {
     let (ts, client, code, req, ua, rest) = split_alb(line)?;
     let (method, thost, path) = request_line(Some(req));
     let escaped = memchr(b'\\', rest).is_some();
@@ -1382,11 +1403,11 @@ pub fn parse_alb(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     };
     Some(LineFields {
         ts: T::parse_iso(created.unwrap_or(ts), &ctx.tz),
-        host: strip_port(or_else(thost, || domain).as_deref()),
+        host: strip_port_text(or_else(thost, || domain)),
         method,
         path,
         status: status(code),
-        client_ip: strip_client_port(text(ip).as_deref()),
+        client_ip: strip_client_port_text(text(ip)),
         user_agent: text(ua),
         query_span: None,
     })

@@ -1,12 +1,13 @@
 //! The oracle: what the Python parsers answered (`tests/data/vectors/`, written by
 //! a script before they were deleted, see `tests/data/README.md`), replayed against the core.
 
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader};
 
 use base64::Engine;
 use serde_json::Value;
 
-use super::common::{FileContext, LineFields};
+use super::common::{FileContext, LineFields, Text};
 use super::{detect, parse_line, Format};
 use crate::timeparse::Zone;
 
@@ -28,11 +29,11 @@ pub fn bytes(v: &Value) -> Vec<u8> {
         .unwrap()
 }
 
-fn opt_str(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_string)
+fn opt_str(v: &Value) -> Text<'static> {
+    v.as_str().map(|s| Cow::Owned(s.to_string()))
 }
 
-pub fn expected_fields(f: &Value) -> LineFields {
+pub fn expected_fields(f: &Value) -> LineFields<'static> {
     LineFields {
         ts: f["ts"].as_i64(),
         host: opt_str(&f["host"]),

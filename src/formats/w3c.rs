@@ -10,8 +10,10 @@ use std::sync::OnceLock;
 use memchr::{memchr, memmem};
 use regex::bytes::Regex;
 
+use std::borrow::Cow;
+
 use super::common::{
-    arrival, seconds_us, split_target_bytes, status, strip_port, text, FileContext, LineFields,
+    arrival, seconds_us, split_target_text, status, strip_port_text, text, FileContext, LineFields,
 };
 use crate::timeparse;
 
@@ -515,7 +517,7 @@ fn infer_plan(parts: &[&[u8]]) -> Option<Plan> {
 ///
 /// Without a directive (or when the line's field count is not the directive's), the line is read
 /// by the known layouts its shape fits; a line that fits none is not taken as W3C.
-pub fn parse_w3c(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
+pub fn parse_w3c<'a>(line: &'a [u8], ctx: &FileContext) -> Option<LineFields<'a>> {
     let names = &ctx.iis_fields;
     if line.first() == Some(&b'#') {
         return None;
@@ -577,7 +579,7 @@ pub fn parse_w3c(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
         ts = arrival(ts, seconds_us(taken, scale));
     }
     let (_, path) = match get(&parts, &p[STEM]) {
-        Some(stem) => split_target_bytes(stem),
+        Some(stem) => split_target_text(stem),
         None => (None, None),
     };
     let query_span = p[QUERY].as_slice().first().and_then(|&q| {
@@ -587,7 +589,7 @@ pub fn parse_w3c(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
     });
     Some(LineFields {
         ts,
-        host: strip_port(get(&parts, &p[HOST]).and_then(text).as_deref()),
+        host: strip_port_text(get(&parts, &p[HOST]).and_then(text)),
         method: get(&parts, &p[METHOD]).and_then(text),
         path,
         status: get(&parts, &p[STATUS]).and_then(status),
@@ -595,7 +597,10 @@ pub fn parse_w3c(line: &[u8], ctx: &FileContext) -> Option<LineFields> {
         // IIS writes spaces inside a value as `+`.
         user_agent: get(&parts, &p[UA])
             .and_then(text)
-            .map(|ua| ua.replace('+', " ")),
+            .map(|ua| match ua.contains('+') {
+                true => Cow::Owned(ua.replace('+', " ")),
+                false => ua,
+            }),
         query_span,
     })
 }

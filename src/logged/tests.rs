@@ -206,4 +206,23 @@ proptest! {
             start = end + 1;
         }
     }
+
+    /// `SpotLines::near` of a token line is `CodeSpots::near` of its bounds.
+    #[test]
+    fn spot_lines_are_code_spots(
+        picks in proptest::collection::vec(0usize..12, 0..80),
+        first_line in 1i64..5,
+    ) {
+        let parts: [&[u8]; 12] = [
+            b"\n", b"\n", b"\n", b"IDX10214 ", b"AADSTS50013 ", b"x ", b"\n\n\n\n",
+            b"Bearer eyJab.cd.ef ", b"text ", b"IDX", b"AADSTS", b"\n\n",
+        ];
+        let chunk: Vec<u8> = picks.iter().flat_map(|&p| parts[p].iter().copied()).collect();
+        let spots = CodeSpots::find(&chunk);
+        let hits = crate::scan::find_tokens(&chunk, first_line, false);
+        let lines = SpotLines::new(&chunk, &spots, &hits);
+        for h in &hits {
+            prop_assert_eq!(lines.near(h.line_no), spots.near(&chunk, h.line_start, h.line_end));
+        }
+    }
 }

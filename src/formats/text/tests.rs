@@ -3,9 +3,10 @@
 
 use super::super::vectors::{bytes, context, expected_fields, load};
 use super::*;
+use crate::formats::common::split_target_bytes;
 use crate::formats::Format;
 
-type Parser = fn(&[u8], &FileContext) -> Option<LineFields>;
+type Parser = for<'a> fn(&'a [u8], &FileContext) -> Option<LineFields<'a>>;
 type Looks = fn(&[u8]) -> bool;
 
 fn parser(name: &str) -> Option<Parser> {
@@ -114,7 +115,10 @@ fn replay(path: &str) -> (usize, usize) {
         for (k, p) in ALL_PARSERS.iter().enumerate() {
             let w = &v["parsed"][k];
             let want = (!w.is_null()).then(|| {
-                let s = |i: usize| w[i].as_str().map(str::to_string);
+                let s = |i: usize| {
+                    w[i].as_str()
+                        .map(|t| std::borrow::Cow::Owned(t.to_string()))
+                };
                 let status = w[3].as_i64().map(|x| x as i32);
                 (s(0), s(1), s(2), status, s(4), s(5), w[6].as_i64())
             });
