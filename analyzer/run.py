@@ -192,9 +192,9 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         release_freed_memory()  # before the fork below: it would start as big as the scan left this process
         # The summary and the report's data each read the events dataset once: with a core to spare,
         # the report's data is read in a forked process meanwhile.
-        report_reader = _ReportReader(out.out, settings)
-        window = _write_summary(out, settings)
         _fill_examples(folded, settings)
+        report_reader = _ReportReader(out.out, settings, folded.counts.examples)
+        window = _write_summary(out, settings)
         tally = Tally(run_id=out.run_id, started=started, inputs=inputs, expansion=expansion,
                       results=[folded.results[i] for i in sorted(folded.results)],
                       unchanged=sum(1 for i in range(len(expansion.files)) if i not in todo),
@@ -210,7 +210,6 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         summary.update(diagnosis)
         out.write_json("examples.json", folded.counts.examples)
         data = report_reader.result().with_run(summary)
-        data.examples = folded.counts.examples  # this run's; the published examples.json is the previous run's
         out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(settings.clock() - t0, 3)
         summary["finished_at"] = datetime.fromtimestamp(settings.clock(), tz=UTC).isoformat()
@@ -287,8 +286,10 @@ def _fill_examples(folded: _Folded, settings: Settings) -> None:
                 ex["claims"] = privacy.scrub_claims(facts.claims, settings.pii_key, settings.include_pii)
 
 
-def _load_report_data(directory: Path, since_us: int | None, until_us: int | None) -> ReportData:
-    return ReportData.load(directory, {}, since_us=since_us, until_us=until_us)
+def _load_report_data(directory: Path, since_us: int | None, until_us: int | None,
+                      examples: dict[str, list[dict[str, Any]]]) -> ReportData:
+    # This run's examples: the published examples.json is still the previous run's.
+    return ReportData.load(directory, {}, examples=examples, since_us=since_us, until_us=until_us)
 
 
 REPORT_FORK_BYTES = 1 << 20  # an events dataset smaller than this is read for the report here, not in a fork
@@ -299,12 +300,12 @@ class _ReportReader:
     work, when there is a core to spare and the dataset is large enough to repay a fork (else here,
     when the data is asked for)."""
 
-    def __init__(self, directory: Path, settings: Settings) -> None:
+    def __init__(self, directory: Path, settings: Settings, examples: dict[str, list[dict[str, Any]]]) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self._pool = None
-        self._args = (directory, settings.since_us, settings.until_us)
+        self._args = (directory, settings.since_us, settings.until_us, examples)
         if os.name == "posix" and settings.workers > 1 and _dataset_bytes(directory / "events") >= REPORT_FORK_BYTES:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                              initializer=init_child)

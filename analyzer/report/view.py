@@ -18,7 +18,7 @@ from analyzer.diagnose.unverified import needs_keys
 from analyzer.report import charts
 from analyzer.report.advice import ADVICE, FIX, SHORT, Facts, next_steps
 from analyzer.report.context import changes, day_of, example, method
-from analyzer.report.data import DIMENSIONS, ReportData, sample_examples
+from analyzer.report.data import DIMENSIONS, ReportData, sample_examples, shows_token
 from analyzer.report.diagnosis import diagnosis, humane
 from analyzer.report.text import (
     NONE,
@@ -564,9 +564,8 @@ def _cause_details(data: ReportData, cube: pd.DataFrame, names: Names, causes: p
         if cause == S.OK:
             continue
         a = ADVICE[cause]
-        examples = [e for e in data.examples.get(cause, []) if isinstance(e, dict)][:S.EXAMPLES_PER_CAUSE]
-        if data.samples is not None and (not examples or all(not e.get("claims") and not e.get("header")
-                                                              for e in examples)):
+        examples = data.cause_examples(cause)
+        if data.samples is not None and not shows_token(examples):
             examples = sample_examples(data.samples, cause) or examples
         facts = _facts(data, cube, names, cause, examples[0] if examples else None)
         steps = [humane(s) for s in (*next_steps(cause, facts), *a.steps)]

@@ -100,14 +100,14 @@ def test_the_cube_and_tokens_match_pandas_over_the_rows(tmp_path: Path) -> None:
         distinct = rows[[dim, "cause", "token_fp"]].drop_duplicates()
         head = distinct.groupby([dim, "cause"], dropna=False, sort=False).head(S.EXAMPLES_PER_CAUSE)
         firsts |= {fp for fp in head["token_fp"] if isinstance(fp, str)}
-    assert scan.sample_tokens == firsts
+    assert scan.sample_tokens == set(aggregate.token_ids(firsts).tolist())
 
 
 @pytest.mark.usefixtures("small_tables")
 def test_the_sample_holds_the_first_row_of_each_token_and_cause(tmp_path: Path) -> None:
     rows = _dataset(tmp_path, seed=9)
     fps = {f"{i:016x}" for i in (1, 7, 30)}
-    sample = D._sample_events(tmp_path, fps)
+    sample = D._sample_events(tmp_path, set(aggregate.token_ids(fps).tolist()))
     chosen = rows[rows["token_fp"].isin(fps)]
     # Dataset order is day, then part file, then row: the order the rows were written in.
     want = chosen.drop_duplicates(["token_fp", "cause"])
