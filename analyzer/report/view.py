@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -86,7 +87,7 @@ class Table:
 def build(data: ReportData) -> dict[str, Any]:
     """The page's content."""
     names = Names(dict(data.client_names), list((data.run.get("expectations") or {}).get("apis") or []))
-    cube = _with_target(data.cube, names)
+    cube = _with_target(_without_period(data.cube), names)
     scope = data.scope
     causes = data.by_cause()
     failing_causes = [str(c) for c in causes.index if c != S.OK]
@@ -125,6 +126,58 @@ def palette(causes: list[str]) -> dict[str, str]:
     if len(causes) > len(PALETTE):
         colors[OTHER] = OTHER_COLOR
     return colors
+
+
+_FLAT_KEYS = [*DIMENSIONS, "cause"]
+
+
+def _without_period(cube: pd.DataFrame) -> pd.DataFrame:
+    """The cube summed over its periods: one row per (dimensions, cause), with its occurrences and first
+    and last time.
+
+    Everything but the timeline asks per dimension or cause, and a cube of hours holds each of those
+    groups many times: the questions are asked of a frame many times smaller. The groups are found
+    on the categoricals' codes (missing values a group of their own); their order is the codes' order.
+    """
+    if cube.empty:
+        return cube.drop(columns="period")
+    key, bound = np.zeros(len(cube), dtype=np.int64), 1
+    for col in _FLAT_KEYS:
+        codes = cube[col].cat.codes.to_numpy().astype(np.int64)
+        n = len(cube[col].cat.categories)
+        if bound * (n + 1) >= 1 << 62:  # renumber the keys so far, in order, before they could overflow
+            _, key = np.unique(key, return_inverse=True)
+            bound = int(key.max()) + 1
+        key = key * (n + 1) + np.where(codes < 0, n, codes)  # missing last, as pandas' groupby has it
+        bound *= n + 1
+    _, order, starts = _groups(key)
+    first_of = order[starts]
+    out = {col: pd.Categorical.from_codes(cube[col].cat.codes.to_numpy()[first_of], dtype=cube[col].dtype)
+           for col in _FLAT_KEYS}
+    out["occurrences"] = np.add.reduceat(cube["occurrences"].to_numpy()[order], starts)
+    out["first_seen"] = _reduce_times(cube["first_seen"], order, starts, np.minimum)
+    out["last_seen"] = _reduce_times(cube["last_seen"], order, starts, np.maximum)
+    return pd.DataFrame(out)
+
+
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct keys in order, the rows ordered by key (each group's rows in row order), and where
+    each group starts among them: what `np.ufunc.reduceat` folds groups with."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(key) else np.empty(0, np.int64)
+    return ordered[starts], order, starts
+
+
+def _reduce_times(times: pd.Series, order: np.ndarray, starts: np.ndarray, reduce: np.ufunc) -> pd.Series:
+    """The earliest (`np.minimum`) or latest time of each group of rows (`order` from `starts` on);
+    missing times left out, as pandas' groupby does (missing when all are)."""
+    nat = np.iinfo(np.int64).min
+    skip = np.iinfo(np.int64).max if reduce is np.minimum else nat
+    values = times.array.asi8[order]  # a missing time reads as the smallest int64
+    got = reduce.reduceat(np.where(values == nat, skip, values), starts)
+    got[got == skip] = nat
+    return pd.Series(got.view(f"M8[{times.dtype.unit}]")).dt.tz_localize(times.dt.tz)
 
 
 def _with_target(cube: pd.DataFrame, names: Names) -> pd.DataFrame:
@@ -500,15 +553,12 @@ def _table_dims(data: ReportData, cube: pd.DataFrame) -> list[str]:
 def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
     if cube.empty or (dim == "tenant_id" and cube[dim].isna().all()):
         return None
-    c = cube.assign(failing=cube["occurrences"].where((cube["cause"] != S.OK).to_numpy(), 0))
-    g = c.groupby(dim, observed=True, dropna=False).agg(
-        total=("occurrences", "sum"), failing=("failing", "sum"), first=("first_seen", "min"),
-        last=("last_seen", "max"))
-    g = g.sort_values(["failing", "total"], ascending=False, kind="stable")
+    g = _per_owner(cube, dim).sort_values(["failing", "total"], ascending=False, kind="stable")
     causes_of = _by_cause(cube, dim)
     shown = g.head(TABLE_ROWS)
     rows = []
-    for key, r in shown.iterrows():
+    for key, total, failing, last in zip(shown.index, shown["total"].tolist(), shown["failing"].tolist(),
+                                         shown["last"].tolist(), strict=True):
         k = None if missing(key) else key
         mine = causes_of.get(k, [])
         top = ", ".join(f"{SHORT.get(c, c)} {count(n)}" for c, n in mine[:3])
@@ -521,11 +571,11 @@ def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
             sub = k if names.has_name(dim, k) else None
         rows.append([
             Cell(name, sub=sub, tip=none_reason(dim) if k is None else str(k), cls="id"),
-            Cell(count(r["failing"]), num=True),
-            Cell(count(r["total"]), num=True),
-            Cell(pct(r["failing"], r["total"]), num=True),
+            Cell(count(failing), num=True),
+            Cell(count(total), num=True),
+            Cell(pct(failing, total), num=True),
             Cell(top or "–"),
-            Cell(when(r["last"])[:16] if r["failing"] else "", sort=when(r["last"])),
+            Cell(when(last)[:16] if failing else "", sort=when(last)),
         ])
     note = ""
     if len(g) > len(shown):
@@ -540,6 +590,22 @@ def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
                               ("rate", True, "failure rate"), ("Main causes", False, ""),
                               ("Last seen", False, "UTC")],
                  rows, note=note, total=len(g), widths=["30%", "9%", "9%", "8%", "30%", "14%"], title=TITLES[dim])
+
+
+def _per_owner(cube: pd.DataFrame, dim: str) -> pd.DataFrame:
+    """Per value of a dimension (missing last, in the order pandas' groupby gives them): its occurrences
+    (`total`), failing occurrences and last time; on the value's codes, not by a groupby per table."""
+    col = cube[dim]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes, values = col.cat.codes.to_numpy().astype(np.int64), col.cat.categories
+    else:
+        codes, values = pd.factorize(col, sort=True)
+    present, order, starts = _groups(np.where(codes < 0, len(values), codes))
+    occurrences = cube["occurrences"].to_numpy()[order]
+    failing = np.where((cube["cause"] != S.OK).to_numpy()[order], occurrences, 0)
+    return pd.DataFrame({"total": np.add.reduceat(occurrences, starts), "failing": np.add.reduceat(failing, starts),
+                         "last": _reduce_times(cube["last_seen"], order, starts, np.maximum).array},
+                        index=pd.Index([values[i] if i < len(values) else None for i in present], dtype=object))
 
 
 def _facts(data: ReportData, cube: pd.DataFrame, names: Names, cause: str, example: dict[str, Any] | None) -> Facts:
