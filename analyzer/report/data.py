@@ -300,12 +300,23 @@ def _cube_frame(cube: pa.Table, codes: KeyCodes) -> pd.DataFrame:
     cube = cube.sort_by("row")
     df = pd.DataFrame({"period": cube.column("period").to_pandas()})
     for col in (*DIMENSIONS, "cause"):
-        values = codes.decode(col, cube.column(col))
-        df[col] = pd.Categorical(values, categories=sorted({v for v in values if v is not None}))
+        df[col] = _categorical(codes, col, cube.column(col))
     df["occurrences"] = cube.column("occurrences").to_numpy().astype("int64")
     df["first_seen"] = cube.column("first_seen").to_pandas()
     df["last_seen"] = cube.column("last_seen").to_pandas()
     return df
+
+
+def _categorical(codes: KeyCodes, name: str, column: pa.ChunkedArray) -> pd.Categorical:
+    """A column of codes as a categorical of its values, its categories the values it holds in sorted order:
+    each distinct code is looked up and ranked once, then the rows take their rank."""
+    at = pc.fill_null(column, -1).to_numpy()
+    present = np.unique(at[at >= 0])
+    values = codes.decode(name, pa.array(present, pa.int32()))
+    rank = np.argsort(np.argsort(np.array(values, dtype=object), kind="stable"), kind="stable")
+    renumber = np.full(int(present.max()) + 2 if len(present) else 1, -1, dtype=np.int64)  # -1 stays missing
+    renumber[present] = rank
+    return pd.Categorical.from_codes(renumber[at], categories=sorted(values))
 
 
 def _distinct(tables: list[pa.Table], keys: list[str]) -> pa.Table:
