@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from analyzer.outputs.aggregate import KeyCodes, _token_id, token_ids
+from analyzer.outputs.aggregate import KeyCodes, _dictionary_token_ids, _token_id, token_ids
 
 
 def test_token_ids_of_fingerprints_are_their_hex_numbers() -> None:
@@ -20,6 +20,17 @@ def test_token_ids_of_odd_values_follow_the_rule_value_by_value() -> None:
               " 123456789abcdef", "0123456789abcdef", 42]
     assert token_ids(values).tolist() == [_token_id(str(v)) for v in values]
     assert _token_id("0x0123456789abcd") == 0x0123456789ABCD  # what `int(text, 16)` reads, as before
+
+
+def test_token_ids_of_a_dictionary_are_token_ids_of_its_values() -> None:
+    """The bytes of 16-hex-digit values are read at once; anything else goes value by value, the same rule."""
+    fps = ["0123456789abcdef", "FFFFFFFFFFFFFFFF", "0000000000000000", "8000000000000001"]
+    odd = ["0123456789abcde ", "0123 56789abcdef", "zzzzzzzzzzzzzzzz", "0123456789abcdeé", "0123456789abcdef0"]
+    for values in (fps, fps + odd[:1], odd[1:2] + fps, fps + odd[2:3], fps + odd[3:4], odd[4:], []):
+        array = pa.array(values, pa.string())
+        assert _dictionary_token_ids(array).tolist() == token_ids(values).tolist(), values
+        assert _dictionary_token_ids(array.slice(1)).tolist() == token_ids(values[1:]).tolist(), values
+    assert _dictionary_token_ids(pa.array([*fps, None])).tolist() == token_ids([*fps, "None"]).tolist()
 
 
 def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> None:
