@@ -225,7 +225,7 @@ class KeyCodes:
         column = pa.table({name: column}).unify_dictionaries().column(0)
         values = column.chunk(0).dictionary.to_pylist() if column.num_chunks else []
         mapped = np.fromiter((ids.setdefault(v, len(ids)) for v in values), np.int32, count=len(values))
-        indices = pa.chunked_array([c.indices for c in column.chunks], pa.int32()).combine_chunks()
+        indices = pa.chunked_array([c.indices for c in column.chunks], column.type.index_type).combine_chunks()
         return pc.take(pa.array(mapped, pa.int32()), indices)
 
     def decode(self, name: str, codes: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -42,6 +42,8 @@ def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> Non
     assert one.to_pylist() == [0, None, 1, 0] and two.to_pylist() == [1, 2, None, 2, 0]
     assert codes.decode("host", two).tolist() == ["a", "c", None, "c", "b"]
     assert codes.encode(first, "missing").null_count == 4  # a column the table lacks: all missing
+    small = pa.table({"host": pa.DictionaryArray.from_arrays(pa.array([1, None, 0], pa.int8()), ["b", "a"])})
+    assert codes.encode(small, "host").to_pylist() == [1, None, 0]  # int8 indices: what pandas' categoricals give
     plain = pa.table({"host": pa.array(["c", "d", None])})  # not dictionary-encoded (an older writer)
     assert codes.encode(plain, "host").to_pylist() == [2, 3, None]
     tokens = KeyCodes.tokens(pa.table({"token_fp": pa.array(["000000000000000a", None]).dictionary_encode()}))
