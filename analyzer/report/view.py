@@ -137,20 +137,11 @@ def _without_period(cube: pd.DataFrame) -> pd.DataFrame:
 
     Everything but the timeline asks per dimension or cause, and a cube of hours holds each of those
     groups many times: the questions are asked of a frame many times smaller. The groups are found
-    on the categoricals' codes (missing values a group of their own); their order is the codes' order.
+    on the categoricals' codes (`_categorical_groups`), in the order pandas' groupby gives them.
     """
     if cube.empty:
         return cube.drop(columns="period")
-    key, bound = np.zeros(len(cube), dtype=np.int64), 1
-    for col in _FLAT_KEYS:
-        codes = cube[col].cat.codes.to_numpy().astype(np.int64)
-        n = len(cube[col].cat.categories)
-        if bound * (n + 1) >= 1 << 62:  # renumber the keys so far, in order, before they could overflow
-            _, key = np.unique(key, return_inverse=True)
-            bound = int(key.max()) + 1
-        key = key * (n + 1) + np.where(codes < 0, n, codes)  # missing last, as pandas' groupby has it
-        bound *= n + 1
-    _, order, starts = _groups(key)
+    order, starts = _categorical_groups(cube, _FLAT_KEYS)
     first_of = order[starts]
     out = {col: pd.Categorical.from_codes(cube[col].cat.codes.to_numpy()[first_of], dtype=cube[col].dtype)
            for col in _FLAT_KEYS}
@@ -158,6 +149,33 @@ def _without_period(cube: pd.DataFrame) -> pd.DataFrame:
     out["first_seen"] = _reduce_times(cube["first_seen"], order, starts, np.minimum)
     out["last_seen"] = _reduce_times(cube["last_seen"], order, starts, np.maximum)
     return pd.DataFrame(out)
+
+
+def _group_sums(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """What `rows.groupby(keys, observed=True, dropna=False)["occurrences"].sum()` gives, values and order,
+    indexed by the groups' values (a tuple of them for several keys; NaN where missing), without a groupby."""
+    order, starts = _categorical_groups(rows, keys)
+    first_of = order[starts]
+    values = [np.asarray(rows[k].astype(object))[first_of] for k in keys]
+    index = pd.Index(list(zip(*values, strict=True)) if len(keys) > 1 else values[0], dtype=object,
+                     tupleize_cols=False)
+    return pd.Series(np.add.reduceat(rows["occurrences"].to_numpy()[order], starts), index=index, name="occurrences")
+
+
+def _categorical_groups(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The frame's rows grouped by categorical columns (a missing value a group of its own), as
+    `_groups` gives them: the groups in the order of pandas' groupby (by codes, missing last)."""
+    key, bound = np.zeros(len(frame), dtype=np.int64), 1
+    for col in columns:
+        codes = frame[col].cat.codes.to_numpy().astype(np.int64)
+        n = len(frame[col].cat.categories)
+        if bound * (n + 1) >= 1 << 62:  # renumber the keys so far, in order, before they could overflow
+            _, key = np.unique(key, return_inverse=True)
+            bound = int(key.max()) + 1
+        key = key * (n + 1) + np.where(codes < 0, n, codes)  # missing last, as pandas' groupby has it
+        bound *= n + 1
+    _, order, starts = _groups(key)
+    return order, starts
 
 
 def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -611,7 +629,7 @@ def _per_owner(cube: pd.DataFrame, dim: str) -> pd.DataFrame:
 def _facts(data: ReportData, cube: pd.DataFrame, names: Names, cause: str, example: dict[str, Any] | None) -> Facts:
     c = cube[(cube["cause"] == cause).to_numpy()]
     keys = ["client_id", "host", "audience", "issuer", "tenant_id"]
-    top = c.groupby(keys, observed=True, dropna=False)["occurrences"].sum().sort_values(ascending=False)
+    top = _group_sums(c, keys).sort_values(ascending=False)
     (cid, host, aud, iss, tid), n = top.index[0], int(top.iloc[0])
     apis = (data.run.get("expectations") or {}).get("apis") or []
     api: dict[str, Any] = next((a for a in apis if str(host) in (a.get("hosts") or [])), {})
@@ -636,7 +654,7 @@ def _cause_details(data: ReportData, cube: pd.DataFrame, names: Names, causes: p
         facts = _facts(data, cube, names, cause, examples[0] if examples else None)
         steps = [humane(s) for s in (*next_steps(cause, facts), *a.steps)]
         f = cube[(cube["cause"] == cause).to_numpy()]
-        top = f.groupby("client_id", observed=True, dropna=False)["occurrences"].sum().sort_values(ascending=False)
+        top = _group_sums(f, ["client_id"]).sort_values(ascending=False)
         affected = [(names.client(k), count(v), none_reason("client_id") if missing(k) else "")
                     for k, v in top.head(5).items() if v > 0]
         out.append({
