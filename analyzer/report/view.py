@@ -156,7 +156,9 @@ def _group_sums(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
     indexed by the groups' values (a tuple of them for several keys; NaN where missing), without a groupby."""
     order, starts = _categorical_groups(rows, keys)
     first_of = order[starts]
-    values = [np.asarray(rows[k].astype(object))[first_of] for k in keys]
+    # Each key's categories as objects, NaN after them for code -1: the values pandas' index holds.
+    values = [np.append(np.asarray(rows[k].cat.categories, dtype=object), np.nan)[
+        rows[k].cat.codes.to_numpy()[first_of]] for k in keys]
     index = pd.Index(list(zip(*values, strict=True)) if len(keys) > 1 else values[0], dtype=object,
                      tupleize_cols=False)
     return pd.Series(np.add.reduceat(rows["occurrences"].to_numpy()[order], starts), index=index, name="occurrences")
@@ -253,7 +255,9 @@ def _ranked(cube: pd.DataFrame, dim: str) -> pd.Series:
 def _by_cause(cube: pd.DataFrame, dim: str) -> dict[Any, list[tuple[str, int]]]:
     """Per value of a dimension (None for missing): its failing causes with their counts, most first."""
     def make() -> dict[Any, list[tuple[str, int]]]:
-        g = _failing(cube).groupby([dim, "cause"], observed=True, dropna=False)["occurrences"].sum()
+        failing = _failing(cube)
+        g = (_group_sums(failing, [dim, "cause"]) if isinstance(failing[dim].dtype, pd.CategoricalDtype)
+             else failing.groupby([dim, "cause"], observed=True, dropna=False)["occurrences"].sum())
         out: dict[Any, list[tuple[str, int]]] = {}
         for (k, c), n in g[g > 0].sort_values(ascending=False, kind="stable").items():
             out.setdefault(None if missing(k) else k, []).append((str(c), int(n)))
@@ -527,10 +531,9 @@ def _behaviour(b: Any) -> str:
 def _timeline(data: ReportData, colors: dict[str, str]) -> dict[str, Markup] | None:
     periods = data.cube.groupby(["period", "cause"], observed=True)["occurrences"].sum().reset_index()
     title = "Failing token uses over time"
-    wide = charts.timeline(periods, title, colors, width=charts.WIDTH, grain=data.grain)
+    wide, narrow = charts.timelines(periods, title, colors, (charts.WIDTH, charts.NARROW), grain=data.grain)
     if not wide:
         return None
-    narrow = charts.timeline(periods, title, colors, width=charts.NARROW, grain=data.grain)
     return {"wide": Markup(charts.safe_svg(wide)), "narrow": Markup(charts.safe_svg(narrow))}
 
 
