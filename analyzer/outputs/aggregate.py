@@ -303,15 +303,28 @@ class _DayFold:
         """One row per group of the day, with the group's values; unique_tokens counts its fingerprints."""
         per_group = self._fold().group_by(_GROUP, use_threads=False).aggregate(
             [("occurrences", "sum"), ("token_fp", "count"), ("first_seen", "min"), ("last_seen", "max")])
+        # Most occurrences first; ties in the order of the group's values (missing last): one stable
+        # lexsort over each value's rank among the day's values, no sort of strings per row.
+        occurrences = per_group.column("occurrences_sum").to_numpy().astype("int64")
+        ranks = [self._ranks(k, per_group.column(k)) for k in reversed(_GROUP)]
+        per_group = per_group.take(pa.array(np.lexsort([*ranks, -occurrences])))
         df = pd.DataFrame({"date": [self.date] * per_group.num_rows,
                            **{k: self._codes.decode(k, per_group.column(k)) for k in _GROUP}})
         df["occurrences"] = per_group.column("occurrences_sum").to_numpy().astype("int64")
         df["unique_tokens"] = per_group.column("token_fp_count").to_numpy().astype("int64")
         df["first_seen"] = per_group.column("first_seen_min").to_pandas()
         df["last_seen"] = per_group.column("last_seen_max").to_pandas()
-        # Most occurrences first; ties in the order of the group's values (missing last).
-        return df.sort_values(["occurrences", *_GROUP], ascending=[False, *[True] * len(_GROUP)],
-                              na_position="last", kind="stable", ignore_index=True)[SUMMARY_COLUMNS]
+        return df[SUMMARY_COLUMNS]
+
+    def _ranks(self, name: str, codes: pa.ChunkedArray) -> np.ndarray:
+        """Each row's place in the sorted order of the column's values; missing values after all."""
+        at = pc.fill_null(codes, -1).to_numpy()
+        present = np.unique(at[at >= 0])
+        values = self._codes.decode(name, pa.array(present, pa.int32()))
+        known = [i for i, v in enumerate(values) if v is not None]
+        rank = np.full(int(present.max()) + 2 if len(present) else 1, len(known), dtype=np.int64)  # -1: missing
+        rank[present[known]] = np.argsort(np.argsort(values[known], kind="stable"), kind="stable")
+        return rank[at]
 
 
 _HEX = re.compile(r"[0-9a-fA-F]*")
