@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -21,6 +20,7 @@ from analyzer.report.advice import ADVICE, FIX, SHORT, Facts, next_steps
 from analyzer.report.context import changes, day_of, example, method
 from analyzer.report.data import DIMENSIONS, ReportData, sample_examples, shows_token
 from analyzer.report.diagnosis import diagnosis, humane
+from analyzer.report.groups import group_sums, per_owner, without_period
 from analyzer.report.text import (
     NONE,
     Names,
@@ -87,7 +87,7 @@ class Table:
 def build(data: ReportData) -> dict[str, Any]:
     """The page's content."""
     names = Names(dict(data.client_names), list((data.run.get("expectations") or {}).get("apis") or []))
-    cube = _with_target(_without_period(data.cube), names)
+    cube = _with_target(without_period(data.cube), names)
     scope = data.scope
     causes = data.by_cause()
     failing_causes = [str(c) for c in causes.index if c != S.OK]
@@ -126,78 +126,6 @@ def palette(causes: list[str]) -> dict[str, str]:
     if len(causes) > len(PALETTE):
         colors[OTHER] = OTHER_COLOR
     return colors
-
-
-_FLAT_KEYS = [*DIMENSIONS, "cause"]
-
-
-def _without_period(cube: pd.DataFrame) -> pd.DataFrame:
-    """The cube summed over its periods: one row per (dimensions, cause), with its occurrences and first
-    and last time.
-
-    Everything but the timeline asks per dimension or cause, and a cube of hours holds each of those
-    groups many times: the questions are asked of a frame many times smaller. The groups are found
-    on the categoricals' codes (`_categorical_groups`), in the order pandas' groupby gives them.
-    """
-    if cube.empty:
-        return cube.drop(columns="period")
-    order, starts = _categorical_groups(cube, _FLAT_KEYS)
-    first_of = order[starts]
-    out = {col: pd.Categorical.from_codes(cube[col].cat.codes.to_numpy()[first_of], dtype=cube[col].dtype)
-           for col in _FLAT_KEYS}
-    out["occurrences"] = np.add.reduceat(cube["occurrences"].to_numpy()[order], starts)
-    out["first_seen"] = _reduce_times(cube["first_seen"], order, starts, np.minimum)
-    out["last_seen"] = _reduce_times(cube["last_seen"], order, starts, np.maximum)
-    return pd.DataFrame(out)
-
-
-def _group_sums(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
-    """What `rows.groupby(keys, observed=True, dropna=False)["occurrences"].sum()` gives, values and order,
-    indexed by the groups' values (a tuple of them for several keys; NaN where missing), without a groupby."""
-    order, starts = _categorical_groups(rows, keys)
-    first_of = order[starts]
-    # Each key's categories as objects, NaN after them for code -1: the values pandas' index holds.
-    values = [np.append(np.asarray(rows[k].cat.categories, dtype=object), np.nan)[
-        rows[k].cat.codes.to_numpy()[first_of]] for k in keys]
-    index = pd.Index(list(zip(*values, strict=True)) if len(keys) > 1 else values[0], dtype=object,
-                     tupleize_cols=False)
-    return pd.Series(np.add.reduceat(rows["occurrences"].to_numpy()[order], starts), index=index, name="occurrences")
-
-
-def _categorical_groups(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The frame's rows grouped by categorical columns (a missing value a group of its own), as
-    `_groups` gives them: the groups in the order of pandas' groupby (by codes, missing last)."""
-    key, bound = np.zeros(len(frame), dtype=np.int64), 1
-    for col in columns:
-        codes = frame[col].cat.codes.to_numpy().astype(np.int64)
-        n = len(frame[col].cat.categories)
-        if bound * (n + 1) >= 1 << 62:  # renumber the keys so far, in order, before they could overflow
-            _, key = np.unique(key, return_inverse=True)
-            bound = int(key.max()) + 1
-        key = key * (n + 1) + np.where(codes < 0, n, codes)  # missing last, as pandas' groupby has it
-        bound *= n + 1
-    _, order, starts = _groups(key)
-    return order, starts
-
-
-def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct keys in order, the rows ordered by key (each group's rows in row order), and where
-    each group starts among them: what `np.ufunc.reduceat` folds groups with."""
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(key) else np.empty(0, np.int64)
-    return ordered[starts], order, starts
-
-
-def _reduce_times(times: pd.Series, order: np.ndarray, starts: np.ndarray, reduce: np.ufunc) -> pd.Series:
-    """The earliest (`np.minimum`) or latest time of each group of rows (`order` from `starts` on);
-    missing times left out, as pandas' groupby does (missing when all are)."""
-    nat = np.iinfo(np.int64).min
-    skip = np.iinfo(np.int64).max if reduce is np.minimum else nat
-    values = times.array.asi8[order]  # a missing time reads as the smallest int64
-    got = reduce.reduceat(np.where(values == nat, skip, values), starts)
-    got[got == skip] = nat
-    return pd.Series(got.view(f"M8[{times.dtype.unit}]")).dt.tz_localize(times.dt.tz)
 
 
 def _with_target(cube: pd.DataFrame, names: Names) -> pd.DataFrame:
@@ -256,7 +184,7 @@ def _by_cause(cube: pd.DataFrame, dim: str) -> dict[Any, list[tuple[str, int]]]:
     """Per value of a dimension (None for missing): its failing causes with their counts, most first."""
     def make() -> dict[Any, list[tuple[str, int]]]:
         failing = _failing(cube)
-        g = (_group_sums(failing, [dim, "cause"]) if isinstance(failing[dim].dtype, pd.CategoricalDtype)
+        g = (group_sums(failing, [dim, "cause"]) if isinstance(failing[dim].dtype, pd.CategoricalDtype)
              else failing.groupby([dim, "cause"], observed=True, dropna=False)["occurrences"].sum())
         out: dict[Any, list[tuple[str, int]]] = {}
         for (k, c), n in g[g > 0].sort_values(ascending=False, kind="stable").items():
@@ -574,7 +502,7 @@ def _table_dims(data: ReportData, cube: pd.DataFrame) -> list[str]:
 def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
     if cube.empty or (dim == "tenant_id" and cube[dim].isna().all()):
         return None
-    g = _per_owner(cube, dim).sort_values(["failing", "total"], ascending=False, kind="stable")
+    g = per_owner(cube, dim).sort_values(["failing", "total"], ascending=False, kind="stable")
     causes_of = _by_cause(cube, dim)
     shown = g.head(TABLE_ROWS)
     rows = []
@@ -613,26 +541,10 @@ def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
                  rows, note=note, total=len(g), widths=["30%", "9%", "9%", "8%", "30%", "14%"], title=TITLES[dim])
 
 
-def _per_owner(cube: pd.DataFrame, dim: str) -> pd.DataFrame:
-    """Per value of a dimension (missing last, in the order pandas' groupby gives them): its occurrences
-    (`total`), failing occurrences and last time; on the value's codes, not by a groupby per table."""
-    col = cube[dim]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes, values = col.cat.codes.to_numpy().astype(np.int64), col.cat.categories
-    else:
-        codes, values = pd.factorize(col, sort=True)
-    present, order, starts = _groups(np.where(codes < 0, len(values), codes))
-    occurrences = cube["occurrences"].to_numpy()[order]
-    failing = np.where((cube["cause"] != S.OK).to_numpy()[order], occurrences, 0)
-    return pd.DataFrame({"total": np.add.reduceat(occurrences, starts), "failing": np.add.reduceat(failing, starts),
-                         "last": _reduce_times(cube["last_seen"], order, starts, np.maximum).array},
-                        index=pd.Index([values[i] if i < len(values) else None for i in present], dtype=object))
-
-
 def _facts(data: ReportData, cube: pd.DataFrame, names: Names, cause: str, example: dict[str, Any] | None) -> Facts:
     c = cube[(cube["cause"] == cause).to_numpy()]
     keys = ["client_id", "host", "audience", "issuer", "tenant_id"]
-    top = _group_sums(c, keys).sort_values(ascending=False)
+    top = group_sums(c, keys).sort_values(ascending=False)
     (cid, host, aud, iss, tid), n = top.index[0], int(top.iloc[0])
     apis = (data.run.get("expectations") or {}).get("apis") or []
     api: dict[str, Any] = next((a for a in apis if str(host) in (a.get("hosts") or [])), {})
@@ -657,7 +569,7 @@ def _cause_details(data: ReportData, cube: pd.DataFrame, names: Names, causes: p
         facts = _facts(data, cube, names, cause, examples[0] if examples else None)
         steps = [humane(s) for s in (*next_steps(cause, facts), *a.steps)]
         f = cube[(cube["cause"] == cause).to_numpy()]
-        top = _group_sums(f, ["client_id"]).sort_values(ascending=False)
+        top = group_sums(f, ["client_id"]).sort_values(ascending=False)
         affected = [(names.client(k), count(v), none_reason("client_id") if missing(k) else "")
                     for k, v in top.head(5).items() if v > 0]
         out.append({
