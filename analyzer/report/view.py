@@ -174,18 +174,24 @@ def _failing(cube: pd.DataFrame) -> pd.DataFrame:
 def _ranked(cube: pd.DataFrame, dim: str) -> pd.Series:
     """Failing occurrences per value of a dimension (None kept), most first."""
     def make() -> pd.Series:
-        s = _failing(cube).groupby(dim, observed=True, dropna=False)["occurrences"].sum()
+        s = _sums(_failing(cube), [dim])
         return s[s > 0].sort_values(ascending=False, kind="stable")
 
     return _memo(cube, ("ranked", dim), make)
 
 
+def _sums(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Occurrences per group of the keys, as `groupby(keys, observed=True, dropna=False)` sums them: on
+    the codes when the keys are categoricals (all but the API column, `target`)."""
+    if all(isinstance(rows[k].dtype, pd.CategoricalDtype) for k in keys):
+        return group_sums(rows, keys)
+    return rows.groupby(keys, observed=True, dropna=False)["occurrences"].sum()
+
+
 def _by_cause(cube: pd.DataFrame, dim: str) -> dict[Any, list[tuple[str, int]]]:
     """Per value of a dimension (None for missing): its failing causes with their counts, most first."""
     def make() -> dict[Any, list[tuple[str, int]]]:
-        failing = _failing(cube)
-        g = (group_sums(failing, [dim, "cause"]) if isinstance(failing[dim].dtype, pd.CategoricalDtype)
-             else failing.groupby([dim, "cause"], observed=True, dropna=False)["occurrences"].sum())
+        g = _sums(_failing(cube), [dim, "cause"])
         out: dict[Any, list[tuple[str, int]]] = {}
         for (k, c), n in g[g > 0].sort_values(ascending=False, kind="stable").items():
             out.setdefault(None if missing(k) else k, []).append((str(c), int(n)))
@@ -408,7 +414,7 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
     out = []
     for cid in clients.index[:TODO_MAX]:
         key = None if missing(cid) else str(cid)
-        by = pd.Series(dict(causes_of.get(key, [])), dtype="int64")
+        by = list(dict(causes_of.get(key, [])).items())  # its failing causes, most first
         d = diag.get(key) or {}
         steps = [{"text": _named(str(s), key, names), "example": ""} for s in d.get("next_steps") or []]
         covered = set()
@@ -418,7 +424,7 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
             covered.add(S.ISSUER_MISMATCH)
         if d.get("behaviour") in ("not_refreshing", "refreshing_late"):
             covered.add(S.EXPIRED)
-        for c, n in by.head(3).items():
+        for c, n in by[:3]:
             cause = str(c)
             if cause in covered:
                 continue
@@ -427,8 +433,8 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
         out.append({
             "name": names.client(key), "id": key if names.has_name("client_id", key) else None,
             "tip": none_reason("client_id") if key is None else key,
-            "failing": count(int(clients[cid]) if key is not None else int(by.sum())),
-            "causes": ", ".join(f"{SHORT.get(str(c), c)} {count(n)}" for c, n in by.head(3).items()),
+            "failing": count(int(clients[cid]) if key is not None else sum(n for _, n in by)),
+            "causes": ", ".join(f"{SHORT.get(str(c), c)} {count(n)}" for c, n in by[:3]),
             "apis": ", ".join(_clip(a, 48) for a in apis_of.get(key, [])[:3]),
             "behaviour": _behaviour(d.get("behaviour")),
             "steps": steps,
