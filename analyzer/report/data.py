@@ -10,6 +10,7 @@ filtered to that owner's rows (`ReportData.only`).
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -117,7 +118,7 @@ class ReportData:
             unique_tokens=scan.unique_tokens,
             examples=examples,
             client_names=dict(run.get("expectations", {}).get("clients", {})),
-            unique_by=scan.unique_by,
+            unique_by=scan.unique_by if split else {},  # what only a split's reports use
         )
         if samples and (split or any(not shows_token(data.cause_examples(c)) for c in data.failing_causes())):
             data.samples = _sample_events(directory, scan.sample_tokens)
@@ -327,13 +328,32 @@ def _distinct(tables: list[pa.Table], keys: list[str]) -> pa.Table:
 
 @dataclass
 class _Scan:
-    """What one pass over the events dataset gives a report."""
+    """What one pass over the events dataset gives a report; what only some reports use is worked out
+    from `known` when first asked for."""
 
     cube: pd.DataFrame
     grain: str  # the cube's period
     unique_tokens: int
-    unique_by: dict[str, pd.Series]  # per client (audience): its distinct tokens
-    sample_tokens: set[int]  # the first few tokens (`token_ids`) per (client, cause) and (audience, cause)
+    known: pa.Table  # the distinct (client, audience, cause, token) codes, each with its first row
+    codes: KeyCodes
+
+    @functools.cached_property
+    def unique_by(self) -> dict[str, pd.Series]:
+        """Per client (audience): its distinct tokens, in the order of their first row."""
+        with_token = self.known.filter(pc.is_valid(self.known.column("token")))
+        unique_by = {}
+        for dim in SPLIT_DIMENSIONS.values():
+            per = (_distinct([with_token.select([dim, "token", "row"])], [dim, "token"])
+                   .group_by([dim], use_threads=False).aggregate([("token", "count"), ("row", "min")])
+                   .sort_by("row_min"))
+            unique_by[dim] = pd.Series(per.column("token_count").to_numpy(),
+                                       index=pd.Index(list(self.codes.decode(dim, per.column(dim)))), name="token_fp")
+        return unique_by
+
+    @functools.cached_property
+    def sample_tokens(self) -> set[int]:
+        """The first few tokens (`token_ids`) per (client, cause) and (audience, cause)."""
+        return _first_tokens(self.known)
 
 
 _TOKEN_KEYS = ["client_id", "audience", "cause", "token"]
@@ -368,16 +388,9 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
         tokens = [pa.table({k: pa.array([], pa.int32()) for k in _TOKEN_KEYS[:3]} |
                            {"token": pa.array([], pa.uint64()), "row": pa.array([], pa.int64())})]
     known = _distinct(tokens, _TOKEN_KEYS)
-    with_token = known.filter(pc.is_valid(known.column("token")))
-    unique_by = {}
-    for dim in SPLIT_DIMENSIONS.values():
-        per = (_distinct([with_token.select([dim, "token", "row"])], [dim, "token"])
-               .group_by([dim], use_threads=False).aggregate([("token", "count"), ("row", "min")])
-               .sort_by("row_min"))
-        unique_by[dim] = pd.Series(per.column("token_count").to_numpy(),
-                                   index=pd.Index(list(codes.decode(dim, per.column(dim)))), name="token_fp")
-    unique = len(pc.unique(with_token.column("token"))) if with_token.num_rows else 0
-    return _Scan(_cube_frame(_fold_cube(cubes), codes), grain, unique, unique_by, _first_tokens(known))
+    tokens_seen = pc.drop_null(known.column("token"))
+    unique = len(pc.unique(tokens_seen)) if len(tokens_seen) else 0
+    return _Scan(_cube_frame(_fold_cube(cubes), codes), grain, unique, known, codes)
 
 
 def _first_tokens(known: pa.Table) -> set[int]:
