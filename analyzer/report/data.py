@@ -257,7 +257,7 @@ def report_file_name(dimension: str, value: str | None, label: str | None = None
 
 _CUBE_KEYS = ["period", *DIMENSIONS, "cause"]
 _FOLD_EVERY = 16  # tables whose partial cubes are folded together
-_FLOOR = {"h": "hour", "D": "day"}
+_PERIOD_US = {"h": 3_600_000_000, "D": 86_400_000_000}  # an hour, a day in microseconds
 
 
 def build_cube(events: pd.DataFrame, grain: str = "h") -> pd.DataFrame:
@@ -279,12 +279,21 @@ def _cube_part(table: pa.Table, keys: dict[str, pa.Array], grain: str, offset: i
     """One table's partial cube (its rows numbered from `offset`), by Arrow's hash aggregation over
     the codes of its dimensions and cause."""
     ts = pc.cast(table.column("ts"), pa.timestamp("us", tz="UTC"))
-    keyed = pa.table({"period": pc.floor_temporal(ts, unit=_FLOOR[grain]), **keys, "ts": ts,
+    keyed = pa.table({"period": _floor(ts, _PERIOD_US[grain]), **keys, "ts": ts,
                       "row": _rows(len(table), offset)})
     part = keyed.group_by(_CUBE_KEYS, use_threads=False).aggregate(
         [([], "count_all"), ("ts", "min"), ("ts", "max"), ("row", "min")])
     return part.rename_columns({"count_all": "occurrences", "ts_min": "first_seen", "ts_max": "last_seen",
                                 "row_min": "row"})
+
+
+def _floor(ts: pa.ChunkedArray, step_us: int) -> pa.Array:
+    """UTC times floored to a whole number of `step_us` since the epoch, as `pc.floor_temporal` floors them
+    to the hour or day in UTC, on integers (about twenty times faster)."""
+    us = pc.cast(ts, pa.int64())
+    floored = np.floor_divide(pc.fill_null(us, 0).to_numpy(), step_us) * step_us
+    missing = pc.is_null(us).to_numpy(zero_copy_only=False)
+    return pa.array(floored, pa.timestamp("us", tz="UTC"), mask=missing if missing.any() else None)
 
 
 def _fold_cube(parts: list[pa.Table]) -> pa.Table:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -130,3 +131,13 @@ def test_the_summary_matches_pandas_over_the_rows(tmp_path: Path) -> None:
     assert len(got) == len(want)
     for col in want.columns:
         assert _plain(got[col].astype(object)) == _plain(want[col].astype(object)), col
+
+
+def test_periods_are_floored_as_arrow_floors_utc_times() -> None:
+    """The cube's hours and days on integers are `floor_temporal`'s, before 1970 and with missing times too."""
+    rng = np.random.default_rng(1)
+    us = rng.integers(-10**17, 10**17, 20_000)
+    ts = pa.chunked_array([pa.array(us, pa.timestamp("us", tz="UTC"), mask=rng.random(len(us)) < 0.1),
+                           pa.array(us[:5], pa.timestamp("us", tz="UTC"))])
+    for grain, unit in (("h", "hour"), ("D", "day")):
+        assert D._floor(ts, D._PERIOD_US[grain]).equals(pc.floor_temporal(ts, unit=unit).combine_chunks())
