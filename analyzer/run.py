@@ -25,6 +25,7 @@ import pandas as pd
 from analyzer import run_summary
 from analyzer import schema as S
 from analyzer.config import Settings
+from analyzer.diagnose import unverified
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.engine.plan import plan, unit_bytes
 from analyzer.engine.processes import init_child, release_freed_memory, use_memory_pool
@@ -192,15 +193,16 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         release_freed_memory()  # before the fork below: it would start as big as the scan left this process
         # The summary and the report's data each read the events dataset once: with a core to spare,
         # the report's data is read in a forked process meanwhile.
-        report_reader = _ReportReader(out.out, settings)
-        window = _write_summary(out, settings)
         _fill_examples(folded, settings)
+        report_reader = _ReportReader(out.out, settings, folded.counts.examples, ring)
+        window = _write_summary(out, settings)
         tally = Tally(run_id=out.run_id, started=started, inputs=inputs, expansion=expansion,
                       results=[folded.results[i] for i in sorted(folded.results)],
                       unchanged=sum(1 for i in range(len(expansion.files)) if i not in todo),
                       counts=folded.counts, unique=folded.unique, window=window, events=out.events,
                       rebuild=rebuild, recorded=recorded, vanished=vanished, kept=kept, orphans=orphans,
-                      dropped=dropped, nothing_new_since=nothing_new_since)
+                      dropped=dropped, nothing_new_since=nothing_new_since,
+                      unverified_ok=report_reader.unverified_ok())
         summary = run_summary.summary(settings, tally, ring, fail_above, timings)
         diagnosis = diag.report()
         if not folded.counts.rows:
@@ -209,8 +211,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             diagnosis = run_summary.previous_diagnosis(settings.out_dir, diagnosis)
         summary.update(diagnosis)
         out.write_json("examples.json", folded.counts.examples)
+        report.compile_template()  # while the forked reader may still be busy
         data = report_reader.result().with_run(summary)
-        data.examples = folded.counts.examples  # this run's; the published examples.json is the previous run's
         out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(settings.clock() - t0, 3)
         summary["finished_at"] = datetime.fromtimestamp(settings.clock(), tz=UTC).isoformat()
@@ -287,28 +289,38 @@ def _fill_examples(folded: _Folded, settings: Settings) -> None:
                 ex["claims"] = privacy.scrub_claims(facts.claims, settings.pii_key, settings.include_pii)
 
 
-def _load_report_data(directory: Path, since_us: int | None, until_us: int | None) -> ReportData:
-    return ReportData.load(directory, {}, since_us=since_us, until_us=until_us)
+def _load_report_data(directory: Path, since_us: int | None, until_us: int | None,
+                      examples: dict[str, list[dict[str, Any]]]) -> ReportData:
+    # This run's examples: the published examples.json is still the previous run's.
+    return ReportData.load(directory, {}, examples=examples, since_us=since_us, until_us=until_us)
 
 
 REPORT_FORK_BYTES = 1 << 20  # an events dataset smaller than this is read for the report here, not in a fork
 
 
 class _ReportReader:
-    """`ReportData.load` of an output directory: in a forked process, while this one does other
-    work, when there is a core to spare and the dataset is large enough to repay a fork (else here,
-    when the data is asked for)."""
+    """`ReportData.load` of an output directory, and the count of its unchecked `ok` rows: in a forked
+    process, while this one writes the summary, when there is a core to spare and the dataset is large
+    enough to repay a fork (else here, when they are asked for)."""
 
-    def __init__(self, directory: Path, settings: Settings) -> None:
+    def __init__(self, directory: Path, settings: Settings, examples: dict[str, list[dict[str, Any]]],
+                 ring: KeyRing) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self._pool = None
-        self._args = (directory, settings.since_us, settings.until_us)
+        self._args = (directory, settings.since_us, settings.until_us, examples)
         if os.name == "posix" and settings.workers > 1 and _dataset_bytes(directory / "events") >= REPORT_FORK_BYTES:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
                                              initializer=init_child)
+            # In this order: the run summary needs the count before the report needs its data.
+            self._unverified = self._pool.submit(unverified.count, directory / "events", ring, settings.since_us,
+                                                 settings.until_us)
             self._future = self._pool.submit(_load_report_data, *self._args)
+
+    def unverified_ok(self) -> dict[str, Any] | None:
+        """run.json's `unverified_ok`, if counted in the forked process (else the run summary counts it)."""
+        return None if self._pool is None else self._unverified.result()
 
     def result(self) -> ReportData:
         """The report data (without a run summary), read here if no process could be forked."""

@@ -52,6 +52,7 @@ class Tally:
     orphans: int = 0  # part files of runs that never committed, removed
     dropped: list[str] = dataclasses.field(default_factory=list)  # partitions past --keep-days
     nothing_new_since: float | None = None  # when a run last read something (epoch seconds)
+    unverified_ok: dict[str, Any] | None = None  # `unverified.count` of the dataset, if counted already
 
     @property
     def errors(self) -> list[Any]:
@@ -147,7 +148,8 @@ def summary(settings: Settings, tally: Tally, ring: KeyRing, fail_above: float |
             "partitions_dropped": tally.dropped,
         },
         # `ok` rows of the dataset (the window) whose signature could not be checked, and why.
-        "unverified_ok": unverified.count(tally.events, ring, settings.since_us, settings.until_us),
+        "unverified_ok": (tally.unverified_ok if tally.unverified_ok is not None
+                          else unverified.count(tally.events, ring, settings.since_us, settings.until_us)),
         "keys": ring.describe(),
         "timings": timings,
         "exit_code": int(tally.exit_code(fail_above)),

@@ -218,9 +218,15 @@ class KeyCodes:
     def encode(self, table: pa.Table, name: str) -> pa.Array:
         """The column's codes (null where missing; all null where the table lacks the column)."""
         ids = self._ids.setdefault(name, {})
-        return _per_value(table, name, pa.int32(),
-                          lambda values: np.fromiter((ids.setdefault(v, len(ids)) for v in values), np.int32,
-                                                     count=len(values)))
+        column = _dictionary(table, name)
+        if column is None:
+            return pa.nulls(table.num_rows, pa.int32())
+        # One dictionary for all the table's chunks (each part file brings its own): each value looked up once.
+        column = pa.table({name: column}).unify_dictionaries().column(0)
+        values = column.chunk(0).dictionary.to_pylist() if column.num_chunks else []
+        mapped = np.fromiter((ids.setdefault(v, len(ids)) for v in values), np.int32, count=len(values))
+        indices = pa.chunked_array([c.indices for c in column.chunks], column.type.index_type).combine_chunks()
+        return pc.take(pa.array(mapped, pa.int32()), indices)
 
     def decode(self, name: str, codes: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """The values of codes (None where null)."""
@@ -230,28 +236,43 @@ class KeyCodes:
     @staticmethod
     def tokens(table: pa.Table, name: str = "token_fp") -> pa.Array:
         """Token fingerprints as 64-bit integers (`token_ids`), null where missing."""
-        return _per_value(table, name, pa.uint64(), lambda values: token_ids(values))
+        column = _dictionary(table, name)
+        if column is None:
+            return pa.nulls(table.num_rows, pa.uint64())
+        out = np.empty(table.num_rows, dtype=np.uint64)
+        missing = np.zeros(table.num_rows, dtype=bool)
+        at = 0
+        for chunk in column.chunks:
+            ids = _dictionary_token_ids(chunk.dictionary)
+            indices = chunk.indices.fill_null(-1).to_numpy()
+            missing[at:at + len(chunk)] = indices < 0
+            out[at:at + len(chunk)] = np.append(ids, np.zeros(1, np.uint64))[indices]  # -1 reads the trailing 0
+            at += len(chunk)
+        return pa.array(out, pa.uint64(), mask=missing if missing.any() else None)
 
 
-def _per_value(table: pa.Table, name: str, type_: pa.DataType, lookup: Any) -> pa.Array:
-    """A string column mapped value by value: `lookup` of each chunk's dictionary, taken by its indices."""
-    n = table.num_rows
+def _dictionary(table: pa.Table, name: str) -> pa.ChunkedArray | None:
+    """A string column, dictionary-encoded (None where the table lacks it)."""
     if name not in table.column_names:
-        return pa.nulls(n, type_)
+        return None
     column = table.column(name)
-    if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column)
-    out = np.empty(n, dtype=type_.to_pandas_dtype())
-    missing = np.zeros(n, dtype=bool)
-    at = 0
-    for chunk in column.chunks:
-        values = chunk.dictionary.to_pylist()
-        mapped = lookup(values) if values else np.empty(0, out.dtype)
-        indices = chunk.indices.fill_null(-1).to_numpy()
-        missing[at:at + len(chunk)] = indices < 0
-        out[at:at + len(chunk)] = np.append(mapped, np.zeros(1, out.dtype))[indices]  # -1 reads the trailing 0
-        at += len(chunk)
-    return pa.array(out, type_, mask=missing if missing.any() else None)
+    return column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+
+
+def _dictionary_token_ids(values: pa.Array) -> np.ndarray:
+    """`token_ids` of a dictionary's values: fingerprints as the scan makes them (16 hex digits each)
+    are read from the values' bytes at once, without a Python string per value."""
+    if pa.types.is_string(values.type) and values.null_count == 0 and len(values):
+        _, offsets_buffer, data = values.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+        if data is not None and np.all(np.diff(offsets) == 16):
+            try:
+                ids = bytes.fromhex(data[int(offsets[0]):int(offsets[-1])].to_pybytes().decode("ascii"))
+            except ValueError:  # UnicodeDecodeError too: not hex
+                ids = b""
+            if len(ids) == 8 * len(values):  # (`fromhex` skips whitespace: then fewer bytes come out)
+                return np.frombuffer(ids, dtype=">u8").astype(np.uint64)
+    return token_ids(values.to_pylist())
 
 
 class _DayFold:
@@ -282,15 +303,28 @@ class _DayFold:
         """One row per group of the day, with the group's values; unique_tokens counts its fingerprints."""
         per_group = self._fold().group_by(_GROUP, use_threads=False).aggregate(
             [("occurrences", "sum"), ("token_fp", "count"), ("first_seen", "min"), ("last_seen", "max")])
+        # Most occurrences first; ties in the order of the group's values (missing last): one stable
+        # lexsort over each value's rank among the day's values, no sort of strings per row.
+        occurrences = per_group.column("occurrences_sum").to_numpy().astype("int64")
+        ranks = [self._ranks(k, per_group.column(k)) for k in reversed(_GROUP)]
+        per_group = per_group.take(pa.array(np.lexsort([*ranks, -occurrences])))
         df = pd.DataFrame({"date": [self.date] * per_group.num_rows,
                            **{k: self._codes.decode(k, per_group.column(k)) for k in _GROUP}})
         df["occurrences"] = per_group.column("occurrences_sum").to_numpy().astype("int64")
         df["unique_tokens"] = per_group.column("token_fp_count").to_numpy().astype("int64")
         df["first_seen"] = per_group.column("first_seen_min").to_pandas()
         df["last_seen"] = per_group.column("last_seen_max").to_pandas()
-        # Most occurrences first; ties in the order of the group's values (missing last).
-        return df.sort_values(["occurrences", *_GROUP], ascending=[False, *[True] * len(_GROUP)],
-                              na_position="last", kind="stable", ignore_index=True)[SUMMARY_COLUMNS]
+        return df[SUMMARY_COLUMNS]
+
+    def _ranks(self, name: str, codes: pa.ChunkedArray) -> np.ndarray:
+        """Each row's place in the sorted order of the column's values; missing values after all."""
+        at = pc.fill_null(codes, -1).to_numpy()
+        present = np.unique(at[at >= 0])
+        values = self._codes.decode(name, pa.array(present, pa.int32()))
+        known = [i for i, v in enumerate(values) if v is not None]
+        rank = np.full(int(present.max()) + 2 if len(present) else 1, len(known), dtype=np.int64)  # -1: missing
+        rank[present[known]] = np.argsort(np.argsort(values[known], kind="stable"), kind="stable")
+        return rank[at]
 
 
 _HEX = re.compile(r"[0-9a-fA-F]*")

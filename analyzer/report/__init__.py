@@ -5,6 +5,7 @@
 - `text`: names and times in words;
 - `charts`: the SVG timeline;
 - `data`: the report's data, folded from the events dataset into a small cube;
+- `groups`: the cube's groups summed on the categoricals' codes, as pandas' groupby gives them;
 - `diagnosis`: the diagnosis section;
 - `context`: what surrounds the numbers (changes, method, examples);
 - `view`: the page's plain values;

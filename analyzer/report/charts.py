@@ -107,8 +107,19 @@ def timeline(periods: pd.DataFrame, title: str, colors: dict[str, str] | None = 
     `colors` maps causes to colours, most frequent first; causes without one are drawn together as
     `other`. Without `colors` every cause has the grey of `other`.
     """
+    return timelines(periods, title, colors, (width,), grain)[0]
+
+
+def timelines(periods: pd.DataFrame, title: str, colors: dict[str, str] | None = None,
+              widths: tuple[float, ...] = (WIDTH,), grain: str = "h") -> list[str]:
+    """`timeline` at each of several widths, the buckets counted once."""
     colors = colors or {}
     table, freq = _buckets(periods, colors, grain)
+    return [_drawn(table, freq, title, colors, width) for width in widths]
+
+
+def _drawn(table: pd.DataFrame, freq: str, title: str, colors: dict[str, str], width: float) -> str:
+    """The timeline's SVG of its buckets (empty when nothing failed)."""
     peak = int(table.sum(axis=1).max()) if not table.empty else 0
     if peak <= 0:
         return ""

@@ -103,6 +103,11 @@ def _page(template: str, run: dict[str, Any], **context: Any) -> str:
         _SCRUB.reset(token)
 
 
+def compile_template() -> None:
+    """Load and compile the report's template ahead of `render` (a run does it while its data is read)."""
+    _env(STRICT).get_template("report.html.j2")
+
+
 def render(data: ReportData) -> str:
     """The whole report as one HTML string."""
     view = build(data)

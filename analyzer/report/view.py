@@ -18,8 +18,9 @@ from analyzer.diagnose.unverified import needs_keys
 from analyzer.report import charts
 from analyzer.report.advice import ADVICE, FIX, SHORT, Facts, next_steps
 from analyzer.report.context import changes, day_of, example, method
-from analyzer.report.data import DIMENSIONS, ReportData, sample_examples
+from analyzer.report.data import DIMENSIONS, ReportData, sample_examples, shows_token
 from analyzer.report.diagnosis import diagnosis, humane
+from analyzer.report.groups import group_sums, per_owner, without_period
 from analyzer.report.text import (
     NONE,
     Names,
@@ -86,7 +87,7 @@ class Table:
 def build(data: ReportData) -> dict[str, Any]:
     """The page's content."""
     names = Names(dict(data.client_names), list((data.run.get("expectations") or {}).get("apis") or []))
-    cube = _with_target(data.cube, names)
+    cube = _with_target(without_period(data.cube), names)
     scope = data.scope
     causes = data.by_cause()
     failing_causes = [str(c) for c in causes.index if c != S.OK]
@@ -173,16 +174,24 @@ def _failing(cube: pd.DataFrame) -> pd.DataFrame:
 def _ranked(cube: pd.DataFrame, dim: str) -> pd.Series:
     """Failing occurrences per value of a dimension (None kept), most first."""
     def make() -> pd.Series:
-        s = _failing(cube).groupby(dim, observed=True, dropna=False)["occurrences"].sum()
+        s = _sums(_failing(cube), [dim])
         return s[s > 0].sort_values(ascending=False, kind="stable")
 
     return _memo(cube, ("ranked", dim), make)
 
 
+def _sums(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Occurrences per group of the keys, as `groupby(keys, observed=True, dropna=False)` sums them: on
+    the codes when the keys are categoricals (all but the API column, `target`)."""
+    if all(isinstance(rows[k].dtype, pd.CategoricalDtype) for k in keys):
+        return group_sums(rows, keys)
+    return rows.groupby(keys, observed=True, dropna=False)["occurrences"].sum()
+
+
 def _by_cause(cube: pd.DataFrame, dim: str) -> dict[Any, list[tuple[str, int]]]:
     """Per value of a dimension (None for missing): its failing causes with their counts, most first."""
     def make() -> dict[Any, list[tuple[str, int]]]:
-        g = _failing(cube).groupby([dim, "cause"], observed=True, dropna=False)["occurrences"].sum()
+        g = _sums(_failing(cube), [dim, "cause"])
         out: dict[Any, list[tuple[str, int]]] = {}
         for (k, c), n in g[g > 0].sort_values(ascending=False, kind="stable").items():
             out.setdefault(None if missing(k) else k, []).append((str(c), int(n)))
@@ -405,7 +414,7 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
     out = []
     for cid in clients.index[:TODO_MAX]:
         key = None if missing(cid) else str(cid)
-        by = pd.Series(dict(causes_of.get(key, [])), dtype="int64")
+        by = list(dict(causes_of.get(key, [])).items())  # its failing causes, most first
         d = diag.get(key) or {}
         steps = [{"text": _named(str(s), key, names), "example": ""} for s in d.get("next_steps") or []]
         covered = set()
@@ -415,7 +424,7 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
             covered.add(S.ISSUER_MISMATCH)
         if d.get("behaviour") in ("not_refreshing", "refreshing_late"):
             covered.add(S.EXPIRED)
-        for c, n in by.head(3).items():
+        for c, n in by[:3]:
             cause = str(c)
             if cause in covered:
                 continue
@@ -424,8 +433,8 @@ def _todo(data: ReportData, cube: pd.DataFrame, names: Names) -> list[dict[str, 
         out.append({
             "name": names.client(key), "id": key if names.has_name("client_id", key) else None,
             "tip": none_reason("client_id") if key is None else key,
-            "failing": count(int(clients[cid]) if key is not None else int(by.sum())),
-            "causes": ", ".join(f"{SHORT.get(str(c), c)} {count(n)}" for c, n in by.head(3).items()),
+            "failing": count(int(clients[cid]) if key is not None else sum(n for _, n in by)),
+            "causes": ", ".join(f"{SHORT.get(str(c), c)} {count(n)}" for c, n in by[:3]),
             "apis": ", ".join(_clip(a, 48) for a in apis_of.get(key, [])[:3]),
             "behaviour": _behaviour(d.get("behaviour")),
             "steps": steps,
@@ -456,10 +465,9 @@ def _behaviour(b: Any) -> str:
 def _timeline(data: ReportData, colors: dict[str, str]) -> dict[str, Markup] | None:
     periods = data.cube.groupby(["period", "cause"], observed=True)["occurrences"].sum().reset_index()
     title = "Failing token uses over time"
-    wide = charts.timeline(periods, title, colors, width=charts.WIDTH, grain=data.grain)
+    wide, narrow = charts.timelines(periods, title, colors, (charts.WIDTH, charts.NARROW), grain=data.grain)
     if not wide:
         return None
-    narrow = charts.timeline(periods, title, colors, width=charts.NARROW, grain=data.grain)
     return {"wide": Markup(charts.safe_svg(wide)), "narrow": Markup(charts.safe_svg(narrow))}
 
 
@@ -500,15 +508,12 @@ def _table_dims(data: ReportData, cube: pd.DataFrame) -> list[str]:
 def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
     if cube.empty or (dim == "tenant_id" and cube[dim].isna().all()):
         return None
-    c = cube.assign(failing=cube["occurrences"].where((cube["cause"] != S.OK).to_numpy(), 0))
-    g = c.groupby(dim, observed=True, dropna=False).agg(
-        total=("occurrences", "sum"), failing=("failing", "sum"), first=("first_seen", "min"),
-        last=("last_seen", "max"))
-    g = g.sort_values(["failing", "total"], ascending=False, kind="stable")
+    g = per_owner(cube, dim).sort_values(["failing", "total"], ascending=False, kind="stable")
     causes_of = _by_cause(cube, dim)
     shown = g.head(TABLE_ROWS)
     rows = []
-    for key, r in shown.iterrows():
+    for key, total, failing, last in zip(shown.index, shown["total"].tolist(), shown["failing"].tolist(),
+                                         shown["last"].tolist(), strict=True):
         k = None if missing(key) else key
         mine = causes_of.get(k, [])
         top = ", ".join(f"{SHORT.get(c, c)} {count(n)}" for c, n in mine[:3])
@@ -521,11 +526,11 @@ def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
             sub = k if names.has_name(dim, k) else None
         rows.append([
             Cell(name, sub=sub, tip=none_reason(dim) if k is None else str(k), cls="id"),
-            Cell(count(r["failing"]), num=True),
-            Cell(count(r["total"]), num=True),
-            Cell(pct(r["failing"], r["total"]), num=True),
+            Cell(count(failing), num=True),
+            Cell(count(total), num=True),
+            Cell(pct(failing, total), num=True),
             Cell(top or "–"),
-            Cell(when(r["last"])[:16] if r["failing"] else "", sort=when(r["last"])),
+            Cell(when(last)[:16] if failing else "", sort=when(last)),
         ])
     note = ""
     if len(g) > len(shown):
@@ -545,7 +550,7 @@ def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
 def _facts(data: ReportData, cube: pd.DataFrame, names: Names, cause: str, example: dict[str, Any] | None) -> Facts:
     c = cube[(cube["cause"] == cause).to_numpy()]
     keys = ["client_id", "host", "audience", "issuer", "tenant_id"]
-    top = c.groupby(keys, observed=True, dropna=False)["occurrences"].sum().sort_values(ascending=False)
+    top = group_sums(c, keys).sort_values(ascending=False)
     (cid, host, aud, iss, tid), n = top.index[0], int(top.iloc[0])
     apis = (data.run.get("expectations") or {}).get("apis") or []
     api: dict[str, Any] = next((a for a in apis if str(host) in (a.get("hosts") or [])), {})
@@ -564,14 +569,13 @@ def _cause_details(data: ReportData, cube: pd.DataFrame, names: Names, causes: p
         if cause == S.OK:
             continue
         a = ADVICE[cause]
-        examples = [e for e in data.examples.get(cause, []) if isinstance(e, dict)][:S.EXAMPLES_PER_CAUSE]
-        if data.samples is not None and (not examples or all(not e.get("claims") and not e.get("header")
-                                                              for e in examples)):
+        examples = data.cause_examples(cause)
+        if data.samples is not None and not shows_token(examples):
             examples = sample_examples(data.samples, cause) or examples
         facts = _facts(data, cube, names, cause, examples[0] if examples else None)
         steps = [humane(s) for s in (*next_steps(cause, facts), *a.steps)]
         f = cube[(cube["cause"] == cause).to_numpy()]
-        top = f.groupby("client_id", observed=True, dropna=False)["occurrences"].sum().sort_values(ascending=False)
+        top = group_sums(f, ["client_id"]).sort_values(ascending=False)
         affected = [(names.client(k), count(v), none_reason("client_id") if missing(k) else "")
                     for k, v in top.head(5).items() if v > 0]
         out.append({

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from analyzer.outputs.aggregate import KeyCodes, _token_id, token_ids
+from analyzer.outputs.aggregate import KeyCodes, _dictionary_token_ids, _token_id, token_ids
 
 
 def test_token_ids_of_fingerprints_are_their_hex_numbers() -> None:
@@ -22,6 +22,17 @@ def test_token_ids_of_odd_values_follow_the_rule_value_by_value() -> None:
     assert _token_id("0x0123456789abcd") == 0x0123456789ABCD  # what `int(text, 16)` reads, as before
 
 
+def test_token_ids_of_a_dictionary_are_token_ids_of_its_values() -> None:
+    """The bytes of 16-hex-digit values are read at once; anything else goes value by value, the same rule."""
+    fps = ["0123456789abcdef", "FFFFFFFFFFFFFFFF", "0000000000000000", "8000000000000001"]
+    odd = ["0123456789abcde ", "0123 56789abcdef", "zzzzzzzzzzzzzzzz", "0123456789abcdeé", "0123456789abcdef0"]
+    for values in (fps, fps + odd[:1], odd[1:2] + fps, fps + odd[2:3], fps + odd[3:4], odd[4:], []):
+        array = pa.array(values, pa.string())
+        assert _dictionary_token_ids(array).tolist() == token_ids(values).tolist(), values
+        assert _dictionary_token_ids(array.slice(1)).tolist() == token_ids(values[1:]).tolist(), values
+    assert _dictionary_token_ids(pa.array([*fps, None])).tolist() == token_ids([*fps, "None"]).tolist()
+
+
 def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> None:
     codes = KeyCodes()
     first = pa.table({"host": pa.array(["b", None, "a", "b"]).dictionary_encode()})
@@ -31,6 +42,8 @@ def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> Non
     assert one.to_pylist() == [0, None, 1, 0] and two.to_pylist() == [1, 2, None, 2, 0]
     assert codes.decode("host", two).tolist() == ["a", "c", None, "c", "b"]
     assert codes.encode(first, "missing").null_count == 4  # a column the table lacks: all missing
+    small = pa.table({"host": pa.DictionaryArray.from_arrays(pa.array([1, None, 0], pa.int8()), ["b", "a"])})
+    assert codes.encode(small, "host").to_pylist() == [1, None, 0]  # int8 indices: what pandas' categoricals give
     plain = pa.table({"host": pa.array(["c", "d", None])})  # not dictionary-encoded (an older writer)
     assert codes.encode(plain, "host").to_pylist() == [2, 3, None]
     tokens = KeyCodes.tokens(pa.table({"token_fp": pa.array(["000000000000000a", None]).dictionary_encode()}))

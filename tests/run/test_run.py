@@ -12,7 +12,9 @@ from conftest import ROOT, SHARED
 
 from analyzer import schema as S
 from analyzer.config import build_settings
+from analyzer.diagnose import unverified
 from analyzer.run import run
+from analyzer.tokens.keystore import load_keyring
 
 SAMPLES = ROOT / "sample_logs"
 TRUTH = ROOT / "tests" / "data" / "sample_truth.csv"
@@ -385,11 +387,16 @@ def test_the_report_data_read_in_a_fork_is_the_data_read_here(sample_run, monkey
 
     out, _ = sample_run
     settings = build_settings(None, [str(SAMPLES)], out_dir=out, workers=2)
-    here = R._ReportReader(out, settings)
+    ring = load_keyring(settings)
+    here = R._ReportReader(out, settings, {}, ring)
     assert here._pool is None  # the sample's events are far below REPORT_FORK_BYTES
     monkeypatch.setattr(R, "REPORT_FORK_BYTES", 0)
-    forked = R._ReportReader(out, settings)
+    forked = R._ReportReader(out, settings, {}, ring)
     assert forked._pool is not None
+    assert here.unverified_ok() is None  # counted by the run summary then
+    assert forked.unverified_ok() == unverified.count(out / "events", ring)
     a, b = here.result(), forked.result()
     pd.testing.assert_frame_equal(a.cube, b.cube)
+    assert a.samples is not None and b.samples is not None  # no example shows a token: samples stand in
+    pd.testing.assert_frame_equal(a.samples, b.samples)
     assert (a.unique_tokens, a.grain) == (b.unique_tokens, b.grain) and len(a.cube) > 10
