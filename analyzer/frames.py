@@ -40,5 +40,14 @@ def categorical(values: Sequence[str | None] | np.ndarray) -> pd.Categorical:
         encoded = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
     except UnicodeEncodeError:  # as in `strings`
         encoded = pa.array(_encodable(values), pa.dictionary(pa.int32(), pa.string()))
-    return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(), validate=False,
-                                     categories=strings(encoded.dictionary))
+    return from_codes(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), encoded.dictionary)
+
+
+def from_codes(codes: np.ndarray, values: pa.Array | Sequence[str]) -> pd.Categorical:
+    """A categorical of codes (-1: missing) into distinct strings (an Arrow dictionary's, say).
+
+    The values are distinct by construction, so pandas is not asked to check it: its check hashes
+    every category again, which cost a batch more than the dictionary encoding itself.
+    """
+    dtype = pd.CategoricalDtype._from_fastpath(strings(values), False)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
