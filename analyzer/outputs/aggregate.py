@@ -46,7 +46,7 @@ class Aggregator:
             self._causes[str(cause)] = self._causes.get(str(cause), 0) + int(n)
         if all(len(self.examples.get(c, ())) >= S.EXAMPLES_PER_CAUSE for c in self._causes):
             return
-        rows = _first_rows(ev, S.EXAMPLES_PER_CAUSE)
+        rows = first_rows(ev, S.EXAMPLES_PER_CAUSE)
         # The few rows' values column by column: `to_dict("records")` of the frame cost more than the rest.
         values = {c: ev[c].take(rows).tolist() if c in ev.columns else [None] * len(rows)
                   for c in (*EXAMPLE_COLUMNS, "cause")}
@@ -80,7 +80,7 @@ class Aggregator:
         return self._rows
 
 
-def _first_rows(ev: pd.DataFrame, per_cause: int) -> np.ndarray:
+def first_rows(ev: pd.DataFrame, per_cause: int) -> np.ndarray:
     """The rows of the first `per_cause` distinct tokens of each cause, in row order: what
     `drop_duplicates(["cause", "token_fp"]).groupby("cause").head(per_cause)` keeps, on integer codes."""
     cause, _ = pd.factorize(ev["cause"])

@@ -184,7 +184,7 @@ def _codes(col: pd.Series, type_: pa.DataType) -> tuple[np.ndarray, pa.Array]:
     """A string column as (code per row, -1 where missing; the values): a categorical's own codes and
     categories, else Arrow's `dictionary_encode`."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy(), pa.array(col.cat.categories, type_.value_type)
+        return col.array.codes, pa.array(col.cat.categories, type_.value_type)
     arr = _dictionary(col, type_)
     return arr.indices.fill_null(-1).to_numpy(), arr.dictionary.cast(type_.value_type)
 

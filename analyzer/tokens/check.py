@@ -285,7 +285,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     # One new frame (inserting column by column rebuilds the column index each time).
     out = {c: occ[c] for c in occ.columns if c != "mtime_us"}
     out |= {
-        "ts": pd.to_datetime(occ["ts"], unit="us", utc=True),
+        "ts": pd.DatetimeIndex(occ["ts"].to_numpy("int64", na_value=NAT).view("datetime64[us]")).tz_localize("UTC"),
         # The line's UTC day, as Arrow dates: no Python date object per row.
         "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int64).view("datetime64[D]"))),
         **{col: token_strings(tok[col]) for col in ("kind", *_TOKEN_STRINGS)},
