@@ -48,7 +48,7 @@ class Aggregator:
             return
         rows = first_rows(ev, S.EXAMPLES_PER_CAUSE)
         # The few rows' values column by column: `to_dict("records")` of the frame cost more than the rest.
-        values = {c: ev[c].take(rows).tolist() if c in ev.columns else [None] * len(rows)
+        values = {c: _values(ev[c], rows) if c in ev.columns else [None] * len(rows)
                   for c in (*EXAMPLE_COLUMNS, "cause")}
         for i in range(len(rows)):
             have = self.examples.setdefault(str(values["cause"][i]), [])
@@ -78,6 +78,21 @@ class Aggregator:
     def rows(self) -> int:
         """Occurrences folded in so far."""
         return self._rows
+
+
+def _values(col: pd.Series, rows: np.ndarray) -> list[Any]:
+    """The values of a few rows of a column (None or NaN where missing); a categorical's by its codes,
+    which costs a fraction of taking a categorical of the rows."""
+    arr = col.array
+    if isinstance(arr, pd.arrays.NumpyExtensionArray):
+        return list(arr.to_numpy()[rows].tolist())  # Python numbers, as the Series gives them
+    if not isinstance(arr, pd.Categorical):
+        return list(arr.take(rows).tolist())
+    codes = arr.codes[rows]
+    if not len(arr.categories):
+        return [None] * len(rows)
+    names = arr.categories.take(np.maximum(codes, 0)).tolist()
+    return [name if code >= 0 else None for name, code in zip(names, codes.tolist(), strict=True)]
 
 
 def first_rows(ev: pd.DataFrame, per_cause: int) -> np.ndarray:
