@@ -271,9 +271,15 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         return _per_key(codes[rows], own)
 
     details = np.full(n, "", dtype=object)
-    for p in dict.fromkeys(p for p, _ in per_mask if p != S.OK):
-        rows = np.flatnonzero(np.isin(mask_code, [j for j, (q, _) in enumerate(per_mask) if q == p]))
-        details[rows] = detail(p, rows)
+    # The rows of each primary cause, in row order: one stable sort by the primary's number.
+    primaries = list(dict.fromkeys(p for p, _ in per_mask))
+    primary = np.array([primaries.index(p) for p, _ in per_mask], dtype=np.int64)[mask_code]
+    by_primary = np.argsort(primary, kind="stable")
+    bounds = np.searchsorted(primary[by_primary], np.arange(len(primaries) + 1))
+    for i, p in enumerate(primaries):
+        if p != S.OK:
+            rows = by_primary[bounds[i]:bounds[i + 1]]
+            details[rows] = detail(p, rows)
     if no_ts.any():
         details[no_ts] = _per_key(details[no_ts], lambda d: f"{d}; {NO_TS_NOTE}" if d else NO_TS_NOTE)
 
