@@ -36,11 +36,16 @@ def _encodable(values: Sequence[str | None] | np.ndarray | pa.Array) -> list[str
 def categorical(values: Sequence[str | None] | np.ndarray) -> pd.Categorical:
     """Strings as a categorical, dictionary-encoded by Arrow as it reads them: categories in the order
     they first appear."""
+    return from_codes(*encoded(values))
+
+
+def encoded(values: Sequence[str | None] | np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """Strings as (code per value, -1 where missing; the distinct strings in the order they first appear)."""
     try:
-        encoded = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
+        array = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
     except UnicodeEncodeError:  # as in `strings`
-        encoded = pa.array(_encodable(values), pa.dictionary(pa.int32(), pa.string()))
-    return from_codes(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), encoded.dictionary)
+        array = pa.array(_encodable(values), pa.dictionary(pa.int32(), pa.string()))
+    return array.indices.fill_null(-1).to_numpy(zero_copy_only=False), array.dictionary
 
 
 def from_codes(codes: np.ndarray, values: pa.Array | Sequence[str]) -> pd.Categorical:

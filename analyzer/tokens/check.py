@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
-from analyzer.frames import categorical, strings
+from analyzer.frames import categorical, encoded, from_codes, strings
 from analyzer.tokens import issuers
 from analyzer.tokens.decode import TokenFacts
 from analyzer.tokens.privacy import keyed_hash, load_key
@@ -284,8 +284,8 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         details[no_ts] = _per_key(details[no_ts], lambda d: f"{d}; {NO_TS_NOTE}" if d else NO_TS_NOTE)
 
     def token_strings(values: Any) -> pd.Categorical:
-        per_token = categorical(list(values))
-        return pd.Categorical.from_codes(per_token.codes[codes], dtype=per_token.dtype, validate=False)
+        per_token, distinct = encoded(list(values))
+        return from_codes(per_token[codes], distinct)
 
     names = [a.name for a in settings.apis] + [None]
     # One new frame (inserting column by column rebuilds the column index each time).
