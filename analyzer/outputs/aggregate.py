@@ -42,8 +42,8 @@ class Aggregator:
         if ev.empty:
             return
         self._rows += len(ev)
-        for cause, n in ev["cause"].value_counts().items():
-            self._causes[str(cause)] = self._causes.get(str(cause), 0) + int(n)
+        for cause, n in _counts(ev["cause"]):
+            self._causes[cause] = self._causes.get(cause, 0) + n
         if all(len(self.examples.get(c, ())) >= S.EXAMPLES_PER_CAUSE for c in self._causes):
             return
         rows = first_rows(ev, S.EXAMPLES_PER_CAUSE)
@@ -78,6 +78,17 @@ class Aggregator:
     def rows(self) -> int:
         """Occurrences folded in so far."""
         return self._rows
+
+
+def _counts(col: pd.Series) -> list[tuple[str, int]]:
+    """Rows per value of a column (missing values not counted), by its codes: a categorical's own,
+    else factorized."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes, values = col.array.codes, col.array.categories
+    else:
+        codes, values = pd.factorize(col)
+    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    return [(str(v), int(n)) for v, n in zip(values, counts.tolist(), strict=True) if n]
 
 
 def _values(col: pd.Series, rows: np.ndarray) -> list[Any]:

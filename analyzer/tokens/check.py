@@ -168,9 +168,8 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
 
     Token facts are looked up once per unique token and spread over the rows with one `take`
     per column, so the per-row work is numpy's and Arrow's, not Python's. The token's strings
-    become categoricals (no per-row strings at all). `cause` and `detail` stay plain strings: the
-    run's counts take `value_counts` of `cause` (which would list a categorical's unused
-    categories too), and `Diagnoser` rewrites `detail`.
+    become categoricals (no per-row strings at all), and so does `cause`, whose codes the run's
+    counts, examples and observations group by. `detail` stays plain strings: `Diagnoser` rewrites it.
     """
     n = len(occ)
     codes, fps_u = pd.factorize(occ["token_fp"], sort=False)
@@ -296,7 +295,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int64).view("datetime64[D]"))),
         **{col: token_strings(tok[col]) for col in ("kind", *_TOKEN_STRINGS)},
         **{col: _times(tok[col], codes) for col in ("exp", "nbf", "iat")},
-        "cause": strings([p for p, _ in per_mask]).take(mask_code),
+        "cause": from_codes(primary, primaries),
         # Every failing check, as an Arrow list column: one list per distinct mask, taken per row.
         "causes": pd.arrays.ArrowExtensionArray(pa.array([cs for _, cs in per_mask], pa.list_(pa.string()))
                                                 .take(mask_code)),
