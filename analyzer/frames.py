@@ -7,6 +7,7 @@ columns here, so they share one dtype. Imports nothing of the package.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,3 +57,13 @@ def from_codes(codes: np.ndarray, values: pa.Array | Sequence[str]) -> pd.Catego
     """
     dtype = pd.CategoricalDtype._from_fastpath(strings(values), False)
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+def coded(col: pd.Series) -> tuple[np.ndarray, Any]:
+    """A column as (int64 code per row, -1 where missing; its distinct values, an Index or array):
+    a categorical's own codes and categories, else factorized. What grouping by a column needs,
+    without hashing a categorical's values again."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.array.codes.astype(np.int64), col.array.categories
+    codes, values = pd.factorize(col)
+    return codes.astype(np.int64), values

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.diagnose.learn import ExpectationLearner
+from analyzer.frames import coded
 from analyzer.outputs.write import to_table
 
 # ----------------------------------------------------------------------------- clocks and lateness
@@ -43,15 +44,6 @@ def _times(micros: np.ndarray, like: pd.Series) -> pd.DatetimeIndex:
     times = pd.DatetimeIndex(micros.view("datetime64[us]")).tz_localize("UTC")
     dtype = like.dtype
     return times.tz_convert(dtype.tz).as_unit(dtype.unit) if isinstance(dtype, pd.DatetimeTZDtype) else times
-
-
-def _coded(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    """A column as (int64 code per row, -1 where missing; its distinct values): a categorical's own
-    codes and categories, else factorized."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.array.codes.astype(np.int64), list(col.array.categories)
-    codes, values = pd.factorize(col)
-    return codes.astype(np.int64), list(values)
 
 
 def _picked(col: pd.Series, rows: np.ndarray) -> list[Any]:
@@ -148,7 +140,7 @@ class Observations:
         radix = 1
         columns = []
         for k in _CLIENT_KEYS:
-            codes, values = _coded(ev[k])
+            codes, values = coded(ev[k])
             codes = codes[has]
             columns.append((np.array([*values, None], dtype=object), codes))  # code -1 reads the trailing None
             if radix * (len(values) + 1) >= 1 << 62:
@@ -178,7 +170,7 @@ class Observations:
         at in Python: the rows are ordered by lag and reduced to their pairs by their codes.
         """
         ts, iat = _micros(ev["ts"]), _micros(ev["iat"])
-        host, hosts = _coded(ev["host"])
+        host, hosts = coded(ev["host"])
         sel = (ts != NAT) & (iat != NAT) & (host >= 0)
         if "status" in ev.columns:
             sel &= (pd.to_numeric(ev["status"], errors="coerce") != WEBSOCKET_UPGRADE).fillna(True).to_numpy(bool)
@@ -188,7 +180,7 @@ class Observations:
         lags = (ts[rows] - iat[rows]) / 1e6  # seconds, as `total_seconds` of the times' difference gives them
         order = lags.argsort(kind="quicksort")  # as `sort_values` orders them: which of equal lags comes first
         low, lows = pd.factorize(np.array([str(h).lower() for h in hosts], dtype=object))
-        fp, fps = _coded(ev["token_fp"])
+        fp, fps = coded(ev["token_fp"])
         pair = low[host[rows]].astype(np.int64)[order] * (len(fps) + 1) + (fp[rows][order] + 1)
         _, first = np.unique(pair, return_index=True)
         keep = order[np.sort(first)]  # the earliest row of each pair (among the selected), earliest first

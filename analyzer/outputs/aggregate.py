@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analyzer import schema as S
+from analyzer.frames import coded
 from analyzer.outputs.write import date_partitions
 
 EXAMPLE_COLUMNS = ("ts", "source", "line", "format", "location", "host", "method", "path", "status", "client_id",
@@ -83,10 +84,7 @@ class Aggregator:
 def _counts(col: pd.Series) -> list[tuple[str, int]]:
     """Rows per value of a column (missing values not counted), by its codes: a categorical's own,
     else factorized."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes, values = col.array.codes, col.array.categories
-    else:
-        codes, values = pd.factorize(col)
+    codes, values = coded(col)
     counts = np.bincount(codes[codes >= 0], minlength=len(values))
     return [(str(v), int(n)) for v, n in zip(values, counts.tolist(), strict=True) if n]
 
@@ -102,17 +100,17 @@ def _values(col: pd.Series, rows: np.ndarray) -> list[Any]:
     codes = arr.codes[rows]
     if not len(arr.categories):
         return [None] * len(rows)
-    names = arr.categories.take(np.maximum(codes, 0)).tolist()
+    names = arr.categories.array.take(np.maximum(codes, 0)).tolist()
     return [name if code >= 0 else None for name, code in zip(names, codes.tolist(), strict=True)]
 
 
 def first_rows(ev: pd.DataFrame, per_cause: int) -> np.ndarray:
     """The rows of the first `per_cause` distinct tokens of each cause, in row order: what
     `drop_duplicates(["cause", "token_fp"]).groupby("cause").head(per_cause)` keeps, on integer codes."""
-    cause, _ = pd.factorize(ev["cause"])
-    token, tokens = pd.factorize(ev["token_fp"])
-    _, first = np.unique(cause.astype(np.int64) * (len(tokens) + 1) + (token + 1), return_index=True)
-    first.sort()  # the first row of each (cause, token), in row order
+    cause, _ = coded(ev["cause"])
+    token, tokens = coded(ev["token_fp"])
+    pair = pd.Series(cause * (len(tokens) + 1) + (token + 1))
+    first = np.flatnonzero(~pair.duplicated().to_numpy())  # the first row of each (cause, token), in row order
     by_cause = cause[first]
     order = np.argsort(by_cause, kind="stable")
     starts = np.searchsorted(by_cause[order], by_cause[order])  # where each row's cause begins in `order`
