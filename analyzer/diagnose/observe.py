@@ -36,7 +36,8 @@ NAT = np.iinfo(np.int64).min  # a missing time, as int64
 
 def _micros(col: pd.Series) -> np.ndarray:
     """Times as int64 epoch microseconds, NAT where missing."""
-    return np.asarray(pd.DatetimeIndex(pd.to_datetime(col, utc=True)).as_unit("us").asi8)
+    times = col.array if isinstance(col.dtype, pd.DatetimeTZDtype) else pd.to_datetime(col, utc=True).array
+    return np.asarray(times.as_unit("us").asi8)
 
 
 def _times(micros: np.ndarray, like: pd.Series) -> pd.DatetimeIndex:
@@ -182,13 +183,12 @@ class Observations:
         low, lows = pd.factorize(np.array([str(h).lower() for h in hosts], dtype=object))
         fp, fps = coded(ev["token_fp"])
         pair = low[host[rows]].astype(np.int64)[order] * (len(fps) + 1) + (fp[rows][order] + 1)
-        _, first = np.unique(pair, return_index=True)
-        keep = order[np.sort(first)]  # the earliest row of each pair (among the selected), earliest first
+        keep = order[~pd.Series(pair).duplicated().to_numpy()]  # each pair's earliest row, earliest first
         take = rows[keep]
         ips = [ip if isinstance(ip, str) else None for ip in _picked(ev["client_ip"], take)]
         assertion = [k == S.KIND_ASSERTION for k in _picked(ev["token_kind"], take)]
         keys = zip(np.asarray(lows, dtype=object)[low[host[take]]].tolist(),
-                   [str(f) for f in np.array([*fps, np.nan], dtype=object)[fp[take]].tolist()], strict=True)
+                   [str(f) for f in _picked(ev["token_fp"], take)], strict=True)
         self._fold_clock(zip(keys, lags[keep].tolist(), ips, assertion, strict=True))
 
     def _fold_clock(self, pairs: Iterable[tuple[tuple[str, str], float, str | None, bool]]) -> None:
