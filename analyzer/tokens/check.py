@@ -242,17 +242,17 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     masks, mask_code = _small_unique(mask)
     per_mask = [mask_causes(int(m)) for m in masks]
 
-    def detail(p: str, rows: np.ndarray) -> np.ndarray | str:
-        """The detail of these rows, whose primary cause is p."""
+    def detail(p: str, rows: np.ndarray) -> tuple[np.ndarray | int, list[str]]:
+        """The detail of these rows, whose primary cause is p: (each row's number in the list, the texts)."""
         if p == S.EXPIRED:
             return _per_key(np.trunc(past[rows]), lambda s: expired_detail(s, settings.leeway_seconds, moment))
         if p == S.NOT_YET_VALID:
             return _per_key(np.trunc((start[rows] - when[rows]) / 1e6),
                             lambda s: early_detail(s, settings.leeway_seconds, moment))
         if p == S.WRONG_TOKEN_TYPE:
-            return WRONG_TYPE_DETAIL
+            return 0, [WRONG_TYPE_DETAIL]
         if p == S.MISSING_NONCE:
-            return MISSING_NONCE_DETAIL
+            return 0, [MISSING_NONCE_DETAIL]
 
         def own(code: int) -> str:
             """The token's request-independent detail."""
@@ -269,7 +269,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
             return _per_key(pair[rows], pair_detail)
         return _per_key(codes[rows], own)
 
-    details = np.full(n, "", dtype=object)
+    # Each distinct detail made once, as text; each row keeps the number of its own.
+    texts = [""]
+    detail_of = np.zeros(n, dtype=np.int64)
     # The rows of each primary cause, in row order: one stable sort by the primary's number.
     primaries = list(dict.fromkeys(p for p, _ in per_mask))
     primary = np.array([primaries.index(p) for p, _ in per_mask], dtype=np.int64)[mask_code]
@@ -278,9 +280,13 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     for i, p in enumerate(primaries):
         if p != S.OK:
             rows = by_primary[bounds[i]:bounds[i + 1]]
-            details[rows] = detail(p, rows)
+            number, made = detail(p, rows)
+            detail_of[rows] = len(texts) + number
+            texts.extend(made)
     if no_ts.any():
-        details[no_ts] = _per_key(details[no_ts], lambda d: f"{d}; {NO_TS_NOTE}" if d else NO_TS_NOTE)
+        number, made = _per_key(detail_of[no_ts], lambda d: f"{texts[d]}; {NO_TS_NOTE}" if texts[d] else NO_TS_NOTE)
+        detail_of[no_ts] = len(texts) + number
+        texts.extend(made)
 
     def token_strings(values: Any) -> pd.Categorical:
         per_token, distinct = encoded(list(values))
@@ -299,14 +305,14 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         # Every failing check, as an Arrow list column: one list per distinct mask, taken per row.
         "causes": pd.arrays.ArrowExtensionArray(pa.array([cs for _, cs in per_mask], pa.list_(pa.string()))
                                                 .take(mask_code)),
-        "detail": strings(details),
+        "detail": strings(texts).take(detail_of),
         "signature_checked": per_row(tok["signature_checked"], bool),
         "subject_hash": token_strings(_subject_hashes(tok["subject"], settings.pii_key)),
         "seconds_past_exp": past,
         "api": categorical(names).take(api_idx),  # -1 (no API) picks the trailing None
     }
     out["token_kind"] = out.pop("kind")
-    order = [*occ.columns.drop("mtime_us", errors="ignore"), *_OUT_COLUMNS]
+    order = [*(c for c in occ.columns if c != "mtime_us"), *_OUT_COLUMNS]
     return pd.DataFrame({c: out[c] for c in dict.fromkeys(order)}, index=occ.index, copy=False)
 
 
@@ -339,10 +345,10 @@ def _small_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, number[values]
 
 
-def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
-    """text(key) for each row's key, made once per distinct key."""
+def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> tuple[np.ndarray, list[str]]:
+    """text(key) once per distinct key: (each row's number in the list, the texts)."""
     distinct, inverse = np.unique(keys, return_inverse=True)
-    return np.array([text(k) for k in distinct.tolist()], dtype=object)[inverse.reshape(-1)]
+    return inverse.reshape(-1), [text(k) for k in distinct.tolist()]
 
 
 def _subject_hashes(subjects: tuple[str | None, ...], key: bytes) -> list[str | None]:
