@@ -22,6 +22,7 @@ from analyzer.config import Settings
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.diagnose.observe import Observations, PendingRows
 from analyzer.engine.plan import WorkUnit
+from analyzer.frames import coded
 from analyzer.outputs.aggregate import Aggregator, first_rows
 from analyzer.outputs.write import write_parts
 from analyzer.scan.chunks import BATCH_ROWS, Batch, FileResult, batch_frame, scan_file
@@ -102,11 +103,12 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
         out.seen.learn(now)
         out.seen.observe(now)
         # The first row of each token, by the codes of its categorical (not by hashing two columns).
-        _, firsts = np.unique(ev["token_fp"].cat.codes.to_numpy(), return_index=True)
-        firsts.sort()
-        for fp, kind in zip(ev["token_fp"].take(firsts).tolist(), ev["token_kind"].take(firsts).tolist(),
-                            strict=True):
-            out.tokens.setdefault(fp, str(kind))
+        token, fps = coded(ev["token_fp"])
+        firsts = np.flatnonzero(~pd.Series(token).duplicated().to_numpy() & (token >= 0))
+        kind, kinds = coded(ev["token_kind"])
+        names = [*map(str, kinds), "nan"]  # a missing kind (code -1) reads as "nan", as str() of it did
+        for fp, k in zip(fps.take(token[firsts]).tolist(), kind[firsts].tolist(), strict=True):
+            out.tokens.setdefault(fp, names[k])
         if sink is None:
             out.events.append(to_write)
             if not later.empty:
