@@ -7,6 +7,7 @@ columns here, so they share one dtype. Imports nothing of the package.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,9 +37,33 @@ def _encodable(values: Sequence[str | None] | np.ndarray | pa.Array) -> list[str
 def categorical(values: Sequence[str | None] | np.ndarray) -> pd.Categorical:
     """Strings as a categorical, dictionary-encoded by Arrow as it reads them: categories in the order
     they first appear."""
+    return from_codes(*encoded(values))
+
+
+def encoded(values: Sequence[str | None] | np.ndarray) -> tuple[np.ndarray, pa.Array]:
+    """Strings as (code per value, -1 where missing; the distinct strings in the order they first appear)."""
     try:
-        encoded = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
+        array = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
     except UnicodeEncodeError:  # as in `strings`
-        encoded = pa.array(_encodable(values), pa.dictionary(pa.int32(), pa.string()))
-    return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(), validate=False,
-                                     categories=strings(encoded.dictionary))
+        array = pa.array(_encodable(values), pa.dictionary(pa.int32(), pa.string()))
+    return array.indices.fill_null(-1).to_numpy(zero_copy_only=False), array.dictionary
+
+
+def from_codes(codes: np.ndarray, values: pa.Array | Sequence[str]) -> pd.Categorical:
+    """A categorical of codes (-1: missing) into distinct strings (an Arrow dictionary's, say).
+
+    The values are distinct by construction, so pandas is not asked to check it: its check hashes
+    every category again, which cost a batch more than the dictionary encoding itself.
+    """
+    dtype = pd.CategoricalDtype._from_fastpath(strings(values), False)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+def coded(col: pd.Series) -> tuple[np.ndarray, Any]:
+    """A column as (int64 code per row, -1 where missing; its distinct values, an Index or array):
+    a categorical's own codes and categories, else factorized. What grouping by a column needs,
+    without hashing a categorical's values again."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.array.codes.astype(np.int64), col.array.categories
+    codes, values = pd.factorize(col)
+    return codes.astype(np.int64), values

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analyzer import schema as S
@@ -21,7 +22,8 @@ from analyzer.config import Settings
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.diagnose.observe import Observations, PendingRows
 from analyzer.engine.plan import WorkUnit
-from analyzer.outputs.aggregate import Aggregator
+from analyzer.frames import coded
+from analyzer.outputs.aggregate import Aggregator, first_rows
 from analyzer.outputs.write import write_parts
 from analyzer.scan.chunks import BATCH_ROWS, Batch, FileResult, batch_frame, scan_file
 from analyzer.tokens.check import classify
@@ -100,10 +102,13 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
         out.counts.add(now)
         out.seen.learn(now)
         out.seen.observe(now)
-        firsts = ev[["token_fp", "token_kind"]].drop_duplicates("token_fp")  # two columns, not every one
-        for fp, kind in zip(firsts["token_fp"].tolist(), firsts["token_kind"].astype("object").tolist(),
-                            strict=True):
-            out.tokens.setdefault(fp, str(kind))
+        # The first row of each token, by the codes of its categorical (not by hashing two columns).
+        token, fps = coded(ev["token_fp"])
+        firsts = np.flatnonzero(~pd.Series(token).duplicated().to_numpy() & (token >= 0))
+        kind, kinds = coded(ev["token_kind"])
+        names = [*map(str, kinds), "nan"]  # a missing kind (code -1) reads as "nan", as str() of it did
+        for fp, k in zip(fps.take(token[firsts]).tolist(), kind[firsts].tolist(), strict=True):
+            out.tokens.setdefault(fp, names[k])
         if sink is None:
             out.events.append(to_write)
             if not later.empty:
@@ -114,9 +119,7 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
                 pending = pending or PendingRows(sink[0] / f".pending-{tag}.parquet")
                 pending.add(later)
         # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
-        firsts = ev[["cause", "token_fp"]].drop_duplicates().groupby("cause", observed=True, sort=False).head(
-            S.EXAMPLES_PER_CAUSE)
-        for fp in firsts["token_fp"].tolist():
+        for fp in ev["token_fp"].take(first_rows(ev, S.EXAMPLES_PER_CAUSE)).tolist():
             if fp in batch.tokens:
                 out.examples[fp] = batch.tokens[fp]
         for fp, f in batch.tokens.items():

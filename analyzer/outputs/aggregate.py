@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analyzer import schema as S
+from analyzer.frames import coded
 from analyzer.outputs.write import date_partitions
 
 EXAMPLE_COLUMNS = ("ts", "source", "line", "format", "location", "host", "method", "path", "status", "client_id",
@@ -42,15 +43,18 @@ class Aggregator:
         if ev.empty:
             return
         self._rows += len(ev)
-        for cause, n in ev["cause"].value_counts().items():
-            self._causes[str(cause)] = self._causes.get(str(cause), 0) + int(n)
+        for cause, n in _counts(ev["cause"]):
+            self._causes[cause] = self._causes.get(cause, 0) + n
         if all(len(self.examples.get(c, ())) >= S.EXAMPLES_PER_CAUSE for c in self._causes):
             return
-        firsts = ev.iloc[_first_rows(ev, S.EXAMPLES_PER_CAUSE)]
-        for rec in firsts[[c for c in EXAMPLE_COLUMNS if c in ev.columns] + ["cause"]].to_dict("records"):
-            have = self.examples.setdefault(str(rec["cause"]), [])
-            if len(have) < S.EXAMPLES_PER_CAUSE and all(e["token_fp"] != rec["token_fp"] for e in have):
-                have.append({k: _plain(rec.get(k)) for k in EXAMPLE_COLUMNS})
+        rows = first_rows(ev, S.EXAMPLES_PER_CAUSE)
+        # The few rows' values column by column: `to_dict("records")` of the frame cost more than the rest.
+        values = {c: _values(ev[c], rows) if c in ev.columns else [None] * len(rows)
+                  for c in (*EXAMPLE_COLUMNS, "cause")}
+        for i in range(len(rows)):
+            have = self.examples.setdefault(str(values["cause"][i]), [])
+            if len(have) < S.EXAMPLES_PER_CAUSE and all(e["token_fp"] != values["token_fp"][i] for e in have):
+                have.append({k: _plain(values[k][i]) for k in EXAMPLE_COLUMNS})
 
     def merge(self, other: Aggregator) -> None:
         """Fold in an aggregator of later rows (a worker's, of one unit): the same as adding its rows here.
@@ -77,13 +81,36 @@ class Aggregator:
         return self._rows
 
 
-def _first_rows(ev: pd.DataFrame, per_cause: int) -> np.ndarray:
+def _counts(col: pd.Series) -> list[tuple[str, int]]:
+    """Rows per value of a column (missing values not counted), by its codes: a categorical's own,
+    else factorized."""
+    codes, values = coded(col)
+    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    return [(str(v), int(n)) for v, n in zip(values, counts.tolist(), strict=True) if n]
+
+
+def _values(col: pd.Series, rows: np.ndarray) -> list[Any]:
+    """The values of a few rows of a column (None or NaN where missing); a categorical's by its codes,
+    which costs a fraction of taking a categorical of the rows."""
+    arr = col.array
+    if isinstance(arr, pd.arrays.NumpyExtensionArray):
+        return list(arr.to_numpy()[rows].tolist())  # Python numbers, as the Series gives them
+    if not isinstance(arr, pd.Categorical):
+        return list(arr.take(rows).tolist())
+    codes = arr.codes[rows]
+    if not len(arr.categories):
+        return [None] * len(rows)
+    names = arr.categories.array.take(np.maximum(codes, 0)).tolist()
+    return [name if code >= 0 else None for name, code in zip(names, codes.tolist(), strict=True)]
+
+
+def first_rows(ev: pd.DataFrame, per_cause: int) -> np.ndarray:
     """The rows of the first `per_cause` distinct tokens of each cause, in row order: what
     `drop_duplicates(["cause", "token_fp"]).groupby("cause").head(per_cause)` keeps, on integer codes."""
-    cause, _ = pd.factorize(ev["cause"])
-    token, tokens = pd.factorize(ev["token_fp"])
-    _, first = np.unique(cause.astype(np.int64) * (len(tokens) + 1) + (token + 1), return_index=True)
-    first.sort()  # the first row of each (cause, token), in row order
+    cause, _ = coded(ev["cause"])
+    token, tokens = coded(ev["token_fp"])
+    pair = pd.Series(cause * (len(tokens) + 1) + (token + 1))
+    first = np.flatnonzero(~pair.duplicated().to_numpy())  # the first row of each (cause, token), in row order
     by_cause = cause[first]
     order = np.argsort(by_cause, kind="stable")
     starts = np.searchsorted(by_cause[order], by_cause[order])  # where each row's cause begins in `order`

@@ -42,17 +42,27 @@ def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 
 def _dictionary(col: pd.Series, type_: pa.DataType) -> pa.Array:
     """A string column as a dictionary array, straight from its Arrow (or category) storage."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        try:
+            return pa.Array.from_pandas(col).cast(type_)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass  # categories that are no strings: as text, below
+    return _text(col).dictionary_encode().cast(type_)
+
+
+def _text(col: pd.Series) -> pa.Array:
+    """A column of strings as an Arrow string array, from its Arrow storage when it has one."""
     try:
         arr = pa.Array.from_pandas(col)
-        if pa.types.is_dictionary(arr.type):
-            return arr.cast(type_)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
             raise TypeError(arr.type)
-        return arr.cast(pa.string()).dictionary_encode().cast(type_)
+        return arr.cast(pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         # Mixed objects (a number where a string was expected): as text, each value on its own.
         values = [None if v is None or v != v else str(v) for v in col.astype("object").tolist()]
-        return pa.array(values, type=pa.string()).dictionary_encode().cast(type_)
+        return pa.array(values, type=pa.string())
 
 
 def _used_dictionaries(table: pa.Table) -> pa.Table:
@@ -144,18 +154,23 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
     """Stage a classified batch as part files (one per date) named `part-<run id>-<tag>.parquet`.
 
     Worker processes call this too (each with its own tags), so that the parent does not write rows.
-    Each dictionary column is encoded once for the batch, as codes into its values (a categorical's
-    own); a part takes its rows' codes and the entries they use (`_encoded`), with no strings hashed
-    again per part.
+    A categorical column is encoded once for the batch, as its own codes into its categories; a part
+    takes its rows' codes and the entries they use (`_encoded`), with no strings hashed again per
+    part. Other string columns (`path`, `client_ip`: nearly a value per row) are hashed once, part by part.
     """
     if ev.empty:
         return 0
     schema = EVENT_WRITE_SCHEMA
-    codes: dict[str, tuple[np.ndarray, pa.Array]] = {}
+    codes: dict[str, tuple[np.ndarray, pa.Array]] = {}  # categoricals: their codes and categories
+    text: dict[str, pa.Array] = {}  # other string columns (nearly a value per row): encoded per part
     plain: list[pa.Field] = []
     for f in schema:
         if pa.types.is_dictionary(f.type) and f.name in ev.columns:
-            codes[f.name] = _codes(ev[f.name], f.type)
+            col = ev[f.name]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                codes[f.name] = col.array.codes, pa.array(col.cat.categories, f.type.value_type)
+            else:
+                text[f.name] = _text(col)
         else:
             plain.append(f)
     rest = to_table(ev, pa.schema(plain))
@@ -163,12 +178,16 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
     distinct = np.unique(dates)
     for date in distinct:
         rows = None if len(distinct) == 1 else dates == date
-        part = rest if rows is None else rest.filter(pa.array(rows))
+        keep = None if rows is None else pa.array(rows)
+        part = rest if keep is None else rest.filter(keep)
         arrays = []
         for f in schema:
             if f.name in codes:
                 c, dictionary = codes[f.name]
                 arrays.append(_encoded(c if rows is None else c[rows], dictionary, f.type))
+            elif f.name in text:
+                arrays.append((text[f.name] if keep is None else text[f.name].filter(keep)).dictionary_encode()
+                              .cast(f.type))
             else:
                 arrays.append(part.column(f.name))
         d = stage / "events" / f"date={date}"
@@ -178,15 +197,6 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
                        row_group_size=1 << 16, write_statistics=list(S.EVENT_STATISTICS))
         _secure(path)
     return len(distinct)
-
-
-def _codes(col: pd.Series, type_: pa.DataType) -> tuple[np.ndarray, pa.Array]:
-    """A string column as (code per row, -1 where missing; the values): a categorical's own codes and
-    categories, else Arrow's `dictionary_encode`."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy(), pa.array(col.cat.categories, type_.value_type)
-    arr = _dictionary(col, type_)
-    return arr.indices.fill_null(-1).to_numpy(), arr.dictionary.cast(type_.value_type)
 
 
 def part_run_id(name: str) -> str | None:

@@ -24,7 +24,7 @@ import pyarrow as pa
 import analyzer._core as _core
 from analyzer import schema as S
 from analyzer.config import Settings
-from analyzer.frames import categorical, strings
+from analyzer.frames import categorical, from_codes, strings
 from analyzer.scan import formats, readers
 from analyzer.scan.inputs import InputFile
 from analyzer.scan.readers import ReadStats, decompressed_limit, iter_chunks
@@ -212,8 +212,7 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
 def _categorical(values: pa.Array) -> pd.Categorical:
     """Strings as a categorical, categories in the order they first appear (dictionary-encoded by Arrow)."""
     encoded = values.dictionary_encode()
-    return pd.Categorical.from_codes(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), validate=False,
-                                     categories=strings(encoded.dictionary))
+    return from_codes(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), encoded.dictionary)
 
 
 def _sources(parts: list[tuple[pa.RecordBatch, str, int]], counts: list[int]) -> pd.Categorical:
@@ -222,8 +221,7 @@ def _sources(parts: list[tuple[pa.RecordBatch, str, int]], counts: list[int]) ->
 
     names: dict[str, int] = {}
     codes = [names.setdefault(source, len(names)) for _, source, _ in parts]
-    return pd.Categorical.from_codes(np.repeat(np.array(codes, dtype=np.int32), counts), validate=False,
-                                     categories=strings(list(names)))
+    return from_codes(np.repeat(np.array(codes, dtype=np.int32), counts), list(names))
 
 
 def _empty_frame() -> pd.DataFrame:

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
-from analyzer.frames import categorical, strings
+from analyzer.frames import categorical, encoded, from_codes, strings
 from analyzer.tokens import issuers
 from analyzer.tokens.decode import TokenFacts
 from analyzer.tokens.privacy import keyed_hash, load_key
@@ -168,9 +168,8 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
 
     Token facts are looked up once per unique token and spread over the rows with one `take`
     per column, so the per-row work is numpy's and Arrow's, not Python's. The token's strings
-    become categoricals (no per-row strings at all). `cause` and `detail` stay plain strings: the
-    run's counts take `value_counts` of `cause` (which would list a categorical's unused
-    categories too), and `Diagnoser` rewrites `detail`.
+    become categoricals (no per-row strings at all), and so does `cause`, whose codes the run's
+    counts, examples and observations group by. `detail` stays plain strings: `Diagnoser` rewrites it.
     """
     n = len(occ)
     codes, fps_u = pd.factorize(occ["token_fp"], sort=False)
@@ -243,17 +242,17 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     masks, mask_code = _small_unique(mask)
     per_mask = [mask_causes(int(m)) for m in masks]
 
-    def detail(p: str, rows: np.ndarray) -> np.ndarray | str:
-        """The detail of these rows, whose primary cause is p."""
+    def detail(p: str, rows: np.ndarray) -> tuple[np.ndarray | int, list[str]]:
+        """The detail of these rows, whose primary cause is p: (each row's number in the list, the texts)."""
         if p == S.EXPIRED:
             return _per_key(np.trunc(past[rows]), lambda s: expired_detail(s, settings.leeway_seconds, moment))
         if p == S.NOT_YET_VALID:
             return _per_key(np.trunc((start[rows] - when[rows]) / 1e6),
                             lambda s: early_detail(s, settings.leeway_seconds, moment))
         if p == S.WRONG_TOKEN_TYPE:
-            return WRONG_TYPE_DETAIL
+            return 0, [WRONG_TYPE_DETAIL]
         if p == S.MISSING_NONCE:
-            return MISSING_NONCE_DETAIL
+            return 0, [MISSING_NONCE_DETAIL]
 
         def own(code: int) -> str:
             """The token's request-independent detail."""
@@ -270,38 +269,50 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
             return _per_key(pair[rows], pair_detail)
         return _per_key(codes[rows], own)
 
-    details = np.full(n, "", dtype=object)
-    for p in dict.fromkeys(p for p, _ in per_mask if p != S.OK):
-        rows = np.flatnonzero(np.isin(mask_code, [j for j, (q, _) in enumerate(per_mask) if q == p]))
-        details[rows] = detail(p, rows)
+    # Each distinct detail made once, as text; each row keeps the number of its own.
+    texts = [""]
+    detail_of = np.zeros(n, dtype=np.int64)
+    # The rows of each primary cause, in row order: one stable sort by the primary's number.
+    primaries = list(dict.fromkeys(p for p, _ in per_mask))
+    primary = np.array([primaries.index(p) for p, _ in per_mask], dtype=np.int64)[mask_code]
+    by_primary = np.argsort(primary, kind="stable")
+    bounds = np.searchsorted(primary[by_primary], np.arange(len(primaries) + 1))
+    for i, p in enumerate(primaries):
+        if p != S.OK:
+            rows = by_primary[bounds[i]:bounds[i + 1]]
+            number, made = detail(p, rows)
+            detail_of[rows] = len(texts) + number
+            texts.extend(made)
     if no_ts.any():
-        details[no_ts] = _per_key(details[no_ts], lambda d: f"{d}; {NO_TS_NOTE}" if d else NO_TS_NOTE)
+        number, made = _per_key(detail_of[no_ts], lambda d: f"{texts[d]}; {NO_TS_NOTE}" if texts[d] else NO_TS_NOTE)
+        detail_of[no_ts] = len(texts) + number
+        texts.extend(made)
 
     def token_strings(values: Any) -> pd.Categorical:
-        per_token = categorical(list(values))
-        return pd.Categorical.from_codes(per_token.codes[codes], dtype=per_token.dtype, validate=False)
+        per_token, distinct = encoded(list(values))
+        return from_codes(per_token[codes], distinct)
 
     names = [a.name for a in settings.apis] + [None]
     # One new frame (inserting column by column rebuilds the column index each time).
     out = {c: occ[c] for c in occ.columns if c != "mtime_us"}
     out |= {
-        "ts": pd.to_datetime(occ["ts"], unit="us", utc=True),
+        "ts": pd.DatetimeIndex(occ["ts"].to_numpy("int64", na_value=NAT).view("datetime64[us]")).tz_localize("UTC"),
         # The line's UTC day, as Arrow dates: no Python date object per row.
         "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int64).view("datetime64[D]"))),
         **{col: token_strings(tok[col]) for col in ("kind", *_TOKEN_STRINGS)},
         **{col: _times(tok[col], codes) for col in ("exp", "nbf", "iat")},
-        "cause": strings([p for p, _ in per_mask]).take(mask_code),
+        "cause": from_codes(primary, primaries),
         # Every failing check, as an Arrow list column: one list per distinct mask, taken per row.
         "causes": pd.arrays.ArrowExtensionArray(pa.array([cs for _, cs in per_mask], pa.list_(pa.string()))
                                                 .take(mask_code)),
-        "detail": strings(details),
+        "detail": strings(texts).take(detail_of),
         "signature_checked": per_row(tok["signature_checked"], bool),
         "subject_hash": token_strings(_subject_hashes(tok["subject"], settings.pii_key)),
         "seconds_past_exp": past,
         "api": categorical(names).take(api_idx),  # -1 (no API) picks the trailing None
     }
     out["token_kind"] = out.pop("kind")
-    order = [*occ.columns.drop("mtime_us", errors="ignore"), *_OUT_COLUMNS]
+    order = [*(c for c in occ.columns if c != "mtime_us"), *_OUT_COLUMNS]
     return pd.DataFrame({c: out[c] for c in dict.fromkeys(order)}, index=occ.index, copy=False)
 
 
@@ -334,10 +345,10 @@ def _small_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, number[values]
 
 
-def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
-    """text(key) for each row's key, made once per distinct key."""
+def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> tuple[np.ndarray, list[str]]:
+    """text(key) once per distinct key: (each row's number in the list, the texts)."""
     distinct, inverse = np.unique(keys, return_inverse=True)
-    return np.array([text(k) for k in distinct.tolist()], dtype=object)[inverse.reshape(-1)]
+    return inverse.reshape(-1), [text(k) for k in distinct.tolist()]
 
 
 def _subject_hashes(subjects: tuple[str | None, ...], key: bytes) -> list[str | None]:

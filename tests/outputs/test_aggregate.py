@@ -51,12 +51,12 @@ def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> Non
 
 
 def test_example_rows_are_the_first_distinct_tokens_of_each_cause() -> None:
-    """`_first_rows` keeps what drop_duplicates + groupby.head kept, on random batches with missing values."""
+    """`first_rows` keeps what drop_duplicates + groupby.head kept, on random batches with missing values."""
     import random
 
     import pandas as pd
 
-    from analyzer.outputs.aggregate import _first_rows
+    from analyzer.outputs.aggregate import first_rows
 
     rng = random.Random(3)
     for _ in range(300):
@@ -67,4 +67,4 @@ def test_example_rows_are_the_first_distinct_tokens_of_each_cause() -> None:
         })
         k = rng.randrange(1, 4)
         want = ev.drop_duplicates(["cause", "token_fp"]).groupby("cause", observed=True, sort=False).head(k)
-        assert _first_rows(ev, k).tolist() == want.index.tolist()
+        assert first_rows(ev, k).tolist() == want.index.tolist()
