@@ -49,13 +49,19 @@ def encoded(values: Sequence[str | None] | np.ndarray) -> tuple[np.ndarray, pa.A
     return array.indices.fill_null(-1).to_numpy(zero_copy_only=False), array.dictionary
 
 
+_UNCHECKED = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+
+
 def from_codes(codes: np.ndarray, values: pa.Array | Sequence[str]) -> pd.Categorical:
     """A categorical of codes (-1: missing) into distinct strings (an Arrow dictionary's, say).
 
     The values are distinct by construction, so pandas is not asked to check it: its check hashes
-    every category again, which cost a batch more than the dictionary encoding itself.
+    every category again, which cost a batch more than the dictionary encoding itself. That way in
+    is pandas' own (`_from_fastpath`, pandas 2.2 to 3.1); a pandas without it gets the checked one.
     """
-    dtype = pd.CategoricalDtype._from_fastpath(strings(values), False)
+    categories = strings(values)
+    dtype = (_UNCHECKED(categories, False) if _UNCHECKED is not None
+             else pd.CategoricalDtype(categories))
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
