@@ -24,7 +24,7 @@ from analyzer.diagnose.observe import Observations, PendingRows
 from analyzer.engine.plan import WorkUnit
 from analyzer.frames import coded
 from analyzer.outputs.aggregate import Aggregator, first_rows
-from analyzer.outputs.write import write_parts
+from analyzer.outputs.write import PartWriter
 from analyzer.scan.chunks import BATCH_ROWS, Batch, FileResult, batch_frame, scan_file
 from analyzer.tokens.check import classify
 from analyzer.tokens.decode import FactsMemo, TokenFacts
@@ -94,37 +94,44 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
     out = outs[-1]
     tag = f"u{units[0].index:06d}"
     pending: PendingRows | None = None
-    for n, batch in enumerate(_task_batches(units, outs, cache, ctx)):
-        ev = classify(batch_frame(batch), cache, settings)
-        # Everything per row happens here, where the work is spread over the cores: the parent gets
-        # only what the rows add up to.
-        now, to_write, later = Diagnoser.prepare(ev)
-        out.counts.add(now)
-        out.seen.learn(now)
-        out.seen.observe(now)
-        # The first row of each token, by the codes of its categorical (not by hashing two columns).
-        token, fps = coded(ev["token_fp"])
-        firsts = np.flatnonzero(~pd.Series(token).duplicated().to_numpy() & (token >= 0))
-        kind, kinds = coded(ev["token_kind"])
-        names = [*map(str, kinds), "nan"]  # a missing kind (code -1) reads as "nan", as str() of it did
-        for fp, k in zip(fps.take(token[firsts]).tolist(), kind[firsts].tolist(), strict=True):
-            out.tokens.setdefault(fp, names[k])
-        if sink is None:
-            out.events.append(to_write)
-            if not later.empty:
-                out.held.append(later)
-        else:
-            write_parts(sink[0], sink[1], f"{tag}b{n:04d}", to_write)
-            if not later.empty:
-                pending = pending or PendingRows(sink[0] / f".pending-{tag}.parquet")
-                pending.add(later)
-        # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
-        for fp in ev["token_fp"].take(first_rows(ev, S.EXAMPLES_PER_CAUSE)).tolist():
-            if fp in batch.tokens:
-                out.examples[fp] = batch.tokens[fp]
-        for fp, f in batch.tokens.items():
-            cache[fp] = f
-        _evict(cache)  # between batches: every token of the next batch is looked up after its scan
+    # One part file per date for the whole task, a row group per batch (not a file per batch: each
+    # costs every reader of the dataset); closed, and so named, also when the task fails.
+    parts = None if sink is None else PartWriter(sink[0], sink[1], tag)
+    try:
+        for batch in _task_batches(units, outs, cache, ctx):
+            ev = classify(batch_frame(batch), cache, settings)
+            # Everything per row happens here, where the work is spread over the cores: the parent gets
+            # only what the rows add up to.
+            now, to_write, later = Diagnoser.prepare(ev)
+            out.counts.add(now)
+            out.seen.learn(now)
+            out.seen.observe(now)
+            # The first row of each token, by the codes of its categorical (not by hashing two columns).
+            token, fps = coded(ev["token_fp"])
+            firsts = np.flatnonzero(~pd.Series(token).duplicated().to_numpy() & (token >= 0))
+            kind, kinds = coded(ev["token_kind"])
+            names = [*map(str, kinds), "nan"]  # a missing kind (code -1) reads as "nan", as str() of it did
+            for fp, k in zip(fps.take(token[firsts]).tolist(), kind[firsts].tolist(), strict=True):
+                out.tokens.setdefault(fp, names[k])
+            if parts is None:
+                out.events.append(to_write)
+                if not later.empty:
+                    out.held.append(later)
+            else:
+                parts.write(to_write)
+                if not later.empty:
+                    pending = pending or PendingRows(parts.stage / f".pending-{tag}.parquet")
+                    pending.add(later)
+            # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
+            for fp in ev["token_fp"].take(first_rows(ev, S.EXAMPLES_PER_CAUSE)).tolist():
+                if fp in batch.tokens:
+                    out.examples[fp] = batch.tokens[fp]
+            for fp, f in batch.tokens.items():
+                cache[fp] = f
+            _evict(cache)  # between batches: every token of the next batch is looked up after its scan
+    finally:
+        if parts is not None:
+            parts.close()
     if pending is not None:
         out.held_file = pending.close()
     return outs

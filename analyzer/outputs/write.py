@@ -6,12 +6,13 @@ leaves the previous good output readable. Files are created without world read p
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,18 +152,76 @@ EVENT_WRITE_SCHEMA = pa.schema(list(S.EVENT_FIELDS), metadata=S.EVENT_SCHEMA.met
 
 
 def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
-    """Stage a classified batch as part files (one per date) named `part-<run id>-<tag>.parquet`.
+    """Stage one classified batch as part files (one per date) named `part-<run id>-<tag>.parquet`."""
+    parts = PartWriter(stage, run_id, tag)
+    try:
+        parts.write(ev)
+    finally:
+        made = parts.close()
+    return made
 
-    Worker processes call this too (each with its own tags), so that the parent does not write rows.
-    A categorical column is encoded once for the batch, as its own codes into its categories; a part
-    takes its rows' codes and the entries they use (`_encoded`), with no strings hashed again per
-    part. Other string columns (`path`, `client_ip`: nearly a value per row) are hashed once, part by part.
+
+class PartWriter:
+    """A run of classified batches as one part file per date, `part-<run id>-<tag>.parquet`, each
+    batch a row group of it, written as it comes (never a whole task in memory).
+
+    A worker keeps one per task (tagged with its first unit), the parent one for the rows it writes
+    itself: so a dataset has a file per task and date, not per batch, and every reader of it pays per
+    file. A file is written under a hidden name and renamed to its own when closed, so its name never
+    stands for half a file; `close` is due when the batches end, also when they end with an error.
+    """
+
+    def __init__(self, stage: Path, run_id: str, tag: str) -> None:
+        self.stage, self.name = stage, f"part-{run_id}-{tag}.parquet"
+        self._open: dict[str, tuple[Any, Path]] = {}  # date -> (pyarrow.parquet.ParquetWriter, its file)
+
+    def write(self, ev: pd.DataFrame) -> None:
+        """Append one batch: its rows of each date as a row group (or more, above 65,536 rows) of that date's file.
+
+        A row group has dictionaries of its own: each batch's are the entries its rows use (`_encoded`),
+        whatever the batches before used.
+        """
+        for date, table in _date_tables(ev):
+            got = self._open.get(date)
+            if got is None:
+                d = self.stage / "events" / f"date={date}"
+                d.mkdir(parents=True, exist_ok=True)
+                tmp = d / f".{self.name}.tmp"
+                writer = pq.ParquetWriter(tmp, EVENT_WRITE_SCHEMA, compression="zstd",
+                                          write_statistics=list(S.EVENT_STATISTICS))
+                _secure(tmp)
+                got = self._open[date] = writer, tmp
+            got[0].write_table(table, row_group_size=1 << 16)
+
+    def close(self) -> int:
+        """Complete each date's file and give it its name; returns how many files there are."""
+        opened, self._open = self._open, {}
+        error: BaseException | None = None
+        for writer, tmp in opened.values():
+            try:
+                writer.close()
+                tmp.replace(tmp.with_name(self.name))
+            except BaseException as exc:  # the others are still closed; this one's half goes
+                tmp.unlink(missing_ok=True)
+                error = error or exc
+        if error is not None:
+            raise error
+        return len(opened)
+
+
+def _date_tables(ev: pd.DataFrame) -> Iterator[tuple[str, pa.Table]]:
+    """A classified batch's rows of each date, as tables of the events' schema, dates in order.
+
+    A categorical column is encoded once for the batch, as its own codes into its categories; a
+    date's table takes its rows' codes and the entries they use (`_encoded`), with no strings hashed
+    again per date. Other string columns (`path`, `client_ip`: nearly a value per row) are hashed
+    once, date by date.
     """
     if ev.empty:
-        return 0
+        return
     schema = EVENT_WRITE_SCHEMA
     codes: dict[str, tuple[np.ndarray, pa.Array]] = {}  # categoricals: their codes and categories
-    text: dict[str, pa.Array] = {}  # other string columns (nearly a value per row): encoded per part
+    text: dict[str, pa.Array] = {}  # other string columns (nearly a value per row): encoded per date
     plain: list[pa.Field] = []
     for f in schema:
         if pa.types.is_dictionary(f.type) and f.name in ev.columns:
@@ -190,13 +249,7 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
                               .cast(f.type))
             else:
                 arrays.append(part.column(f.name))
-        d = stage / "events" / f"date={date}"
-        d.mkdir(parents=True, exist_ok=True)
-        path = d / f"part-{run_id}-{tag}.parquet"
-        pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path, compression="zstd",
-                       row_group_size=1 << 16, write_statistics=list(S.EVENT_STATISTICS))
-        _secure(path)
-    return len(distinct)
+        yield str(date), pa.Table.from_arrays(arrays, schema=schema)
 
 
 def part_run_id(name: str) -> str | None:
@@ -224,6 +277,7 @@ class OutputDir:
         self.stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
         _secure(self.stage)
         self._parts = 0
+        self._writer: PartWriter | None = None  # the rows the parent writes, till the events are published
 
     @property
     def events(self) -> Path:
@@ -231,12 +285,20 @@ class OutputDir:
         return self.out / "events"
 
     def write_events(self, ev: pd.DataFrame) -> None:
-        """Stage one classified batch as new part files, one per date."""
-        self._parts += 1
-        write_parts(self.stage, self.run_id, f"p{self._parts:05d}", ev)
+        """Stage one classified batch: a row group of each of its dates' part files of the parent (`PartWriter`)."""
+        if self._writer is None:
+            self._parts += 1
+            self._writer = PartWriter(self.stage, self.run_id, f"p{self._parts:05d}")
+        self._writer.write(ev)
+
+    def _close_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     def publish_events(self) -> int:
         """Move this run's staged part files into the dataset; returns how many."""
+        self._close_writer()
         moved = 0
         self.events.mkdir(exist_ok=True)
         _secure(self.events)
@@ -261,10 +323,9 @@ class OutputDir:
         (`part-<run id>-k<record id>_<n>.parquet`) so that they are told apart from rows read again
         under the same name.
         """
-        import pyarrow.compute as pc
-
         if not reads or not self.events.is_dir():
             return 0
+        self._close_writer()  # its number is taken: the kept files number on after it
         kept = 0
         for d in sorted(self.events.iterdir()):
             if not d.is_dir():
@@ -276,10 +337,22 @@ class OutputDir:
                         and (tag.startswith(f"k{r.record_id}_") if r.kept else not tag.startswith("k"))]
                 if not mine:
                     continue
-                table = pq.ParquetFile(part).read()
+                kept += self._keep_rows(pq.ParquetFile(part), mine, self.stage / "events" / d.name)
+        return kept
+
+    def _keep_rows(self, pf: pq.ParquetFile, reads: list[Any], target: Path) -> int:
+        """Stage the rows of one published part file that these reads wrote, a file per record, row group
+        by row group (a part file holds a task's rows: not read whole); returns how many rows."""
+        import pyarrow.compute as pc
+
+        writers: dict[int, Any] = {}  # record id -> pyarrow.parquet.ParquetWriter, opened on its first row
+        kept = 0
+        try:
+            for group in range(pf.num_row_groups):
+                table = pf.read_row_group(group)
                 source, line = table.column("source").cast(pa.string()), table.column("line")
                 by_record: dict[int, Any] = {}
-                for r in mine:
+                for r in reads:
                     hit = pc.and_(pc.equal(source, r.source),
                                   pc.and_(pc.greater_equal(line, r.first), pc.less_equal(line, r.last)))
                     by_record[r.record_id] = hit if r.record_id not in by_record else pc.or_(by_record[r.record_id],
@@ -288,13 +361,18 @@ class OutputDir:
                     rows = table.filter(mask)
                     if not rows.num_rows:
                         continue
-                    target = self.stage / "events" / d.name
-                    target.mkdir(parents=True, exist_ok=True)
-                    self._parts += 1
-                    path = target / f"part-{self.run_id}-k{record_id}_{self._parts:05d}.parquet"
-                    pq.write_table(_used_dictionaries(rows), path, compression="zstd", row_group_size=1 << 16)
-                    _secure(path)
+                    writer = writers.get(record_id)
+                    if writer is None:
+                        target.mkdir(parents=True, exist_ok=True)
+                        self._parts += 1
+                        path = target / f"part-{self.run_id}-k{record_id}_{self._parts:05d}.parquet"
+                        writer = writers[record_id] = pq.ParquetWriter(path, rows.schema, compression="zstd")
+                        _secure(path)
+                    writer.write_table(_used_dictionaries(rows), row_group_size=1 << 16)
                     kept += rows.num_rows
+        finally:
+            for writer in writers.values():
+                writer.close()
         return kept
 
     def remove_orphans(self, committed: set[str]) -> int:
@@ -360,4 +438,6 @@ class OutputDir:
 
     def abandon(self) -> None:
         """Drop the staging area (after an error)."""
+        with contextlib.suppress(Exception):  # the error that brought us here is the one to report
+            self._close_writer()
         shutil.rmtree(self.stage, ignore_errors=True)

@@ -14,13 +14,16 @@ from pathlib import Path
 
 import jwts as T
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.engine import plan as P
+from analyzer.engine import task as K
 from analyzer.engine.plan import WorkUnit, bundle, plan
 from analyzer.engine.task import UnitOutput, WorkerContext, scan_task
+from analyzer.outputs.write import write_parts
 from analyzer.scan.inputs import InputFile
 from analyzer.tokens.decode import fingerprint
 from analyzer.tokens.keys import KeyRing
@@ -227,10 +230,62 @@ def test_with_a_sink_rows_go_to_part_files_and_no_events_come_back(tmp_path: Pat
     (out,) = scan_task(plan([f]), ctx((stage, "run1")))
     assert out.events == [] and out.held == [] and out.held_file is None
     parts = sorted((stage / "events").rglob("*.parquet"))
-    assert [p.relative_to(stage).as_posix() for p in parts] == ["events/date=2024-10-10/part-run1-u000000b0000.parquet"]
+    assert [p.relative_to(stage).as_posix() for p in parts] == ["events/date=2024-10-10/part-run1-u000000.parquet"]
     ev = pd.read_parquet(parts[0])
     assert list(zip(ev["line"], ev["token_fp"], strict=True)) == token_lines(lines)
     assert out.counts.cause_counts() == {S.OK: 6, S.EXPIRED: 2, S.MALFORMED: 2}
+
+
+def test_with_a_sink_a_task_of_several_batches_writes_one_part_file_per_date(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch is a row group of its date's file, not a file: the rows read back as a file per batch
+    gave them, though each row group has dictionaries of its own."""
+    monkeypatch.setattr(K, "BATCH_ROWS", 9)  # small files' rows are joined into batches of 9 or more
+    rng = random.Random(8)
+    files = [write_log(tmp_path / f"{n}.log", [
+        line.replace(TS, "[11/Oct/2024:01:02:03 +0000]") if rng.random() < 0.4 else line
+        for line in many_lines(15, seed=n)]) for n in range(8)]
+    task = plan(files)  # small files: one task
+    stage = tmp_path / "stage"
+    scan_task(task, ctx((stage, "run1")))
+    parts = sorted((stage / "events").rglob("*"))
+    assert [p.relative_to(stage).as_posix() for p in parts if p.is_file()] == [
+        "events/date=2024-10-10/part-run1-u000000.parquet", "events/date=2024-10-11/part-run1-u000000.parquet"]
+    # What a file per batch held (as before): the batches the task gives without a sink, written one by one.
+    alone = scan_task(task, ctx())[-1]
+    for n, batch in enumerate(alone.events):
+        write_parts(tmp_path / "each", "run1", f"b{n:04d}", batch)
+    for day in ("2024-10-10", "2024-10-11"):
+        got = pq.ParquetFile(stage / "events" / f"date={day}" / "part-run1-u000000.parquet")
+        each = sorted((tmp_path / "each" / "events" / f"date={day}").glob("*.parquet"))
+        assert got.metadata.num_row_groups == len(each) > 2
+        assert got.read().to_pylist() == [r for p in each for r in pq.read_table(p).to_pylist()]
+        groups = [got.read_row_group(g, columns=["token_fp"]).column(0).chunk(0).dictionary
+                  for g in range(got.metadata.num_row_groups)]
+        assert len({tuple(d.to_pylist()) for d in groups}) > 1
+
+
+def test_with_a_sink_a_failing_task_still_closes_its_part_files(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batches written before the error are a complete file under its name (no hidden half left open)."""
+    monkeypatch.setattr(K, "BATCH_ROWS", 9)
+    files = [write_log(tmp_path / f"{n}.log", many_lines(15, seed=n)) for n in range(8)]
+    calls = []
+
+    def classify_twice(*args: object) -> pd.DataFrame:
+        calls.append(1)
+        if len(calls) > 2:
+            raise RuntimeError("disk on fire")
+        return classify(*args)  # type: ignore[arg-type]
+
+    classify = K.classify
+    monkeypatch.setattr(K, "classify", classify_twice)
+    stage = tmp_path / "stage"
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        scan_task(plan(files), ctx((stage, "run1")))
+    (day,) = (stage / "events").iterdir()
+    assert [p.name for p in day.iterdir()] == ["part-run1-u000000.parquet"]
+    assert pq.ParquetFile(day / "part-run1-u000000.parquet").metadata.num_row_groups == 2
 
 
 def test_with_a_sink_held_rows_go_to_a_pending_file(tmp_path: Path) -> None:

@@ -116,3 +116,44 @@ def test_part_files_keep_statistics_of_the_columns_queries_filter_on(tmp_path: P
     assert stats["host"] is not None and stats["host"].has_min_max and stats["cause"] is not None
     assert stats["path"] is None  # nearly unique: its statistics could not skip a row group
     assert {"ts", "cause", "host", "client_id"} <= set(S.EVENT_STATISTICS) <= set(S.EVENT_COLUMNS)
+
+
+def test_the_parents_batches_go_to_one_part_file_per_date(tmp_path: Path) -> None:
+    """Rows the parent writes (remote workers', held-back ones) are appended, a row group per batch, to
+    one file per date, complete and named when the events are published."""
+    from analyzer.outputs.write import OutputDir
+
+    out = OutputDir(tmp_path / "out", "r")
+    out.write_events(_frame(categorical=True))
+    out.write_events(_frame(categorical=False))
+    assert out.publish_events() == 2
+    path = out.events / f"date={DAY1}" / "part-r-p00001.parquet"
+    assert path.stat().st_mode & 0o777 == 0o640  # like every output: no world read bit
+    day1 = pq.ParquetFile(path)
+    assert day1.metadata.num_row_groups == 2
+    assert day1.read().column("line").to_pylist() == [1, 3, 4, 1, 3, 4]
+
+
+def test_a_rebuild_keeps_each_records_rows_row_group_by_row_group(tmp_path: Path) -> None:
+    """Kept rows are read a row group at a time (a part file holds a whole task's rows), into a file per
+    record whose rows are in the order the dataset had them."""
+    from analyzer.outputs.state import Read
+    from analyzer.outputs.write import OutputDir
+
+    first = OutputDir(tmp_path / "out", "r1")
+    for n in range(3):  # one file per date, of three row groups
+        df = _frame(categorical=bool(n % 2))
+        df["source"] = ["a.log", "b.log", "a.log", "b.log", "a.log"]
+        df["line"] += 10 * n
+        first.write_events(df)
+    first.publish_events()
+    first.abandon()
+    again = OutputDir(tmp_path / "out", "r2")
+    assert again.keep_events([Read(1, "a.log", 1, 13, "r1"), Read(2, "b.log", 0, 99, "r1")]) == 11
+    again.publish_events()
+    day1 = {p.name: pq.ParquetFile(p) for p in (again.events / f"date={DAY1}").glob("part-r2-*.parquet")}
+    assert sorted(day1) == ["part-r2-k1_00001.parquet", "part-r2-k2_00002.parquet"]
+    a, b = day1["part-r2-k1_00001.parquet"], day1["part-r2-k2_00002.parquet"]
+    assert a.read().column("line").to_pylist() == [1, 3, 11, 13] and a.metadata.num_row_groups == 2
+    assert b.read().column("line").to_pylist() == [4, 14, 24] and b.metadata.num_row_groups == 3
+    assert b.read().column("host").to_pylist() == ["b.example"] * 3
