@@ -157,7 +157,7 @@ class KeyRing:
         if len(self._verdicts) >= VERDICT_MEMO:
             self._verdicts.clear()
             self._distinct.clear()
-        self._verdicts[fp] = self._distinct.setdefault(verdict, verdict)
+        self._verdicts[fp] = verdict if verdict is VALID else self._distinct.setdefault(verdict, verdict)
 
     def key_for(self, set_index: int, jwk: dict[str, Any]) -> Any:
         """A PyJWK for a JWK dict, built once per process."""
@@ -216,6 +216,10 @@ class SignatureVerdict:
     checked: bool
     cause: str | None = None  # "unknown_kid", "bad_signature" or "unsupported_alg"
     detail: str = ""
+
+
+# The verdict of most tokens, one object: neither built nor hashed (to share it) once per token.
+VALID = SignatureVerdict(True)
 
 
 def _fits(jwk: dict[str, Any], alg: str) -> bool:
@@ -293,7 +297,7 @@ def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid:
     for k in keys:
         try:
             if algorithm.verify(signing_input, k.key, signature):
-                return SignatureVerdict(True)
+                return VALID
         except (ValueError, TypeError, AttributeError, InvalidKeyError):
             pass  # a signature of the wrong length or shape simply does not verify
     if not keys:
