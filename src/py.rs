@@ -516,17 +516,17 @@ fn decode_token<'py>(
         (d.status as u8).into_pyobject(py)?.into_any(),
         PyBytes::new(py, &d.header).into_any(),
         PyBytes::new(py, &d.claims).into_any(),
-        d.alg.into_pyobject(py)?.into_any(),
-        d.kid.into_pyobject(py)?.into_any(),
-        d.typ.into_pyobject(py)?.into_any(),
+        shared(py, d.alg.as_deref()),
+        shared(py, d.kid.as_deref()),
+        shared(py, d.typ.as_deref()),
         code(py, d.kind),
-        d.issuer.into_pyobject(py)?.into_any(),
-        PyTuple::new(py, &d.audiences)?.into_any(),
-        d.client_id.into_pyobject(py)?.into_any(),
-        d.tenant_id.into_pyobject(py)?.into_any(),
-        d.version.into_pyobject(py)?.into_any(),
-        d.scopes.into_pyobject(py)?.into_any(),
-        d.roles.into_pyobject(py)?.into_any(),
+        shared(py, d.issuer.as_deref()),
+        PyTuple::new(py, d.audiences.iter().map(|a| PyString::intern(py, a)))?.into_any(),
+        shared(py, d.client_id.as_deref()),
+        shared(py, d.tenant_id.as_deref()),
+        shared(py, d.version.as_deref()),
+        shared(py, d.scopes.as_deref()),
+        shared(py, d.roles.as_deref()),
         d.exp.into_pyobject(py)?.into_any(),
         d.nbf.into_pyobject(py)?.into_any(),
         d.iat.into_pyobject(py)?.into_any(),
@@ -540,6 +540,15 @@ fn decode_token<'py>(
         failures.into_any(),
     ];
     PyTuple::new(py, items)
+}
+
+/// An interned `str` (None for None): the issuer, tenant, client, audience, scopes ... that thousands of
+/// tokens share are one object each in the process's caches, not one per token.
+fn shared<'py>(py: Python<'py>, text: Option<&str>) -> Bound<'py, PyAny> {
+    match text {
+        Some(t) => PyString::intern(py, t).into_any(),
+        None => py.None().into_bound(py),
+    }
 }
 
 /// Whether a token found in free text has a JOSE header (a JSON object naming `alg` or `enc`).

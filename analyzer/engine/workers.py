@@ -18,6 +18,7 @@ from analyzer.engine.plan import WorkUnit, bundle, schedule
 from analyzer.engine.processes import init_child, quiet_collector, release_freed_memory, use_memory_pool
 from analyzer.engine.task import UnitOutput, WorkerContext, scan_task
 from analyzer.tokens.keys import KeyRing
+from analyzer.tokens.shared import SharedVerdicts
 
 _context: WorkerContext | None = None  # in a pool's worker process: set once by `_init_worker`
 
@@ -78,11 +79,14 @@ def _run_tasks(tasks: list[list[WorkUnit]], settings: Settings, ring: KeyRing, w
 
     # Workers cannot fetch; with a provider to ask, the parent refreshes on their kid misses.
     broker = KeyBroker(ring, workers) if ring.refresher is not None and os.name == "posix" else None
+    if os.name == "posix":
+        ring.shared = SharedVerdicts()  # the forked workers inherit it
     try:
         with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(settings, ring, sink, broker)) as pool:
             for outputs in pool.imap(_scan_in_worker, feed(), chunksize=1):
                 room.release()
                 yield from outputs
     finally:
+        ring.shared = None
         if broker is not None:
             broker.close()

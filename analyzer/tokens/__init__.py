@@ -1,6 +1,7 @@
 """Tokens: what one unique token is, whether the identity provider signed it, and how each use of it fares.
 
 - `issuers`: issuer shapes (v1/v2, tenant), the `{tenantid}` template, which issuers share keys;
+- `shared`: signature verdicts a run's forked workers share (a lossy table in shared memory);
 - `keys`: key sets and signature verification (PyJWT algorithm objects, `cryptography`);
 - `keystore`: the only module that opens connections (discovery, cached JWKS, key history);
 - `privacy`: keyed hashes of personal claims, and values made safe to show;

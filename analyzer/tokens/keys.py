@@ -20,6 +20,7 @@ from jwt.exceptions import InvalidKeyError, PyJWKError
 
 from analyzer.errors import ConfigError
 from analyzer.tokens.issuers import accepts, mismatch_detail, same_keys
+from analyzer.tokens.shared import SharedVerdicts, sets_digest, verdict_key
 
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 VERDICT_MEMO = 32_768  # signature verdicts kept per process (about 4 MB: equal verdicts are one object)
@@ -108,6 +109,10 @@ class KeyRing:
     # (iss, tid, alg, kid, x5t) -> the keys that may have signed such a token (`_route`): most tokens of a
     # run share a few of these. Forgotten when a set changes.
     _routes: dict[tuple[Any, ...], Route] = field(default_factory=dict, repr=False, compare=False)
+    # Verdicts the forked workers of a run share (made by the parent before forking), and the digest of
+    # `sets` their keys carry, recomputed when a set changes.
+    shared: SharedVerdicts | None = field(default=None, repr=False, compare=False)
+    _digest: int | None = field(default=None, repr=False, compare=False)
     # (iss, tid) -> `check_issuer`'s answer. Forgotten when a set changes.
     _issuer_checks: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict, repr=False,
                                                                            compare=False)
@@ -127,6 +132,8 @@ class KeyRing:
         self._distinct = {}
         self._routes = {}
         self._issuer_checks = {}
+        self.shared = None
+        self._digest = None
 
     @property
     def issuers(self) -> list[str]:
@@ -147,17 +154,32 @@ class KeyRing:
         self._verdicts.clear()
         self._routes.clear()
         self._issuer_checks.clear()
+        self._digest = None
 
     def verdict(self, fp: str) -> SignatureVerdict | None:
         """The verdict on the signature of the token with this fingerprint, if it was checked before."""
-        return self._verdicts.get(fp)
+        got = self._verdicts.get(fp)
+        if got is None and self.shared is not None and self.shared.valid(verdict_key(fp, self.digest())):
+            return VALID  # another worker verified it with the same keys
+        return got
 
     def remember(self, fp: str, verdict: SignatureVerdict) -> None:
         """Keep a verdict (at most VERDICT_MEMO of them; equal verdicts share one object)."""
         if len(self._verdicts) >= VERDICT_MEMO:
             self._verdicts.clear()
             self._distinct.clear()
-        self._verdicts[fp] = self._distinct.setdefault(verdict, verdict)
+        if verdict is VALID:
+            self._verdicts[fp] = verdict
+            if self.shared is not None:
+                self.shared.add(verdict_key(fp, self.digest()))
+        else:
+            self._verdicts[fp] = self._distinct.setdefault(verdict, verdict)
+
+    def digest(self) -> int:
+        """`sets_digest` of the current sets, computed once per change."""
+        if self._digest is None:
+            self._digest = sets_digest(self.sets)
+        return self._digest
 
     def key_for(self, set_index: int, jwk: dict[str, Any]) -> Any:
         """A PyJWK for a JWK dict, built once per process."""
@@ -216,6 +238,10 @@ class SignatureVerdict:
     checked: bool
     cause: str | None = None  # "unknown_kid", "bad_signature" or "unsupported_alg"
     detail: str = ""
+
+
+# The verdict of most tokens, one object: neither built nor hashed (to share it) once per token.
+VALID = SignatureVerdict(True)
 
 
 def _fits(jwk: dict[str, Any], alg: str) -> bool:
@@ -293,7 +319,7 @@ def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid:
     for k in keys:
         try:
             if algorithm.verify(signing_input, k.key, signature):
-                return SignatureVerdict(True)
+                return VALID
         except (ValueError, TypeError, AttributeError, InvalidKeyError):
             pass  # a signature of the wrong length or shape simply does not verify
     if not keys:

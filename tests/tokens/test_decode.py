@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import jwts as T
 import pytest
 
 from analyzer import _core
 from analyzer import schema as S
 from analyzer.config import SIGNING_ALGS, ClientApp
-from analyzer.tokens.decode import analyze_token, fingerprint
+from analyzer.tokens.decode import TokenFacts, analyze_token, fingerprint
 from analyzer.tokens.keys import KeyRing, KeySet
 
 TENANT = "11111111-2222-3333-4444-555555555555"
@@ -194,3 +196,19 @@ def test_header_and_claims_are_read_when_asked_for(key, ring) -> None:
     assert "claims" not in f.__dict__  # not read yet
     assert f.claims["aud"] == "api://orders" and f.header["alg"] == "RS256"
     assert f.claims is f.claims  # read once
+
+
+def test_facts_are_whole_frozen_and_share_strings(key, ring) -> None:
+    """`analyze_token` fills the facts without the dataclass's __init__: every field, in order, still frozen,
+    equal and hashed like facts built the ordinary way; the strings tokens share are one object."""
+    a = analyze_token(T.sign(_claims(), key).encode(), ring)
+    b = analyze_token(T.sign(_claims(jti="other"), key).encode(), ring)
+    names = [f.name for f in dataclasses.fields(TokenFacts)]
+    assert list(a.__dict__) == names
+    same = TokenFacts(**{n: getattr(a, n) for n in names})
+    assert same == a and hash(same) == hash(a) and repr(same) == repr(a)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.kind = S.KIND_ID  # type: ignore[misc]
+    assert a.fp != b.fp
+    assert a.issuer is b.issuer and a.tenant_id is b.tenant_id and a.client_id is b.client_id
+    assert a.audiences[0] is b.audiences[0] and a.scopes is b.scopes and a.alg is b.alg
