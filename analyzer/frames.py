@@ -65,6 +65,14 @@ def from_codes(codes: np.ndarray, values: pa.Array | Sequence[str]) -> pd.Catego
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
+NAT = np.iinfo(np.int64).min  # a missing time, as int64 epoch microseconds (numpy's NaT)
+
+
+def utc_times(micros: np.ndarray) -> pd.DatetimeIndex:
+    """Epoch microseconds (NAT: missing) as UTC times, without a conversion per value."""
+    return pd.DatetimeIndex(micros.view("datetime64[us]")).tz_localize("UTC")
+
+
 def coded(col: pd.Series) -> tuple[np.ndarray, Any]:
     """A column as (int64 code per row, -1 where missing; its distinct values, an Index or array):
     a categorical's own codes and categories, else factorized. What grouping by a column needs,

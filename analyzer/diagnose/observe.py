@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.diagnose.learn import ExpectationLearner
-from analyzer.frames import coded
+from analyzer.frames import NAT, coded, utc_times
 from analyzer.outputs.write import to_table
 
 # ----------------------------------------------------------------------------- clocks and lateness
@@ -31,9 +31,6 @@ def _lateness_codes(seconds: np.ndarray, leeway: float) -> np.ndarray:
         return np.select([seconds <= leeway, seconds < 3600, seconds < 86400], [0, 1, 2], 3)
 
 
-NAT = np.iinfo(np.int64).min  # a missing time, as int64
-
-
 def _micros(col: pd.Series) -> np.ndarray:
     """Times as int64 epoch microseconds, NAT where missing."""
     times = col.array if isinstance(col.dtype, pd.DatetimeTZDtype) else pd.to_datetime(col, utc=True).array
@@ -42,7 +39,7 @@ def _micros(col: pd.Series) -> np.ndarray:
 
 def _times(micros: np.ndarray, like: pd.Series) -> pd.DatetimeIndex:
     """Epoch microseconds (NAT: missing) as times of the type of `like`'s (UTC unless it says otherwise)."""
-    times = pd.DatetimeIndex(micros.view("datetime64[us]")).tz_localize("UTC")
+    times = utc_times(micros)
     dtype = like.dtype
     return times.tz_convert(dtype.tz).as_unit(dtype.unit) if isinstance(dtype, pd.DatetimeTZDtype) else times
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer import schema as S
+from analyzer.frames import NAT
 from analyzer.report.data import DIMENSIONS
 
 _FLAT_KEYS = [*DIMENSIONS, "cause"]
@@ -78,11 +79,10 @@ def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _reduce_times(times: pd.Series, order: np.ndarray, starts: np.ndarray, reduce: np.ufunc) -> pd.Series:
     """The earliest (`np.minimum`) or latest time of each group of rows (`order` from `starts` on);
     missing times left out, as pandas' groupby does (missing when all are)."""
-    nat = np.iinfo(np.int64).min
-    skip = np.iinfo(np.int64).max if reduce is np.minimum else nat
+    skip = np.iinfo(np.int64).max if reduce is np.minimum else NAT
     values = times.array.asi8[order]  # a missing time reads as the smallest int64
-    got = reduce.reduceat(np.where(values == nat, skip, values), starts)
-    got[got == skip] = nat
+    got = reduce.reduceat(np.where(values == NAT, skip, values), starts)
+    got[got == skip] = NAT
     return pd.Series(got.view(f"M8[{times.dtype.unit}]")).dt.tz_localize(times.dt.tz)
 
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
-from analyzer.frames import categorical, encoded, from_codes, strings
+from analyzer.frames import NAT, categorical, encoded, from_codes, strings, utc_times
 from analyzer.tokens import issuers
 from analyzer.tokens.decode import TokenFacts
 from analyzer.tokens.privacy import keyed_hash, load_key
@@ -296,7 +296,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     # One new frame (inserting column by column rebuilds the column index each time).
     out = {c: occ[c] for c in occ.columns if c != "mtime_us"}
     out |= {
-        "ts": pd.DatetimeIndex(occ["ts"].to_numpy("int64", na_value=NAT).view("datetime64[us]")).tz_localize("UTC"),
+        "ts": utc_times(occ["ts"].to_numpy("int64", na_value=NAT)),
         # The line's UTC day, as Arrow dates: no Python date object per row.
         "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int64).view("datetime64[D]"))),
         **{col: token_strings(tok[col]) for col in ("kind", *_TOKEN_STRINGS)},
@@ -322,7 +322,6 @@ _TOKEN_FIELDS = ("kind", *_TOKEN_STRINGS, "exp", "nbf", "iat", "has_nonce", "sig
 _token_row = attrgetter(*_TOKEN_FIELDS)
 _OUT_COLUMNS = ("ts", "date", "token_kind", *_TOKEN_STRINGS, "exp", "nbf", "iat", "cause", "causes", "detail",
                 "signature_checked", "subject_hash", "seconds_past_exp", "api")
-NAT = np.iinfo(np.int64).min
 
 
 def _failure_bits(failures: tuple[tuple[str, str], ...]) -> int:
@@ -333,7 +332,7 @@ def _failure_bits(failures: tuple[tuple[str, str], ...]) -> int:
 def _times(values: Any, codes: np.ndarray) -> pd.DatetimeIndex:
     """Epoch microseconds per token (None: missing) as UTC times per row."""
     per_token = np.array([NAT if v is None else v for v in values], dtype=np.int64)
-    return pd.DatetimeIndex(per_token.view("datetime64[us]")[codes]).tz_localize("UTC")
+    return utc_times(per_token[codes])
 
 
 def _small_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
