@@ -70,11 +70,14 @@ def _run_tasks(tasks: list[list[WorkUnit]], settings: Settings, ring: KeyRing, w
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     # Results the parent has not taken yet wait in its memory: feed the pool only a few tasks ahead
     # of what the parent has consumed, so memory stays flat however large the input is.
-    room = threading.BoundedSemaphore(workers * 2)
+    room = threading.Semaphore(workers * 2)
+    stopped = threading.Event()
 
     def feed() -> Iterator[list[WorkUnit]]:
         for task in tasks:
             room.acquire()
+            if stopped.is_set():
+                return
             yield task
 
     # Workers cannot fetch; with a provider to ask, the parent refreshes on their kid misses.
@@ -83,9 +86,16 @@ def _run_tasks(tasks: list[list[WorkUnit]], settings: Settings, ring: KeyRing, w
         ring.shared = SharedVerdicts()  # the forked workers inherit it
     try:
         with ctx.Pool(processes=workers, initializer=_init_worker, initargs=(settings, ring, sink, broker)) as pool:
-            for outputs in pool.imap(_scan_in_worker, feed(), chunksize=1):
+            try:
+                for outputs in pool.imap(_scan_in_worker, feed(), chunksize=1):
+                    room.release()
+                    yield from outputs
+            finally:
+                # Ended early too (a task's error, an interrupt, a consumer that stops): the pool's
+                # feeder thread may be waiting for room, and the pool's terminate waits for that
+                # thread, so it hangs unless the feeder is woken and told to stop.
+                stopped.set()
                 room.release()
-                yield from outputs
     finally:
         ring.shared = None
         if broker is not None:

@@ -49,3 +49,59 @@ def test_an_abandoned_run_gives_the_collector_back(tmp_path: Path) -> None:
     next(outputs)
     outputs.close()
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+# The pool's feeder thread waits for room ahead of the consumer; a run that ends early must wake it,
+# or the pool's terminate waits for it forever. The first task is slow, so the later ones are done
+# and the feeder waits when the run ends. Run in a child process, so a hang fails the test.
+_ENDS_EARLY = """
+import sys, time
+from pathlib import Path
+sys.path[:0] = [{tests!r}]
+from engine.test_workers import logs
+from analyzer.config import Settings
+from analyzer.engine import plan as P, workers as W
+from analyzer.engine.plan import bundle, plan, schedule
+from analyzer.tokens.keys import KeyRing
+P.BUNDLE_BYTES = 1  # each file a task: more tasks than the pool is fed ahead
+units = plan(logs(Path({tmp!r}), 12))
+first, second = (task[0].file.path for task in bundle(schedule(units))[:2])
+real = W.scan_task
+def scan_task(task, ctx):
+    if task[0].file.path == first:
+        time.sleep(1)
+    elif {fail} and task[0].file.path == second:
+        raise RuntimeError("a task failed")
+    return real(task, ctx)
+W.scan_task = scan_task
+outputs = W.run_units(units, Settings(workers=2), KeyRing(), 2)
+try:
+    next(outputs)
+    if {fail}:
+        list(outputs)
+    else:
+        outputs.close()
+        print("closed")
+except RuntimeError as e:
+    print("raised:", e)
+"""
+
+
+@pytest.mark.parametrize(("fail", "said"), [(True, "raised: a task failed"), (False, "closed")])
+def test_a_run_that_ends_early_stops_its_workers(tmp_path: Path, fail: bool, said: str) -> None:
+    """A task's error reaches the caller, and a consumer that stops early gets control back: no hang."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = _ENDS_EARLY.format(tests=str(Path(__file__).parents[1]), tmp=str(tmp_path), fail=fail)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, cwd=Path(__file__).parents[2], start_new_session=True)
+    try:
+        out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)  # its workers too
+        child.communicate()
+        pytest.fail("the run hung")
+    assert out.strip() == said, err[-2000:]
