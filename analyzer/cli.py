@@ -470,6 +470,8 @@ def main() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         code = app(standalone_mode=False)
+        if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into this code before it gets here
+            raise KeyboardInterrupt
         sys.exit(code if isinstance(code, int) else 0)
     except AnalyzerError as e:
         typer.echo(f"analyzer: {e}", err=True)
@@ -483,7 +485,7 @@ def main() -> None:
         sys.exit(int(ExitCode.USAGE))
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("analyzer: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(int(ExitCode.INTERRUPTED))
     except Exception as e:
         message = _usage_message(e)
         if message is not None:

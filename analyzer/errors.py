@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     FAIL_ABOVE = 1
     USAGE = 2
     NOTHING_READ = 3
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class AnalyzerError(Exception):

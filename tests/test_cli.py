@@ -368,3 +368,34 @@ def test_process_wide_choices_are_made_before_the_libraries_load_and_a_user_choi
     monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
     choose_arrow_pool()
     assert os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
+
+
+@pytest.mark.whole_run
+def test_ctrl_c_is_one_line_and_exit_130_and_keeps_the_previous_output(corpus: Path, tmp_path: Path) -> None:
+    """Ctrl-C while a scan waits on its input: `analyzer: interrupted`, exit 130, no traceback (of the
+    parent or of a helper process), and the output of the run before still in place."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    assert _cli("scan", str(corpus), "--out", str(out), "--quiet").returncode == 0
+    before = (out / "run.json").read_bytes()
+    (out / ".analyzer.lock").unlink()  # made again when the next run starts
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen([sys.executable, "-m", "analyzer", "scan", "-", str(corpus), "--out", str(out)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / ".analyzer.lock").exists():
+            assert time.monotonic() < deadline, "the scan never started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # into the run, reading stdin, which stays open
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it: to the whole process group
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130
+    assert err == "analyzer: interrupted\n"
+    assert (out / "run.json").read_bytes() == before

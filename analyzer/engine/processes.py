@@ -67,9 +67,18 @@ def die_with_parent() -> None:
 
 
 def init_child() -> None:
-    """In any forked helper process: let go of the output directory's lock, and die with the parent."""
+    """In any forked helper process: let go of the output directory's lock, die with the parent, and
+    leave Ctrl-C to the parent.
+
+    A terminal's Ctrl-C reaches every process of its group; the parent stops its helpers itself (a
+    pool's terminate, or its own death), so a helper that took the interrupt too would only print a
+    traceback of its own.
+    """
+    import signal
+
     release_inherited_locks()
     die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def release_freed_memory() -> None:

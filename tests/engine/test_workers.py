@@ -70,32 +70,39 @@ real = W.scan_task
 def scan_task(task, ctx):
     if task[0].file.path == first:
         time.sleep(1)
-    elif {fail} and task[0].file.path == second:
+    elif {how!r} == "fail" and task[0].file.path == second:
         raise RuntimeError("a task failed")
     return real(task, ctx)
 W.scan_task = scan_task
+if {how!r} == "interrupt":  # Ctrl-C, as a terminal sends it: to the whole process group
+    import os, signal, threading
+    threading.Timer(0.5, os.killpg, (os.getpgid(0), signal.SIGINT)).start()
 outputs = W.run_units(units, Settings(workers=2), KeyRing(), 2)
 try:
     next(outputs)
-    if {fail}:
-        list(outputs)
-    else:
+    if {how!r} == "close":
         outputs.close()
         print("closed")
+    else:
+        list(outputs)
 except RuntimeError as e:
     print("raised:", e)
+except KeyboardInterrupt:
+    print("interrupted")
 """
 
 
-@pytest.mark.parametrize(("fail", "said"), [(True, "raised: a task failed"), (False, "closed")])
-def test_a_run_that_ends_early_stops_its_workers(tmp_path: Path, fail: bool, said: str) -> None:
-    """A task's error reaches the caller, and a consumer that stops early gets control back: no hang."""
+@pytest.mark.parametrize(("how", "said"), [("fail", "raised: a task failed"), ("close", "closed"),
+                                          ("interrupt", "interrupted")])
+def test_a_run_that_ends_early_stops_its_workers(tmp_path: Path, how: str, said: str) -> None:
+    """A task's error reaches the caller, a consumer that stops early gets control back, and Ctrl-C
+    interrupts the parent alone (the workers leave it to the parent): no hang, no worker's traceback."""
     import os
     import signal
     import subprocess
     import sys
 
-    script = _ENDS_EARLY.format(tests=str(Path(__file__).parents[1]), tmp=str(tmp_path), fail=fail)
+    script = _ENDS_EARLY.format(tests=str(Path(__file__).parents[1]), tmp=str(tmp_path), how=how)
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, cwd=Path(__file__).parents[2], start_new_session=True)
     try:
@@ -105,3 +112,4 @@ def test_a_run_that_ends_early_stops_its_workers(tmp_path: Path, fail: bool, sai
         child.communicate()
         pytest.fail("the run hung")
     assert out.strip() == said, err[-2000:]
+    assert err == ""
