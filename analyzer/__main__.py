@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from typing import NoReturn
 
 
 def choose_arrow_pool() -> None:
@@ -44,14 +45,49 @@ def fewer_collections() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+def leave(code: str | int | None) -> NoReturn:
+    """End the process now with `sys.exit`'s status for `code`: exit handlers and buffered output
+    first, then `os._exit`.
+
+    What Python does after that on a normal exit (tearing down every module, then the libraries'
+    thread pools and static objects) cost 0.15 s after an empty run and about 0.4 s after a 740 MB
+    scan, a tenth of the whole run, in a process that ends anyway. Every output file is closed and in
+    place before the CLI returns. With a thread still running (none is, after a CLI command) the
+    exit is Python's own, which waits for it.
+    """
+    import atexit
+    import threading
+
+    if threading.active_count() > 1:
+        sys.exit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # as `sys.exit` does with a message
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()  # logging's and multiprocessing's handlers, finalizers
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a reader that went away (`| head`), or a closed stream: nothing more can be said
+    os._exit(status)
+
+
 def main() -> None:
-    """Run the CLI (`analyzer.cli.main`: the one place where errors become exit codes)."""
+    """Run the CLI (`analyzer.cli.main`: the one place where errors become exit codes), then `leave`."""
     choose_arrow_pool()
     one_blas_thread()
     fewer_collections()
     from analyzer.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+    except SystemExit as done:
+        leave(done.code)
+    leave(0)
 
 
 if __name__ == "__main__":

@@ -399,3 +399,36 @@ def test_ctrl_c_is_one_line_and_exit_130_and_keeps_the_previous_output(corpus: P
     assert proc.returncode == 130
     assert err == "analyzer: interrupted\n"
     assert (out / "run.json").read_bytes() == before
+
+
+_LEAVING = """
+import atexit, sys, threading, time
+from analyzer.__main__ import leave
+
+class Torn:
+    def __del__(self):
+        print("torn down")
+
+kept = Torn()  # a module global: deleted (and so printed) only when the interpreter is torn down
+atexit.register(print, "exit handler ran")
+if {thread}:
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread done"))).start()
+print("said", end="")  # buffered: no newline, and stdout is a pipe
+leave({code!r})
+"""
+
+
+@pytest.mark.parametrize(("code", "thread", "status", "out", "err"), [
+    (None, False, 0, "saidexit handler ran\n", ""),
+    (3, False, 3, "saidexit handler ran\n", ""),
+    ("bad thing", False, 1, "saidexit handler ran\n", "bad thing\n"),
+    # A thread still running: Python's own exit, which waits for it (and tears down, printing).
+    (0, True, 0, "saidthread done\nexit handler ran\ntorn down\n", ""),
+])
+def test_the_entry_point_leaves_without_tearing_down(code: str | int | None, thread: bool, status: int,
+                                                     out: str, err: str) -> None:
+    """`leave`: exit handlers run and buffered output is written, the status is `sys.exit`'s, and the
+    interpreter is not torn down (no object's `__del__` runs) unless a thread is still running."""
+    run = subprocess.run([sys.executable, "-c", _LEAVING.format(code=code, thread=thread)], capture_output=True,
+                         text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert (run.returncode, run.stdout, run.stderr) == (status, out, err)
