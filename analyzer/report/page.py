@@ -104,8 +104,11 @@ def _page(template: str, run: dict[str, Any], **context: Any) -> str:
 
 
 def compile_template() -> None:
-    """Load and compile the report's template ahead of `render` (a run does it while its data is read)."""
-    _env(STRICT).get_template("report.html.j2")
+    """Load and compile the report's templates ahead of `render` (a run does it while its workers scan):
+    the page's own, and those it extends and imports from, which `render` would compile otherwise."""
+    env = _env(STRICT)
+    for name in ("report.html.j2", "base.html.j2", "macros.html.j2"):
+        env.get_template(name)
 
 
 def render(data: ReportData) -> str:

@@ -346,3 +346,22 @@ def test_the_cube_is_folded_per_hour_or_per_day_by_the_span_of_the_dataset(tmp_p
     assert len(per_hour) == 3 and len(per_day) == 2
     assert per_day["occurrences"].sum() == per_hour["occurrences"].sum() == 3
     assert per_day["first_seen"].min() == ev["ts"].min() and per_day["last_seen"].max() == ev["ts"].max()
+
+
+def test_compile_template_leaves_render_nothing_to_compile(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `compile_template` (a run calls it while its workers scan), rendering a report parses no
+    template: the page's own, its base and its macros are all compiled already."""
+    import jinja2
+
+    report._env.cache_clear()
+    report.compile_template()
+
+    def parse(*_: object, **__: object) -> None:
+        raise AssertionError("a template was compiled while rendering")
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", parse)
+    try:
+        html = report.render(ReportData.load(out, {}))
+    finally:
+        report._env.cache_clear()
+    assert "<html" in html
