@@ -117,7 +117,7 @@ def _encoded_spans(codes: np.ndarray, dictionary: pa.Array, type_: pa.DataType,
         part[:] = remap[part]  # -1 (null) picks the trailing -1
         entries.append(dictionary.take(used))
     array = pa.array(indices, pa.int32(), mask=missing if nulls else None)
-    return [pa.DictionaryArray.from_arrays(array.slice(start, stop - start), used)
+    return [pa.DictionaryArray.from_arrays(array.slice(start, stop - start), used, safe=False)  # in range, as made
             for (start, stop), used in zip(spans, entries, strict=True)]
 
 
@@ -246,11 +246,7 @@ def _date_tables(ev: pd.DataFrame) -> Iterator[tuple[str, pa.Table]]:
     if ev.empty:
         return
     schema = EVENT_WRITE_SCHEMA
-    dates = pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False)  # Arrow dates or date objects
-    distinct, which = np.unique(dates, return_inverse=True)
-    order = None if len(distinct) == 1 else np.argsort(which, kind="stable")
-    ends = np.cumsum(np.bincount(which, minlength=len(distinct))).tolist()
-    spans = list(zip([0, *ends[:-1]], ends, strict=True))
+    distinct, order, spans = _by_date(pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False))
     coded: dict[str, list[pa.DictionaryArray]] = {}  # each dictionary column's array of each date
     plain: list[pa.Field] = []
     for f in schema:
@@ -260,8 +256,8 @@ def _date_tables(ev: pd.DataFrame) -> Iterator[tuple[str, pa.Table]]:
         col = ev[f.name]
         if isinstance(col.dtype, pd.CategoricalDtype):
             codes = np.asarray(col.array.codes)
-            coded[f.name] = _encoded_spans(codes if order is None else codes[order],
-                                           pa.array(col.cat.categories, f.type.value_type), f.type, spans)
+            coded[f.name] = _encoded_spans(codes if order is None else codes[order], _entries(col, f.type), f.type,
+                                           spans)
         else:
             text = _text(col) if order is None else _text(col).take(order)
             coded[f.name] = [text.slice(start, stop - start).dictionary_encode().cast(f.type)
@@ -273,6 +269,33 @@ def _date_tables(ev: pd.DataFrame) -> Iterator[tuple[str, pa.Table]]:
         part = rest.slice(start, stop - start)
         arrays = [coded[f.name][day] if f.name in coded else part.column(f.name) for f in schema]
         yield str(date), pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _by_date(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, list[tuple[int, int]]]:
+    """A batch's distinct dates (`datetime64[D]`) in order; the order that puts its rows in date order,
+    each date's rows in theirs (None: they are already); and each date's span of rows in that order."""
+    day = dates.view(np.int64)
+    rank: np.ndarray
+    low, high = int(day.min()), int(day.max())
+    if high - low < 1 << 15:  # days since the first as 16 bits: counted and sorted without comparisons
+        rank = (day - low).astype(np.int16)
+        counts = np.bincount(rank)
+        present = np.flatnonzero(counts)
+        distinct, ends = (present + low).astype("datetime64[D]"), np.cumsum(counts[present])
+    else:  # NaT (the least int64), or dates far apart
+        distinct, rank = np.unique(dates, return_inverse=True)
+        ends = np.cumsum(np.bincount(rank))
+    ordered = len(distinct) == 1 or bool((rank[1:] >= rank[:-1]).all())
+    spans = list(zip([0, *ends[:-1].tolist()], ends.tolist(), strict=True))
+    return distinct, None if ordered else np.argsort(rank, kind="stable"), spans
+
+
+def _entries(col: pd.Series, type_: pa.DataType) -> pa.Array:
+    """A categorical's categories as Arrow values, straight from their Arrow storage when they are strings."""
+    entries = pa.array(col.cat.categories.array)
+    if pa.types.is_string(entries.type) or pa.types.is_large_string(entries.type):
+        return entries
+    return pa.array(col.cat.categories, type_.value_type)
 
 
 def part_run_id(name: str) -> str | None:
