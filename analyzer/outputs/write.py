@@ -198,7 +198,8 @@ class PartWriter:
 
     def __init__(self, stage: Path, run_id: str, tag: str) -> None:
         self.stage, self.name = stage, f"part-{run_id}-{tag}.parquet"
-        self._open: dict[str, tuple[Any, Path]] = {}  # date -> (pyarrow.parquet.ParquetWriter, its file)
+        # date -> (pyarrow.parquet.ParquetWriter, its buffered stream, its file)
+        self._open: dict[str, tuple[Any, pa.NativeFile, Path]] = {}
 
     def write(self, ev: pd.DataFrame) -> None:
         """Append one batch: its rows of each date as a row group (or more, above 65,536 rows) of that date's file.
@@ -212,18 +213,28 @@ class PartWriter:
                 d = self.stage / "events" / f"date={date}"
                 d.mkdir(parents=True, exist_ok=True)
                 tmp = d / f".{self.name}.tmp"
-                writer = pq.ParquetWriter(tmp, EVENT_WRITE_SCHEMA, **_PART_OPTIONS)
-                _secure(tmp)
-                got = self._open[date] = writer, tmp
+                # Buffered: a Parquet writer writes each page header and page on its own, a system call each.
+                stream = pa.output_stream(tmp, compression=None, buffer_size=1 << 18)
+                try:
+                    _secure(tmp)
+                    writer = pq.ParquetWriter(stream, EVENT_WRITE_SCHEMA, **_PART_OPTIONS)
+                except BaseException:
+                    stream.close()
+                    tmp.unlink(missing_ok=True)
+                    raise
+                got = self._open[date] = writer, stream, tmp
             got[0].write_table(table, row_group_size=1 << 16)
 
     def close(self) -> int:
         """Complete each date's file and give it its name; returns how many files there are."""
         opened, self._open = self._open, {}
         error: BaseException | None = None
-        for writer, tmp in opened.values():
+        for writer, stream, tmp in opened.values():
             try:
-                writer.close()
+                try:
+                    writer.close()
+                finally:
+                    stream.close()
                 tmp.replace(tmp.with_name(self.name))
             except BaseException as exc:  # the others are still closed; this one's half goes
                 tmp.unlink(missing_ok=True)
