@@ -103,8 +103,8 @@ def _encoded_spans(codes: np.ndarray, dictionary: pa.Array, type_: pa.DataType,
     entries = []
     for start, stop in spans:
         part = indices[start:stop]
-        if len(dictionary) <= 1:  # one entry: used or not
-            used = np.arange(int(not (missing[start:stop].all() if nulls else stop == start)))
+        if len(dictionary) <= 1:  # one entry at most: used when a row has it
+            used = np.arange(int(bool((part >= 0).any())))
         else:
             used = pd.unique(part)  # in the order the rows first use them
             if nulls:
@@ -303,9 +303,8 @@ def _by_date(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, list[tup
 
 def _entries(col: pd.Series, type_: pa.DataType) -> pa.Array:
     """A categorical's categories as Arrow values, straight from their Arrow storage when they are strings."""
-    entries = pa.array(col.cat.categories.array)
-    if pa.types.is_string(entries.type) or pa.types.is_large_string(entries.type):
-        return entries
+    if isinstance(col.cat.categories.dtype, pd.StringDtype):
+        return pa.array(col.cat.categories.array)  # large_string, cast by `_encoded_spans`
     return pa.array(col.cat.categories, type_.value_type)
 
 
