@@ -35,7 +35,8 @@ def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
         if pa.types.is_dictionary(f.type):
             arrays.append(_dictionary(col, f.type))
         elif pa.types.is_timestamp(f.type):
-            arrays.append(pa.array(pd.to_datetime(col, utc=True), type=f.type, from_pandas=True))
+            utc = isinstance(col.dtype, pd.DatetimeTZDtype) and str(col.dtype.tz) == "UTC"
+            arrays.append(pa.array(col if utc else pd.to_datetime(col, utc=True), type=f.type, from_pandas=True))
         else:
             arrays.append(pa.array(col, type=f.type, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -84,28 +85,40 @@ def _first_use(arr: pa.DictionaryArray) -> pa.DictionaryArray:
 def _encoded(codes: np.ndarray, dictionary: pa.Array, type_: pa.DataType) -> pa.DictionaryArray:
     """Codes into `dictionary` (-1: null) as a dictionary array of `type_` whose entries are the ones
     the codes use, in the order they first use them (`_first_use`)."""
-    missing = codes < 0
-    nulls = bool(missing.any())
-    present = codes[~missing] if nulls else codes
-    if not _in_first_use_order(present, len(dictionary)):
-        used = pd.unique(present)
-        remap = np.full(len(dictionary) + 1, -1, dtype=np.int32)
-        remap[used] = np.arange(len(used), dtype=np.int32)
-        codes = remap[codes]  # -1 (null) picks the trailing -1
-        dictionary = dictionary.take(used)
-    indices = pa.array(codes, pa.int32(), mask=missing if nulls else None)
+    return _encoded_spans(codes, dictionary, type_, [(0, len(codes))])[0]
+
+
+def _encoded_spans(codes: np.ndarray, dictionary: pa.Array, type_: pa.DataType,
+                   spans: list[tuple[int, int]]) -> list[pa.DictionaryArray]:
+    """`_encoded` for each of consecutive spans of the codes (a batch's dates), sharing one indices array.
+
+    A span whose codes first use 0, 1, 2, ... in turn (a categorical made in the order of its rows, most
+    often) keeps them, with the leading entries it uses; only the others are renumbered.
+    """
     if dictionary.type != type_.value_type:
         dictionary = dictionary.cast(type_.value_type)
-    return pa.DictionaryArray.from_arrays(indices, dictionary)
-
-
-def _in_first_use_order(codes: np.ndarray, size: int) -> bool:
-    """Whether the codes use all of 0..size-1, each first used after the ones below it: so when the
-    first code is 0 and each one is at most one more than the largest before it."""
-    if not len(codes):
-        return size == 0
-    top = np.maximum.accumulate(codes)
-    return bool(top[0] == 0 and top[-1] == size - 1 and (codes[1:] <= top[:-1] + 1).all())
+    missing = codes < 0
+    nulls = bool(missing.any())
+    indices = codes.astype(np.int32)  # a copy: spans out of order are renumbered in place
+    entries = []
+    for start, stop in spans:
+        part = indices[start:stop]
+        if len(dictionary) <= 1:  # one entry at most: used when a row has it
+            used = np.arange(int(bool((part >= 0).any())))
+        else:
+            used = pd.unique(part)  # in the order the rows first use them
+            if nulls:
+                used = used[used >= 0]
+        if (used == np.arange(len(used))).all():  # 0, 1, 2, ...: the leading entries, as they are
+            entries.append(dictionary.slice(0, len(used)))
+            continue
+        remap = np.full(len(dictionary) + 1, -1, dtype=np.int32)
+        remap[used] = np.arange(len(used), dtype=np.int32)
+        part[:] = remap[part]  # -1 (null) picks the trailing -1
+        entries.append(dictionary.take(used))
+    array = pa.array(indices, pa.int32(), mask=missing if nulls else None)
+    return [pa.DictionaryArray.from_arrays(array.slice(start, stop - start), used, safe=False)  # in range, as made
+            for (start, stop), used in zip(spans, entries, strict=True)]
 
 
 def date_partitions(events: Path) -> list[tuple[datetime.date, Path]]:
@@ -149,6 +162,18 @@ def _secure(path: Path) -> None:
 
 
 EVENT_WRITE_SCHEMA = pa.schema(list(S.EVENT_FIELDS), metadata=S.EVENT_SCHEMA.metadata)
+# Encodings of the columns nearly a value per row, which a Parquet dictionary would only make larger and
+# slower to write: times and line numbers as deltas (they rise), a float by its bytes. Readers see the
+# same values whichever the encoding.
+_PLAIN_ENCODED = {"ts": "DELTA_BINARY_PACKED", "line": "DELTA_BINARY_PACKED", "seconds_past_exp": "BYTE_STREAM_SPLIT"}
+_PART_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "write_statistics": list(S.EVENT_STATISTICS),
+    "use_dictionary": [f.name for f in S.EVENT_FIELDS if f.name not in _PLAIN_ENCODED],
+    "column_encoding": _PLAIN_ENCODED,
+    # A row group's column in one go: statistics of a dictionary column are taken once, not per 1,024 rows.
+    "write_batch_size": 1 << 16,
+}
 
 
 def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
@@ -173,7 +198,8 @@ class PartWriter:
 
     def __init__(self, stage: Path, run_id: str, tag: str) -> None:
         self.stage, self.name = stage, f"part-{run_id}-{tag}.parquet"
-        self._open: dict[str, tuple[Any, Path]] = {}  # date -> (pyarrow.parquet.ParquetWriter, its file)
+        # date -> (pyarrow.parquet.ParquetWriter, its buffered stream, its file)
+        self._open: dict[str, tuple[Any, pa.NativeFile, Path]] = {}
 
     def write(self, ev: pd.DataFrame) -> None:
         """Append one batch: its rows of each date as a row group (or more, above 65,536 rows) of that date's file.
@@ -187,19 +213,28 @@ class PartWriter:
                 d = self.stage / "events" / f"date={date}"
                 d.mkdir(parents=True, exist_ok=True)
                 tmp = d / f".{self.name}.tmp"
-                writer = pq.ParquetWriter(tmp, EVENT_WRITE_SCHEMA, compression="zstd",
-                                          write_statistics=list(S.EVENT_STATISTICS))
-                _secure(tmp)
-                got = self._open[date] = writer, tmp
+                # Buffered: a Parquet writer writes each page header and page on its own, a system call each.
+                stream = pa.output_stream(tmp, compression=None, buffer_size=1 << 18)
+                try:
+                    _secure(tmp)
+                    writer = pq.ParquetWriter(stream, EVENT_WRITE_SCHEMA, **_PART_OPTIONS)
+                except BaseException:
+                    stream.close()
+                    tmp.unlink(missing_ok=True)
+                    raise
+                got = self._open[date] = writer, stream, tmp
             got[0].write_table(table, row_group_size=1 << 16)
 
     def close(self) -> int:
         """Complete each date's file and give it its name; returns how many files there are."""
         opened, self._open = self._open, {}
         error: BaseException | None = None
-        for writer, tmp in opened.values():
+        for writer, stream, tmp in opened.values():
             try:
-                writer.close()
+                try:
+                    writer.close()
+                finally:
+                    stream.close()
                 tmp.replace(tmp.with_name(self.name))
             except BaseException as exc:  # the others are still closed; this one's half goes
                 tmp.unlink(missing_ok=True)
@@ -212,44 +247,65 @@ class PartWriter:
 def _date_tables(ev: pd.DataFrame) -> Iterator[tuple[str, pa.Table]]:
     """A classified batch's rows of each date, as tables of the events' schema, dates in order.
 
-    A categorical column is encoded once for the batch, as its own codes into its categories; a
-    date's table takes its rows' codes and the entries they use (`_encoded`), with no strings hashed
-    again per date. Other string columns (`path`, `client_ip`: nearly a value per row) are hashed
+    The rows are put in date order once (stable: each date's rows keep their order), so a date's table
+    is a slice of each column, not a filter. A categorical column is encoded once for the batch, as its
+    own codes into its categories; a date's slice keeps its codes when they already use the leading
+    entries in order and is renumbered to the entries it uses otherwise (`_encoded_spans`), with no
+    string hashed again. Other string columns (`path`, `client_ip`: nearly a value per row) are hashed
     once, date by date.
     """
     if ev.empty:
         return
     schema = EVENT_WRITE_SCHEMA
-    codes: dict[str, tuple[np.ndarray, pa.Array]] = {}  # categoricals: their codes and categories
-    text: dict[str, pa.Array] = {}  # other string columns (nearly a value per row): encoded per date
+    distinct, order, spans = _by_date(pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False))
+    coded: dict[str, list[pa.DictionaryArray]] = {}  # each dictionary column's array of each date
     plain: list[pa.Field] = []
     for f in schema:
-        if pa.types.is_dictionary(f.type) and f.name in ev.columns:
-            col = ev[f.name]
-            if isinstance(col.dtype, pd.CategoricalDtype):
-                codes[f.name] = col.array.codes, pa.array(col.cat.categories, f.type.value_type)
-            else:
-                text[f.name] = _text(col)
-        else:
+        if not (pa.types.is_dictionary(f.type) and f.name in ev.columns):
             plain.append(f)
+            continue
+        col = ev[f.name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = np.asarray(col.array.codes)
+            coded[f.name] = _encoded_spans(codes if order is None else codes[order], _entries(col, f.type), f.type,
+                                           spans)
+        else:
+            text = _text(col) if order is None else _text(col).take(order)
+            coded[f.name] = [text.slice(start, stop - start).dictionary_encode().cast(f.type)
+                             for start, stop in spans]
     rest = to_table(ev, pa.schema(plain))
-    dates = pa.array(ev["date"], type=pa.date32()).to_numpy(zero_copy_only=False)  # Arrow dates or date objects
-    distinct = np.unique(dates)
-    for date in distinct:
-        rows = None if len(distinct) == 1 else dates == date
-        keep = None if rows is None else pa.array(rows)
-        part = rest if keep is None else rest.filter(keep)
-        arrays = []
-        for f in schema:
-            if f.name in codes:
-                c, dictionary = codes[f.name]
-                arrays.append(_encoded(c if rows is None else c[rows], dictionary, f.type))
-            elif f.name in text:
-                arrays.append((text[f.name] if keep is None else text[f.name].filter(keep)).dictionary_encode()
-                              .cast(f.type))
-            else:
-                arrays.append(part.column(f.name))
+    if order is not None:
+        rest = rest.take(order)
+    for day, (date, (start, stop)) in enumerate(zip(distinct, spans, strict=True)):
+        part = rest.slice(start, stop - start)
+        arrays = [coded[f.name][day] if f.name in coded else part.column(f.name) for f in schema]
         yield str(date), pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _by_date(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, list[tuple[int, int]]]:
+    """A batch's distinct dates (`datetime64[D]`) in order; the order that puts its rows in date order,
+    each date's rows in theirs (None: they are already); and each date's span of rows in that order."""
+    day = dates.view(np.int64)
+    rank: np.ndarray
+    low, high = int(day.min()), int(day.max())
+    if high - low < 1 << 15:  # days since the first as 16 bits: counted and sorted without comparisons
+        rank = (day - low).astype(np.int16)
+        counts = np.bincount(rank)
+        present = np.flatnonzero(counts)
+        distinct, ends = (present + low).astype("datetime64[D]"), np.cumsum(counts[present])
+    else:  # NaT (the least int64), or dates far apart
+        distinct, rank = np.unique(dates, return_inverse=True)
+        ends = np.cumsum(np.bincount(rank))
+    ordered = len(distinct) == 1 or bool((rank[1:] >= rank[:-1]).all())
+    spans = list(zip([0, *ends[:-1].tolist()], ends.tolist(), strict=True))
+    return distinct, None if ordered else np.argsort(rank, kind="stable"), spans
+
+
+def _entries(col: pd.Series, type_: pa.DataType) -> pa.Array:
+    """A categorical's categories as Arrow values, straight from their Arrow storage when they are strings."""
+    if isinstance(col.cat.categories.dtype, pd.StringDtype):
+        return pa.array(col.cat.categories.array)  # large_string, cast by `_encoded_spans`
+    return pa.array(col.cat.categories, type_.value_type)
 
 
 def part_run_id(name: str) -> str | None:

@@ -157,3 +157,56 @@ def test_a_rebuild_keeps_each_records_rows_row_group_by_row_group(tmp_path: Path
     assert a.read().column("line").to_pylist() == [1, 3, 11, 13] and a.metadata.num_row_groups == 2
     assert b.read().column("line").to_pylist() == [4, 14, 24] and b.metadata.num_row_groups == 3
     assert b.read().column("host").to_pylist() == ["b.example"] * 3
+
+
+@pytest.mark.parametrize("layout", ["in order", "interleaved", "years apart"])
+def test_each_dates_rows_are_written_as_if_alone(tmp_path: Path, layout: str) -> None:
+    """A batch's rows are split by date however they lie (dates in order, mixed, or too far apart to
+    count by day): each date's file holds what writing its rows alone gives, and every dictionary is
+    its values' `dictionary_encode` (the entries they use, in the order they first use them)."""
+    rng = random.Random(layout)
+    days = [DAY1, DAY2, dt.date(2026, 11, 23)] if layout != "years apart" else [DAY1, dt.date(1970, 1, 2)]
+    n = 400
+    names = [f"v{i}" for i in range(9)]
+    values = {c: [rng.choice([None, *names[:k]]) for _ in range(n)] for c, k in (("host", 9), ("cause", 3),
+                                                                                ("path", 9), ("alg", 1))}
+    dates = [rng.choice(days) for _ in range(n)]
+    if layout == "in order":
+        dates.sort()
+    df = pd.DataFrame({"line": range(n), "date": pd.arrays.ArrowExtensionArray(pa.array(dates, pa.date32())),
+                       "path": pd.Series(values["path"], dtype=object)})
+    for c in ("host", "cause", "alg"):
+        cats = [v for v in names if v in values[c]] + ["unused"]
+        df[c] = pd.Categorical(values[c], categories=rng.sample(cats, len(cats)))
+    write_parts(tmp_path / "all", "r", "t", df)
+    for day in sorted(set(dates)):
+        alone = df[[d == day for d in dates]].reset_index(drop=True)
+        for c in ("host", "cause", "path", "alg"):
+            alone[c] = pd.Series(alone[c].astype(object).tolist(), dtype=object)  # plain strings: hashed anew
+        write_parts(tmp_path / str(day), "r", "t", alone)
+        name = f"date={day}/part-r-t.parquet"
+        got = pq.read_table(tmp_path / "all" / "events" / name)
+        assert got.equals(pq.read_table(tmp_path / str(day) / "events" / name))
+        assert got.column("line").to_pylist() == [i for i, d in enumerate(dates) if d == day]
+        for c in ("host", "cause", "path", "alg"):
+            col = got.column(c).chunk(0)
+            want = pa.array(col.to_pylist(), pa.string()).dictionary_encode()
+            assert col.dictionary.equals(want.dictionary) and col.indices.equals(want.indices)
+
+
+def test_rising_and_nearly_unique_numbers_are_written_without_a_parquet_dictionary(tmp_path: Path) -> None:
+    """`ts` and `line` as deltas, `seconds_past_exp` by its bytes (a dictionary would only be larger and
+    slower to write); they read back as they were, missing values included."""
+    df = _frame(categorical=True)
+    times = ["2026-11-20T00:00:01Z", None, "2026-11-20T00:00:03.000004Z", None, "2026-11-21T10:00:00Z"]
+    df["ts"] = pd.Series(pd.to_datetime(times, utc=True, format="ISO8601")).astype("datetime64[us, UTC]")
+    df["seconds_past_exp"] = [1.5, float("nan"), -3.25, 0.0, 7.0]
+    write_parts(tmp_path, "r", "t", df)
+    path = tmp_path / "events" / f"date={DAY1}" / "part-r-t.parquet"
+    meta = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
+    assert "DELTA_BINARY_PACKED" in encodings["ts"] and "DELTA_BINARY_PACKED" in encodings["line"]
+    assert "BYTE_STREAM_SPLIT" in encodings["seconds_past_exp"]
+    got = pq.read_table(path)
+    assert got.column("ts").to_pylist() == [df["ts"][0].to_pydatetime(), df["ts"][2].to_pydatetime(), None]
+    assert got.column("seconds_past_exp").to_pylist() == [1.5, -3.25, 0.0]
