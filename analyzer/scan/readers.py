@@ -328,7 +328,7 @@ class _Dropped:
         self.partial: bytearray | None = None  # a directive line whose end is still to come
         self.bytes = 0
 
-    def feed(self, piece: bytes) -> None:
+    def feed(self, piece: bytes | bytearray) -> None:
         self.bytes += len(piece)
         if self.count:
             self.stats.lines_before += count_newlines(piece)
@@ -341,9 +341,12 @@ class _Dropped:
                 self.stats.fields_before = bytes(self.partial + piece[:nl]).rstrip(b"\r")
                 self.partial = None
         # The last directive that starts in this piece, else one across the seam with the last piece
-        # (searched apart: joining each 1 MiB piece to the tail would copy it).
+        # (searched apart: joining each 1 MiB piece to the tail would copy it). A `#` first: its search
+        # is memrchr's, and most logs hold none, where searching for the directive took longer than
+        # counting the newlines.
         keep = len(_FIELDS_LINE) - 1
-        at = piece.rfind(_FIELDS_LINE)
+        last_hash = piece.rfind(b"#")
+        at = piece.rfind(_FIELDS_LINE, 0, last_hash + keep) if last_hash > 0 else -1
         if at >= 0:
             self._directive(piece, at + 1)
         else:
@@ -351,15 +354,15 @@ class _Dropped:
             at = seam.rfind(_FIELDS_LINE)
             if at >= 0:
                 self._directive(seam[at + 1:] + piece[keep:], 0)
-        self.tail = piece[-keep:] if len(piece) >= keep else (self.tail + piece)[-keep:]
+        self.tail = bytes(piece[-keep:]) if len(piece) >= keep else (self.tail + piece)[-keep:]
 
-    def _directive(self, text: bytes, start: int) -> None:
+    def _directive(self, text: bytes | bytearray, start: int) -> None:
         """Note the `#Fields:` line at `start` of `text` (or hold it, when its end is still to come)."""
         nl = text.find(b"\n", start)
         if nl < 0:
             self.partial = bytearray(text[start:])
         else:
-            self.stats.fields_before = text[start:nl].rstrip(b"\r")
+            self.stats.fields_before = bytes(text[start:nl]).rstrip(b"\r")
 
 
 def _read(stream: BinaryIO, n: int) -> bytes:
@@ -369,18 +372,34 @@ def _read(stream: BinaryIO, n: int) -> bytes:
         return b""
 
 
+def _fill(stream: BinaryIO, view: memoryview) -> bool:
+    """Read exactly len(view) bytes into `view`: False if the stream ends (or fails) first."""
+    got = 0
+    while got < len(view):
+        try:
+            n = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        except Exception:  # a damaged archive ends here: the range that reads there reports it
+            return False
+        if not n:
+            return False
+        got += n
+    return True
+
+
 def _drop(stream: BinaryIO, n: int, stats: ReadStats, count: bool,
           to_line_end: bool = False) -> tuple[bytes, int] | None:
     """Read and drop n bytes from a line start (and, with `to_line_end`, the rest of the line they end
     in): (the bytes read past them, how many were dropped), or None if the stream ends first. See
     `_Dropped` for what is noted on the way."""
     seen = _Dropped(stats, count)
+    # Through one reused buffer: a range of a big archive drops hundreds of MB before it.
+    buf = bytearray(min(n, CHUNK_SIZE))
     while n > 0:
-        block = _read(stream, min(n, CHUNK_SIZE))
-        if not block:
+        want = min(n, len(buf))
+        if not _fill(stream, memoryview(buf)[:want]):
             return None
-        n -= len(block)
-        seen.feed(block)
+        n -= want
+        seen.feed(buf if want == len(buf) else buf[:want])
     while to_line_end:
         block = _read(stream, BLOCK_SIZE)
         if not block:

@@ -106,6 +106,27 @@ def test_two_ranges_read_each_line_once_wherever_the_split_falls(tmp_path: Path,
         assert not a.errors and not b.errors
 
 
+def test_a_range_of_an_archive_knows_the_field_list_in_force_where_it_starts(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The content before a range is decompressed and dropped, piece by piece: the last W3C `#Fields:`
+    line in it is noted wherever the pieces cut it, and `#` elsewhere on a line is no directive."""
+    import analyzer.scan.readers as R
+
+    monkeypatch.setattr(R, "CHUNK_SIZE", 16)  # pieces shorter than a directive
+    body = (b"#Fields: date a\n2026-11-26 00:00:00 x#y\n" + b"2026-11-26 00:00:01 z\n" * 3
+            + b"#Fields: date time b c\r\n" + b"2026-11-26 00:00:02 #Fields: no\n" * 2 + b"#Fields: last\n" + b"end\n")
+    p = tmp_path / "u_ex261126.log.gz"
+    p.write_bytes(gzip.compress(body))
+    f = InputFile(str(p), p.stat().st_size, 0)
+    for start in range(1, len(body)):
+        stats = ReadStats()
+        chunks = [bytes(c) for c, _ in iter_chunks(f, stats, chunk_size=64, start=start, count_from=0)]
+        first = body.index(b"\n", start - 1) + 1  # the range's first line starts there
+        dropped = [line for line in body[:first].split(b"\n") if line.startswith(b"#Fields:")]
+        assert stats.fields_before == (dropped[-1].rstrip(b"\r") if dropped else None), start
+        assert b"".join(chunks) == body[first:] and stats.lines_before == body.count(b"\n", 0, first), start
+
+
 def test_a_file_that_shrinks_or_vanishes_while_read_ends_without_a_crash(tmp_path: Path) -> None:
     """A log truncated under the reader (logrotate's copytruncate) ends where it now ends; one deleted
     is read to its end through the open file. Chunks are read, not mapped, so neither can fault."""
