@@ -25,6 +25,7 @@ _DIRECTIVE_MAX = 1 << 16  # the longest W3C `#Fields:` line kept whole (one beyo
 # A chunk that holds no newline is cut at the last byte that cannot be part of a token,
 # so that a token is not split in two; this many bytes at most are carried into the next chunk.
 _TOKEN_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
+_NEWLINE = ord("\n")
 
 MAGIC = (
     (b"\x1f\x8b", "gzip"),
@@ -507,9 +508,6 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
         yield chunk, line_no
         stats.bytes_read += cut
         stats.lines += count_newlines(chunk) + (0 if buf[cut - 1] == _NEWLINE else 1)
-
-
-_NEWLINE = ord("\n")
 
 
 def _last_line_end(buf: bytearray, pos: int, end: int | None, upto: int) -> int:
