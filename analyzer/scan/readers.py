@@ -25,7 +25,6 @@ _DIRECTIVE_MAX = 1 << 16  # the longest W3C `#Fields:` line kept whole (one beyo
 # A chunk that holds no newline is cut at the last byte that cannot be part of a token,
 # so that a token is not split in two; this many bytes at most are carried into the next chunk.
 _TOKEN_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
-_NEWLINE = ord("\n")
 
 MAGIC = (
     (b"\x1f\x8b", "gzip"),
@@ -239,8 +238,7 @@ def open_stream(path: str, max_decompressed: int) -> tuple[BinaryIO, str | None]
         # BufferedReader each byte was copied once more). A decompressor reads through one.
         raw = open(path, "rb", buffering=0)  # noqa: SIM115
         try:
-            kind = _kind(raw.read(8) or b"")
-            raw.seek(0)
+            kind = _kind(os.pread(raw.fileno(), 8, 0))
         except OSError:
             raw.close()
             raise
@@ -342,9 +340,8 @@ class _Dropped:
                 self.stats.fields_before = bytes(self.partial + piece[:nl]).rstrip(b"\r")
                 self.partial = None
         # The last directive that starts in this piece, else one across the seam with the last piece
-        # (searched apart: joining each 1 MiB piece to the tail would copy it). A `#` first: its search
-        # is memrchr's, and most logs hold none, where searching for the directive took longer than
-        # counting the newlines.
+        # (searched apart: joining each 1 MiB piece to the tail would copy it). Only up to its last `#`
+        # (memrchr): most logs hold none, and the directive's search took longer than the newline count.
         keep = len(_FIELDS_LINE) - 1
         last_hash = piece.rfind(b"#")
         at = piece.rfind(_FIELDS_LINE, 0, last_hash + keep) if last_hash > 0 else -1
@@ -460,7 +457,6 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
     view = memoryview(buf)
     chunks = view.toreadonly()  # what is handed on: the caller reads it, only this reader writes
     filled = 0
-    done = 0  # bytes handed on before the ones in the buffer
     line_no = 1
     in_long_line = False
     while end is None or pos < end or in_long_line:
@@ -468,7 +464,7 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
             n = stream.readinto(view[filled:])  # type: ignore[attr-defined]
         except (EOFError, OSError, lzma.LZMAError, ValueError) as e:
             stats.errors.append(f"{f.name}: {kind or 'file'} stream is damaged after "
-                                f"{done + filled} bytes ({type(e).__name__})")
+                                f"{stats.bytes_read + filled} bytes ({type(e).__name__})")
             stats.truncated = True
             n = 0
         except Exception as e:  # zstandard raises its own ZstdError
@@ -497,7 +493,6 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
             stats.lines += newlines
             in_long_line = False
         stats.bytes_read += cut
-        done += cut
         pos += cut
         rest = filled - cut
         view[:rest] = view[cut:filled]
@@ -507,7 +502,7 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
         chunk = chunks[:cut]
         yield chunk, line_no
         stats.bytes_read += cut
-        stats.lines += count_newlines(chunk) + (0 if buf[cut - 1] == _NEWLINE else 1)
+        stats.lines += count_newlines(chunk) + (0 if buf.endswith(b"\n", 0, cut) else 1)
 
 
 def _last_line_end(buf: bytearray, pos: int, end: int | None, upto: int) -> int:
