@@ -1,6 +1,7 @@
 //! The Python binding `analyzer._core`: the only module that knows about Python.
 //!
-//! Chunks come in as `bytes` (borrowed, not copied); the scan runs with the GIL released; results
+//! Chunks come in as `bytes` or, from the readers, a view of their reused buffer (borrowed, not
+//! copied: `bytes_of`); the scan runs with the GIL released; results
 //! go back as Arrow record batches through the Arrow C data interface (`arrow-pyarrow`), so no
 //! Python object is made per row here.
 
@@ -13,7 +14,8 @@ use arrow_array::{
     UInt8Array,
 };
 use arrow_pyarrow::ToPyArrow;
-use pyo3::exceptions::PyValueError;
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::{PyBufferError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyString, PyTuple};
 
@@ -97,11 +99,27 @@ fn scan_chunk<'py>(
     Ok((occurrences, tokens, s.marks, s.masked))
 }
 
-/// Which MARK_* strings the chunk holds.
-/// The newlines in `data` (memchr's vectorized count; Python's `bytes.count` was a tenth as fast).
+/// The bytes of a buffer-protocol object (`bytes`, or a `memoryview` of the readers' buffer): no
+/// copy, where `&[u8]` takes `bytes` only and a chunk read into a reused buffer had to be copied
+/// into one first.
+///
+/// The slice is read with the GIL released. Python code could write to a writable buffer meanwhile;
+/// the readers never do: their buffer is written only between chunks, while no call holds it.
+fn bytes_of(buf: &PyBuffer<u8>) -> PyResult<&[u8]> {
+    if !buf.is_c_contiguous() {
+        return Err(PyBufferError::new_err("a chunk must be contiguous bytes"));
+    }
+    // SAFETY: a contiguous buffer of `len_bytes` u8 at `buf_ptr`, kept alive (and, for a
+    // bytearray, unresizable) by `buf` for as long as the slice borrows it.
+    Ok(unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, buf.len_bytes()) })
+}
+
+/// The newlines in `data`, any bytes-like object (memchr's vectorized count; Python's `bytes.count`
+/// was a tenth as fast).
 #[pyfunction]
-fn count_newlines(py: Python<'_>, data: &[u8]) -> usize {
-    py.detach(|| memchr::memchr_iter(b'\n', data).count())
+fn count_newlines(py: Python<'_>, data: PyBuffer<u8>) -> PyResult<usize> {
+    let data = bytes_of(&data)?;
+    Ok(py.detach(|| memchr::memchr_iter(b'\n', data).count()))
 }
 
 /// The newlines in bytes [start, end) of a file, read through one reused 1 MiB buffer with the GIL
@@ -132,6 +150,7 @@ fn count_file_newlines(
     })
 }
 
+/// Which MARK_* strings the chunk holds.
 #[pyfunction]
 fn chunk_marks(py: Python<'_>, chunk: &[u8]) -> u32 {
     py.detach(|| crate::marks::chunk_marks(chunk))
@@ -309,12 +328,15 @@ impl PyLineScanner {
     ///   the fingerprint of the row's token); one row per accepted occurrence;
     /// - `tokens`: the chunk's distinct tokens: `token` (binary), `fp` (utf8), `used` (an occurrence
     ///   was accepted), `cut` (its first accepted occurrence ended its line).
+    ///
+    /// `chunk` is any bytes-like object: the readers hand a view of their reused buffer, not a copy.
     fn scan<'py>(
         &mut self,
         py: Python<'py>,
-        chunk: &[u8],
+        chunk: PyBuffer<u8>,
         first_line: i64,
     ) -> PyResult<ScanOut<'py>> {
+        let chunk = bytes_of(&chunk)?;
         let inner = &mut self.inner;
         let rows = py.detach(|| inner.scan(chunk, first_line));
         let (occ, tokens) = rows_batches(&rows)?;

@@ -129,7 +129,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
     limit = settings.max_decompressed or decompressed_limit(f.size)
     for chunk, first_line in iter_chunks(f, result.stats, limit, start=start, end=end, count_from=count_from):
         if scanner is None:
-            fmt = _detect(chunk)
+            fmt = _detect(bytes(chunk[:DETECT_BYTES]))
             result.format = fmt
             scanner = _scanner(f, settings, fmt)
         if result.stats.fields_before is not None:
@@ -150,11 +150,14 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         yield Batch(parts, new_tokens)
 
 
-def scan_chunk(scanner: Any, chunk: bytes, first_line: int, result: FileResult, known: dict[str, TokenFacts],
-               memo: FactsMemo, ring: KeyRing, settings: Settings,
+def scan_chunk(scanner: Any, chunk: bytes | memoryview, first_line: int, result: FileResult,
+               known: dict[str, TokenFacts], memo: FactsMemo, ring: KeyRing, settings: Settings,
                ) -> tuple[pa.RecordBatch | None, dict[str, TokenFacts]]:
     """One chunk through the core's `LineScanner`: its occurrences (None if it has none), with each
-    token's fingerprint, and the facts of the tokens no earlier chunk decoded (added to `known` too)."""
+    token's fingerprint, and the facts of the tokens no earlier chunk decoded (added to `known` too).
+
+    `chunk` may be the readers' view of their buffer: the core scans it in place, and nothing the scan
+    returns refers to it."""
     occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line)
     result.rejected += rejected
     result.masked += masked

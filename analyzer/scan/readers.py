@@ -230,8 +230,20 @@ def decompressed_limit(compressed_size: int) -> int:
 def open_stream(path: str, max_decompressed: int) -> tuple[BinaryIO, str | None]:
     """Open a file (or stdin for `-`) for binary reading, decompressing by magic bytes (not by name)."""
     # The caller closes the stream (never stdin).
-    raw: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb", buffering=CHUNK_SIZE)  # noqa: SIM115
-    kind = _sniff(raw)
+    if path == "-":
+        raw: BinaryIO = sys.stdin.buffer
+        kind = _sniff(raw)
+    else:
+        # Unbuffered: a plain file is read straight into the reader's buffer (through a 1 MiB
+        # BufferedReader each byte was copied once more). A decompressor reads through one.
+        raw = open(path, "rb", buffering=0)  # noqa: SIM115
+        try:
+            kind = _kind(os.pread(raw.fileno(), 8, 0))
+        except OSError:
+            raw.close()
+            raise
+        if kind is not None:
+            raw = io.BufferedReader(raw, CHUNK_SIZE)
     stream: BinaryIO
     if kind is None:
         return raw, None
@@ -261,8 +273,11 @@ def _safe_cut(buf: bytearray | memoryview, end: int) -> int:
 def iter_chunks(
     f: InputFile, stats: ReadStats, max_decompressed: int = 1 << 40, chunk_size: int = CHUNK_SIZE,
     start: int = 0, end: int | None = None, count_from: int | None = None,
-) -> Iterator[tuple[bytes, int]]:
+) -> Iterator[tuple[memoryview, int]]:
     """Yield (chunk, number of the chunk's first line); every chunk ends at a line boundary.
+
+    A chunk is a read-only view of the reader's one buffer, not a copy: it is good until the next
+    chunk is asked for (`bytes(chunk)` keeps it). The core scans such views as they are.
 
     With a byte range, only the lines that *start* in [start, end) are read, and line numbers count
     from the range's first line: the caller adds the lines before it. A plain file seeks to the
@@ -312,7 +327,7 @@ class _Dropped:
         self.partial: bytearray | None = None  # a directive line whose end is still to come
         self.bytes = 0
 
-    def feed(self, piece: bytes) -> None:
+    def feed(self, piece: bytes | bytearray) -> None:
         self.bytes += len(piece)
         if self.count:
             self.stats.lines_before += count_newlines(piece)
@@ -325,9 +340,11 @@ class _Dropped:
                 self.stats.fields_before = bytes(self.partial + piece[:nl]).rstrip(b"\r")
                 self.partial = None
         # The last directive that starts in this piece, else one across the seam with the last piece
-        # (searched apart: joining each 1 MiB piece to the tail would copy it).
+        # (searched apart: joining each 1 MiB piece to the tail would copy it). Only up to its last `#`
+        # (memrchr): most logs hold none, and the directive's search took longer than the newline count.
         keep = len(_FIELDS_LINE) - 1
-        at = piece.rfind(_FIELDS_LINE)
+        last_hash = piece.rfind(b"#")
+        at = piece.rfind(_FIELDS_LINE, 0, last_hash + keep) if last_hash > 0 else -1
         if at >= 0:
             self._directive(piece, at + 1)
         else:
@@ -335,15 +352,15 @@ class _Dropped:
             at = seam.rfind(_FIELDS_LINE)
             if at >= 0:
                 self._directive(seam[at + 1:] + piece[keep:], 0)
-        self.tail = piece[-keep:] if len(piece) >= keep else (self.tail + piece)[-keep:]
+        self.tail = bytes(piece[-keep:]) if len(piece) >= keep else (self.tail + piece)[-keep:]
 
-    def _directive(self, text: bytes, start: int) -> None:
+    def _directive(self, text: bytes | bytearray, start: int) -> None:
         """Note the `#Fields:` line at `start` of `text` (or hold it, when its end is still to come)."""
         nl = text.find(b"\n", start)
         if nl < 0:
             self.partial = bytearray(text[start:])
         else:
-            self.stats.fields_before = text[start:nl].rstrip(b"\r")
+            self.stats.fields_before = bytes(text[start:nl]).rstrip(b"\r")
 
 
 def _read(stream: BinaryIO, n: int) -> bytes:
@@ -353,18 +370,34 @@ def _read(stream: BinaryIO, n: int) -> bytes:
         return b""
 
 
+def _fill(stream: BinaryIO, view: memoryview) -> bool:
+    """Read exactly len(view) bytes into `view`: False if the stream ends (or fails) first."""
+    got = 0
+    while got < len(view):
+        try:
+            n = stream.readinto(view[got:])  # type: ignore[attr-defined]
+        except Exception:  # a damaged archive ends here: the range that reads there reports it
+            return False
+        if not n:
+            return False
+        got += n
+    return True
+
+
 def _drop(stream: BinaryIO, n: int, stats: ReadStats, count: bool,
           to_line_end: bool = False) -> tuple[bytes, int] | None:
     """Read and drop n bytes from a line start (and, with `to_line_end`, the rest of the line they end
     in): (the bytes read past them, how many were dropped), or None if the stream ends first. See
     `_Dropped` for what is noted on the way."""
     seen = _Dropped(stats, count)
+    # Through one reused buffer: a range of a big archive drops hundreds of MB before it.
+    buf = bytearray(min(n, CHUNK_SIZE))
     while n > 0:
-        block = _read(stream, min(n, CHUNK_SIZE))
-        if not block:
+        want = min(n, len(buf))
+        if not _fill(stream, memoryview(buf)[:want]):
             return None
-        n -= len(block)
-        seen.feed(block)
+        n -= want
+        seen.feed(buf if want == len(buf) else buf[:want])
     while to_line_end:
         block = _read(stream, BLOCK_SIZE)
         if not block:
@@ -397,7 +430,7 @@ class _Prefixed(io.RawIOBase):
 
 
 def _iter_compressed_range(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, chunk_size: int,
-                           count_from: int, start: int, end: int | None) -> Iterator[tuple[bytes, int]]:
+                           count_from: int, start: int, end: int | None) -> Iterator[tuple[memoryview, int]]:
     """The lines of a compressed file's content that start in [start, end) (see `iter_chunks`)."""
     if count_from and _drop(stream, count_from, stats, count=False) is None:
         return
@@ -410,18 +443,23 @@ def _iter_compressed_range(stream: BinaryIO, kind: str | None, f: InputFile, sta
             return
         head, n = dropped
         pos += n
-    yield from _until(_Prefixed(head, stream), kind, f, stats, chunk_size, pos, end)  # type: ignore[arg-type]
+    yield from _iter_stream(_Prefixed(head, stream), kind, f, stats, chunk_size, pos, end)  # type: ignore[arg-type]
 
 
-def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, chunk_size: int
-                 ) -> Iterator[tuple[bytes, int]]:
-    """Line-aligned chunks from an open stream, through one reused buffer."""
+def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, chunk_size: int,
+                 pos: int = 0, end: int | None = None) -> Iterator[tuple[memoryview, int]]:
+    """Line-aligned chunks of a stream at content offset `pos` (a line start), as views of one reused buffer.
+
+    With `end`, only the lines that start before it; a line longer than the buffer goes on in pieces
+    to its end wherever that is. Each chunk's newlines are counted once, after it was handed on.
+    """
     buf = bytearray(chunk_size)
     view = memoryview(buf)
+    chunks = view.toreadonly()  # what is handed on: the caller reads it, only this reader writes
     filled = 0
     line_no = 1
     in_long_line = False
-    while True:
+    while end is None or pos < end or in_long_line:
         try:
             n = stream.readinto(view[filled:])  # type: ignore[attr-defined]
         except (EOFError, OSError, lzma.LZMAError, ValueError) as e:
@@ -445,31 +483,41 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
                 stats.long_lines += 1
             in_long_line = True
             cut = _safe_cut(buf, filled)
-            chunk = bytes(view[:cut])
-            yield chunk, line_no
+            yield chunks[:cut], line_no
         else:
-            chunk = bytes(view[:cut])
+            cut = _last_line_end(buf, pos, end, cut)
+            chunk = chunks[:cut]
             yield chunk, line_no
             newlines = count_newlines(chunk)
             line_no += newlines
             stats.lines += newlines
             in_long_line = False
         stats.bytes_read += cut
+        pos += cut
         rest = filled - cut
         view[:rest] = view[cut:filled]
         filled = rest
-    if filled:
-        chunk = bytes(view[:filled])
+    if filled and (end is None or pos < end or in_long_line):
+        cut = _last_line_end(buf, pos, end, filled)
+        chunk = chunks[:cut]
         yield chunk, line_no
-        stats.bytes_read += filled
-        stats.lines += count_newlines(chunk) + (0 if chunk.endswith(b"\n") else 1)
+        stats.bytes_read += cut
+        stats.lines += count_newlines(chunk) + (0 if buf.endswith(b"\n", 0, cut) else 1)
+
+
+def _last_line_end(buf: bytearray, pos: int, end: int | None, upto: int) -> int:
+    """Where the buffer's lines (at content offset `pos`, up to `upto`) are cut: after the line that holds
+    content offset `end` - 1, the last that starts before `end`, if it ends in the buffer; else `upto`."""
+    if end is None:
+        return upto
+    return buf.find(b"\n", max(0, end - 1 - pos), upto) + 1 or upto
 
 
 def _iter_range(f: InputFile, stats: ReadStats, chunk_size: int, start: int, end: int | None
-                ) -> Iterator[tuple[bytes, int]]:
+                ) -> Iterator[tuple[memoryview, int]]:
     """The lines of a plain file that start in [start, end), as line-aligned chunks."""
     try:
-        raw = open(f.path, "rb")  # noqa: SIM115 - closed below
+        raw = open(f.path, "rb", buffering=0)  # noqa: SIM115 - closed below
     except OSError as e:
         stats.errors.append(f"{f.name}: cannot open ({e.strerror or e})")
         return
@@ -489,36 +537,7 @@ def _iter_range(f: InputFile, stats: ReadStats, chunk_size: int, start: int, end
                     raw.seek(pos)
                     break
                 pos += len(block)
-        yield from _until(raw, None, f, stats, chunk_size, pos, end)
-
-
-def _until(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, chunk_size: int, pos: int,
-           end: int | None) -> Iterator[tuple[bytes, int]]:
-    """Chunks of a stream at content offset `pos` (a line start): the lines that start before `end`."""
-    if end is not None and pos >= end:
-        return
-    inner = ReadStats()
-    try:
-        for chunk, line in _iter_stream(stream, kind, f, inner, chunk_size):
-            if end is not None and pos + len(chunk) > end:
-                # Keep the lines that start before `end`; the rest is the next range's.
-                cut = chunk.find(b"\n", max(0, end - 1 - pos)) + 1 or len(chunk)
-                chunk = chunk[:cut]
-                _count(stats, chunk)
-                yield chunk, line
-                return
-            pos += len(chunk)
-            _count(stats, chunk)
-            yield chunk, line
-    finally:
-        stats.long_lines += inner.long_lines
-        stats.errors.extend(inner.errors)
-        stats.truncated |= inner.truncated
-
-
-def _count(stats: ReadStats, chunk: bytes) -> None:
-    stats.bytes_read += len(chunk)
-    stats.lines += count_newlines(chunk) + (0 if chunk.endswith(b"\n") else 1)
+        yield from _iter_stream(raw, None, f, stats, chunk_size, pos, end)
 
 
 def read_head(f: InputFile, n: int) -> tuple[bytes, bool]:

@@ -44,7 +44,8 @@ def test_tokens_at_chunk_boundaries_keep_their_line(tmp_path, token: str) -> Non
     p.write_text("\n".join(lines) + "\n")
     found = []
     f = InputFile(str(p), p.stat().st_size, 0)
-    for chunk, first in iter_chunks(f, ReadStats(), chunk_size=2 * len(token) + 77):
+    for view, first in iter_chunks(f, ReadStats(), chunk_size=2 * len(token) + 77):
+        chunk = bytes(view)
         found += [(h.line_no, chunk[h.start:h.end]) for h in extract.find_tokens(chunk, first)]
     assert [n for n, _ in found] == [i for i in range(1, 400) if i % 7 == 0]
     assert all(t == token.encode() for _, t in found)
@@ -56,7 +57,8 @@ def test_line_longer_than_chunk(tmp_path, token: str) -> None:
     found = []
     stats = ReadStats()
     f = InputFile(str(p), p.stat().st_size, 0)
-    for chunk, first in iter_chunks(f, stats, chunk_size=2 * len(token) + 13):
+    for view, first in iter_chunks(f, stats, chunk_size=2 * len(token) + 13):
+        chunk = bytes(view)
         found += [(h.line_no, chunk[h.start:h.end]) for h in extract.find_tokens(chunk, first)]
     assert found == [(2, token.encode()), (3, token.encode())]
     assert stats.long_lines == 1

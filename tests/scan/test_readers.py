@@ -31,7 +31,7 @@ def read_all(path: Path, chunk_size: int = 1 << 16) -> tuple[bytes, ReadStats, l
     firsts, out = [], []
     f = InputFile(str(path), path.stat().st_size, 0)
     for chunk, first in iter_chunks(f, stats, chunk_size=chunk_size):
-        out.append(chunk)
+        out.append(bytes(chunk))  # a view of the reader's buffer: good until the next chunk
         firsts.append(first)
     return b"".join(out), stats, firsts
 
@@ -61,6 +61,120 @@ def test_damaged_archive_yields_what_it_has_and_one_error(tmp_path: Path, codec:
     assert whole_lines.count(b"\n") > 10_000  # most of what came before the damage
     if codec != "gz":  # deflate may decode some garbage before the CRC check notices
         assert DATA.startswith(whole_lines)
+
+
+# Lines of every kind a range boundary can fall in: short, empty, longer than the buffer (cut in
+# pieces), and a last line without a newline.
+RANGED = b"a\n\nbb\n" + b"x" * 300 + b"\nc\n" + b"y " * 200 + b"\n" + b"d\n" * 20 + b"z" * 150 + b"\nend"
+
+
+def read_range(f: InputFile, start: int, end: int | None, **kw: int) -> tuple[list[tuple[bytes, int]], ReadStats]:
+    stats = ReadStats()
+    chunks = [(bytes(c), first) for c, first in iter_chunks(f, stats, chunk_size=64, start=start, end=end, **kw)]
+    return chunks, stats
+
+
+def numbered(chunks: list[tuple[bytes, int]], base: int) -> list[tuple[int, bytes]]:
+    """The lines of a range's chunks, numbered in the file (a line cut in pieces joined again)."""
+    lines: dict[int, bytes] = {}
+    for chunk, first in chunks:
+        for i, line in enumerate(chunk.split(b"\n")[:-1] if chunk.endswith(b"\n") else chunk.split(b"\n")):
+            lines[base + first + i] = lines.get(base + first + i, b"") + line
+    return sorted(lines.items())
+
+
+@pytest.mark.parametrize("codec", [None, "gz"])
+def test_two_ranges_read_each_line_once_wherever_the_split_falls(tmp_path: Path, codec: str | None) -> None:
+    """Split at every byte, two byte ranges (a compressed file: two ranges of its content) read every
+    line once, with its number, and count together what one read of the whole file counts; a split
+    inside a line longer than the buffer or at a chunk's last byte included."""
+    p = tmp_path / "ranged.log"
+    p.write_bytes(RANGED if codec is None else gzip.compress(RANGED))
+    f = InputFile(str(p), p.stat().st_size, 0)
+    whole, stats = read_range(f, 0, None)
+    expected = list(enumerate(RANGED.split(b"\n"), 1))
+    assert numbered(whole, 0) == expected and b"".join(c for c, _ in whole) == RANGED
+    assert (stats.lines, stats.long_lines, stats.bytes_read) == (len(expected), 3, len(RANGED))
+    extra = {} if codec is None else {"count_from": 0}
+    for split in range(1, len(RANGED)):
+        first, a = read_range(f, 0, split, **extra)
+        second, b = read_range(f, split, None, **extra)
+        # The lines before the second range: a plain file's the planner counts, a compressed file's the reader.
+        before = b.lines_before if codec else RANGED.count(b"\n", 0, split - 1) + 1
+        assert numbered(first, 0) + numbered(second, before) == expected, split
+        assert a.lines + b.lines == stats.lines and a.bytes_read + b.bytes_read == stats.bytes_read, split
+        assert not a.errors and not b.errors
+
+
+def test_a_range_of_an_archive_knows_the_field_list_in_force_where_it_starts(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The content before a range is decompressed and dropped, piece by piece: the last W3C `#Fields:`
+    line in it is noted wherever the pieces cut it, and `#` elsewhere on a line is no directive."""
+    import analyzer.scan.readers as R
+
+    monkeypatch.setattr(R, "CHUNK_SIZE", 16)  # pieces shorter than a directive
+    body = (b"#Fields: date a\n2026-11-26 00:00:00 x#y\n" + b"2026-11-26 00:00:01 z\n" * 3
+            + b"#Fields: date time b c\r\n" + b"2026-11-26 00:00:02 #Fields: no\n" * 2 + b"#Fields: last\n" + b"end\n")
+    p = tmp_path / "u_ex261126.log.gz"
+    p.write_bytes(gzip.compress(body))
+    f = InputFile(str(p), p.stat().st_size, 0)
+    for start in range(1, len(body)):
+        stats = ReadStats()
+        chunks = [bytes(c) for c, _ in iter_chunks(f, stats, chunk_size=64, start=start, count_from=0)]
+        first = body.index(b"\n", start - 1) + 1  # the range's first line starts there
+        dropped = [line for line in body[:first].split(b"\n") if line.startswith(b"#Fields:")]
+        assert stats.fields_before == (dropped[-1].rstrip(b"\r") if dropped else None), start
+        assert b"".join(chunks) == body[first:] and stats.lines_before == body.count(b"\n", 0, first), start
+
+
+def test_a_file_that_shrinks_or_vanishes_while_read_ends_without_a_crash(tmp_path: Path) -> None:
+    """A log truncated under the reader (logrotate's copytruncate) ends where it now ends; one deleted
+    is read to its end through the open file. Chunks are read, not mapped, so neither can fault."""
+    p = tmp_path / "live.log"
+    p.write_bytes(DATA)
+    f = InputFile(str(p), len(DATA), 0)
+    stats = ReadStats()
+    got = []
+    for chunk, _ in iter_chunks(f, stats, chunk_size=1 << 16):
+        got.append(bytes(chunk))
+        if len(got) == 1:
+            os.truncate(p, 100_000)
+    data = b"".join(got)
+    assert DATA.startswith(data) and 65_536 <= len(data) < 1 << 18
+    assert stats.bytes_read == len(data) and stats.lines == data.count(b"\n") + (not data.endswith(b"\n"))
+    p.write_bytes(DATA)
+    for start, end in ((0, 500_000), (2_000_000, None)):
+        stats = ReadStats()
+        chunks = iter_chunks(f, stats, chunk_size=1 << 16, start=start, end=end)
+        got = [bytes(next(chunks)[0])]
+        os.truncate(p, 1_000)  # the first range's rest, the second range's whole, gone
+        got += [bytes(c) for c, _ in chunks]
+        assert len(b"".join(got)) <= 1 << 16 and not stats.errors
+        p.write_bytes(DATA)
+    stats = ReadStats()
+    chunks = iter_chunks(f, stats, chunk_size=1 << 16)
+    got = [bytes(next(chunks)[0])]
+    p.unlink()
+    got += [bytes(c) for c, _ in chunks]
+    assert b"".join(got) == DATA and stats.lines == 60_000 and not stats.errors
+
+
+def test_chunks_are_views_the_core_scans_as_it_scans_bytes(tmp_path: Path) -> None:
+    """A chunk is a read-only view of the reader's buffer, not a copy; the core's line scan takes it
+    as it is and finds what it finds in the same bytes."""
+    from analyzer import schema as S
+    from analyzer._core import LineScanner
+
+    line = b'1.2.3.4 - - [20/Nov/2026:05:01:07 +0000] "GET /a?access_token=%s HTTP/1.1" 200 1 "-" "c"\n'
+    token = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    p = tmp_path / "access.log"
+    p.write_bytes(b"".join(line % token if i % 3 else line % b"-" for i in range(3000)))
+    f = InputFile(str(p), p.stat().st_size, 0)
+    for chunk, first in iter_chunks(f, ReadStats(), chunk_size=1 << 16):
+        assert isinstance(chunk, memoryview) and chunk.readonly
+        got = [LineScanner(S.FMT_NGINX, 2026, "UTC").scan(c, first) for c in (chunk, bytes(chunk))]
+        assert got[0][0].num_rows > 0 and got[0][0].equals(got[1][0]) and got[0][1].equals(got[1][1])
+        assert got[0][2] == got[1][2]
 
 
 def test_walk_reports_loops_fifos_and_dangling_links(tmp_path: Path) -> None:
@@ -121,7 +235,7 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch, codec: str | None) -> None:
     f = expand_inputs(["-"]).files[0]
     assert f.path == "-" and f.mtime > 0
     stats = ReadStats()
-    assert b"".join(c for c, _ in iter_chunks(f, stats)) == DATA[:5000]
+    assert b"".join(bytes(c) for c, _ in iter_chunks(f, stats)) == DATA[:5000]
 
 
 def test_head_and_last_directive(tmp_path: Path) -> None:
