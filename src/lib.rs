@@ -2,6 +2,9 @@
 //! `python` feature) the PyO3 binding `analyzer._core` in `py.rs`.
 //!
 //! Everything but `py.rs` is free of Python so that `cargo test` runs without an interpreter.
+//! No `unsafe` but the one read of a Python buffer in `py.rs` (`bytes_of`), allowed there by name.
+
+#![deny(unsafe_code)]
 
 pub mod chunk;
 pub mod decode;

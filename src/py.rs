@@ -105,6 +105,7 @@ fn scan_chunk<'py>(
 ///
 /// The slice is read with the GIL released. Python code could write to a writable buffer meanwhile;
 /// the readers never do: their buffer is written only between chunks, while no call holds it.
+#[allow(unsafe_code)]
 fn bytes_of(buf: &PyBuffer<u8>) -> PyResult<&[u8]> {
     if !buf.is_c_contiguous() {
         return Err(PyBufferError::new_err("a chunk must be contiguous bytes"));
