@@ -24,11 +24,11 @@ def strings(values: Sequence[str | None] | np.ndarray | pa.Array) -> pd.arrays.A
     try:
         array = pa.array(values, pa.string())
     except UnicodeEncodeError:  # a lone surrogate from a JSON escape (`"\\ud800"`) in a hostile claim
-        array = pa.array(_encodable(values), pa.string())
+        array = pa.array(encodable(values), pa.string())
     return pd.arrays.ArrowStringArray(array, dtype=STR)
 
 
-def _encodable(values: Sequence[str | None] | np.ndarray | pa.Array) -> list[str | None]:
+def encodable(values: Sequence[str | None] | np.ndarray | pa.Array) -> list[str | None]:
     """Strings that UTF-8 can hold: each lone surrogate becomes U+FFFD (the rest is unchanged)."""
     return [v.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if isinstance(v, str) else v
             for v in values]
@@ -45,7 +45,7 @@ def encoded(values: Sequence[str | None] | np.ndarray) -> tuple[np.ndarray, pa.A
     try:
         array = pa.array(values, pa.dictionary(pa.int32(), pa.string()))
     except UnicodeEncodeError:  # as in `strings`
-        array = pa.array(_encodable(values), pa.dictionary(pa.int32(), pa.string()))
+        array = pa.array(encodable(values), pa.dictionary(pa.int32(), pa.string()))
     return array.indices.fill_null(-1).to_numpy(zero_copy_only=False), array.dictionary
 
 

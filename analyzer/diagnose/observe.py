@@ -4,7 +4,6 @@ held back until expectations are learned (`PendingRows`): state bounded by hosts
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -183,15 +182,26 @@ class Observations:
         keep = order[~pd.Series(pair).duplicated().to_numpy()]  # each pair's earliest row, earliest first
         take = rows[keep]
         ips = [ip if isinstance(ip, str) else None for ip in _picked(ev["client_ip"], take)]
-        assertion = [k == S.KIND_ASSERTION for k in _picked(ev["token_kind"], take)]
-        keys = zip(np.asarray(lows, dtype=object)[low[host[take]]].tolist(),
-                   [str(f) for f in _picked(ev["token_fp"], take)], strict=True)
-        self._fold_clock(zip(keys, lags[keep].tolist(), ips, assertion, strict=True))
+        kind, kinds = coded(ev["token_kind"])
+        assertion = np.array([k == S.KIND_ASSERTION for k in kinds] + [False])[kind[take]].tolist()
+        taken = fp[take]
+        tokens = (fps.take(taken).tolist() if (taken >= 0).all()  # a row without a token reads "nan", as str() did
+                  else [str(f) for f in _picked(ev["token_fp"], take)])
+        keys = zip(np.asarray(lows, dtype=object)[low[host[take]]].tolist(), tokens, strict=True)
+        self._fold_clock(dict(zip(keys, zip(lags[keep].tolist(), ips, assertion, strict=True), strict=True)))
 
-    def _fold_clock(self, pairs: Iterable[tuple[tuple[str, str], float, str | None, bool]]) -> None:
+    def _fold_clock(self, pairs: dict[tuple[str, str], tuple[float, str | None, bool]]) -> None:
         """Fold in (host, token) pairs with their lag, client IP and whether the token is an assertion."""
         clock, level = self.clock, self.clock_level
-        for key, lag, ip, assertion in pairs:
+        if not level and len(clock) + len(pairs) <= MAX_CLOCK_PAIRS:
+            # Nothing sampled, now or after: what the loop below does, by sets and one update.
+            fresh = dict(pairs)
+            for key in pairs.keys() & clock.keys():
+                if not pairs[key][0] < clock[key][0]:
+                    del fresh[key]
+            clock.update(fresh)
+            return
+        for key, (lag, ip, assertion) in pairs.items():
             if level and int(key[1][:8], 16) >> (32 - level):
                 continue  # not in the sample
             have = clock.get(key)
@@ -226,7 +236,7 @@ class Observations:
         """Fold in the observations of later rows (all but `accepted`, which the learner takes)."""
         if other.clock_level > self.clock_level:
             self._sample_clock(other.clock_level)
-        self._fold_clock((key, lag, ip, assertion) for key, (lag, ip, assertion) in other.clock.items())
+        self._fold_clock(other.clock)
         for key, (n, first, last) in other.clients.items():
             self._add_client(key, n, first, last)
         self.late.update(other.late)

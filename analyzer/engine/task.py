@@ -27,6 +27,7 @@ from analyzer.outputs.aggregate import Aggregator, first_rows
 from analyzer.outputs.write import PartWriter
 from analyzer.scan.chunks import BATCH_ROWS, Batch, FileResult, batch_frame, scan_file
 from analyzer.tokens.check import classify
+from analyzer.tokens.columns import TokenColumns
 from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.keys import KeyRing
 
@@ -64,6 +65,7 @@ class WorkerContext:
     ring: KeyRing
     sink: tuple[Path, str] | None = None  # (staging directory, run id): where this process writes rows
     memo: FactsMemo = field(default_factory=FactsMemo)  # the facts of the tokens this process decoded
+    table: TokenColumns = field(default_factory=TokenColumns)  # the same as columns, for classification
 
 
 def _evict(cache: dict[str, TokenFacts]) -> None:
@@ -99,7 +101,7 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
     parts = None if sink is None else PartWriter(sink[0], sink[1], tag)
     try:
         for batch in _task_batches(units, outs, cache, ctx):
-            ev = classify(batch_frame(batch), cache, settings)
+            ev = classify(batch_frame(batch), cache, settings, ctx.table)
             # Everything per row happens here, where the work is spread over the cores: the parent gets
             # only what the rows add up to.
             now, to_write, later = Diagnoser.prepare(ev)
