@@ -81,3 +81,26 @@ def coded(col: pd.Series) -> tuple[np.ndarray, Any]:
         return col.array.codes.astype(np.int64), col.array.categories
     codes, values = pd.factorize(col)
     return codes.astype(np.int64), values
+
+
+def missing(col: pd.Series) -> np.ndarray:
+    """Where a column has no value, as a bool array (a categorical's from its codes)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return np.asarray(col.array.codes < 0)
+    return np.asarray(col.isna().to_numpy(bool))
+
+
+def among(col: pd.Series, values: Sequence[str]) -> np.ndarray:
+    """Where a column's value is one of `values` (never where it has none), as a bool array; a
+    categorical's tested once per category, not once per row."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        hit = np.array([c in values for c in col.array.categories] + [False], dtype=bool)
+        return hit[col.array.codes]  # code -1 picks the trailing False
+    return np.asarray(col.isin(values).to_numpy(bool, na_value=False))
+
+
+def numbers(col: pd.Series) -> np.ndarray:
+    """A column as float64, NaN where it has no number (what `pd.to_numeric(errors="coerce")` reads)."""
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        return np.asarray(col.to_numpy("float64", na_value=np.nan))
+    return np.asarray(pd.to_numeric(col, errors="coerce").to_numpy("float64", na_value=np.nan))

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.diagnose.learn import ExpectationLearner
-from analyzer.frames import NAT, coded, utc_times
+from analyzer.frames import NAT, among, coded, missing, numbers, utc_times
 from analyzer.outputs.write import to_table
 
 # ----------------------------------------------------------------------------- clocks and lateness
@@ -46,6 +46,13 @@ def _times(micros: np.ndarray, like: pd.Series) -> pd.DatetimeIndex:
 def _picked(col: pd.Series, rows: np.ndarray) -> list[Any]:
     """The values of some rows of a column, as Python objects (NaN or None where missing)."""
     return list(col.array.take(rows).astype(object).tolist())
+
+
+def _strings_at(col: pd.Series, rows: np.ndarray) -> list[str | None]:
+    """The strings of some rows of a column, None where missing (or not a string)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        return list(pa.array(col.array).take(rows).to_pylist())  # no NaN to map to None: Arrow's nulls are
+    return [v if isinstance(v, str) else None for v in _picked(col, rows)]
 
 
 def iso_or_none(ts: Any) -> str | None:
@@ -91,22 +98,22 @@ class Observations:
             return
         self._observe_clock(ev)
         cause = ev["cause"]
-        past = pd.to_numeric(ev["seconds_past_exp"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        past = numbers(ev["seconds_past_exp"])
         with np.errstate(invalid="ignore"):
             late = past > 0
         bucket = _lateness_codes(past, self.leeway)
         for b, n in zip(*np.unique(bucket[late], return_counts=True), strict=True):
             self.lateness[LATENESS[b]] += int(n)
-        is_exp = (cause == S.EXPIRED).to_numpy(bool, na_value=False) & late
+        is_exp = among(cause, (S.EXPIRED,)) & late
         if is_exp.any():
-            cid, names = pd.factorize(ev["client_id"].iloc[np.flatnonzero(is_exp)])
+            cid, names = coded(ev["client_id"])
+            cid = cid[is_exp]
             named = np.array([isinstance(c, str) for c in names] + [False])[cid]  # -1 picks the trailing False
             keys = cid.astype(np.int64) * len(LATENESS) + bucket[is_exp]
             for key, n in zip(*np.unique(keys[named], return_counts=True), strict=True):
                 self.late[(names[key // len(LATENESS)], LATENESS[key % len(LATENESS)])] += int(n)
-        self._observe_clients(ev, ~(cause == S.OK).to_numpy(bool, na_value=False))  # a missing cause: failed
-        logged = ev["logged_error"]
-        has = logged.notna().to_numpy(bool)
+        self._observe_clients(ev, ~among(cause, (S.OK,)))  # a missing cause: failed
+        has = ~missing(ev["logged_error"])
         if has.any():
             sub = ev[has]
             for le, c, sig, host in zip(
@@ -128,7 +135,7 @@ class Observations:
         one integer: grouping the values as objects took three quarters of `observe`. Groups come in
         the order of their first row, as `groupby(sort=False)` gives them; a missing value is None.
         """
-        has = ev["client_id"].notna().to_numpy(bool)
+        has = ~missing(ev["client_id"])
         if not has.any():
             return
         # Each row's key as one integer, the columns' codes in mixed radix (compacted by a factorize
@@ -149,15 +156,19 @@ class Observations:
         # Rows per group, and the first and last time of its failed rows (NaT if none), by integer codes.
         ts = _micros(ev["ts"])[has]
         fail = failed[has] & (ts != NAT)
-        _, first_rows = np.unique(group, return_index=True)  # group ids number the groups in order
+        # Groups are numbered in order of first appearance: a group's first row is where the numbers
+        # reach a new high.
+        top = np.maximum.accumulate(group)
+        first_rows = np.flatnonzero(np.concatenate(([True], top[1:] > top[:-1])))
         size = np.bincount(group, minlength=len(first_rows))
         low = np.full(len(first_rows), np.iinfo(np.int64).max)
         np.minimum.at(low, group[fail], ts[fail])
         high = np.full(len(first_rows), NAT)
         np.maximum.at(high, group[fail], ts[fail])
         firsts, lasts = _times(np.where(high == NAT, NAT, low), ev["ts"]), _times(high, ev["ts"])
-        for row, n, first, last in zip(first_rows, size.tolist(), firsts, lasts, strict=True):
-            self._add_client(tuple(names[ids[row]] for names, ids in columns), n, first, last)
+        keys = zip(*(names[ids[first_rows]].tolist() for names, ids in columns), strict=True)
+        for key_of, n, first, last in zip(keys, size.tolist(), firsts, lasts, strict=True):
+            self._add_client(key_of, n, first, last)
 
     def _observe_clock(self, ev: pd.DataFrame) -> None:
         """Keep, per (host, token), the earliest `ts - iat`: the token's first use there.
@@ -170,7 +181,7 @@ class Observations:
         host, hosts = coded(ev["host"])
         sel = (ts != NAT) & (iat != NAT) & (host >= 0)
         if "status" in ev.columns:
-            sel &= (pd.to_numeric(ev["status"], errors="coerce") != WEBSOCKET_UPGRADE).fillna(True).to_numpy(bool)
+            sel &= numbers(ev["status"]) != WEBSOCKET_UPGRADE
         if not sel.any():
             return
         rows = np.flatnonzero(sel)
@@ -181,7 +192,7 @@ class Observations:
         pair = low[host[rows]].astype(np.int64)[order] * (len(fps) + 1) + (fp[rows][order] + 1)
         keep = order[~pd.Series(pair).duplicated().to_numpy()]  # each pair's earliest row, earliest first
         take = rows[keep]
-        ips = [ip if isinstance(ip, str) else None for ip in _picked(ev["client_ip"], take)]
+        ips = _strings_at(ev["client_ip"], take)
         kind, kinds = coded(ev["token_kind"])
         assertion = np.array([k == S.KIND_ASSERTION for k in kinds] + [False])[kind[take]].tolist()
         taken = fp[take]
