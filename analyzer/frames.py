@@ -104,3 +104,14 @@ def numbers(col: pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         return np.asarray(col.to_numpy("float64", na_value=np.nan))
     return np.asarray(pd.to_numeric(col, errors="coerce").to_numpy("float64", na_value=np.nan))
+
+
+def first_of_each(codes: np.ndarray) -> np.ndarray:
+    """The first row of each distinct code (-1, none, is skipped), in row order: what
+    `~duplicated() & (codes >= 0)` selects, without hashing."""
+    valid = np.flatnonzero(codes >= 0)
+    if not len(valid):
+        return valid
+    first = np.full(int(codes[valid].max()) + 1, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[valid], valid)
+    return np.sort(first[first < len(codes)])

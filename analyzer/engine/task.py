@@ -22,7 +22,7 @@ from analyzer.config import Settings
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.diagnose.observe import Observations, PendingRows
 from analyzer.engine.plan import WorkUnit
-from analyzer.frames import coded
+from analyzer.frames import coded, first_of_each
 from analyzer.outputs.aggregate import Aggregator, first_rows
 from analyzer.outputs.write import PartWriter
 from analyzer.scan.chunks import BATCH_ROWS, Batch, FileResult, batch_frame, scan_file
@@ -110,11 +110,11 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
             out.seen.observe(now)
             # The first row of each token, by the codes of its categorical (not by hashing two columns).
             token, fps = coded(ev["token_fp"])
-            firsts = np.flatnonzero(~pd.Series(token).duplicated().to_numpy() & (token >= 0))
+            firsts = first_of_each(token)
             kind, kinds = coded(ev["token_kind"])
-            names = [*map(str, kinds), "nan"]  # a missing kind (code -1) reads as "nan", as str() of it did
-            for fp, k in zip(fps.take(token[firsts]).tolist(), kind[firsts].tolist(), strict=True):
-                out.tokens.setdefault(fp, names[k])
+            names = np.array([*map(str, kinds), "nan"], dtype=object)  # a missing kind (-1) reads "nan", as str() did
+            seen = dict(zip(fps.take(token[firsts]).tolist(), names[kind[firsts]].tolist(), strict=True))
+            out.tokens.update({fp: k for fp, k in seen.items() if fp not in out.tokens} if out.tokens else seen)
             if parts is None:
                 out.events.append(to_write)
                 if not later.empty:
@@ -125,7 +125,8 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
                     pending = pending or PendingRows(parts.stage / f".pending-{tag}.parquet")
                     pending.add(later)
             # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
-            for fp in ev["token_fp"].take(first_rows(ev, S.EXAMPLES_PER_CAUSE)).tolist():
+            rows = first_rows(ev, S.EXAMPLES_PER_CAUSE)
+            for fp in fps.take(token[rows[token[rows] >= 0]]).tolist():
                 if fp in batch.tokens:
                     out.examples[fp] = batch.tokens[fp]
             for fp, f in batch.tokens.items():
