@@ -115,3 +115,12 @@ def first_of_each(codes: np.ndarray) -> np.ndarray:
     first = np.full(int(codes[valid].max()) + 1, len(codes), dtype=np.int64)
     np.minimum.at(first, codes[valid], valid)
     return np.sort(first[first < len(codes)])
+
+
+def renumber(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1: none) numbered anew in order of first appearance: (each row's new code, -1 kept; the
+    old code of each new one). What `pd.factorize` gives of them, by indexing instead of hashing."""
+    old = codes[first_of_each(codes)]
+    new = np.full(int(old.max()) + 2 if len(old) else 1, -1, dtype=np.int64)
+    new[old + 1] = np.arange(len(old))
+    return new[codes + 1], old

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analyzer.frames import among, categorical, first_of_each, missing, numbers, strings
+from analyzer.frames import among, categorical, first_of_each, missing, numbers, renumber, strings
 
 VALUES = ["ok", None, "expired", "ok", None, "malformed"]
 
@@ -34,3 +34,13 @@ def test_first_of_each_is_the_first_row_of_each_code() -> None:
     assert first_of_each(codes).tolist() == want.tolist() == [0, 2, 4, 8]
     assert first_of_each(np.array([-1, -1])).tolist() == []
     assert first_of_each(np.array([], dtype=np.int64)).tolist() == []
+
+
+@pytest.mark.parametrize("codes", [[7, -1, 3, 7, -1, 0, 3], [-1, -1], [], [2, 2, 0]])
+def test_renumber_is_factorize_keeping_missing(codes: list[int]) -> None:
+    codes_ = np.array(codes, dtype=np.int32)
+    number, old = renumber(codes_)
+    valid = codes_ >= 0
+    want, uniques = pd.factorize(codes_[valid])
+    assert number[valid].tolist() == want.tolist() and old.tolist() == uniques.tolist()
+    assert (number[~valid] == -1).all()

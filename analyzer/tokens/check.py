@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
-from analyzer.frames import NAT, categorical, coded, from_codes, strings, utc_times
+from analyzer.frames import NAT, categorical, coded, from_codes, renumber, strings, utc_times
 from analyzer.tokens import issuers
 from analyzer.tokens.columns import BIT, TIME_FACTS, TokenColumns
 from analyzer.tokens.decode import TokenFacts
@@ -181,7 +181,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     rewrites it.
     """
     n = len(occ)
-    codes, fps_u = pd.factorize(occ["token_fp"], sort=False)
+    token, categories = coded(occ["token_fp"])
+    codes, present = renumber(token)  # the batch's tokens in order of first appearance
+    fps_u = categories.take(present)
     table = TokenColumns() if table is None else table
     ufacts, rows_of = table.rows(list(fps_u), tokens, settings.pii_key)
     u = len(ufacts)
@@ -337,8 +339,8 @@ def _small_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> tuple[np.ndarray, list[str]]:
     """text(key) once per distinct key: (each row's number in the list, the texts)."""
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    return inverse.reshape(-1), [text(k) for k in distinct.tolist()]
+    number, distinct = pd.factorize(keys)  # hashed, not sorted: the texts' order is of no matter
+    return number, [text(k) for k in distinct.tolist()]
 
 
 def recheck(ev: pd.DataFrame, expectations: list[ApiExpectation | None], notes: list[str]) -> pd.DataFrame:

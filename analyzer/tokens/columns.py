@@ -11,16 +11,16 @@ Imports `frames`, `schema`, `tokens.decode` and `tokens.privacy`; nothing of cla
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from operator import attrgetter
-from typing import cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analyzer import schema as S
-from analyzer.frames import NAT, encodable, from_codes, utc_times
+from analyzer.frames import NAT, encodable, from_codes, renumber, utc_times
 from analyzer.tokens.decode import TokenFacts
 from analyzer.tokens.privacy import keyed_hash, load_key
 
@@ -30,7 +30,7 @@ STRING_FACTS = ("kind", "alg", "kid", "typ", "issuer", "audience", "client_id", 
 TIME_FACTS = ("exp", "nbf", "iat")
 Judged = tuple[str, tuple[str, ...], "str | None", bool, "str | None"]  # what the audience and issuer checks see
 
-_READ = ("kind", "alg", "kid", "typ", "issuer", "audience", "client_id", "tenant_id", "version", "scopes", "roles",
+_READ = ("kind", "alg", "kid", "typ", "issuer", "client_id", "tenant_id", "version", "scopes", "roles",
          "exp", "nbf", "iat", "has_nonce", "signature_checked", "failures", "audiences", "subject")
 _read = attrgetter(*_READ)  # one C call per token, not one attribute lookup per token and fact
 _subject_hash = lru_cache(maxsize=1 << 14)(keyed_hash)  # a user's tokens recur: one HMAC per user
@@ -97,22 +97,28 @@ class TokenColumns:
         """New rows for these facts, at the end."""
         k = len(facts)
         got = dict(zip(_READ, zip(*map(_read, facts), strict=True), strict=True))
-        bits = np.fromiter(map(_failure_bits, got["failures"]), dtype=np.int64, count=k)
+        bits = np.array([_failure_bits(f) if f else 0 for f in got["failures"]], dtype=np.int64)
+        got["audience"] = got["audiences"]  # coded by the tuple: `TokenFacts.audience` joined once per distinct one
         subjects = got["subject"]
         if any(subjects):
             key = self._key or load_key()  # settings made without a run (inspect, tests) carry no key
             got["subject_hash"] = tuple(_subject_hash(key, s) if s else None for s in subjects)
         else:
             got["subject_hash"] = (None,) * k
-        judged_of = zip(got["kind"], got["audiences"], got["issuer"], ((bits & BIT[S.MALFORMED]) != 0).tolist(),
-                        got["tenant_id"], strict=True)
+        judged_of = list(zip(got["kind"], got["audiences"], got["issuer"],
+                             ((bits & BIT[S.MALFORMED]) != 0).tolist(), got["tenant_id"], strict=True))
+        judged = self._judged
+        for seen in dict.fromkeys(judged_of):
+            if seen not in judged:
+                judged[seen] = len(self.judged)
+                self.judged.append(seen)
         new: dict[str, np.ndarray] = {
-            **{c: self._codes(c, got[c]) for c in STRING_FACTS},
+            **{c: self._codes(c, got[c], _joined if c == "audience" else None) for c in STRING_FACTS},
             **{c: np.array([NAT if v is None else v for v in got[c]], dtype=np.int64) for c in TIME_FACTS},
             "bits": bits,
             "has_nonce": np.array(got["has_nonce"], dtype=bool),
             "signature_checked": np.array(got["signature_checked"], dtype=bool),
-            "judged": np.fromiter(map(self._judged_number, judged_of), dtype=np.int64, count=k),
+            "judged": np.fromiter(map(judged.__getitem__, judged_of), dtype=np.int64, count=k),
         }
         n = self._n
         for name, values in new.items():
@@ -125,24 +131,23 @@ class TokenColumns:
         self._facts.extend(facts)
         self._n = n + k
 
-    def _codes(self, name: str, values: tuple[str | None, ...]) -> np.ndarray:
-        """Codes of a column's values, new ones added to its distinct values (made UTF-8-safe once)."""
+    def _codes(self, name: str, values: tuple[Any, ...], text: Callable[[Any], str | None] | None = None
+               ) -> np.ndarray:
+        """Codes of a column's values (-1: none), new ones added to its distinct texts: `text` of each
+        (the value itself if none is given) made UTF-8-safe, once per distinct value."""
         code = self._code[name]
         fresh = [v for v in dict.fromkeys(values) if v not in code]
         if fresh:
-            text, texts = self._text[name], self.values[name]
-            for raw, safe in zip(fresh, cast(list[str], encodable(fresh)), strict=True):
-                code[raw] = text.setdefault(safe, len(texts))
-                if code[raw] == len(texts):
-                    texts.append(safe)
+            by_text, texts = self._text[name], self.values[name]
+            for raw, shown in zip(fresh, _utf8_safe(fresh if text is None else [text(v) for v in fresh]),
+                                  strict=True):
+                if shown is None:
+                    code[raw] = -1
+                    continue
+                number = code[raw] = by_text.setdefault(shown, len(texts))
+                if number == len(texts):
+                    texts.append(shown)
         return np.fromiter(map(code.__getitem__, values), dtype=np.int32, count=len(values))
-
-    def _judged_number(self, judged: Judged) -> int:
-        number = self._judged.get(judged)
-        if number is None:
-            number = self._judged[judged] = len(self.judged)
-            self.judged.append(judged)
-        return number
 
     def code(self, name: str, value: str) -> int:
         """The code of a string fact's value (-2 if no row has it: a code no row has)."""
@@ -152,7 +157,7 @@ class TokenColumns:
         """A string fact per occurrence (`codes`: each occurrence's index into `rows`), as a categorical
         whose categories come in the order of the first token in `rows` that has them (in a batch's
         order of first appearance when `rows` is)."""
-        local, distinct = first_seen(self.col[name][rows])
+        local, distinct = renumber(self.col[name][rows])
         texts = self.values[name]
         return from_codes(local[codes], [texts[i] for i in distinct.tolist()])
 
@@ -161,18 +166,18 @@ class TokenColumns:
         return utc_times(self.col[name][rows][codes])
 
 
-def first_seen(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (-1: none) renumbered in order of first appearance: (each one's new code, -1 kept; the old
-    code of each new one)."""
-    number, distinct = pd.factorize(codes)
-    distinct = np.asarray(distinct)
-    missing = np.flatnonzero(distinct < 0)
-    if len(missing):
-        gap = int(missing[0])
-        number = np.where(number > gap, number - 1, number)
-        number[codes < 0] = -1
-        distinct = np.delete(distinct, gap)
-    return number.astype(np.int64), distinct
+def _joined(audiences: tuple[str, ...]) -> str | None:
+    """`TokenFacts.audience` of these audiences."""
+    return ",".join(audiences) if audiences else None
+
+
+def _utf8_safe(values: list[str | None]) -> list[str | None]:
+    """The strings, each lone surrogate made U+FFFD (`frames.encodable`) if any has one: Parquet holds UTF-8."""
+    try:
+        "".join(v for v in values if v is not None).encode("utf-8")
+    except UnicodeEncodeError:
+        return encodable(values)
+    return values
 
 
 def _failure_bits(failures: tuple[tuple[str, str], ...]) -> int:

@@ -10,7 +10,7 @@ import pytest
 
 from analyzer import schema as S
 from analyzer.frames import NAT
-from analyzer.tokens.columns import TokenColumns, first_seen
+from analyzer.tokens.columns import TokenColumns
 from analyzer.tokens.decode import TokenFacts
 
 KEY = b"k" * 32
@@ -21,14 +21,6 @@ def facts(fp: str, **over: object) -> TokenFacts:
                                    client_id="c-1", exp=2_000_000, iat=1_000_000, subject="user-1")
     base.update(over)
     return TokenFacts(fp, **base)  # type: ignore[arg-type]
-
-
-def test_first_seen_numbers_codes_in_order_of_appearance_and_keeps_missing() -> None:
-    number, old = first_seen(np.array([7, -1, 3, 7, -1, 0, 3], dtype=np.int32))
-    assert number.tolist() == [0, -1, 1, 0, -1, 2, 1]
-    assert old.tolist() == [7, 3, 0]
-    number, old = first_seen(np.array([], dtype=np.int32))
-    assert number.tolist() == [] and old.tolist() == []
 
 
 def test_rows_are_made_once_per_facts_object() -> None:
