@@ -185,7 +185,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     codes, present = renumber(token)  # the batch's tokens in order of first appearance
     fps_u = categories.take(present)
     table = TokenColumns() if table is None else table
-    ufacts, rows_of = table.rows(list(fps_u), tokens, settings.pii_key)
+    ufacts, rows_of = table.rows(fps_u.tolist(), tokens, settings.pii_key)  # tolist: Arrow's, not one at a time
     u = len(ufacts)
     col = {name: values[rows_of] for name, values in table.col.items()}  # each fact of the batch's tokens
 
