@@ -300,7 +300,7 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     out |= {
         "ts": utc_times(occ["ts"].to_numpy("int64", na_value=NAT)),
         # The line's UTC day, as Arrow dates: no Python date object per row.
-        "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int64).view("datetime64[D]"))),
+        "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int32)).view(pa.date32())),
         **{name: table.categorical(name, rows_of, codes) for name in ("kind", *_TOKEN_STRINGS)},
         **{name: table.times(name, rows_of, codes) for name in TIME_FACTS},
         "cause": from_codes(primary, primaries),
