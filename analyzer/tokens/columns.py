@@ -11,6 +11,7 @@ Imports `frames`, `schema`, `tokens.decode` and `tokens.privacy`; nothing of cla
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from operator import attrgetter
@@ -39,8 +40,8 @@ _subject_hash = lru_cache(maxsize=1 << 14)(keyed_hash)  # a user's tokens recur:
 class TokenColumns:
     """Facts of tokens by row: string codes, epoch-µs times (NAT: none), failure bits, flags, judged key.
 
-    A row stands for one `TokenFacts` object: a token whose facts changed (decoded again after a key
-    refresh) gets a new row. Holds at most about LIMIT rows: past that it starts over, as the
+    A row stands for one `TokenFacts` object: a token decoded again (after a key refresh, or once
+    the memo dropped it) gets a new row. Holds at most about LIMIT rows: past that it starts over, as the
     facts memo drops its oldest half, so memory stays bounded however many tokens a run sees.
     """
 
@@ -53,7 +54,8 @@ class TokenColumns:
     def clear(self) -> None:
         """Forget every row."""
         self._row: dict[str, int] = {}  # fingerprint -> its latest row
-        self._facts: list[TokenFacts] = []  # row -> the facts it was made of
+        # row -> the facts it was made of, weakly: the table does not keep facts the memo and caches let go.
+        self._facts: list[weakref.ref[TokenFacts]] = []
         self._code: dict[str, dict[str | None, int]] = {c: {None: -1} for c in STRING_FACTS}  # value -> code
         self._text: dict[str, dict[str, int]] = {c: {} for c in STRING_FACTS}  # UTF-8-safe text -> code
         self.values: dict[str, list[str]] = {c: [] for c in STRING_FACTS}  # code -> text
@@ -81,7 +83,7 @@ class TokenColumns:
             self._key = key
         have = self._facts
         rows = [self._row.get(fp, -1) for fp in fps]
-        new = [i for i, (r, f) in enumerate(zip(rows, facts, strict=True)) if r < 0 or have[r] is not f]
+        new = [i for i, (r, f) in enumerate(zip(rows, facts, strict=True)) if r < 0 or have[r]() is not f]
         if new and self._n + len(new) > self.LIMIT:
             self.clear()
             self._key = key
@@ -128,7 +130,7 @@ class TokenColumns:
                 grown[:n] = col[:n]
                 self.col[name] = col = grown
             col[n:n + k] = values
-        self._facts.extend(facts)
+        self._facts.extend(map(weakref.ref, facts))
         self._n = n + k
 
     def _codes(self, name: str, values: tuple[Any, ...], text: Callable[[Any], str | None] | None = None

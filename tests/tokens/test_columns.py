@@ -79,3 +79,18 @@ def test_code_of_a_value(kind: str) -> None:
     table = TokenColumns()
     _, rows = table.rows(["a"], {"a": facts("a", kind=kind)}, KEY)
     assert (table.col["kind"][rows] == table.code("kind", S.KIND_ID)).tolist() == [kind == S.KIND_ID]
+
+
+def test_the_table_does_not_keep_facts_alive() -> None:
+    import gc
+    import weakref
+
+    table = TokenColumns()
+    a = facts("a")
+    table.rows(["a"], {"a": a}, KEY)
+    gone = weakref.ref(a)
+    del a
+    gc.collect()
+    assert gone() is None
+    _, rows = table.rows(["a"], {"a": facts("a")}, KEY)  # decoded again: a new row
+    assert rows.tolist() == [1]
