@@ -32,6 +32,7 @@ from analyzer.diagnose import clocks
 from analyzer.diagnose.codes import LOGGED_CODES, NO_KEYS, SERVER_CONFIG, SERVER_METADATA, code_of
 from analyzer.diagnose.learn import HOST_WIDE, ExpectationLearner, Inferred, default_scope
 from analyzer.diagnose.observe import LATENESS, MAX_CLIENTS, PENDING_BATCH_ROWS, Observations, PendingRows, iso_or_none
+from analyzer.frames import missing, numbers
 from analyzer.tokens.check import recheck
 
 
@@ -57,15 +58,13 @@ class Diagnoser:
         host accepts is learned from the whole run. Needs no state of the run, so workers do it.
         """
         # Most batches hold no `keys=0` qualifier: then neither rewrite of `logged_error` changes a row.
-        keys0 = "logged_error" not in ev.columns or bool(
-            ev["logged_error"].astype("string").str.endswith(NO_KEYS).any()
-        )
+        keys0 = "logged_error" not in ev.columns or _any_qualified(ev["logged_error"])
         if keys0:
             ev = cls._normalize_logged(ev)
-        status = pd.to_numeric(ev["status"], errors="coerce")
-        pending = (ev["api"].isna() & ev["host"].notna() & status.isin([401, 403]).fillna(False)).to_numpy(
-            bool
-        )
+        pending = missing(ev["api"])
+        if pending.any():
+            status = numbers(ev["status"])
+            pending &= ~missing(ev["host"]) & ((status == 401) | (status == 403))
         now, held = (ev[~pending], ev[pending]) if pending.any() else (ev, ev.iloc[:0])
         return now, cls._bare(now) if keys0 else now, held
 
@@ -361,6 +360,12 @@ class Diagnoser:
             "logged_errors": matrix,
             "findings": findings,
         }
+
+
+def _any_qualified(logged: pd.Series) -> bool:
+    """Whether any logged error carries the scan's `keys=0` qualifier (most rows log no error at all)."""
+    has = ~missing(logged)
+    return bool(has.any() and logged[has].astype("string").str.endswith(NO_KEYS).any())
 
 
 def _plain_frame(table: Any) -> pd.DataFrame:

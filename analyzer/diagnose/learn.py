@@ -11,6 +11,7 @@ import pandas as pd
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation
+from analyzer.frames import among, missing, numbers
 
 # ----------------------------------------------------------------------------- inferred expectations
 
@@ -88,15 +89,18 @@ class ExpectationLearner:
     def accepted(ev: pd.DataFrame) -> list[tuple[Any, ...]]:
         """(host, prefix, token, audience, issuer, version, tenant) of a batch's accepted tokens at hosts
         without an [[api]] entry: the first row per (host, prefix, token), in row order."""
-        status = pd.to_numeric(ev["status"], errors="coerce")
+        no_api = missing(ev["api"])
+        if not no_api.any():  # most batches: every host has its [[api]] entry
+            return []
+        status = numbers(ev["status"])
         # Only tokens that pass every other check count: an endpoint that answers 2xx to an expired or
         # forged token does not check tokens at all (a health probe), and must not teach us anything.
         sel = (
-            ev["api"].isna()
-            & ev["host"].notna()
-            & status.between(200, 299).fillna(False)
-            & (ev["cause"] == S.OK).fillna(False)
-            & ev["token_kind"].isin([S.KIND_ACCESS, S.KIND_UNKNOWN]).fillna(False)
+            no_api
+            & ~missing(ev["host"])
+            & (status >= 200) & (status <= 299)
+            & among(ev["cause"], (S.OK,))
+            & among(ev["token_kind"], (S.KIND_ACCESS, S.KIND_UNKNOWN))
         )
         if not sel.any():
             return []

@@ -4,7 +4,6 @@ held back until expectations are learned (`PendingRows`): state bounded by hosts
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.diagnose.learn import ExpectationLearner
-from analyzer.frames import NAT, coded, utc_times
+from analyzer.frames import NAT, among, coded, missing, numbers, utc_times
 from analyzer.outputs.write import to_table
 
 # ----------------------------------------------------------------------------- clocks and lateness
@@ -47,6 +46,13 @@ def _times(micros: np.ndarray, like: pd.Series) -> pd.DatetimeIndex:
 def _picked(col: pd.Series, rows: np.ndarray) -> list[Any]:
     """The values of some rows of a column, as Python objects (NaN or None where missing)."""
     return list(col.array.take(rows).astype(object).tolist())
+
+
+def _strings_at(col: pd.Series, rows: np.ndarray) -> list[str | None]:
+    """The strings of some rows of a column, None where missing (or not a string)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        return list(pa.array(col.array).take(rows).to_pylist())  # no NaN to map to None: Arrow's nulls are
+    return [v if isinstance(v, str) else None for v in _picked(col, rows)]
 
 
 def iso_or_none(ts: Any) -> str | None:
@@ -92,22 +98,22 @@ class Observations:
             return
         self._observe_clock(ev)
         cause = ev["cause"]
-        past = pd.to_numeric(ev["seconds_past_exp"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        past = numbers(ev["seconds_past_exp"])
         with np.errstate(invalid="ignore"):
             late = past > 0
         bucket = _lateness_codes(past, self.leeway)
         for b, n in zip(*np.unique(bucket[late], return_counts=True), strict=True):
             self.lateness[LATENESS[b]] += int(n)
-        is_exp = (cause == S.EXPIRED).to_numpy(bool, na_value=False) & late
+        is_exp = among(cause, (S.EXPIRED,)) & late
         if is_exp.any():
-            cid, names = pd.factorize(ev["client_id"].iloc[np.flatnonzero(is_exp)])
+            cid, names = coded(ev["client_id"])
+            cid = cid[is_exp]
             named = np.array([isinstance(c, str) for c in names] + [False])[cid]  # -1 picks the trailing False
             keys = cid.astype(np.int64) * len(LATENESS) + bucket[is_exp]
             for key, n in zip(*np.unique(keys[named], return_counts=True), strict=True):
                 self.late[(names[key // len(LATENESS)], LATENESS[key % len(LATENESS)])] += int(n)
-        self._observe_clients(ev, ~(cause == S.OK).to_numpy(bool, na_value=False))  # a missing cause: failed
-        logged = ev["logged_error"]
-        has = logged.notna().to_numpy(bool)
+        self._observe_clients(ev, ~among(cause, (S.OK,)))  # a missing cause: failed
+        has = ~missing(ev["logged_error"])
         if has.any():
             sub = ev[has]
             for le, c, sig, host in zip(
@@ -129,7 +135,7 @@ class Observations:
         one integer: grouping the values as objects took three quarters of `observe`. Groups come in
         the order of their first row, as `groupby(sort=False)` gives them; a missing value is None.
         """
-        has = ev["client_id"].notna().to_numpy(bool)
+        has = ~missing(ev["client_id"])
         if not has.any():
             return
         # Each row's key as one integer, the columns' codes in mixed radix (compacted by a factorize
@@ -150,15 +156,19 @@ class Observations:
         # Rows per group, and the first and last time of its failed rows (NaT if none), by integer codes.
         ts = _micros(ev["ts"])[has]
         fail = failed[has] & (ts != NAT)
-        _, first_rows = np.unique(group, return_index=True)  # group ids number the groups in order
+        # Groups are numbered in order of first appearance: a group's first row is where the numbers
+        # reach a new high.
+        top = np.maximum.accumulate(group)
+        first_rows = np.flatnonzero(np.concatenate(([True], top[1:] > top[:-1])))
         size = np.bincount(group, minlength=len(first_rows))
         low = np.full(len(first_rows), np.iinfo(np.int64).max)
         np.minimum.at(low, group[fail], ts[fail])
         high = np.full(len(first_rows), NAT)
         np.maximum.at(high, group[fail], ts[fail])
         firsts, lasts = _times(np.where(high == NAT, NAT, low), ev["ts"]), _times(high, ev["ts"])
-        for row, n, first, last in zip(first_rows, size.tolist(), firsts, lasts, strict=True):
-            self._add_client(tuple(names[ids[row]] for names, ids in columns), n, first, last)
+        keys = zip(*(names[ids[first_rows]].tolist() for names, ids in columns), strict=True)
+        for key_of, n, first, last in zip(keys, size.tolist(), firsts, lasts, strict=True):
+            self._add_client(key_of, n, first, last)
 
     def _observe_clock(self, ev: pd.DataFrame) -> None:
         """Keep, per (host, token), the earliest `ts - iat`: the token's first use there.
@@ -171,7 +181,7 @@ class Observations:
         host, hosts = coded(ev["host"])
         sel = (ts != NAT) & (iat != NAT) & (host >= 0)
         if "status" in ev.columns:
-            sel &= (pd.to_numeric(ev["status"], errors="coerce") != WEBSOCKET_UPGRADE).fillna(True).to_numpy(bool)
+            sel &= numbers(ev["status"]) != WEBSOCKET_UPGRADE
         if not sel.any():
             return
         rows = np.flatnonzero(sel)
@@ -182,16 +192,27 @@ class Observations:
         pair = low[host[rows]].astype(np.int64)[order] * (len(fps) + 1) + (fp[rows][order] + 1)
         keep = order[~pd.Series(pair).duplicated().to_numpy()]  # each pair's earliest row, earliest first
         take = rows[keep]
-        ips = [ip if isinstance(ip, str) else None for ip in _picked(ev["client_ip"], take)]
-        assertion = [k == S.KIND_ASSERTION for k in _picked(ev["token_kind"], take)]
-        keys = zip(np.asarray(lows, dtype=object)[low[host[take]]].tolist(),
-                   [str(f) for f in _picked(ev["token_fp"], take)], strict=True)
-        self._fold_clock(zip(keys, lags[keep].tolist(), ips, assertion, strict=True))
+        ips = _strings_at(ev["client_ip"], take)
+        kind, kinds = coded(ev["token_kind"])
+        assertion = np.array([k == S.KIND_ASSERTION for k in kinds] + [False])[kind[take]].tolist()
+        taken = fp[take]
+        tokens = (fps.take(taken).tolist() if (taken >= 0).all()  # a row without a token reads "nan", as str() did
+                  else [str(f) for f in _picked(ev["token_fp"], take)])
+        keys = zip(np.asarray(lows, dtype=object)[low[host[take]]].tolist(), tokens, strict=True)
+        self._fold_clock(dict(zip(keys, zip(lags[keep].tolist(), ips, assertion, strict=True), strict=True)))
 
-    def _fold_clock(self, pairs: Iterable[tuple[tuple[str, str], float, str | None, bool]]) -> None:
+    def _fold_clock(self, pairs: dict[tuple[str, str], tuple[float, str | None, bool]]) -> None:
         """Fold in (host, token) pairs with their lag, client IP and whether the token is an assertion."""
         clock, level = self.clock, self.clock_level
-        for key, lag, ip, assertion in pairs:
+        if not level and len(clock) + len(pairs) <= MAX_CLOCK_PAIRS:
+            # Nothing sampled, now or after: what the loop below does, by sets and one update.
+            fresh = dict(pairs)
+            for key in pairs.keys() & clock.keys():
+                if not pairs[key][0] < clock[key][0]:
+                    del fresh[key]
+            clock.update(fresh)
+            return
+        for key, (lag, ip, assertion) in pairs.items():
             if level and int(key[1][:8], 16) >> (32 - level):
                 continue  # not in the sample
             have = clock.get(key)
@@ -226,7 +247,7 @@ class Observations:
         """Fold in the observations of later rows (all but `accepted`, which the learner takes)."""
         if other.clock_level > self.clock_level:
             self._sample_clock(other.clock_level)
-        self._fold_clock((key, lag, ip, assertion) for key, (lag, ip, assertion) in other.clock.items())
+        self._fold_clock(other.clock)
         for key, (n, first, last) in other.clients.items():
             self._add_client(key, n, first, last)
         self.late.update(other.late)

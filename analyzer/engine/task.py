@@ -22,11 +22,12 @@ from analyzer.config import Settings
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.diagnose.observe import Observations, PendingRows
 from analyzer.engine.plan import WorkUnit
-from analyzer.frames import coded
+from analyzer.frames import coded, first_of_each
 from analyzer.outputs.aggregate import Aggregator, first_rows
 from analyzer.outputs.write import PartWriter
 from analyzer.scan.chunks import BATCH_ROWS, Batch, FileResult, batch_frame, scan_file
 from analyzer.tokens.check import classify
+from analyzer.tokens.columns import TokenColumns
 from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.keys import KeyRing
 
@@ -64,6 +65,7 @@ class WorkerContext:
     ring: KeyRing
     sink: tuple[Path, str] | None = None  # (staging directory, run id): where this process writes rows
     memo: FactsMemo = field(default_factory=FactsMemo)  # the facts of the tokens this process decoded
+    table: TokenColumns = field(default_factory=TokenColumns)  # the same as columns, for classification
 
 
 def _evict(cache: dict[str, TokenFacts]) -> None:
@@ -99,7 +101,7 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
     parts = None if sink is None else PartWriter(sink[0], sink[1], tag)
     try:
         for batch in _task_batches(units, outs, cache, ctx):
-            ev = classify(batch_frame(batch), cache, settings)
+            ev = classify(batch_frame(batch), cache, settings, ctx.table)
             # Everything per row happens here, where the work is spread over the cores: the parent gets
             # only what the rows add up to.
             now, to_write, later = Diagnoser.prepare(ev)
@@ -108,11 +110,11 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
             out.seen.observe(now)
             # The first row of each token, by the codes of its categorical (not by hashing two columns).
             token, fps = coded(ev["token_fp"])
-            firsts = np.flatnonzero(~pd.Series(token).duplicated().to_numpy() & (token >= 0))
+            firsts = first_of_each(token)
             kind, kinds = coded(ev["token_kind"])
-            names = [*map(str, kinds), "nan"]  # a missing kind (code -1) reads as "nan", as str() of it did
-            for fp, k in zip(fps.take(token[firsts]).tolist(), kind[firsts].tolist(), strict=True):
-                out.tokens.setdefault(fp, names[k])
+            names = np.array([*map(str, kinds), "nan"], dtype=object)  # a missing kind (-1) reads "nan", as str() did
+            seen = dict(zip(fps.take(token[firsts]).tolist(), names[kind[firsts]].tolist(), strict=True))
+            out.tokens.update({fp: k for fp, k in seen.items() if fp not in out.tokens} if out.tokens else seen)
             if parts is None:
                 out.events.append(to_write)
                 if not later.empty:
@@ -123,7 +125,8 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
                     pending = pending or PendingRows(parts.stage / f".pending-{tag}.parquet")
                     pending.add(later)
             # Full facts (header, claims) of the first few tokens per cause: candidates for the examples.
-            for fp in ev["token_fp"].take(first_rows(ev, S.EXAMPLES_PER_CAUSE)).tolist():
+            rows = first_rows(ev, S.EXAMPLES_PER_CAUSE)
+            for fp in fps.take(token[rows[token[rows] >= 0]]).tolist():
                 if fp in batch.tokens:
                     out.examples[fp] = batch.tokens[fp]
             for fp, f in batch.tokens.items():

@@ -197,11 +197,11 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
         return table.column(name).combine_chunks()
 
     frame: dict[str, Any] = {
-        "ts": pd.array(column("ts").to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get), dtype="Int64"),
+        # pandas' own conversion of Arrow integers (the hook `to_pandas` calls), without a combined copy first.
+        "ts": pd.Int64Dtype().__from_arrow__(table.column("ts")),
         "source": _sources(batch.parts, counts),
         "line": column("line").to_numpy(),
-        "status": pd.array(column("status").to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get),
-                           dtype="Int32"),
+        "status": pd.Int32Dtype().__from_arrow__(table.column("status")),
     }
     for name in _CATEGORIES:
         frame[name] = _categorical(column(name))

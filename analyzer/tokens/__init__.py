@@ -6,6 +6,7 @@
 - `keystore`: the only module that opens connections (discovery, cached JWKS, key history);
 - `privacy`: keyed hashes of personal claims, and values made safe to show;
 - `decode`: a token's facts (the core decodes; Python adds the key-dependent checks), `FactsMemo`;
+- `columns`: the facts classification needs of each token as numpy columns, read once per process (`TokenColumns`);
 - `check`: classification of every occurrence, the token's facts joined with its request, as column operations.
 
 Imports only the base modules (`config`, `errors`, `frames`, `schema`) and the core; nothing of the

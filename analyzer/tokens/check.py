@@ -11,7 +11,6 @@ import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -20,12 +19,11 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.config import ApiExpectation, Settings
-from analyzer.frames import NAT, categorical, encoded, from_codes, strings, utc_times
+from analyzer.frames import NAT, categorical, coded, from_codes, renumber, strings, utc_times
 from analyzer.tokens import issuers
+from analyzer.tokens.columns import BIT, TIME_FACTS, TokenColumns
 from analyzer.tokens.decode import TokenFacts
-from analyzer.tokens.privacy import keyed_hash, load_key
 
-BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 NO_TS_NOTE = "no time on the line: judged at the file's modification time"
 DAY_US = 86_400_000_000
@@ -34,8 +32,8 @@ Distinct = tuple[np.ndarray, list[Any]]  # (code of each row's value, -1 where m
 
 
 def _distinct(col: pd.Series) -> Distinct:
-    """A column as codes into its distinct values."""
-    codes, uniques = pd.factorize(col)
+    """A column as codes into its distinct values (a categorical's own)."""
+    codes, uniques = coded(col)
     return codes, list(uniques)
 
 
@@ -43,6 +41,14 @@ def _test(distinct: Distinct, test: Callable[[Any], bool]) -> np.ndarray:
     """`test` of each row's value, run once per distinct value (False where the row has none)."""
     codes, values = distinct
     return np.array([test(v) for v in values] + [False], dtype=bool)[codes]  # -1 picks the trailing False
+
+
+def _shown(seconds: np.ndarray) -> np.ndarray:
+    """Durations rounded to what `humanize` shows of them (its text is the same for both), so that a
+    text is made once per distinct text, not once per distinct second."""
+    s = np.abs(np.trunc(seconds)).astype(np.int64)
+    return np.select([s < 120, s < 7200, s < 172800],
+                     [s, s - s % 60, s - s % 60], s - s % 3600)
 
 
 def humanize(seconds: float) -> str:
@@ -97,21 +103,22 @@ def match_apis(occ: pd.DataFrame, apis: tuple[ApiExpectation, ...]) -> np.ndarra
     if not apis or occ.empty:
         return idx
     host, source = _distinct(occ["host"]), _distinct(occ["source"])  # few distinct values: tested once each
-    path = occ["path"].astype("string").fillna("/")  # nearly one per row: tested by Arrow
+    # Nearly one path per row: tested by Arrow, and only when an API names a prefix.
+    path = occ["path"].astype("string").fillna("/") if any(a.path_prefix != "/" for a in apis) else None
     for i, api in enumerate(apis):
         idx[(idx == -1) & _sent_to(api, host, source, path)] = i
     return idx
 
 
-def _sent_to(api: ApiExpectation, host: Distinct, source: Distinct, path: pd.Series) -> np.ndarray:
+def _sent_to(api: ApiExpectation, host: Distinct, source: Distinct, path: pd.Series | None) -> np.ndarray:
     """Rows sent to `api`: by host (by source file where a line has no host), then by path prefix."""
-    m = np.zeros(len(path), dtype=bool)
+    m = np.zeros(len(host[0]), dtype=bool)
     if api.hosts:
         m |= _test(host, lambda h: h.lower() in api.hosts)
     if api.sources:
         m |= _test(source, lambda s: any(fnmatch.fnmatch(s, g) or fnmatch.fnmatch(s, "*/" + g.lstrip("/"))
                                          for g in api.sources)) & (host[0] == -1)
-    if api.path_prefix != "/":
+    if path is not None and api.path_prefix != "/":
         m &= path.str.startswith(api.path_prefix).fillna(False).to_numpy(dtype=bool)
     return m
 
@@ -161,36 +168,38 @@ def early_detail(seconds: float, leeway: int, moment: str = "the request") -> st
 
 
 def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Settings,
-             moment: str = "the request") -> pd.DataFrame:
+             table: TokenColumns | None = None, *, moment: str = "the request") -> pd.DataFrame:
     """Add cause, causes, detail and the token's columns to a batch of occurrences.
 
     `moment` names the time the checks are judged at in `detail` (`analyzer inspect` has no request).
 
-    Token facts are looked up once per unique token and spread over the rows with one `take`
-    per column, so the per-row work is numpy's and Arrow's, not Python's. The token's strings
-    become categoricals (no per-row strings at all), and so does `cause`, whose codes the run's
-    counts, examples and observations group by. `detail` stays plain strings: `Diagnoser` rewrites it.
+    Token facts come from `table` (the process's `TokenColumns`, which reads each token's facts
+    once for all the batches it recurs in; a new one if none is given) and are spread over the rows
+    with one `take` per column, so the per-row work is numpy's and Arrow's, not Python's. The token's
+    strings become categoricals (no per-row strings at all), and so does `cause`, whose codes the
+    run's counts, examples and observations group by. `detail` stays plain strings: `Diagnoser`
+    rewrites it.
     """
     n = len(occ)
-    codes, fps_u = pd.factorize(occ["token_fp"], sort=False)
-    ufacts = [tokens[fp] for fp in fps_u]
+    token, categories = coded(occ["token_fp"])
+    codes, present = renumber(token)  # the batch's tokens in order of first appearance
+    fps_u = categories.take(present)
+    table = TokenColumns() if table is None else table
+    ufacts, rows_of = table.rows(fps_u.tolist(), tokens, settings.pii_key)  # tolist: Arrow's, not one at a time
     u = len(ufacts)
-    # Each fact of the batch's unique tokens as one tuple per column: one C call per token, not one
-    # attribute lookup per token and column.
-    tok = dict(zip(_TOKEN_FIELDS, zip(*map(_token_row, ufacts), strict=True), strict=True)) if u else {
-        name: () for name in _TOKEN_FIELDS}
+    col = {name: values[rows_of] for name, values in table.col.items()}  # each fact of the batch's tokens
 
-    def per_row(values: Any, dtype: Any = object) -> np.ndarray:
-        return np.asarray(values, dtype=dtype)[codes] if n else np.empty(0, dtype=dtype)
+    def per_row(values: np.ndarray) -> np.ndarray:
+        return values[codes]
 
     # Request-independent failures, once per token.
-    token_mask = np.fromiter(map(_failure_bits, tok["failures"]), dtype=np.int64, count=u)
-    mask = token_mask[codes] if n else np.zeros(0, dtype=np.int64)
+    token_mask = col["bits"]
+    mask = token_mask[codes]
 
-    is_id = per_row(np.asarray(tok["kind"], dtype=object) == S.KIND_ID, bool)
+    is_id = per_row(col["kind"] == table.code("kind", S.KIND_ID))
     param = _distinct(occ["param"])
     mask[is_id & _test(param, lambda p: p in S.BEARER_PARAMS)] |= BIT[S.WRONG_TOKEN_TYPE]
-    has_nonce = per_row(tok["has_nonce"], bool)
+    has_nonce = per_row(col["has_nonce"])
     mask[is_id & _test(param, lambda p: p in S.SIGNIN_PARAMS) & ~has_nonce] |= BIT[S.MISSING_NONCE]
 
     # Time window, judged at the request time (or the file's mtime when the line has none).
@@ -205,9 +214,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     no_ts = np.isnan(ts)
     when = np.where(no_ts, occ["mtime_us"].to_numpy(dtype="float64"), ts)
     leeway = settings.leeway_seconds * 1e6
-    exp = per_row(np.array(tok["exp"], dtype="float64"), "float64")  # None reads as NaN
-    nbf = np.array(tok["nbf"], dtype="float64")
-    start = per_row(np.where(np.isnan(nbf), np.array(tok["iat"], dtype="float64"), nbf), "float64")
+    exp = per_row(_float_times(col["exp"]))
+    nbf = _float_times(col["nbf"])
+    start = per_row(np.where(np.isnan(nbf), _float_times(col["iat"]), nbf))
     past = (when - exp) / 1e6
     with np.errstate(invalid="ignore"):
         expired = (when - exp) > leeway
@@ -218,25 +227,22 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     # Audience and issuer: once per (API, what of a token they judge), which few tokens differ in.
     api_idx = match_apis(occ, settings.apis)
     pair = (api_idx.astype(np.int64) + 1) * (u + 1) + codes  # each row's (API, token) pair as one number
-    # What the checks judge of each token, (kind, audiences, issuer, malformed, tid), numbered in order
-    # of first appearance (tuples made and looked up in C: no Python frame per token).
-    judged_of = list(zip(tok["kind"], tok["audiences"], tok["issuer"],
-                         ((token_mask & BIT[S.MALFORMED]) != 0).tolist(), tok["tenant_id"], strict=True))
-    judged = {key: number for number, key in enumerate(dict.fromkeys(judged_of))}
-    judged_as = np.fromiter(map(judged.__getitem__, judged_of), dtype=np.int64, count=u)
+    # What the checks judge of each token, (kind, audiences, issuer, malformed, tid), as the table
+    # numbered it: few tokens differ in it.
+    keys = table.judged
+    judged_as = col["judged"]
     verdicts: dict[tuple[int, int], tuple[int, str, str]] = {}  # (API index + 1, judged number) -> verdict
     if settings.apis and n:
-        keys = list(judged)
-        pairs, _ = _small_unique((api_idx.astype(np.int64) + 1) * len(judged) + judged_as[codes])
-        bits = np.zeros((len(settings.apis) + 1) * len(judged), dtype=np.int64)
+        pairs, _ = _small_unique((api_idx.astype(np.int64) + 1) * len(keys) + judged_as[codes])
+        bits = np.zeros((len(settings.apis) + 1) * len(keys), dtype=np.int64)
         for key in pairs.tolist():
-            i, j = divmod(key, len(judged))
+            i, j = divmod(key, len(keys))
             if i == 0:
                 continue
             kind, auds, iss, malformed, tid = keys[j]
             verdicts[i, j] = pair_verdict(settings.apis[i - 1], kind, auds, iss, malformed, tid=tid)
             bits[key] = verdicts[i, j][0]
-        mask |= bits[(api_idx.astype(np.int64) + 1) * len(judged) + judged_as[codes]]
+        mask |= bits[(api_idx.astype(np.int64) + 1) * len(keys) + judged_as[codes]]
 
     # Primary cause, once per distinct mask; its detail once per distinct text.
     masks, mask_code = _small_unique(mask)
@@ -245,9 +251,9 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
     def detail(p: str, rows: np.ndarray) -> tuple[np.ndarray | int, list[str]]:
         """The detail of these rows, whose primary cause is p: (each row's number in the list, the texts)."""
         if p == S.EXPIRED:
-            return _per_key(np.trunc(past[rows]), lambda s: expired_detail(s, settings.leeway_seconds, moment))
+            return _per_key(_shown(past[rows]), lambda s: expired_detail(s, settings.leeway_seconds, moment))
         if p == S.NOT_YET_VALID:
-            return _per_key(np.trunc((start[rows] - when[rows]) / 1e6),
+            return _per_key(_shown((start[rows] - when[rows]) / 1e6),
                             lambda s: early_detail(s, settings.leeway_seconds, moment))
         if p == S.WRONG_TOKEN_TYPE:
             return 0, [WRONG_TYPE_DETAIL]
@@ -288,26 +294,22 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
         detail_of[no_ts] = len(texts) + number
         texts.extend(made)
 
-    def token_strings(values: Any) -> pd.Categorical:
-        per_token, distinct = encoded(list(values))
-        return from_codes(per_token[codes], distinct)
-
     names = [a.name for a in settings.apis] + [None]
     # One new frame (inserting column by column rebuilds the column index each time).
     out = {c: occ[c] for c in occ.columns if c != "mtime_us"}
     out |= {
         "ts": utc_times(occ["ts"].to_numpy("int64", na_value=NAT)),
         # The line's UTC day, as Arrow dates: no Python date object per row.
-        "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int64).view("datetime64[D]"))),
-        **{col: token_strings(tok[col]) for col in ("kind", *_TOKEN_STRINGS)},
-        **{col: _times(tok[col], codes) for col in ("exp", "nbf", "iat")},
+        "date": pd.arrays.ArrowExtensionArray(pa.array((when // DAY_US).astype(np.int32)).view(pa.date32())),
+        **{name: table.categorical(name, rows_of, codes) for name in ("kind", *_TOKEN_STRINGS)},
+        **{name: table.times(name, rows_of, codes) for name in TIME_FACTS},
         "cause": from_codes(primary, primaries),
         # Every failing check, as an Arrow list column: one list per distinct mask, taken per row.
         "causes": pd.arrays.ArrowExtensionArray(pa.array([cs for _, cs in per_mask], pa.list_(pa.string()))
                                                 .take(mask_code)),
         "detail": strings(texts).take(detail_of),
-        "signature_checked": per_row(tok["signature_checked"], bool),
-        "subject_hash": token_strings(_subject_hashes(tok["subject"], settings.pii_key)),
+        "signature_checked": per_row(col["signature_checked"]),
+        "subject_hash": table.categorical("subject_hash", rows_of, codes),
         "seconds_past_exp": past,
         "api": categorical(names).take(api_idx),  # -1 (no API) picks the trailing None
     }
@@ -317,22 +319,13 @@ def classify(occ: pd.DataFrame, tokens: Mapping[str, TokenFacts], settings: Sett
 
 
 _TOKEN_STRINGS = ("alg", "kid", "typ", "issuer", "audience", "client_id", "tenant_id", "version", "scopes", "roles")
-_TOKEN_FIELDS = ("kind", *_TOKEN_STRINGS, "exp", "nbf", "iat", "has_nonce", "signature_checked", "failures",
-                 "audiences", "subject")
-_token_row = attrgetter(*_TOKEN_FIELDS)
 _OUT_COLUMNS = ("ts", "date", "token_kind", *_TOKEN_STRINGS, "exp", "nbf", "iat", "cause", "causes", "detail",
                 "signature_checked", "subject_hash", "seconds_past_exp", "api")
 
 
-def _failure_bits(failures: tuple[tuple[str, str], ...]) -> int:
-    """The cause bits of a token's request-independent failures."""
-    return sum(BIT[c] for c, _ in failures) if failures else 0
-
-
-def _times(values: Any, codes: np.ndarray) -> pd.DatetimeIndex:
-    """Epoch microseconds per token (None: missing) as UTC times per row."""
-    per_token = np.array([NAT if v is None else v for v in values], dtype=np.int64)
-    return utc_times(per_token[codes])
+def _float_times(micros: np.ndarray) -> np.ndarray:
+    """Epoch microseconds (NAT: missing) as float64, NaN where missing."""
+    return np.where(micros == NAT, np.nan, micros.astype(np.float64))
 
 
 def _small_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -346,19 +339,8 @@ def _small_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _per_key(keys: np.ndarray, text: Callable[[Any], str]) -> tuple[np.ndarray, list[str]]:
     """text(key) once per distinct key: (each row's number in the list, the texts)."""
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    return inverse.reshape(-1), [text(k) for k in distinct.tolist()]
-
-
-def _subject_hashes(subjects: tuple[str | None, ...], key: bytes) -> list[str | None]:
-    """The keyed hash of each token's user (never the clear `oid`/`sub`): joins one user across runs."""
-    if not any(subjects):
-        return [None] * len(subjects)
-    key = key or load_key()  # settings made without a run (inspect, tests) carry no key
-    return [_subject_hash(key, s) if s else None for s in subjects]
-
-
-_subject_hash = lru_cache(maxsize=1 << 14)(keyed_hash)  # a user's tokens recur batch after batch
+    number, distinct = pd.factorize(keys)  # hashed, not sorted: the texts' order is of no matter
+    return number, [text(k) for k in distinct.tolist()]
 
 
 def recheck(ev: pd.DataFrame, expectations: list[ApiExpectation | None], notes: list[str]) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jwts as T
+import numpy as np
 import pandas as pd
 import pytest
 from batches import batch_of, empty_columns
@@ -199,3 +200,12 @@ def test_small_unique_is_numpy_unique() -> None:
         want, inverse = np.unique(values, return_inverse=True)
         got, number = _small_unique(values)
         assert got.tolist() == want.tolist() and number.tolist() == inverse.reshape(-1).tolist()
+
+
+def test_durations_are_rounded_to_what_humanize_shows() -> None:
+    from analyzer.tokens.check import _shown
+
+    seconds = np.concatenate([np.arange(-200_000.5, 200_000.5, 7.3), [119.9, 7199.99, 172_799.5, 9e9]])
+    shown = _shown(seconds)
+    assert [humanize(s) for s in shown.tolist()] == [humanize(s) for s in seconds.tolist()]
+    assert len(np.unique(shown)) < len(np.unique(np.trunc(seconds))) // 10
