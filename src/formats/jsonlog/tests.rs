@@ -4,6 +4,8 @@
 
 use super::super::vectors::line_mismatches;
 use super::super::Format;
+use super::doc::{find_special, number_ok};
+use super::keys::{roles, FIELD_KEYS};
 use super::*;
 use serde_json::Value;
 
