@@ -1,6 +1,7 @@
 //! Tests of the Python-compatible JSON reader: what orjson or json accepts, and Python's reprs of
 //! what was read.
 
+use super::repr::float_repr;
 use super::*;
 
 fn doc(raw: &[u8]) -> Option<(bool, String)> {
