@@ -1,4 +1,5 @@
-//! Reading the object: a JSON line read into a tape of its values, as orjson reads it.
+//! Reading the object: `Doc`, the JSON reader of the JSON formats, and what it reads with
+//! (strings, numbers, escapes, repeated keys).
 //!
 //! The line is read into a tape of its values, checked as orjson checks a document (strict syntax,
 //! UTF-8, at most 1024 levels, no lone surrogate escape, no number beyond a double). Strings are
