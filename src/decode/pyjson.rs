@@ -115,6 +115,7 @@ const PACKED: [u128; NAMES.len()] = {
 };
 
 impl<'a> Doc<'a> {
+    #[inline]
     pub(super) fn new(members: Vec<(Cow<'a, str>, Value<'a>)>, orjson: bool) -> Doc<'a> {
         let mut known = [None; NAMES.len()];
         for (i, (k, _)) in members.iter().enumerate() {

@@ -310,6 +310,7 @@ fn unescape(raw: &str) -> String {
 
 impl<'s> Doc<'s> {
     /// The document `input` holds, or None where orjson would not read it.
+    #[inline]
     pub(crate) fn parse(input: &'s [u8]) -> Option<Doc<'s>> {
         let mut nodes = SPARE_NODES
             .try_with(|spare| std::mem::take(&mut *spare.borrow_mut()))
@@ -462,6 +463,7 @@ impl<'s> Doc<'s> {
     }
 
     /// A string value's text (a number's, as written).
+    #[inline]
     pub(super) fn text(&self, i: usize) -> Cow<'s, str> {
         let n = self.node(i);
         self.decode((n.start, n.end), n.esc)

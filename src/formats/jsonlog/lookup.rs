@@ -248,6 +248,7 @@ pub(super) const TOP_KEYS: [&str; 6] = [
 
 /// `[first(flat, keys) for keys in FIELD_KEYS]` of the flattened object, in one pass over it;
 /// and the values of `TOP_KEYS`.
+#[inline]
 pub(super) fn lookup(doc: &Doc<'_>) -> ([Option<usize>; 7], [Option<usize>; 6]) {
     let mut found = Found::new(doc);
     let top = doc.members(0);

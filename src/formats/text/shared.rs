@@ -85,6 +85,7 @@ fn before_final_newline(v: &[u8]) -> &[u8] {
 }
 
 /// `a or b()` of Python, for optional strings (an empty string is false).
+#[inline]
 pub(super) fn or_else<S: AsRef<str>>(a: Option<S>, b: impl FnOnce() -> Option<S>) -> Option<S> {
     match a {
         Some(s) if !s.as_ref().is_empty() => Some(s),
