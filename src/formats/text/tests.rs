@@ -2,8 +2,14 @@
 //! and hostile input; an ignored timing test.
 
 use super::super::vectors::{bytes, context, expected_fields, load};
+use super::clf::{split_clf, starts_iso_date_t};
+use super::shared::{
+    is_address, is_ip_word, is_ws, outside_quotes, quote_split, target_word, words_escaped,
+    TARGET_PREFIX,
+};
 use super::*;
 use crate::formats::common::split_target_bytes;
+use crate::formats::common::{FileContext, LineFields};
 use crate::formats::Format;
 
 type Parser = for<'a> fn(&'a [u8], &FileContext) -> Option<LineFields<'a>>;
