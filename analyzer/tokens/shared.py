@@ -27,15 +27,18 @@ from __future__ import annotations
 import hashlib
 import mmap
 import pickle
+import struct
 from typing import Any
 
 WORDS = 1 << 17  # 1 MB shared: about the tokens of a 7 GB input with a signature to check
 WAYS = 8  # words per bucket
 BUCKETS = WORDS // WAYS
 _BUCKET_BITS = BUCKETS.bit_length() - 1
-_CODE_BITS = 2  # verdict codes 1..3; a word 0 is empty
+_CODE_BITS = 2  # verdict codes 1 and 2 (3 is spare); a word 0 is empty
 _TAG_SHIFT = _CODE_BITS + 64 - _BUCKET_BITS  # the key sets' tag: the bits above the key's
 _TAG_MASK = (1 << (64 - _TAG_SHIFT)) - 1
+_BUCKET_MASK = BUCKETS - 1
+_BUCKET = struct.Struct(f"{WAYS}Q").unpack_from  # a bucket's words, read at once
 
 
 class SharedVerdicts:
@@ -48,26 +51,24 @@ class SharedVerdicts:
 
     def get(self, fp: str, digest: int) -> int:
         """The code written for the token with this fingerprint (16 hex digits) checked with key sets
-        of this digest (`sets_digest`), or 0."""
-        start, word = _place(fp, digest)
-        bucket = self._words[start:start + WAYS].tolist()
-        return next((code for code in (1, 2, 3) if (word | code) in bucket), 0)
+        of this digest (`sets_digest`): 1 or 2, or 0. Asked once per token a process decodes: kept cheap."""
+        key = int(fp, 16) ^ digest
+        word = (digest & _TAG_MASK) << _TAG_SHIFT | (key >> _BUCKET_BITS) << _CODE_BITS
+        bucket = _BUCKET(self._map, (key & _BUCKET_MASK) * WAYS * 8)
+        return 1 if (word | 1) in bucket else 2 if (word | 2) in bucket else 0
 
     def add(self, fp: str, digest: int, code: int) -> None:
-        """Write `code` (1..3) for the token, in a free word of its bucket, else in its last one."""
-        start, word = _place(fp, digest)
-        bucket = self._words[start:start + WAYS].tolist()
-        if (word | code) in bucket:
-            return
+        """Write `code` (1 or 2) for the token, in a free word of its bucket, else in its last one."""
+        key = int(fp, 16) ^ digest
         tag = digest & _TAG_MASK
+        word = tag << _TAG_SHIFT | (key >> _BUCKET_BITS) << _CODE_BITS | code
+        start = (key & _BUCKET_MASK) * WAYS
+        bucket = _BUCKET(self._map, start * 8)
+        if word in bucket:
+            return
+        # A free word: empty, or written with other key sets.
         way = next((i for i, w in enumerate(bucket[:-1]) if not w or w >> _TAG_SHIFT != tag), WAYS - 1)
-        self._words[start + way] = word | code
-
-
-def _place(fp: str, digest: int) -> tuple[int, int]:
-    """Where a token's words go (the bucket's first index), and its word without the code."""
-    key = int(fp, 16) ^ digest
-    return (key % BUCKETS) * WAYS, (digest & _TAG_MASK) << _TAG_SHIFT | (key >> _BUCKET_BITS) << _CODE_BITS
+        self._words[start + way] = word
 
 
 def sets_digest(sets: Any) -> int:
