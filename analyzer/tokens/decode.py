@@ -109,7 +109,7 @@ def analyze_token(token: bytes, ring: KeyRing, clients: tuple[ClientApp, ...] = 
             if problem:
                 failures.append((S.ISSUER_MISMATCH, problem))
             if not found or not any(f[0] in (S.UNSUPPORTED_ALG, S.MALFORMED) for f in found):
-                verdict = ring.verdict(fp)
+                verdict = ring.verdict(fp, kid, x5t, header_nonce)
                 if verdict is None:
                     verdict = verify(ring, token[:signed], signature, alg or "", kid, iss, header_nonce, tid, x5t)
                     if verdict.cause != S.UNKNOWN_KID or ring.refresher is None:  # a later miss may refresh

@@ -20,7 +20,7 @@ from jwt.exceptions import InvalidKeyError, PyJWKError
 
 from analyzer.errors import ConfigError
 from analyzer.tokens.issuers import accepts, mismatch_detail, same_keys
-from analyzer.tokens.shared import SharedVerdicts, sets_digest, verdict_key
+from analyzer.tokens.shared import SharedVerdicts, sets_digest
 
 HMAC_ALGS = frozenset({"HS256", "HS384", "HS512"})
 VERDICT_MEMO = 32_768  # signature verdicts kept per process (about 4 MB: equal verdicts are one object)
@@ -156,24 +156,26 @@ class KeyRing:
         self._issuer_checks.clear()
         self._digest = None
 
-    def verdict(self, fp: str) -> SignatureVerdict | None:
-        """The verdict on the signature of the token with this fingerprint, if it was checked before."""
+    def verdict(self, fp: str, kid: str | None = None, x5t: str | None = None,
+                header_nonce: bool = False) -> SignatureVerdict | None:
+        """The verdict on the signature of the token with this fingerprint (and this kid, x5t and header
+        nonce, which a verdict another process wrote down is rebuilt from), if it was checked before."""
         got = self._verdicts.get(fp)
-        if got is None and self.shared is not None and self.shared.valid(verdict_key(fp, self.digest())):
-            return VALID  # another worker verified it with the same keys
+        if got is None and self.shared is not None:
+            code = self.shared.get(fp, self.digest())
+            if code:  # another worker checked it with the same keys
+                return VALID if code == CODE_VALID else mismatch(key_name(kid, x5t), header_nonce)
         return got
 
     def remember(self, fp: str, verdict: SignatureVerdict) -> None:
-        """Keep a verdict (at most VERDICT_MEMO of them; equal verdicts share one object)."""
+        """Keep a verdict (at most VERDICT_MEMO of them; equal verdicts share one object), and write down
+        for the other workers those that cost a signature check."""
         if len(self._verdicts) >= VERDICT_MEMO:
             self._verdicts.clear()
             self._distinct.clear()
-        if verdict is VALID:
-            self._verdicts[fp] = verdict
-            if self.shared is not None:
-                self.shared.add(verdict_key(fp, self.digest()))
-        else:
-            self._verdicts[fp] = self._distinct.setdefault(verdict, verdict)
+        self._verdicts[fp] = verdict if verdict is VALID else self._distinct.setdefault(verdict, verdict)
+        if verdict.code and self.shared is not None:
+            self.shared.add(fp, self.digest(), verdict.code)
 
     def digest(self) -> int:
         """`sets_digest` of the current sets, computed once per change."""
@@ -238,10 +240,29 @@ class SignatureVerdict:
     checked: bool
     cause: str | None = None  # "unknown_kid", "bad_signature" or "unsupported_alg"
     detail: str = ""
+    # How the workers' shared table names it (0: not written there): only the verdicts that cost a
+    # signature check, and whose detail the token's header rebuilds (`KeyRing.verdict`).
+    code: int = field(default=0, compare=False, repr=False)
 
 
 # The verdict of most tokens, one object: neither built nor hashed (to share it) once per token.
-VALID = SignatureVerdict(True)
+CODE_VALID, CODE_MISMATCH = 1, 2  # the `code`s of VALID and of `mismatch` verdicts
+VALID = SignatureVerdict(True, code=CODE_VALID)
+GRAPH_MISMATCH = ("the header carries a nonce: this is a Microsoft Graph token, which only Graph can verify; "
+                  "it was never meant for this API")
+
+
+def key_name(kid: str | None, x5t: str | None) -> str:
+    """How a verdict names the key a token asks for: its kid, else its x5t."""
+    return kid or (f"x5t {x5t}" if x5t else "(no kid)")
+
+
+def mismatch(name: str, header_nonce: bool) -> SignatureVerdict:
+    """The verdict on a signature that none of the keys named `name` verifies."""
+    if header_nonce:
+        return SignatureVerdict(True, "bad_signature", GRAPH_MISMATCH, CODE_MISMATCH)
+    return SignatureVerdict(True, "bad_signature", f"key {name} was found but the signature does not "
+                            "verify (altered token, or signed by another key with the same kid)", CODE_MISMATCH)
 
 
 def _fits(jwk: dict[str, Any], alg: str) -> bool:
@@ -325,12 +346,7 @@ def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid:
     if not keys:
         return SignatureVerdict(False, "bad_signature", f"key {name} is in the key set but cannot be loaded "
                                 "(invalid JWK): the signature could not be checked")
-    if header_nonce:
-        return SignatureVerdict(True, "bad_signature",
-                                "the header carries a nonce: this is a Microsoft Graph token, which only "
-                                "Graph can verify; it was never meant for this API")
-    return SignatureVerdict(True, "bad_signature", f"key {name} was found but the signature does not "
-                            "verify (altered token, or signed by another key with the same kid)")
+    return mismatch(name, header_nonce)
 
 
 def _route(ring: KeyRing, alg: str, kid: str | None, iss: str | None, tid: str | None,
@@ -372,7 +388,7 @@ def _route(ring: KeyRing, alg: str, kid: str | None, iss: str | None, tid: str |
                                     "the issuer's keys")
         return _unknown_kid(ring, cands, kid)
 
-    name = kid or (f"x5t {x5t}" if x5t else "(no kid)")
+    name = key_name(kid, x5t)
     usable = [(i, jwk) for i, jwk in found if _fits(jwk, alg)]
     if not usable:
         kinds = ", ".join(sorted({" ".join(str(j[k]) for k in ("kty", "crv") if k in j) for _, j in found}))
