@@ -212,7 +212,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             diagnosis = run_summary.previous_diagnosis(settings.out_dir, diagnosis)
         summary.update(diagnosis)
         out.write_json("examples.json", folded.counts.examples)
-        report.compile_template()  # while the forked reader may still be busy
+        report.compile_template()  # done during the scan (`_ready_tail`) unless nothing was scanned
         data = report_reader.result().with_run(summary)
         out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(settings.clock() - t0, 3)

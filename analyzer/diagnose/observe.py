@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from analyzer import schema as S
 from analyzer.diagnose.learn import ExpectationLearner
-from analyzer.frames import NAT, among, coded, missing, numbers, utc_times
+from analyzer.frames import NAT, among, coded, first_of_each, missing, numbers, utc_times
 from analyzer.outputs.write import to_table
 
 # ----------------------------------------------------------------------------- clocks and lateness
@@ -156,10 +156,7 @@ class Observations:
         # Rows per group, and the first and last time of its failed rows (NaT if none), by integer codes.
         ts = _micros(ev["ts"])[has]
         fail = failed[has] & (ts != NAT)
-        # Groups are numbered in order of first appearance: a group's first row is where the numbers
-        # reach a new high.
-        top = np.maximum.accumulate(group)
-        first_rows = np.flatnonzero(np.concatenate(([True], top[1:] > top[:-1])))
+        first_rows = first_of_each(group)  # in group order: factorize numbers them by first appearance
         size = np.bincount(group, minlength=len(first_rows))
         low = np.full(len(first_rows), np.iinfo(np.int64).max)
         np.minimum.at(low, group[fail], ts[fail])

@@ -113,8 +113,8 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
             firsts = first_of_each(token)
             kind, kinds = coded(ev["token_kind"])
             names = np.array([*map(str, kinds), "nan"], dtype=object)  # a missing kind (-1) reads "nan", as str() did
-            seen = dict(zip(fps.take(token[firsts]).tolist(), names[kind[firsts]].tolist(), strict=True))
-            out.tokens.update({fp: k for fp, k in seen.items() if fp not in out.tokens} if out.tokens else seen)
+            for fp, k in zip(fps.take(token[firsts]).tolist(), names[kind[firsts]].tolist(), strict=True):
+                out.tokens.setdefault(fp, k)  # a token's kind as its first row in the task says
             if parts is None:
                 out.events.append(to_write)
                 if not later.empty:

@@ -79,18 +79,15 @@ def _used_dictionaries(table: pa.Table) -> pa.Table:
 def _first_use(arr: pa.DictionaryArray) -> pa.DictionaryArray:
     """The entries the rows use, in the order they first use them: what `dictionary_encode` gives for
     the values (a categorical's categories may be unused, or in another order, in a subset of rows)."""
-    return _encoded(arr.indices.fill_null(-1).to_numpy(), arr.dictionary, arr.type)
-
-
-def _encoded(codes: np.ndarray, dictionary: pa.Array, type_: pa.DataType) -> pa.DictionaryArray:
-    """Codes into `dictionary` (-1: null) as a dictionary array of `type_` whose entries are the ones
-    the codes use, in the order they first use them (`_first_use`)."""
-    return _encoded_spans(codes, dictionary, type_, [(0, len(codes))])[0]
+    codes = arr.indices.fill_null(-1).to_numpy()
+    return _encoded_spans(codes, arr.dictionary, arr.type, [(0, len(codes))])[0]
 
 
 def _encoded_spans(codes: np.ndarray, dictionary: pa.Array, type_: pa.DataType,
                    spans: list[tuple[int, int]]) -> list[pa.DictionaryArray]:
-    """`_encoded` for each of consecutive spans of the codes (a batch's dates), sharing one indices array.
+    """Codes into `dictionary` (-1: null), span by consecutive span (a batch's dates), as dictionary
+    arrays of `type_` whose entries are the ones each span's codes use, in the order they first use
+    them (`_first_use`); the spans share one indices array.
 
     A span whose codes first use 0, 1, 2, ... in turn (a categorical made in the order of its rows, most
     often) keeps them, with the leading entries it uses; only the others are renumbered.
@@ -204,7 +201,7 @@ class PartWriter:
     def write(self, ev: pd.DataFrame) -> None:
         """Append one batch: its rows of each date as a row group (or more, above 65,536 rows) of that date's file.
 
-        A row group has dictionaries of its own: each batch's are the entries its rows use (`_encoded`),
+        A row group has dictionaries of its own: each batch's are the entries its rows use (`_encoded_spans`),
         whatever the batches before used.
         """
         for date, table in _date_tables(ev):

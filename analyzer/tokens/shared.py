@@ -53,23 +53,29 @@ class SharedVerdicts:
     def get(self, fp: str, digest: int) -> int:
         """The code written for the token with this fingerprint (16 hex digits) checked with key sets
         of this digest (`sets_digest`): 1 or 2, or 0. Asked once per token a process decodes: kept cheap."""
-        key = int(fp, 16) ^ digest
-        word = (digest & _TAG_MASK) << _TAG_SHIFT | (key >> _BUCKET_BITS) << _CODE_BITS
-        bucket = _BUCKET(self._map, (key & _BUCKET_MASK) * WAYS * 8)
+        word, start = _place(fp, digest)
+        bucket = _BUCKET(self._map, start * 8)
         return 1 if (word | 1) in bucket else 2 if (word | 2) in bucket else 0
 
     def add(self, fp: str, digest: int, code: int) -> None:
         """Write `code` (1 or 2) for the token, in a free word of its bucket, else in its last one."""
-        key = int(fp, 16) ^ digest
-        tag = digest & _TAG_MASK
-        word = tag << _TAG_SHIFT | (key >> _BUCKET_BITS) << _CODE_BITS | code
-        start = (key & _BUCKET_MASK) * WAYS
+        word, start = _place(fp, digest)
+        word |= code
         bucket = _BUCKET(self._map, start * 8)
         if word in bucket:
             return
         # A free word: empty, or written with other key sets.
+        tag = digest & _TAG_MASK
         way = next((i for i, w in enumerate(bucket[:-1]) if not w or w >> _TAG_SHIFT != tag), WAYS - 1)
         self._words[start + way] = word
+
+
+def _place(fp: str, digest: int) -> tuple[int, int]:
+    """A token's word without its code (the key sets' tag and the key's bits above its bucket's), and
+    the index of its bucket's first word."""
+    key = int(fp, 16) ^ digest
+    word = (digest & _TAG_MASK) << _TAG_SHIFT | (key >> _BUCKET_BITS) << _CODE_BITS
+    return word, (key & _BUCKET_MASK) * WAYS
 
 
 def sets_digest(sets: Any) -> int:
