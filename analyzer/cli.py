@@ -65,6 +65,14 @@ app = typer.Typer(
 )
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a `taskset` or a container's cpuset limits them), not the machine's:
+    a worker more than there are cores only waits its turn and costs memory."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
     typer.echo(f"analyzer: {message}", err=True)
     return typer.Exit(int(code))
@@ -198,7 +206,8 @@ def scan(
                                                callback=_at_least(0, MAX_LEEWAY, " (10 years)"),
                                                help="Clock-skew tolerance in seconds (default 300).")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", metavar="N", callback=_at_least(1),
-                                                help="Worker processes (default: all cores).")] = None,
+                                                help="Worker processes (default: the cores this process "
+                                                     "may use).")] = None,
     engine: Annotated[str, typer.Option("--engine", metavar="local|dask", help="Where to run: worker "
                                         "processes here, or a Dask cluster.")] = "local",
     scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS", help="Dask scheduler address "
@@ -274,7 +283,7 @@ def scan(
         config = _dataset_config(out, paths, quiet)
     settings = build_settings(
         config, paths, jwks=[str(j) for j in jwks or []], offline=offline, leeway_seconds=leeway,
-        cache_dir=cache_dir, workers=workers or os.cpu_count() or 1, out_dir=out, format=log_format,
+        cache_dir=cache_dir, workers=workers or usable_cores(), out_dir=out, format=log_format,
         quiet=quiet, include_pii=include_pii or None, engine=engine, scheduler=scheduler,
         since_us=window[0], until_us=window[1], keep_days=keep_days, rescan=rescan or None,
         max_decompressed=limit,

@@ -432,3 +432,13 @@ def test_the_entry_point_leaves_without_tearing_down(code: str | int | None, thr
     run = subprocess.run([sys.executable, "-c", _LEAVING.format(code=code, thread=thread)], capture_output=True,
                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[1])
     assert (run.returncode, run.stdout, run.stderr) == (status, out, err)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_workers_default_to_the_cores_this_process_may_use(corpus: Path, tmp_path: Path) -> None:
+    """Under `taskset` (here: an affinity of one core), the default is one worker, not one per core of the machine."""
+    one = min(os.sched_getaffinity(0))
+    subprocess.run([sys.executable, "-m", "analyzer", "scan", str(corpus / "access.log"), "--config",
+                    str(corpus / "analyzer.toml"), "--out", str(tmp_path / "o"), "--quiet"],
+                   check=True, cwd=tmp_path, preexec_fn=lambda: os.sched_setaffinity(0, {one}))
+    assert json.loads((tmp_path / "o" / "run.json").read_text())["options"]["workers"] == 1
