@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import queue
 import re
+import threading
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -154,14 +156,15 @@ SUMMARY_READ = ["ts", "host", "client_id", "audience", "issuer", "cause", "token
 SUMMARY_ROWS = 1 << 16
 
 
-def iter_event_tables(events_dir: Any, columns: list[str], since_us: int | None = None,
-                      until_us: int | None = None, rows: int = 1 << 16) -> Iterator[tuple[Any, pa.Table]]:
+def iter_event_tables(events_dir: Any, columns: Collection[str], since_us: int | None = None,
+                      until_us: int | None = None, rows: int = 1 << 16,
+                      footers: list[int] | None = None) -> Iterator[tuple[Any, pa.Table]]:
     """The events dataset as (day, Arrow table of about `rows` rows), day by day, oldest first.
 
     Only the asked-for columns that a part file has are read. Plain per-file reads keep memory flat;
     a dataset scanner reads ahead across files and buffers far more than one batch. A day's small part
     files are read into one table until it holds `rows` rows: per-table costs are then paid once per
-    many files.
+    many files. `footers`, if given, gets each part file's rows (all of them, whatever the window).
     """
     for day, d in date_partitions(events_dir):
         pending: list[pa.RecordBatch] = []
@@ -171,6 +174,8 @@ def iter_event_tables(events_dir: Any, columns: list[str], since_us: int | None 
             # (mimalloc, which `engine.processes.use_memory_pool` cannot replace and which keeps what it
             # freed), so the process grew with every file read.
             pf = pq.ParquetFile(path, pre_buffer=False)
+            if footers is not None:
+                footers.append(pf.metadata.num_rows)
             names = set(pf.schema_arrow.names)
             have = [c for c in columns if c in names]
             for batch in pf.iter_batches(batch_size=rows, columns=have, use_threads=False):
@@ -193,6 +198,51 @@ def iter_event_tables(events_dir: Any, columns: list[str], since_us: int | None 
             yield day, pa.Table.from_batches(pending)
 
 
+_T = TypeVar("_T")
+
+
+def read_ahead(items: Iterator[_T], depth: int = 2) -> Iterator[_T]:
+    """The items of an iterator, made on a thread of their own up to `depth` items ahead of the caller.
+
+    Reading a part file and folding a table both run mostly in Arrow, which lets go of the GIL: the
+    pass over the dataset then uses a second core for its reads. Memory grows by `depth` tables.
+    """
+    made: queue.Queue[tuple[bool, Any]] = queue.Queue(depth)
+    stop = threading.Event()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                made.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as e:  # raised again in the caller's thread
+            put((False, e))
+
+    thread = threading.Thread(target=make, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = made.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: int | None = None) -> pd.DataFrame:
     """The contract's summary over the whole events dataset (or a time window), as one frame."""
     days = list(summary_days(events_dir, since_us, until_us))
@@ -204,9 +254,23 @@ def summarize_dataset(events_dir: Any, since_us: int | None = None, until_us: in
 SUMMARY_COLUMNS = [*S.SUMMARY_KEYS, "occurrences", "unique_tokens", "first_seen", "last_seen"]
 
 
-def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | None = None
-                 ) -> Iterator[pd.DataFrame]:
+class TableFold(Protocol):
+    """A fold of the events dataset that rides along the summary's pass (`summary_days`' `also`)."""
+
+    @property
+    def columns(self) -> Collection[str]:
+        """The columns it reads."""
+
+    def add(self, table: pa.Table) -> None:
+        """Fold in one table of the pass (of the window; it may hold more columns than asked for)."""
+
+
+def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | None = None,
+                 also: Collection[TableFold] = (), footers: list[int] | None = None) -> Iterator[pd.DataFrame]:
     """The contract's summary over the events dataset (or a time window), one day at a time, in order.
+
+    Each fold of `also` is given every table of the same pass: the dataset is read once for all of them
+    (`footers` as `iter_event_tables` takes it).
 
     No summary row spans two days, so each day is folded on its own, table by table, by Arrow's
     hash aggregation over integers (`KeyCodes`): each table is reduced at once to one row per
@@ -216,7 +280,11 @@ def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | N
     whole summary is.
     """
     day: _DayFold | None = None
-    for date, table in iter_event_tables(events_dir, SUMMARY_READ, since_us, until_us, rows=SUMMARY_ROWS):
+    columns = list(dict.fromkeys([*SUMMARY_READ, *(c for fold in also for c in fold.columns)]))
+    for date, table in read_ahead(iter_event_tables(events_dir, columns, since_us, until_us, rows=SUMMARY_ROWS,
+                                                    footers=footers)):
+        for fold in also:
+            fold.add(table)
         if day is None or date != day.date:
             if day is not None:
                 yield day.summary()
