@@ -16,6 +16,7 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -192,6 +193,11 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         t0 = settings.clock()
         release_freed_memory()
         _fill_examples(folded, settings)
+        # The diagnosis (Python, from what the scan observed) on a thread, beside the pass over the dataset
+        # (Arrow, mostly without the GIL).
+        pool = ThreadPoolExecutor(1, thread_name_prefix="diagnose")
+        diagnosing = pool.submit(diag.report)
+        pool.shutdown(wait=False)  # its one thread ends with the task
         # One pass over the events dataset serves the summary, the report's data and the unverified count.
         scan = EventsScan(out.out, settings.since_us, settings.until_us)
         unchecked = unverified.Unverified()
@@ -204,7 +210,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
                       dropped=dropped, nothing_new_since=nothing_new_since,
                       unverified_ok=unchecked.result(ring), dataset_rows=rows)
         summary = run_summary.summary(settings, tally, ring, fail_above, timings)
-        diagnosis = diag.report()
+        diagnosis = diagnosing.result()
         if not folded.counts.rows:
             # Nothing new was read: the diagnosis of the last run that read something still holds
             # for the dataset (a second run the same night must not blank the report's diagnosis).

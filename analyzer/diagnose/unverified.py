@@ -68,8 +68,11 @@ class Unverified:
         self._groups: dict[tuple[str | None, str | None, str, bool], int] = {}
         self._fps: set[str] = set()
 
-    def add(self, table: Any) -> None:
-        """Fold in one table of events (of the window): its `ok` rows whose signature was not checked."""
+    def add(self, table: Any, codes: Any = None) -> None:
+        """Fold in one table of events (of the window): its `ok` rows whose signature was not checked.
+
+        (`codes`, a pass's `KeyCodes`, are not needed: these few rows are grouped by their own.)
+        """
         import pyarrow as pa
         import pyarrow.compute as pc
 

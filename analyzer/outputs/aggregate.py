@@ -11,7 +11,7 @@ import itertools
 import queue
 import re
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -261,8 +261,9 @@ class TableFold(Protocol):
     def columns(self) -> Collection[str]:
         """The columns it reads."""
 
-    def add(self, table: pa.Table) -> None:
-        """Fold in one table of the pass (of the window; it may hold more columns than asked for)."""
+    def add(self, table: pa.Table, codes: KeyCodes) -> None:
+        """Fold in one table of the pass (of the window; it may hold more columns than asked for); `codes`
+        are the pass's own, shared by every fold of it, so that each table's columns are encoded once."""
 
 
 def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | None = None,
@@ -280,15 +281,16 @@ def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | N
     whole summary is.
     """
     day: _DayFold | None = None
+    codes = KeyCodes()
     columns = list(dict.fromkeys([*SUMMARY_READ, *(c for fold in also for c in fold.columns)]))
     for date, table in read_ahead(iter_event_tables(events_dir, columns, since_us, until_us, rows=SUMMARY_ROWS,
                                                     footers=footers)):
         for fold in also:
-            fold.add(table)
+            fold.add(table, codes)
         if day is None or date != day.date:
             if day is not None:
                 yield day.summary()
-            day = _DayFold(date)
+            day = _DayFold(date, codes)
         day.add(table)
     if day is not None:
         yield day.summary()
@@ -309,9 +311,26 @@ class KeyCodes:
 
     def __init__(self) -> None:
         self._ids: dict[str, dict[Any, int]] = {}
+        self._table: pa.Table | None = None  # the table last encoded, and its columns' codes
+        self._coded: dict[str, pa.Array] = {}
+
+    def _memo(self, table: pa.Table, key: str, make: Callable[[], pa.Array]) -> pa.Array:
+        """`make()` once per column of a table: the folds of one pass ask for the same columns' codes."""
+        if table is not self._table:
+            self._table, self._coded = table, {}
+        if key not in self._coded:
+            self._coded[key] = make()
+        return self._coded[key]
 
     def encode(self, table: pa.Table, name: str) -> pa.Array:
         """The column's codes (null where missing; all null where the table lacks the column)."""
+        return self._memo(table, name, lambda: self._encode(table, name))
+
+    def token_ids(self, table: pa.Table) -> pa.Array:
+        """`tokens` of the table's `token_fp`, once per table."""
+        return self._memo(table, "\0token_fp", lambda: KeyCodes.tokens(table))
+
+    def _encode(self, table: pa.Table, name: str) -> pa.Array:
         ids = self._ids.setdefault(name, {})
         column = _dictionary(table, name)
         if column is None:
@@ -373,15 +392,15 @@ def _dictionary_token_ids(values: pa.Array) -> np.ndarray:
 class _DayFold:
     """The summary of one day, folded table by table from per-(group, token) partials of integers."""
 
-    def __init__(self, date: Any) -> None:
+    def __init__(self, date: Any, codes: KeyCodes) -> None:
         self.date = date
-        self._codes = KeyCodes()
+        self._codes = codes  # the pass's: the codes of one day, and of the days before
         self._parts: list[pa.Table] = []
 
     def add(self, table: pa.Table) -> None:
         """Reduce one table to its (group, token) partial: occurrences, first and last time."""
         keys = {k: self._codes.encode(table, k) for k in _GROUP}
-        part = pa.table({**keys, "token_fp": KeyCodes.tokens(table), "ts": table.column("ts")}).group_by(
+        part = pa.table({**keys, "token_fp": self._codes.token_ids(table), "ts": table.column("ts")}).group_by(
             _PAIR, use_threads=False).aggregate([([], "count_all"), ("ts", "min"), ("ts", "max")])
         self._parts.append(part.rename_columns({"count_all": "occurrences", "ts_min": "first_seen",
                                                 "ts_max": "last_seen"}))

@@ -389,12 +389,14 @@ class EventsScan:
         self._tokens: list[pa.Table] = []
         self._seen = 0
 
-    def add(self, table: pa.Table) -> None:
-        """Fold in the next table of the dataset (its rows numbered after those of the tables before)."""
-        keys = {k: self.codes.encode(table, k) for k in _CUBE_KEYS[1:]}
+    def add(self, table: pa.Table, codes: KeyCodes) -> None:
+        """Fold in the next table of the dataset (its rows numbered after those of the tables before), its
+        columns encoded by `codes`: the same for every table, the pass's."""
+        self.codes = codes
+        keys = {k: codes.encode(table, k) for k in _CUBE_KEYS[1:]}
         self._cubes.append(_cube_part(table, keys, self.grain, self._seen))
         self._tokens.append(_distinct([pa.table({k: keys[k] for k in _TOKEN_KEYS[:3]} | {
-            "token": KeyCodes.tokens(table), "row": _rows(len(table), self._seen)})], _TOKEN_KEYS))
+            "token": codes.token_ids(table), "row": _rows(len(table), self._seen)})], _TOKEN_KEYS))
         self._seen += len(table)
         if len(self._cubes) >= _FOLD_EVERY:
             self._cubes = [_fold_cube(self._cubes)]
@@ -418,7 +420,7 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
     """The report's `EventsScan` of an output directory's events dataset (or a time window), in one pass."""
     scan = EventsScan(directory, since_us, until_us)
     for _, table in iter_event_tables(directory / "events", scan.columns, since_us, until_us):
-        scan.add(table)
+        scan.add(table, scan.codes)
     return scan.result()
 
 

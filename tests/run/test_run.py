@@ -393,7 +393,8 @@ def test_the_summary_pass_gives_the_report_and_the_count_what_their_own_passes_g
     since = until = None
     if windowed:  # the middle third of the events' times
         whole = pd.concat(list(summary_days(out / "events")))
-        first, last = (int(pd.Timestamp(t).value // 1000) for t in (whole["first_seen"].min(), whole["last_seen"].max()))
+        first, last = (int(pd.Timestamp(t).value // 1000)
+                       for t in (whole["first_seen"].min(), whole["last_seen"].max()))
         since, until = first + (last - first) // 3, last - (last - first) // 3
     ring = load_keyring(build_settings(None, [str(SAMPLES)], out_dir=out))
     scan, unchecked = D.EventsScan(out, since, until), unverified.Unverified()
