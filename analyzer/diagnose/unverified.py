@@ -63,6 +63,7 @@ class Unverified:
     """
 
     columns = _COLUMNS
+    coded = ()
 
     def __init__(self) -> None:
         self._groups: dict[tuple[str | None, str | None, str, bool], int] = {}

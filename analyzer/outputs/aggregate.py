@@ -261,6 +261,10 @@ class TableFold(Protocol):
     def columns(self) -> Collection[str]:
         """The columns it reads."""
 
+    @property
+    def coded(self) -> Collection[str]:
+        """The columns it asks the pass's `KeyCodes` to `encode` (encoded as the tables are read)."""
+
     def add(self, table: pa.Table, codes: KeyCodes) -> None:
         """Fold in one table of the pass (of the window; it may hold more columns than asked for); `codes`
         are the pass's own, shared by every fold of it, so that each table's columns are encoded once."""
@@ -283,8 +287,16 @@ def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | N
     day: _DayFold | None = None
     codes = KeyCodes()
     columns = list(dict.fromkeys([*SUMMARY_READ, *(c for fold in also for c in fold.columns)]))
-    for date, table in read_ahead(iter_event_tables(events_dir, columns, since_us, until_us, rows=SUMMARY_ROWS,
-                                                    footers=footers)):
+    keys = list(dict.fromkeys([*_GROUP, *(c for fold in also for c in fold.coded)]))
+
+    def read() -> Iterator[tuple[Any, pa.Table, dict[str, pa.Array]]]:
+        for date, table in iter_event_tables(events_dir, columns, since_us, until_us, rows=SUMMARY_ROWS,
+                                             footers=footers):
+            yield date, table, codes.encoded(table, keys)
+
+    # Each table is read and its keys encoded on a thread of their own, while the tables before are folded.
+    for date, table, encoded in read_ahead(read()):
+        codes.adopt(table, encoded)
         for fold in also:
             fold.add(table, codes)
         if day is None or date != day.date:
@@ -297,6 +309,7 @@ def summary_days(events_dir: Any, since_us: int | None = None, until_us: int | N
 
 
 _GROUP = [k for k in S.SUMMARY_KEYS if k != "date"]
+_TOKEN_IDS = "\0token_fp"  # `KeyCodes.token_ids` among a table's codes
 _PAIR = [*_GROUP, "token_fp"]
 _FOLD_EVERY = 16  # table partials folded together
 
@@ -311,6 +324,8 @@ class KeyCodes:
 
     def __init__(self) -> None:
         self._ids: dict[str, dict[Any, int]] = {}
+        # A pass encodes on its reading thread (`encoded`) while its folds decode on theirs.
+        self._lock = threading.Lock()
         self._table: pa.Table | None = None  # the table last encoded, and its columns' codes
         self._coded: dict[str, pa.Array] = {}
 
@@ -328,23 +343,33 @@ class KeyCodes:
 
     def token_ids(self, table: pa.Table) -> pa.Array:
         """`tokens` of the table's `token_fp`, once per table."""
-        return self._memo(table, "\0token_fp", lambda: KeyCodes.tokens(table))
+        return self._memo(table, _TOKEN_IDS, lambda: KeyCodes.tokens(table))
+
+    def encoded(self, table: pa.Table, names: Collection[str]) -> dict[str, pa.Array]:
+        """The codes of a table's columns `names`, and its token ids, for `adopt` (on another thread)."""
+        return {**{name: self._encode(table, name) for name in names}, _TOKEN_IDS: KeyCodes.tokens(table)}
+
+    def adopt(self, table: pa.Table, coded: dict[str, pa.Array]) -> None:
+        """Take a table's codes made by `encoded`: `encode` and `token_ids` of the table give them."""
+        self._table, self._coded = table, dict(coded)
 
     def _encode(self, table: pa.Table, name: str) -> pa.Array:
-        ids = self._ids.setdefault(name, {})
         column = _dictionary(table, name)
         if column is None:
             return pa.nulls(table.num_rows, pa.int32())
         # One dictionary for all the table's chunks (each part file brings its own): each value looked up once.
         column = pa.table({name: column}).unify_dictionaries().column(0)
         values = column.chunk(0).dictionary.to_pylist() if column.num_chunks else []
-        mapped = np.fromiter((ids.setdefault(v, len(ids)) for v in values), np.int32, count=len(values))
+        with self._lock:
+            ids = self._ids.setdefault(name, {})
+            mapped = np.fromiter((ids.setdefault(v, len(ids)) for v in values), np.int32, count=len(values))
         indices = pa.chunked_array([c.indices for c in column.chunks], column.type.index_type).combine_chunks()
         return pc.take(pa.array(mapped, pa.int32()), indices)
 
     def decode(self, name: str, codes: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """The values of codes (None where null)."""
-        values = np.array([*self._ids.get(name, {}), None], dtype=object)
+        with self._lock:
+            values = np.array([*self._ids.get(name, {}), None], dtype=object)
         return values[pc.fill_null(codes, -1).to_numpy()]  # -1 reads the trailing None
 
     @staticmethod

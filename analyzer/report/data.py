@@ -381,6 +381,7 @@ class EventsScan:
     """
 
     columns = ("ts", "token_fp", "cause", *DIMENSIONS)
+    coded = _CUBE_KEYS[1:]
 
     def __init__(self, directory: Path, since_us: int | None, until_us: int | None) -> None:
         self.grain = _grain(directory / "events", since_us, until_us)
