@@ -169,6 +169,11 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         diag = Diagnoser(settings, out.stage)
         folded = _scan(settings, ring, expansion.files, resumes, todo, out, diag, progress, run_id)
         timings["scan_seconds"] = round(settings.clock() - started, 3)
+        # The diagnosis (Python, of what the scan observed) on a thread, beside the commit and the pass over
+        # the dataset below (Arrow, mostly without the GIL).
+        pool = ThreadPoolExecutor(1, thread_name_prefix="diagnose")
+        diagnosing = pool.submit(diag.report)
+        pool.shutdown(wait=False)  # its one thread ends with the task
 
         kept = 0
         if rebuild is not None and rebuild.keep:
@@ -193,11 +198,6 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         t0 = settings.clock()
         release_freed_memory()
         _fill_examples(folded, settings)
-        # The diagnosis (Python, from what the scan observed) on a thread, beside the pass over the dataset
-        # (Arrow, mostly without the GIL).
-        pool = ThreadPoolExecutor(1, thread_name_prefix="diagnose")
-        diagnosing = pool.submit(diag.report)
-        pool.shutdown(wait=False)  # its one thread ends with the task
         # One pass over the events dataset serves the summary, the report's data and the unverified count.
         scan = EventsScan(out.out, settings.since_us, settings.until_us)
         unchecked = unverified.Unverified()
