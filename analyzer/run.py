@@ -196,7 +196,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             dropped = out.drop_partitions_before(cutoff.strftime("%Y-%m-%d"))
 
         t0 = settings.clock()
-        release_freed_memory()
+        release_freed_memory()  # what the scan freed goes back to the system before the tail's pass
         _fill_examples(folded, settings)
         # One pass over the events dataset serves the summary, the report's data and the unverified count.
         scan = EventsScan(out.out, settings.since_us, settings.until_us)
