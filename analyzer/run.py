@@ -15,10 +15,10 @@ import json
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -29,14 +29,14 @@ from analyzer.config import Settings
 from analyzer.diagnose import unverified
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.engine.plan import plan, unit_bytes
-from analyzer.engine.processes import init_child, release_freed_memory, use_memory_pool
+from analyzer.engine.processes import release_freed_memory, use_memory_pool
 from analyzer.engine.workers import run_units
 from analyzer.errors import InputNotFoundError
-from analyzer.outputs.aggregate import Aggregator, DistinctTokens, summary_days
+from analyzer.outputs.aggregate import Aggregator, DistinctTokens, TableFold, summary_days
 from analyzer.outputs.state import Lock, Progressed, Rebuild, Recorded, Resume, State
-from analyzer.outputs.write import OutputDir, part_files
+from analyzer.outputs.write import OutputDir
 from analyzer.report import page as report
-from analyzer.report.data import ReportData
+from analyzer.report.data import EventsScan, ReportData
 from analyzer.run_summary import Tally
 from analyzer.scan.chunks import FileResult
 from analyzer.scan.inputs import InputFile, expand_inputs, shown
@@ -169,6 +169,11 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         diag = Diagnoser(settings, out.stage)
         folded = _scan(settings, ring, expansion.files, resumes, todo, out, diag, progress, run_id)
         timings["scan_seconds"] = round(settings.clock() - started, 3)
+        # The diagnosis (Python, of what the scan observed) on a thread, beside the commit and the pass over
+        # the dataset below (Arrow, mostly without the GIL).
+        pool = ThreadPoolExecutor(1, thread_name_prefix="diagnose")
+        diagnosing = pool.submit(diag.report)
+        pool.shutdown(wait=False)  # its one thread ends with the task
 
         kept = 0
         if rebuild is not None and rebuild.keep:
@@ -191,21 +196,21 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             dropped = out.drop_partitions_before(cutoff.strftime("%Y-%m-%d"))
 
         t0 = settings.clock()
-        release_freed_memory()  # before the fork below: it would start as big as the scan left this process
-        # The summary and the report's data each read the events dataset once: with a core to spare,
-        # the report's data is read in a forked process meanwhile.
+        release_freed_memory()  # what the scan freed goes back to the system before the tail's pass
         _fill_examples(folded, settings)
-        report_reader = _ReportReader(out.out, settings, folded.counts.examples, ring)
-        window = _write_summary(out, settings)
+        # One pass over the events dataset serves the summary, the report's data and the unverified count.
+        scan = EventsScan(out.out, settings.since_us, settings.until_us)
+        unchecked = unverified.Unverified()
+        window, rows = _write_summary(out, settings, (scan, unchecked))
         tally = Tally(run_id=out.run_id, started=started, inputs=inputs, expansion=expansion,
                       results=[folded.results[i] for i in sorted(folded.results)],
                       unchanged=sum(1 for i in range(len(expansion.files)) if i not in todo),
                       counts=folded.counts, unique=folded.unique, window=window, events=out.events,
                       rebuild=rebuild, recorded=recorded, vanished=vanished, kept=kept, orphans=orphans,
                       dropped=dropped, nothing_new_since=nothing_new_since,
-                      unverified_ok=report_reader.unverified_ok())
+                      unverified_ok=unchecked.result(ring), dataset_rows=rows)
         summary = run_summary.summary(settings, tally, ring, fail_above, timings)
-        diagnosis = diag.report()
+        diagnosis = diagnosing.result()
         if not folded.counts.rows:
             # Nothing new was read: the diagnosis of the last run that read something still holds
             # for the dataset (a second run the same night must not blank the report's diagnosis).
@@ -213,7 +218,9 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         summary.update(diagnosis)
         out.write_json("examples.json", folded.counts.examples)
         report.compile_template()  # done during the scan (`_ready_tail`) unless nothing was scanned
-        data = report_reader.result().with_run(summary)
+        # This run's examples: the published examples.json is still the previous run's.
+        data = ReportData.load(out.out, {}, examples=folded.counts.examples, since_us=settings.since_us,
+                               until_us=settings.until_us, scanned=scan.result()).with_run(summary)
         out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(settings.clock() - t0, 3)
         summary["finished_at"] = datetime.fromtimestamp(settings.clock(), tz=UTC).isoformat()
@@ -274,21 +281,20 @@ def _scan(settings: Settings, ring: KeyRing, files: list[InputFile], resumes: li
 
 def _ready_tail() -> None:
     """What the tail would load first: the report's compiled template (0.1 s) and the libraries only the
-    tail imports (Arrow's datasets, the report fork's pool), so that the tail, where one core waits
+    tail imports (Arrow's datasets), so that the tail, where one core waits
     on the other, does not.
 
     Run on a thread while the workers scan; not before they fork, as a fork must not copy a thread
     that is halfway through an import.
     """
-    import concurrent.futures.process  # noqa: F401
-
     import pyarrow.dataset  # noqa: F401
 
     report.compile_template()
 
 
-def _write_summary(out: OutputDir, settings: Settings) -> dict[str, int]:
-    """summary.parquet of the dataset's window, day by day (never whole in memory); its occurrences by cause."""
+def _write_summary(out: OutputDir, settings: Settings, also: Collection[TableFold] = ()) -> tuple[dict[str, int], int]:
+    """summary.parquet of the dataset's window, day by day (never whole in memory); its occurrences by cause,
+    and the rows of the whole dataset. The folds of `also` are given the same pass's tables."""
     window = {c: 0 for c in S.CAUSES}
 
     def counted(days: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -297,9 +303,10 @@ def _write_summary(out: OutputDir, settings: Settings) -> dict[str, int]:
                 window[str(c)] += int(n)
             yield day
 
-    out.write_parquet_frames("summary.parquet", counted(summary_days(out.events, settings.since_us,
-                                                                     settings.until_us)), S.SUMMARY_SCHEMA)
-    return window
+    footers: list[int] = []
+    out.write_parquet_frames("summary.parquet", counted(summary_days(out.events, settings.since_us, settings.until_us,
+                                                                     also, footers)), S.SUMMARY_SCHEMA)
+    return window, sum(footers)
 
 
 def _fill_examples(folded: _Folded, settings: Settings) -> None:
@@ -310,59 +317,6 @@ def _fill_examples(folded: _Folded, settings: Settings) -> None:
             if facts is not None:
                 ex["header"] = privacy.scrub_claims(facts.header, settings.pii_key, True)
                 ex["claims"] = privacy.scrub_claims(facts.claims, settings.pii_key, settings.include_pii)
-
-
-def _load_report_data(directory: Path, since_us: int | None, until_us: int | None,
-                      examples: dict[str, list[dict[str, Any]]]) -> ReportData:
-    # This run's examples: the published examples.json is still the previous run's.
-    return ReportData.load(directory, {}, examples=examples, since_us=since_us, until_us=until_us)
-
-
-REPORT_FORK_BYTES = 1 << 20  # an events dataset smaller than this is read for the report here, not in a fork
-
-
-class _ReportReader:
-    """`ReportData.load` of an output directory, and the count of its unchecked `ok` rows: in a forked
-    process, while this one writes the summary, when there is a core to spare and the dataset is large
-    enough to repay a fork (else here, when they are asked for)."""
-
-    def __init__(self, directory: Path, settings: Settings, examples: dict[str, list[dict[str, Any]]],
-                 ring: KeyRing) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self._pool = None
-        self._args = (directory, settings.since_us, settings.until_us, examples)
-        if os.name == "posix" and settings.workers > 1 and _dataset_bytes(directory / "events") >= REPORT_FORK_BYTES:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=init_child)
-            # In this order: the run summary needs the count before the report needs its data.
-            self._unverified = self._pool.submit(unverified.count, directory / "events", ring, settings.since_us,
-                                                 settings.until_us)
-            self._future = self._pool.submit(_load_report_data, *self._args)
-
-    def unverified_ok(self) -> dict[str, Any] | None:
-        """run.json's `unverified_ok`, if counted in the forked process (else the run summary counts it)."""
-        return None if self._pool is None else self._unverified.result()
-
-    def result(self) -> ReportData:
-        """The report data (without a run summary), read here if no process could be forked."""
-        if self._pool is None:
-            return _load_report_data(*self._args)
-        try:
-            return self._future.result()
-        finally:
-            self._pool.shutdown()
-
-
-def _dataset_bytes(events: Path, enough: int = REPORT_FORK_BYTES) -> int:
-    """The bytes of the events dataset's part files, counted until `enough` is reached."""
-    total = 0
-    for part in part_files(events):
-        total += part.stat().st_size
-        if total >= enough:
-            break
-    return total
 
 
 def merge_results(into: FileResult | None, part: FileResult) -> FileResult:

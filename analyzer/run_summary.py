@@ -53,6 +53,7 @@ class Tally:
     dropped: list[str] = dataclasses.field(default_factory=list)  # partitions past --keep-days
     nothing_new_since: float | None = None  # when a run last read something (epoch seconds)
     unverified_ok: dict[str, Any] | None = None  # `unverified.count` of the dataset, if counted already
+    dataset_rows: int | None = None  # `dataset_rows` of the dataset, if counted already
 
     @property
     def errors(self) -> list[Any]:
@@ -131,7 +132,8 @@ def summary(settings: Settings, tally: Tally, ring: KeyRing, fail_above: float |
             "by_cause": tally.window,
             "since": iso(settings.since_us),
             "until": iso(settings.until_us),
-            "total_occurrences": dataset_rows(tally.events),
+            "total_occurrences": (tally.dataset_rows if tally.dataset_rows is not None
+                                  else dataset_rows(tally.events)),
             "nothing_new": nothing_new,
             "nothing_new_since": (iso(int(tally.nothing_new_since * 1e6))
                                   if nothing_new and tally.nothing_new_since else None),

@@ -25,6 +25,7 @@ assumption) and a word for how sure it is.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -167,27 +168,35 @@ def host_offsets(pairs: Iterable[tuple[str, str, float, Any]]) -> dict[str, Offs
     A token whose lag lies more than WINDOW_S below the estimate on every one of two or more hosts
     was not yet valid when it was used (its minter's clock, not the hosts'): it is dropped on all of
     them.
+
+    The pairs are sorted once, by host, lag and token: each host's slice is then its lags in the order
+    `body` sorts them, ties by token, however the pairs came. Each (host, token) counts once, its last lag.
     """
-    per_host: dict[str, dict[str, tuple[float, Any]]] = {}
-    for host, fp, lag, source in pairs:
-        per_host.setdefault(host, {})[fp] = (lag, source)
+    rows = {(h, fp): (lag, source) for h, fp, lag, source in pairs}
+    if not rows:
+        return {}
+    hosts, fps = (np.array(k, dtype=object) for k in zip(*rows.keys(), strict=True))
+    lags = np.fromiter((v[0] for v in rows.values()), dtype=float, count=len(rows))
+    sources = np.array(["" if v[1] is None else str(v[1]) for v in rows.values()], dtype=object)
+    names, host = np.unique(hosts, return_inverse=True)
+    _, token = np.unique(fps, return_inverse=True)
+    order = np.lexsort((token, lags, host))
+    host, token, lags, sources = host[order], token[order], lags[order], sources[order]
+    bounds = np.searchsorted(host, np.arange(len(names) + 1))
 
-    def fit(toks: dict[str, tuple[float, Any]]) -> OffsetEstimate | None:
-        ordered = sorted(toks.items())  # the same input in the same order, however the pairs came
-        return estimate([v[0] for _, v in ordered], ["" if v[1] is None else str(v[1]) for _, v in ordered])
+    def fit(lag: np.ndarray, source: np.ndarray) -> OffsetEstimate | None:
+        return estimate(lag, list(source))
 
-    first = {h: fit(v) for h, v in per_host.items()}
-    below: dict[str, list[bool]] = {}
-    for h, toks in per_host.items():
-        est = first[h]
-        for fp, (lag, _) in toks.items():
-            below.setdefault(fp, []).append(est is not None and lag < est.offset_s - WINDOW_S)
-    early = {fp for fp, b in below.items() if len(b) >= 2 and all(b)}
+    first = [fit(lags[a:b], sources[a:b]) for a, b in itertools.pairwise(bounds)]
+    edge = np.array([np.nan if est is None else est.offset_s - WINDOW_S for est in first])
+    below = lags < edge[host]  # NaN where the host has no estimate: never below
+    uses = np.bincount(token)
+    early = ((uses >= 2) & (np.bincount(token, weights=below, minlength=len(uses)) == uses))[token]
     out: dict[str, OffsetEstimate] = {}
-    for h in sorted(per_host):
-        toks = per_host[h]
-        dropped = sum(fp in early for fp in toks)
-        est = fit({fp: v for fp, v in toks.items() if fp not in early}) if dropped else first[h]
+    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
+        dropped = int(early[a:b].sum())
+        keep = ~early[a:b]
+        est = fit(lags[a:b][keep], sources[a:b][keep]) if dropped else first[i]
         if est is not None:
-            out[h] = replace(est, excluded=est.excluded + dropped)
+            out[str(names[i])] = replace(est, excluded=est.excluded + dropped)
     return out

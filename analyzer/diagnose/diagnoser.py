@@ -165,7 +165,8 @@ class Diagnoser:
         assertions is that client's offset. Skews inside the leeway are named too: nothing fails yet,
         but everything fails once they grow past it.
         """
-        pairs = sorted(self.seen.clock.items())
+        # In any order: each estimate depends on its set of values only (`host_offsets` orders its own).
+        pairs = self.seen.clock.items()
         hosts = clocks.host_offsets((h, fp, lag, ip) for (h, fp), (lag, ip, assertion) in pairs if not assertion)
         estimates: list[dict[str, Any]] = []
         for h, est in hosts.items():
@@ -369,18 +370,25 @@ def _any_qualified(logged: pd.Series) -> bool:
 
 
 def _plain_frame(table: Any) -> pd.DataFrame:
-    """An Arrow batch of held-back rows as the frame `classify` produced (plain strings and lists)."""
-    cols = {}
+    """An Arrow batch of held-back rows as the frame `classify` produced (plain strings and lists).
+
+    Text columns become object columns of str and None at once (by way of pandas' string type, each
+    took a conversion and a `where`: most of the time of finishing the held-back rows).
+    """
+    text: dict[str, pd.Series] = {}
+    other = {}
     for name in table.column_names:
         col = table.column(name)
         if pa.types.is_dictionary(col.type):
             col = col.cast(pa.string())
-        cols[name] = col
-    df = pa.table(cols).to_pandas()
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            text[name] = pd.Series(col.to_pylist(), dtype=object)
+        else:
+            other[name] = col
+    rest = pa.table(other).to_pandas() if other else pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+    df = pd.DataFrame({name: text[name] if name in text else rest[name] for name in table.column_names},
+                      index=pd.RangeIndex(table.num_rows))
     df["causes"] = [list(c) if c is not None else [] for c in df["causes"]]
-    for name in df.columns:
-        if df[name].dtype != object and str(df[name].dtype) in ("str", "string"):
-            df[name] = df[name].astype("object").where(df[name].notna(), None)
     return df
 
 

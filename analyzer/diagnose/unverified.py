@@ -7,12 +7,10 @@ number of `ok` rows in the data whose `signature_checked` is false.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from analyzer import schema as S
-from analyzer.outputs.write import part_files
 from analyzer.scan.inputs import shown
 from analyzer.tokens.keys import ASSERTION_REASON, GRAPH_REASON, KeyRing, unverified_reason
 
@@ -36,41 +34,6 @@ def _ok_unchecked(table: Any) -> Any:
     return pc.fill_null(pc.and_(ok, unchecked), False)
 
 
-def _batches(events_dir: Path, since_us: int | None, until_us: int | None) -> Iterator[Any]:
-    """The events' `ok` rows whose signature was not checked, as Arrow tables, row group by row group.
-
-    Only `cause` and `signature_checked` (and `ts` for a window) are read for every row: a run whose
-    keys verified every `ok` reads nothing else. Memory stays flat, as in the summary's reader.
-    """
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    if not events_dir.is_dir():
-        return
-    window = since_us is not None or until_us is not None
-    for path in part_files(events_dir):
-        pf = pq.ParquetFile(path, pre_buffer=False)
-        names = set(pf.schema_arrow.names)
-        if not {"cause", "signature_checked"} <= names:
-            continue
-        first = ["cause", "signature_checked"] + (["ts"] if window and "ts" in names else [])
-        rest = [c for c in _COLUMNS if c in names and c not in first]
-        for group in range(pf.num_row_groups):
-            head = pf.read_row_group(group, columns=first, use_threads=False)
-            keep = _ok_unchecked(head)
-            if "ts" in first:
-                ts = pc.cast(head.column("ts"), "int64")
-                keep = pc.and_(keep, pc.is_valid(ts))
-                if since_us is not None:
-                    keep = pc.and_(keep, pc.greater_equal(ts, since_us))
-                if until_us is not None:
-                    keep = pc.and_(keep, pc.less(ts, until_us))
-                keep = pc.fill_null(keep, False)
-            if not pc.any(keep).as_py():
-                continue
-            yield pf.read_row_group(group, columns=rest, use_threads=False).filter(keep)
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -91,37 +54,67 @@ def _codes(batch: Any, name: str) -> tuple[Any, list[Any]]:
     return col.indices, col.dictionary.to_pylist()
 
 
-def count(events_dir: Path, ring: KeyRing, since_us: int | None = None, until_us: int | None = None) -> dict[str, Any]:
-    """run.json's `unverified_ok`: {count, unique_tokens, issuers: [{issuer, count, reason}]}, largest first.
+class Unverified:
+    """run.json's `unverified_ok`, folded table by table (a `TableFold`: in a run it rides along the
+    summary's pass over the dataset).
 
     Rows are grouped by Arrow (a run without keys has every `ok` row here); the reason is made once
-    per distinct (issuer, tenant, kind, audience).
+    per distinct (issuer, tenant, kind, audience), when the count is asked for.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    groups: dict[tuple[str | None, str | None, str, bool], int] = {}
-    fps: set[str] = set()
-    for batch in _batches(events_dir, since_us, until_us):
+    columns = _COLUMNS
+    coded = ()
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str | None, str | None, str, bool], int] = {}
+        self._fps: set[str] = set()
+
+    def add(self, table: Any, codes: Any = None) -> None:
+        """Fold in one table of events (of the window): its `ok` rows whose signature was not checked.
+
+        (`codes`, a pass's `KeyCodes`, are not needed: these few rows are grouped by their own.)
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not {"cause", "signature_checked"} <= set(table.column_names):
+            return  # written before signatures were checked: nothing to count
+        keep = _ok_unchecked(table)
+        if not pc.any(keep).as_py():
+            return
+        batch = table.filter(keep)
         coded = [_codes(batch, k) for k in _KEYS]
-        table = pa.table({k: codes for k, (codes, _) in zip(_KEYS, coded, strict=True)})
-        for row in table.group_by(list(_KEYS)).aggregate([([], "count_all")]).to_pylist():
+        grouped = pa.table({k: codes for k, (codes, _) in zip(_KEYS, coded, strict=True)})
+        for row in grouped.group_by(list(_KEYS)).aggregate([([], "count_all")]).to_pylist():
             iss, tid, kind, aud = (None if row[k] is None else values[row[k]]
                                    for k, (_, values) in zip(_KEYS, coded, strict=True))
             aud = _text(aud)
             graph = bool(aud) and any(a in S.GRAPH_AUDIENCES for a in (aud or "").split(","))
             group = (_text(iss), _text(tid), str(kind or S.KIND_UNKNOWN), graph)
-            groups[group] = groups.get(group, 0) + int(row["count_all"])
+            self._groups[group] = self._groups.get(group, 0) + int(row["count_all"])
         codes, values = _codes(batch, "token_fp")
-        fps.update(values[i] for i in pc.unique(codes).to_pylist() if i is not None and values[i])
-    entries: dict[tuple[str, str], int] = {}
-    for (iss, tid, kind, graph), n in groups.items():
-        reason = unverified_reason(ring, iss, tid, kind, graph)
-        entry = (iss or NO_ISSUER, reason)
-        entries[entry] = entries.get(entry, 0) + n
-    issuers = [{"issuer": iss, "count": n, "reason": reason}
-               for (iss, reason), n in sorted(entries.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return {"count": sum(groups.values()), "unique_tokens": len(fps), "issuers": issuers}
+        self._fps.update(values[i] for i in pc.unique(codes).to_pylist() if i is not None and values[i])
+
+    def result(self, ring: KeyRing) -> dict[str, Any]:
+        """{count, unique_tokens, issuers: [{issuer, count, reason}]}, largest first."""
+        entries: dict[tuple[str, str], int] = {}
+        for (iss, tid, kind, graph), n in self._groups.items():
+            reason = unverified_reason(ring, iss, tid, kind, graph)
+            entry = (iss or NO_ISSUER, reason)
+            entries[entry] = entries.get(entry, 0) + n
+        issuers = [{"issuer": iss, "count": n, "reason": reason}
+                   for (iss, reason), n in sorted(entries.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return {"count": sum(self._groups.values()), "unique_tokens": len(self._fps), "issuers": issuers}
+
+
+def count(events_dir: Path, ring: KeyRing, since_us: int | None = None, until_us: int | None = None) -> dict[str, Any]:
+    """run.json's `unverified_ok` of an events dataset (or a time window), in a pass of its own."""
+    from analyzer.outputs.aggregate import iter_event_tables
+
+    fold = Unverified()
+    for _, table in iter_event_tables(events_dir, fold.columns, since_us, until_us):
+        fold.add(table)
+    return fold.result(ring)
 
 
 def summary_line(unverified: dict[str, Any]) -> str | None:

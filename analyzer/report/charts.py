@@ -17,10 +17,9 @@ import pandas as pd
 
 from analyzer import schema as S
 from analyzer.report.advice import SHORT
-from analyzer.report.html import esc  # the one escaper for text in the page
+from analyzer.report.html import esc, references  # the one escaper for text in the page
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-_EXTRA = str.maketrans({"=": "&#61;", "(": "&#40;", "@": "&#64;"})
 
 FONT = "system-ui, 'DejaVu Sans', sans-serif"
 FG, MUTED, GRID, OTHER = "#1b1f24", "#57606a", "#d0d7de", "#8c8c8c"
@@ -46,7 +45,7 @@ def _esc(value: Any) -> str:
 
 def safe_svg(svg: str) -> str:
     """The SVG with `=`, `(` and `@` in text nodes written as references, like `esc` does."""
-    return re.sub(r">([^<]*)</(text|title)>", lambda m: ">" + m.group(1).translate(_EXTRA) + f"</{m.group(2)}>", svg)
+    return re.sub(r">([^<]*)</(text|title)>", lambda m: ">" + references(m.group(1)) + f"</{m.group(2)}>", svg)
 
 
 def _num(x: float) -> str:

@@ -95,12 +95,14 @@ class ReportData:
         examples: dict[str, list[dict[str, Any]]] | None = None,
         since_us: int | None = None,
         until_us: int | None = None,
+        scanned: _Scan | None = None,
     ) -> ReportData:
         """Read an output directory (run.json unless given, events/, examples.json unless given).
 
         A run passes its own `examples` (examples.json is still the previous run's then); its report is
         never split by owner, so the sample rows are read only when a cause has no example that shows
-        its token, which is all that report can use them for.
+        its token, which is all that report can use them for. It passes the events' `EventsScan` too,
+        folded on the summary's pass (`scanned`): the events are then not read again here.
         """
         if run is None:
             run = json.loads((directory / "run.json").read_text(encoding="utf-8"))
@@ -110,7 +112,7 @@ class ReportData:
         if examples is None:
             ex_path = directory / "examples.json"
             examples = json.loads(ex_path.read_text(encoding="utf-8")) if ex_path.exists() else {}
-        scan = _scan_events(directory, since_us, until_us)
+        scan = scanned if scanned is not None else _scan_events(directory, since_us, until_us)
         data = cls(
             run=run,
             cube=scan.cube,
@@ -368,38 +370,59 @@ class _Scan:
 _TOKEN_KEYS = ["client_id", "audience", "cause", "token"]
 
 
-def _scan_events(directory: Path, since_us: int | None, until_us: int | None) -> _Scan:
-    """The cube, the distinct-token counts and the tokens to sample, in one pass table by table.
+class EventsScan:
+    """The cube, the distinct-token counts and the tokens to sample, folded table by table (a `TableFold`:
+    it rides along the summary's pass over the dataset in a run).
 
     Both are folded by Arrow's hash aggregation over integers as the tables come (`KeyCodes`): the
     cube's groups, and the distinct (client, audience, cause, token) rows with their first row, so
     memory is bounded by the cube's groups and the distinct tokens (about 30 bytes each), not by the
     occurrences.
     """
-    grain = _grain(directory / "events", since_us, until_us)
-    codes = KeyCodes()
-    cubes: list[pa.Table] = []
-    tokens: list[pa.Table] = []
-    seen = 0
-    for _, table in iter_event_tables(directory / "events", ["ts", "token_fp", "cause", *DIMENSIONS],
-                                      since_us, until_us):
+
+    columns = ("ts", "token_fp", "cause", *DIMENSIONS)
+    coded = _CUBE_KEYS[1:]
+
+    def __init__(self, directory: Path, since_us: int | None, until_us: int | None) -> None:
+        self.grain = _grain(directory / "events", since_us, until_us)
+        self.codes = KeyCodes()
+        self._cubes: list[pa.Table] = []
+        self._tokens: list[pa.Table] = []
+        self._seen = 0
+
+    def add(self, table: pa.Table, codes: KeyCodes) -> None:
+        """Fold in the next table of the dataset (its rows numbered after those of the tables before), its
+        columns encoded by `codes`: the same for every table, the pass's."""
+        self.codes = codes
         keys = {k: codes.encode(table, k) for k in _CUBE_KEYS[1:]}
-        cubes.append(_cube_part(table, keys, grain, seen))
-        tokens.append(_distinct([pa.table({k: keys[k] for k in _TOKEN_KEYS[:3]} | {
-            "token": KeyCodes.tokens(table), "row": _rows(len(table), seen)})], _TOKEN_KEYS))
-        seen += len(table)
-        if len(cubes) >= _FOLD_EVERY:
-            cubes = [_fold_cube(cubes)]
-            tokens = [_distinct(tokens, _TOKEN_KEYS)]
-    if not cubes:
-        empty = pa.table({"ts": pa.array([], pa.timestamp("us", tz="UTC"))})
-        cubes = [_cube_part(empty, {k: codes.encode(empty, k) for k in _CUBE_KEYS[1:]}, grain)]
-        tokens = [pa.table({k: pa.array([], pa.int32()) for k in _TOKEN_KEYS[:3]} |
-                           {"token": pa.array([], pa.uint64()), "row": pa.array([], pa.int64())})]
-    known = _distinct(tokens, _TOKEN_KEYS)
-    tokens_seen = pc.drop_null(known.column("token"))
-    unique = len(pc.unique(tokens_seen)) if len(tokens_seen) else 0
-    return _Scan(_cube_frame(_fold_cube(cubes), codes), grain, unique, known, codes)
+        self._cubes.append(_cube_part(table, keys, self.grain, self._seen))
+        self._tokens.append(_distinct([pa.table({k: keys[k] for k in _TOKEN_KEYS[:3]} | {
+            "token": codes.token_ids(table), "row": _rows(len(table), self._seen)})], _TOKEN_KEYS))
+        self._seen += len(table)
+        if len(self._cubes) >= _FOLD_EVERY:
+            self._cubes = [_fold_cube(self._cubes)]
+            self._tokens = [_distinct(self._tokens, _TOKEN_KEYS)]
+
+    def result(self) -> _Scan:
+        """What the tables folded in so far give a report."""
+        codes, cubes, tokens = self.codes, self._cubes, self._tokens
+        if not cubes:
+            empty = pa.table({"ts": pa.array([], pa.timestamp("us", tz="UTC"))})
+            cubes = [_cube_part(empty, {k: codes.encode(empty, k) for k in _CUBE_KEYS[1:]}, self.grain)]
+            tokens = [pa.table({k: pa.array([], pa.int32()) for k in _TOKEN_KEYS[:3]} |
+                               {"token": pa.array([], pa.uint64()), "row": pa.array([], pa.int64())})]
+        known = _distinct(tokens, _TOKEN_KEYS)
+        tokens_seen = pc.drop_null(known.column("token"))
+        unique = len(pc.unique(tokens_seen)) if len(tokens_seen) else 0
+        return _Scan(_cube_frame(_fold_cube(cubes), codes), self.grain, unique, known, codes)
+
+
+def _scan_events(directory: Path, since_us: int | None, until_us: int | None) -> _Scan:
+    """The report's `EventsScan` of an output directory's events dataset (or a time window), in one pass."""
+    scan = EventsScan(directory, since_us, until_us)
+    for _, table in iter_event_tables(directory / "events", scan.columns, since_us, until_us):
+        scan.add(table, scan.codes)
+    return scan.result()
 
 
 def _first_tokens(known: pa.Table) -> set[int]:

@@ -247,7 +247,14 @@ def _dominant(cube: pd.DataFrame, dim: str, value: Any) -> str:
 
 
 def _none_client_reason(cube: pd.DataFrame, names: Names) -> str:
-    """Why tokens name no client, from their causes: ID tokens (whose audience is the client), unreadable ones."""
+    """Why tokens name no client, from their causes: ID tokens (whose audience is the client), unreadable ones.
+
+    Asked for up to three times a page: worked out once per cube (one page's `names`).
+    """
+    return str(_memo(cube, "none_client_reason", lambda: _no_client(cube, names)))
+
+
+def _no_client(cube: pd.DataFrame, names: Names) -> str:
     f = _failing(cube)
     f = f[f["client_id"].isna().to_numpy()]
     by = f.groupby("cause", observed=True)["occurrences"].sum()
@@ -547,8 +554,8 @@ def _owner_table(cube: pd.DataFrame, names: Names, dim: str) -> Table | None:
                  rows, note=note, total=len(g), widths=["30%", "9%", "9%", "8%", "30%", "14%"], title=TITLES[dim])
 
 
-def _facts(data: ReportData, cube: pd.DataFrame, names: Names, cause: str, example: dict[str, Any] | None) -> Facts:
-    c = cube[(cube["cause"] == cause).to_numpy()]
+def _facts(data: ReportData, c: pd.DataFrame, names: Names, example: dict[str, Any] | None) -> Facts:
+    """What the advice for a cause fills in, from the cube's rows of that cause (`c`)."""
     keys = ["client_id", "host", "audience", "issuer", "tenant_id"]
     top = group_sums(c, keys).sort_values(ascending=False)
     (cid, host, aud, iss, tid), n = top.index[0], int(top.iloc[0])
@@ -572,9 +579,9 @@ def _cause_details(data: ReportData, cube: pd.DataFrame, names: Names, causes: p
         examples = data.cause_examples(cause)
         if data.samples is not None and not shows_token(examples):
             examples = sample_examples(data.samples, cause) or examples
-        facts = _facts(data, cube, names, cause, examples[0] if examples else None)
-        steps = [humane(s) for s in (*next_steps(cause, facts), *a.steps)]
         f = cube[(cube["cause"] == cause).to_numpy()]
+        facts = _facts(data, f, names, examples[0] if examples else None)
+        steps = [humane(s) for s in (*next_steps(cause, facts), *a.steps)]
         top = group_sums(f, ["client_id"]).sort_values(ascending=False)
         affected = [(names.client(k), count(v), none_reason("client_id") if missing(k) else "")
                     for k, v in top.head(5).items() if v > 0]

@@ -1,11 +1,15 @@
-"""The integer keys the summary and the report fold by: token ids and KeyCodes."""
+"""The integer keys the summary and the report fold by: token ids and KeyCodes; the pass's read-ahead."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
+import pytest
 
-from analyzer.outputs.aggregate import KeyCodes, _dictionary_token_ids, _token_id, token_ids
+from analyzer.outputs.aggregate import KeyCodes, _dictionary_token_ids, _token_id, read_ahead, token_ids
 
 
 def test_token_ids_of_fingerprints_are_their_hex_numbers() -> None:
@@ -48,6 +52,57 @@ def test_key_codes_are_shared_across_tables_with_their_own_dictionaries() -> Non
     assert codes.encode(plain, "host").to_pylist() == [2, 3, None]
     tokens = KeyCodes.tokens(pa.table({"token_fp": pa.array(["000000000000000a", None]).dictionary_encode()}))
     assert tokens.type == pa.uint64() and tokens.to_pylist() == [10, None]
+
+
+def test_codes_made_on_another_thread_are_what_encode_gives() -> None:
+    """A pass encodes on its reading thread and hands the codes over (`encoded`, `adopt`); the folds'
+    `encode` and `token_ids` then give them, and a column not handed over is encoded when asked for."""
+    table = pa.table({"host": pa.array(["b", None, "a"]).dictionary_encode(), "client_id": ["x", "y", "x"],
+                      "token_fp": ["0123456789abcdef", None, "0000000000000001"]})
+    mine, theirs = KeyCodes(), KeyCodes()
+    made: list[dict[str, pa.Array]] = []
+    reader = threading.Thread(target=lambda: made.append(theirs.encoded(table, ["host"])))
+    reader.start()
+    reader.join()
+    theirs.adopt(table, made[0])
+    assert theirs.encode(table, "host") is made[0]["host"]
+    for name in ("host", "client_id"):
+        assert theirs.encode(table, name).to_pylist() == mine.encode(table, name).to_pylist()
+        assert list(theirs.decode(name, theirs.encode(table, name))) == [*table.column(name).to_pylist()]
+    assert theirs.token_ids(table).to_pylist() == KeyCodes.tokens(table).to_pylist() == [0x0123456789ABCDEF, None, 1]
+
+
+def test_read_ahead_gives_the_items_in_order_and_raises_what_the_iterator_raised() -> None:
+    assert list(read_ahead(iter(range(50)))) == list(range(50))
+    assert list(read_ahead(iter([]))) == []
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("unreadable part file")
+
+    got = []
+    with pytest.raises(ValueError, match="unreadable"):
+        for item in read_ahead(failing()):
+            got.append(item)
+    assert got == [1]
+
+
+def test_read_ahead_stops_its_thread_when_the_caller_stops() -> None:
+    made = []
+
+    def endless() -> Iterator[int]:
+        n = 0
+        while True:
+            made.append(n)
+            yield n
+            n += 1
+
+    items = read_ahead(endless())
+    assert [next(items) for _ in range(3)] == [0, 1, 2]
+    before = threading.active_count()
+    items.close()  # joins the thread
+    assert threading.active_count() == before - 1
+    assert len(made) <= 3 + 2  # the one in the queue and the one being made
 
 
 def test_example_rows_are_the_first_distinct_tokens_of_each_cause() -> None:

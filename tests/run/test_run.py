@@ -380,23 +380,36 @@ def test_runs_at_a_fixed_clock_keep_each_others_events(tmp_path: Path) -> None:
 
 
 @pytest.mark.whole_run
-def test_the_report_data_read_in_a_fork_is_the_data_read_here(sample_run, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A dataset large enough is read for the report in a forked process (beside the summary); a small one
-    here. Both give the same data."""
-    import analyzer.run as R
+@pytest.mark.parametrize("windowed", [False, True])
+def test_the_summary_pass_gives_the_report_and_the_count_what_their_own_passes_give(
+        sample_run, windowed: bool) -> None:
+    """A run reads the events once: the report's data and the unverified count ride along the summary's pass
+    (and the dataset's rows come from its footers). Each gives what a pass of its own gives."""
+    from analyzer.outputs.aggregate import summary_days
+    from analyzer.report import data as D
+    from analyzer.run_summary import dataset_rows
 
     out, _ = sample_run
-    settings = build_settings(None, [str(SAMPLES)], out_dir=out, workers=2)
-    ring = load_keyring(settings)
-    here = R._ReportReader(out, settings, {}, ring)
-    assert here._pool is None  # the sample's events are far below REPORT_FORK_BYTES
-    monkeypatch.setattr(R, "REPORT_FORK_BYTES", 0)
-    forked = R._ReportReader(out, settings, {}, ring)
-    assert forked._pool is not None
-    assert here.unverified_ok() is None  # counted by the run summary then
-    assert forked.unverified_ok() == unverified.count(out / "events", ring)
-    a, b = here.result(), forked.result()
+    since = until = None
+    if windowed:  # the middle third of the events' times
+        whole = pd.concat(list(summary_days(out / "events")))
+        first, last = (int(pd.Timestamp(t).value // 1000)
+                       for t in (whole["first_seen"].min(), whole["last_seen"].max()))
+        since, until = first + (last - first) // 3, last - (last - first) // 3
+    ring = load_keyring(build_settings(None, [str(SAMPLES)], out_dir=out))
+    scan, unchecked = D.EventsScan(out, since, until), unverified.Unverified()
+    footers: list[int] = []
+    days = list(summary_days(out / "events", since, until, (scan, unchecked), footers))
+    alone = list(summary_days(out / "events", since, until))
+    assert len(days) == len(alone) and days
+    for a, b in zip(days, alone, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert sum(footers) == dataset_rows(out / "events")
+    assert unchecked.result(ring) == unverified.count(out / "events", ring, since, until)
+    a, b = D.ReportData.load(out, {}, scanned=scan.result(), since_us=since, until_us=until), \
+        D.ReportData.load(out, {}, since_us=since, until_us=until)
     pd.testing.assert_frame_equal(a.cube, b.cube)
-    assert a.samples is not None and b.samples is not None  # no example shows a token: samples stand in
+    assert a.samples is not None and b.samples is not None
     pd.testing.assert_frame_equal(a.samples, b.samples)
-    assert (a.unique_tokens, a.grain) == (b.unique_tokens, b.grain) and len(a.cube) > 10
+    assert (a.unique_tokens, a.grain, a.unique_by.keys()) == (b.unique_tokens, b.grain, b.unique_by.keys())
+    assert len(a.cube) > 10
