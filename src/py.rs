@@ -236,10 +236,23 @@ fn line_strings<'r>(
 
 /// A dictionary-coded utf8 column: the distinct values in order of first appearance and an int32
 /// code per row (null where the row has none), as Arrow's `dictionary_encode` makes of the column.
+/// A value repeated on the next rows (the fields of a line with several tokens, a run of lines to one
+/// host) is looked up once per run.
 fn coded<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
     let mut out = StringDictionaryBuilder::<Int32Type>::new();
+    let mut run: Option<(Option<&str>, usize)> = None;
     for v in values {
-        out.append_option(v);
+        match &mut run {
+            Some((last, n)) if *last == v => *n += 1,
+            _ => {
+                if let Some((last, n)) = run.replace((v, 1)) {
+                    out.append_options(last, n);
+                }
+            }
+        }
+    }
+    if let Some((last, n)) = run {
+        out.append_options(last, n);
     }
     Arc::new(out.finish())
 }
