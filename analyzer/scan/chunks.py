@@ -211,7 +211,7 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
         frame[name] = strings(column(name))
     frame["mtime_us"] = np.repeat(np.array([p[2] for p in batch.parts], dtype=np.int64), counts)
     order = ["ts", "source", "line", *_OCC_COLUMNS[3:], "mtime_us"]
-    return pd.DataFrame({name: frame[name] for name in order})
+    return pd.DataFrame({name: frame[name] for name in order}, copy=False)  # every column is new: no copy
 
 
 def _categorical(coded: pa.DictionaryArray) -> pd.Categorical:
@@ -237,4 +237,4 @@ def _empty_frame() -> pd.DataFrame:
     frame.update(ts=pd.array([], dtype="Int64"), line=pd.array([], dtype="int64"),
                  status=pd.array([], dtype="Int32"), mtime_us=pd.array([], dtype="int64"))
     order = ["ts", "source", "line", *_OCC_COLUMNS[3:], "mtime_us"]
-    return pd.DataFrame({name: frame[name] for name in order})
+    return pd.DataFrame({name: frame[name] for name in order}, copy=False)  # every column is new: no copy
