@@ -19,12 +19,13 @@ STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default string dtype
 def strings(values: Sequence[str | None] | np.ndarray | pa.Array) -> pd.arrays.ArrowStringArray:
     """Strings as pandas' default string column, converted by Arrow in one call.
 
-    pandas would first infer the type of every value of a list or object array.
+    pandas would first infer the type of every value of a list or object array. Made `large_string`,
+    which pandas' string arrays hold: a `string` array would be converted once more.
     """
     try:
-        array = pa.array(values, pa.string())
+        array = pa.array(values, pa.large_string())
     except UnicodeEncodeError:  # a lone surrogate from a JSON escape (`"\\ud800"`) in a hostile claim
-        array = pa.array(encodable(values), pa.string())
+        array = pa.array(encodable(values), pa.large_string())
     return pd.arrays.ArrowStringArray(array, dtype=STR)
 
 

@@ -8,10 +8,11 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arrow_array::builder::{BinaryBuilder, StringBuilder};
+use arrow_array::builder::{BinaryBuilder, StringBuilder, StringDictionaryBuilder};
+use arrow_array::types::Int32Type;
 use arrow_array::{
-    ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray, UInt32Array,
-    UInt8Array,
+    ArrayRef, BooleanArray, DictionaryArray, Int32Array, Int64Array, RecordBatch, StringArray,
+    UInt32Array, UInt8Array,
 };
 use arrow_pyarrow::ToPyArrow;
 use pyo3::buffer::PyBuffer;
@@ -233,10 +234,101 @@ fn line_strings<'r>(
     utf8(|| (0..rows.len()).map(|i| field(rows.line_of(i))))
 }
 
-/// The occurrence and token record batches of one chunk's rows.
-fn rows_batches(rows: &Rows<'_>) -> PyResult<(RecordBatch, RecordBatch)> {
+/// A dictionary-coded utf8 column: the distinct values in order of first appearance and an int32
+/// code per row (null where the row has none), as Arrow's `dictionary_encode` makes of the column.
+/// A value repeated on the next rows (the fields of a line with several tokens, a run of lines to one
+/// host) is looked up once per run.
+fn coded<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    let mut out = StringDictionaryBuilder::<Int32Type>::new();
+    let mut run: Option<(Option<&str>, usize)> = None;
+    for v in values {
+        match &mut run {
+            Some((last, n)) if *last == v => *n += 1,
+            _ => {
+                if let Some((last, n)) = run.replace((v, 1)) {
+                    out.append_options(last, n);
+                }
+            }
+        }
+    }
+    if let Some((last, n)) = run {
+        out.append_options(last, n);
+    }
+    Arc::new(out.finish())
+}
+
+/// `coded` of values that are already numbered (`keys` index the `n` values `value` names):
+/// renumbered in order of first appearance without hashing a string.
+fn coded_keys<'a>(
+    keys: impl Iterator<Item = usize>,
+    n: usize,
+    value: impl Fn(usize) -> &'a str,
+) -> PyResult<ArrayRef> {
+    let mut number = vec![-1i32; n];
+    let mut dictionary = StringBuilder::new();
+    let mut next = 0;
+    let codes: Int32Array = keys
+        .map(|k| {
+            if number[k] < 0 {
+                number[k] = next;
+                next += 1;
+                dictionary.append_value(value(k));
+            }
+            number[k]
+        })
+        .collect();
+    let array = DictionaryArray::<Int32Type>::try_new(codes, Arc::new(dictionary.finish()))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(Arc::new(array))
+}
+
+/// The occurrence and token record batches of one chunk's rows. `dictionaries`: the columns whose
+/// values repeat (`format`, `location`, `param`, `host`, `method`, `user_agent`, `token_fp`) come
+/// dictionary-coded (`coded`) instead of as utf8.
+fn rows_batches(rows: &Rows<'_>, dictionaries: bool) -> PyResult<(RecordBatch, RecordBatch)> {
     let n = rows.len();
     let lines = || (0..n).map(|i| rows.line_of(i));
+    let formats = || lines().map(|l| Some(l.format.name()));
+    let locations = || rows.location.iter().map(|&l| Some(LOCATIONS[l as usize]));
+    let params = || rows.param.iter().map(|p| Some(&**p));
+    let hosts = || lines().map(|l| l.fields.host.as_deref());
+    let methods = || lines().map(|l| l.fields.method.as_deref());
+    let agents = || lines().map(|l| l.fields.user_agent.as_deref());
+    let fps = || {
+        rows.token
+            .iter()
+            .map(|&t| Some(rows.fps[t as usize].as_str()))
+    };
+    let repeated: [ArrayRef; 7] = if dictionaries {
+        [
+            coded(formats()),
+            coded_keys(
+                rows.location.iter().map(|&l| l as usize),
+                LOCATIONS.len(),
+                |k| LOCATIONS[k],
+            )?,
+            coded(params()),
+            coded(hosts()),
+            coded(methods()),
+            coded(agents()),
+            coded_keys(
+                rows.token.iter().map(|&t| t as usize),
+                rows.fps.len(),
+                |k| rows.fps[k].as_str(),
+            )?,
+        ]
+    } else {
+        [
+            utf8(formats),
+            utf8(locations),
+            utf8(params),
+            utf8(hosts),
+            utf8(methods),
+            utf8(agents),
+            utf8(fps),
+        ]
+    };
+    let [format, location, param, host, method, user_agent, token_fp] = repeated;
     let occurrences = batch(vec![
         (
             "line",
@@ -246,14 +338,11 @@ fn rows_batches(rows: &Rows<'_>) -> PyResult<(RecordBatch, RecordBatch)> {
             "ts",
             Arc::new(Int64Array::from_iter(lines().map(|l| l.fields.ts))),
         ),
-        ("format", utf8(|| lines().map(|l| Some(l.format.name())))),
-        (
-            "location",
-            utf8(|| rows.location.iter().map(|&l| Some(LOCATIONS[l as usize]))),
-        ),
-        ("param", utf8(|| rows.param.iter().map(|p| Some(&**p)))),
-        ("host", line_strings(rows, |l| l.fields.host.as_deref())),
-        ("method", line_strings(rows, |l| l.fields.method.as_deref())),
+        ("format", format),
+        ("location", location),
+        ("param", param),
+        ("host", host),
+        ("method", method),
         ("path", line_strings(rows, |l| l.fields.path.as_deref())),
         (
             "status",
@@ -263,22 +352,12 @@ fn rows_batches(rows: &Rows<'_>) -> PyResult<(RecordBatch, RecordBatch)> {
             "client_ip",
             line_strings(rows, |l| l.fields.client_ip.as_deref()),
         ),
-        (
-            "user_agent",
-            line_strings(rows, |l| l.fields.user_agent.as_deref()),
-        ),
+        ("user_agent", user_agent),
         (
             "logged_error",
             line_strings(rows, |l| l.logged_error.as_deref()),
         ),
-        (
-            "token_fp",
-            utf8(|| {
-                rows.token
-                    .iter()
-                    .map(|&t| Some(rows.fps[t as usize].as_str()))
-            }),
-        ),
+        ("token_fp", token_fp),
     ])?;
     let tokens = batch(vec![
         ("token", binary(rows.tokens.iter().map(|t| &**t))),
@@ -331,16 +410,21 @@ impl PyLineScanner {
     ///   was accepted), `cut` (its first accepted occurrence ended its line).
     ///
     /// `chunk` is any bytes-like object: the readers hand a view of their reused buffer, not a copy.
+    /// `dictionaries`: `format`, `location`, `param`, `host`, `method`, `user_agent` and `token_fp`
+    /// come dictionary-coded (int32 codes into the chunk's distinct values, in order of first
+    /// appearance), which the batches of many chunks join without hashing every row again.
+    #[pyo3(signature = (chunk, first_line, dictionaries=false))]
     fn scan<'py>(
         &mut self,
         py: Python<'py>,
         chunk: PyBuffer<u8>,
         first_line: i64,
+        dictionaries: bool,
     ) -> PyResult<ScanOut<'py>> {
         let chunk = bytes_of(&chunk)?;
         let inner = &mut self.inner;
         let rows = py.detach(|| inner.scan(chunk, first_line));
-        let (occ, tokens) = rows_batches(&rows)?;
+        let (occ, tokens) = rows_batches(&rows, dictionaries)?;
         Ok((
             occ.to_pyarrow(py)?,
             tokens.to_pyarrow(py)?,

@@ -158,7 +158,7 @@ def scan_chunk(scanner: Any, chunk: bytes | memoryview, first_line: int, result:
 
     `chunk` may be the readers' view of their buffer: the core scans it in place, and nothing the scan
     returns refers to it."""
-    occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line)
+    occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line, dictionaries=True)
     result.rejected += rejected
     result.masked += masked
     result.invalid_utf8_lines += invalid
@@ -184,13 +184,15 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
     """A batch's columns as a DataFrame with the occurrence dtypes, converted by Arrow.
 
     Columns whose values repeat become categoricals (which classification, the writer and the
-    parent process work on by code), the nearly unique `path` and `client_ip` plain strings.
+    parent process work on by code), the nearly unique `path` and `client_ip` plain strings. The
+    core hands the repeating ones dictionary-coded per chunk: joining the chunks' few distinct values
+    costs less than hashing every row of the batch again.
     """
     import numpy as np
 
     if not batch.parts:
         return _empty_frame()
-    table = pa.Table.from_batches([p[0] for p in batch.parts])
+    table = pa.Table.from_batches([p[0] for p in batch.parts]).unify_dictionaries()
     counts = [p[0].num_rows for p in batch.parts]
 
     def column(name: str) -> pa.Array:
@@ -204,18 +206,19 @@ def batch_frame(batch: Batch) -> pd.DataFrame:
         "status": pd.Int32Dtype().__from_arrow__(table.column("status")),
     }
     for name in _CATEGORIES:
-        frame[name] = _categorical(column(name))
+        frame[name] = _categorical(column(name))  # the chunks share one dictionary, so only codes are joined
     for name in _STRINGS:
         frame[name] = strings(column(name))
     frame["mtime_us"] = np.repeat(np.array([p[2] for p in batch.parts], dtype=np.int64), counts)
     order = ["ts", "source", "line", *_OCC_COLUMNS[3:], "mtime_us"]
-    return pd.DataFrame({name: frame[name] for name in order})
+    return pd.DataFrame({name: frame[name] for name in order}, copy=False)  # every column is new: no copy
 
 
-def _categorical(values: pa.Array) -> pd.Categorical:
-    """Strings as a categorical, categories in the order they first appear (dictionary-encoded by Arrow)."""
-    encoded = values.dictionary_encode()
-    return from_codes(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), encoded.dictionary)
+def _categorical(coded: pa.DictionaryArray) -> pd.Categorical:
+    """A dictionary-coded column as a categorical: its categories in the order they first appear, as
+    each chunk's dictionary has them and `unify_dictionaries` keeps them (first chunk's, then the new
+    ones of each next chunk)."""
+    return from_codes(coded.indices.fill_null(-1).to_numpy(zero_copy_only=False), coded.dictionary)
 
 
 def _sources(parts: list[tuple[pa.RecordBatch, str, int]], counts: list[int]) -> pd.Categorical:
@@ -234,4 +237,4 @@ def _empty_frame() -> pd.DataFrame:
     frame.update(ts=pd.array([], dtype="Int64"), line=pd.array([], dtype="int64"),
                  status=pd.array([], dtype="Int32"), mtime_us=pd.array([], dtype="int64"))
     order = ["ts", "source", "line", *_OCC_COLUMNS[3:], "mtime_us"]
-    return pd.DataFrame({name: frame[name] for name in order})
+    return pd.DataFrame({name: frame[name] for name in order}, copy=False)  # every column is new: no copy

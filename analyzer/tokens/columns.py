@@ -14,7 +14,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -31,9 +31,16 @@ STRING_FACTS = ("kind", "alg", "kid", "typ", "issuer", "audience", "client_id", 
 TIME_FACTS = ("exp", "nbf", "iat")
 Judged = tuple[str, tuple[str, ...], "str | None", bool, "str | None"]  # what the audience and issuer checks see
 
-_READ = ("kind", "alg", "kid", "typ", "issuer", "client_id", "tenant_id", "version", "scopes", "roles",
-         "exp", "nbf", "iat", "has_nonce", "signature_checked", "failures", "audiences", "subject")
-_read = attrgetter(*_READ)  # one C call per token, not one attribute lookup per token and fact
+# The facts a client's tokens share (they differ in little but their times and subject): read as one
+# tuple per token in one C call, and coded once per distinct tuple (a
+# "profile"), not once per token and column.
+_SHARED = ("kind", "alg", "kid", "typ", "issuer", "audiences", "client_id", "tenant_id", "version", "scopes",
+           "roles")
+_SHARED_COLUMNS = tuple("audience" if c == "audiences" else c for c in _SHARED)  # the audiences coded as one
+_shared = itemgetter(*_SHARED)
+_KIND, _ISSUER, _AUDIENCES, _TENANT = (_SHARED.index(c) for c in ("kind", "issuer", "audiences", "tenant_id"))
+_OWN = ("exp", "nbf", "iat", "has_nonce", "signature_checked", "failures", "subject")
+_own = itemgetter(*_OWN)  # one C call per token, not one lookup per token and fact
 _subject_hash = lru_cache(maxsize=1 << 14)(keyed_hash)  # a user's tokens recur: one HMAC per user
 
 
@@ -59,6 +66,9 @@ class TokenColumns:
         self._code: dict[str, dict[str | None, int]] = {c: {None: -1} for c in STRING_FACTS}  # value -> code
         self._text: dict[str, dict[str, int]] = {c: {} for c in STRING_FACTS}  # UTF-8-safe text -> code
         self.values: dict[str, list[str]] = {c: [] for c in STRING_FACTS}  # code -> text
+        self._profile: dict[tuple[Any, ...], int] = {}  # the `_SHARED` facts of a token -> their number
+        self._profiles: list[tuple[Any, ...]] = []
+        self._profile_codes = np.empty((0, len(_SHARED)), np.int32)  # profile -> the codes of its facts
         self._judged: dict[Judged, int] = {}
         self.judged: list[Judged] = []  # judged number -> (kind, audiences, issuer, malformed, tenant)
         self.col: dict[str, np.ndarray] = {
@@ -98,29 +108,49 @@ class TokenColumns:
     def _add(self, facts: list[TokenFacts]) -> None:
         """New rows for these facts, at the end."""
         k = len(facts)
-        got = dict(zip(_READ, zip(*map(_read, facts), strict=True), strict=True))
+        fields = list(map(vars, facts))  # a dict's items cost less than attributes (looked up in the class first)
+        profiles = list(map(_shared, fields))
+        got = dict(zip(_OWN, zip(*map(_own, fields), strict=True), strict=True))
         bits = np.array([_failure_bits(f) if f else 0 for f in got["failures"]], dtype=np.int64)
-        got["audience"] = got["audiences"]  # coded by the tuple: `TokenFacts.audience` joined once per distinct one
+        number = self._profile
+        fresh = [p for p in dict.fromkeys(profiles) if p not in number]
+        if fresh:
+            # Coded in the order the profiles first appear: each column's new values come in the order
+            # they first appear, as when every token was coded.
+            by_column = list(zip(*fresh, strict=True))
+            codes = [self._codes(c, by_column[i], _joined if c == "audience" else None)
+                     for i, c in enumerate(_SHARED_COLUMNS)]
+            self._profile_codes = np.concatenate([self._profile_codes, np.column_stack(codes)])
+            for p in fresh:
+                number[p] = len(self._profiles)
+                self._profiles.append(p)
+        profile = np.fromiter(map(number.__getitem__, profiles), dtype=np.int64, count=k)
+        shared = self._profile_codes[profile]
         subjects = got["subject"]
         if any(subjects):
             key = self._key or load_key()  # settings made without a run (inspect, tests) carry no key
-            got["subject_hash"] = tuple(_subject_hash(key, s) if s else None for s in subjects)
+            subject_hash = [_subject_hash(key, s) if s else None for s in subjects]
         else:
-            got["subject_hash"] = (None,) * k
-        judged_of = list(zip(got["kind"], got["audiences"], got["issuer"],
-                             ((bits & BIT[S.MALFORMED]) != 0).tolist(), got["tenant_id"], strict=True))
+            subject_hash = [None] * k
+        # What the audience and issuer checks judge of a token: its profile's, and whether it is malformed.
+        pair, first = renumber(profile * 2 + ((bits & BIT[S.MALFORMED]) != 0))
         judged = self._judged
-        for seen in dict.fromkeys(judged_of):
+        numbers = []
+        for key_pair in first.tolist():
+            p = self._profiles[key_pair >> 1]
+            seen = (p[_KIND], p[_AUDIENCES], p[_ISSUER], bool(key_pair & 1), p[_TENANT])
             if seen not in judged:
                 judged[seen] = len(self.judged)
                 self.judged.append(seen)
+            numbers.append(judged[seen])
         new: dict[str, np.ndarray] = {
-            **{c: self._codes(c, got[c], _joined if c == "audience" else None) for c in STRING_FACTS},
+            **{c: shared[:, i] for i, c in enumerate(_SHARED_COLUMNS)},
+            "subject_hash": self._codes("subject_hash", subject_hash),
             **{c: np.array([NAT if v is None else v for v in got[c]], dtype=np.int64) for c in TIME_FACTS},
             "bits": bits,
             "has_nonce": np.array(got["has_nonce"], dtype=bool),
             "signature_checked": np.array(got["signature_checked"], dtype=bool),
-            "judged": np.fromiter(map(judged.__getitem__, judged_of), dtype=np.int64, count=k),
+            "judged": np.array(numbers, dtype=np.int64)[pair],
         }
         n = self._n
         for name, values in new.items():
@@ -133,7 +163,7 @@ class TokenColumns:
         self._facts.extend(map(weakref.ref, facts))
         self._n = n + k
 
-    def _codes(self, name: str, values: tuple[Any, ...], text: Callable[[Any], str | None] | None = None
+    def _codes(self, name: str, values: Sequence[Any], text: Callable[[Any], str | None] | None = None
                ) -> np.ndarray:
         """Codes of a column's values (-1: none), new ones added to its distinct texts: `text` of each
         (the value itself if none is given) made UTF-8-safe, once per distinct value."""

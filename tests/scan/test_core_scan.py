@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import extract_reference as R
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -76,6 +77,34 @@ def test_the_chunk_scan_agrees_occurrence_by_occurrence(chunk: bytes) -> None:
         assert occ["cut"][i] == (chunk[h[4]:h[4] + 1] in (b"", b"\n", b"\r"))
     assert len(set(tokens["token"])) == len(tokens["token"])
     assert tokens["fp"] == [hashlib.sha256(t).hexdigest()[:16] for t in tokens["token"]]
+
+
+_LINES = st.lists(st.sampled_from([
+    b'1.2.3.4 - - [20/Nov/2026:05:01:07 +0000] "GET /a?access_token=eyJhbGciOiJSUzI1NiJ9.eyJhIjoxfQ.c2ln HTTP/1.1" '
+    b'200 1 "-" "curl/8"',
+    b'5.6.7.8 - - [20/Nov/2026:05:01:08 +0000] "POST /b HTTP/1.1" 401 1 "-" "Mozilla/5.0" '
+    b'"Bearer eyJhbGciOiJSUzI1NiJ9.eyJiIjoyfQ.c2ln"',
+    b'{"host":"h.example","method":"GET","authorization":"Bearer eyJhbGciOiJFUzI1NiJ9.eyJjIjozfQ.c2ln"}',
+    b"text id_token=eyJhbGciOiJSUzI1NiJ9.eyJhIjoxfQ.c2ln and Cookie: t=eyJhbGciOiJSUzI1NiJ9.eyJiIjoyfQ.c2ln",
+    b"no token here",
+]) | CHUNKS, max_size=30).map(b"\n".join)
+
+
+@FAST
+@given(_LINES, st.sampled_from([S.FMT_NGINX, S.FMT_GENERIC, S.FMT_JSON]))
+def test_dictionary_coded_columns_hold_the_plain_scans_values(chunk: bytes, fmt: str) -> None:
+    """`LineScanner.scan(..., dictionaries=True)` codes the repeating columns, values in order of first
+    appearance; decoded they are the plain scan's columns, and every other column is the same."""
+    plain, tokens, counts = _core.LineScanner(fmt, 2026, "UTC").scan(chunk, 1)
+    coded, tokens2, counts2 = _core.LineScanner(fmt, 2026, "UTC").scan(chunk, 1, dictionaries=True)
+    assert tokens.equals(tokens2) and counts == counts2 and plain.schema.names == coded.schema.names
+    for name in plain.schema.names:
+        got = coded.column(name)
+        if pa.types.is_dictionary(got.type):
+            values = got.dictionary.to_pylist()
+            assert values == list(dict.fromkeys(v for v in got.to_pylist() if v is not None))
+            got = got.cast(pa.string())
+        assert got.equals(plain.column(name)), name
 
 
 @FAST

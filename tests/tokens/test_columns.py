@@ -48,6 +48,26 @@ def test_categorical_categories_in_order_of_first_appearance() -> None:
     assert table.times("exp", rows, np.array([0])).tolist() == [pd.Timestamp(2, unit="s", tz="UTC")]
 
 
+def test_tokens_that_share_their_facts_share_codes_and_judged_keys() -> None:
+    """Tokens of one client differ in times and subject: their strings are coded once per distinct
+    set; what the audience and issuer checks judge also tells a malformed token apart."""
+    table = TokenColumns()
+    bad = ((S.MALFORMED, "exp is not a number"),)
+    tokens = {"a": facts("a"), "b": facts("b", exp=3_000_000, subject="user-2"), "c": facts("c", failures=bad),
+              "d": facts("d", audiences=("api://b", "api://c"), tenant_id="t")}
+    _, rows = table.rows(["a", "b", "c", "d"], tokens, KEY)
+    for name in ("kind", "issuer", "client_id", "audience"):
+        a, b, c, d = table.col[name][rows].tolist()
+        assert a == b == c and (d != a) == (name == "audience"), name
+    assert table.values["audience"] == ["api://a", "api://b,api://c"]
+    assert table.col["exp"][rows].tolist() == [2_000_000, 3_000_000, 2_000_000, 2_000_000]
+    judged = [table.judged[j] for j in table.col["judged"][rows].tolist()]
+    assert judged == [(S.KIND_ACCESS, ("api://a",), "https://iss/v2.0", False, None)] * 2 + [
+        (S.KIND_ACCESS, ("api://a",), "https://iss/v2.0", True, None),
+        (S.KIND_ACCESS, ("api://b", "api://c"), "https://iss/v2.0", False, "t")]
+    assert len(table.judged) == 3
+
+
 def test_subjects_are_hashed_and_strings_made_utf8_safe() -> None:
     table = TokenColumns()
     tokens = {"a": facts("a", scopes="read \ud800"), "b": facts("b", scopes="read \udc00", subject=None)}
