@@ -71,7 +71,11 @@ def _plain(values: pd.Series) -> list[object]:
 
 
 @pytest.mark.usefixtures("small_tables")
-def test_the_cube_and_tokens_match_pandas_over_the_rows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shard_rows", [None, 64], ids=["whole", "sharded"])
+def test_the_cube_and_tokens_match_pandas_over_the_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        shard_rows: int | None) -> None:
+    if shard_rows is not None:  # the distinct tokens grouped in shards of their token, as a large report's are
+        monkeypatch.setattr(D, "_SHARD_ROWS", shard_rows)
     rows = _dataset(tmp_path)
     scan = D._scan_events(tmp_path, None, None)
 
