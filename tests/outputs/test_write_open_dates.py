@@ -54,7 +54,12 @@ def test_close_completes_the_other_files_when_one_fails(tmp_path: Path, monkeypa
     parts = PartWriter(tmp_path, "r", "t")
     parts.write(pd.concat([_day(0, range(2)), _day(1, range(2, 4))], ignore_index=True))
     broken = next(iter(parts._open.values()))[0]
-    monkeypatch.setattr(broken, "close", lambda: (_ for _ in ()).throw(OSError("disk full")))
+
+    def fail() -> None:
+        broken.is_open = False  # nor closed again when collected
+        raise OSError("disk full")
+
+    monkeypatch.setattr(broken, "close", fail)
     with pytest.raises(OSError, match="disk full"):
         parts.close()
     assert _files(tmp_path) == [f"date={START + dt.timedelta(days=1)}/part-r-t.parquet"]
