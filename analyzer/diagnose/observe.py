@@ -66,7 +66,7 @@ MAX_CLIENTS = 500  # clients listed in run.json, the most failing first
 MAX_LOGGED_HOSTS = 10  # hosts named per (logged error, cause) pair
 # Held-back rows judged (and written) at a time by `Diagnoser.finish`. Judging takes about 4 KB a row
 # (object columns, the recheck's frames), and held-back rows grow with the input: a month of logs held
-# 4,313 rows, judged at once for +26 MB of the parent's peak, which the report's fork inherited.
+# 4,313 rows, judged at once for +26 MB of the parent's peak (+5 MB still held when the tail began).
 PENDING_BATCH_ROWS = 1 << 10
 
 
