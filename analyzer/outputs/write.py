@@ -67,7 +67,7 @@ def _text(col: pd.Series) -> pa.Array:
         return pa.array(values, type=pa.string())
 
 
-def _used_dictionaries(table: pa.Table) -> pa.Table:
+def used_dictionaries(table: pa.Table) -> pa.Table:
     """The table with each dictionary column as `dictionary_encode` would give it (`_first_use`).
 
     So a part file's dictionaries hold just its rows' values, however the frame stored them.
@@ -183,6 +183,9 @@ def write_parts(stage: Path, run_id: str, tag: str, ev: pd.DataFrame) -> int:
     return made
 
 
+OPEN_DATES = 4  # date files a PartWriter keeps open at once (each holds a buffer and a writer, ~0.3 MB)
+
+
 class PartWriter:
     """A run of classified batches as one part file per date, `part-<run id>-<tag>.parquet`, each
     batch a row group of it, written as it comes (never a whole task in memory).
@@ -191,12 +194,20 @@ class PartWriter:
     itself: so a dataset has a file per task and date, not per batch, and every reader of it pays per
     file. A file is written under a hidden name and renamed to its own when closed, so its name never
     stands for half a file; `close` is due when the batches end, also when they end with an error.
+
+    At most OPEN_DATES files are open: a task over a month of a quiet log met a date per few thousand
+    rows and kept 33 writers open (~10 MB in each process). Logs run forward in time, so the date
+    written least recently is completed to make room; rows of it that come after all (lines out of
+    order, a second file of a bundle) begin another file of that date, `part-<run id>-<tag>b0001.parquet`,
+    which sorts right after the first: the dataset's rows stay in the same order.
     """
 
     def __init__(self, stage: Path, run_id: str, tag: str) -> None:
-        self.stage, self.name = stage, f"part-{run_id}-{tag}.parquet"
-        # date -> (pyarrow.parquet.ParquetWriter, its buffered stream, its file)
+        self.stage, self._stem = stage, f"part-{run_id}-{tag}"
+        # date -> (pyarrow.parquet.ParquetWriter, its buffered stream, its hidden file), least recently written first
         self._open: dict[str, tuple[Any, pa.NativeFile, Path]] = {}
+        self._begun: dict[str, int] = {}  # date -> files begun for it
+        self._made = 0  # files completed
 
     def write(self, ev: pd.DataFrame) -> None:
         """Append one batch: its rows of each date as a row group (or more, above 65,536 rows) of that date's file.
@@ -205,40 +216,57 @@ class PartWriter:
         whatever the batches before used.
         """
         for date, table in _date_tables(ev):
-            got = self._open.get(date)
+            got = self._open.pop(date, None)
             if got is None:
-                d = self.stage / "events" / f"date={date}"
-                d.mkdir(parents=True, exist_ok=True)
-                tmp = d / f".{self.name}.tmp"
-                # Buffered: a Parquet writer writes each page header and page on its own, a system call each.
-                stream = pa.output_stream(tmp, compression=None, buffer_size=1 << 18)
-                try:
-                    _secure(tmp)
-                    writer = pq.ParquetWriter(stream, EVENT_WRITE_SCHEMA, **_PART_OPTIONS)
-                except BaseException:
-                    stream.close()
-                    tmp.unlink(missing_ok=True)
-                    raise
-                got = self._open[date] = writer, stream, tmp
+                if len(self._open) >= OPEN_DATES:
+                    self._complete(*self._open.pop(next(iter(self._open))))
+                got = self._begin(date)
+            self._open[date] = got  # now the most recently written
             got[0].write_table(table, row_group_size=1 << 16)
 
+    def _begin(self, date: str) -> tuple[Any, pa.NativeFile, Path]:
+        """A new file of this date, under its hidden name: the date's first is `name`, the next ones `b0001`, ..."""
+        n = self._begun.get(date, 0)
+        self._begun[date] = n + 1
+        d = self.stage / "events" / f"date={date}"
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / f".{self._stem}{f'b{n:04d}' if n else ''}.parquet.tmp"
+        # Buffered: a Parquet writer writes each page header and page on its own, a system call each.
+        stream = pa.output_stream(tmp, compression=None, buffer_size=1 << 18)
+        try:
+            _secure(tmp)
+            writer = pq.ParquetWriter(stream, EVENT_WRITE_SCHEMA, **_PART_OPTIONS)
+        except BaseException:
+            stream.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        return writer, stream, tmp
+
+    def _complete(self, writer: Any, stream: pa.NativeFile, tmp: Path) -> None:
+        """Finish one file and give it its name (its half is removed if that fails)."""
+        try:
+            try:
+                writer.close()
+            finally:
+                stream.close()
+            tmp.replace(tmp.with_name(tmp.name[1:-len(".tmp")]))
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self._made += 1
+
     def close(self) -> int:
-        """Complete each date's file and give it its name; returns how many files there are."""
+        """Complete each open file and give it its name; returns how many files were made in all."""
         opened, self._open = self._open, {}
         error: BaseException | None = None
-        for writer, stream, tmp in opened.values():
+        for got in opened.values():
             try:
-                try:
-                    writer.close()
-                finally:
-                    stream.close()
-                tmp.replace(tmp.with_name(self.name))
-            except BaseException as exc:  # the others are still closed; this one's half goes
-                tmp.unlink(missing_ok=True)
+                self._complete(*got)
+            except BaseException as exc:  # the others are still closed
                 error = error or exc
         if error is not None:
             raise error
-        return len(opened)
+        return self._made
 
 
 def _date_tables(ev: pd.DataFrame) -> Iterator[tuple[str, pa.Table]]:
@@ -421,7 +449,7 @@ class OutputDir:
                         path = target / f"part-{self.run_id}-k{record_id}_{self._parts:05d}.parquet"
                         writer = writers[record_id] = pq.ParquetWriter(path, rows.schema, compression="zstd")
                         _secure(path)
-                    writer.write_table(_used_dictionaries(rows), row_group_size=1 << 16)
+                    writer.write_table(used_dictionaries(rows), row_group_size=1 << 16)
                     kept += rows.num_rows
         finally:
             for writer in writers.values():

@@ -168,3 +168,23 @@ def test_the_clock_of_a_batch_is_its_rows_folded_one_by_one(monkeypatch, limit: 
         _clock_by_rows(ev, slow)
     assert (fast.clock_level, fast.clock) == (slow.clock_level, slow.clock)
     assert limit > 1000 or fast.clock_level > 0
+
+
+def test_held_rows_are_kept_with_just_the_dictionary_entries_they_use(tmp_path) -> None:
+    """A batch's categoricals hold every value of the batch; a few held rows of it must not carry them all
+    into the pending file (`Diagnoser.finish` read every one back)."""
+    import pyarrow.parquet as pq
+
+    ev = classified(2_000, seed=3, tokens=1_500)
+    ev["token_fp"] = ev["token_fp"].astype("category")
+    ev["date"] = ev["ts"].dt.date
+    held = ev.iloc[[5, 7, 5 + 1_000]]
+    pending = diagnose.PendingRows(tmp_path / "held.parquet")
+    pending.add(held)
+    path = pending.close()
+    assert path is not None
+    got = pq.read_table(path)
+    fps = got.column("token_fp").chunk(0)
+    assert len(fps.dictionary) == held["token_fp"].nunique() < len(ev["token_fp"].cat.categories)
+    assert fps.to_pylist() == held["token_fp"].astype(object).tolist()
+    assert got.column("line").to_pylist() == held["line"].tolist()
