@@ -52,7 +52,7 @@ class TokenColumns:
     facts memo drops its oldest half, so memory stays bounded however many tokens a run sees.
     """
 
-    LIMIT = 20_000
+    LIMIT = 8_192  # the facts memo's: a row per token the memo holds
 
     def __init__(self) -> None:
         self._key: bytes | None = None  # the hashing secret the subject hashes were made with

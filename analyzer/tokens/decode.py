@@ -167,7 +167,7 @@ class FactsMemo:
     Tokens recur across the files of an archive (a client sends one token to every host for an hour).
     """
 
-    LIMIT = 20_000  # facts kept (about 1.3 KB each: header and claims stay JSON text), about 26 MB
+    LIMIT = 8_192  # facts kept (about 1.3 KB each: header and claims stay JSON text), about 11 MB
 
     def __init__(self) -> None:
         self._facts: dict[tuple[str, bool], TokenFacts] = {}
