@@ -336,25 +336,29 @@ _SHARDS = 8
 
 
 def _distinct(tables: list[pa.Table], keys: list[str]) -> pa.Table:
-    """The distinct key rows of tables that number their rows (`row`), each with its first row's number,
-    in the order of those numbers. `keys` hold `token`.
+    """The distinct key rows of tables that number their rows (`row`), each with its first row's number
+    (in no particular order: whoever reads them orders them by that number). `keys` hold `token`.
 
     Arrow's hash aggregation needs about 120 bytes a row while it runs, and the distinct tokens of a
-    report grow with the logs (170,000 rows at 7 GB: 21 MB at once, which the allocator then keeps). A
-    large table is grouped in shards by its token's low bits (a key lies in one shard), each an eighth.
+    report grow with the logs (170,000 rows at 7 GB: 21 MB at once). A large table is grouped in shards
+    by its token (`_shards`), each an eighth.
     """
     table = pa.concat_tables(tables)
     if table.num_rows <= _SHARD_ROWS:
         return _group_first(table, keys)
+    return pa.concat_tables([_group_first(part, keys) for part in _shards(table)])
+
+
+def _shards(table: pa.Table) -> list[pa.Table]:
+    """A table's rows in _SHARDS parts by the low bits of their `token` (a missing token in the first):
+    rows of one token, and so of one key that holds it, are in one part."""
     shard = pc.bit_wise_and(pc.fill_null(table.column("token"), 0), pa.scalar(_SHARDS - 1, pa.uint64()))
-    return pa.concat_tables([_group_first(table.filter(pc.equal(shard, pa.scalar(i, pa.uint64()))), keys)
-                             for i in range(_SHARDS)]).sort_by("row")
+    return [table.filter(pc.equal(shard, pa.scalar(i, pa.uint64()))) for i in range(_SHARDS)]
 
 
 def _group_first(table: pa.Table, keys: list[str]) -> pa.Table:
     """`_distinct` of one table in one aggregation."""
-    return table.group_by(keys, use_threads=False).aggregate([("row", "min")]).rename_columns(
-        {"row_min": "row"}).sort_by("row")
+    return table.group_by(keys, use_threads=False).aggregate([("row", "min")]).rename_columns({"row_min": "row"})
 
 
 @dataclass
@@ -407,7 +411,10 @@ class EventsScan:
         self.grain = _grain(directory / "events", since_us, until_us)
         self.codes = KeyCodes()
         self._cubes: list[pa.Table] = []
-        self._tokens: list[pa.Table] = []
+        # The distinct token rows folded so far, in _SHARDS parts by token (`_shards`): a fold then
+        # regroups one part at a time, never a copy of them all (they grow with the logs' tokens).
+        self._known: list[pa.Table] = [_NO_TOKENS] * _SHARDS
+        self._tokens: list[pa.Table] = []  # the distinct token rows of the tables since the last fold
         self._seen = 0
 
     def add(self, table: pa.Table, codes: KeyCodes) -> None:
@@ -421,20 +428,30 @@ class EventsScan:
         self._seen += len(table)
         if len(self._cubes) >= _FOLD_EVERY:
             self._cubes = [_fold_cube(self._cubes)]
-            self._tokens = [_distinct(self._tokens, _TOKEN_KEYS)]
+            self._known, self._tokens = self._folded(), []
+
+    def _folded(self) -> list[pa.Table]:
+        """The known parts with the token rows since the last fold in them (the rows before keep their key)."""
+        if not self._tokens:
+            return self._known
+        return [_group_first(pa.concat_tables([known, new]), _TOKEN_KEYS)
+                for known, new in zip(self._known, _shards(pa.concat_tables(self._tokens)), strict=True)]
 
     def result(self) -> _Scan:
         """What the tables folded in so far give a report."""
-        codes, cubes, tokens = self.codes, self._cubes, self._tokens
+        codes, cubes = self.codes, self._cubes
         if not cubes:
             empty = pa.table({"ts": pa.array([], pa.timestamp("us", tz="UTC"))})
             cubes = [_cube_part(empty, {k: codes.encode(empty, k) for k in _CUBE_KEYS[1:]}, self.grain)]
-            tokens = [pa.table({k: pa.array([], pa.int32()) for k in _TOKEN_KEYS[:3]} |
-                               {"token": pa.array([], pa.uint64()), "row": pa.array([], pa.int64())})]
-        known = _distinct(tokens, _TOKEN_KEYS)
-        tokens_seen = pc.drop_null(known.column("token"))
-        unique = len(pc.unique(tokens_seen)) if len(tokens_seen) else 0
+        parts = self._folded()
+        # A token is in one part: its distinct tokens are counted part by part (a hash table of an eighth).
+        unique = sum(len(pc.unique(pc.drop_null(part.column("token")))) for part in parts)
+        known = pa.concat_tables(parts)  # side by side, not copied: nothing that reads it needs an order
         return _Scan(_cube_frame(_fold_cube(cubes), codes), self.grain, unique, known, codes)
+
+
+_NO_TOKENS = pa.table({k: pa.array([], pa.int32()) for k in _TOKEN_KEYS[:3]} |
+                      {"token": pa.array([], pa.uint64()), "row": pa.array([], pa.int64())})
 
 
 def _scan_events(directory: Path, since_us: int | None, until_us: int | None) -> _Scan:
@@ -448,15 +465,26 @@ def _scan_events(directory: Path, since_us: int | None, until_us: int | None) ->
 def _first_tokens(known: pa.Table) -> set[int]:
     """The first distinct tokens (`token_ids`) of each (client, cause) and (audience, cause), up to
     EXAMPLES_PER_CAUSE each, from the distinct (client, audience, cause, token) rows with their first
-    row; a missing token takes its place too."""
+    row; a missing token takes its place too.
+
+    Worked out in the token's shards (`_shards`), each an eighth of the rows: a token among the first of
+    its (client, cause) is among the first of that group in its own shard, so each shard hands on only
+    its first few per group."""
     firsts: set[int] = set()
     for dim in SPLIT_DIMENSIONS.values():
-        distinct = _distinct([known.select([dim, "cause", "token", "row"])], [dim, "cause", "token"]).sort_by("row")
-        head = (pd.DataFrame({dim: pc.fill_null(distinct.column(dim), -1).to_numpy(),
-                              "cause": pc.fill_null(distinct.column("cause"), -1).to_numpy()})
-                .groupby([dim, "cause"], sort=False).head(S.EXAMPLES_PER_CAUSE))
-        firsts.update(distinct.column("token").take(pa.array(head.index.to_numpy())).drop_null().to_pylist())
+        keys = [dim, "cause", "token"]
+        heads = [_first_of_groups(_group_first(part, keys), dim) for part in _shards(known.select([*keys, "row"]))]
+        firsts.update(_first_of_groups(pa.concat_tables(heads), dim).column("token").drop_null().to_pylist())
     return firsts
+
+
+def _first_of_groups(distinct: pa.Table, dim: str) -> pa.Table:
+    """The first EXAMPLES_PER_CAUSE rows (by `row`) of each (dim, cause) of distinct (dim, cause, token) rows."""
+    distinct = distinct.sort_by("row")
+    head = (pd.DataFrame({dim: pc.fill_null(distinct.column(dim), -1).to_numpy(),
+                          "cause": pc.fill_null(distinct.column("cause"), -1).to_numpy()})
+            .groupby([dim, "cause"], sort=False).head(S.EXAMPLES_PER_CAUSE))
+    return distinct.take(pa.array(head.index.to_numpy()))
 
 
 def _grain(events: Path, since_us: int | None, until_us: int | None) -> str:
