@@ -87,6 +87,11 @@ def test_measure_peak_rss_is_the_high_water_mark_of_the_whole_tree() -> None:
     assert m.max_hwm_mb >= 150 and m.max_rss_mb >= 150
     assert m.tree_rss_mb < m.peak_rss_mb  # the sampled sum at one moment is less
 
+    timed = run.measure("tree", [sys.executable, "-c", child], sample=False)  # as the timing runs are made
+    assert timed.rc == 0 and timed.wall >= 1.1
+    assert timed.tree_pss_mb == 0  # nothing sampled: no /proc reads while it runs
+    assert timed.max_rss_mb >= 150  # the rusage peak of the largest process is still there
+
 
 def test_causes_by_file_names_the_files_whose_causes_differ(tmp_path: Path) -> None:
     """Events in parts with different dictionaries, a rotated piece counted for its file."""
