@@ -282,52 +282,29 @@ fn coded_keys<'a>(
     Ok(Arc::new(array))
 }
 
-/// The occurrence and token record batches of one chunk's rows. `dictionaries`: the columns whose
-/// values repeat (`format`, `location`, `param`, `host`, `method`, `user_agent`, `token_fp`) come
-/// dictionary-coded (`coded`) instead of as utf8.
-fn rows_batches(rows: &Rows<'_>, dictionaries: bool) -> PyResult<(RecordBatch, RecordBatch)> {
+/// The occurrence and token record batches of one chunk's rows. The columns whose values repeat
+/// (`format`, `location`, `param`, `host`, `method`, `user_agent`, `token_fp`) come dictionary-coded
+/// (`coded`): the batches of many chunks join their dictionaries without hashing every row again.
+fn rows_batches(rows: &Rows<'_>) -> PyResult<(RecordBatch, RecordBatch)> {
     let n = rows.len();
     let lines = || (0..n).map(|i| rows.line_of(i));
-    let formats = || lines().map(|l| Some(l.format.name()));
-    let locations = || rows.location.iter().map(|&l| Some(LOCATIONS[l as usize]));
-    let params = || rows.param.iter().map(|p| Some(&**p));
-    let hosts = || lines().map(|l| l.fields.host.as_deref());
-    let methods = || lines().map(|l| l.fields.method.as_deref());
-    let agents = || lines().map(|l| l.fields.user_agent.as_deref());
-    let fps = || {
-        rows.token
-            .iter()
-            .map(|&t| Some(rows.fps[t as usize].as_str()))
-    };
-    let repeated: [ArrayRef; 7] = if dictionaries {
-        [
-            coded(formats()),
-            coded_keys(
-                rows.location.iter().map(|&l| l as usize),
-                LOCATIONS.len(),
-                |k| LOCATIONS[k],
-            )?,
-            coded(params()),
-            coded(hosts()),
-            coded(methods()),
-            coded(agents()),
-            coded_keys(
-                rows.token.iter().map(|&t| t as usize),
-                rows.fps.len(),
-                |k| rows.fps[k].as_str(),
-            )?,
-        ]
-    } else {
-        [
-            utf8(formats),
-            utf8(locations),
-            utf8(params),
-            utf8(hosts),
-            utf8(methods),
-            utf8(agents),
-            utf8(fps),
-        ]
-    };
+    let repeated: [ArrayRef; 7] = [
+        coded(lines().map(|l| Some(l.format.name()))),
+        coded_keys(
+            rows.location.iter().map(|&l| l as usize),
+            LOCATIONS.len(),
+            |k| LOCATIONS[k],
+        )?,
+        coded(rows.param.iter().map(|p| Some(&**p))),
+        coded(lines().map(|l| l.fields.host.as_deref())),
+        coded(lines().map(|l| l.fields.method.as_deref())),
+        coded(lines().map(|l| l.fields.user_agent.as_deref())),
+        coded_keys(
+            rows.token.iter().map(|&t| t as usize),
+            rows.fps.len(),
+            |k| rows.fps[k].as_str(),
+        )?,
+    ];
     let [format, location, param, host, method, user_agent, token_fp] = repeated;
     let occurrences = batch(vec![
         (
@@ -410,21 +387,18 @@ impl PyLineScanner {
     ///   was accepted), `cut` (its first accepted occurrence ended its line).
     ///
     /// `chunk` is any bytes-like object: the readers hand a view of their reused buffer, not a copy.
-    /// `dictionaries`: `format`, `location`, `param`, `host`, `method`, `user_agent` and `token_fp`
-    /// come dictionary-coded (int32 codes into the chunk's distinct values, in order of first
-    /// appearance), which the batches of many chunks join without hashing every row again.
-    #[pyo3(signature = (chunk, first_line, dictionaries=false))]
+    /// `format`, `location`, `param`, `host`, `method`, `user_agent` and `token_fp` come
+    /// dictionary-coded (int32 codes into the chunk's distinct values, in order of first appearance).
     fn scan<'py>(
         &mut self,
         py: Python<'py>,
         chunk: PyBuffer<u8>,
         first_line: i64,
-        dictionaries: bool,
     ) -> PyResult<ScanOut<'py>> {
         let chunk = bytes_of(&chunk)?;
         let inner = &mut self.inner;
         let rows = py.detach(|| inner.scan(chunk, first_line));
-        let (occ, tokens) = rows_batches(&rows, dictionaries)?;
+        let (occ, tokens) = rows_batches(&rows)?;
         Ok((
             occ.to_pyarrow(py)?,
             tokens.to_pyarrow(py)?,

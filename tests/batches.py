@@ -22,7 +22,7 @@ def empty_columns() -> dict[str, list[Any]]:
 
 def batch_of(cols: dict[str, list[Any]], tokens: dict[str, TokenFacts], mtime_us: int) -> Batch:
     """A Batch of these rows (one record batch per row, each with its own `source`), the repeating
-    columns dictionary-coded as the core codes them (`LineScanner.scan(..., dictionaries=True)`)."""
+    columns dictionary-coded as the core codes them (`LineScanner.scan`)."""
     n = len(cols["token_fp"])
     parts = []
     for i in range(n):

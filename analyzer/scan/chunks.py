@@ -158,7 +158,7 @@ def scan_chunk(scanner: Any, chunk: bytes | memoryview, first_line: int, result:
 
     `chunk` may be the readers' view of their buffer: the core scans it in place, and nothing the scan
     returns refers to it."""
-    occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line, dictionaries=True)
+    occ, toks, (rejected, masked, invalid) = scanner.scan(chunk, first_line)
     result.rejected += rejected
     result.masked += masked
     result.invalid_utf8_lines += invalid

@@ -92,19 +92,26 @@ _LINES = st.lists(st.sampled_from([
 
 @FAST
 @given(_LINES, st.sampled_from([S.FMT_NGINX, S.FMT_GENERIC, S.FMT_JSON]))
-def test_dictionary_coded_columns_hold_the_plain_scans_values(chunk: bytes, fmt: str) -> None:
-    """`LineScanner.scan(..., dictionaries=True)` codes the repeating columns, values in order of first
-    appearance; decoded they are the plain scan's columns, and every other column is the same."""
-    plain, tokens, counts = _core.LineScanner(fmt, 2026, "UTC").scan(chunk, 1)
-    coded, tokens2, counts2 = _core.LineScanner(fmt, 2026, "UTC").scan(chunk, 1, dictionaries=True)
-    assert tokens.equals(tokens2) and counts == counts2 and plain.schema.names == coded.schema.names
-    for name in plain.schema.names:
-        got = coded.column(name)
-        if pa.types.is_dictionary(got.type):
-            values = got.dictionary.to_pylist()
-            assert values == list(dict.fromkeys(v for v in got.to_pylist() if v is not None))
-            got = got.cast(pa.string())
-        assert got.equals(plain.column(name)), name
+def test_the_repeating_columns_come_coded_with_each_lines_values(chunk: bytes, fmt: str) -> None:
+    """`LineScanner.scan` codes format, location, param, host, method, user agent and fingerprint: values
+    in order of first appearance, each once; decoded, a row holds what the line parser reads of its line
+    and the fingerprint of its token."""
+    occ, tokens, _ = _core.LineScanner(fmt, 2026, "UTC").scan(chunk, 1)
+    lines = chunk.split(b"\n")
+    fps = tokens.column(1).to_pylist()
+    coded = {}
+    for name in ("format", "location", "param", "host", "method", "user_agent", "token_fp"):
+        column = occ.column(name)
+        assert pa.types.is_dictionary(column.type), name
+        values = column.to_pylist()
+        assert column.dictionary.to_pylist() == list(dict.fromkeys(v for v in values if v is not None)), name
+        coded[name] = values
+    for i, line_no in enumerate(occ.column("line").to_pylist()):
+        got_format, fields = _core.parse_line(lines[line_no - 1], fmt, 2026, "UTC", None, [])
+        assert coded["format"][i] == got_format
+        assert (coded["host"][i], coded["method"][i], coded["user_agent"][i]) == (fields[1], fields[2], fields[6])
+        assert coded["location"][i] in S.LOCATIONS
+        assert coded["token_fp"][i] in fps
 
 
 @FAST
