@@ -34,3 +34,6 @@ _.thread_target
 
 # formats.LineFields mirrors the core's fields; `query_span` is read by the core itself (lines.rs), and by tests.
 query_span
+
+# pyarrow's ParquetWriter reads it when collected (tests/outputs/test_write_open_dates.py: a failed close not run again).
+_.is_open
