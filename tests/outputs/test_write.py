@@ -194,9 +194,9 @@ def test_each_dates_rows_are_written_as_if_alone(tmp_path: Path, layout: str) ->
             assert col.dictionary.equals(want.dictionary) and col.indices.equals(want.indices)
 
 
-def test_rising_and_nearly_unique_numbers_are_written_without_a_parquet_dictionary(tmp_path: Path) -> None:
-    """`ts` and `line` as deltas, `seconds_past_exp` by its bytes (a dictionary would only be larger and
-    slower to write); they read back as they were, missing values included."""
+def test_rising_and_nearly_unique_columns_are_written_without_a_parquet_dictionary(tmp_path: Path) -> None:
+    """`ts` and `line` as deltas, `seconds_past_exp` by its bytes, `path` and `client_ip` plain (a dictionary
+    would only be larger and slower to write); they read back as they were, missing values included."""
     df = _frame(categorical=True)
     times = ["2026-11-20T00:00:01Z", None, "2026-11-20T00:00:03.000004Z", None, "2026-11-21T10:00:00Z"]
     df["ts"] = pd.Series(pd.to_datetime(times, utc=True, format="ISO8601")).astype("datetime64[us, UTC]")
@@ -207,6 +207,11 @@ def test_rising_and_nearly_unique_numbers_are_written_without_a_parquet_dictiona
     encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
     assert "DELTA_BINARY_PACKED" in encodings["ts"] and "DELTA_BINARY_PACKED" in encodings["line"]
     assert "BYTE_STREAM_SPLIT" in encodings["seconds_past_exp"]
+    for name in ("path", "client_ip"):  # nearly a value per row: plain strings, no Parquet dictionary
+        assert not {"RLE_DICTIONARY", "PLAIN_DICTIONARY"} & set(encodings[name]), name
+    assert "RLE_DICTIONARY" in encodings["host"]  # a column whose values repeat keeps its dictionary
     got = pq.read_table(path)
     assert got.column("ts").to_pylist() == [df["ts"][0].to_pydatetime(), df["ts"][2].to_pydatetime(), None]
     assert got.column("seconds_past_exp").to_pylist() == [1.5, -3.25, 0.0]
+    assert pa.types.is_dictionary(got.column("path").type)  # typed as the schema says, values as written
+    assert got.column("path").to_pylist() == ["/x", None, "/x"]  # the rows of DAY1
