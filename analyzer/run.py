@@ -272,7 +272,7 @@ def _scan(settings: Settings, ring: KeyRing, files: list[InputFile], resumes: li
                     folded.spare[fp] = f
         meter.advance(unit_bytes(unit), fi)
     if ready is not None:
-        ready.join()  # before the tail forks again
+        ready.join()  # the tail uses what it readied
     for ev in diag.finish():  # judged against what their host accepted, now that all is seen
         out.write_events(ev)
         folded.counts.add(ev)

@@ -17,11 +17,9 @@ from typing import Any
 from analyzer import __version__
 from analyzer import schema as S
 from analyzer.config import Settings
-from analyzer.diagnose import unverified
 from analyzer.errors import ExitCode
 from analyzer.outputs.aggregate import Aggregator, DistinctTokens
 from analyzer.outputs.state import Rebuild, Recorded
-from analyzer.outputs.write import part_files
 from analyzer.report import data as report_data
 from analyzer.scan.chunks import FileResult
 from analyzer.scan.inputs import Expansion, shown
@@ -45,6 +43,8 @@ class Tally:
     unique: DistinctTokens
     window: dict[str, int]  # the dataset's occurrences by cause, within --since/--until
     events: Path  # the published events dataset
+    unverified_ok: dict[str, Any]  # `unverified.Unverified` of the dataset's window, folded on the summary's pass
+    dataset_rows: int  # rows of the whole dataset, from the footers that pass read
     rebuild: Rebuild | None = None
     recorded: list[Recorded] = dataclasses.field(default_factory=list)  # inputs an earlier run read
     vanished: list[Recorded] = dataclasses.field(default_factory=list)  # of those, the ones that are gone
@@ -52,8 +52,6 @@ class Tally:
     orphans: int = 0  # part files of runs that never committed, removed
     dropped: list[str] = dataclasses.field(default_factory=list)  # partitions past --keep-days
     nothing_new_since: float | None = None  # when a run last read something (epoch seconds)
-    unverified_ok: dict[str, Any] | None = None  # `unverified.count` of the dataset, if counted already
-    dataset_rows: int | None = None  # `dataset_rows` of the dataset, if counted already
 
     @property
     def errors(self) -> list[Any]:
@@ -132,8 +130,7 @@ def summary(settings: Settings, tally: Tally, ring: KeyRing, fail_above: float |
             "by_cause": tally.window,
             "since": iso(settings.since_us),
             "until": iso(settings.until_us),
-            "total_occurrences": (tally.dataset_rows if tally.dataset_rows is not None
-                                  else dataset_rows(tally.events)),
+            "total_occurrences": tally.dataset_rows,
             "nothing_new": nothing_new,
             "nothing_new_since": (iso(int(tally.nothing_new_since * 1e6))
                                   if nothing_new and tally.nothing_new_since else None),
@@ -150,8 +147,7 @@ def summary(settings: Settings, tally: Tally, ring: KeyRing, fail_above: float |
             "partitions_dropped": tally.dropped,
         },
         # `ok` rows of the dataset (the window) whose signature could not be checked, and why.
-        "unverified_ok": (tally.unverified_ok if tally.unverified_ok is not None
-                          else unverified.count(tally.events, ring, settings.since_us, settings.until_us)),
+        "unverified_ok": tally.unverified_ok,
         "keys": ring.describe(),
         "timings": timings,
         "exit_code": int(tally.exit_code(fail_above)),
@@ -213,19 +209,6 @@ def previous_diagnosis(out_dir: Path, fresh: dict[str, Any]) -> dict[str, Any]:
         return fresh
     carried["diagnosis_from_run"] = previous.get("diagnosis_from_run") or previous.get("run_id")
     return {**fresh, **carried}
-
-
-def dataset_rows(events: Path) -> int:
-    """Rows in the published events dataset, from the Parquet footers, file by file.
-
-    A `pyarrow.dataset` count held the metadata of every part file at once: 70 MB more for a
-    dataset of 4 million rows.
-    """
-    import pyarrow.parquet as pq
-
-    if not events.is_dir():
-        return 0
-    return sum(pq.read_metadata(part).num_rows for part in part_files(events))
 
 
 def iso(us: int | None) -> str | None:
