@@ -25,13 +25,15 @@ from analyzer.engine.plan import WorkUnit
 from analyzer.frames import coded, first_of_each
 from analyzer.outputs.aggregate import Aggregator, first_rows
 from analyzer.outputs.write import PartWriter
-from analyzer.scan.chunks import BATCH_ROWS, Batch, FileResult, batch_frame, scan_file
+from analyzer.scan.chunks import Batch, FileResult, batch_frame, scan_file
 from analyzer.tokens.check import classify
 from analyzer.tokens.columns import TokenColumns
 from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.keys import KeyRing
 
-CACHE_LIMIT = 20_000  # token facts kept per task (mostly the memo's own objects; about 1.3 KB each)
+# Token facts kept per task (about 1.3 KB each), as many as the process's memo keeps: past that, a task of
+# tokens each used once kept 20,000 facts alive that the memo had let go (one ~26 MB at 7.4 GB).
+CACHE_LIMIT = FactsMemo.LIMIT
 
 
 @dataclass
@@ -142,7 +144,7 @@ def scan_task(units: list[WorkUnit], ctx: WorkerContext) -> list[UnitOutput]:
 
 def _task_batches(units: list[WorkUnit], outs: list[UnitOutput], cache: dict[str, TokenFacts],
                   ctx: WorkerContext) -> Iterator[Batch]:
-    """The units' batches in order, with file line numbers; those of small files joined up to BATCH_ROWS rows."""
+    """The units' batches in order, with file line numbers; those of small files joined till `Batch.full`."""
     held: Batch | None = None
     for unit, out in zip(units, outs, strict=True):
         for batch in scan_file(unit.file, ctx.settings, ctx.ring, out.result, cache,
@@ -155,7 +157,7 @@ def _task_batches(units: list[WorkUnit], outs: list[UnitOutput], cache: dict[str
                 held = batch
             else:
                 held.extend(batch)
-            if len(held) >= BATCH_ROWS:
+            if held.full():
                 yield held
                 held = None
     if held is not None:

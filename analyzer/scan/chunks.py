@@ -32,6 +32,10 @@ from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.keys import KeyRing
 
 BATCH_ROWS = 65_536  # rows per classified batch: bounds the memory of every stage after the scan
+# Tokens first decoded in a batch, at most: their facts (~1.3 KB each) live as long as the batch. A log of
+# tokens each used once (client assertions, sign-in form posts) filled a batch of rows with 29,000 of
+# them at 7.4 GB and the worker kept ~20 MB more for the rest of the run.
+BATCH_TOKENS = 8_192
 DETECT_BYTES = 1 << 16  # a file's format is detected from its first lines within this many bytes
 DETECT_LINES = 50
 _OCC_COLUMNS = ("ts", "source", "line", "format", "location", "param", "host", "method", "path", "status",
@@ -51,6 +55,10 @@ class Batch:
 
     def __len__(self) -> int:
         return sum(p[0].num_rows for p in self.parts)
+
+    def full(self) -> bool:
+        """Whether the batch is due: BATCH_ROWS rows, or BATCH_TOKENS tokens first decoded in it."""
+        return len(self) >= BATCH_ROWS or len(self.tokens) >= BATCH_TOKENS
 
     def extend(self, other: Batch) -> None:
         """Append another batch's rows (of another file, maybe) and tokens to this one."""
@@ -141,7 +149,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         if part is not None:
             parts.append((part, source, mtime_us))
             rows += part.num_rows
-        if rows >= BATCH_ROWS:
+        if rows >= BATCH_ROWS or len(new_tokens) >= BATCH_TOKENS:
             result.tokens += rows
             yield Batch(parts, new_tokens)
             parts, rows, new_tokens = [], 0, {}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jwts as T
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -24,6 +25,7 @@ from analyzer.engine import task as K
 from analyzer.engine.plan import WorkUnit, bundle, plan
 from analyzer.engine.task import UnitOutput, WorkerContext, scan_task
 from analyzer.outputs.write import write_parts
+from analyzer.scan import chunks as CH
 from analyzer.scan.inputs import InputFile
 from analyzer.tokens.decode import fingerprint
 from analyzer.tokens.keys import KeyRing
@@ -220,6 +222,26 @@ def test_a_resumed_file_gives_only_the_rows_after_what_was_read(tmp_path: Path) 
     assert scan_units(units) == [r for r in token_lines(lines) if r[0] > read]
 
 
+def rows_of(batches: list[pd.DataFrame]) -> list[dict[str, object]]:
+    """The batches' rows as plain values (each batch's categoricals have categories of their own)."""
+    return [r for b in batches for r in pa.Table.from_pandas(b, preserve_index=False).to_pylist()]
+
+
+def test_a_batch_ends_once_it_decoded_batch_tokens_tokens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of tokens each used once (client assertions, sign-in posts) make batches of BATCH_TOKENS new
+    tokens, not of BATCH_ROWS rows: every stage holds the facts of a batch's tokens while it lives. The
+    rows are the same whatever the batches."""
+    lines = [nginx_line(token(300 + i, 600)) for i in range(12)]  # 12 tokens, each once
+    files = [write_log(tmp_path / f"{n}.log", lines[3 * n:3 * n + 3]) for n in range(4)]
+    task = plan(files)  # small files: one task, their rows joined into batches
+    whole = scan_task(task, ctx())[-1].events
+    monkeypatch.setattr(CH, "BATCH_TOKENS", 5)
+    split = scan_task(task, ctx())[-1].events
+    assert [len(b) for b in whole] == [12]
+    assert [len(b) for b in split] == [6, 6]  # a file's 3 tokens at a time: due at 6 >= 5
+    assert rows_of(split) == rows_of(whole)
+
+
 # --------------------------------------------------------------------------- with a sink
 
 
@@ -240,7 +262,7 @@ def test_with_a_sink_a_task_of_several_batches_writes_one_part_file_per_date(tmp
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch is a row group of its date's file, not a file: the rows read back as a file per batch
     gave them, though each row group has dictionaries of its own."""
-    monkeypatch.setattr(K, "BATCH_ROWS", 9)  # small files' rows are joined into batches of 9 or more
+    monkeypatch.setattr(CH, "BATCH_ROWS", 9)  # small files' rows are joined into batches of 9 or more
     rng = random.Random(8)
     files = [write_log(tmp_path / f"{n}.log", [
         line.replace(TS, "[11/Oct/2024:01:02:03 +0000]") if rng.random() < 0.4 else line
@@ -268,7 +290,7 @@ def test_with_a_sink_a_task_of_several_batches_writes_one_part_file_per_date(tmp
 def test_with_a_sink_a_failing_task_still_closes_its_part_files(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The batches written before the error are a complete file under its name (no hidden half left open)."""
-    monkeypatch.setattr(K, "BATCH_ROWS", 9)
+    monkeypatch.setattr(CH, "BATCH_ROWS", 9)
     files = [write_log(tmp_path / f"{n}.log", many_lines(15, seed=n)) for n in range(8)]
     calls = []
 
