@@ -19,8 +19,8 @@ def use_memory_pool() -> None:
 
     Arrow's default mimalloc pool keeps what each thread freed: reading the events files back for
     the summary and report grew a process by about 70 MB that no batch needed, more with more files.
-    The pool is already chosen when it was before pyarrow loaded (`analyzer.__main__` picks jemalloc on
-    Linux, which the Parquet reader's own allocations use too; or the user chose).
+    A pool chosen before pyarrow loaded stays (`analyzer.__main__` picks jemalloc on Linux, which the
+    Parquet reader's own allocations use too; or the user chose).
 
     jemalloc hands freed pages back after a delay (`jemalloc_set_decay_ms`); with none, the tail's pass
     over the events no longer holds the pages of the tables it read before: the parent's peak at 7.4 GB

@@ -32,7 +32,7 @@ from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.keys import KeyRing
 
 # Token facts kept per task (about 1.3 KB each), as many as the process's memo keeps: past that, a task of
-# tokens each used once kept 20,000 facts alive that the memo had let go (one ~26 MB at 7.4 GB).
+# tokens each used once kept up to 20,000 facts alive that the memo had let go (~26 MB in one task at 7.4 GB).
 CACHE_LIMIT = FactsMemo.LIMIT
 
 
