@@ -52,4 +52,5 @@ def test_the_pool_hands_freed_pages_back_at_once() -> None:
         return int(out[0]), int(out[1])
 
     (peak, left), (_, left_as_it_comes) = run("pool"), run("default")
-    assert peak >= 90 and left + 50 < left_as_it_comes  # about 40 MB left, where jemalloc as it comes kept 120-140
+    # Each read holds a table of about 60 MB; about 40 MB stay after the reads, 120-140 MB with jemalloc as it comes.
+    assert peak >= 40 and left + 50 < left_as_it_comes
