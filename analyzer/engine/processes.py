@@ -14,27 +14,21 @@ from analyzer.outputs.state import release_inherited_locks
 
 
 def use_memory_pool() -> None:
-    """Make Arrow allocate from jemalloc (else the system allocator): both give freed memory back; jemalloc
-    at once.
+    """Make Arrow allocate from jemalloc (else the system allocator): both give freed memory back.
 
     Arrow's default mimalloc pool keeps what each thread freed: reading the events files back for
     the summary and report grew a process by about 70 MB that no batch needed, more with more files.
-    A pool chosen before pyarrow loaded stays (`analyzer.__main__` picks jemalloc on Linux, which the
-    Parquet reader's own allocations use too; or the user chose).
-
-    jemalloc hands freed pages back after a delay (`jemalloc_set_decay_ms`); with none, the tail's pass
-    over the events no longer holds the pages of the tables it read before: the parent's peak at 7.4 GB
-    fell from 238 to 212 MB (182 MB at 740 MB, from 196), at no measurable cost in time at 740 MB.
+    Nothing to do when the default pool was chosen before pyarrow loaded (`analyzer.__main__` picks
+    jemalloc on Linux, which the Parquet reader's own allocations use too; or the user chose).
     """
+    if "ARROW_DEFAULT_MEMORY_POOL" in os.environ:
+        return
     import pyarrow as pa
 
-    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
-        try:
-            pa.set_memory_pool(pa.jemalloc_memory_pool())
-        except NotImplementedError:  # a pyarrow built without jemalloc (Windows)
-            pa.set_memory_pool(pa.system_memory_pool())
-    if pa.default_memory_pool().backend_name == "jemalloc":
-        pa.jemalloc_set_decay_ms(0)
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc (Windows)
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 GC_YOUNG = 10_000  # allocations between young-generation collections (CPython's default: 700)
