@@ -280,14 +280,14 @@ def _scan(settings: Settings, ring: KeyRing, files: list[InputFile], resumes: li
 
 
 def _ready_tail() -> None:
-    """What the tail would load first: the report's compiled template (0.1 s) and the libraries only the
-    tail imports (Arrow's datasets), so that the tail, where one core waits
-    on the other, does not.
+    """What the tail would load first: the report's compiled template (0.1 s) and the library only the
+    tail imports (Arrow's Acero, which its folds' `group_by` runs on, with Arrow's datasets), so that the
+    tail, where one core waits on the other, does not.
 
     Run on a thread while the workers scan; not before they fork, as a fork must not copy a thread
     that is halfway through an import.
     """
-    import pyarrow.dataset  # noqa: F401
+    import pyarrow.acero  # noqa: F401
 
     report.compile_template()
 

@@ -57,8 +57,8 @@ class Batch:
         return sum(p[0].num_rows for p in self.parts)
 
     def full(self) -> bool:
-        """Whether the batch is due: BATCH_ROWS rows, or BATCH_TOKENS tokens first decoded in it."""
-        return len(self) >= BATCH_ROWS or len(self.tokens) >= BATCH_TOKENS
+        """Whether the batch is due (`_due`)."""
+        return _due(len(self), len(self.tokens))
 
     def extend(self, other: Batch) -> None:
         """Append another batch's rows (of another file, maybe) and tokens to this one."""
@@ -74,6 +74,11 @@ class Batch:
             i = rb.schema.get_field_index("line")
             shifted.append((rb.set_column(i, "line", pc.add(rb.column(i), base)), source, mtime))
         self.parts = shifted
+
+
+def _due(rows: int, tokens: int) -> bool:
+    """Whether a batch of this many rows and tokens first decoded in it is due: BATCH_ROWS, or BATCH_TOKENS."""
+    return rows >= BATCH_ROWS or tokens >= BATCH_TOKENS
 
 
 @dataclass
@@ -149,7 +154,7 @@ def scan_file(f: InputFile, settings: Settings, ring: KeyRing, result: FileResul
         if part is not None:
             parts.append((part, source, mtime_us))
             rows += part.num_rows
-        if rows >= BATCH_ROWS or len(new_tokens) >= BATCH_TOKENS:
+        if _due(rows, len(new_tokens)):
             result.tokens += rows
             yield Batch(parts, new_tokens)
             parts, rows, new_tokens = [], 0, {}

@@ -22,7 +22,7 @@ import pandas as pd
 
 from analyzer import schema as S
 from analyzer.frames import NAT, encodable, from_codes, renumber, utc_times
-from analyzer.tokens.decode import TokenFacts
+from analyzer.tokens.decode import FactsMemo, TokenFacts
 from analyzer.tokens.privacy import keyed_hash, load_key
 
 BIT = {c: 1 << i for i, c in enumerate(S.CAUSES)}
@@ -52,7 +52,7 @@ class TokenColumns:
     facts memo drops its oldest half, so memory stays bounded however many tokens a run sees.
     """
 
-    LIMIT = 8_192  # the facts memo's: a row per token the memo holds
+    LIMIT = FactsMemo.LIMIT  # a row per token the facts memo holds
 
     def __init__(self) -> None:
         self._key: bytes | None = None  # the hashing secret the subject hashes were made with
