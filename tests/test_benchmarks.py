@@ -74,6 +74,18 @@ def test_make_corpus_and_run_tiny(tmp_path: Path) -> None:
         assert res["rg_matches"] == res["tokens"]
     assert not (tmp_path / "root" / "corpus-2000000-seed7").exists()  # removed without --keep
 
+    # The floor: every level over the same corpus, the same occurrences and unique tokens as the scan counts.
+    floor = tmp_path / "floor.json"
+    run = subprocess.run([sys.executable, str(BENCH / "floor.py"), str(corpus), "--workers", "1", "--repeat", "1",
+                          "--json-out", str(floor)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    levels = json.loads(floor.read_text())
+    assert {"start", "read", "scan", "decode", "write"} <= set(levels)
+    assert levels["start"]["bytes"] == 0 and levels["read"]["bytes"] == levels["write"]["bytes"] > 1_800_000
+    assert levels["scan"]["occurrences"] == levels["write"]["occurrences"] == man["tokens"]
+    assert levels["scan"]["decoded"] == 0 and 0 < levels["decode"]["decoded"] <= man["unique_tokens"]
+    assert levels["decode"]["parquet_bytes"] == 0 < levels["write"]["parquet_bytes"]
+
 
 @pytest.mark.slow
 def test_measure_peak_rss_is_the_high_water_mark_of_the_whole_tree() -> None:
