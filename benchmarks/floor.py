@@ -124,6 +124,7 @@ def run_job(corpus: Path, level: str, workers: int) -> dict[str, Any]:
     from analyzer.engine.plan import bundle, plan, schedule
     from analyzer.scan.inputs import expand_inputs
     from analyzer.tokens.keystore import load_keyring
+    from analyzer.tokens.shared import SharedVerdicts
 
     out = Path(tempfile.mkdtemp(prefix="floor-"))
     try:
@@ -131,6 +132,7 @@ def run_job(corpus: Path, level: str, workers: int) -> dict[str, Any]:
         ring = load_keyring(settings)
         files = expand_inputs([str(corpus / "logs")]).files
         tasks = bundle(schedule(plan(files, workers=workers)))
+        ring.shared = SharedVerdicts()  # as a scan's workers do: a signature verified by one is not by the other
         _job.update(level=level, settings=settings, ring=ring, out=out, facts={})
         if level == "start":
             tasks = []
