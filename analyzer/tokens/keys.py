@@ -238,7 +238,7 @@ class SignatureVerdict:
     """The outcome of checking one token's signature."""
 
     checked: bool
-    cause: str | None = None  # "unknown_kid", "bad_signature" or "unsupported_alg"
+    cause: str | None = None  # "unknown_kid", "bad_signature", "unsupported_alg" or "malformed" (a cut signature)
     detail: str = ""
     # How the workers' shared table names it (0: not written there): only the verdicts that cost a
     # signature check, and whose detail the token's header rebuilds (`KeyRing.verdict`).
@@ -312,7 +312,8 @@ def _unknown_kid(ring: KeyRing, cands: list[KeySet], kid: str) -> SignatureVerdi
 
 # The keys a token may have been signed with: (algorithm, key objects to try, the key's name), or the
 # verdict when no key needs trying.
-Route = tuple[Any, list[Any], str] | SignatureVerdict
+# (PyJWT algorithm, keys to try, the keys' name, the fewest signature bytes any of them makes) or a verdict.
+Route = tuple[Any, list[Any], str, int] | SignatureVerdict
 
 
 def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid: str | None,
@@ -336,7 +337,12 @@ def verify(ring: KeyRing, signing_input: bytes, signature: bytes, alg: str, kid:
             ring._routes[key] = route
     if isinstance(route, SignatureVerdict):
         return route
-    algorithm, keys, name = route
+    algorithm, keys, name, fewest = route
+    if len(signature) < fewest:
+        # Every key of this alg makes signatures of one length (an RSA key's modulus, an EC curve's two
+        # coordinates): a shorter one was cut, by the log's line length or a half-written line.
+        return SignatureVerdict(False, "malformed", f"truncated: the signature has {len(signature)} bytes where "
+                                f"key {name} makes {fewest} (the log line was probably cut at a length limit)")
     for k in keys:
         try:
             if algorithm.verify(signing_input, k.key, signature):
@@ -395,7 +401,25 @@ def _route(ring: KeyRing, alg: str, kid: str | None, iss: str | None, tid: str |
         return SignatureVerdict(True, "bad_signature", f"key {name} is a {kinds} key, which cannot "
                                 f"verify alg {alg}: the token was not signed with this issuer's key")
     keys = [k for k in (ring.key_for(i, jwk) for i, jwk in usable) if k is not None]
-    return algorithm, keys, name
+    return algorithm, keys, name, min((signature_bytes(k.key) for k in keys), default=0)
+
+
+def signature_bytes(key: Any) -> int:
+    """How many bytes every signature of this public key has (0: unknown, so none is too short).
+
+    RSA: its modulus; EC (JWS's r || s): twice the curve's coordinate; Ed25519 64, Ed448 114.
+    """
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    if isinstance(key, rsa.RSAPublicKey):
+        return (key.key_size + 7) // 8
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return 2 * ((key.curve.key_size + 7) // 8)
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return 64
+    if isinstance(key, ed448.Ed448PublicKey):
+        return 114
+    return 0
 
 
 # --------------------------------------------------------------------------- unverified tokens

@@ -156,3 +156,19 @@ def test_a_token_seen_again_is_not_verified_again_until_the_keys_change(monkeypa
     ring.replace(0, KeySet("test-jwks.json", "file", T.jwks(new)["keys"]))  # the old key was rotated out
     assert outcome(ring, token)[0] == S.UNKNOWN_KID
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("alg", sorted(KEYS))
+def test_a_signature_cut_short_is_malformed_and_truncated_not_bad(alg: str) -> None:
+    """A log that cuts a line inside the signature (a length limit, a half-written last line) leaves a
+    signature shorter than any the key makes: that is a cut token, not an altered one."""
+    key = KEYS[alg]()
+    ring = ring_of(key)
+    good = T.sign(claims(), key, alg)
+    head, body, sig = good.split(".")
+    for keep in (4, len(sig) // 2, len(sig) - 4):  # whole base64url quanta: the bytes decode
+        cause, detail, checked = outcome(ring, f"{head}.{body}.{sig[:keep]}")
+        assert (cause, checked) == (S.MALFORMED, False), (keep, detail)
+        assert detail.startswith("truncated: the signature has") and f"key {key.kid} makes" in detail
+    # A signature of the full length that does not verify is still an altered token.
+    assert outcome(ring, T.tamper_signature(good))[0] == S.BAD_SIGNATURE
