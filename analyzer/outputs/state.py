@@ -24,6 +24,10 @@ from analyzer.scan.readers import read_head
 STATE_FILE = "state.sqlite"
 LOCK_FILE = ".analyzer.lock"
 HEAD_BYTES = 4096
+# The plain-file bytes just before where a run stopped reading, hashed: a file at the same inode with the
+# same head but other bytes there was truncated and written anew (logrotate's copytruncate, an app that
+# writes the same start-up banner each time), and is read from its start, not from the old offset.
+TAIL_BYTES = 4096
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -49,7 +53,7 @@ CREATE TABLE IF NOT EXISTS reads (
 CREATE INDEX IF NOT EXISTS reads_file ON reads (file_id);
 """
 # Columns added after the first release: a state written by an older version gains them on open.
-_ADDED_COLUMNS = (("files", "abs_path", "TEXT"),)
+_ADDED_COLUMNS = (("files", "abs_path", "TEXT"), ("files", "tail_hash", "TEXT"))
 
 
 class DamagedStateError(AnalyzerError):
@@ -189,6 +193,25 @@ def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _tail_hash(path: str, done: int) -> str | None:
+    """The hash of the TAIL_BYTES of a plain file before `done` (None: nothing read, or unreadable)."""
+    if done <= 0 or path == "-":
+        return None
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, done - TAIL_BYTES))
+            data = fh.read(min(done, TAIL_BYTES))
+    except OSError:
+        return None
+    return _hash(data) if len(data) == min(done, TAIL_BYTES) else ""
+
+
+def _same_tail(f: InputFile, compressed: bool, done: int, recorded: str | None) -> bool:
+    """Whether a plain file still holds, before `done`, the bytes a run read there (recorded by an older
+    version, or of a compressed file: not checked)."""
+    return compressed or recorded is None or _tail_hash(f.path, done) == recorded
+
+
 class State:
     """The state store of one output directory."""
 
@@ -266,18 +289,19 @@ class State:
                 out[i] = Resume(None)
                 continue
             row = self.db.execute(
-                "SELECT id, bytes_done, lines_done, compressed, size, mtime, head_len, head_hash FROM files "
+                "SELECT id, bytes_done, lines_done, compressed, size, mtime, head_len, head_hash, tail_hash FROM files "
                 "WHERE device = ? AND inode = ? ORDER BY bytes_done DESC", (f.device, f.inode)).fetchone()
             if row is None or row[0] in self._claimed:
                 continue
-            rid, done, lines, compressed, size, mtime, head_len, head_hash = row
+            rid, done, lines, compressed, size, mtime, head_len, head_hash, tail = row
             if size == f.size and mtime == f.mtime and (compressed or done >= f.size):
                 # Unchanged since it was read to the end: no need to open it.
                 self._claimed.add(rid)
                 out[i] = Resume(rid, done, lines, True, bool(compressed), head_len, head_hash)
                 continue
             head, is_compressed = heads[i] = read_head(f, HEAD_BYTES)
-            if len(head) >= head_len and _hash(head[:head_len]) == head_hash and f.size >= (0 if compressed else done):
+            if (len(head) >= head_len and _hash(head[:head_len]) == head_hash and f.size >= (0 if compressed else done)
+                    and _same_tail(f, bool(compressed) or is_compressed, done, tail)):
                 self._claimed.add(rid)
                 out[i] = Resume(rid, done, lines, not is_compressed and f.size <= done, is_compressed, len(head),
                                 _hash(head))
@@ -286,8 +310,8 @@ class State:
                 continue
             head, compressed = heads[i] if i in heads else read_head(f, HEAD_BYTES)
             found = Resume(None, 0, 0, False, compressed, len(head), _hash(head))
-            for rid, done, lines in self._same_content(f, head):
-                if rid not in self._claimed:
+            for rid, done, lines, tail in self._same_content(f, head):
+                if rid not in self._claimed and _same_tail(f, compressed, done, tail):
                     self._claimed.add(rid)
                     found = Resume(rid, done, lines, not compressed and f.size <= done, compressed, len(head),
                                    _hash(head))
@@ -295,18 +319,19 @@ class State:
             out[i] = found
         return [r if r is not None else Resume(None) for r in out]
 
-    def _same_content(self, f: InputFile, head: bytes) -> list[tuple[int, int, int]]:
-        """Records whose recorded head is a prefix of this head: same inode first, most read first."""
+    def _same_content(self, f: InputFile, head: bytes) -> list[tuple[int, int, int, str | None]]:
+        """Records whose recorded head is a prefix of this head: same inode first, most read first; each
+        (id, bytes done, lines done, the hash of the bytes before where it stopped)."""
         lens = {r[0] for r in self.db.execute("SELECT DISTINCT head_len FROM files WHERE head_len <= ?",
                                               (len(head),))}
-        rows: list[tuple[int, int, int, bool]] = []
+        rows: list[tuple[int, int, int, str | None, bool]] = []
         for n in sorted(lens, reverse=True):
-            for rid, done, lines, dev, ino in self.db.execute(
-                    "SELECT id, bytes_done, lines_done, device, inode FROM files WHERE head_len = ? AND "
+            for rid, done, lines, tail, dev, ino in self.db.execute(
+                    "SELECT id, bytes_done, lines_done, tail_hash, device, inode FROM files WHERE head_len = ? AND "
                     "head_hash = ?", (n, _hash(head[:n]))):
-                rows.append((rid, done, lines, dev == f.device and ino == f.inode))
-        rows.sort(key=lambda r: (not r[3], -r[1]))
-        return [(r[0], r[1], r[2]) for r in rows]
+                rows.append((rid, done, lines, tail, dev == f.device and ino == f.inode))
+        rows.sort(key=lambda r: (not r[4], -r[1]))
+        return [r[:4] for r in rows]
 
     def commit(self, run_id: str, progressed: list[Progressed], new_bytes: int, occurrences: int,
                started: float, meta: dict[str, str], rebuild: Rebuild | None = None,
@@ -336,18 +361,20 @@ class State:
             # An mtime of -1 never matches: a file read only in part is looked at again next time.
             mtime = p.file.mtime if p.complete else -1.0
             f = p.file
+            # Not needed where the head's hash covers every byte read (small files: most of an archive's).
+            tail = None if r.compressed or p.bytes_done <= r.head_len else _tail_hash(f.path, p.bytes_done)
             values = (_to_db(f.path), _to_db(_absolute(f.path)), f.device, f.inode, f.size, mtime, int(r.compressed),
-                      r.head_len, r.head_hash, p.bytes_done, p.lines_done, run_id, now)
+                      r.head_len, r.head_hash, tail, p.bytes_done, p.lines_done, run_id, now)
             if r.record_id is None:
                 record_id = self.db.execute(
                     "INSERT INTO files (path, abs_path, device, inode, size, mtime, compressed, head_len, "
-                    "head_hash, bytes_done, lines_done, run_id, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    values).lastrowid
+                    "head_hash, tail_hash, bytes_done, lines_done, run_id, updated_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values).lastrowid
             else:
                 record_id = r.record_id
                 self.db.execute("UPDATE files SET path=?, abs_path=?, device=?, inode=?, size=?, mtime=?, "
-                                "compressed=?, head_len=?, head_hash=?, bytes_done=?, lines_done=?, run_id=?, "
-                                "updated_at=? WHERE id=?", (*values, record_id))
+                                "compressed=?, head_len=?, head_hash=?, tail_hash=?, bytes_done=?, lines_done=?, "
+                                "run_id=?, updated_at=? WHERE id=?", (*values, record_id))
             if p.lines_done > p.lines_from:
                 # Which events came from this content: a later rebuild keeps them if the file is gone.
                 self.db.execute("INSERT INTO reads VALUES (?,?,?,?,?,0)",

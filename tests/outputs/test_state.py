@@ -168,6 +168,23 @@ def test_a_replaced_file_starts_from_zero(out: Path, logs: Path) -> None:
     assert (r.record_id, r.skip_bytes, r.line_base, r.nothing_new) == (None, 0, 0, False)
 
 
+def test_a_file_truncated_and_written_anew_with_the_same_head_starts_from_zero(out: Path, logs: Path) -> None:
+    """logrotate's copytruncate, with an app that writes the same start-up banner (longer than the head
+    the store hashes) each time: the copy holds what was read, the file at the inode is new content."""
+    banner = b"# app v1.2 starting " + b"=" * 70 + b"\n"
+    path = logs / "access.log"
+    path.write_bytes(banner * 60 + log(0, 100))
+    s = State(out)
+    read_all(s, entry(path), 160)
+    shutil.copy(path, logs / "access.log.1")
+    with path.open("r+b") as fh:
+        fh.truncate(0)
+        fh.write(banner * 60 + log(5000, 300))  # more than before: it is longer than the offset read
+    copy, new = State(out).resume_all([entry(logs / "access.log.1"), entry(path)])
+    assert (new.record_id, new.skip_bytes, new.line_base, new.nothing_new) == (None, 0, 0, False)
+    assert (copy.record_id, copy.skip_bytes, copy.nothing_new) == (1, len(banner * 60 + log(0, 100)), True)
+
+
 def test_a_renamed_copy_is_recognised_by_its_content(out: Path, logs: Path) -> None:
     path = logs / "access.log"
     path.write_bytes(log(0, 100))
