@@ -161,24 +161,3 @@ def test_format_bench_runs() -> None:
     rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()[1:]}
     assert rows["syslog_rfc3164"][1] == "syslog" and float(rows["syslog_rfc3164"][2]) > 0
     assert {"nginx_combined", "iis_w3c", "generic_mixed"} <= set(rows)
-
-
-@pytest.mark.slow
-def test_floor_levels_read_every_byte_and_find_every_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`floor.py`: each level's work over plain files cut into many byte ranges finds the corpus's tokens."""
-    floor = _bench("floor")
-    corpus = tmp_path / "c"
-    man = _bench("make_corpus").make_corpus(corpus, 1_000_000, seed=5, quiet=True)
-    monkeypatch.setattr(floor, "RANGE", 20_000)
-    for level in floor.LEVELS:
-        todo = floor.tasks(corpus / "logs", level)
-        assert len(todo) > len(man["files"]) + 15  # ranges, not whole files
-        got = [floor.work(t) for t in todo]
-        assert sum(g[0] for g in got) == man["bytes"]
-        assert sum(g[1] for g in got) == (0 if level == "read" else man["tokens"])
-    run = subprocess.run([sys.executable, str(BENCH / "floor.py"), str(corpus / "logs"), "--workers", "2",
-                          "--repeat", "1"], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    rows = {line.split()[0]: line.split() for line in run.stdout.splitlines()[1:]}
-    assert set(floor.LEVELS) <= set(rows)
-    assert int(rows["write"][-1]) == man["tokens"]
