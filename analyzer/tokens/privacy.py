@@ -1,4 +1,5 @@
-"""Personal claims: kept out of outputs, or replaced by a keyed hash that joins across runs."""
+"""Personal claims: kept out of outputs, or replaced by a keyed hash that joins across runs; and tokens or key
+material a claim carries, removed from what is shown."""
 
 from __future__ import annotations
 
@@ -158,14 +159,15 @@ class _Scrub:
             return keyed_hash(self.key, text)
         return writable(text[:MAX_NAME])
 
-    def member(self, name: str, v: Any, depth: int) -> Any:
-        """The value of member `name`: hashed whole when the name is personal, else scrubbed."""
+    def member(self, name: str, v: Any, depth: int, keep: int = MAX_DEPTH) -> Any:
+        """The value of member `name` (`depth` levels down): hashed whole when the name is personal, else
+        scrubbed, as JSON down to `keep` levels."""
         if not self.include_pii and name[:MAX_NAME].casefold() in S.PERSONAL_CLAIMS:
             # Bounded first (strings kept whole): str() of a value nested ~1000 deep raises RecursionError.
             return keyed_hash(self.key, v if isinstance(v, str) else _bounded(v))
         if isinstance(v, str):
             return self.text(v, name.casefold() in _KEY_IDS)
-        return _bounded(v, depth, self)
+        return _bounded(v, depth, self, keep)
 
     def text(self, v: str, key_id: bool = False) -> Any:
         """A string as shown: removed when it holds a token, hashed when it holds an address, else cut short."""
@@ -194,7 +196,7 @@ def _bounded(v: Any, depth: int = 0, scrub: _Scrub | None = None, keep: int = MA
         return [_bounded(x, depth + 1, scrub, keep) for x in list(v)[:MAX_ITEMS]]
     if isinstance(v, dict) and depth < keep:
         if scrub:
-            return {scrub.name(k): scrub.member(str(k), x, depth + 1) for k, x in list(v.items())[:MAX_ITEMS]}
+            return {scrub.name(k): scrub.member(str(k), x, depth + 1, keep) for k, x in list(v.items())[:MAX_ITEMS]}
         return {writable(str(k)[:MAX_NAME]): _bounded(x, depth + 1) for k, x in list(v.items())[:MAX_ITEMS]}
     if isinstance(v, (list, tuple, dict)):  # nested too deep to keep: its JSON text, cut short
         # Scrubbed as a structure before it becomes text: a personal name or a token deep inside is found.
