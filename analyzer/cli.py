@@ -417,11 +417,10 @@ def inspect(
     A check that could not run (no keys, no --api) says "not checked" and why.
     """
     from analyzer.config import build_settings
-    from analyzer.inspect_token import NOT_CHECKED
+    from analyzer.inspect_token import NOT_CHECKED, terminal_text
     from analyzer.inspect_token import inspect as inspect_one
     from analyzer.scan.inputs import shown
     from analyzer.scan.timeparse import parse_any
-    from analyzer.tokens.privacy import writable
 
     raw = sys.stdin.read() if token == "-" else token
     if not raw.strip():
@@ -434,8 +433,8 @@ def inspect(
     settings = build_settings(config, [], jwks=[str(j) for j in jwks or []], cache_dir=cache_dir)
     result = inspect_one(raw, settings, at_us, api)
 
-    def say(text: str) -> None:  # a claim may hold a lone surrogate (`"\\ud800"`), which no terminal takes
-        typer.echo(writable(text))
+    def say(text: str) -> None:  # a claim may hold a lone surrogate (`"\\ud800"`) or U+202E
+        typer.echo(terminal_text(text))
 
     if as_json:
         say(json.dumps(result, default=str, indent=2, ensure_ascii=False))

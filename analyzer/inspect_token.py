@@ -9,6 +9,7 @@ Imports `tokens` (decode, keys, keystore, check, privacy), `scan.extract` and th
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,12 +23,23 @@ from analyzer.tokens.check import WRONG_TYPE_DETAIL, classify, early_detail, exp
 from analyzer.tokens.decode import TokenFacts, analyze_token
 from analyzer.tokens.keys import KeyRing, unverified_reason
 from analyzer.tokens.keystore import load_keyring
-from analyzer.tokens.privacy import shallow
+from analyzer.tokens.privacy import shallow, without_secrets, writable
 
 TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time", "xms_tcdt", "pwd_exp")
 PASS, FAIL, NOT_CHECKED = "pass", "fail", "not checked"
 _INSPECT_HOST = "<inspect>"  # the host an --api is matched on: the token is "sent" to it
 _API_KINDS = (S.KIND_ACCESS, S.KIND_UNKNOWN)  # the kinds an API's audience and issuer are judged for
+
+
+# Characters that reorder or hide what a terminal shows (bidi embeddings, overrides and isolates, marks,
+# zero-width ones): a claim holding U+202E would print its text reversed. JSON escapes C0 controls itself.
+_INVISIBLE = re.compile(r"[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def terminal_text(text: str) -> str:
+    """A line of inspect's output as a terminal can show it inertly: invisible and reordering characters as
+    `\\uXXXX` (a JSON escape, so JSON output stays JSON that reads back the same), lone surrogates as U+FFFD."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", writable(text))
 
 
 def _human(value: Any) -> str | None:
@@ -164,9 +176,11 @@ def inspect(raw: str, settings: Settings, at_us: int | None = None, api_name: st
     return {
         "token_fp": facts.fp,
         "kind": facts.kind,
-        # Shown whole, but nested no deeper than a JSON writer can go (a claim may be ~1000 levels deep).
-        "header": shallow(facts.header),
-        "claims": shallow(facts.claims),
+        # Shown whole (personal claims too: the user holds the token), but nested no deeper than a JSON writer
+        # can go (a claim may be ~1000 levels deep), and without a token or key material a claim may carry
+        # (B2C's idp_access_token): the result holds no signature.
+        "header": without_secrets(shallow(facts.header)),
+        "claims": without_secrets(shallow(facts.claims)),
         "times": {k: v for k, v in times.items() if v},
         "judged_at": judged_at,
         "judged_at_now": at_us is None,

@@ -310,12 +310,13 @@ def _write_summary(out: OutputDir, settings: Settings, also: Collection[TableFol
 
 
 def _fill_examples(folded: _Folded, settings: Settings) -> None:
-    """The examples' header and claims, personal claims hashed (the facts stay in this process only)."""
+    """The examples' header and claims, personal claims hashed in both (a header may carry them too), tokens
+    removed (the facts stay in this process only)."""
     for examples in folded.counts.examples.values():
         for ex in examples:
             facts = folded.facts(ex["token_fp"])
             if facts is not None:
-                ex["header"] = privacy.scrub_claims(facts.header, settings.pii_key, True)
+                ex["header"] = privacy.scrub_claims(facts.header, settings.pii_key, settings.include_pii)
                 ex["claims"] = privacy.scrub_claims(facts.claims, settings.pii_key, settings.include_pii)
 
 

@@ -186,7 +186,19 @@ SUMMARY_SCHEMA = pa.schema(
     metadata={"analyzer.schema_version": str(SCHEMA_VERSION)},
 )
 
-# Claims that identify a person: never written unless the user asks for them.
-PERSONAL_CLAIMS = frozenset({"upn", "email", "name", "unique_name", "preferred_username", "oid", "sub",
-                             "given_name", "family_name", "ipaddr", "login_hint", "verified_primary_email",
-                             "verified_secondary_email", "onprem_sid", "sid"})
+# Claims that identify a person: never written unless the user asks for them. Lower case: a claim matches
+# whatever its case (`Email`), at any depth (`ctx.email`), in the header too. OpenID Connect Core 5.1's
+# claims about the user (not zoneinfo, locale or the *_verified flags); Entra ID's user, subject, session
+# and address claims; Azure AD B2C's user attributes. A value that holds an e-mail address is personal
+# whatever its claim's name (`tokens.privacy`).
+PERSONAL_CLAIMS = frozenset({
+    # OpenID Connect Core 5.1
+    "sub", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile",
+    "picture", "website", "email", "gender", "birthdate", "phone_number", "address",
+    # Entra ID
+    "upn", "unique_name", "oid", "puid", "altsecid", "home_oid", "onprem_sid", "sid", "ipaddr", "login_hint",
+    "verified_primary_email", "verified_secondary_email", "mail", "samaccountname", "employeeid",
+    # Azure AD B2C (user attributes as its policies name them)
+    "emails", "signinname", "signinnames.emailaddress", "displayname", "givenname", "surname", "streetaddress",
+    "city", "postalcode", "jobtitle", "mobile", "mobilephone", "telephonenumber",
+})

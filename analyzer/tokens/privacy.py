@@ -1,4 +1,5 @@
-"""Personal claims: kept out of outputs, or replaced by a keyed hash that joins across runs."""
+"""Personal claims: kept out of outputs, or replaced by a keyed hash that joins across runs; and tokens or key
+material a claim carries, removed from what is shown."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import hmac
 import json
 import math
 import os
+import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,39 +86,123 @@ MAX_ITEMS = 50  # members of a list or object value
 MAX_NAME = 64  # characters of a claim's or member's name
 MAX_TEXT = 200  # characters of a value
 MAX_DEPTH = 3  # nesting kept as JSON; deeper values become their JSON text
+JUDGED = 1024  # characters of a value searched for a token or an e-mail address: more than is shown (MAX_TEXT)
+
+# What a value that holds a token, a signature or key material shows instead, whatever --include-pii says.
+TOKEN_REMOVED = "[token or key removed]"
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.")  # a JWS or JWE: a base64url JSON object, then a dot
+# 43 characters are 256 bits: an HS256 signature, an EC coordinate. Base64url and standard alphabets apart,
+# so that a URL's path (`/`) and a GUID's hyphens do not join into one run.
+_RUN = re.compile(r"[A-Za-z0-9_-]{43,}|[A-Za-z0-9+/]{43,}")
+_CLASSES = (re.compile(r"[A-Z]"), re.compile(r"[a-z]"), re.compile(r"[0-9]"))
+# Identifiers of a key that the report needs (unknown_kid) and that may be 43 characters (RFC 7638
+# thumbprints): exempt from the run rule, not from the token rule.
+_KEY_IDS = frozenset({"kid", "x5t", "x5t#s256"})
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def holds_secret(text: str, key_id: bool = False) -> bool:
+    """Whether `text` holds a JWS/JWE or a long random-looking base64 run (a signature, a key, a token cut short).
+
+    A run counts when it mixes upper case, lower case and digits: a long hyphenated name does not.
+    """
+    if _JWT.search(text):
+        return True
+    return not key_id and any(all(c.search(m.group()) for c in _CLASSES) for m in _RUN.finditer(text))
+
+
+def _personal_text(text: str) -> bool:
+    """A value that holds an e-mail address is personal whatever its claim is called (`mail`, `Email`, ...)."""
+    # "@" first: the pattern backtracks over long runs without one.
+    return "@" in text and _EMAIL.search(text) is not None
 
 
 def scrub_claims(claims: dict[str, Any], key: bytes, include_pii: bool = False) -> dict[str, Any]:
-    """Claims safe to show: personal ones hashed, long or odd values bounded."""
+    """Claims (or a header) safe to show: personal values hashed, tokens removed, long or odd values bounded.
+
+    Personal means a name in `schema.PERSONAL_CLAIMS` (any case, at any depth) or a value that holds an
+    e-mail address; `include_pii` shows them in clear. Tokens and key material are removed always.
+    """
+    scrub = _Scrub(key, include_pii)
     out: dict[str, Any] = {}
     for k, v in list(claims.items())[:MAX_CLAIMS]:
-        name = writable(str(k)[:MAX_NAME])
-        if name in S.PERSONAL_CLAIMS and not include_pii:
-            # Bounded first (strings kept whole): str() of a value nested ~1000 deep raises RecursionError.
-            out[name] = keyed_hash(key, v if isinstance(v, str) else _bounded(v))
-        else:
-            out[name] = _bounded(v)
+        out[scrub.name(k)] = scrub.member(str(k), v, 0)
     return out
 
 
-def _bounded(v: Any, depth: int = 0) -> Any:
+def without_secrets(value: Any, key_id: bool = False) -> Any:
+    """`value` (a decoded header or claim set, as JSON gives it) with every string that holds a token or key
+    material replaced by TOKEN_REMOVED; nothing else changed. For `inspect`, which shows claims whole."""
+    if isinstance(value, str):
+        return TOKEN_REMOVED if holds_secret(value, key_id) else value
+    if isinstance(value, list):
+        return [without_secrets(x) for x in value]
+    if isinstance(value, dict):
+        return {(TOKEN_REMOVED if holds_secret(k) else k): without_secrets(x, k.casefold() in _KEY_IDS)
+                for k, x in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class _Scrub:
+    """The rules of one scrub: the hashing key and whether personal values show in clear."""
+
+    key: bytes
+    include_pii: bool
+
+    def name(self, k: Any) -> str:
+        """A member's name as shown: bounded; removed or hashed when it is itself a secret or an address."""
+        text = str(k)
+        if holds_secret(text[:JUDGED]):
+            return TOKEN_REMOVED
+        if not self.include_pii and _personal_text(text[:JUDGED]):
+            return keyed_hash(self.key, text)
+        return writable(text[:MAX_NAME])
+
+    def member(self, name: str, v: Any, depth: int, keep: int = MAX_DEPTH) -> Any:
+        """The value of member `name` (`depth` levels down): hashed whole when the name is personal, else
+        scrubbed, as JSON down to `keep` levels."""
+        if not self.include_pii and name[:MAX_NAME].casefold() in S.PERSONAL_CLAIMS:
+            # Bounded first (strings kept whole): str() of a value nested ~1000 deep raises RecursionError.
+            return keyed_hash(self.key, v if isinstance(v, str) else _bounded(v))
+        if isinstance(v, str):
+            return self.text(v, name.casefold() in _KEY_IDS)
+        return _bounded(v, depth, self, keep)
+
+    def text(self, v: str, key_id: bool = False) -> Any:
+        """A string as shown: removed when it holds a token, hashed when it holds an address, else cut short."""
+        judged = v[:JUDGED]
+        if holds_secret(judged, key_id):
+            return TOKEN_REMOVED
+        if not self.include_pii and _personal_text(judged):
+            return keyed_hash(self.key, v)
+        return writable(v[:MAX_TEXT])
+
+
+def _bounded(v: Any, depth: int = 0, scrub: _Scrub | None = None, keep: int = MAX_DEPTH) -> Any:
     """A claim value as JSON keeps it (lists stay lists, never a Python repr), with its size bounded.
 
     What strict JSON or UTF-8 cannot hold becomes text: NaN and Infinity (which Python's JSON reader
     accepts), integers beyond 64 bits, and lone surrogates from a `"\\ud800"` escape (as U+FFFD).
+    With `scrub`, members and strings go through its rules at every depth, the JSON text of values nested
+    deeper than `keep` levels included; without it (the text a personal value is hashed from) they do not.
     """
     if isinstance(v, str):
-        return writable(v[:MAX_TEXT])
+        return scrub.text(v) if scrub else writable(v[:MAX_TEXT])
     if isinstance(v, bool) or v is None or (isinstance(v, int) and -(1 << 63) <= v < 1 << 63) or (
             isinstance(v, float) and math.isfinite(v)):
         return v
-    if isinstance(v, (list, tuple)) and depth < MAX_DEPTH:
-        return [_bounded(x, depth + 1) for x in list(v)[:MAX_ITEMS]]
-    if isinstance(v, dict) and depth < MAX_DEPTH:
+    if isinstance(v, (list, tuple)) and depth < keep:
+        return [_bounded(x, depth + 1, scrub, keep) for x in list(v)[:MAX_ITEMS]]
+    if isinstance(v, dict) and depth < keep:
+        if scrub:
+            return {scrub.name(k): scrub.member(str(k), x, depth + 1, keep) for k, x in list(v.items())[:MAX_ITEMS]}
         return {writable(str(k)[:MAX_NAME]): _bounded(x, depth + 1) for k, x in list(v.items())[:MAX_ITEMS]}
     if isinstance(v, (list, tuple, dict)):  # nested too deep to keep: its JSON text, cut short
-        return writable(json.dumps(shallow(v), ensure_ascii=False, default=str)[:MAX_TEXT])
-    return writable(str(v)[:MAX_TEXT])
+        # Scrubbed as a structure before it becomes text: a personal name or a token deep inside is found.
+        inner = _bounded(shallow(v), 0, scrub, 1 << 30) if scrub else shallow(v)
+        return writable(json.dumps(inner, ensure_ascii=False, default=str)[:MAX_TEXT])
+    return scrub.text(str(v)) if scrub else writable(str(v)[:MAX_TEXT])
 
 
 def shallow(v: Any, levels: int = 32) -> Any:

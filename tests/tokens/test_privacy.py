@@ -256,3 +256,104 @@ def test_shallow_cuts_deep_values_and_keeps_the_rest() -> None:
     cut = shallow(_nested(1020))
     assert json.loads(json.dumps(cut)) == cut  # the JSON writer no longer recurses too deep
     assert json.dumps(cut).count("[") == 33
+
+
+# ----------------------------------------------------------------------------- personal by name, place or look
+
+SIG = "Nh1VbXYkVtDr-3dgqWxRIYXnQalTSDWGEVbp-9_srIs"  # 43 characters: an HS256 signature's length
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0." + SIG
+
+
+def _hashed(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"h:[0-9a-f]{16}", value) is not None
+
+
+@pytest.mark.parametrize("name", ["Email", "EMAIL", "Upn", "mail", "emails", "phone_number", "address", "birthdate",
+                                  "nickname", "middle_name", "home_oid", "puid", "altsecid", "picture", "website",
+                                  "gender", "profile", "signInNames.emailAddress", "displayName", "surname"])
+def test_personal_names_the_old_list_missed_are_hashed_in_any_case(name: str) -> None:
+    """Before the fix only 15 lower-case top-level names were hashed: B2C `emails`, `mail`, OIDC `phone_number`..."""
+    out = scrub_claims({name: "Ada Value", "aud": "api://orders"}, KEY)
+    assert out[name] == keyed_hash(KEY, "Ada Value") and out["aud"] == "api://orders"
+    assert scrub_claims({name: "Ada Value"}, KEY, include_pii=True) == {name: "Ada Value"}
+
+
+def test_personal_names_are_hashed_at_any_depth_and_in_lists_of_objects() -> None:
+    claims = {"ctx": {"email": "ada@contoso.com", "user": {"Name": "Ada L"}},
+              "act": {"sub": "svc-subject", "roles": ["Orders.Read"]}, "people": [{"upn": "x"}, {"oid": "y"}]}
+    out = scrub_claims(claims, KEY)
+    assert out["ctx"] == {"email": keyed_hash(KEY, "ada@contoso.com"), "user": {"Name": keyed_hash(KEY, "Ada L")}}
+    assert out["act"] == {"sub": keyed_hash(KEY, "svc-subject"), "roles": ["Orders.Read"]}
+    assert all(_hashed(v) for p in out["people"] for v in p.values())
+    assert scrub_claims(claims, KEY, include_pii=True) == claims
+
+
+def test_personal_names_deeper_than_kept_are_hashed_before_they_become_text() -> None:
+    out = scrub_claims({"a": {"b": {"c": {"d": {"email": "deep.ada@contoso.com", "t": JWT}}}}}, KEY)
+    text = out["a"]["b"]["c"]["d"]
+    assert isinstance(text, str) and "deep.ada" not in text and SIG[:20] not in text
+    assert keyed_hash(KEY, "deep.ada@contoso.com") in text and P.TOKEN_REMOVED in text
+
+
+def test_a_header_is_scrubbed_by_the_same_rules() -> None:
+    header = {"alg": "RS256", "kid": "nOo3ZDrODXEK1jKWhXslHR_KXEg", "typ": "JWT", "upn": "ada@contoso.com",
+              "x5c": ["MIIC" + "qA1bC2dE3" * 40]}
+    out = scrub_claims(header, KEY)
+    assert out == {"alg": "RS256", "kid": header["kid"], "typ": "JWT", "upn": keyed_hash(KEY, "ada@contoso.com"),
+                   "x5c": [P.TOKEN_REMOVED]}
+
+
+@pytest.mark.parametrize("value", ["ada@contoso.com", "live.com#ada@contoso.com", "Ada <ada.l@mail.contoso.co.uk>",
+                                   "mailto:ada+x@contoso.com"])
+def test_a_value_holding_an_email_address_is_hashed_whatever_its_name(value: str) -> None:
+    out = scrub_claims({"contact": value, "list": ["x", value], "obj": {"who": value}, value: 1}, KEY)
+    h = keyed_hash(KEY, value)
+    assert out == {"contact": h, "list": ["x", h], "obj": {"who": h}, h: 1}
+    assert scrub_claims({"contact": value}, KEY, include_pii=True) == {"contact": value}
+
+
+@pytest.mark.parametrize("value", ["api://orders@v2", "user@localhost", "@", "a@b", "Orders@Read"])
+def test_an_at_sign_alone_is_not_an_address(value: str) -> None:
+    assert scrub_claims({"x": value}, KEY) == {"x": value}
+
+
+@pytest.mark.parametrize("include_pii", [False, True])
+@pytest.mark.parametrize("value", [JWT, f"Bearer {JWT} was refused", "eyJhbGciOiJSUzI1NiJ9.cut", SIG,
+                                   SIG.replace("-", "+").replace("_", "/"), "x" * 190 + SIG, "MIIC" + "qA1/bC+2" * 10],
+                         ids=["jwt", "jwt in text", "jws cut", "signature", "standard alphabet", "across the cut",
+                              "certificate"])
+def test_a_token_signature_or_key_in_any_value_is_removed_whatever_include_pii_says(value: str,
+                                                                                  include_pii: bool) -> None:
+    """Before the fix a JWT in a claim (B2C idp_access_token) was shown whole, signature included."""
+    claims = {"t": value, "l": [value], "o": {"k": value}, "upn": value}
+    out = scrub_claims(claims, KEY, include_pii)
+    assert out["t"] == P.TOKEN_REMOVED and out["l"] == [P.TOKEN_REMOVED] and out["o"] == {"k": P.TOKEN_REMOVED}
+    assert out["upn"] == (P.TOKEN_REMOVED if include_pii else keyed_hash(KEY, value))
+    assert SIG[:20] not in json.dumps(out)
+
+
+@pytest.mark.parametrize("value", [
+    "https://contoso.b2clogin.com/tfp/11111111-1111-1111-1111-111111111111/B2C_1_SignUpSignIn/v2.0/",
+    "11111111-1111-1111-1111-111111111111", "fzqGokS50CaENzjetI0D7Q", "Orders-Read-Write-All-For-The-Production-Tenant",
+    "x" * 500, "User.Read Mail.Send offline_access", "api://orders-service-production-westeurope-primary-2024",
+])
+def test_identifiers_urls_and_names_are_kept(value: str) -> None:
+    assert scrub_claims({"v": value}, KEY) == {"v": value[:P.MAX_TEXT]}
+
+
+def test_key_ids_of_thumbprint_length_are_kept_but_not_a_token_in_them() -> None:
+    thumb = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"  # an RFC 7638 thumbprint: 43 characters
+    assert scrub_claims({"kid": thumb, "x5t#S256": thumb, "cnf": {"jkt": thumb}}, KEY) == {
+        "kid": thumb, "x5t#S256": thumb, "cnf": {"jkt": P.TOKEN_REMOVED}}
+    assert scrub_claims({"kid": JWT}, KEY) == {"kid": P.TOKEN_REMOVED}
+
+
+def test_without_secrets_removes_tokens_only_and_keeps_everything_else_whole() -> None:
+    claims = {"upn": "ada@contoso.com", "long": "y" * 5000, "t": JWT, "n": [1, {"sig": SIG, "kid": SIG}], "b": True}
+    assert P.without_secrets(claims) == {"upn": "ada@contoso.com", "long": "y" * 5000, "t": P.TOKEN_REMOVED,
+                                         "n": [1, {"sig": P.TOKEN_REMOVED, "kid": SIG}], "b": True}
+
+
+def test_deep_text_is_one_json_text_not_text_of_text() -> None:
+    out = scrub_claims({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}}, KEY)
+    assert out["a"]["b"]["c"]["d"] == '{"e": {"f": {"g": {"h": 1}}}}'
