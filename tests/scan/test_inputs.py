@@ -21,8 +21,7 @@ def test_the_walk_goes_depth_first_in_name_order(tmp_path: Path) -> None:
 
 def test_a_tree_deeper_than_the_recursion_limit_is_walked(tmp_path: Path) -> None:
     """200 directories deeper than the recursion limit (the path still under PATH_MAX): both files found,
-    no RecursionError
-    (which ended the run with exit 70 and no output)."""
+    no RecursionError (which ended the run with exit 70 and no output)."""
     depth = sys.getrecursionlimit() + 200
     (tmp_path / "top.log").write_text("x\n")
     dirs = [str(tmp_path)]
