@@ -10,6 +10,7 @@ damage is handed out first; the damage is raised on the next read. Used by `read
 from __future__ import annotations
 
 import bz2
+import codecs
 import io
 import lzma
 from typing import BinaryIO, Protocol
@@ -126,7 +127,9 @@ class Decoder(io.RawIOBase):
         self._close_raw = close_raw  # stdin is not ours to close
         self._dec = _decompressor(kind)
         self._held = b""  # read, not yet given to a decompressor: the start of the next member
-        self._done = False
+        self._done = False  # the content ended where it should
+        self._failed: Exception | None = None
+        self._ahead = b""  # decompressed by `peek`, to be read again
 
     def readable(self) -> bool:
         return True
@@ -137,7 +140,22 @@ class Decoder(io.RawIOBase):
             self.raw.close()
         super().close()
 
+    def peek(self, n: int) -> bytes:
+        """Up to the first `n` bytes of what is read next, read again then (an error is met by that read)."""
+        if not self._ahead and self.left > 0:
+            try:
+                self._ahead = self._produce(min(n, self.left))
+            except Exception:  # raised again by the next read
+                return b""
+        return self._ahead[:n]
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._ahead:
+            n = min(len(buffer), len(self._ahead))
+            buffer[:n] = self._ahead[:n]
+            self._ahead = self._ahead[n:]
+            self.left -= n
+            return n
         if self.left <= 0:
             if not self.exceeded:
                 try:
@@ -152,7 +170,16 @@ class Decoder(io.RawIOBase):
         return n
 
     def _produce(self, want: int) -> bytes:
-        """Up to `want` bytes of content; b"" at its end."""
+        """Up to `want` bytes of content; b"" at its end. An error, once raised, is raised on every read after."""
+        if self._failed is not None:
+            raise self._failed
+        try:
+            return self._decode(want)
+        except Exception as e:
+            self._failed = e
+            raise
+
+    def _decode(self, want: int) -> bytes:
         while not self._done:
             if self._dec.eof and not self._next_member():
                 break
@@ -160,13 +187,8 @@ class Decoder(io.RawIOBase):
             if self._dec.needs_input:
                 data, self._held = self._held or self.raw.read(_IN_BLOCK) or b"", b""
                 if not data:
-                    self._done = True
                     raise EOFError(f"{self.kind} data ends in the middle of a member")
-            try:
-                out = self._dec.decompress(data, want)
-            except Exception:
-                self._done = True
-                raise
+            out = self._dec.decompress(data, want)
             if out:
                 return out
         return b""
@@ -186,8 +208,68 @@ class Decoder(io.RawIOBase):
             self._done = True
             return False
         if kind_of(rest) != self.kind:
-            self._done = True
             raise TrailingGarbage(self.kind)
         self._dec = _decompressor(self.kind)
         self._held = rest
         return True
+
+
+def utf16_codec(head: bytes) -> str | None:
+    """The codec of text whose first bytes these are, if it is UTF-16, else None.
+
+    `utf-16` for a byte order mark (what PowerShell 5's `Out-File` and `>` write); `utf-16-le` or
+    `utf-16-be` for text without one (`Out-File -Append` adds none) whose every other byte is mostly NUL,
+    as in mostly ASCII text, and the bytes between hardly ever are.
+    """
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    sample = head[: min(len(head), 256) & ~1]
+    if len(sample) >= 16:
+        pairs = len(sample) // 2
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if odd * 4 >= pairs * 3 and even * 8 < pairs:
+            return "utf-16-le"
+        if even * 4 >= pairs * 3 and odd * 8 < pairs:
+            return "utf-16-be"
+    return None
+
+
+_TEXT_BLOCK = 1 << 18  # UTF-16 bytes converted at a time
+
+
+class Utf16Text(io.RawIOBase):
+    """UTF-16 text as UTF-8: tokens, times and fields are found in it as in any log.
+
+    A character that is not valid UTF-16 becomes U+FFFD. `source_bytes` counts the UTF-16 bytes behind
+    what was read: where the file was read to is told in its own bytes, not in UTF-8's.
+    """
+
+    def __init__(self, inner: BinaryIO, codec: str) -> None:
+        self._inner = inner
+        self._decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+        self._out = b""
+        self._pos = 0
+        self._read = 0
+        self._end = False
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def source_bytes(self) -> int:
+        """UTF-16 bytes converted so far (a character still incomplete is not counted)."""
+        held = self._decoder.getstate()[0]
+        return self._read - len(held)
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while self._pos >= len(self._out):
+            if self._end:
+                return 0
+            data = self._inner.read(_TEXT_BLOCK) or b""
+            self._read += len(data)
+            self._end = not data
+            self._out, self._pos = self._decoder.decode(data, final=self._end).encode("utf-8", "replace"), 0
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = memoryview(self._out)[self._pos:self._pos + n]
+        self._pos += n
+        return n

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from analyzer._core import count_newlines
-from analyzer.scan.codecs import Decoder, TrailingGarbage, kind_of
+from analyzer.scan.codecs import Decoder, TrailingGarbage, Utf16Text, kind_of, utf16_codec
 from analyzer.scan.inputs import InputFile
 
 CHUNK_SIZE = 1 << 20
@@ -167,26 +167,29 @@ def iter_chunks(
     start) is decompressed from the beginning; the newlines between `count_from` and the range go to
     `stats.lines_before`. Without `count_from`, `start` in a compressed file is where to resume.
     Read errors (a truncated archive, an unreadable file) end the file and are recorded in
-    `stats.errors`; the lines read before the error are still yielded.
+    `stats.errors`; the lines read before the error are still yielded. UTF-16 text (PowerShell's) is
+    read as UTF-8 (`_iter_utf16`).
     """
     try:
         stream, kind = open_stream(f.path, max_decompressed)
     except OSError as e:
         stats.errors.append(f"{f.name}: cannot open ({e.strerror or e})")
         return
-    if kind is None and (start or end is not None):
+    head = _head(stream, f.path)
+    codec = utf16_codec(head)
+    if codec is None and kind is None and (start or end is not None):
         if f.path != "-":
             stream.close()
         yield from _iter_range(f, stats, chunk_size, start, end)
         return
     try:
-        if count_from is not None:  # a range of a compressed file
+        if codec is not None:
+            yield from _iter_utf16(stream, kind, codec, head, f, stats, chunk_size, start, end, count_from)
+        elif count_from is not None:  # a range of a compressed file
             yield from _iter_compressed_range(stream, kind, f, stats, chunk_size, count_from, start, end)
-            return
         # Compressed: resume after what was read before (the W3C field list in force is noted).
-        if start and _drop(stream, start, stats, count=False) is None:
-            return
-        yield from _iter_stream(stream, kind, f, stats, chunk_size)
+        elif not start or _drop(stream, start, stats, count=False) is not None:
+            yield from _iter_stream(stream, kind, f, stats, chunk_size)
     finally:
         if isinstance(stream, Decoder) and stream.exceeded:
             stats.errors.append(f"{f.name}: decompressed size passed the limit of {max_decompressed} bytes; "
@@ -194,6 +197,58 @@ def iter_chunks(
             stats.truncated = True
         if f.path != "-":
             stream.close()
+
+
+_HEAD = 256  # content bytes that tell UTF-16 text
+
+
+def _head(stream: BinaryIO, path: str) -> bytes:
+    """The first content bytes of a stream just opened (it is read from its start all the same).
+
+    A plain file's are read where they are; stdin's and a decompressing stream's peeked. An error here
+    is left to the reading, which meets it again.
+    """
+    try:
+        if isinstance(stream, Decoder):
+            return stream.peek(_HEAD)
+        if path == "-":
+            return stream.peek(_HEAD)[:_HEAD] if isinstance(stream, io.BufferedReader) else b""
+        return os.pread(stream.fileno(), _HEAD, 0)
+    except OSError:
+        return b""
+
+
+def is_utf16(f: InputFile) -> bool:
+    """Whether a file's content is UTF-16 text: it is read whole (or resumed where a read ended), never in ranges."""
+    return utf16_codec(read_head(f, _HEAD)[0]) is not None
+
+
+def _iter_utf16(stream: BinaryIO, kind: str | None, codec: str, head: bytes, f: InputFile, stats: ReadStats,
+                chunk_size: int, start: int, end: int | None, count_from: int | None,
+                ) -> Iterator[tuple[memoryview, int]]:
+    """UTF-16 text as UTF-8 lines (`Utf16Text`), from `start`: 0, or where an earlier read of it ended.
+
+    `stats.bytes_read` counts the file's own bytes, so that a later run resumes where this one ended.
+    A range (which `plan` does not make of such a file) is not read but reported: its start need not be
+    where a UTF-16 character or line starts.
+    """
+    if end is not None or count_from is not None:
+        stats.errors.append(f"{f.name}: UTF-16 text, read only as a whole file and this read is part of it; "
+                            "not read: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)")
+        stats.truncated = True
+        return
+    if start:
+        if codec == "utf-16":  # the byte order mark is at the file's start only
+            codec = "utf-16-le" if head.startswith(b"\xff\xfe") else "utf-16-be"
+        if kind is None:
+            stream.seek(start)
+        elif _drop(stream, start, stats, count=False) is None:
+            return
+    text, before = Utf16Text(stream, codec), stats.bytes_read
+    try:
+        yield from _iter_stream(text, kind, f, stats, chunk_size)  # type: ignore[arg-type]
+    finally:
+        stats.bytes_read = before + text.source_bytes
 
 
 _FIELDS_LINE = b"\n#Fields:"
