@@ -180,17 +180,19 @@ class Decoder(io.RawIOBase):
             raise
 
     def _decode(self, want: int) -> bytes:
+        stalled = False  # a call without new input gave nothing: give it input, whatever it says
         while not self._done:
             if self._dec.eof and not self._next_member():
                 break
             data = b""
-            if self._dec.needs_input:
+            if self._dec.needs_input or stalled:
                 data, self._held = self._held or self.raw.read(_IN_BLOCK) or b"", b""
                 if not data:
                     raise EOFError(f"{self.kind} data ends in the middle of a member")
             out = self._dec.decompress(data, want)
             if out:
                 return out
+            stalled = not data
         return b""
 
     def _next_member(self) -> bool:
