@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from analyzer._core import count_file_newlines
 from analyzer.scan.inputs import InputFile
-from analyzer.scan.readers import compression, content_size
+from analyzer.scan.readers import compression, content_size, is_utf16
 
 RANGE_BYTES = 64 << 20
 BUNDLE_BYTES = 16 << 20  # files smaller than this are scanned together, up to this many bytes a task
@@ -38,10 +38,11 @@ class WorkUnit:
     count_from: int | None = None
 
 
-def _is_plain(path: str) -> bool:
-    """A readable, uncompressed file (only those are split into byte ranges)."""
+def _is_plain(f: InputFile) -> bool:
+    """A readable, uncompressed file of 8-bit text (only those are split into byte ranges; UTF-16 text is
+    read whole)."""
     try:
-        return compression(path) is None
+        return compression(f.path) is None and not is_utf16(f)
     except OSError:
         return False
 
@@ -64,7 +65,7 @@ def plan(files: list[InputFile], range_bytes: int | None = None,
     splits: dict[int, list[int]] = {}  # file_no -> range starts
     for file_no, f in enumerate(files):
         first = resume_at.get(file_no, 0)
-        if f.path != "-" and f.size - first > range_bytes and _is_plain(f.path):
+        if f.path != "-" and f.size - first > range_bytes and _is_plain(f):
             splits[file_no] = list(range(first, f.size, range_bytes))
     # Range k of a file starts after the first newline at or after bounds[k] - 1: the lines before it
     # are the newlines in [bounds[0], bounds[k] - 1), plus that one. Counted segment by segment.
@@ -124,7 +125,7 @@ def _compressed_ranges(f: InputFile, first: int, content: int,
             or (max_decompressed is not None and content > max_decompressed)):
         return None
     try:
-        if compression(f.path) not in _SPLIT_KINDS:
+        if compression(f.path) not in _SPLIT_KINDS or is_utf16(f):
             return None
     except OSError:  # the scan reports it
         return None

@@ -13,6 +13,7 @@ import os
 import re
 import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,14 +122,33 @@ def _file_entry(path: str, st: os.stat_result) -> InputFile:
     return InputFile(path=path, size=st.st_size, mtime=st.st_mtime, device=st.st_dev, inode=st.st_ino)
 
 
-def _walk(top: str, skip: frozenset[Path], out: Expansion, ancestors: frozenset[tuple[int, int]],
-          walked: set[tuple[int, int]]) -> None:
+def _listing(path: str, out: Expansion) -> Iterator[os.DirEntry[str]] | None:
+    """A directory's entries in name order (read whole: no descriptor stays open), or None (reported)."""
     try:
-        entries = sorted(os.scandir(top), key=lambda e: e.name)
+        return iter(sorted(os.scandir(path), key=lambda e: e.name))
     except OSError as e:
-        out.errors.append(f"{shown(top)}: cannot list directory ({e.strerror or e}), skipped")
+        out.errors.append(f"{shown(path)}: cannot list directory ({e.strerror or e}), skipped")
+        return None
+
+
+def _walk(top: str, skip: frozenset[Path], out: Expansion, top_key: tuple[int, int],
+          walked: set[tuple[int, int]]) -> None:
+    """Files under `top`, depth first in name order: a subdirectory's files before its later siblings.
+
+    With a stack, not recursion: a tree nested a thousand deep (the path still under PATH_MAX) ran out
+    of Python's recursion limit and ended the run.
+    """
+    first = _listing(top, out)
+    if first is None:
         return
-    for entry in entries:
+    # Each directory being listed, with the (device, inode) of it and of the directories above it.
+    stack: list[tuple[Iterator[os.DirEntry[str]], frozenset[tuple[int, int]]]] = [(first, frozenset({top_key}))]
+    while stack:
+        entries, ancestors = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
         try:
             st = entry.stat(follow_symlinks=True)
         except OSError as e:
@@ -145,7 +165,9 @@ def _walk(top: str, skip: frozenset[Path], out: Expansion, ancestors: frozenset[
             if key in walked:
                 continue  # a second link to a directory already read: its files are in the list
             walked.add(key)
-            _walk(entry.path, skip, out, ancestors | {key}, walked)
+            below = _listing(entry.path, out)
+            if below is not None:
+                stack.append((below, ancestors | {key}))
         elif stat.S_ISREG(st.st_mode):
             if Path(entry.path).resolve() in skip:
                 continue
@@ -181,7 +203,7 @@ def expand_inputs(paths: list[str], skip: frozenset[Path] = frozenset()) -> Expa
                 continue
             if stat.S_ISDIR(st.st_mode):
                 dkey = (st.st_dev, st.st_ino)
-                _walk(m, skip, out, frozenset({dkey}), {dkey})
+                _walk(m, skip, out, dkey, {dkey})
             elif not stat.S_ISREG(st.st_mode):
                 # Opening a FIFO would block until a writer appears; `-` is the way to pipe logs in.
                 out.errors.append(f"{shown(m)}: not a regular file (a pipe, socket or device), skipped; "

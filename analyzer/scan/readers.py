@@ -6,7 +6,6 @@ and always end at a newline (or at a safe cut inside an over-long line).
 
 from __future__ import annotations
 
-import bz2
 import io
 import lzma
 import os
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from analyzer._core import count_newlines
+from analyzer.scan.codecs import Decoder, TrailingGarbage, Utf16Text, kind_of, utf16_codec
 from analyzer.scan.inputs import InputFile
 
 CHUNK_SIZE = 1 << 20
@@ -25,13 +25,6 @@ _DIRECTIVE_MAX = 1 << 16  # the longest W3C `#Fields:` line kept whole (one beyo
 # A chunk that holds no newline is cut at the last byte that cannot be part of a token,
 # so that a token is not split in two; this many bytes at most are carried into the next chunk.
 _TOKEN_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
-
-MAGIC = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bz2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-)
 
 
 @dataclass
@@ -49,110 +42,13 @@ class ReadStats:
     fields_before: bytes | None = None
 
 
-def _kind(head: bytes) -> str | None:
-    """The compression these first bytes of a file name (gzip, bz2, xz, zstd), or None (plain)."""
-    return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
-
-
-def _sniff(raw: BinaryIO) -> str | None:
-    return _kind(raw.peek(8)[:8] if isinstance(raw, io.BufferedReader) else b"")
-
-
-class BoundedReader(io.RawIOBase):
-    """Stops a decompressing stream after `limit` bytes, so a compression bomb cannot fill the disk."""
-
-    def __init__(self, inner: BinaryIO, limit: int, underlying: BinaryIO | None = None) -> None:
-        self.inner = inner
-        self.left = limit
-        self.exceeded = False
-        # Decompressors given a file object do not close it: this reader closes both.
-        self.underlying = underlying
-
-    def close(self) -> None:
-        """Close the decompressor and the file under it."""
-        if not self.closed:
-            self.inner.close()
-            if self.underlying is not None:
-                self.underlying.close()
-        super().close()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self.left <= 0:
-            if self.inner.read(1):
-                self.exceeded = True
-            return 0
-        # Small reads: a decompressor that fails mid-read loses what it decoded in that read.
-        view = memoryview(buffer)[: min(len(buffer), self.left, 1 << 16)]
-        n = self.inner.readinto(view)  # type: ignore[attr-defined]
-        n = n or 0
-        self.left -= n
-        return n
-
-
-class ZstdReader(io.RawIOBase):
-    """zstd frames one after another; unlike `stream_reader`, a stream cut mid-frame raises EOFError."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        import zstandard
-
-        self._zstd = zstandard
-        self.raw = raw
-        self.dobj = zstandard.ZstdDecompressor().decompressobj()
-        self.pending = b""
-        self.pos = 0  # how much of `pending` was handed out (slicing it each time would copy it)
-        self.in_frame = False
-        self.failed: Exception | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self.pos >= len(self.pending):
-            self.pending, self.pos = b"", 0
-            if self.failed is not None:
-                raise self.failed
-            try:
-                self._fill()
-            except Exception as e:  # zstandard.ZstdError, or EOFError for a cut stream
-                if not self.pending:
-                    raise
-                # Hand out what was decoded before the damage first; raise on the next read.
-                self.failed = e
-        n = min(len(buffer), len(self.pending) - self.pos)
-        buffer[:n] = memoryview(self.pending)[self.pos:self.pos + n]
-        self.pos += n
-        return n
-
-    def _fill(self) -> None:
-        while not self.pending:
-            data = self.raw.read(1 << 17)
-            if not data:
-                if self.in_frame:
-                    raise EOFError("zstd stream ends in the middle of a frame")
-                return
-            # Small input pieces, so that damage costs only the output of the piece it is in.
-            for i in range(0, len(data), 1 << 14):
-                piece = data[i:i + (1 << 14)]
-                while piece:
-                    if self.dobj.eof:  # the next frame starts here
-                        self.dobj = self._zstd.ZstdDecompressor().decompressobj()
-                    self.in_frame = True
-                    self.pending += self.dobj.decompress(piece)
-                    piece = self.dobj.unused_data if self.dobj.eof else b""
-                    if self.dobj.eof:
-                        self.in_frame = False
-
-
 def compression(path: str) -> str | None:
     """The compression a file's magic bytes name (gzip, bz2, xz, zstd), or None (plain).
 
     OSError when the file cannot be read.
     """
     with open(path, "rb") as fh:
-        return _kind(fh.read(8))
+        return kind_of(fh.read(8))
 
 
 _SAMPLE_IN = 1 << 16  # compressed bytes decompressed to estimate a file's ratio
@@ -170,7 +66,7 @@ def content_size(path: str, size: int) -> int:
     try:
         with open(path, "rb") as fh:
             head = fh.read(18)
-            kind = _kind(head)
+            kind = kind_of(head)
             if kind is None:
                 return size
             if kind == "gzip" and size >= 18:
@@ -232,33 +128,19 @@ def open_stream(path: str, max_decompressed: int) -> tuple[BinaryIO, str | None]
     # The caller closes the stream (never stdin).
     if path == "-":
         raw: BinaryIO = sys.stdin.buffer
-        kind = _sniff(raw)
+        kind = kind_of(raw.peek(8)[:8] if isinstance(raw, io.BufferedReader) else b"")
     else:
         # Unbuffered: a plain file is read straight into the reader's buffer (through a 1 MiB
-        # BufferedReader each byte was copied once more). A decompressor reads through one.
+        # BufferedReader each byte was copied once more), a compressed one in large blocks.
         raw = open(path, "rb", buffering=0)  # noqa: SIM115
         try:
-            kind = _kind(os.pread(raw.fileno(), 8, 0))
+            kind = kind_of(os.pread(raw.fileno(), 8, 0))
         except OSError:
             raw.close()
             raise
-        if kind is not None:
-            raw = io.BufferedReader(raw, CHUNK_SIZE)
-    stream: BinaryIO
     if kind is None:
         return raw, None
-    if kind == "gzip":
-        # ISA-L's gzip is about three times the stdlib's speed.
-        from isal import igzip
-
-        stream = igzip.IGzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-    elif kind == "bz2":
-        stream = bz2.BZ2File(raw, "rb")  # type: ignore[assignment]
-    elif kind == "xz":
-        stream = lzma.LZMAFile(raw, "rb")  # type: ignore[assignment]  # noqa: SIM115
-    else:
-        stream = ZstdReader(raw)  # type: ignore[assignment]
-    return BoundedReader(stream, max_decompressed, None if path == "-" else raw), kind  # type: ignore[return-value]
+    return Decoder(raw, kind, max_decompressed, close_raw=path != "-"), kind  # type: ignore[return-value]
 
 
 def _safe_cut(buf: bytearray | memoryview, end: int) -> int:
@@ -285,33 +167,88 @@ def iter_chunks(
     start) is decompressed from the beginning; the newlines between `count_from` and the range go to
     `stats.lines_before`. Without `count_from`, `start` in a compressed file is where to resume.
     Read errors (a truncated archive, an unreadable file) end the file and are recorded in
-    `stats.errors`; the lines read before the error are still yielded.
+    `stats.errors`; the lines read before the error are still yielded. UTF-16 text (PowerShell's) is
+    read as UTF-8 (`_iter_utf16`).
     """
     try:
         stream, kind = open_stream(f.path, max_decompressed)
     except OSError as e:
         stats.errors.append(f"{f.name}: cannot open ({e.strerror or e})")
         return
-    if kind is None and (start or end is not None):
+    head = _head(stream, f.path)
+    codec = utf16_codec(head)
+    if codec is None and kind is None and (start or end is not None):
         if f.path != "-":
             stream.close()
         yield from _iter_range(f, stats, chunk_size, start, end)
         return
     try:
-        if count_from is not None:  # a range of a compressed file
+        if codec is not None:
+            yield from _iter_utf16(stream, kind, codec, head, f, stats, chunk_size, start, end, count_from)
+        elif count_from is not None:  # a range of a compressed file
             yield from _iter_compressed_range(stream, kind, f, stats, chunk_size, count_from, start, end)
-            return
         # Compressed: resume after what was read before (the W3C field list in force is noted).
-        if start and _drop(stream, start, stats, count=False) is None:
-            return
-        yield from _iter_stream(stream, kind, f, stats, chunk_size)
+        elif not start or _drop(stream, start, stats, count=False) is not None:
+            yield from _iter_stream(stream, kind, f, stats, chunk_size)
     finally:
-        if isinstance(stream, BoundedReader) and stream.exceeded:
+        if isinstance(stream, Decoder) and stream.exceeded:
             stats.errors.append(f"{f.name}: decompressed size passed the limit of {max_decompressed} bytes; "
                                 "the rest was skipped (--max-decompressed lifts it)")
             stats.truncated = True
         if f.path != "-":
             stream.close()
+
+
+_HEAD = 256  # content bytes that tell UTF-16 text
+
+
+def _head(stream: BinaryIO, path: str) -> bytes:
+    """The first content bytes of a stream just opened (it is read from its start all the same).
+
+    A plain file's are read where they are; stdin's and a decompressing stream's peeked. An error here
+    is left to the reading, which meets it again.
+    """
+    try:
+        if isinstance(stream, Decoder):
+            return stream.peek(_HEAD)
+        if path == "-":
+            return stream.peek(_HEAD)[:_HEAD] if isinstance(stream, io.BufferedReader) else b""
+        return os.pread(stream.fileno(), _HEAD, 0)
+    except OSError:
+        return b""
+
+
+def is_utf16(f: InputFile) -> bool:
+    """Whether a file's content is UTF-16 text: it is read whole (or resumed where a read ended), never in ranges."""
+    return utf16_codec(read_head(f, _HEAD)[0]) is not None
+
+
+def _iter_utf16(stream: BinaryIO, kind: str | None, codec: str, head: bytes, f: InputFile, stats: ReadStats,
+                chunk_size: int, start: int, end: int | None, count_from: int | None,
+                ) -> Iterator[tuple[memoryview, int]]:
+    """UTF-16 text as UTF-8 lines (`Utf16Text`), from `start`: 0, or where an earlier read of it ended.
+
+    `stats.bytes_read` counts the file's own bytes, so that a later run resumes where this one ended.
+    A range (which `plan` does not make of such a file) is not read but reported: its start need not be
+    where a UTF-16 character or line starts.
+    """
+    if end is not None or count_from is not None:
+        stats.errors.append(f"{f.name}: UTF-16 text, read only as a whole file and this read is part of it; "
+                            "not read: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)")
+        stats.truncated = True
+        return
+    if start:
+        if codec == "utf-16":  # the byte order mark is at the file's start only
+            codec = "utf-16-le" if head.startswith(b"\xff\xfe") else "utf-16-be"
+        if kind is None:
+            stream.seek(start)
+        elif _drop(stream, start, stats, count=False) is None:
+            return
+    text, before = Utf16Text(stream, codec), stats.bytes_read
+    try:
+        yield from _iter_stream(text, kind, f, stats, chunk_size)  # type: ignore[arg-type]
+    finally:
+        stats.bytes_read = before + text.source_bytes
 
 
 _FIELDS_LINE = b"\n#Fields:"
@@ -462,13 +399,14 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
     while end is None or pos < end or in_long_line:
         try:
             n = stream.readinto(view[filled:])  # type: ignore[attr-defined]
-        except (EOFError, OSError, lzma.LZMAError, ValueError) as e:
+        except TrailingGarbage as e:
+            # What gzip -dc does too: the content is all there; what follows it is not read.
+            stats.errors.append(f"{f.name}: {e.kind} data ends after {stats.bytes_read + filled} bytes; "
+                                f"what follows is not {e.kind} data and was ignored (trailing garbage)")
+            n = 0
+        except Exception as e:  # a damaged archive (each codec has its own errors), or an I/O error
             stats.errors.append(f"{f.name}: {kind or 'file'} stream is damaged after "
                                 f"{stats.bytes_read + filled} bytes ({type(e).__name__})")
-            stats.truncated = True
-            n = 0
-        except Exception as e:  # zstandard raises its own ZstdError
-            stats.errors.append(f"{f.name}: cannot decompress ({type(e).__name__})")
             stats.truncated = True
             n = 0
         if not n:
