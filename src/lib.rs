@@ -16,6 +16,7 @@ pub mod logged;
 pub mod marks;
 pub mod masked;
 pub mod scan;
+pub mod scrub;
 pub mod timeparse;
 
 #[cfg(feature = "python")]

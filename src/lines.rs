@@ -17,11 +17,12 @@ use crate::locate::{LOC_AUTHORIZATION, LOC_FORM, LOC_QUERY, LOC_TEXT};
 use crate::logged::{logged_error, CodeSpots, SpotLines};
 use crate::marks::line_marks;
 use crate::scan::find_tokens;
+use crate::scrub::scrub;
 
 /// What a token in a log field is replaced with: a path like `/cb/eyJ...` must not carry one out.
 pub const TOKEN_STANDIN: &str = "[token]";
 
-/// One token line as its occurrences share it: its request fields (tokens redacted), the format
+/// One token line as its occurrences share it: its request fields (tokens masked: `mask`), the format
 /// that parsed it and the validator's error logged near it.
 #[derive(Debug)]
 pub struct TokenLine<'c> {
@@ -103,6 +104,12 @@ pub fn redact(value: Text<'_>) -> Text<'_> {
     }
     out.push_str(&v[prev..]);
     Some(Cow::Owned(out))
+}
+
+/// A request field as a token line writes it: every token replaced (`redact`), then what is left
+/// of a token the grammar read only in part, or not at all (`scrub`).
+pub fn mask(value: Text<'_>) -> Text<'_> {
+    scrub(redact(value))
 }
 
 fn invalid_utf8_lines(chunk: &[u8]) -> usize {
@@ -198,11 +205,11 @@ impl LineScanner {
                 };
                 out.lines.push(TokenLine {
                     fields: LineFields {
-                        host: redact(got.host),
-                        method: redact(got.method),
-                        path: redact(got.path),
-                        client_ip: redact(got.client_ip),
-                        user_agent: redact(got.user_agent),
+                        host: mask(got.host),
+                        method: mask(got.method),
+                        path: mask(got.path),
+                        client_ip: mask(got.client_ip),
+                        user_agent: mask(got.user_agent),
                         ..got
                     },
                     format: f,

@@ -502,7 +502,8 @@ fn zone_problem(text: &str) -> Option<String> {
     Zone::from_text(text).err()
 }
 
-/// A log field with every token in it replaced by `[token]`, as the line stage does.
+/// A log field with every token the grammar reads replaced by `[token]`: the first step of what the
+/// line stage does to a field (`lines::mask`; `scrub` then masks what is left of a token).
 #[pyfunction]
 fn redact(value: String) -> String {
     crate::lines::redact(Some(value.into()))

@@ -77,7 +77,11 @@ class Hit(NamedTuple):
 
 
 def redact(value: str | None) -> str | None:
-    """A log field with any token in it replaced by `[token]` (the core's, as the scan applies it)."""
+    """A log field with any token in it replaced by `[token]` (the core's token grammar).
+
+    The scan does this to every field it writes, then masks what is left of a token the grammar reads
+    only in part (standard alphabet, escaped dots, a stray byte inside): the core's `lines::mask`.
+    """
     return value if value is None or "eyJ" not in value else str(_core.redact(value))
 
 
