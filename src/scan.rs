@@ -1,12 +1,14 @@
 //! Finding tokens in a chunk of log bytes: one linear pass, no regular expression.
 //!
 //! A token starts with `eyJ` where a base64url run starts (or right after a percent escape such as
-//! `%20eyJ`), so every run is tried once and a long `eyJeyJeyJ...` line stays linear. The segment
-//! grammar is the one the analyzer has always used:
+//! `%20eyJ`), so every run is tried once and a long `eyJeyJeyJ...` line stays linear. A dotted run
+//! is one candidate whatever its count of segments, which decides its verdict (3: a JWS, 5: a JWE,
+//! else malformed); past the third a segment holds at least one byte (a dot that ends a sentence is
+//! none):
 //!
-//! * plain chunks: `eyJ[B64=]{2,}\.[B64=]*(\.[B64=]*(\.[B64=]*\.[B64=]*)?)?`
+//! * plain chunks: `eyJ[B64=]{2,}\.[B64=]*(\.[B64=]*(\.[B64=]+)*)?`
 //! * chunks that hold `%3D` (URL-encoded padding), where `=` may only end a segment:
-//!   `eyJ[B64]{2,}PAD\.[B64]*PAD(\.[B64]*PAD(\.[B64]*\.[B64]*)?)?` with `PAD = (=|%3[Dd]){0,2}`
+//!   `eyJ[B64]{2,}PAD\.[B64]*PAD(\.[B64]*PAD(\.([B64]+PAD|PAD+))*)?` with `PAD = (=|%3[Dd]){0,2}`
 //!
 //! matched greedily at each candidate start, the way a backtracking engine would.
 
@@ -127,19 +129,23 @@ fn match_plain(c: &[u8], p: usize, first_run: &mut (usize, usize)) -> Option<usi
     if e1 - i < 2 || !dot_at(c, e1) {
         return None;
     }
-    let e2 = run_b64(c, e1 + 1, true);
-    if !dot_at(c, e2) {
-        return Some(e2);
+    Some(segments(c, e1, 1, |from| run_b64(c, from, true)))
+}
+
+/// The end of a dotted run whose `from`-th segment ends at `end` (on its dot): every further
+/// segment, read by `segment` from its first byte. One dotted run is one candidate, whatever its
+/// count of segments (which decides its verdict: 3 a JWS, 5 a JWE, else malformed). Past the third
+/// a segment must hold something: a dot that ends a sentence (`... eyJ.a.b.`) is not a segment.
+#[inline]
+fn segments(c: &[u8], mut end: usize, mut n: usize, segment: impl Fn(usize) -> usize) -> usize {
+    while dot_at(c, end) {
+        let next = segment(end + 1);
+        if n >= 3 && next == end + 1 {
+            break;
+        }
+        (end, n) = (next, n + 1);
     }
-    let e3 = run_b64(c, e2 + 1, true);
-    if !dot_at(c, e3) {
-        return Some(e3);
-    }
-    let e4 = run_b64(c, e3 + 1, true);
-    if !dot_at(c, e4) {
-        return Some(e3); // four segments: the fourth is not part of the token
-    }
-    Some(run_b64(c, e4 + 1, true))
+    end
 }
 
 /// Up to two padding marks (`=`, `%3D`, `%3d`) from `i`.
@@ -172,19 +178,7 @@ fn match_pct(c: &[u8], p: usize) -> Option<usize> {
     if !dot_at(c, e1) {
         return None;
     }
-    let e2 = pad(c, run_b64(c, e1 + 1, false));
-    if !dot_at(c, e2) {
-        return Some(e2);
-    }
-    let e3 = pad(c, run_b64(c, e2 + 1, false));
-    if !dot_at(c, e3) {
-        return Some(e3);
-    }
-    let e4 = run_b64(c, e3 + 1, false);
-    if !dot_at(c, e4) {
-        return Some(e3);
-    }
-    Some(run_b64(c, e4 + 1, false))
+    Some(segments(c, e1, 1, |from| pad(c, run_b64(c, from, false))))
 }
 
 /// Every token candidate in `chunk`, in order, with 1-based line numbers counted from `first_line`.
@@ -277,10 +271,24 @@ mod tests {
         assert_eq!(found(b"xeyJab.cd.ef", false), Vec::<&[u8]>::new());
         assert_eq!(found(b"%20eyJab.cd", false), vec![&b"eyJab.cd"[..]]);
         assert_eq!(found(b"eyJa.b", false), Vec::<&[u8]>::new()); // first segment too short
-        assert_eq!(found(b"eyJab.c.d.e", false), vec![&b"eyJab.c.d"[..]]); // four segments: three
+        assert_eq!(found(b"eyJab.c.d.e", false), vec![&b"eyJab.c.d.e"[..]]); // one run: 4 segments
         assert_eq!(
             found(b"eyJab.c.d.e.f.g", false),
-            vec![&b"eyJab.c.d.e.f"[..]]
+            vec![&b"eyJab.c.d.e.f.g"[..]]
+        );
+        // Ten segments are one candidate, not a five and then a four.
+        let ten = b"eyJab.c.d.eyJab.c.d.eyJab.c.d.eyJab";
+        assert_eq!(found(ten, false), vec![&ten[..]]);
+        assert_eq!(found(ten, true), vec![&ten[..]]);
+        // A dot that ends a sentence is no fourth segment; an empty third one (alg none) stays.
+        assert_eq!(
+            found(b"was eyJab.c.d. Then", false),
+            vec![&b"eyJab.c.d"[..]]
+        );
+        assert_eq!(found(b"eyJab.c. x", false), vec![&b"eyJab.c."[..]]);
+        assert_eq!(
+            found(b"eyJab%3D.c.d.e%3D x", true),
+            vec![&b"eyJab%3D.c.d.e%3D"[..]]
         );
         assert_eq!(found(b"eyJa=b.c=", false), vec![&b"eyJa=b.c="[..]]);
         assert_eq!(found(b"eyJa=b.c=", true), Vec::<&[u8]>::new()); // `=` only ends a segment
