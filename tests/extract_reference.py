@@ -23,13 +23,15 @@ _PAD = rb"(?:=|%3[Dd]){0,2}"  # `=` padding, also URL-encoded
 # class: optional padding groups after each segment would double the cost of every match.
 _SEG = rb"[" + _B64 + rb"=]"
 _START = rb"eyJ(?:(?<![" + _B64 + rb"]eyJ)|(?<=%[0-9A-Fa-f]{2}eyJ))"
+# One dotted run is one candidate, whatever its count of segments (3: a JWS, 5: a JWE, else malformed); past
+# the third a segment holds at least one byte, so a dot that ends a sentence is not one.
 TOKEN_RE = re.compile(
-    _START + _SEG + rb"{2,}\." + _SEG + rb"*(?:\." + _SEG + rb"*(?:\." + _SEG + rb"*\." + _SEG + rb"*)?)?"
+    _START + _SEG + rb"{2,}\." + _SEG + rb"*(?:\." + _SEG + rb"*(?:\." + _SEG + rb"+)*)?"
 )
 # Padding written URL-encoded (`%3D`): the slower pattern, only for chunks that hold such escapes.
 TOKEN_PCT_RE = re.compile(
     _START + rb"[" + _B64 + rb"]{2,}" + _PAD + rb"\.[" + _B64 + rb"]*" + _PAD
-    + rb"(?:\.[" + _B64 + rb"]*" + _PAD + rb"(?:\.[" + _B64 + rb"]*\.[" + _B64 + rb"]*)?)?"
+    + rb"(?:\.[" + _B64 + rb"]*" + _PAD + rb"(?:\.(?:[" + _B64 + rb"]+" + _PAD + rb"|(?:=|%3[Dd]){1,2}))*)?"
 )
 
 
