@@ -234,10 +234,12 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             # for the dataset (a second run the same night must not blank the report's diagnosis).
             diagnosis = run_summary.previous_diagnosis(settings.out_dir, diagnosis)
         summary.update(diagnosis)
-        out.write_json("examples.json", folded.counts.examples)
+        examples = folded.counts.examples if rebuild is not None else \
+            run_summary.examples_of_dataset(settings.out_dir, folded.counts.examples, window)
+        out.write_json("examples.json", examples)
         report.compile_template()  # done during the scan (`_ready_tail`) unless nothing was scanned
-        # This run's examples: the published examples.json is still the previous run's.
-        data = ReportData.load(out.out, {}, examples=folded.counts.examples, since_us=settings.since_us,
+        # These examples: the published examples.json is still the previous run's.
+        data = ReportData.load(out.out, {}, examples=examples, since_us=settings.since_us,
                                until_us=settings.until_us, scanned=scan.result()).with_run(summary)
         out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(settings.clock() - t0, 3)

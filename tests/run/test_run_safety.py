@@ -204,3 +204,52 @@ def test_an_error_between_the_commit_steps_takes_the_published_events_back(logs:
                         str(half), "--quiet", "--workers", "1"], capture_output=True, text=True, timeout=180)
     assert r.returncode == 2 and "No space left on device" in r.stderr
     assert rows(pd.read_parquet(half / "events")).equals(before)
+
+
+# ------------------------------------------------------------------------------------ examples
+
+
+def examples(out: Path) -> dict[str, list[dict]]:
+    return json.loads((out / "examples.json").read_text())
+
+
+@pytest.mark.whole_run
+def test_a_rerun_keeps_the_examples_and_an_append_adds_to_them(logs: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Before the fix, a second run the same night wrote examples.json as {} and the report lost every
+    "Example:"; a run that read one new line kept only that line's cause."""
+    out, orders = tmp_path / "out", logs / "nginx" / "orders-access.log"
+    analyzer("scan", logs, "--out", out, "--quiet", capsys=capsys)
+    first, report = examples(out), (out / "report.html").read_text()
+    assert first and report.count('class="ex"') > 0
+    analyzer("scan", logs, "--out", out, "--quiet", capsys=capsys)
+    assert examples(out) == first
+    assert (out / "report.html").read_text().count('class="ex"') == report.count('class="ex"')
+    with orders.open("a") as fh:
+        fh.write(orders.read_text().splitlines()[0] + "\n")
+    analyzer("scan", logs, "--out", out, "--quiet", capsys=capsys)
+    after = examples(out)
+    assert set(after) == set(first)
+    for cause, exs in after.items():
+        fps = [e["token_fp"] for e in exs]
+        assert len(fps) == len(set(fps)) <= 3
+        assert fps[:len(first[cause])] == [e["token_fp"] for e in first[cause]]  # the previous ones first
+    # A rebuild (other settings) describes the dataset by its own examples only.
+    analyzer("scan", logs, "--out", out, "--leeway", "0", "--quiet", capsys=capsys)
+    fresh = tmp_path / "fresh"
+    analyzer("scan", logs, "--out", fresh, "--leeway", "0", "--quiet", capsys=capsys)
+    assert set(examples(out)) == set(examples(fresh))
+
+
+def test_merged_examples_keep_the_previous_first_no_token_twice_and_causes_with_rows(tmp_path: Path) -> None:
+    from analyzer.run_summary import examples_of_dataset
+
+    (tmp_path / "examples.json").write_text(json.dumps({
+        "expired": [{"token_fp": "a"}, {"token_fp": "b"}],
+        "bad_signature": [{"token_fp": "c"}],  # its rows dropped (--keep-days, or out of the window)
+    }))
+    fresh = {"expired": [{"token_fp": "b"}, {"token_fp": "d"}, {"token_fp": "e"}], "ok": [{"token_fp": "f"}]}
+    got = examples_of_dataset(tmp_path, fresh, {"expired": 5, "bad_signature": 0, "ok": 1})
+    assert got == {"expired": [{"token_fp": "a"}, {"token_fp": "b"}, {"token_fp": "d"}], "ok": [{"token_fp": "f"}]}
+    (tmp_path / "examples.json").write_text("not json")
+    assert examples_of_dataset(tmp_path, fresh, {"ok": 1}) == {"ok": [{"token_fp": "f"}]}
