@@ -253,3 +253,30 @@ def test_merged_examples_keep_the_previous_first_no_token_twice_and_causes_with_
     assert got == {"expired": [{"token_fp": "a"}, {"token_fp": "b"}, {"token_fp": "d"}], "ok": [{"token_fp": "f"}]}
     (tmp_path / "examples.json").write_text("not json")
     assert examples_of_dataset(tmp_path, fresh, {"ok": 1}) == {"ok": [{"token_fp": "f"}]}
+
+
+# ------------------------------------------------------------------------------------ split reports
+
+
+@pytest.mark.whole_run
+def test_a_new_split_removes_the_reports_of_the_previous_one(logs: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Before the fix, the previous split's per-client reports stayed next to an index that no longer
+    listed them (someone could forward a stale report)."""
+    out, folder = tmp_path / "out", tmp_path / "split"
+    analyzer("scan", logs, "--out", out, "--quiet", capsys=capsys)
+    assert analyzer("report", out, "--split-by", "client", "--out", folder, capsys=capsys)[0] == 0
+    assert analyzer("report", out, "--split-by", "audience", "--out", folder, capsys=capsys)[0] == 0
+    clients = sorted(p.name for p in folder.glob("client-*.html"))
+    audiences = sorted(p.name for p in folder.glob("audience-*.html"))
+    assert len(clients) > 3 and audiences
+    foreign = ["notes.html", "client-mine.html", "client-x-zzzzzzzz.html", "client-x-0123abcd.txt"]
+    for name in foreign:
+        (folder / name).write_text("not ours")
+    assert analyzer("report", out, "--split-by", "client", "--out", folder, "--since", "2030-01-01",
+                    capsys=capsys)[0] == 0
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted(["index.html", *foreign, *audiences])
+    assert not [name for name in clients if name in (folder / "index.html").read_text()]
+    assert analyzer("report", out, "--split-by", "client", "--out", folder, capsys=capsys)[0] == 0
+    assert sorted(p.name for p in folder.glob("client-*-*.html") if p.name not in foreign) == clients
