@@ -114,17 +114,20 @@ def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None
     # before the output directory is touched, as a key file that is no key is refused (ConfigError).
     settings = dataclasses.replace(settings, pii_key=settings.pii_key or privacy.load_key())
     with handle_signals() as signals:
-        started = settings.clock()
-        run_id = _new_run_id()
-        lock = Lock(settings.out_dir)
-        state = State(settings.out_dir)
         try:
-            return _run_locked(settings, inputs, progress, fail_above, state, run_id, started, signals)
+            started = settings.clock()
+            run_id = _new_run_id()
+            lock = Lock(settings.out_dir)
+            try:
+                state = State(settings.out_dir)
+                try:
+                    return _run_locked(settings, inputs, progress, fail_above, state, run_id, started, signals)
+                finally:
+                    state.close()
+            finally:
+                lock.release()
         except Terminated:
             raise TerminatedError(shown(str(settings.out_dir))) from None
-        finally:
-            state.close()
-            lock.release()
 
 
 _runs_here = itertools.count()
