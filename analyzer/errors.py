@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     NOTHING_READ = 3
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+    TERMINATED = 143  # SIGTERM (128 + SIGTERM)
 
 
 class AnalyzerError(Exception):

@@ -29,12 +29,19 @@ from analyzer.config import Settings
 from analyzer.diagnose import unverified
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.engine.plan import plan, unit_bytes
-from analyzer.engine.processes import release_freed_memory, use_memory_pool
+from analyzer.engine.processes import (
+    Signals,
+    Terminated,
+    TerminatedError,
+    handle_signals,
+    release_freed_memory,
+    use_memory_pool,
+)
 from analyzer.engine.workers import run_units
 from analyzer.errors import InputNotFoundError
 from analyzer.outputs.aggregate import Aggregator, DistinctTokens, TableFold, summary_days
-from analyzer.outputs.state import Lock, Progressed, Rebuild, Recorded, Resume, State
-from analyzer.outputs.write import OutputDir
+from analyzer.outputs.state import STATE_FILE, Lock, Progressed, Rebuild, Recorded, Resume, State, StateMissingError
+from analyzer.outputs.write import OutputDir, part_files
 from analyzer.report import page as report
 from analyzer.report.data import EventsScan, ReportData
 from analyzer.run_summary import Tally
@@ -101,17 +108,26 @@ def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None
     missing = missing_inputs(inputs)
     if missing:
         raise InputNotFoundError(missing, str(settings.out_dir))
-    started = settings.clock()
-    run_id = _new_run_id()
-    lock = Lock(settings.out_dir)
-    state = State(settings.out_dir)
-    try:
-        # The hashing secret is loaded (created) once, before workers start, so they all hash with it.
-        settings = dataclasses.replace(settings, pii_key=settings.pii_key or privacy.load_key())
-        return _run_locked(settings, inputs, progress, fail_above, state, run_id, started)
-    finally:
-        state.close()
-        lock.release()
+    if not settings.rescan and not (settings.out_dir / STATE_FILE).exists() and part_files(settings.out_dir / "events"):
+        raise StateMissingError(settings.out_dir)
+    # The hashing secret is loaded (created) once, before workers start, so they all hash with it; and
+    # before the output directory is touched, as a key file that is no key is refused (ConfigError).
+    settings = dataclasses.replace(settings, pii_key=settings.pii_key or privacy.load_key())
+    with handle_signals() as signals:
+        try:
+            started = settings.clock()
+            run_id = _new_run_id()
+            lock = Lock(settings.out_dir)
+            try:
+                state = State(settings.out_dir)
+                try:
+                    return _run_locked(settings, inputs, progress, fail_above, state, run_id, started, signals)
+                finally:
+                    state.close()
+            finally:
+                lock.release()
+        except Terminated:
+            raise TerminatedError(shown(str(settings.out_dir))) from None
 
 
 _runs_here = itertools.count()
@@ -143,7 +159,7 @@ class _Folded:
 
 
 def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallback | None,
-                fail_above: float | None, state: State, run_id: str, started: float) -> RunOutcome:
+                fail_above: float | None, state: State, run_id: str, started: float, signals: Signals) -> RunOutcome:
     use_memory_pool()
     timings: dict[str, float] = {}
     meta = {"fingerprint": settings.fingerprint(),
@@ -165,6 +181,7 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         resumes = [dataclasses.replace(r, record_id=None, skip_bytes=0, line_base=0, nothing_new=False)
                    for r in resumes]
     todo = {i: r.skip_bytes for i, r in enumerate(resumes) if not r.nothing_new}
+    committed = False
     try:
         diag = Diagnoser(settings, out.stage)
         folded = _scan(settings, ring, expansion.files, resumes, todo, out, diag, progress, run_id)
@@ -181,13 +198,17 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             rebuild = dataclasses.replace(rebuild, kept_reads=tuple(state.reads(rebuild.keep)))
             kept = out.keep_events(list(rebuild.kept_reads))
 
-        # Commit: events into the dataset first, then the state that says they were read.
-        out.publish_events()
+        # Commit: events into the dataset first, then the state that says they were read. From here on an
+        # interrupt lets the run finish (`Signals`): stopped between the two steps, the dataset would count
+        # events no state records; after them, the summary, examples and run.json would not be this run's.
         progressed = _progress_made(expansion.files, resumes, folded.results, folded.line_base)
         new_bytes = sum(r.stats.bytes_read for r in folded.results.values())
+        signals.hold()
+        out.publish_events()
         between_commit_steps()
         state.commit(out.run_id, progressed, new_bytes, folded.counts.rows, started, meta, rebuild,
                      now=settings.clock())
+        committed = True
         if rebuild is not None:
             out.remove_orphans(state.committed_runs())  # the replaced dataset, now that the new one is in
         dropped: list[str] = []
@@ -216,10 +237,12 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
             # for the dataset (a second run the same night must not blank the report's diagnosis).
             diagnosis = run_summary.previous_diagnosis(settings.out_dir, diagnosis)
         summary.update(diagnosis)
-        out.write_json("examples.json", folded.counts.examples)
+        examples = folded.counts.examples if rebuild is not None else \
+            run_summary.examples_of_dataset(settings.out_dir, folded.counts.examples, window)
+        out.write_json("examples.json", examples)
         report.compile_template()  # done during the scan (`_ready_tail`) unless nothing was scanned
-        # This run's examples: the published examples.json is still the previous run's.
-        data = ReportData.load(out.out, {}, examples=folded.counts.examples, since_us=settings.since_us,
+        # These examples: the published examples.json is still the previous run's.
+        data = ReportData.load(out.out, {}, examples=examples, since_us=settings.since_us,
                                until_us=settings.until_us, scanned=scan.result()).with_run(summary)
         out.write_text("report.html", report.render(data))
         timings["write_seconds"] = round(settings.clock() - t0, 3)
@@ -228,6 +251,8 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
         out.write_json("run.json", summary)
         out.publish()
     except BaseException:
+        if not committed:
+            out.unpublish()  # an error (or a second interrupt) between the commit's two steps
         out.abandon()
         raise
     return RunOutcome(summary, summary["exit_code"])

@@ -211,6 +211,37 @@ def previous_diagnosis(out_dir: Path, fresh: dict[str, Any]) -> dict[str, Any]:
     return {**fresh, **carried}
 
 
+def examples_of_dataset(out_dir: Path, fresh: dict[str, list[dict[str, Any]]],
+                        window: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+    """The examples of a run that added to the dataset (or added nothing): the previous examples.json's,
+    then this run's, per cause, no token twice, at most EXAMPLES_PER_CAUSE; only of the causes that
+    still have rows in the window (`window`: occurrences by cause).
+
+    A run's own examples cover only what it read: a rerun with nothing new would otherwise blank them,
+    and a run that read one line would describe the whole dataset by that line's cause. (A rebuild
+    takes only its own: it read the dataset anew, under settings the old examples may not match.)
+    """
+    try:
+        previous = json.loads((out_dir / "examples.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    if not isinstance(previous, dict):
+        previous = {}
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for cause in dict.fromkeys([*previous, *fresh]):
+        if not window.get(cause):
+            continue
+        olds = previous.get(cause)
+        kept: list[dict[str, Any]] = []
+        for ex in [*(olds if isinstance(olds, list) else []), *fresh.get(cause, [])]:
+            if (isinstance(ex, dict) and len(kept) < S.EXAMPLES_PER_CAUSE
+                    and all(k.get("token_fp") != ex.get("token_fp") for k in kept)):
+                kept.append(ex)
+        if kept:
+            merged[cause] = kept
+    return merged
+
+
 def iso(us: int | None) -> str | None:
     """Epoch microseconds as an ISO 8601 UTC time (None stays None)."""
     return None if us is None else datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat()

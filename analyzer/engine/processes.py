@@ -1,16 +1,81 @@
-"""Process plumbing shared by every forked helper: the Arrow memory pool, the inherited lock, dying with the parent.
+"""Process plumbing shared by every forked helper: the Arrow memory pool, the inherited lock, dying with the
+parent; and the run's handling of Ctrl-C and SIGTERM.
 
-Imports only `outputs.state` (to let go of the output directory's lock in a child).
+Imports only `outputs.state` (to let go of the output directory's lock in a child) and the base `errors`.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
+from analyzer.errors import AnalyzerError, ExitCode
 from analyzer.outputs.state import release_inherited_locks
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (cron's or systemd's timeout, `kill`), raised in the main thread as Ctrl-C is, so that the
+    same cleanup runs (the workers stopped, the staging area removed)."""
+
+
+class TerminatedError(AnalyzerError):
+    """What a SIGTERM becomes once the run has cleaned up: one line and exit 143 (128 + SIGTERM)."""
+
+    exit_code = ExitCode.TERMINATED
+
+    def __init__(self, out_dir: str) -> None:
+        super().__init__(out_dir)
+        self.out_dir = out_dir
+
+    def __str__(self) -> str:
+        return f"terminated (SIGTERM); {self.out_dir} keeps its last complete run"
+
+
+class Signals:
+    """Ctrl-C and SIGTERM during a run: raised at once in the main thread (KeyboardInterrupt, Terminated),
+    or, once `hold` was called (the run is committing), noted and not raised: the run finishes its
+    outputs, so the dataset, the state, the summary and run.json never disagree. A second signal while
+    held is raised at once (the user insists)."""
+
+    def __init__(self) -> None:
+        self.holding = False
+        self.noted: int | None = None
+
+    def hold(self) -> None:
+        """From here on a (first) signal lets the run finish."""
+        self.holding = True
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.holding and self.noted is None:
+            self.noted = signum
+            print("analyzer: the run is committed and finishing its outputs (a few seconds); "
+                  "interrupt again to stop now", file=sys.stderr, flush=True)
+            return
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+@contextmanager
+def handle_signals() -> Iterator[Signals]:
+    """SIGINT and SIGTERM handled by one `Signals` for the duration (the previous handlers back after).
+
+    Only the main thread can set handlers: elsewhere (a caller's thread) the signals are left as they are.
+    """
+    signals = Signals()
+    if threading.current_thread() is not threading.main_thread():
+        yield signals
+        return
+    previous = {s: signal.signal(s, signals._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield signals
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def use_memory_pool() -> None:
@@ -59,7 +124,6 @@ def die_with_parent() -> None:
     """Linux: a worker gets SIGTERM when its parent dies (even by SIGKILL), instead of running on."""
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -72,13 +136,13 @@ def init_child() -> None:
 
     A terminal's Ctrl-C reaches every process of its group; the parent stops its helpers itself (a
     pool's terminate, or its own death), so a helper that took the interrupt too would only print a
-    traceback of its own.
+    traceback of its own. SIGTERM kills a helper outright (the parent's handler, inherited by the fork,
+    would only raise in it): it is how the pool's terminate and the parent's death stop it.
     """
-    import signal
-
     release_inherited_locks()
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def release_freed_memory() -> None:

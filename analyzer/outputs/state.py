@@ -74,6 +74,22 @@ class LockedError(AnalyzerError):
     """Another run is writing the same output directory."""
 
 
+class StateMissingError(AnalyzerError):
+    """The output directory holds events but no state store (deleted, or not restored with a backup).
+
+    Without it every part file would look like a run that never committed, and be removed: refused
+    before anything is touched, as only --rescan and --keep-days take events out of the dataset.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        super().__init__(str(out_dir))
+        self.out_dir = out_dir
+
+    def __str__(self) -> str:
+        return (f"{shown(str(self.out_dir))} holds a dataset but its {STATE_FILE} is missing: restore it, "
+                "or pass --rescan to rebuild the dataset from the paths given")
+
+
 @dataclass(frozen=True)
 class Resume:
     """Where to pick up one input file."""

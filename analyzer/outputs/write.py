@@ -364,6 +364,7 @@ class OutputDir:
         _secure(self.stage)
         self._parts = 0
         self._writer: PartWriter | None = None  # the rows the parent writes, till the events are published
+        self.published: list[Path] = []  # this run's part files moved into the dataset
 
     @property
     def events(self) -> Path:
@@ -397,9 +398,20 @@ class OutputDir:
             _secure(target)
             for part in sorted(d.iterdir()):
                 os.replace(part, target / part.name)
+                self.published.append(target / part.name)
                 moved += 1
         shutil.rmtree(staged, ignore_errors=True)
         return moved
+
+    def unpublish(self) -> int:
+        """Remove the part files this run moved into the dataset (it stopped before its commit): readers
+        of events/ would otherwise count them until the next run removed them as orphans. Returns how many."""
+        removed, self.published = self.published, []
+        for part in removed:
+            part.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a date folder only this run wrote to
+                part.parent.rmdir()
+        return len(removed)
 
     def keep_events(self, reads: list[Any]) -> int:
         """Stage, as this run's, the published events of these reads (`state.Read`); returns how many rows.

@@ -5,6 +5,7 @@ Imports the report's modules and `outputs.write`; nothing of the scan, engine or
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,4 +50,19 @@ def rebuild_report(directory: Path, out_file: Path | None = None, split_by: str 
         entries.append((name, value, occ, fail))
         written.append((label, folder / name, occ, fail))
     write_text_file(folder / "index.html", report.render_index(entries, dim, data))
+    _remove_stale(folder, dim, {path.name for _, path, _, _ in written})
     return Written(folder / "index.html", written)
+
+
+def _remove_stale(folder: Path, dim: str, keep: set[str]) -> None:
+    """Remove the per-owner reports an earlier split wrote here that this one did not (an owner gone from
+    the window, or renamed): next to an index that no longer lists them they would pass for current.
+
+    Only files named as `report_file_name` names them for this dimension are touched, and only after the
+    new set and its index are in place.
+    """
+    prefix = report_file_name(dim, None).split("-", 1)[0]
+    ours = re.compile(rf"{prefix}-[A-Za-z0-9_-]{{1,48}}-[0-9a-f]{{8}}\.html")
+    for old in folder.iterdir():
+        if old.name not in keep and ours.fullmatch(old.name) and old.is_file():
+            old.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import schema as S
+from analyzer.errors import ConfigError
 
 KEY_ENV = "ANALYZER_PII_KEY_FILE"
 KEY_BYTES = 32  # a key this module creates
@@ -32,7 +33,12 @@ def key_path() -> Path:
 
 
 def load_key() -> bytes:
-    """The secret for keyed hashes, created (readable by the owner only) on first use."""
+    """The secret for keyed hashes, created (readable by the owner only) on first use.
+
+    Only a missing or empty file is (re)written: anything else at that path that is not a key (the
+    config named by mistake, a key cut short, a directory) is an error, never overwritten, as it may be
+    someone's file, and a key replaced would change every hash.
+    """
     path = key_path()
     key = _read_key(path)
     if key is not None:
@@ -53,7 +59,7 @@ def load_key() -> bytes:
                 theirs = _read_key(path)
                 if theirs is not None:
                     key = theirs
-                else:  # a corrupt file (empty, cut short, edited) would give a new key on every call
+                else:  # an empty file would key the hashes with b"": replaced by the new key
                     os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -63,16 +69,34 @@ def load_key() -> bytes:
 
 
 def _read_key(path: Path) -> bytes | None:
-    """The key in `path`, or None when there is none or it is not hex of at least MIN_KEY_BYTES bytes.
+    """The key in `path`; None when there is no file or it is empty (whitespace only).
 
-    A longer key someone put there (64 bytes, say) is used as it is, never replaced.
+    A longer key someone put there (64 bytes, say) is used as it is, never replaced. Anything else
+    (not hex, fewer than MIN_KEY_BYTES bytes, a directory, a file that cannot be read) raises ConfigError.
     """
+    where = f"${KEY_ENV}" if os.environ.get(KEY_ENV) else "the key file"
+
+    def refused(why: str) -> ConfigError:
+        return ConfigError(f"{why}; {where} must name a file holding a hex key of {MIN_KEY_BYTES} bytes or more "
+                           "(or none, to create one). It was left as it is", str(path))
+
     try:
-        key = bytes.fromhex(path.read_text().strip())
-    except (OSError, ValueError):
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    # An empty file would key the hashes with b"": anyone could then compute the hash of a known upn.
-    return key if len(key) >= MIN_KEY_BYTES else None
+    except IsADirectoryError:
+        raise refused("a directory, not a key file") from None
+    except OSError as e:
+        raise refused(f"cannot be read ({e.strerror or type(e).__name__})") from None
+    if not text:
+        return None  # an empty file would key the hashes with b"": anyone could hash a known upn
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise refused("not a hex key") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise refused(f"a key of {len(key)} bytes, too short")
+    return key
 
 
 def keyed_hash(key: bytes, value: Any) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from analyzer import schema as S
+from analyzer.errors import ConfigError
 from analyzer.tokens import privacy as P
 from analyzer.tokens.privacy import keyed_hash, scrub_claims, shallow, writable
 
@@ -72,10 +73,9 @@ def test_an_existing_key_file_is_read_not_replaced(key_file: Path) -> None:
     assert key_file.read_text() == f"  {mine.hex().upper()}\n"
 
 
-@pytest.mark.parametrize("content", ["", "\n", "not hex at all", "abcd", "00" * 15, "0" * 63])
-def test_a_corrupt_key_file_is_replaced_by_one_key_that_then_stays(key_file: Path, content: str) -> None:
-    """Before the fix, an empty file keyed every hash with b"" (anyone could hash a known upn), and a
-    non-hex one gave a different key on each call, so hashes never joined across runs."""
+@pytest.mark.parametrize("content", ["", "\n", "  \n\n"])
+def test_an_empty_key_file_is_replaced_by_one_key_that_then_stays(key_file: Path, content: str) -> None:
+    """Before the fix, an empty file keyed every hash with b"" (anyone could hash a known upn)."""
     key_file.parent.mkdir(parents=True)
     key_file.write_text(content)
     key = P.load_key()
@@ -84,6 +84,28 @@ def test_a_corrupt_key_file_is_replaced_by_one_key_that_then_stays(key_file: Pat
     assert key_file.read_text() == key.hex()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert os.listdir(key_file.parent) == [key_file.name]
+
+
+@pytest.mark.parametrize("content", ["not hex at all", "abcd", "00" * 15, "0" * 63, "0x" + "ab" * 16,
+                                     '[[api]]\nname = "orders"\n'])
+def test_a_key_file_that_is_no_key_is_refused_never_overwritten(key_file: Path, content: str) -> None:
+    """Before the fix, any such file (the config named by mistake, a key cut short) was overwritten with a
+    new key, silently: its content was lost and every subject_hash changed."""
+    key_file.parent.mkdir(parents=True)
+    key_file.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        P.load_key()
+    assert str(key_file) in str(caught.value) and P.KEY_ENV in str(caught.value)
+    assert key_file.read_text() == content
+    assert os.listdir(key_file.parent) == [key_file.name]
+
+
+def test_a_directory_as_the_key_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the fix, each call made a new random key (hashes never joined across runs)."""
+    monkeypatch.setenv(P.KEY_ENV, str(tmp_path))
+    with pytest.raises(ConfigError, match="directory"):
+        P.load_key()
+    assert os.listdir(tmp_path) == []
 
 
 def test_the_loser_of_a_creation_race_uses_the_winners_key(key_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
