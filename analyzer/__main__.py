@@ -64,8 +64,10 @@ def leave(code: str | int | None) -> NoReturn:
         status = 0
     elif isinstance(code, int):
         status = code
-    else:  # as `sys.exit` does with a message
-        print(code, file=sys.stderr)
+    else:  # as `sys.exit` does with a message, through the filter every message passes (no token in it)
+        from analyzer.errors import redact_secrets
+
+        print(redact_secrets(code), file=sys.stderr)
         status = 1
     atexit._run_exitfuncs()  # logging's and multiprocessing's handlers, finalizers
     for stream in (sys.stdout, sys.stderr):

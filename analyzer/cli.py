@@ -12,8 +12,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import typer.core
@@ -21,7 +22,7 @@ import typer.core
 from analyzer import __version__
 from analyzer import schema as S
 from analyzer.config import MAX_KEEP_DAYS, MAX_LEEWAY
-from analyzer.errors import AnalyzerError, ConfigError, ExitCode
+from analyzer.errors import AnalyzerError, ConfigError, ExitCode, redact_secrets
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -47,13 +48,20 @@ class _Command(typer.core.TyperCommand):
 
 
 class _Group(typer.core.TyperGroup):
-    """The top level, likewise (its --help and --version are flags)."""
+    """The top level, likewise (its --help and --version are flags); and the one place where errors become
+    exit codes and messages, for `main` and for an in-process caller (Typer's CliRunner) alike."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
         for p in params:
             _as_typed(p)
         return params
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Run the command line, then end with its exit code (`SystemExit`): Click's usage errors come back
+        as exceptions (not printed by Click, which would show what was typed, a token included)."""
+        kwargs["standalone_mode"] = False
+        sys.exit(_exit_code(lambda: super(_Group, self).main(*args, **kwargs)))
 
 
 app = typer.Typer(
@@ -73,8 +81,18 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def _stderr(line: str) -> None:
+    """Write one line to stderr: every message of the program leaves through here, with no token in it
+    (`redact_secrets`), whatever the user typed where a token did not belong."""
+    typer.echo(redact_secrets(line), err=True)
+
+
+def _say(message: str) -> None:
+    _stderr(f"analyzer: {message}")
+
+
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
-    typer.echo(f"analyzer: {message}", err=True)
+    _say(message)
     return typer.Exit(int(code))
 
 
@@ -250,6 +268,10 @@ def scan(
         raise _fail(f"unknown --engine {engine!r}; choose local or dask")
     if scheduler and engine != "dask":
         raise _fail("--scheduler needs --engine dask")
+    if scheduler:
+        from analyzer.engine.cluster import check_scheduler
+
+        check_scheduler(scheduler)
     problem = _writable_dir(out_arg)
     if problem:
         from analyzer.scan.inputs import shown
@@ -280,7 +302,7 @@ def scan(
     if missing:
         raise InputNotFoundError(missing, str(out))
     if config is None:
-        config = _dataset_config(out, paths, quiet)
+        config = _dataset_config(out, paths, quiet, bool(rescan))
     settings = build_settings(
         config, paths, jwks=[str(j) for j in jwks or []], offline=offline, leeway_seconds=leeway,
         cache_dir=cache_dir, workers=workers or usable_cores(), out_dir=out, format=log_format,
@@ -296,37 +318,46 @@ def scan(
             outcome = run(settings, paths, progress=update, fail_above=fail_above)
     s = outcome.summary
     if s["dataset"].get("rebuild"):  # said even with --quiet: the dataset was replaced
-        typer.echo(f"analyzer: {_rebuild_message(s['dataset']['rebuild'])}", err=True)
+        _say(_rebuild_message(s['dataset']['rebuild']))
     if as_json:
         typer.echo(json.dumps(s, default=str, separators=(",", ":")))
     elif not quiet:
-        typer.echo(f"{_outcome_line(s)} Report: {out / 'report.html'}", err=True)
+        _stderr(f"{_outcome_line(s)} Report: {out / 'report.html'}")
+    if outcome.exit_code == ExitCode.NOTHING_READ:  # said even with --quiet: the exit code alone tells nothing
+        _say(_nothing_read(s["files"]))
     from analyzer.diagnose.unverified import needs_keys, summary_line
 
     unverified = summary_line(s.get("unverified_ok", {}))
     if unverified and not quiet:
         label = "warning" if needs_keys(s["unverified_ok"]) else "note"
-        typer.echo(f"analyzer: {label}: {unverified}", err=True)
+        _say(f"{label}: {unverified}")
     raise typer.Exit(outcome.exit_code)
 
 
-def _dataset_config(out: Path, paths: list[str], quiet: bool) -> Path | None:
+def _dataset_config(out: Path, paths: list[str], quiet: bool, rescan: bool) -> Path | None:
     """Without --config and with none to be found, the config the output directory's dataset was built with.
 
     Config discovery looks inside the scanned directories, so scanning a subfolder or one file
-    would otherwise find none and classify differently from the rest of the dataset.
+    would otherwise find none and classify differently from the rest of the dataset. A recorded config
+    that is gone is refused, not passed over: the run would rebuild the whole dataset without its keys,
+    APIs and clients (a bad signature turned `ok`), and the output directory is not touched yet.
     """
     from analyzer.config import find_config
     from analyzer.outputs.state import recorded_meta
+    from analyzer.scan.inputs import shown
 
     if find_config(None, paths) is not None:
         return None
     recorded = recorded_meta(out, "config_path")
-    if not recorded or not Path(recorded).is_file():
+    if not recorded:
         return None
+    if not Path(recorded).is_file():
+        if rescan:  # rebuilding from the paths given, without it, is what --rescan asks for
+            return None
+        raise _fail(f"the dataset in {shown(str(out))} was built with the config {shown(recorded)}, which is "
+                    "gone: pass --config (or --rescan to rebuild without it)")
     if not quiet:
-        typer.echo(f"analyzer: using {recorded}, the config {out} was built with (--config to choose another)",
-                   err=True)
+        _say(f"using {recorded}, the config {out} was built with (--config to choose another)")
     return Path(recorded)
 
 
@@ -345,6 +376,15 @@ def _rebuild_message(rebuild: dict[str, Any]) -> str:
     return text
 
 
+def _nothing_read(files: dict[str, Any]) -> str:
+    """Why a run read nothing (exit 3): the first problems of run.json's `files.errors`, or that there was no file."""
+    errors = files.get("errors") or []
+    if not errors:
+        return f"nothing could be read: the paths given hold no log file{_not_logs(files)}"
+    more = f" (and {len(errors) - 2:,} more: run.json files.errors)" if len(errors) > 2 else ""
+    return f"nothing could be read: {'; '.join(errors[:2])}{more}"
+
+
 def _outcome_line(s: dict[str, Any]) -> str:
     """The summary line of a scan: what was found, or that nothing was new."""
     ds = s["dataset"]
@@ -352,9 +392,26 @@ def _outcome_line(s: dict[str, Any]) -> str:
         since = f" since {ds['nothing_new_since'][:16].replace('T', ' ')} UTC" if ds.get("nothing_new_since") else ""
         return f"nothing new{since}; the dataset holds {ds['total_occurrences']:,} occurrences."
     tok = s["tokens"]
-    return (f"{tok['occurrences']:,} token occurrences ({tok['unique']:,} unique) in {s['files']['count']:,} files"
+    files = s["files"]["count"]
+    return (f"{tok['occurrences']:,} token occurrences ({tok['unique']:,} unique) in {files:,} "
+            f"file{'' if files == 1 else 's'}"
             f"{_not_logs(s['files'])}; "
             f"{tok['failure_rate']:.1%} failing; the dataset holds {ds['total_occurrences']:,} occurrences.")
+
+
+def _report_target(out: Path, folder: bool) -> str | None:
+    """Why `report --out` cannot be written, or None: said before anything is written (no temp file is left)."""
+    if folder:  # --split-by: a directory, made with its parents
+        if out.is_symlink() and not out.exists():
+            return f"--out {out} is a symbolic link to nothing; name a directory"
+        if out.exists() and not out.is_dir():
+            return f"--out {out}: exists and is not a directory (with --split-by, --out names a directory)"
+        return None
+    if out.is_dir():
+        return f"--out {out} is a directory; name the report file (such as {out / 'report.html'})"
+    if not out.parent.is_dir():
+        return f"--out {out}: there is no directory {out.parent} to write it in"
+    return None
 
 
 @app.command(cls=_Command)
@@ -380,17 +437,20 @@ def report(
     bounds = _window(since, until)
     if not (directory / "run.json").is_file():
         raise _fail(f"{shown(str(directory))} is not an analyzer output directory (no run.json)")
+    problem = _report_target(out, split_by is not None) if out is not None else None
+    if problem:
+        raise _fail(shown(problem))
     written = rebuild_report(directory, out, split_by, bounds[0], bounds[1])
     if split_by is None:
-        typer.echo(f"wrote {written.path}", err=True)
+        _stderr(f"wrote {written.path}")
         return
     what = "client" if split_by == "client" else "audience"
-    typer.echo(f"wrote {len(written.reports)} reports, one per {what}, and their index {written.path}", err=True)
+    _stderr(f"wrote {len(written.reports)} reports, one per {what}, and their index {written.path}")
     for label, path, occ, fail in written.reports[:_LISTED]:
         label_text = "".join(ch if ch.isprintable() else "?" for ch in label)[:60]  # log text: no terminal escapes
-        typer.echo(f"  {path.name}  {label_text}: {fail:,} failing of {occ:,}", err=True)
+        _stderr(f"  {path.name}  {label_text}: {fail:,} failing of {occ:,}")
     if len(written.reports) > _LISTED:
-        typer.echo(f"  … and {len(written.reports) - _LISTED} more (see the index)", err=True)
+        _stderr(f"  … and {len(written.reports) - _LISTED} more (see the index)")
 
 
 _LISTED = 30  # per-owner reports listed by name after `report --split-by`
@@ -399,37 +459,38 @@ _LISTED = 30  # per-owner reports listed by name after `report --split-by`
 @app.command(cls=_Command)
 def inspect(
     token: Annotated[str, typer.Argument(metavar="TOKEN", help="The token (with or without 'Bearer '), or - to "
-                                         "read it from stdin.")],
+                                         "read it from stdin (wrapped over lines, it is joined).")],
     config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE", help="TOML config file.")] = None,
     jwks: Annotated[list[Path] | None, typer.Option("--jwks", metavar="FILE", help="A JSON Web Key Set file; may be "
                                                     "repeated.")] = None,
     api: Annotated[str | None, typer.Option("--api", metavar="NAME", help="Judge audience and issuer as the "
-                                            "config's [[api]] called NAME would.")] = None,
+                                            "config's \\[\\[api]] called NAME would.")] = None,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", metavar="DIR", help="Where fetched signing keys "
                                                    "and their history are kept (default: the user cache "
                                                    "directory).")] = None,
-    at: Annotated[str | None, typer.Option("--at", metavar="TIME", help="Judge times at this moment (ISO 8601) "
-                                           "instead of now.")] = None,
+    at: Annotated[str | None, typer.Option("--at", metavar="TIME", help="Judge times at this moment instead of "
+                                           "now (ISO date/time, a date being its midnight UTC; or 7d, 12h "
+                                           "ago).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Decode one token: header, claims with readable times, and every check's verdict (never the signature).
 
     A check that could not run (no keys, no --api) says "not checked" and why.
     """
-    from analyzer.config import build_settings
+    from analyzer.config import build_settings, parse_when
     from analyzer.inspect_token import NOT_CHECKED, terminal_text
     from analyzer.inspect_token import inspect as inspect_one
     from analyzer.scan.inputs import shown
-    from analyzer.scan.timeparse import parse_any
 
     raw = sys.stdin.read() if token == "-" else token
     if not raw.strip():
         raise _fail("no token given")
     at_us = None
     if at is not None:
-        at_us = parse_any(at.encode())
-        if at_us is None:
-            raise _fail(f"--at {at!r} is not an ISO 8601 time")
+        try:
+            at_us = parse_when(at, int(time.time() * 1_000_000))
+        except ConfigError as e:
+            raise _fail(f"--at: {e}") from None
     settings = build_settings(config, [], jwks=[str(j) for j in jwks or []], cache_dir=cache_dir)
     result = inspect_one(raw, settings, at_us, api)
 
@@ -474,36 +535,44 @@ GC_THRESHOLDS = (100_000, 20, 20)
 
 
 def main() -> None:
-    """Entry point: the one place where errors become exit codes."""
+    """Entry point: the command line (`_Group.main` maps its errors to exit codes), ended by `SystemExit`."""
     gc.set_threshold(*GC_THRESHOLDS)
+    app()
+
+
+def _exit_code(run: Callable[[], Any]) -> int:
+    """The exit code of a command line run by `run`, and one line on stderr for each way it can fail."""
     try:
-        code = app(standalone_mode=False)
+        code = run()
         if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into this code before it gets here
             raise KeyboardInterrupt
-        sys.exit(code if isinstance(code, int) else 0)
+        return code if isinstance(code, int) else 0
     except AnalyzerError as e:
-        typer.echo(f"analyzer: {e}", err=True)
-        sys.exit(int(e.exit_code))
+        _say(str(e))
+        return int(e.exit_code)
     except OSError as e:
         # The machine refused (disk full, permission, a path that cannot be created): the user's to fix, no bug.
         from analyzer.scan.inputs import shown
 
         where = f"{shown(os.fsdecode(e.filename))}: " if e.filename is not None else ""
-        typer.echo(f"analyzer: {where}{e.strerror or type(e).__name__}", err=True)
-        sys.exit(int(ExitCode.USAGE))
+        _say(f"{where}{e.strerror or type(e).__name__}")
+        return int(ExitCode.USAGE)
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo("analyzer: interrupted", err=True)
-        sys.exit(int(ExitCode.INTERRUPTED))
+        _say("interrupted")
+        return int(ExitCode.INTERRUPTED)
     except Exception as e:
         message = _usage_message(e)
         if message is not None:
             if message:  # a usage error whose help was printed instead has no message of its own
-                typer.echo(f"analyzer: {message} (see --help)", err=True)
-            sys.exit(int(ExitCode.USAGE))
-        if os.environ.get("ANALYZER_DEBUG"):
-            raise
-        typer.echo(f"analyzer: internal error ({type(e).__name__}); set ANALYZER_DEBUG=1 for details", err=True)
-        sys.exit(70)
+                _say(f"{message} (see --help)")
+            return int(ExitCode.USAGE)
+        if os.environ.get("ANALYZER_DEBUG"):  # the traceback, through the same filter as every message
+            import traceback
+
+            _stderr("".join(traceback.format_exception(e)).rstrip("\n"))
+        else:
+            _say(f"internal error ({type(e).__name__}); set ANALYZER_DEBUG=1 for details")
+        return 70
 
 
 __all__ = ["ConfigError", "app", "main"]

@@ -342,21 +342,41 @@ def load_config(path: Path) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"invalid TOML: {e}", str(path)) from None
+    # Paths in a config are relative to its directory; a pipe's (/dev/fd) is none the user chose.
+    base_dir = path.parent if path.is_file() else Path.cwd()
     try:
-        fields = parse_config(data, path.parent)
+        fields = parse_config(data, base_dir)
     except ConfigError as e:
         raise ConfigError(e.message, str(path)) from None
-    fields["config_path"] = path.resolve()
+    fields["config_path"] = _absolute(path)
     return fields
+
+
+def _user_file(path: Path, what: str) -> None:
+    """Refuse a --config or --jwks that cannot be read as a file: missing, a directory, a socket.
+
+    A pipe (`--config <(...)`, /dev/fd/63) or a character device is read as a file is: each is read once.
+    """
+    if path.is_dir():
+        raise ConfigError(f"is a directory, not a {what}", str(path))
+    if path.is_file() or path.is_fifo() or path.is_char_device():
+        return
+    if path.exists() or path.is_symlink():
+        problem = "a symbolic link to nothing" if not path.exists() else "not a regular file"
+        raise ConfigError(f"is {problem}, not a {what}", str(path))
+    raise ConfigError(f"{what} not found", str(path))
+
+
+def _absolute(path: Path) -> Path:
+    """The path a file the user named is recorded and read by: resolved, except a pipe's `/dev/fd/N`, which
+    resolves to a name (`/proc/N/fd/pipe:[…]`) that cannot be opened."""
+    return path.resolve() if path.is_file() else path.absolute()
 
 
 def find_config(explicit: Path | None, inputs: list[str]) -> Path | None:
     """The config to use: the one given, else ./analyzer.toml, else one inside a scanned directory."""
     if explicit is not None:
-        if explicit.is_dir():
-            raise ConfigError("is a directory, not a config file", str(explicit))
-        if not explicit.is_file():
-            raise ConfigError("config file not found", str(explicit))
+        _user_file(explicit, "config file")
         return explicit
     candidates = [Path.cwd() / CONFIG_NAME] + [Path(p) / CONFIG_NAME for p in inputs]
     for c in candidates:
@@ -375,11 +395,8 @@ def build_settings(config: Path | None, inputs: list[str], **flags: Any) -> Sett
     extra_issuers = []
     for j in jwks:
         p = Path(j)
-        if p.is_dir():
-            raise ConfigError("is a directory, not a key set file", str(p))
-        if not p.is_file():
-            raise ConfigError("key set file not found", str(p))
-        extra_issuers.append(IssuerSource(jwks_file=p.resolve()))
+        _user_file(p, "key set file")
+        extra_issuers.append(IssuerSource(jwks_file=_absolute(p)))
     fields["issuers"] = tuple(fields.get("issuers", ())) + tuple(extra_issuers)
     for key, value in flags.items():
         if value is not None:
@@ -413,14 +430,32 @@ _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+# The UTC offset that ends a time of day (ISO 8601 `+01:00`, `+0100`, `+01`; CLF and RFC 1123 `+0100`).
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*([+-]\d{2})(?::?(\d{2}))?\s*$")
+
+
 def parse_when(value: str, now_us: int) -> int:
-    """A point in time for --since/--until: `7d`, `12h`, `30m` before now, or an ISO 8601 date/time."""
+    """A point in time for --since/--until/--at: `7d`, `12h`, `30m` before now, or an ISO 8601 date/time
+    (a date alone is its midnight UTC)."""
     m = _RELATIVE.match(value)
     if m:
         return _in_range(value, now_us - int(m.group(1)) * _UNIT_SECONDS[m.group(2)] * 1_000_000)
     text = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         text += "T00:00:00Z"
+    offset = _OFFSET.search(text)
+    if offset:
+        # The log parser reads what a log holds as it stands (+99:00 moves a time by four days); a time the
+        # user types is held to the rule of the config's `timezone`. `+01` is read as `+0100`.
+        zone = f"{offset[1]}:{offset[2] or '00'}"
+        try:
+            zone_from_text(zone)
+            if int(zone[-2:]) > 59:
+                raise ValueError(f"offset {zone!r} has more than 59 minutes")
+        except ValueError as e:
+            raise ConfigError(f"{value!r}: the UTC {e}") from None
+        if offset[2] is None:  # every shape the parser knows reads `+0100`
+            text = text[:offset.start(1)] + zone.replace(":", "")
     us = parse_any(text.encode()) if text else None
     if us is None:
         raise ConfigError(f"{value!r} is not a time: use 7d, 12h, 30m, or an ISO 8601 date/time")

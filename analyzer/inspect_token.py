@@ -62,10 +62,32 @@ def find_api(settings: Settings, name: str) -> ApiExpectation:
     raise ConfigError(f"--api {name}: no [[api]] with that name in the config (it has: {known})")
 
 
+# What a token, or a piece of one cut by a line wrap, is made of (base64url, dots, padding and its %3D).
+_TOKEN_PIECE = re.compile(r"[A-Za-z0-9_\-.=%]+")
+
+
+def _rejoined(text: str) -> str:
+    """A token that a terminal or a mail client wrapped over lines, in one piece again.
+
+    Pieces are joined only when each is nothing but token characters (a log line is searched as it is),
+    and a piece that starts a token of its own (`eyJ` after a piece that did not end a segment) stays apart.
+    """
+    pieces = text.split()
+    if len(pieces) < 2 or not all(_TOKEN_PIECE.fullmatch(p) for p in pieces):
+        return text
+    joined = pieces[0]
+    for piece in pieces[1:]:
+        if piece.startswith("eyJ") and not joined.endswith("."):
+            break  # a second token: the first is the one inspected
+        joined += piece
+    return joined
+
+
 def _token(raw: str) -> bytes:
     text = raw.strip()
     if text.lower().startswith("bearer "):
         text = text[7:].strip()
+    text = _rejoined(text)
     m = TOKEN_RE.search(text.encode("utf-8", "replace"))
     return m.group(0) if m else text.encode("utf-8", "replace")
 
