@@ -377,10 +377,8 @@ def _rebuild_message(rebuild: dict[str, Any]) -> str:
 
 
 def _nothing_read(files: dict[str, Any]) -> str:
-    """Why a run read nothing (exit 3): the first problems of run.json's `files.errors`, or that there was no file."""
+    """Why a run read nothing (exit 3: every input failed): the first problems of run.json's `files.errors`."""
     errors = files.get("errors") or []
-    if not errors:
-        return f"nothing could be read: the paths given hold no log file{_not_logs(files)}"
     more = f" (and {len(errors) - 2:,} more: run.json files.errors)" if len(errors) > 2 else ""
     return f"nothing could be read: {'; '.join(errors[:2])}{more}"
 

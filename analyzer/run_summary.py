@@ -59,9 +59,9 @@ class Tally:
 
     @property
     def nothing_read(self) -> bool:
-        """Nothing could be read at all: every input failed, or there was none (exit code 3)."""
-        return not self.unchanged and not any(r.stats.bytes_read for r in self.results) and (
-            bool(self.errors) or not self.expansion.files)
+        """Nothing could be read at all: there were inputs, and every one failed (exit code 3). Paths that
+        hold no log file (an empty directory) are not an error: there is just nothing new."""
+        return not self.unchanged and not any(r.stats.bytes_read for r in self.results) and bool(self.errors)
 
     def exit_code(self, fail_above: float | None) -> ExitCode:
         if self.nothing_read:
