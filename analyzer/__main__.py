@@ -1,15 +1,37 @@
 """The program's entry point (`python -m analyzer`, and the `analyzer` command).
 
-Process-wide choices that must precede the first import of pyarrow are made here, then the CLI runs.
-Imports `cli` only, and only after those choices.
+SIGTERM's handling comes first, then the process-wide choices that must precede the first import of
+pyarrow, then the CLI runs. Imports `cli` only, and only after those choices.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
+from types import FrameType
 from typing import NoReturn
+
+TERMINATED = 128 + signal.SIGTERM  # `errors.ExitCode.TERMINATED`, not imported: nothing of ours is loaded yet
+
+
+def _terminated(_signum: int, _frame: FrameType | None) -> None:
+    os.write(2, b"analyzer: terminated (SIGTERM); no scan was under way, the output directory is as it was\n")
+    os._exit(TERMINATED)
+
+
+def end_on_sigterm() -> None:
+    """SIGTERM from here on: one line on stderr and exit 143, as during a scan, not a silent death by the signal.
+
+    Loading the CLI's libraries takes about half a second, and a scan installs its own handling
+    (`engine.processes.handle_signals`: the workers stopped, the staging area removed) only once it
+    starts; cron's or systemd's timeout in between killed the process with no word. Nothing is in
+    progress then (the output directory is untouched before a scan starts and complete after it ends),
+    so the process ends at once, as the signal's default would, but says so. The scan puts this
+    handler back when it ends; forked workers take the default again (`engine.processes.init_child`).
+    """
+    signal.signal(signal.SIGTERM, _terminated)
 
 
 def choose_arrow_pool() -> None:
@@ -80,6 +102,7 @@ def leave(code: str | int | None) -> NoReturn:
 
 def main() -> None:
     """Run the CLI (`analyzer.cli.main`: the one place where errors become exit codes), then `leave`."""
+    end_on_sigterm()
     choose_arrow_pool()
     one_blas_thread()
     fewer_collections()

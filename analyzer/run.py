@@ -13,6 +13,7 @@ import glob
 import itertools
 import json
 import os
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
@@ -25,7 +26,7 @@ import pandas as pd
 
 from analyzer import run_summary
 from analyzer import schema as S
-from analyzer.config import Settings
+from analyzer.config import Settings, find_config
 from analyzer.diagnose import unverified
 from analyzer.diagnose.diagnoser import Diagnoser
 from analyzer.engine.plan import plan, unit_bytes
@@ -46,7 +47,7 @@ from analyzer.report import page as report
 from analyzer.report.data import EventsScan, ReportData
 from analyzer.run_summary import Tally
 from analyzer.scan.chunks import FileResult
-from analyzer.scan.inputs import InputFile, expand_inputs, shown
+from analyzer.scan.inputs import InputFile, configs_not_used, expand_inputs, shown
 from analyzer.tokens import privacy
 from analyzer.tokens.decode import TokenFacts
 from analyzer.tokens.keys import KeyRing
@@ -113,21 +114,44 @@ def run(settings: Settings, inputs: list[str], progress: ProgressCallback | None
     # The hashing secret is loaded (created) once, before workers start, so they all hash with it; and
     # before the output directory is touched, as a key file that is no key is refused (ConfigError).
     settings = dataclasses.replace(settings, pii_key=settings.pii_key or privacy.load_key())
+    if not settings.quiet:
+        _say_configs_not_used(settings, inputs)
     with handle_signals() as signals:
         try:
             started = settings.clock()
             run_id = _new_run_id()
+            # The keys too: a key-set file that is missing or no JSON is refused (ConfigError) before the
+            # output directory is created or locked. The key store is the only stage that may open a
+            # connection; its cache lives in the cache directory, not in the output directory.
+            ring = load_keyring(settings)
             lock = Lock(settings.out_dir)
             try:
                 state = State(settings.out_dir)
                 try:
-                    return _run_locked(settings, inputs, progress, fail_above, state, run_id, started, signals)
+                    return _run_locked(settings, inputs, progress, fail_above, state, run_id, started, signals,
+                                       ring)
                 finally:
                     state.close()
             finally:
                 lock.release()
         except Terminated:
             raise TerminatedError(shown(str(settings.out_dir))) from None
+
+
+def _say_configs_not_used(settings: Settings, inputs: list[str]) -> None:
+    """One line on stderr when the config was found (not given) and a scanned directory holds another one.
+
+    Discovery takes ./analyzer.toml, else the first scanned directory's: with two scanned directories
+    holding different configs, the argument order chose the leeway, keys and APIs without a word.
+    """
+    used, found = settings.config_path, find_config(None, inputs)
+    if used is None or found is None or found.resolve() != used.resolve():
+        return  # no config, or the one --config named (or the dataset's): the user's choice
+    others = configs_not_used(inputs, used)
+    if others:
+        more = f" and {len(others) - 1:,} more" if len(others) > 1 else ""
+        print(f"analyzer: using the config {shown(str(used))}; {others[0]}{more} in a scanned directory "
+              "differs and is not used (--config to choose)", file=sys.stderr, flush=True)
 
 
 _runs_here = itertools.count()
@@ -159,7 +183,8 @@ class _Folded:
 
 
 def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallback | None,
-                fail_above: float | None, state: State, run_id: str, started: float, signals: Signals) -> RunOutcome:
+                fail_above: float | None, state: State, run_id: str, started: float, signals: Signals,
+                ring: KeyRing) -> RunOutcome:
     use_memory_pool()
     timings: dict[str, float] = {}
     meta = {"fingerprint": settings.fingerprint(),
@@ -168,7 +193,6 @@ def _run_locked(settings: Settings, inputs: list[str], progress: ProgressCallbac
     nothing_new_since = state.last_new_data()
     out = OutputDir(settings.out_dir, run_id)
     orphans = out.remove_orphans(state.committed_runs())
-    ring = load_keyring(settings)  # the key store is the only stage that may open a connection
     rebuild, read_inputs, recorded = _plan_rebuild(settings, state, inputs, meta)
     expansion = expand_inputs(read_inputs, settings.skip_paths)
     resumes = state.resume_all(expansion.files)

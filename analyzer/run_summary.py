@@ -195,6 +195,9 @@ def options(settings: Settings, fail_above: float | None) -> dict[str, Any]:
         "include_pii": settings.include_pii, "fail_above": fail_above, "keep_days": settings.keep_days,
         "since": iso(settings.since_us), "until": iso(settings.until_us), "rescan": settings.rescan,
         "cache_dir": shown(str(settings.cache_dir)) if settings.cache_dir else None,
+        # Every key-set file the run read: the config's `jwks_file` entries, then the `--jwks` files.
+        "jwks": [shown(str(s.jwks_file)) for s in settings.issuers if s.jwks_file is not None],
+        "max_decompressed": settings.max_decompressed, "scheduler": settings.scheduler,
     }
 
 

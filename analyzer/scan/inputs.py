@@ -1,8 +1,8 @@
 """The inputs: expand paths (files, directories, globs, stdin) into the files to read.
 
-A directory walk skips what is clearly not a log (PEM and DER key material, JWKS key sets, Markdown)
-and counts it; a file named on the command line is read all the same. `shown` is the one way a path
-appears in outputs.
+A directory walk skips what is clearly not a log (PEM and DER key material, JWKS key sets, Markdown,
+the analyzer's own config files) and counts it; a file named on the command line is read all the same.
+`shown` is the one way a path appears in outputs.
 """
 
 from __future__ import annotations
@@ -59,11 +59,12 @@ class Expansion:
 
     files: list[InputFile] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    # Files a directory walk found that are clearly not logs (key material, key sets, Markdown):
+    # Files a directory walk found that are clearly not logs (key material, key sets, Markdown, configs):
     # (path as shown, reason). Named on the command line, such a file is read all the same.
     not_logs: list[tuple[str, str]] = field(default_factory=list)
 
 
+CONFIG_NAME = "analyzer.toml"  # `config.CONFIG_NAME` (this module imports nothing of ours; a test ties them)
 _MARKDOWN = (".md", ".markdown")
 _PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 _JWKS_MAX = 1 << 20  # a key set is a few KiB; a larger JSON file is read as a log
@@ -72,11 +73,14 @@ _JWKS_MAX = 1 << 20  # a key set is a few KiB; a larger JSON file is read as a l
 def not_a_log(path: str, name: str, size: int) -> str | None:
     """Why a file that a directory walk found is clearly not a log, or None (read it).
 
-    `pem`: it starts with a PEM block (a private or public key, a CSR); `certificate`: a PEM or DER
-    certificate; `jwks`: the whole file is one JSON key set (or one key); `markdown`: a `.md` file.
+    `config`: an `analyzer.toml` (found in a scanned directory, it is a config whether or not it is the
+    one in use); `pem`: it starts with a PEM block (a private or public key, a CSR); `certificate`: a PEM
+    or DER certificate; `jwks`: the whole file is one JSON key set (or one key); `markdown`: a `.md` file.
     A log line that quotes a certificate does not make its file one: only what the file starts with
     counts. Unreadable files are left to the reader, which reports them.
     """
+    if name == CONFIG_NAME:
+        return "config"
     if name.lower().endswith(_MARKDOWN):
         return "markdown"
     try:
@@ -178,6 +182,30 @@ def _walk(top: str, skip: frozenset[Path], out: Expansion, top_key: tuple[int, i
                 out.files.append(_file_entry(entry.path, st))
         else:
             out.errors.append(f"{shown(entry.path)}: not a regular file (a pipe, socket or device), skipped")
+
+
+def configs_not_used(paths: list[str], used: Path | None) -> list[str]:
+    """The `analyzer.toml` files of scanned directories (where config discovery looks) that differ from the
+    config in use, as shown: two scanned directories with two configs, or ./analyzer.toml beside a scanned
+    directory's own. A copy with the same content is the same config."""
+    try:
+        used_bytes = used.read_bytes() if used is not None and used.is_file() else None
+    except OSError:
+        used_bytes = None
+    others: list[str] = []
+    seen: set[bytes] = set() if used_bytes is None else {used_bytes}
+    for p in paths:
+        candidate = Path(p) / CONFIG_NAME
+        if p == "-" or not candidate.is_file():
+            continue
+        try:
+            content = candidate.read_bytes()
+        except OSError:
+            continue
+        if content not in seen:
+            seen.add(content)
+            others.append(shown(str(candidate)))
+    return others
 
 
 def expand_inputs(paths: list[str], skip: frozenset[Path] = frozenset()) -> Expansion:
