@@ -138,6 +138,17 @@ def test_run_json_records_every_option(tmp_path: Path) -> None:
     assert on_disk["options"] == opts
 
 
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has a handler for SIGTERM (Linux: the SigCgt mask in /proc/PID/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next((int(ln.split()[1], 16) for ln in status.splitlines() if ln.startswith("SigCgt:")), 0)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_sigterm_while_the_cli_loads_says_so(tmp_path: Path) -> None:
     """Before the scan installs its own handling: exit 143 and one line, the output directory not created."""
     logs = _logs(tmp_path / "logs")
@@ -145,7 +156,9 @@ def test_sigterm_while_the_cli_loads_says_so(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     p = subprocess.Popen([sys.executable, "-m", "analyzer", "scan", str(logs), "--out", str(out), "-q"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    time.sleep(0.15)  # the interpreter is up, the CLI's libraries are loading
+    deadline = time.monotonic() + 30
+    while not _catches_sigterm(p.pid) and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)  # until the handler is in: the CLI's libraries (half a second) are still loading
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 143, (p.returncode, err)
