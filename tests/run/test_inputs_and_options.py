@@ -55,9 +55,10 @@ def test_config_name_is_the_configs() -> None:
 def test_a_scanned_directorys_config_is_not_a_log_when_another_config_is_used(tmp_path: Path) -> None:
     logs = _logs(tmp_path / "logs", leeway=5)
     (tmp_path / "analyzer.toml").write_text("leeway_seconds = 60\n")  # ./analyzer.toml wins discovery
-    code, run, _ = _scan(str(logs), "--out", str(tmp_path / "o"))
+    code, run, err = _scan(str(logs), "--out", str(tmp_path / "o"))
     assert code == 0
     assert run["options"]["config"] == str(tmp_path / "analyzer.toml")
+    assert f"{logs / 'analyzer.toml'} in a scanned directory differs and is not used" in err
     assert [f["path"] for f in run["files"]["detail"]] == [str(logs / "a.log")]
     skipped = run["files"]["skipped_not_logs"]
     assert skipped["by_reason"] == {"config": 1, "jwks": 1}
