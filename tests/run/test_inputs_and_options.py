@@ -165,3 +165,22 @@ def test_sigterm_while_the_cli_loads_says_so(tmp_path: Path) -> None:
     assert p.returncode == 143, (p.returncode, err)
     assert err.startswith("analyzer: terminated (SIGTERM); ") and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_the_queries_guard_for_an_empty_dataset_works(tmp_path: Path) -> None:
+    """docs/queries.md's check before querying events/ (QA #15): with no event yet it stops the script,
+    where the query that names columns raises ArrowInvalid."""
+    import pandas as pd
+    import pyarrow as pa
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.log").write_text(f'10.0.0.1 - - {TS} "GET / HTTP/1.1" 200 5 "-" "curl/8"\n')
+    out = tmp_path / "reports"
+    assert _scan(str(logs), "--out", str(out))[0] == 0
+    with pytest.raises(pa.ArrowInvalid):
+        pd.read_parquet(out / "events", columns=["ts", "cause"], filters=[("cause", "=", "unknown_kid")])
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "queries.md").read_text()
+    guard = docs.split("## Before querying `events/`", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    with pytest.raises(SystemExit, match="no token occurrences"):
+        exec(guard, {})  # run from tmp_path, where reports/ is
