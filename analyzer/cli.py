@@ -208,8 +208,10 @@ def _writable_dir(out_arg: str) -> str | None:
 @app.command(cls=_Command)
 def scan(
     paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Log files, directories (read "
-                                               "recursively) or globs; - is stdin. In a directory, key material, "
-                                               "key sets and Markdown are skipped; name such a file to read it.")],
+                                               "recursively) or globs; - is stdin (read whole on every run: the "
+                                               "same input piped twice is counted twice). In a directory, key "
+                                               "material, key sets, Markdown and analyzer.toml files are "
+                                               "skipped; name such a file to read it.")],
     out_arg: Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Output directory.")] = "reports",
     config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE", help="TOML config file (default: "
                                                 "./analyzer.toml, or analyzer.toml inside a scanned "
