@@ -1,5 +1,5 @@
-"""Through the scan: the time a token line gives its rows (QA round 3: hours-only UTC offsets, lines
-longer than the reader's buffer)."""
+"""Through the scan: the line and time a token line gives its rows (QA round 3: hours-only UTC offsets,
+lines longer than the reader's buffer, old-Mac CR-only line ends)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from pathlib import Path
 import jwts as T
 import pandas as pd
 import pytest
+
+from analyzer.scan.inputs import InputFile
+from analyzer.scan.readers import ReadStats, iter_chunks
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "22222222-2222-2222-2222-222222222222"
@@ -61,3 +64,33 @@ def test_a_token_past_the_first_mebibyte_of_its_line_has_the_lines_time(tmp_path
     assert ev.ts[0] == _at("2024-10-10T13:55:36+00:00")
     assert pd.isna(ev.ts[1])  # the head is the long line's only: the next line has none
     assert ev.cause[0] != "expired" and "no time on the line" not in str(ev.detail[0])
+
+
+def test_lone_cr_line_ends_number_the_lines(tmp_path: Path, scan_dir, token: str) -> None:
+    """Old Mac OS ends lines in a CR alone: each is a line of its own, in a small file and in one
+    larger than the reader's buffer; a CRLF file is numbered as before."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    line = f'10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] "GET /o HTTP/1.1" 200 5 "-" "curl/8" "Bearer {token}"'
+    (logs / "small.log").write_bytes((line + "\r").encode() * 3)
+    (logs / "big.log").write_bytes((line + "\r").encode() * 1500)  # ~2 MB
+    (logs / "crlf.log").write_bytes((line + "\r\n").encode() * 3)
+    ev = _events(scan_dir, logs)
+    ev["name"] = ev.source.map(lambda s: Path(s).name)
+    lines = ev.groupby("name").line.apply(list).to_dict()
+    assert lines == {"small.log": [1, 2, 3], "big.log": list(range(1, 1501)), "crlf.log": [1, 2, 3]}
+    assert (ev.ts == _at("2024-10-10T13:55:36+00:00")).all()
+
+
+def test_cr_line_ends_are_turned_only_where_lf_never_came(tmp_path: Path) -> None:
+    """The CRs turn into LFs from a first buffer without LF until an LF comes (a mixed file is read
+    as it is from there), and only in a read to the end: a range's bounds are found by LF."""
+    p = tmp_path / "mixed.log"
+    p.write_bytes(b"a\rb\rc\rd\ne\n")
+    f = InputFile(str(p), p.stat().st_size, 0)
+    stats = ReadStats()
+    whole = [(bytes(v), n) for v, n in iter_chunks(f, stats, chunk_size=4)]
+    assert b"".join(c for c, _ in whole) == b"a\nb\nc\rd\ne\n"
+    assert stats.lines == 4
+    ranged = b"".join(bytes(v) for v, _ in iter_chunks(f, ReadStats(), chunk_size=4, start=0, end=3))
+    assert ranged == b"a\rb\rc\rd\n"
