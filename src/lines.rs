@@ -80,6 +80,10 @@ impl Rows<'_> {
 pub struct LineScanner {
     pub format: Format,
     pub ctx: FileContext,
+    /// The format and (masked) fields of the line the last chunk ended inside. The reader hands a
+    /// line longer than its buffer on in pieces; a later piece lacks the line's head, where its
+    /// time and request fields are, so its tokens take the head's (parsed once, kept owned).
+    head: Option<(Format, LineFields<'static>)>,
 }
 
 /// A log field's value with every token in it replaced by `TOKEN_STANDIN`.
@@ -112,6 +116,18 @@ pub fn mask(value: Text<'_>) -> Text<'_> {
     scrub(redact(value))
 }
 
+/// A line's fields as a token line keeps them: the texts `mask`ed.
+fn masked(got: LineFields<'_>) -> LineFields<'_> {
+    LineFields {
+        host: mask(got.host),
+        method: mask(got.method),
+        path: mask(got.path),
+        client_ip: mask(got.client_ip),
+        user_agent: mask(got.user_agent),
+        ..got
+    }
+}
+
 fn invalid_utf8_lines(chunk: &[u8]) -> usize {
     if chunk.is_ascii() || std::str::from_utf8(chunk).is_ok() {
         return 0;
@@ -124,12 +140,41 @@ fn invalid_utf8_lines(chunk: &[u8]) -> usize {
 
 impl LineScanner {
     pub fn new(format: Format, ctx: FileContext) -> LineScanner {
-        LineScanner { format, ctx }
+        LineScanner {
+            format,
+            ctx,
+            head: None,
+        }
     }
 
     /// Take the field list of a `#Fields:` directive (the bytes after `#Fields:`).
     pub fn set_fields(&mut self, values: &[u8]) {
         self.ctx.iis_fields = field_names(values);
+    }
+
+    /// What `head` is after `chunk`: None when it ends its last line; the carried head when the
+    /// whole chunk is a middle piece of it; else the fields of the line it ends inside. That line
+    /// is parsed once more only here, when the chunk stops mid-line (a long line's first piece, or
+    /// a file's last line without a newline): once per piece, so a long line costs no rescans.
+    fn head_after(
+        &self,
+        chunk: &[u8],
+        carried: Option<(Format, LineFields<'static>)>,
+    ) -> Option<(Format, LineFields<'static>)> {
+        if chunk.last().is_none_or(|&b| b == b'\n') {
+            return None;
+        }
+        let start = memchr::memrchr(b'\n', chunk).map_or(0, |i| i + 1);
+        if start == 0 && carried.is_some() {
+            return carried;
+        }
+        let (f, got) = parse_line(&chunk[start..], self.format, &self.ctx);
+        // Its query span is of the head's bytes, not of a later piece's.
+        let fields = LineFields {
+            query_span: None,
+            ..masked(got)
+        };
+        Some((f, fields.into_owned()))
     }
 
     /// Every token occurrence of a chunk of whole lines whose first line is `first_line`.
@@ -170,6 +215,8 @@ impl LineScanner {
         let mut parsed: Option<usize> = None; // the start of the line `query_span` belongs to
         let mut query_span = None;
         let mut params = s.param.into_iter();
+        // Whether this chunk's first line goes on from the last chunk's (see `head`).
+        let carried = self.head.take();
         for (i, h) in s.hits.iter().enumerate() {
             let param = params.next().unwrap_or_default();
             while next_directive < directives.len() && directives[next_directive].0 < h.line_start {
@@ -194,8 +241,14 @@ impl LineScanner {
             if parsed != Some(h.line_start) {
                 // Once per line, however many tokens it holds.
                 parsed = Some(h.line_start);
-                let line = &chunk[h.line_start..h.line_end];
-                let (f, got) = parse_line(line, self.format, &self.ctx);
+                let (f, got) = match &carried {
+                    Some((f, fields)) if h.line_start == 0 => (*f, fields.clone()),
+                    _ => {
+                        let line = &chunk[h.line_start..h.line_end];
+                        let (f, got) = parse_line(line, self.format, &self.ctx);
+                        (f, masked(got))
+                    }
+                };
                 query_span = got.query_span;
                 // Only app logs write the validator's error on a line of its own near the request.
                 let logged_error = if codes.near(h.line_no) {
@@ -204,14 +257,7 @@ impl LineScanner {
                     None
                 };
                 out.lines.push(TokenLine {
-                    fields: LineFields {
-                        host: mask(got.host),
-                        method: mask(got.method),
-                        path: mask(got.path),
-                        client_ip: mask(got.client_ip),
-                        user_agent: mask(got.user_agent),
-                        ..got
-                    },
+                    fields: got,
                     format: f,
                     logged_error,
                 });
@@ -231,6 +277,7 @@ impl LineScanner {
         if let Some((_, names)) = directives.last() {
             self.ctx.iis_fields = names.clone();
         }
+        self.head = self.head_after(chunk, carried);
         out.tokens = s.tokens;
         out.fps = s.fps;
         out
@@ -240,6 +287,7 @@ impl LineScanner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::timeparse::Zone;
 
     #[test]
     fn redact_replaces_every_token() {
@@ -259,5 +307,35 @@ mod tests {
     fn invalid_lines_are_counted() {
         assert_eq!(invalid_utf8_lines(b"ok\n\xff bad\nfine \xc3\xa9\n\xc3"), 2);
         assert_eq!(invalid_utf8_lines(b"all ascii"), 0);
+    }
+
+    /// A line longer than the reader's buffer comes in pieces: a token in a later piece takes the
+    /// time and fields of the line's head, however many pieces come between, and the next line
+    /// is its own again.
+    #[test]
+    fn a_long_lines_later_pieces_take_its_head() {
+        let tok = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        let head = format!(
+            "10.0.0.1 - - [10/Oct/2024:13:55:36 +0000] \"GET /x?{}",
+            "a=b&".repeat(50)
+        );
+        let middle = "a=b&".repeat(50);
+        let tail = format!("z HTTP/1.1\" 401 5 \"-\" \"curl/8\" \"Bearer {tok}\"\n");
+        let next = format!("no time here Bearer {tok}\n");
+        let mut sc = LineScanner::new(Format::Nginx, FileContext::default());
+        let first = sc.scan(head.as_bytes(), 1);
+        assert!(first.is_empty());
+        assert!(sc.scan(middle.as_bytes(), 1).is_empty());
+        let last = [tail.as_bytes(), next.as_bytes()].concat();
+        let rows = sc.scan(&last, 1);
+        assert_eq!(rows.line, vec![1, 2]);
+        let at = crate::timeparse::parse_clf(b"10/Oct/2024:13:55:36 +0000", &Zone::Utc);
+        assert!(at.is_some());
+        assert_eq!(rows.line_of(0).fields.ts, at);
+        assert_eq!(rows.line_of(1).fields.ts, None);
+        assert!(sc.head.is_none());
+        // A chunk that ends its line keeps no head: the next chunk's first line is its own.
+        let rows = sc.scan(next.as_bytes(), 3);
+        assert_eq!(rows.line_of(0).fields.ts, None);
     }
 }

@@ -383,6 +383,20 @@ def _iter_compressed_range(stream: BinaryIO, kind: str | None, f: InputFile, sta
     yield from _iter_stream(_Prefixed(head, stream), kind, f, stats, chunk_size, pos, end)  # type: ignore[arg-type]
 
 
+_CR_TO_LF = bytes.maketrans(b"\r", b"\n")
+
+
+def _cr_lines(buf: bytearray, filled: int, end: int | None) -> bool:
+    """Whether a stream's lines end in a lone CR (old Mac OS): its first buffer holds a CR and no LF.
+
+    Such lines are read as if they ended in LF (the CRs turned into LFs as read, a byte for a byte, so
+    offsets hold): else the whole file is one line, every token on line 1. Only a read to the end is
+    turned: a byte range's bounds are found by LF (`plan`, `_iter_range`), so there the file stays one
+    long line as before rather than losing the lines past the range.
+    """
+    return end is None and buf.find(b"\n", 0, filled) < 0 and buf.find(b"\r", 0, filled) >= 0
+
+
 def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadStats, chunk_size: int,
                  pos: int = 0, end: int | None = None) -> Iterator[tuple[memoryview, int]]:
     """Line-aligned chunks of a stream at content offset `pos` (a line start), as views of one reused buffer.
@@ -396,6 +410,20 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
     filled = 0
     line_no = 1
     in_long_line = False
+    cr_lines: bool | None = None  # decided on the first buffer (`_cr_lines`)
+    turned = 0  # with `cr_lines`, the buffer's bytes before this are turned already
+
+    def turn_crs() -> None:
+        nonlocal cr_lines, turned
+        if cr_lines is None:
+            cr_lines = _cr_lines(buf, filled, end)
+        if cr_lines:
+            if buf.find(b"\n", turned, filled) >= 0:
+                cr_lines = False  # LFs after all: the rest is read as it is
+            else:
+                view[turned:filled] = buf[turned:filled].translate(_CR_TO_LF)
+        turned = filled
+
     while end is None or pos < end or in_long_line:
         try:
             n = stream.readinto(view[filled:])  # type: ignore[attr-defined]
@@ -414,6 +442,7 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
         filled += n
         if filled < chunk_size:
             continue
+        turn_crs()
         cut = buf.rfind(b"\n", 0, filled) + 1
         if cut == 0:
             # One line longer than the buffer: pass it on in pieces, line number unchanged.
@@ -434,8 +463,9 @@ def _iter_stream(stream: BinaryIO, kind: str | None, f: InputFile, stats: ReadSt
         pos += cut
         rest = filled - cut
         view[:rest] = view[cut:filled]
-        filled = rest
+        filled = turned = rest
     if filled and (end is None or pos < end or in_long_line):
+        turn_crs()
         cut = _last_line_end(buf, pos, end, filled)
         chunk = chunks[:cut]
         yield chunk, line_no

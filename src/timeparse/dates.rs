@@ -32,24 +32,23 @@ fn days_from_civil(y: i32, mo: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Seconds east of UTC of an explicit zone text (`Z`, `UTC`, `+01:00`, `-0800`).
-fn offset_seconds(zone: &[u8]) -> i64 {
+/// Seconds east of UTC of an explicit zone text (`Z`, `UTC`, `+01:00`, `-0800`, `-05`); None for
+/// an offset no zone has (hours above 23, minutes above 59), which makes the time unparsable.
+pub(super) fn offset_seconds(zone: &[u8]) -> Option<i64> {
     if matches!(zone, b"Z" | b"z" | b"UTC" | b"GMT") {
-        return 0;
+        return Some(0);
     }
     let sign = if zone.first() == Some(&b'-') { -1 } else { 1 };
-    let digits: Vec<u8> = zone
-        .iter()
-        .skip(1)
-        .copied()
-        .filter(|&c| c != b':')
-        .collect();
-    let two = |i: usize| {
-        digits
-            .get(i..i + 2)
-            .map_or(0, |p| i64::from(p[0] - b'0') * 10 + i64::from(p[1] - b'0'))
+    let mut digits = zone.iter().skip(1).filter(|&&c| c != b':');
+    let mut two = || -> i64 {
+        let mut v = 0;
+        for _ in 0..2 {
+            v = v * 10 + digits.next().map_or(0, |&c| i64::from(c - b'0'));
+        }
+        v
     };
-    sign * (two(0) * 3600 + two(2) * 60)
+    let (hh, mm) = (two(), two());
+    (hh <= 23 && mm <= 59).then_some(sign * (hh * 3600 + mm * 60))
 }
 
 /// `int(frac[:6].ljust(6, b"0"))`.
@@ -93,7 +92,7 @@ pub(super) fn to_us(w: &Wall, tz: &Zone) -> Option<i64> {
         (days_from_civil(w.y, w.mo, w.d) * 86_400 + secs_of_day - off) * US
     };
     if let Some(zone) = w.zone {
-        us -= offset_seconds(zone) * US;
+        us -= offset_seconds(zone)? * US;
     }
     if let Some(frac) = w.frac {
         us += frac_us(frac);

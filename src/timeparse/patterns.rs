@@ -97,7 +97,7 @@ pub(super) struct Hit {
     mi: u32,
     ss: u32,
     frac: Option<(usize, usize)>,
-    zone: Option<(usize, usize)>,
+    pub(super) zone: Option<(usize, usize)>,
     pub(super) end: usize,
 }
 
@@ -116,7 +116,8 @@ impl Hit {
     }
 }
 
-/// `[+-]\d{2}:?\d{2}(?!\d)` at `i`: its end.
+/// `[+-]\d{2}:?\d{2}(?!\d)`, else `[+-](?:[01]\d|2[0-3])(?![\w:.+/-])`, at `i`: its end. The hours-only form (`-05`) is how PostgreSQL
+/// and some syslog daemons write a whole-hour offset; without it the time was read as UTC.
 fn iso_offset(s: &[u8], i: usize) -> Option<usize> {
     if !matches!(s.get(i), Some(b'+' | b'-')) || !digit(s, i + 1) || !digit(s, i + 2) {
         return None;
@@ -127,11 +128,19 @@ fn iso_offset(s: &[u8], i: usize) -> Option<usize> {
     } else {
         i + 3
     };
-    (digit(s, at) && digit(s, at + 1) && !digit(s, at + 2)).then_some(at + 2)
+    if digit(s, at) && digit(s, at + 1) && !digit(s, at + 2) {
+        return Some(at + 2);
+    }
+    // Hours only: a real hour, then no more of a time or date (`-11-26T...` of a garbled line,
+    // `-05.5`, `+12:3`) and no word, else the two digits are no offset and the time has no zone.
+    let more = s
+        .get(i + 3)
+        .is_some_and(|&c| is_word(c) || matches!(c, b':' | b'.' | b'-' | b'+' | b'/'));
+    (!more && num(s, i + 1, 2)? <= 23).then_some(i + 3)
 }
 
 /// ISO_RE at `p`: `(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?`
-/// `\s?(Z|z|[+-]\d{2}:?\d{2}(?!\d)|UTC|GMT)?`
+/// `\s?(Z|z|[+-]\d{2}:?\d{2}(?!\d)|[+-](?:[01]\d|2[0-3])(?![\w:.+/-])|UTC|GMT)?`
 pub(super) fn iso_at(s: &[u8], p: usize) -> Option<Hit> {
     let y = num(s, p, 4)?;
     if s.get(p + 4) != Some(&b'-') || s.get(p + 7) != Some(&b'-') {
