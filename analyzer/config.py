@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from analyzer import __version__
 from analyzer.errors import ConfigError
+from analyzer.scan.inputs import CONFIG_NAME
 from analyzer.scan.timeparse import parse_any, zone_from_text
 from analyzer.schema import SCHEMA_VERSION
 
@@ -28,7 +29,6 @@ MAX_LEEWAY = 10 * 365 * 86400  # a tolerance beyond years is a mistake, and over
 MAX_KEEP_DAYS = 36_500
 # Times the dataset's timestamps can hold (pandas' nanosecond range), in epoch microseconds.
 MIN_TIME_US, MAX_TIME_US = -9_223_372_036_854_775, 9_223_372_036_854_775
-CONFIG_NAME = "analyzer.toml"
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ class Expansion:
     not_logs: list[tuple[str, str]] = field(default_factory=list)
 
 
-CONFIG_NAME = "analyzer.toml"  # `config.CONFIG_NAME` (this module imports nothing of ours; a test ties them)
+CONFIG_NAME = "analyzer.toml"  # the config file's name: found by `config.find_config`, never read here as a log
 _MARKDOWN = (".md", ".markdown")
 _PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 _JWKS_MAX = 1 << 20  # a key set is a few KiB; a larger JSON file is read as a log

@@ -17,9 +17,7 @@ import jwts as T
 import pytest
 from typer.testing import CliRunner
 
-from analyzer import config
 from analyzer.cli import app
-from analyzer.scan import inputs
 from analyzer.scan.inputs import expand_inputs
 
 TS = "[10/Oct/2024:13:55:36 +0000]"
@@ -46,10 +44,6 @@ def _logs(d: Path, leeway: int | None = None) -> Path:
 def _scan(*args: str) -> tuple[int, dict, str]:
     r = CliRunner().invoke(app, ["scan", *args, "--json"])
     return r.exit_code, (json.loads(r.stdout) if r.stdout.strip() else {}), r.stderr
-
-
-def test_config_name_is_the_configs() -> None:
-    assert inputs.CONFIG_NAME == config.CONFIG_NAME
 
 
 def test_a_scanned_directorys_config_is_not_a_log_when_another_config_is_used(tmp_path: Path) -> None:
