@@ -18,7 +18,7 @@ from analyzer import __version__
 from analyzer import schema as S
 from analyzer.config import Settings
 from analyzer.errors import ExitCode
-from analyzer.outputs.aggregate import Aggregator, DistinctTokens
+from analyzer.outputs.aggregate import Aggregator, DistinctTokens, merge_examples
 from analyzer.outputs.state import Rebuild, Recorded
 from analyzer.report import data as report_data
 from analyzer.scan.chunks import FileResult
@@ -231,18 +231,10 @@ def examples_of_dataset(out_dir: Path, fresh: dict[str, list[dict[str, Any]]],
     if not isinstance(previous, dict):
         previous = {}
     merged: dict[str, list[dict[str, Any]]] = {}
-    for cause in dict.fromkeys([*previous, *fresh]):
-        if not window.get(cause):
-            continue
-        olds = previous.get(cause)
-        kept: list[dict[str, Any]] = []
-        for ex in [*(olds if isinstance(olds, list) else []), *fresh.get(cause, [])]:
-            if (isinstance(ex, dict) and len(kept) < S.EXAMPLES_PER_CAUSE
-                    and all(k.get("token_fp") != ex.get("token_fp") for k in kept)):
-                kept.append(ex)
-        if kept:
-            merged[cause] = kept
-    return merged
+    for examples in ({c: [e for e in exs if isinstance(e, dict)] for c, exs in previous.items()
+                      if isinstance(exs, list)}, fresh):
+        merge_examples(merged, {c: exs for c, exs in examples.items() if window.get(c)})
+    return {c: exs for c, exs in merged.items() if exs}
 
 
 def iso(us: int | None) -> str | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jwts as T
 import pytest
+from cli_runs import one_line_usage_error
 from typer.testing import CliRunner
 
 from analyzer.cli import app
@@ -68,14 +69,6 @@ def _subprocess(*args: str) -> tuple[int, str, str]:
     return r.returncode, r.stdout, r.stderr
 
 
-def _one_line_usage_error(code: int, err: str, *words: str) -> None:
-    assert code == 2, err
-    assert "Traceback" not in err and "internal error" not in err, err
-    assert err.count("\n") == 1 and err.startswith("analyzer: "), err
-    for w in words:
-        assert w in err, (w, err)
-
-
 def _no_signature(text: str) -> None:
     windows = {SIGNATURE[i:i + 20] for i in range(len(SIGNATURE) - 19)}
     shown = [w for w in windows if w in text]
@@ -103,7 +96,7 @@ def _token_cases(logs: Path, config: Path, out: Path) -> list[list[str]]:
 def test_a_token_typed_where_it_does_not_belong_is_never_shown(logs: Path, config: Path, tmp_path: Path) -> None:
     for args in _token_cases(logs, config, tmp_path / "out"):
         code, out, err = _cli(*args)
-        _one_line_usage_error(code, err)
+        one_line_usage_error(code, err)
         _no_signature(out + err)
     assert not (tmp_path / "out").exists()
 
@@ -112,7 +105,7 @@ def test_a_token_typed_where_it_does_not_belong_is_never_shown(logs: Path, confi
 def test_a_token_in_an_error_is_not_shown_by_the_program_either(logs: Path, config: Path, tmp_path: Path) -> None:
     for args in _token_cases(logs, config, tmp_path / "out")[:6]:
         code, out, err = _subprocess(*args)
-        _one_line_usage_error(code, err)
+        one_line_usage_error(code, err)
         _no_signature(out + err)
 
 
@@ -133,7 +126,7 @@ def test_the_marker_keeps_the_fingerprint_and_spares_paths_and_digests() -> None
 @pytest.mark.parametrize("address", ["not a url", "foo://x:1", "tcp://host-without-port", "tcp://h:99999"])
 def test_a_scheduler_address_that_is_none_is_a_usage_error(address: str, logs: Path, tmp_path: Path) -> None:
     code, _, err = _cli("scan", str(logs), "--out", str(tmp_path / "o"), "--engine", "dask", "--scheduler", address)
-    _one_line_usage_error(code, err, "--scheduler", "tcp://HOST:PORT")
+    one_line_usage_error(code, err, "--scheduler", "tcp://HOST:PORT")
     assert not (tmp_path / "o").exists()
 
 
@@ -145,7 +138,7 @@ def test_a_scheduler_nobody_answers_at_is_said_at_once(logs: Path, tmp_path: Pat
     code, _, err = _cli("scan", str(logs), "--out", str(tmp_path / "o"), "--engine", "dask",
                         "--scheduler", f"tcp://127.0.0.1:{port}")
     assert time.monotonic() - start < 10
-    _one_line_usage_error(code, err, f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: Connection refused")
+    one_line_usage_error(code, err, f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: Connection refused")
     assert not (tmp_path / "o").exists()
 
 
@@ -164,16 +157,16 @@ def test_report_out_that_cannot_be_written_is_refused_before_anything_is_written
     folder = tmp_path / "a-folder"
     folder.mkdir()
     code, _, err = _cli("report", str(scanned), "--out", str(folder))
-    _one_line_usage_error(code, err, f"--out {folder} is a directory")
+    one_line_usage_error(code, err, f"--out {folder} is a directory")
     assert list(tmp_path.glob(".*.tmp")) == [] and list(folder.iterdir()) == []
 
     code, _, err = _cli("report", str(scanned), "--out", str(tmp_path / "no-such-dir" / "r.html"))
-    _one_line_usage_error(code, err, "--out", "no directory")
+    one_line_usage_error(code, err, "--out", "no directory")
     assert ".tmp" not in err
 
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere" / "x")
     code, _, err = _cli("report", str(scanned), "--split-by", "client", "--out", str(tmp_path / "dangling"))
-    _one_line_usage_error(code, err, "--out", "symbolic link to nothing")
+    one_line_usage_error(code, err, "--out", "symbolic link to nothing")
     assert "File exists" not in err
 
 
@@ -195,11 +188,11 @@ def test_inspect_help_shows_the_api_table_name() -> None:
                                    "26/Nov/2026:00:00:00 +9900", "2026-11-26T00:00:00+00:60", "2026-11-26 00:00+99"])
 def test_an_impossible_utc_offset_is_refused(value: str, logs: Path, scanned: Path, tmp_path: Path) -> None:
     code, _, err = _cli("scan", str(logs), "--out", str(tmp_path / "o"), "--since", value)
-    _one_line_usage_error(code, err, "--since", "offset")
+    one_line_usage_error(code, err, "--since", "offset")
     code, _, err = _cli("inspect", TOKEN, "--at", value)
-    _one_line_usage_error(code, err, "--at", "offset")
+    one_line_usage_error(code, err, "--at", "offset")
     code, _, err = _cli("report", str(scanned), "--until", value, "--out", str(tmp_path / "r.html"))
-    _one_line_usage_error(code, err, "--until", "offset")
+    one_line_usage_error(code, err, "--until", "offset")
     assert not (tmp_path / "r.html").exists()
 
 
@@ -258,7 +251,7 @@ def test_a_socket_as_the_config_is_not_a_regular_file(logs: Path, tmp_path: Path
     with socket.socket(socket.AF_UNIX) as s:
         s.bind(str(path))
         code, _, err = _cli("scan", str(logs), "--out", str(tmp_path / "o"), "--config", str(path))
-    _one_line_usage_error(code, err, "s.sock: is not a regular file, not a config file")
+    one_line_usage_error(code, err, "s.sock: is not a regular file, not a config file")
 
 
 # --- 19: exit 3 says why ----------------------------------------------------------------------------------
@@ -299,7 +292,7 @@ def test_a_recorded_config_that_is_gone_is_refused_before_the_output_is_touched(
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     config.rename(config.with_suffix(".bak"))
     code, _, err = _cli("scan", str(logs), "--out", str(out), "--offline")
-    _one_line_usage_error(code, err, f"was built with the config {config}, which is gone", "--config", "--rescan")
+    one_line_usage_error(code, err, f"was built with the config {config}, which is gone", "--config", "--rescan")
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
     code, _, err = _cli("scan", str(logs), "--out", str(out), "--offline", "--quiet", "--rescan")
     assert code == 0, err

@@ -28,6 +28,15 @@ EXAMPLE_COLUMNS = ("ts", "source", "line", "format", "location", "host", "method
                    "audience", "issuer", "token_fp", "token_kind", "detail")
 
 
+def merge_examples(into: dict[str, list[dict[str, Any]]], more: dict[str, list[dict[str, Any]]]) -> None:
+    """Add the examples of `more` after those of `into`, per cause: no token twice, at most EXAMPLES_PER_CAUSE."""
+    for cause, extra in more.items():
+        have = into.setdefault(cause, [])
+        for e in extra:
+            if len(have) < S.EXAMPLES_PER_CAUSE and all(h.get("token_fp") != e.get("token_fp") for h in have):
+                have.append(e)
+
+
 class Aggregator:
     """Counts a run's occurrences by cause and keeps a few example occurrences per cause.
 
@@ -67,11 +76,7 @@ class Aggregator:
         self._rows += other._rows
         for cause, n in other._causes.items():
             self._causes[cause] = self._causes.get(cause, 0) + n
-        for cause, more in other.examples.items():
-            have = self.examples.setdefault(cause, [])
-            for e in more:
-                if len(have) < S.EXAMPLES_PER_CAUSE and all(h["token_fp"] != e["token_fp"] for h in have):
-                    have.append(e)
+        merge_examples(self.examples, other.examples)
 
     def cause_counts(self) -> dict[str, int]:
         """Occurrences per cause folded in so far."""

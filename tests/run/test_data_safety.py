@@ -3,10 +3,8 @@ subsets add to the dataset, changed settings rebuild from every recorded input, 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -14,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runs import analyzer, copy_samples, snapshot
 from conftest import ROOT
 
-from analyzer import cli
 from analyzer import schema as S
 from analyzer.outputs.state import STATE_FILE
 
@@ -27,38 +25,7 @@ GATEWAY = Path("envoy") / "gateway.log"
 
 @pytest.fixture
 def logs(tmp_path: Path) -> Path:
-    """A copy of sample_logs (its analyzer.toml and jwks.json inside, found by config discovery)."""
-    target = tmp_path / "logs"
-    shutil.copytree(SAMPLES, target, ignore=shutil.ignore_patterns("demo-keys"))
-    return target
-
-
-def analyzer(*args: str | Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """`analyzer ARGS` in-process through the real entry point (errors become exit codes there)."""
-    argv = sys.argv
-    words = [str(a) for a in args]
-    if words[0] == "scan" and "--workers" not in words:
-        words += ["--workers", "1"]  # no worker processes forked from the test process
-    sys.argv = ["analyzer", *words]
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    finally:
-        sys.argv = argv
-    got = capsys.readouterr()
-    return code, got.out, got.err
-
-
-def snapshot(out: Path) -> dict[str, tuple[str, int, int]]:
-    """Every file and directory under `out`: content hash, size, mtime in ns."""
-    seen: dict[str, tuple[str, int, int]] = {}
-    for p in sorted([out, *out.rglob("*")]):
-        st = p.lstat()
-        digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-        seen[str(p.relative_to(out))] = (digest, st.st_size, st.st_mtime_ns)
-    return seen
+    return copy_samples(tmp_path)
 
 
 def events(out: Path) -> pd.DataFrame:
